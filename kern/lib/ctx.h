@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Per-load settings, the clock and the per-point counters. */
+#ifndef XTAP_KERN_CTX_H
+#define XTAP_KERN_CTX_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "../../maps/xtap.h"
+
+/* Set by the loader between open and load. */
+const volatile __u32 xtap_slot = 0;	/* interface slot of this instance */
+const volatile __u8 xtap_replay_mode = 0;	/* 1: time and length from xtap_replay */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xtap_replay_pkt);
+} xtap_replay SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XTAP_MAX_POINTS);
+	__type(key, __u32);
+	__type(value, struct xtap_stats);
+} xtap_stats SEC(".maps");
+
+/* The packet's time, and its wire length when replay knows better than the
+ * context (a capture cut at a snap length). */
+static __always_inline __u64 xtap_now(__u64 *frame_len)
+{
+	if (xtap_replay_mode) {
+		__u32 zero = 0;
+		struct xtap_replay_pkt *r = bpf_map_lookup_elem(&xtap_replay, &zero);
+
+		if (!r)
+			return 0;
+		if (r->wire_len > *frame_len)
+			*frame_len = r->wire_len;
+		return r->now_ns;
+	}
+	return bpf_ktime_get_ns();
+}
+
+static __always_inline struct xtap_stats *xtap_stats_of(__u32 hook)
+{
+	__u32 point = XTAP_POINT(xtap_slot, hook);
+
+	return bpf_map_lookup_elem(&xtap_stats, &point);
+}
+
+#endif

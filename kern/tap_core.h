@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The one data-plane core, called by every entry point. It observes: it never
+ * changes the packet and its verdict is always "go on".
+ */
+#ifndef XTAP_KERN_TAP_CORE_H
+#define XTAP_KERN_TAP_CORE_H
+
+#include "lib/ctx.h"
+#include "lib/parse.h"
+#include "lib/flow.h"
+
+static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u64 frame_len, __u32 hook)
+{
+	struct xtap_stats *st = xtap_stats_of(hook);
+	struct pkt p = {};
+	__u64 now = xtap_now(&frame_len);
+	int outcome;
+
+	outcome = parse_packet(ctx, hook == XTAP_HOOK_XDP, data, data_end, frame_len, &p);
+	if (st) {
+		if (outcome >= 0 && outcome < XTAP_STAT_OUTCOME_END)
+			st->c[outcome]++;
+		st->c[XTAP_STAT_BYTES] += frame_len;
+	}
+	if (outcome > XTAP_STAT_IP_FRAGMENT)
+		return;		/* not IP, or malformed: no flow */
+
+	flow_account(&p, now, XTAP_POINT(xtap_slot, hook), st);
+}
+
+#endif

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <bpf/libbpf.h>
+
+#include "loader/loader.h"
+
+static int pin_maps_in(struct xtap_bpf *skel, const char *dir)
+{
+	struct bpf_map *map;
+	char path[256];
+
+	bpf_object__for_each_map(map, skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;	/* .rodata belongs to one instance */
+		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >= (int)sizeof(path))
+			return -ENAMETOOLONG;
+		if (bpf_map__set_pin_path(map, path))
+			return -errno ? -errno : -EINVAL;
+	}
+	return 0;
+}
+
+int xtap_load(const struct xtap_load_opts *o, struct xtap_bpf **out)
+{
+	struct xtap_bpf *skel;
+	int err;
+
+	*out = NULL;
+	if (o->slot >= XTAP_MAX_SLOTS)
+		return -ERANGE;
+	skel = xtap_bpf__open();
+	if (!skel)
+		return errno ? -errno : -EINVAL;
+
+	skel->rodata->xtap_slot = o->slot;
+	skel->rodata->xtap_replay_mode = o->replay;
+	err = bpf_map__set_max_entries(skel->maps.xtap_flows,
+				       o->flows_max ? o->flows_max : XTAP_FLOWS_DEFAULT);
+	if (!err && o->pin_dir)
+		err = pin_maps_in(skel, o->pin_dir);
+	if (!err)
+		err = xtap_bpf__load(skel);
+	if (err) {
+		xtap_bpf__destroy(skel);
+		return err < 0 ? err : -err;
+	}
+	*out = skel;
+	return 0;
+}
+
+void xtap_unload(struct xtap_bpf *skel)
+{
+	xtap_bpf__destroy(skel);
+}

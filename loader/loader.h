@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Open and load the xtap programs. */
+#ifndef XTAP_LOADER_H
+#define XTAP_LOADER_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "maps/xtap.h"
+#include "xtap.skel.h"
+
+struct xtap_load_opts {
+	__u32 flows_max;	/* flow table entries; 0 for XTAP_FLOWS_DEFAULT */
+	__u32 slot;		/* interface slot baked into this instance */
+	bool replay;		/* programs take time and length from xtap_replay */
+	const char *pin_dir;	/* reuse or pin maps there; NULL for private maps */
+};
+
+/* Returns 0 and the loaded skeleton, or -errno (the skeleton is not kept). */
+int xtap_load(const struct xtap_load_opts *o, struct xtap_bpf **out);
+void xtap_unload(struct xtap_bpf *skel);
+
+#endif

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * xtap ABI: every struct, enum and constant that the BPF programs and user
+ * space share. Fixed-width types only, explicit padding, sizes asserted.
+ * Change a layout here and bump XTAP_ABI_VERSION.
+ */
+#ifndef XTAP_MAPS_XTAP_H
+#define XTAP_MAPS_XTAP_H
+
+#include <linux/types.h>
+
+#define XTAP_ABI_VERSION 1
+
+/* An attach point is (interface slot, hook). The loader gives every attached
+ * interface a slot; the programs of that interface carry it as rodata. */
+#define XTAP_MAX_SLOTS 64
+#define XTAP_MAX_POINTS (XTAP_MAX_SLOTS * XTAP_HOOK_MAX)
+#define XTAP_POINT(slot, hook) ((slot) * XTAP_HOOK_MAX + (hook))
+
+#define XTAP_FLOWS_DEFAULT 65536
+
+enum xtap_hook {
+	XTAP_HOOK_XDP = 0,
+	XTAP_HOOK_TC_INGRESS = 1,
+	XTAP_HOOK_TC_EGRESS = 2,
+	XTAP_HOOK_MAX = 3,
+};
+
+/*
+ * Per-point counters. Every packet increments exactly one outcome: a class
+ * (XTAP_STAT_TCP .. XTAP_STAT_ETH_OTHER) when it was parsed, or one malformed
+ * reason (XTAP_STAT_BAD_FIRST .. XTAP_STAT_BAD_LAST) when it was not. The
+ * counters after XTAP_STAT_OUTCOME_END count events, not packets.
+ */
+enum xtap_stat {
+	/* parsed classes */
+	XTAP_STAT_TCP = 0,
+	XTAP_STAT_UDP,
+	XTAP_STAT_ICMP,
+	XTAP_STAT_ICMPV6,
+	XTAP_STAT_IP_OTHER,	/* IPv4/IPv6 with another L4 protocol */
+	XTAP_STAT_IP_FRAGMENT,	/* a fragment after the first: no L4 header */
+	XTAP_STAT_ARP,
+	XTAP_STAT_LLDP,
+	XTAP_STAT_ETH_OTHER,	/* any other EtherType */
+	/* malformed: counted, never turned into a flow */
+	XTAP_STAT_BAD_FIRST,
+	XTAP_STAT_TRUNC_ETH = XTAP_STAT_BAD_FIRST,
+	XTAP_STAT_TRUNC_VLAN,
+	XTAP_STAT_VLAN_DEPTH,	/* more tags than VLAN_MAX_DEPTH */
+	XTAP_STAT_TRUNC_IPV4,
+	XTAP_STAT_IPV4_VERSION,	/* version field is not 4 */
+	XTAP_STAT_IPV4_IHL,	/* IHL below 5 */
+	XTAP_STAT_IPV4_LEN_SHORT,	/* total length shorter than the header */
+	XTAP_STAT_IPV4_LEN_LONG,	/* total length past the end of the frame */
+	XTAP_STAT_TRUNC_IPV6,
+	XTAP_STAT_IPV6_VERSION,
+	XTAP_STAT_IPV6_LEN_LONG,	/* payload length past the end of the frame */
+	XTAP_STAT_TRUNC_IPV6_EXT,	/* an extension header cut by the end */
+	XTAP_STAT_IPV6_EXT_DEPTH,	/* more extension headers than IPV6_EXT_MAX */
+	XTAP_STAT_TRUNC_TCP,
+	XTAP_STAT_TCP_DOFF_SHORT,	/* data offset below 5 */
+	XTAP_STAT_TCP_DOFF_LONG,	/* data offset past the end of the segment */
+	XTAP_STAT_TRUNC_UDP,
+	XTAP_STAT_UDP_LEN,	/* UDP length below 8 or past the IP payload */
+	XTAP_STAT_TRUNC_ICMP,
+	XTAP_STAT_TRUNC_ICMPV6,
+	XTAP_STAT_TRUNC_ARP,
+	XTAP_STAT_BAD_LAST = XTAP_STAT_TRUNC_ARP,
+	XTAP_STAT_OUTCOME_END,
+	/* events */
+	XTAP_STAT_BYTES = XTAP_STAT_OUTCOME_END,	/* frame bytes seen */
+	XTAP_STAT_FLOW_NEW,	/* flow entries created */
+	XTAP_STAT_FLOW_FAIL,	/* flow entries that could not be created */
+	XTAP_STAT_MAX,
+};
+
+struct xtap_stats {
+	__u64 c[XTAP_STAT_MAX];
+};
+
+/* Flow key: both directions of a conversation share one key. The endpoint
+ * (addr, port) pairs are ordered so that side a is the smaller one; IPv4
+ * addresses are stored IPv4-mapped (::ffff:a.b.c.d). For ICMP and ICMPv6,
+ * ports are not endpoint properties: port_a is the echo identifier (0 for
+ * non-echo messages) and port_b is type << 8 | code, with replies folded onto
+ * their request type, and only the addresses are ordered. */
+struct xtap_flow_key {
+	__u8 addr_a[16];
+	__u8 addr_b[16];
+	__u16 port_a;		/* host byte order */
+	__u16 port_b;
+	__u16 vlan;		/* outer VLAN ID, 0 when untagged */
+	__u8 proto;		/* IPPROTO_* */
+	__u8 ip_version;	/* 4 or 6 */
+};
+
+enum xtap_dir {
+	XTAP_DIR_AB = 0,	/* from side a to side b */
+	XTAP_DIR_BA = 1,
+};
+
+struct xtap_flow {
+	__u64 first_ns;		/* first and last packet, ns (see xtap_replay_pkt) */
+	__u64 last_ns;
+	__u64 pkts[2];		/* indexed by enum xtap_dir */
+	__u64 bytes[2];		/* frame bytes, Ethernet header included */
+	__u32 tcp_flags[2];	/* union of TCP flags seen, low 8 bits */
+	__u32 syn[2];
+	__u32 fin[2];
+	__u32 rst[2];
+	__u8 initiator;		/* enum xtap_dir of the side that started */
+	__u8 initiator_syn;	/* 1: initiator is the SYN sender; 0: first seen */
+	__u16 first_point;	/* XTAP_POINT that created the entry */
+	__u32 reserved;
+};
+
+/* Live, the programs take time from bpf_ktime_get_ns() and the frame length
+ * from their context. In replay they read both from this one-entry map,
+ * which xtap replay fills before each frame: the capture's time (ns since
+ * the epoch) and the length the frame had on the wire (a capture may have
+ * kept fewer bytes). */
+struct xtap_replay_pkt {
+	__u64 now_ns;
+	__u32 wire_len;
+	__u32 reserved;
+};
+
+_Static_assert(sizeof(struct xtap_flow_key) == 40, "xtap_flow_key layout");
+_Static_assert(sizeof(struct xtap_flow) == 88, "xtap_flow layout");
+_Static_assert(sizeof(struct xtap_stats) == 8 * XTAP_STAT_MAX, "xtap_stats layout");
+
+#endif

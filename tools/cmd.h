@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Subcommands of the xtap CLI. Exit codes: 0 ok, 1 error, 2 usage. */
+#ifndef XTAP_TOOLS_CMD_H
+#define XTAP_TOOLS_CMD_H
+
+#define XTAP_EXIT_OK 0
+#define XTAP_EXIT_ERR 1
+#define XTAP_EXIT_USAGE 2
+
+struct xtap_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;	/* one line of arguments */
+	const char *help;	/* what it does */
+};
+
+int cmd_replay(int argc, char **argv);
+
+extern const struct xtap_cmd xtap_cmds[];
+int xtap_usage_of(const char *name);	/* prints the usage line; returns 2 */
+
+#endif

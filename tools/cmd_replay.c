@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* xtap replay -r FILE: the programs run over a capture, with its clock. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+
+#include "tools/cmd.h"
+#include "user/log.h"
+#include "user/names.h"
+#include "user/replay.h"
+#include "user/report.h"
+
+struct defaults_replay {
+	const char *file;
+	bool json;
+	int hook;
+	__u32 flows;
+	bool verbose;
+};
+
+static const struct defaults_replay defaults_replay = {
+	.hook = XTAP_HOOK_XDP,
+	.flows = XTAP_FLOWS_DEFAULT,
+};
+
+static const struct option replay_opts[] = {
+	{ "read", required_argument, NULL, 'r' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "hook", required_argument, NULL, 'H' },
+	{ "flows", required_argument, NULL, 'F' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Parses a positive count; 0 on error. */
+static __u32 parse_count(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *end || !*s || v == 0 || v > UINT_MAX)
+		return 0;
+	return (__u32)v;
+}
+
+static void print_json(const struct defaults_replay *d, const struct xtap_replay *r,
+		       struct xtap_flow_entry *f, size_t n)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	json_open(&j, NULL, '{');
+	json_str(&j, "file", d->file);
+	json_str(&j, "hook", xtap_hook_name(d->hook));
+	json_u64(&j, "frames", r->frames);
+	json_open(&j, "flows", '[');
+	for (size_t i = 0; i < n; i++)
+		xtap_flow_json(&j, &f[i], 0);
+	json_close(&j, ']');
+	xtap_stats_json(&j, "stats", &r->stats);
+	json_close(&j, '}');
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	struct defaults_replay d = defaults_replay;
+	struct xtap_replay r = { 0 };
+	struct xtap_flow_entry *flows = NULL;
+	size_t n = 0;
+	int c, err, ret = XTAP_EXIT_ERR;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "r:jvh", replay_opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': d.file = optarg; break;
+		case 'j': d.json = true; break;
+		case 'v': d.verbose = true; break;
+		case 'H':
+			d.hook = xtap_hook_parse(optarg);
+			if (d.hook < 0) {
+				xtap_err("replay: --hook %s: not one of xdp, tc-ingress, tc-egress", optarg);
+				return XTAP_EXIT_USAGE;
+			}
+			break;
+		case 'F':
+			d.flows = parse_count(optarg);
+			if (!d.flows) {
+				xtap_err("replay: --flows %s: not a positive count", optarg);
+				return XTAP_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			xtap_usage_of("replay");
+			return XTAP_EXIT_OK;
+		default:
+			return xtap_usage_of("replay");
+		}
+	}
+	if (!d.file || optind != argc) {
+		xtap_err("replay: %s", d.file ? "unexpected argument" : "-r FILE is required");
+		return xtap_usage_of("replay");
+	}
+	xtap_log_init(d.verbose);
+
+	struct xtap_replay_opts o = { .path = d.file, .hook = d.hook, .flows_max = d.flows };
+
+	if (xtap_replay_file(&o, &r))
+		goto cleanup;
+	err = xtap_flows_dump(bpf_map__fd(r.skel->maps.xtap_flows), &flows, &n);
+	if (err) {
+		xtap_err("replay: read flows: %s", strerror(-err));
+		goto cleanup;
+	}
+	xtap_flows_sort(flows, n, XTAP_SORT_AGE);
+	if (d.json) {
+		print_json(&d, &r, flows, n);
+	} else {
+		struct xtap_report rep = { .out = stdout };
+		char title[64];
+
+		xtap_flows_table(&rep, flows, n);
+		snprintf(title, sizeof(title), "\n%s", xtap_hook_name(d.hook));
+		printf("\n%llu frames, %zu flows\n", (unsigned long long)r.frames, n);
+		xtap_stats_table(stdout, title + 1, &r.stats);
+	}
+	ret = XTAP_EXIT_OK;
+cleanup:
+	free(flows);
+	xtap_replay_free(&r);
+	return ret;
+}

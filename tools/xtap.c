@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* xtap: argument dispatch. Each subcommand lives in its own cmd_*.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/cmd.h"
+
+const struct xtap_cmd xtap_cmds[] = {
+	{ "replay", cmd_replay, "-r FILE [-j] [--hook xdp|tc-ingress|tc-egress] [--flows N] [-v]",
+	  "run a pcap/pcapng through the programs; print flows and counters" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: xtap COMMAND [OPTIONS]\n\ncommands:\n");
+	for (const struct xtap_cmd *c = xtap_cmds; c->name; c++)
+		fprintf(f, "  %-8s %s\n           %s\n", c->name, c->help, c->usage);
+	fprintf(f, "\n'xtap COMMAND --help' shows a command's options.\n");
+}
+
+int xtap_usage_of(const char *name)
+{
+	for (const struct xtap_cmd *c = xtap_cmds; c->name; c++)
+		if (!strcmp(c->name, name)) {
+			fprintf(stderr, "usage: xtap %s %s\n", c->name, c->usage);
+			break;
+		}
+	return XTAP_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return XTAP_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return XTAP_EXIT_OK;
+	}
+	for (const struct xtap_cmd *c = xtap_cmds; c->name; c++)
+		if (!strcmp(c->name, argv[1]))
+			return c->run(argc - 1, argv + 1);
+	fprintf(stderr, "xtap: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return XTAP_EXIT_USAGE;
+}

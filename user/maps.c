@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "user/maps.h"
+
+#define BATCH 4096
+
+static int grow(struct xtap_flow_entry **v, size_t *cap, size_t need)
+{
+	struct xtap_flow_entry *n;
+	size_t c = *cap ? *cap : BATCH;
+
+	while (c < need)
+		c *= 2;
+	if (c == *cap)
+		return 0;
+	n = realloc(*v, c * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	*v = n;
+	*cap = c;
+	return 0;
+}
+
+int xtap_flows_dump(int fd, struct xtap_flow_entry **out, size_t *n)
+{
+	struct xtap_flow_key *keys = NULL;
+	struct xtap_flow *vals = NULL;
+	struct xtap_flow_entry *v = NULL;
+	size_t cap = 0, len = 0;
+	__u32 in_tok = 0, out_tok = 0;
+	void *in = NULL;
+	int err = 0;
+
+	keys = calloc(BATCH, sizeof(*keys));
+	vals = calloc(BATCH, sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (;;) {
+		__u32 count = BATCH;
+		int r = bpf_map_lookup_batch(fd, in, &out_tok, keys, vals, &count, NULL);
+		int e = r ? errno : 0;
+
+		if (r && e != ENOENT) {
+			if (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP) {
+				free(keys);
+				free(vals);
+				return xtap_flows_dump_slow(fd, out, n);
+			}
+			err = -e;
+			goto cleanup;
+		}
+		err = grow(&v, &cap, len + count);
+		if (err)
+			goto cleanup;
+		for (__u32 i = 0; i < count; i++) {
+			v[len].key = keys[i];
+			v[len].val = vals[i];
+			len++;
+		}
+		if (e == ENOENT)
+			break;
+		in_tok = out_tok;
+		in = &in_tok;
+	}
+	*out = v;
+	*n = len;
+	v = NULL;
+cleanup:
+	free(v);
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int xtap_flows_dump_slow(int fd, struct xtap_flow_entry **out, size_t *n)
+{
+	struct xtap_flow_entry *v = NULL;
+	struct xtap_flow_key key, next;
+	size_t cap = 0, len = 0;
+	void *prev = NULL;
+	int err = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		err = grow(&v, &cap, len + 1);
+		if (err)
+			goto cleanup;
+		if (bpf_map_lookup_elem(fd, &next, &v[len].val) == 0) {
+			v[len].key = next;
+			len++;
+		}
+		key = next;
+		prev = &key;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+cleanup:
+	free(v);
+	return err;
+}
+
+int xtap_stats_read(int fd, __u32 point, struct xtap_stats *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xtap_stats *per;
+
+	if (ncpu < 0)
+		return ncpu;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	memset(out, 0, sizeof(*out));
+	if (bpf_map_lookup_elem(fd, &point, per)) {
+		int e = -errno;
+
+		free(per);
+		return e;
+	}
+	for (int c = 0; c < ncpu; c++)
+		for (int i = 0; i < XTAP_STAT_MAX; i++)
+			out->c[i] += per[c].c[i];
+	free(per);
+	return 0;
+}
+
+static __u64 flow_bytes(const struct xtap_flow_entry *e)
+{
+	return e->val.bytes[0] + e->val.bytes[1];
+}
+
+static __u64 flow_pkts(const struct xtap_flow_entry *e)
+{
+	return e->val.pkts[0] + e->val.pkts[1];
+}
+
+static int cmp_u64_desc(__u64 a, __u64 b)
+{
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return memcmp(&((const struct xtap_flow_entry *)a)->key,
+		      &((const struct xtap_flow_entry *)b)->key, sizeof(struct xtap_flow_key));
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	int r = cmp_u64_desc(flow_bytes(a), flow_bytes(b));
+
+	return r ? r : by_key(a, b);
+}
+
+static int by_packets(const void *a, const void *b)
+{
+	int r = cmp_u64_desc(flow_pkts(a), flow_pkts(b));
+
+	return r ? r : by_key(a, b);
+}
+
+static int by_age(const void *a, const void *b)
+{
+	const struct xtap_flow_entry *x = a, *y = b;
+	int r = x->val.first_ns < y->val.first_ns ? -1 : x->val.first_ns > y->val.first_ns;
+
+	return r ? r : by_key(a, b);
+}
+
+void xtap_flows_sort(struct xtap_flow_entry *f, size_t n, enum xtap_sort by)
+{
+	int (*cmp)(const void *, const void *) = by_key;
+
+	if (by == XTAP_SORT_BYTES)
+		cmp = by_bytes;
+	else if (by == XTAP_SORT_PACKETS)
+		cmp = by_packets;
+	else if (by == XTAP_SORT_AGE)
+		cmp = by_age;
+	if (n)
+		qsort(f, n, sizeof(*f), cmp);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Reading the shared maps. */
+#ifndef XTAP_USER_MAPS_H
+#define XTAP_USER_MAPS_H
+
+#include <stddef.h>
+#include "maps/xtap.h"
+
+struct xtap_flow_entry {
+	struct xtap_flow_key key;
+	struct xtap_flow val;
+};
+
+/* All flows, read with batch operations (one by one where the kernel has no
+ * batch support). *out is malloc'ed; returns 0 or -errno. */
+int xtap_flows_dump(int map_fd, struct xtap_flow_entry **out, size_t *n);
+/* Same, one lookup per key: the slow path, kept for kernels without batch. */
+int xtap_flows_dump_slow(int map_fd, struct xtap_flow_entry **out, size_t *n);
+
+/* Counters of one point summed over CPUs. Returns 0 or -errno. */
+int xtap_stats_read(int map_fd, __u32 point, struct xtap_stats *out);
+
+/* Orders for xtap_flows_sort. */
+enum xtap_sort { XTAP_SORT_BYTES, XTAP_SORT_PACKETS, XTAP_SORT_AGE, XTAP_SORT_KEY };
+void xtap_flows_sort(struct xtap_flow_entry *f, size_t n, enum xtap_sort by);
+
+#endif

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "user/names.h"
+
+static const char *const stat_names[XTAP_STAT_MAX] = {
+	[XTAP_STAT_TCP] = "tcp",
+	[XTAP_STAT_UDP] = "udp",
+	[XTAP_STAT_ICMP] = "icmp",
+	[XTAP_STAT_ICMPV6] = "icmpv6",
+	[XTAP_STAT_IP_OTHER] = "ip_other",
+	[XTAP_STAT_IP_FRAGMENT] = "ip_fragment",
+	[XTAP_STAT_ARP] = "arp",
+	[XTAP_STAT_LLDP] = "lldp",
+	[XTAP_STAT_ETH_OTHER] = "eth_other",
+	[XTAP_STAT_TRUNC_ETH] = "truncated_eth",
+	[XTAP_STAT_TRUNC_VLAN] = "truncated_vlan",
+	[XTAP_STAT_VLAN_DEPTH] = "vlan_too_deep",
+	[XTAP_STAT_TRUNC_IPV4] = "truncated_ipv4",
+	[XTAP_STAT_IPV4_VERSION] = "ipv4_bad_version",
+	[XTAP_STAT_IPV4_IHL] = "ipv4_bad_ihl",
+	[XTAP_STAT_IPV4_LEN_SHORT] = "ipv4_len_short",
+	[XTAP_STAT_IPV4_LEN_LONG] = "ipv4_len_long",
+	[XTAP_STAT_TRUNC_IPV6] = "truncated_ipv6",
+	[XTAP_STAT_IPV6_VERSION] = "ipv6_bad_version",
+	[XTAP_STAT_IPV6_LEN_LONG] = "ipv6_len_long",
+	[XTAP_STAT_TRUNC_IPV6_EXT] = "truncated_ipv6_ext",
+	[XTAP_STAT_IPV6_EXT_DEPTH] = "ipv6_ext_too_deep",
+	[XTAP_STAT_TRUNC_TCP] = "truncated_tcp",
+	[XTAP_STAT_TCP_DOFF_SHORT] = "tcp_doff_short",
+	[XTAP_STAT_TCP_DOFF_LONG] = "tcp_doff_long",
+	[XTAP_STAT_TRUNC_UDP] = "truncated_udp",
+	[XTAP_STAT_UDP_LEN] = "udp_bad_len",
+	[XTAP_STAT_TRUNC_ICMP] = "truncated_icmp",
+	[XTAP_STAT_TRUNC_ICMPV6] = "truncated_icmpv6",
+	[XTAP_STAT_TRUNC_ARP] = "truncated_arp",
+	[XTAP_STAT_BYTES] = "bytes",
+	[XTAP_STAT_FLOW_NEW] = "flows_created",
+	[XTAP_STAT_FLOW_FAIL] = "flows_failed",
+};
+
+const char *xtap_stat_name(enum xtap_stat s)
+{
+	if ((unsigned)s >= XTAP_STAT_MAX || !stat_names[s])
+		return "unknown";
+	return stat_names[s];
+}
+
+static const char *const hook_names[XTAP_HOOK_MAX] = {
+	[XTAP_HOOK_XDP] = "xdp",
+	[XTAP_HOOK_TC_INGRESS] = "tc-ingress",
+	[XTAP_HOOK_TC_EGRESS] = "tc-egress",
+};
+
+const char *xtap_hook_name(enum xtap_hook h)
+{
+	return (unsigned)h < XTAP_HOOK_MAX ? hook_names[h] : "unknown";
+}
+
+int xtap_hook_parse(const char *s)
+{
+	for (int h = 0; h < XTAP_HOOK_MAX; h++)
+		if (!strcmp(s, hook_names[h]))
+			return h;
+	return -1;
+}
+
+const char *xtap_proto_name(__u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_ICMPV6: return "icmpv6";
+	case IPPROTO_SCTP: return "sctp";
+	case IPPROTO_GRE: return "gre";
+	case IPPROTO_ESP: return "esp";
+	case IPPROTO_AH: return "ah";
+	default: return NULL;
+	}
+}
+
+char *xtap_tcp_flags_str(__u32 flags, char *buf, size_t len)
+{
+	static const char letters[] = "FSRPAUEW";
+	size_t n = 0;
+
+	for (int i = 0; i < 8 && n + 1 < len; i++)
+		if (flags & (1u << i))
+			buf[n++] = letters[i];
+	if (len)
+		buf[n < len ? n : len - 1] = '\0';
+	return buf;
+}
+
+char *xtap_addr_str(const __u8 addr[16], __u8 ip_version, char *buf, size_t len)
+{
+	if (ip_version == 4)
+		inet_ntop(AF_INET, addr + 12, buf, len);
+	else
+		inet_ntop(AF_INET6, addr, buf, len);
+	return buf;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Run a capture file through the compiled programs with BPF_PROG_TEST_RUN. */
+#ifndef XTAP_USER_REPLAY_H
+#define XTAP_USER_REPLAY_H
+
+#include "loader/loader.h"
+
+struct xtap_replay_opts {
+	const char *path;
+	int hook;		/* enum xtap_hook */
+	__u32 flows_max;	/* 0 for the default */
+};
+
+struct xtap_replay {
+	struct xtap_bpf *skel;	/* loaded with private maps; the caller unloads */
+	__u64 frames;		/* frames read from the file */
+	struct xtap_stats stats;	/* the point's counters after the run */
+};
+
+/* 0 on success. On failure prints one line naming the file (and the packet
+ * number) and returns -1; r->skel may still need xtap_replay_free. */
+int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r);
+void xtap_replay_free(struct xtap_replay *r);
+
+#endif

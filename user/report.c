@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "user/names.h"
+#include "user/report.h"
+
+static int is_icmp(const struct xtap_flow_key *k)
+{
+	return k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6;
+}
+
+static int has_ports(const struct xtap_flow_key *k)
+{
+	return k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP || k->proto == IPPROTO_SCTP;
+}
+
+static void proto_str(__u8 proto, char *buf, size_t len)
+{
+	const char *n = xtap_proto_name(proto);
+
+	if (n)
+		snprintf(buf, len, "%s", n);
+	else
+		snprintf(buf, len, "%u", proto);
+}
+
+static void endpoint_json(struct json *j, const char *key, const struct xtap_flow_key *k, int side)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	json_open(j, key, '{');
+	json_str(j, "addr", xtap_addr_str(side ? k->addr_b : k->addr_a, k->ip_version, addr, sizeof(addr)));
+	if (has_ports(k))
+		json_u64(j, "port", side ? k->port_b : k->port_a);
+	json_close(j, '}');
+}
+
+void xtap_flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 off)
+{
+	const struct xtap_flow_key *k = &e->key;
+	const struct xtap_flow *v = &e->val;
+	static const char *const dir[2] = { "ab", "ba" };
+	char name[32], flags[16];
+
+	json_open(j, NULL, '{');
+	proto_str(k->proto, name, sizeof(name));
+	json_str(j, "proto", name);
+	json_u64(j, "ip_version", k->ip_version);
+	json_u64(j, "vlan", k->vlan);
+	endpoint_json(j, "a", k, 0);
+	endpoint_json(j, "b", k, 1);
+	if (is_icmp(k)) {
+		json_u64(j, "icmp_id", k->port_a);
+		json_u64(j, "icmp_type", k->port_b >> 8);
+		json_u64(j, "icmp_code", k->port_b & 0xff);
+	}
+	json_str(j, "initiator", v->initiator == XTAP_DIR_AB ? "a" : "b");
+	json_str(j, "initiator_by", v->initiator_syn ? "syn" : "first-seen");
+	for (int d = 0; d < 2; d++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "packets_%s", dir[d]);
+		json_u64(j, key, v->pkts[d]);
+		snprintf(key, sizeof(key), "bytes_%s", dir[d]);
+		json_u64(j, key, v->bytes[d]);
+	}
+	json_i64(j, "first_ns", (__s64)v->first_ns + off);
+	json_i64(j, "last_ns", (__s64)v->last_ns + off);
+	if (k->proto == IPPROTO_TCP) {
+		for (int d = 0; d < 2; d++) {
+			char key[32];
+
+			snprintf(key, sizeof(key), "tcp_flags_%s", dir[d]);
+			json_str(j, key, xtap_tcp_flags_str(v->tcp_flags[d], flags, sizeof(flags)));
+			snprintf(key, sizeof(key), "syn_%s", dir[d]);
+			json_u64(j, key, v->syn[d]);
+			snprintf(key, sizeof(key), "fin_%s", dir[d]);
+			json_u64(j, key, v->fin[d]);
+			snprintf(key, sizeof(key), "rst_%s", dir[d]);
+			json_u64(j, key, v->rst[d]);
+		}
+	}
+	json_u64(j, "first_point", v->first_point);
+	json_close(j, '}');
+}
+
+static void endpoint_str(const struct xtap_flow_key *k, int side, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	xtap_addr_str(side ? k->addr_b : k->addr_a, k->ip_version, addr, sizeof(addr));
+	if (!has_ports(k))
+		snprintf(buf, len, "%s", addr);
+	else if (k->ip_version == 6)
+		snprintf(buf, len, "[%s]:%u", addr, side ? k->port_b : k->port_a);
+	else
+		snprintf(buf, len, "%s:%u", addr, side ? k->port_b : k->port_a);
+}
+
+static void human_bytes(__u64 v, char *buf, size_t len)
+{
+	static const char *const unit[] = { "", "K", "M", "G", "T" };
+	double d = (double)v;
+	int u = 0;
+
+	while (d >= 10000 && u < 4) {
+		d /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64, (uint64_t)v);
+	else
+		snprintf(buf, len, "%.1f%s", d, unit[u]);
+}
+
+static void clock_str(__s64 ns, char *buf, size_t len)
+{
+	time_t s = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	if (!localtime_r(&s, &tm) || !strftime(buf, len, "%H:%M:%S", &tm))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf + strlen(buf), len - strlen(buf), ".%06" PRId64, (int64_t)((ns % 1000000000) / 1000));
+}
+
+void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry *f, size_t n)
+{
+	size_t show = r->limit && r->limit < n ? r->limit : n;
+
+	fprintf(r->out, "%-6s %-44s %-44s %9s %9s %9s %9s %-9s %-15s %10s\n", "PROTO", "CLIENT",
+		"SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "FIRST", "DURATION");
+	for (size_t i = 0; i < show; i++) {
+		const struct xtap_flow_key *k = &f[i].key;
+		const struct xtap_flow *v = &f[i].val;
+		int c = v->initiator, s = !c;
+		char proto[32], cli[64], srv[64], b1[16], b2[16], fl[32], t[32];
+
+		proto_str(k->proto, proto, sizeof(proto));
+		endpoint_str(k, c, cli, sizeof(cli));
+		endpoint_str(k, s, srv, sizeof(srv));
+		if (is_icmp(k))
+			snprintf(srv + strlen(srv), sizeof(srv) - strlen(srv), " t%u id%u", k->port_b >> 8,
+				 k->port_a);
+		human_bytes(v->bytes[c], b1, sizeof(b1));
+		human_bytes(v->bytes[s], b2, sizeof(b2));
+		if (k->proto == IPPROTO_TCP) {
+			char x[16], y[16];
+
+			snprintf(fl, sizeof(fl), "%s/%s", xtap_tcp_flags_str(v->tcp_flags[c], x, sizeof(x)),
+				 xtap_tcp_flags_str(v->tcp_flags[s], y, sizeof(y)));
+		} else {
+			snprintf(fl, sizeof(fl), "-");
+		}
+		clock_str((__s64)v->first_ns + r->time_offset_ns, t, sizeof(t));
+		fprintf(r->out, "%-6s %-44s %-44s %9" PRIu64 " %9s %9" PRIu64 " %9s %-9s %-15s %9.3fs\n",
+			proto, cli, srv, (uint64_t)v->pkts[c], b1, (uint64_t)v->pkts[s], b2, fl, t,
+			(double)(v->last_ns - v->first_ns) / 1e9);
+	}
+	if (show < n)
+		fprintf(r->out, "... %zu more flows\n", n - show);
+}
+
+void xtap_stats_json(struct json *j, const char *key, const struct xtap_stats *s)
+{
+	__u64 pkts = 0;
+
+	json_open(j, key, '{');
+	for (int i = 0; i < XTAP_STAT_OUTCOME_END; i++)
+		pkts += s->c[i];
+	json_u64(j, "packets", pkts);
+	for (int i = 0; i < XTAP_STAT_MAX; i++)
+		if (s->c[i])
+			json_u64(j, xtap_stat_name(i), s->c[i]);
+	json_close(j, '}');
+}
+
+void xtap_stats_table(FILE *out, const char *title, const struct xtap_stats *s)
+{
+	__u64 pkts = 0, bad = 0;
+
+	for (int i = 0; i < XTAP_STAT_OUTCOME_END; i++)
+		pkts += s->c[i];
+	for (int i = XTAP_STAT_BAD_FIRST; i <= XTAP_STAT_BAD_LAST; i++)
+		bad += s->c[i];
+	fprintf(out, "%s: %" PRIu64 " packets, %" PRIu64 " malformed\n", title, (uint64_t)pkts,
+		(uint64_t)bad);
+	for (int i = 0; i < XTAP_STAT_MAX; i++)
+		if (s->c[i])
+			fprintf(out, "  %-20s %12" PRIu64 "%s\n", xtap_stat_name(i), (uint64_t)s->c[i],
+				i >= XTAP_STAT_BAD_FIRST && i <= XTAP_STAT_BAD_LAST ? "  (malformed)" : "");
+}

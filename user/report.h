@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Flows and counters as aligned tables or JSON. */
+#ifndef XTAP_USER_REPORT_H
+#define XTAP_USER_REPORT_H
+
+#include <stdio.h>
+
+#include "user/json.h"
+#include "user/maps.h"
+
+/* Times in the flow table are ns on the programs' clock; time_offset_ns
+ * turns them into ns since the epoch (0 for replay, whose clock already is). */
+struct xtap_report {
+	FILE *out;
+	__s64 time_offset_ns;
+	size_t limit;		/* 0: every flow */
+};
+
+void xtap_flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 time_offset_ns);
+void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry *f, size_t n);
+/* Counters with a non-zero value, as one JSON object under key. */
+void xtap_stats_json(struct json *j, const char *key, const struct xtap_stats *s);
+void xtap_stats_table(FILE *out, const char *title, const struct xtap_stats *s);
+
+#endif
