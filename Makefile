@@ -114,7 +114,12 @@ demo: all
 	@XTAP=$(abspath $(XTAP)) ./tools/demo.sh
 
 bench: all $(BENCH_BINS)
-	@./bench/run.sh
+	@BUILD=$(BUILD) ./bench/run.sh
 
 clean:
 	rm -rf $(BUILD)
+
+# mkpcap OUT.pcap: crafted conversations for comparing xtap replay with tshark
+$(BUILD)/tests/mkpcap: tests/fixtures/mkpcap.c tests/fixtures/pkt.c tests/fixtures/pkt.h
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) -DXTAP_MKPCAP_MAIN tests/fixtures/mkpcap.c tests/fixtures/pkt.c -lpcap -o $@

@@ -10,18 +10,21 @@
 #include "lib/parse.h"
 #include "lib/flow.h"
 
-static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u64 frame_len, __u32 hook)
+static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u64 frame_len,
+				     __u16 l3_proto, __u16 vlan, __u32 hook)
 {
 	struct xtap_stats *st = xtap_stats_of(hook);
 	struct pkt p = {};
 	__u64 now = xtap_now(&frame_len);
 	int outcome;
 
-	outcome = parse_packet(ctx, hook == XTAP_HOOK_XDP, data, data_end, frame_len, &p);
+	outcome = parse_packet(ctx, hook == XTAP_HOOK_XDP, data, data_end, frame_len, l3_proto, &p);
+	if (!p.vlan)
+		p.vlan = vlan;
 	if (st) {
 		if (outcome >= 0 && outcome < XTAP_STAT_OUTCOME_END)
 			st->c[outcome]++;
-		st->c[XTAP_STAT_BYTES] += frame_len;
+		st->c[XTAP_STAT_BYTES] += p.len;
 	}
 	if (outcome > XTAP_STAT_IP_FRAGMENT)
 		return;		/* not IP, or malformed: no flow */

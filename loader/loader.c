@@ -21,24 +21,31 @@ static int pin_maps_in(struct xtap_bpf *skel, const char *dir)
 	return 0;
 }
 
-int xtap_load(const struct xtap_load_opts *o, struct xtap_bpf **out)
+int xtap_prepare(struct xtap_bpf *skel, const struct xtap_load_opts *o)
 {
-	struct xtap_bpf *skel;
 	int err;
 
-	*out = NULL;
 	if (o->slot >= XTAP_MAX_SLOTS)
 		return -ERANGE;
-	skel = xtap_bpf__open();
-	if (!skel)
-		return errno ? -errno : -EINVAL;
-
 	skel->rodata->xtap_slot = o->slot;
 	skel->rodata->xtap_replay_mode = o->replay;
 	err = bpf_map__set_max_entries(skel->maps.xtap_flows,
 				       o->flows_max ? o->flows_max : XTAP_FLOWS_DEFAULT);
 	if (!err && o->pin_dir)
 		err = pin_maps_in(skel, o->pin_dir);
+	return err;
+}
+
+int xtap_load(const struct xtap_load_opts *o, struct xtap_bpf **out)
+{
+	struct xtap_bpf *skel;
+	int err;
+
+	*out = NULL;
+	skel = xtap_bpf__open();
+	if (!skel)
+		return errno ? -errno : -EINVAL;
+	err = xtap_prepare(skel, o);
 	if (!err)
 		err = xtap_bpf__load(skel);
 	if (err) {

@@ -16,6 +16,9 @@ struct xtap_load_opts {
 	const char *pin_dir;	/* reuse or pin maps there; NULL for private maps */
 };
 
+/* Settings of an opened, not yet loaded skeleton. Returns 0 or -errno. */
+int xtap_prepare(struct xtap_bpf *skel, const struct xtap_load_opts *o);
+
 /* Returns 0 and the loaded skeleton, or -errno (the skeleton is not kept). */
 int xtap_load(const struct xtap_load_opts *o, struct xtap_bpf **out);
 void xtap_unload(struct xtap_bpf *skel);

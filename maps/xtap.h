@@ -126,6 +126,51 @@ struct xtap_replay_pkt {
 	__u32 reserved;
 };
 
+/*
+ * The registry of attached interfaces: a user-space-only array map pinned at
+ * /sys/fs/bpf/xtap/ifaces, indexed by slot. It is what `xtap detach` and
+ * `xtap status` read, so that nothing about an attachment lives only in the
+ * memory of the command that made it.
+ */
+enum xtap_xdp_mode {
+	XTAP_XDP_NONE = 0,
+	XTAP_XDP_NATIVE = 1,
+	XTAP_XDP_GENERIC = 2,
+};
+
+enum xtap_xdp_mech {
+	XTAP_XDP_LINK = 0,	/* a plain bpf_link, pinned */
+	XTAP_XDP_LIBXDP = 1,	/* a program in libxdp's multi-program dispatcher */
+};
+
+enum xtap_tc_mech {
+	XTAP_TC_NONE = 0,
+	XTAP_TC_TCX = 1,	/* tcx links, pinned */
+	XTAP_TC_CLSACT = 2,	/* bpf filters on a clsact qdisc */
+};
+
+#define XTAP_IFNAMSIZ 16
+
+struct xtap_iface {
+	__u32 used;		/* 1 when the slot holds an attachment */
+	__u32 ifindex;
+	__u64 netns_dev;	/* st_dev and st_ino of the network namespace */
+	__u64 netns_ino;
+	char name[XTAP_IFNAMSIZ];
+	__u32 hooks;		/* bit per enum xtap_hook */
+	__u8 xdp_mode;		/* enum xtap_xdp_mode */
+	__u8 xdp_mech;		/* enum xtap_xdp_mech */
+	__u8 tc_mech;		/* enum xtap_tc_mech */
+	__u8 clsact_created;	/* 1: xtap made the clsact qdisc and removes it */
+	__u32 prog_id[XTAP_HOOK_MAX];
+	__u32 tc_handle[2];	/* clsact filters: [0] ingress, [1] egress */
+	__u32 tc_prio[2];
+	__u32 reserved;
+	__u64 attached_ns;	/* CLOCK_REALTIME */
+};
+
+_Static_assert(sizeof(struct xtap_iface) == 88, "xtap_iface layout");
+
 _Static_assert(sizeof(struct xtap_flow_key) == 40, "xtap_flow_key layout");
 _Static_assert(sizeof(struct xtap_flow) == 88, "xtap_flow layout");
 _Static_assert(sizeof(struct xtap_stats) == 8 * XTAP_STAT_MAX, "xtap_stats layout");

@@ -6,6 +6,15 @@
 #include "tools/cmd.h"
 
 const struct xtap_cmd xtap_cmds[] = {
+	{ "attach", cmd_attach,
+	  "IFACE [IFACE...] [--mode auto|native|generic] [--hooks xdp,tc-ingress,tc-egress] "
+	  "[--tc auto|tcx|clsact] [--flows N] [-v]",
+	  "attach to interfaces; all of them share one pinned flow table" },
+	{ "detach", cmd_detach, "IFACE...|--all [-v]", "remove exactly what attach added" },
+	{ "status", cmd_status, "[-j]", "attached interfaces, hooks, modes, program ids, flow table use" },
+	{ "flows", cmd_flows, "[-j] [-n N] [--sort bytes|packets|age|rate] [--watch SECONDS]",
+	  "the live flow table" },
+	{ "stats", cmd_stats, "[-j]", "counters per reason, per interface and hook" },
 	{ "replay", cmd_replay, "-r FILE [-j] [--hook xdp|tc-ingress|tc-egress] [--flows N] [-v]",
 	  "run a pcap/pcapng through the programs; print flows and counters" },
 	{ NULL, NULL, NULL, NULL },

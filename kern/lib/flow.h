@@ -18,10 +18,11 @@ struct {
 	__type(value, struct xtap_flow);
 } xtap_flows SEC(".maps");
 
-/* Replies share their request's flow: fold them onto the request type. */
-static __always_inline __u8 icmp_request_type(__u8 ver, __u8 type)
+/* Replies share their request's flow: fold them onto the request type. The
+ * protocol, not the IP version, says which ICMP the type belongs to. */
+static __always_inline __u8 icmp_request_type(__u8 proto, __u8 type)
 {
-	if (ver == 4) {
+	if (proto == IPPROTO_ICMP) {
 		switch (type) {
 		case 0: return 8;	/* echo reply -> echo */
 		case 14: return 13;	/* timestamp reply */
@@ -50,13 +51,15 @@ static __always_inline int endpoint_after(const __u32 *a, __u16 pa, const __u32 
 /* Fill the canonical key; returns the packet's direction. */
 static __always_inline int flow_key_make(const struct pkt *p, struct xtap_flow_key *k)
 {
-	int icmp = p->l4proto == IPPROTO_ICMP || p->l4proto == IPPROTO_ICMPV6;
+	/* a later fragment has no ICMP header: its key has ports 0 like any other */
+	int icmp = (p->l4proto == IPPROTO_ICMP || p->l4proto == IPPROTO_ICMPV6) &&
+		   p->frag != XTAP_FRAG_LATER;
 	__u16 sp = p->sport, dp = p->dport;
 	int swap;
 
 	if (icmp) {
 		sp = p->icmp_id;
-		dp = (__u16)icmp_request_type(p->ip_version, p->icmp_type) << 8 | p->icmp_code;
+		dp = (__u16)icmp_request_type(p->l4proto, p->icmp_type) << 8 | p->icmp_code;
 		swap = endpoint_after(p->saddr, 0, p->daddr, 0);
 	} else {
 		swap = endpoint_after(p->saddr, sp, p->daddr, dp);

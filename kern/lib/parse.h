@@ -203,7 +203,7 @@ static __always_inline int ipv6_is_ext(__u8 nh)
 static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p, __u64 frame_left)
 {
 	struct ipv6hdr *ip6 = c->pos;
-	__u32 plen, used = 0, off, linear;
+	__u32 plen, used, off, start, linear;
 	__u8 nh, frag = XTAP_FRAG_NONE;
 
 	if ((void *)(ip6 + 1) > c->end)
@@ -222,6 +222,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p, __u64 fra
 	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
 	nh = ip6->nexthdr;
 	off = (void *)(ip6 + 1) - c->data;
+	start = off;
 	linear = c->end - c->data;
 
 	for (int i = 0; i < IPV6_EXT_MAX; i++) {
@@ -249,14 +250,18 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p, __u64 fra
 			return -XTAP_STAT_TRUNC_IPV6_EXT;
 		nh = h[0];
 		off += len;
-		used += len;
+		/* bounded here, every iteration's states look alike to the
+		 * verifier and prune */
+		if (off > IPV6_CHAIN_MAX)
+			return -XTAP_STAT_IPV6_EXT_DEPTH;
 		if (frag == XTAP_FRAG_LATER)
 			break;
 	}
 	if (ipv6_is_ext(nh) && frag != XTAP_FRAG_LATER)
 		return -XTAP_STAT_IPV6_EXT_DEPTH;
-	if (off > IPV6_CHAIN_MAX)
+	if (off > IPV6_CHAIN_MAX)	/* again, for the verifier: bounds c->pos */
 		return -XTAP_STAT_IPV6_EXT_DEPTH;
+	used = off - start;
 	if (used > plen || off > linear)
 		return -XTAP_STAT_TRUNC_IPV6_EXT;
 	p->frag = frag;
@@ -266,42 +271,45 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p, __u64 fra
 	return nh;
 }
 
-/* TCP timestamp option: Linux puts NOP NOP TS first, so look there before
- * walking the option list. */
+/* TCP timestamp option. Linux puts NOP NOP TS first on every segment after
+ * the handshake: read that layout directly; walk other layouts with scalar
+ * offsets, which keeps the verifier's work small. */
 static __always_inline void parse_tcp_ts(struct cursor *c, struct tcphdr *th, struct pkt *p)
 {
 	__u8 *opt = (__u8 *)(th + 1);
-	__u8 *end = (__u8 *)th + p->tcp_doff * 4;
+	__u32 off, end;
 
-	if (end > (__u8 *)c->end)
+	if (p->tcp_doff >= 8 && opt + 12 <= (__u8 *)c->end && opt[0] == TCPOPT_NOP &&
+	    opt[1] == TCPOPT_NOP && opt[2] == TCPOPT_TIMESTAMP && opt[3] == TCPOLEN_TIMESTAMP) {
+		p->tsval = bpf_ntohl(*(__u32 *)(opt + 4));
+		p->tsecr = bpf_ntohl(*(__u32 *)(opt + 8));
+		p->has_ts = 1;
 		return;
-#pragma unroll
+	}
+	off = (void *)opt - c->data;
+	end = off - sizeof(*th) + p->tcp_doff * 4;
 	for (int i = 0; i < TCP_OPT_MAX; i++) {
-		__u8 kind, olen;
+		__u8 o[10];
 
-		if (opt + 1 > end || opt + 1 > (__u8 *)c->end)
+		if (off >= end || cursor_load(c, off, o, 1))
 			return;
-		kind = opt[0];
-		if (kind == TCPOPT_EOL)
+		if (o[0] == TCPOPT_EOL)
 			return;
-		if (kind == TCPOPT_NOP) {
-			opt++;
+		if (o[0] == TCPOPT_NOP) {
+			off++;
 			continue;
 		}
-		if (opt + 2 > end || opt + 2 > (__u8 *)c->end)
+		if (off + 2 > end || cursor_load(c, off, o, 2) || o[1] < 2)
 			return;
-		olen = opt[1];
-		if (olen < 2)
-			return;
-		if (kind == TCPOPT_TIMESTAMP && olen == TCPOLEN_TIMESTAMP) {
-			if (opt + TCPOLEN_TIMESTAMP > end || opt + TCPOLEN_TIMESTAMP > (__u8 *)c->end)
+		if (o[0] == TCPOPT_TIMESTAMP && o[1] == TCPOLEN_TIMESTAMP) {
+			if (off + TCPOLEN_TIMESTAMP > end || cursor_load(c, off, o, TCPOLEN_TIMESTAMP))
 				return;
-			p->tsval = bpf_ntohl(*(__u32 *)(opt + 2));
-			p->tsecr = bpf_ntohl(*(__u32 *)(opt + 6));
+			p->tsval = (__u32)o[2] << 24 | (__u32)o[3] << 16 | (__u32)o[4] << 8 | o[5];
+			p->tsecr = (__u32)o[6] << 24 | (__u32)o[7] << 16 | (__u32)o[8] << 8 | o[9];
 			p->has_ts = 1;
 			return;
 		}
-		opt += olen;
+		off += o[1];
 	}
 }
 
@@ -319,7 +327,9 @@ static __always_inline int parse_l4(struct cursor *c, struct pkt *p, void *frame
 		struct tcphdr *th = c->pos;
 		__u32 hlen;
 
-		if ((void *)(th + 1) > c->end)
+		/* the header must fit the frame and the IP payload: a short
+		 * datagram in a padded frame has no header after it */
+		if ((void *)(th + 1) > c->end || p->payload_len < sizeof(*th))
 			return -XTAP_STAT_TRUNC_TCP;
 		hlen = th->doff * 4;
 		if (hlen < sizeof(*th))
@@ -346,7 +356,7 @@ static __always_inline int parse_l4(struct cursor *c, struct pkt *p, void *frame
 		struct udphdr *uh = c->pos;
 		__u32 ulen;
 
-		if ((void *)(uh + 1) > c->end)
+		if ((void *)(uh + 1) > c->end || p->payload_len < sizeof(*uh))
 			return -XTAP_STAT_TRUNC_UDP;
 		ulen = bpf_ntohs(uh->len);
 		/* a first fragment carries only part of the datagram */
@@ -364,7 +374,7 @@ static __always_inline int parse_l4(struct cursor *c, struct pkt *p, void *frame
 	case IPPROTO_ICMP: {
 		struct icmphdr *ih = c->pos;
 
-		if ((void *)(ih + 1) > c->end)
+		if ((void *)(ih + 1) > c->end || p->payload_len < sizeof(*ih))
 			return -XTAP_STAT_TRUNC_ICMP;
 		p->icmp_type = ih->type;
 		p->icmp_code = ih->code;
@@ -377,7 +387,7 @@ static __always_inline int parse_l4(struct cursor *c, struct pkt *p, void *frame
 	case IPPROTO_ICMPV6: {
 		struct icmp6hdr *ih = c->pos;
 
-		if ((void *)(ih + 1) > c->end)
+		if ((void *)(ih + 1) > c->end || p->payload_len < sizeof(*ih))
 			return -XTAP_STAT_TRUNC_ICMPV6;
 		p->icmp_type = ih->icmp6_type;
 		p->icmp_code = ih->icmp6_code;
@@ -395,20 +405,30 @@ static __always_inline int parse_l4(struct cursor *c, struct pkt *p, void *frame
 
 /*
  * Parse one frame. data/data_end bound what may be read directly; frame_len
- * is the length of the whole frame. Returns the enum xtap_stat outcome: a
+ * is the length of the whole frame. l3_proto is 0 when data starts at the
+ * Ethernet header, else the EtherType of a buffer that starts at the network
+ * header. Returns the enum xtap_stat outcome: a
  * class when the packet was understood, a malformed reason when it was not.
  */
 static __always_inline int parse_packet(void *ctx, int is_xdp, void *data, void *data_end,
-					__u64 frame_len, struct pkt *p)
+					__u64 frame_len, __u16 l3_proto, struct pkt *p)
 {
 	struct cursor c = { .pos = data, .end = data_end, .data = data, .ctx = ctx, .is_xdp = is_xdp };
 	__u64 left;
 	int r;
 
 	p->len = frame_len;
-	r = parse_eth(&c, p);
-	if (r < 0)
-		return -r;
+	if (l3_proto) {
+		/* data starts at the network header: the Ethernet header is
+		 * not in the buffer but was on the wire */
+		p->len += ETH_HLEN;
+		p->eth_proto = l3_proto;
+		r = l3_proto;
+	} else {
+		r = parse_eth(&c, p);
+		if (r < 0)
+			return -r;
+	}
 	p->l3_off = c.pos - data;
 	left = frame_len > p->l3_off ? frame_len - p->l3_off : 0;
 

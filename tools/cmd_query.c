@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Queries of the live state: xtap status, xtap flows, xtap stats. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "loader/attach.h"
+#include "tools/cmd.h"
+#include "user/log.h"
+#include "user/maps.h"
+#include "user/names.h"
+#include "user/opts.h"
+#include "user/report.h"
+
+static const char *const xdp_mode_names[] = { "-", "native", "generic" };
+static const char *const tc_mech_names[] = { "-", "tcx", "clsact" };
+
+/* Opens the state read-only; prints the error. 1 when nothing is attached. */
+static int open_state(const char *cmd, struct xtap_state *st)
+{
+	char err[XTAP_ERRLEN] = "";
+
+	if (xtap_check_privileges(cmd))
+		return -1;
+	if (xtap_state_open(st, NULL, false, err, sizeof(err))) {
+		xtap_err("%s: %s", cmd, err);
+		return -1;
+	}
+	return st->reg_fd < 0;
+}
+
+static int read_flows(const char *cmd, struct xtap_state *st, struct xtap_flow_entry **f,
+		      size_t *n, __u32 *max)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = xtap_map_open(st, "xtap_flows"), err;
+
+	*f = NULL;
+	*n = 0;
+	if (fd < 0) {
+		xtap_err("%s: flow table: %s", cmd, strerror(-fd));
+		return -1;
+	}
+	if (max)
+		*max = bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+	err = xtap_flows_dump(fd, f, n);
+	close(fd);
+	if (err) {
+		xtap_err("%s: read flows: %s", cmd, strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+static bool want_json(int argc, char **argv, const char *cmd, int *rc)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false;
+	int c;
+
+	*rc = -1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (c == 'j') {
+			json = true;
+		} else {
+			*rc = c == 'h' ? (xtap_usage_of(cmd), XTAP_EXIT_OK) : xtap_usage_of(cmd);
+			return false;
+		}
+	}
+	if (optind != argc)
+		*rc = xtap_usage_of(cmd);
+	return json;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct xtap_flow_entry *f = NULL;
+	struct xtap_state st;
+	size_t n = 0;
+	__u32 max = 0;
+	int rc, json = want_json(argc, argv, "status", &rc), none;
+	struct json j;
+
+	if (rc >= 0)
+		return rc;
+	none = open_state("status", &st);
+	if (none < 0)
+		return XTAP_EXIT_ERR;
+	if (!none && read_flows("status", &st, &f, &n, &max)) {
+		xtap_state_close(&st);
+		return XTAP_EXIT_ERR;
+	}
+	if (json) {
+		json_init(&j, stdout);
+		json_open(&j, NULL, '{');
+		json_open(&j, "interfaces", '[');
+	} else if (none) {
+		printf("xtap is not attached to any interface\n");
+	} else {
+		printf("%-16s %7s %-12s %-26s %-8s %-7s %s\n", "INTERFACE", "IFINDEX", "NETNS", "HOOKS",
+		       "XDP", "TC", "PROG IDS (xdp/tc-in/tc-eg)");
+	}
+	for (__u32 s = 0; !none && s < XTAP_MAX_SLOTS; s++) {
+		struct xtap_iface e;
+		char ns[64], hooks[64];
+		int present;
+
+		if (xtap_iface_get(&st, s, &e))
+			continue;
+		xtap_netns_name(&e, ns, sizeof(ns));
+		xtap_hooks_str(e.hooks, hooks, sizeof(hooks));
+		present = xtap_iface_present(&e);
+		if (json) {
+			json_open(&j, NULL, '{');
+			json_u64(&j, "slot", s);
+			json_str(&j, "name", e.name);
+			json_u64(&j, "ifindex", e.ifindex);
+			json_str(&j, "netns", ns);
+			json_str(&j, "hooks", hooks);
+			json_str(&j, "xdp_mode", xdp_mode_names[e.xdp_mode % 3]);
+			json_str(&j, "xdp_attach", e.xdp_mode ? (e.xdp_mech ? "libxdp" : "link") : "-");
+			json_str(&j, "tc", tc_mech_names[e.tc_mech % 3]);
+			json_open(&j, "prog_ids", '{');
+			for (int h = 0; h < XTAP_HOOK_MAX; h++)
+				if (e.hooks & (1u << h))
+					json_u64(&j, xtap_hook_name(h), e.prog_id[h]);
+			json_close(&j, '}');
+			if (present < 0)
+				json_null(&j, "present");
+			else
+				json_bool(&j, "present", present);
+			json_close(&j, '}');
+		} else {
+			printf("%-16s %7u %-12s %-26s %-8s %-7s %u/%u/%u%s\n", e.name, e.ifindex,
+			       ns[0] ? ns : "-", hooks,
+			       e.xdp_mode ? xdp_mode_names[e.xdp_mode % 3] : "-",
+			       tc_mech_names[e.tc_mech % 3], e.prog_id[0], e.prog_id[1], e.prog_id[2],
+			       present == 0 ? "  (interface gone)" : "");
+		}
+	}
+	if (json) {
+		json_close(&j, ']');
+		json_open(&j, "flows", '{');
+		json_u64(&j, "max", max);
+		json_u64(&j, "used", n);
+		json_close(&j, '}');
+		json_close(&j, '}');
+	} else if (!none) {
+		printf("\nflow table: %zu of %u entries in use (%.1f%%)\n", n, max,
+		       max ? 100.0 * (double)n / max : 0.0);
+	}
+	free(f);
+	xtap_state_close(&st);
+	return XTAP_EXIT_OK;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* bytes/s of each flow of cur against prev (both sorted by key), or over the
+ * flow's life when there is no earlier sample. */
+static void flow_rates(const struct xtap_flow_entry *cur, size_t n, const struct xtap_flow_entry *prev,
+		       size_t pn, double secs, double *rate)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		__u64 b = cur[i].val.bytes[0] + cur[i].val.bytes[1];
+		int cmp = 1;
+
+		while (prev && j < pn &&
+		       (cmp = memcmp(&prev[j].key, &cur[i].key, sizeof(cur[i].key))) < 0)
+			j++;
+		if (prev && j < pn && cmp == 0 && secs > 0) {
+			__u64 pb = prev[j].val.bytes[0] + prev[j].val.bytes[1];
+
+			rate[i] = b >= pb ? (double)(b - pb) / secs : 0;
+		} else {
+			__u64 life = cur[i].val.last_ns - cur[i].val.first_ns;
+
+			rate[i] = life ? (double)b * 1e9 / (double)life : 0;
+		}
+	}
+}
+
+struct ranked {
+	struct xtap_flow_entry e;
+	double rate;
+};
+
+static int by_rate(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	return x->rate < y->rate ? 1 : x->rate > y->rate ? -1 : 0;
+}
+
+static void show_flows(struct xtap_flow_entry *f, size_t n, double *rate, int sort, bool json,
+		       size_t limit)
+{
+	__s64 off = xtap_mono_to_real_ns();
+
+	if (sort < 0) {
+		struct ranked *r = malloc(n * sizeof(*r) + 1);
+
+		if (r) {
+			for (size_t i = 0; i < n; i++)
+				r[i] = (struct ranked){ f[i], rate[i] };
+			qsort(r, n, sizeof(*r), by_rate);
+			for (size_t i = 0; i < n; i++) {
+				f[i] = r[i].e;
+				rate[i] = r[i].rate;
+			}
+			free(r);
+		}
+	} else {
+		xtap_flows_sort(f, n, sort);
+	}
+	if (json) {
+		struct json j;
+		size_t show = limit && limit < n ? limit : n;
+
+		json_init(&j, stdout);
+		json_open(&j, NULL, '{');
+		json_open(&j, "flows", '[');
+		for (size_t i = 0; i < show; i++)
+			xtap_flow_json(&j, &f[i], off);
+		json_close(&j, ']');
+		json_u64(&j, "total", n);
+		json_close(&j, '}');
+	} else {
+		struct xtap_report rep = { .out = stdout, .time_offset_ns = off, .limit = limit };
+
+		xtap_flows_table(&rep, f, n);
+	}
+}
+
+int cmd_flows(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "sort", required_argument, NULL, 's' },
+		{ "watch", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct xtap_flow_entry *f = NULL, *prev = NULL;
+	size_t n = 0, pn = 0;
+	struct xtap_state st;
+	bool json = false;
+	__u32 limit = 0, watch = 0;
+	int c, sort = XTAP_SORT_BYTES, none, ret = XTAP_EXIT_ERR;
+	struct timespec t0 = { 0 }, t1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jn:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 'n':
+			if (!xtap_parse_u32(optarg, 1u << 30, &limit)) {
+				xtap_err("flows: -n %s: not a positive count", optarg);
+				return XTAP_EXIT_USAGE;
+			}
+			break;
+		case 'w':
+			if (!xtap_parse_u32(optarg, 3600, &watch)) {
+				xtap_err("flows: --watch %s: seconds from 1 to 3600", optarg);
+				return XTAP_EXIT_USAGE;
+			}
+			break;
+		case 's':
+			if (!strcmp(optarg, "bytes"))
+				sort = XTAP_SORT_BYTES;
+			else if (!strcmp(optarg, "packets"))
+				sort = XTAP_SORT_PACKETS;
+			else if (!strcmp(optarg, "age"))
+				sort = XTAP_SORT_AGE;
+			else if (!strcmp(optarg, "rate"))
+				sort = -1;
+			else {
+				xtap_err("flows: --sort %s: not one of bytes, packets, age, rate", optarg);
+				return XTAP_EXIT_USAGE;
+			}
+			break;
+		case 'h': xtap_usage_of("flows"); return XTAP_EXIT_OK;
+		default: return xtap_usage_of("flows");
+		}
+	}
+	if (optind != argc)
+		return xtap_usage_of("flows");
+	none = open_state("flows", &st);
+	if (none < 0)
+		return XTAP_EXIT_ERR;
+	if (none) {
+		xtap_err("flows: xtap is not attached to any interface");
+		goto cleanup;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	do {
+		double *rate;
+		double secs;
+
+		if (read_flows("flows", &st, &f, &n, NULL))
+			goto cleanup;
+		xtap_flows_sort(f, n, XTAP_SORT_KEY);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		secs = prev ? (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 : 0;
+		rate = calloc(n + 1, sizeof(*rate));
+		if (!rate) {
+			xtap_err("flows: out of memory");
+			goto cleanup;
+		}
+		flow_rates(f, n, prev, pn, secs, rate);
+		free(prev);
+		prev = malloc(n * sizeof(*f) + 1);
+		if (prev)
+			memcpy(prev, f, n * sizeof(*f));
+		pn = n;
+		t0 = t1;
+		if (watch && !json)
+			printf("\033[H\033[2J%zu flows, every %us (Ctrl-C to stop)\n", n, watch);
+		show_flows(f, n, rate, sort, json, limit);
+		fflush(stdout);
+		free(rate);
+		free(f);
+		f = NULL;
+		for (__u32 i = 0; watch && i < watch * 10 && !stop; i++)
+			usleep(100000);
+	} while (watch && !stop);
+	ret = XTAP_EXIT_OK;
+cleanup:
+	free(f);
+	free(prev);
+	xtap_state_close(&st);
+	return ret;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	struct xtap_stats total = { 0 };
+	struct xtap_state st;
+	int rc, json = want_json(argc, argv, "stats", &rc), none, fd;
+	struct json j;
+
+	if (rc >= 0)
+		return rc;
+	none = open_state("stats", &st);
+	if (none < 0)
+		return XTAP_EXIT_ERR;
+	if (none) {
+		xtap_err("stats: xtap is not attached to any interface");
+		xtap_state_close(&st);
+		return XTAP_EXIT_ERR;
+	}
+	fd = xtap_map_open(&st, "xtap_stats");
+	if (fd < 0) {
+		xtap_err("stats: counters: %s", strerror(-fd));
+		xtap_state_close(&st);
+		return XTAP_EXIT_ERR;
+	}
+	if (json) {
+		json_init(&j, stdout);
+		json_open(&j, NULL, '{');
+		json_open(&j, "interfaces", '[');
+	}
+	for (__u32 s = 0; s < XTAP_MAX_SLOTS; s++) {
+		struct xtap_iface e;
+		char ns[64];
+
+		if (xtap_iface_get(&st, s, &e))
+			continue;
+		xtap_netns_name(&e, ns, sizeof(ns));
+		if (json) {
+			json_open(&j, NULL, '{');
+			json_str(&j, "name", e.name);
+			json_str(&j, "netns", ns);
+			json_open(&j, "hooks", '{');
+		}
+		for (int h = 0; h < XTAP_HOOK_MAX; h++) {
+			struct xtap_stats v;
+			char title[96];
+
+			if (!(e.hooks & (1u << h)) || xtap_stats_read(fd, XTAP_POINT(s, h), &v))
+				continue;
+			for (int i = 0; i < XTAP_STAT_MAX; i++)
+				total.c[i] += v.c[i];
+			if (json) {
+				xtap_stats_json(&j, xtap_hook_name(h), &v);
+			} else {
+				snprintf(title, sizeof(title), "%s%s%s %s", e.name, ns[0] ? "@" : "", ns,
+					 xtap_hook_name(h));
+				xtap_stats_table(stdout, title, &v);
+			}
+		}
+		if (json) {
+			json_close(&j, '}');
+			json_close(&j, '}');
+		}
+	}
+	if (json) {
+		json_close(&j, ']');
+		xtap_stats_json(&j, "total", &total);
+		json_close(&j, '}');
+	} else {
+		xtap_stats_table(stdout, "total", &total);
+	}
+	close(fd);
+	xtap_state_close(&st);
+	return XTAP_EXIT_OK;
+}
