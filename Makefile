@@ -41,6 +41,8 @@ XTAP := $(BUILD)/xtap
 
 .PHONY: all deps check test unit unit-asan prog selftest demo bench clean install
 .DELETE_ON_ERROR:
+# skeletons and objects are not intermediates: keep them between builds
+.SECONDARY:
 
 all: $(XTAP) $(BUILD)/libxtap.a
 
@@ -63,11 +65,13 @@ $(XTAP): $(TOOL_SRCS) $(BUILD)/libxtap.a $(USER_HDRS)
 
 # Test binaries: unit tests link libxtap's sources directly so that the
 # sanitizer build instruments them too.
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_SRCS) $(FIX_SRCS) $(USER_HDRS) $(SKELS)
+UNIT_DEPS := $(LIB_SRCS) $(FIX_SRCS) $(TOOL_SRCS) $(USER_HDRS) $(wildcard tests/unit/*.h) $(SKELS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(UNIT_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(XCFLAGS) $< $(LIB_SRCS) $(FIX_SRCS) $(LDLIBS) -lcmocka -o $@
 
-$(BUILD)/tests/asan/%: tests/unit/%.c $(LIB_SRCS) $(FIX_SRCS) $(USER_HDRS) $(SKELS)
+$(BUILD)/tests/asan/%: tests/unit/%.c $(UNIT_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(XCFLAGS) $(SAN) $< $(LIB_SRCS) $(FIX_SRCS) $(LDLIBS) -lcmocka -o $@
 

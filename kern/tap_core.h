@@ -28,6 +28,8 @@ static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u6
 	}
 	if (outcome > XTAP_STAT_IP_FRAGMENT)
 		return;		/* not IP, or malformed: no flow */
+	if (!xtap_hook_counts(hook))
+		return;		/* XDP already counted it on this interface */
 
 	flow_account(&p, now, XTAP_POINT(xtap_slot, hook), st);
 }

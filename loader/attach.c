@@ -353,7 +353,8 @@ static enum xdp_attach_mode libxdp_mode(int m)
 static int attach_xdp_libxdp(const struct xtap_attach_opts *o, __u32 slot, int ifindex, int mode,
 			     const char *maps_dir, __u32 *prog_id)
 {
-	struct xtap_load_opts lo = { .slot = slot, .flows_max = o->flows_max, .pin_dir = maps_dir };
+	struct xtap_load_opts lo = { .slot = slot, .flows_max = o->flows_max, .pin_dir = maps_dir,
+				     .with_xdp = true };
 	struct xdp_multiprog *mp = NULL;
 	struct xdp_program *p = NULL;
 	struct xtap_bpf *skel;
@@ -666,6 +667,7 @@ int xtap_attach(struct xtap_state *st, const struct xtap_attach_opts *o, struct 
 	lo.slot = slot;
 	lo.flows_max = pinned ? pinned : o->flows_max;
 	lo.pin_dir = maps_dir;
+	lo.with_xdp = o->hooks & (1u << XTAP_HOOK_XDP);
 	r = xtap_load(&lo, &skel);
 	if (r) {
 		fail(err, len, r, "load programs: %s%s", strerror(-r),

@@ -29,6 +29,7 @@ int xtap_prepare(struct xtap_bpf *skel, const struct xtap_load_opts *o)
 		return -ERANGE;
 	skel->rodata->xtap_slot = o->slot;
 	skel->rodata->xtap_replay_mode = o->replay;
+	skel->rodata->xtap_tc_ingress_counts = !o->with_xdp;
 	err = bpf_map__set_max_entries(skel->maps.xtap_flows,
 				       o->flows_max ? o->flows_max : XTAP_FLOWS_DEFAULT);
 	if (!err && o->pin_dir)

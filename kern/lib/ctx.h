@@ -11,6 +11,9 @@
 /* Set by the loader between open and load. */
 const volatile __u32 xtap_slot = 0;	/* interface slot of this instance */
 const volatile __u8 xtap_replay_mode = 0;	/* 1: time and length from xtap_replay */
+/* 1 when TC ingress is this interface's first ingress hook (no XDP on it):
+ * then TC ingress counts inbound packets into flows, else XDP does. */
+const volatile __u8 xtap_tc_ingress_counts = 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -41,6 +44,13 @@ static __always_inline __u64 xtap_now(__u64 *frame_len)
 		return r->now_ns;
 	}
 	return bpf_ktime_get_ns();
+}
+
+/* Does this hook account packets to flows? Per interface, each packet is
+ * counted once: outbound at TC egress, inbound at the first ingress hook. */
+static __always_inline int xtap_hook_counts(__u32 hook)
+{
+	return hook != XTAP_HOOK_TC_INGRESS || xtap_tc_ingress_counts;
 }
 
 static __always_inline struct xtap_stats *xtap_stats_of(__u32 hook)

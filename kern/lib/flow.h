@@ -141,6 +141,10 @@ static __always_inline void flow_account(const struct pkt *p, __u64 now, __u32 p
 		}
 	}
 
+	/* the interface that saw the conversation first owns its counts, so
+	 * a packet crossing several attached interfaces is counted once */
+	if (f->first_point / XTAP_HOOK_MAX != xtap_slot)
+		return;
 	__sync_fetch_and_add(&f->pkts[dir], 1);
 	__sync_fetch_and_add(&f->bytes[dir], p->len);
 	if (now > f->last_ns)

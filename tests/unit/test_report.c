@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* user/report.c: flows and counters as JSON and as tables. */
+#include <netinet/in.h>
+
+#include "tests/unit/unit_util.h"
+#include "user/report.h"
+
+static void v4(__u8 a[16], __u8 x, __u8 y, __u8 z, __u8 w)
+{
+	memset(a, 0, 16);
+	a[10] = a[11] = 0xff;
+	a[12] = x;
+	a[13] = y;
+	a[14] = z;
+	a[15] = w;
+}
+
+/* 10.0.0.1:443 (a, the server) <- 10.0.0.2:51000 (b, the client, SYN sender) */
+static struct xtap_flow_entry tcp_entry(void)
+{
+	struct xtap_flow_entry e;
+
+	memset(&e, 0, sizeof(e));
+	v4(e.key.addr_a, 10, 0, 0, 1);
+	v4(e.key.addr_b, 10, 0, 0, 2);
+	e.key.port_a = 443;
+	e.key.port_b = 51000;
+	e.key.vlan = 42;
+	e.key.proto = IPPROTO_TCP;
+	e.key.ip_version = 4;
+	e.val.first_ns = 1700000000123456789ull;
+	e.val.last_ns = 1700000002623456789ull;
+	e.val.pkts[XTAP_DIR_AB] = 7;
+	e.val.pkts[XTAP_DIR_BA] = 11;
+	e.val.bytes[XTAP_DIR_AB] = 90000;
+	e.val.bytes[XTAP_DIR_BA] = 1234;
+	e.val.tcp_flags[XTAP_DIR_AB] = 0x12 | 0x08 | 0x01;	/* SA P F */
+	e.val.tcp_flags[XTAP_DIR_BA] = 0x02 | 0x10 | 0x04;	/* S A R */
+	e.val.syn[XTAP_DIR_AB] = 1;
+	e.val.syn[XTAP_DIR_BA] = 2;
+	e.val.fin[XTAP_DIR_AB] = 1;
+	e.val.rst[XTAP_DIR_BA] = 3;
+	e.val.initiator = XTAP_DIR_BA;
+	e.val.initiator_syn = 1;
+	e.val.first_point = 5;
+	return e;
+}
+
+/* ICMP echo 192.168.1.1 (a) <-> 192.168.1.9 (b), id 0x1234, first seen from a */
+static struct xtap_flow_entry icmp_entry(void)
+{
+	struct xtap_flow_entry e;
+
+	memset(&e, 0, sizeof(e));
+	v4(e.key.addr_a, 192, 168, 1, 1);
+	v4(e.key.addr_b, 192, 168, 1, 9);
+	e.key.port_a = 0x1234;
+	e.key.port_b = 8 << 8 | 0;
+	e.key.proto = IPPROTO_ICMP;
+	e.key.ip_version = 4;
+	e.val.first_ns = 1000;
+	e.val.last_ns = 3000;
+	e.val.pkts[0] = 3;
+	e.val.pkts[1] = 2;
+	e.val.bytes[0] = 294;
+	e.val.bytes[1] = 196;
+	e.val.initiator = XTAP_DIR_AB;
+	e.val.initiator_syn = 0;
+	return e;
+}
+
+/* 2001:db8::1 port 53 (a) <- 2001:db8::a port 40000 (b), UDP */
+static struct xtap_flow_entry udp6_entry(void)
+{
+	struct xtap_flow_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.key.addr_a[0] = 0x20;
+	e.key.addr_a[1] = 0x01;
+	e.key.addr_a[2] = 0x0d;
+	e.key.addr_a[3] = 0xb8;
+	memcpy(e.key.addr_b, e.key.addr_a, 16);
+	e.key.addr_a[15] = 1;
+	e.key.addr_b[15] = 0xa;
+	e.key.port_a = 53;
+	e.key.port_b = 40000;
+	e.key.proto = IPPROTO_UDP;
+	e.key.ip_version = 6;
+	e.val.first_ns = 5000000000ull;
+	e.val.last_ns = 5000000000ull;
+	e.val.pkts[1] = 1;
+	e.val.bytes[1] = 80;
+	e.val.initiator = XTAP_DIR_BA;
+	return e;
+}
+
+static char *flow_json(const struct xtap_flow_entry *e, __s64 off)
+{
+	struct mem_out m;
+	struct json j;
+	char *s;
+
+	json_init(&j, mem_open(&m));
+	xtap_flow_json(&j, e, off);
+	s = mem_done(&m);
+	assert_true(json_valid(s));
+	return s;
+}
+
+static void test_flow_json_tcp(void **state)
+{
+	struct xtap_flow_entry e = tcp_entry();
+	char *s = flow_json(&e, 0);
+
+	(void)state;
+	assert_contains(s, "{\"proto\":\"tcp\",\"ip_version\":4,\"vlan\":42,");
+	assert_contains(s, "\"a\":{\"addr\":\"10.0.0.1\",\"port\":443}");
+	assert_contains(s, "\"b\":{\"addr\":\"10.0.0.2\",\"port\":51000}");
+	assert_contains(s, "\"initiator\":\"b\"");
+	assert_contains(s, "\"initiator_by\":\"syn\"");
+	assert_contains(s, "\"packets_ab\":7,\"bytes_ab\":90000,\"packets_ba\":11,\"bytes_ba\":1234");
+	assert_contains(s, "\"first_ns\":1700000000123456789,\"last_ns\":1700000002623456789");
+	assert_contains(s, "\"tcp_flags_ab\":\"FSPA\",\"syn_ab\":1,\"fin_ab\":1,\"rst_ab\":0");
+	assert_contains(s, "\"tcp_flags_ba\":\"SRA\",\"syn_ba\":2,\"fin_ba\":0,\"rst_ba\":3");
+	assert_contains(s, "\"first_point\":5}");
+	assert_not_contains(s, "icmp");
+	free(s);
+}
+
+static void test_flow_json_icmp(void **state)
+{
+	struct xtap_flow_entry e = icmp_entry();
+	char *s = flow_json(&e, 0);
+
+	(void)state;
+	assert_contains(s, "\"proto\":\"icmp\"");
+	/* ICMP endpoints have no ports: the "ports" are id and type/code */
+	assert_contains(s, "\"a\":{\"addr\":\"192.168.1.1\"},\"b\":{\"addr\":\"192.168.1.9\"}");
+	assert_contains(s, "\"icmp_id\":4660,\"icmp_type\":8,\"icmp_code\":0");
+	assert_contains(s, "\"initiator\":\"a\",\"initiator_by\":\"first-seen\"");
+	assert_contains(s, "\"packets_ab\":3,\"bytes_ab\":294,\"packets_ba\":2,\"bytes_ba\":196");
+	assert_not_contains(s, "\"port\"");
+	assert_not_contains(s, "tcp_flags");
+	assert_not_contains(s, "syn_");
+	free(s);
+
+	/* type and code split from port_b: destination unreachable, port (3/3) */
+	e.key.port_a = 0;
+	e.key.port_b = 3 << 8 | 3;
+	s = flow_json(&e, 0);
+	assert_contains(s, "\"icmp_id\":0,\"icmp_type\":3,\"icmp_code\":3");
+	free(s);
+}
+
+static void test_flow_json_ipv6_and_offset(void **state)
+{
+	struct xtap_flow_entry e = udp6_entry();
+	char *s = flow_json(&e, -4000000000ll);
+
+	(void)state;
+	assert_contains(s, "\"proto\":\"udp\",\"ip_version\":6,\"vlan\":0");
+	assert_contains(s, "\"a\":{\"addr\":\"2001:db8::1\",\"port\":53}");
+	assert_contains(s, "\"b\":{\"addr\":\"2001:db8::a\",\"port\":40000}");
+	assert_contains(s, "\"first_ns\":1000000000,\"last_ns\":1000000000");
+	free(s);
+
+	/* an unnamed protocol prints its number and has no ports */
+	e.key.proto = 132 + 1;
+	s = flow_json(&e, 0);
+	assert_contains(s, "\"proto\":\"133\"");
+	assert_not_contains(s, "\"port\"");
+	free(s);
+}
+
+/* Flows inside an array: commas between them, one line in all. */
+static void test_flow_json_array(void **state)
+{
+	struct xtap_flow_entry f[3] = { tcp_entry(), icmp_entry(), udp6_entry() };
+	struct mem_out m;
+	struct json j;
+	char *s;
+
+	(void)state;
+	json_init(&j, mem_open(&m));
+	json_open(&j, NULL, '[');
+	for (int i = 0; i < 3; i++)
+		xtap_flow_json(&j, &f[i], 0);
+	json_close(&j, ']');
+	s = mem_done(&m);
+	assert_true(json_valid(s));
+	assert_int_equal(count_char(s, '\n'), 1);
+	assert_contains(s, "\"first_point\":5},{\"proto\":\"icmp\"");
+	assert_contains(s, "\"first_point\":0},{\"proto\":\"udp\"");
+	free(s);
+}
+
+static void test_stats_json(void **state)
+{
+	struct xtap_stats st;
+	struct mem_out m;
+	struct json j;
+	char *s;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.c[XTAP_STAT_TCP] = 3;
+	st.c[XTAP_STAT_UDP] = 2;
+	st.c[XTAP_STAT_ARP] = 4;
+	st.c[XTAP_STAT_TRUNC_TCP] = 1;
+	st.c[XTAP_STAT_TRUNC_ARP] = 5;	/* the last outcome counts too */
+	st.c[XTAP_STAT_BYTES] = 1000;	/* events are not packets */
+	st.c[XTAP_STAT_FLOW_NEW] = 2;
+	json_init(&j, mem_open(&m));
+	json_open(&j, NULL, '{');
+	xtap_stats_json(&j, "stats", &st);
+	json_close(&j, '}');
+	s = mem_done(&m);
+	assert_true(json_valid(s));
+	assert_string_equal(s, "{\"stats\":{\"packets\":15,\"tcp\":3,\"udp\":2,\"arp\":4,"
+			       "\"truncated_tcp\":1,\"truncated_arp\":5,\"bytes\":1000,"
+			       "\"flows_created\":2}}\n");
+	free(s);
+}
+
+static void test_stats_json_empty(void **state)
+{
+	struct xtap_stats st;
+	struct mem_out m;
+	struct json j;
+	char *s;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	json_init(&j, mem_open(&m));
+	xtap_stats_json(&j, NULL, &st);
+	s = mem_done(&m);
+	assert_string_equal(s, "{\"packets\":0}\n");
+	free(s);
+}
+
+static void test_stats_table(void **state)
+{
+	struct xtap_stats st;
+	struct mem_out m;
+	char *s;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.c[XTAP_STAT_ICMP] = 6;
+	st.c[XTAP_STAT_IPV4_IHL] = 2;
+	st.c[XTAP_STAT_TRUNC_ETH] = 1;
+	st.c[XTAP_STAT_FLOW_FAIL] = 9;
+	xtap_stats_table(mem_open(&m), "xdp", &st);
+	s = mem_done(&m);
+	assert_true(strncmp(s, "xdp: 9 packets, 3 malformed\n", 28) == 0);
+	assert_contains(s, "  icmp                            6\n");
+	assert_contains(s, "  ipv4_bad_ihl                    2  (malformed)\n");
+	assert_contains(s, "  flows_failed                    9\n");
+	assert_not_contains(s, "tcp");
+	free(s);
+}
+
+/* The line of a table that mentions needle. */
+static char *table_line(char *table, const char *needle)
+{
+	char *p = strstr(table, needle), *start, *end;
+
+	if (!p)
+		fail_msg("no \"%s\" in table:\n%s", needle, table);
+	for (start = p; start > table && start[-1] != '\n'; start--)
+		;
+	end = strchr(p, '\n');
+	assert_non_null(end);
+	*end = '\0';
+	return start;
+}
+
+/* Whitespace-separated columns of a table line (modified in place). */
+static int columns(char *line, char **col, int max)
+{
+	int n = 0;
+
+	for (char *t = strtok(line, " "); t && n < max; t = strtok(NULL, " "))
+		col[n++] = t;
+	return n;
+}
+
+static void test_table_client_first(void **state)
+{
+	struct xtap_flow_entry f[3] = { tcp_entry(), icmp_entry(), udp6_entry() };
+	struct xtap_report r = { .time_offset_ns = 0 };
+	struct mem_out m;
+	char *s, *line, *col[16];
+
+	(void)state;
+	r.out = mem_open(&m);
+	xtap_flows_table(&r, f, 3);
+	s = mem_done(&m);
+	assert_true(strncmp(s, "PROTO  CLIENT", 13) == 0);
+	assert_int_equal(count_char(s, '\n'), 4);
+
+	/* TCP: the initiator is b, so b is the client and its counters come first */
+	char *copy = strdup(s);
+
+	assert_non_null(copy);
+	line = table_line(copy, "tcp ");
+	assert_int_equal(columns(line, col, 16), 10);
+	assert_string_equal(col[0], "tcp");
+	assert_string_equal(col[1], "10.0.0.2:51000");
+	assert_string_equal(col[2], "10.0.0.1:443");
+	assert_string_equal(col[3], "11");		/* PKTS> from the client */
+	assert_string_equal(col[4], "1234");
+	assert_string_equal(col[5], "7");
+	assert_string_equal(col[6], "87.9K");		/* 90000 / 1024 */
+	assert_string_equal(col[7], "SRA/FSPA");
+	assert_string_equal(col[9], "2.500s");
+	free(copy);
+
+	/* ICMP: initiator a; the server column names type and id */
+	copy = strdup(s);
+	assert_non_null(copy);
+	line = table_line(copy, "icmp ");
+	assert_int_equal(columns(line, col, 16), 12);
+	assert_string_equal(col[1], "192.168.1.1");
+	assert_string_equal(col[2], "192.168.1.9");
+	assert_string_equal(col[3], "t8");
+	assert_string_equal(col[4], "id4660");
+	assert_string_equal(col[5], "3");
+	assert_string_equal(col[9], "-");
+	free(copy);
+
+	/* IPv6 endpoints are bracketed; client b again */
+	copy = strdup(s);
+	assert_non_null(copy);
+	line = table_line(copy, "udp ");
+	assert_int_equal(columns(line, col, 16), 10);
+	assert_string_equal(col[1], "[2001:db8::a]:40000");
+	assert_string_equal(col[2], "[2001:db8::1]:53");
+	assert_string_equal(col[3], "1");
+	assert_string_equal(col[4], "80");
+	assert_string_equal(col[5], "0");
+	assert_string_equal(col[9], "0.000s");
+	free(copy);
+	free(s);
+}
+
+/* Swapping the initiator swaps the columns, not the key. */
+static void test_table_initiator_a(void **state)
+{
+	struct xtap_flow_entry e = tcp_entry();
+	struct xtap_report r = { 0 };
+	struct mem_out m;
+	char *s, *col[16];
+
+	(void)state;
+	e.val.initiator = XTAP_DIR_AB;
+	r.out = mem_open(&m);
+	xtap_flows_table(&r, &e, 1);
+	s = mem_done(&m);
+	assert_int_equal(columns(table_line(s, "tcp "), col, 16), 10);
+	assert_string_equal(col[1], "10.0.0.1:443");
+	assert_string_equal(col[2], "10.0.0.2:51000");
+	assert_string_equal(col[3], "7");
+	assert_string_equal(col[7], "FSPA/SRA");
+	free(s);
+}
+
+static void test_table_limit(void **state)
+{
+	struct xtap_flow_entry f[3] = { tcp_entry(), icmp_entry(), udp6_entry() };
+	struct xtap_report r = { .limit = 1 };
+	struct mem_out m;
+	char *s;
+
+	(void)state;
+	r.out = mem_open(&m);
+	xtap_flows_table(&r, f, 3);
+	s = mem_done(&m);
+	assert_int_equal(count_char(s, '\n'), 3);
+	assert_contains(s, "10.0.0.2:51000");
+	assert_not_contains(s, "192.168.1.1");
+	assert_contains(s, "\n... 2 more flows\n");
+	free(s);
+
+	/* one short of all, all, and more than all */
+	for (size_t limit = 2; limit <= 4; limit++) {
+		r.limit = limit;
+		r.out = mem_open(&m);
+		xtap_flows_table(&r, f, 3);
+		s = mem_done(&m);
+		if (limit == 2) {
+			assert_int_equal(count_char(s, '\n'), 4);
+			assert_contains(s, "\n... 1 more flows\n");
+		} else {
+			assert_int_equal(count_char(s, '\n'), 4);
+			assert_not_contains(s, "more flows");
+			assert_contains(s, "2001:db8::a");
+		}
+		free(s);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_flow_json_tcp),
+		cmocka_unit_test(test_flow_json_icmp),
+		cmocka_unit_test(test_flow_json_ipv6_and_offset),
+		cmocka_unit_test(test_flow_json_array),
+		cmocka_unit_test(test_stats_json),
+		cmocka_unit_test(test_stats_json_empty),
+		cmocka_unit_test(test_stats_table),
+		cmocka_unit_test(test_table_client_first),
+		cmocka_unit_test(test_table_initiator_a),
+		cmocka_unit_test(test_table_limit),
+	};
+
+	/* the FIRST column is local time: pin the zone so runs agree */
+	setenv("TZ", "UTC", 1);
+	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
+}
