@@ -105,8 +105,8 @@ unit-asan: $(UNIT_ASAN)
 prog: $(PROG_BINS) $(BPF_OBJS)
 	@set -e; for t in $(PROG_BINS); do echo "== $$t"; $$t; done
 
-selftest: all
-	@XTAP=$(abspath $(XTAP)) ./selftests/run.sh
+selftest: all $(BUILD)/tests/mkpcap
+	@XTAP_MKPCAP=$(abspath $(BUILD)/tests/mkpcap) XTAP=$(abspath $(XTAP)) ./selftests/run.sh
 
 test: unit unit-asan prog selftest
 

@@ -15,9 +15,9 @@ static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u6
 {
 	struct xtap_stats *st = xtap_stats_of(hook);
 	struct pkt p = {};
-	__u64 now = xtap_now(&frame_len);
 	int outcome;
 
+	frame_len = xtap_wire_len(frame_len);
 	outcome = parse_packet(ctx, hook == XTAP_HOOK_XDP, data, data_end, frame_len, l3_proto, &p);
 	if (!p.vlan)
 		p.vlan = vlan;
@@ -31,7 +31,7 @@ static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u6
 	if (!xtap_hook_counts(hook))
 		return;		/* XDP already counted it on this interface */
 
-	flow_account(&p, now, XTAP_POINT(xtap_slot, hook), st);
+	flow_account(&p, xtap_now(), XTAP_POINT(xtap_slot, hook), st);
 }
 
 #endif

@@ -40,7 +40,8 @@ for ns in $CLI $SRV; do nsenter --net=/run/netns/$ns ip link set lo up; done
 in_cli ip link set $VC up
 in_srv ip link set $VS up
 
-in_srv python3 -m http.server 8080 --bind :: >/dev/null 2>&1 &
+# nsenter execs the server, so $! is the server itself
+nsenter --net=/run/netns/$SRV python3 -m http.server 8080 --bind :: >/dev/null 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 50); do
 	in_cli curl -s -o /dev/null http://10.200.0.2:8080/ && break

@@ -29,19 +29,28 @@ struct {
 	__type(value, struct xtap_stats);
 } xtap_stats SEC(".maps");
 
-/* The packet's time, and its wire length when replay knows better than the
- * context (a capture cut at a snap length). */
-static __always_inline __u64 xtap_now(__u64 *frame_len)
+/* Replay: the capture's wire length when it is longer than what the file
+ * kept (a snap length). Live frames are whole. */
+static __always_inline __u64 xtap_wire_len(__u64 frame_len)
 {
 	if (xtap_replay_mode) {
 		__u32 zero = 0;
 		struct xtap_replay_pkt *r = bpf_map_lookup_elem(&xtap_replay, &zero);
 
-		if (!r)
-			return 0;
-		if (r->wire_len > *frame_len)
-			*frame_len = r->wire_len;
-		return r->now_ns;
+		if (r && r->wire_len > frame_len)
+			return r->wire_len;
+	}
+	return frame_len;
+}
+
+/* The packet's time: read only where a packet needs one (a flow update). */
+static __always_inline __u64 xtap_now(void)
+{
+	if (xtap_replay_mode) {
+		__u32 zero = 0;
+		struct xtap_replay_pkt *r = bpf_map_lookup_elem(&xtap_replay, &zero);
+
+		return r ? r->now_ns : 0;
 	}
 	return bpf_ktime_get_ns();
 }

@@ -35,52 +35,46 @@ static __always_inline __u8 icmp_request_type(__u8 proto, __u8 type)
 	return type;
 }
 
-/* 1 when (a, pa) sorts after (b, pb): the endpoints must be swapped. */
-static __always_inline int endpoint_after(const __u32 *a, __u16 pa, const __u32 *b, __u16 pb)
-{
-#pragma unroll
-	for (int i = 0; i < 4; i++) {
-		__u32 x = bpf_ntohl(a[i]), y = bpf_ntohl(b[i]);
-
-		if (x != y)
-			return x > y;
-	}
-	return pa > pb;
-}
-
-/* Fill the canonical key; returns the packet's direction. */
+/* Fill the canonical key; returns the packet's direction. Only consistency
+ * matters for the order of the two endpoints, so addresses compare as raw
+ * 64-bit words: two compares for IPv6, one for IPv4-mapped. */
 static __always_inline int flow_key_make(const struct pkt *p, struct xtap_flow_key *k)
 {
 	/* a later fragment has no ICMP header: its key has ports 0 like any other */
 	int icmp = (p->l4proto == IPPROTO_ICMP || p->l4proto == IPPROTO_ICMPV6) &&
 		   p->frag != XTAP_FRAG_LATER;
 	__u16 sp = p->sport, dp = p->dport;
+	__u64 *a = (__u64 *)k->addr_a, *b = (__u64 *)k->addr_b;
 	int swap;
 
 	if (icmp) {
 		sp = p->icmp_id;
 		dp = (__u16)icmp_request_type(p->l4proto, p->icmp_type) << 8 | p->icmp_code;
-		swap = endpoint_after(p->saddr, 0, p->daddr, 0);
-	} else {
-		swap = endpoint_after(p->saddr, sp, p->daddr, dp);
 	}
+	if (p->saddr64[0] != p->daddr64[0])
+		swap = p->saddr64[0] > p->daddr64[0];
+	else if (p->saddr64[1] != p->daddr64[1])
+		swap = p->saddr64[1] > p->daddr64[1];
+	else
+		swap = !icmp && sp > dp;
+
+	if (swap) {
+		a[0] = p->daddr64[0];
+		a[1] = p->daddr64[1];
+		b[0] = p->saddr64[0];
+		b[1] = p->saddr64[1];
+	} else {
+		a[0] = p->saddr64[0];
+		a[1] = p->saddr64[1];
+		b[0] = p->daddr64[0];
+		b[1] = p->daddr64[1];
+	}
+	/* ICMP's "ports" are not endpoint properties: they never swap */
+	k->port_a = swap && !icmp ? dp : sp;
+	k->port_b = swap && !icmp ? sp : dp;
+	k->vlan = p->vlan;
 	k->proto = p->l4proto;
 	k->ip_version = p->ip_version;
-	k->vlan = p->vlan;
-	if (swap) {
-		__builtin_memcpy(k->addr_a, p->daddr, 16);
-		__builtin_memcpy(k->addr_b, p->saddr, 16);
-	} else {
-		__builtin_memcpy(k->addr_a, p->saddr, 16);
-		__builtin_memcpy(k->addr_b, p->daddr, 16);
-	}
-	if (swap && !icmp) {
-		k->port_a = dp;
-		k->port_b = sp;
-	} else {
-		k->port_a = sp;
-		k->port_b = dp;
-	}
 	return swap ? XTAP_DIR_BA : XTAP_DIR_AB;
 }
 
@@ -104,7 +98,7 @@ static __always_inline void flow_first_packet(struct xtap_flow *f, const int d, 
 static __always_inline void flow_account(const struct pkt *p, __u64 now, __u32 point,
 					 struct xtap_stats *st)
 {
-	struct xtap_flow_key k = {};
+	struct xtap_flow_key k __attribute__((aligned(8)));
 	struct xtap_flow *f;
 	__u8 fl = p->tcp_flags;
 	int dir, tcp = p->l4proto == IPPROTO_TCP && p->frag != XTAP_FRAG_LATER;

@@ -90,11 +90,17 @@ enum xtap_frag {
 	XTAP_FRAG_LATER = 2,	/* offset > 0: no L4 header here */
 };
 
-/* What one packet is, as far as xtap cares. Lives in per-CPU scratch. */
+/* What one packet is, as far as xtap cares. */
 struct pkt {
 	__u64 len;		/* frame bytes (all of it, not just linear) */
-	__u32 saddr[4];		/* IPv4-mapped for IPv4 */
-	__u32 daddr[4];
+	union {			/* IPv4-mapped for IPv4 */
+		__u32 saddr[4];
+		__u64 saddr64[2];
+	};
+	union {
+		__u32 daddr[4];
+		__u64 daddr64[2];
+	};
 	__u16 eth_proto;	/* host order, after VLAN tags */
 	__u16 vlan;		/* outer VLAN ID */
 	__u8 vlan_depth;
@@ -121,7 +127,7 @@ struct pkt {
 	__u8 icmp_type;
 	__u8 icmp_code;
 	__u16 icmp_id;		/* echo identifier, host order */
-};
+} __attribute__((aligned(8)));
 
 /* Returns the EtherType after up to VLAN_MAX_DEPTH tags, or -reason. */
 static __always_inline int parse_eth(struct cursor *c, struct pkt *p)

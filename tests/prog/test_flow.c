@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The bidirectional flow table through the real programs: both directions in
+ * one entry, the initiator, per-direction counts and the replay clock.
+ */
+#include "tests/prog/harness.h"
+
+#include <netinet/in.h>
+
+#define CPORT 51000
+#define SPORT_ 443
+
+struct conv {
+	int client_a;		/* the client is side a of the key */
+	int v6;
+	__u16 vlan;
+};
+
+/* One TCP segment of the conversation; from_client picks the direction. */
+static void seg(struct pb *b, const struct conv *c, int from_client, __u8 flags, size_t payload)
+{
+	int from_a = c->client_a ? from_client : !from_client;
+
+	pb_init(b, from_client ? PB_MAC_B : PB_MAC_A, from_client ? PB_MAC_A : PB_MAC_B);
+	if (c->vlan)
+		pb_vlan(b, 0x8100, c->vlan);
+	if (c->v6) {
+		struct pb_ip6 ip;
+
+		ip6_ab(&ip, from_a);
+		pb_ipv6(b, &ip);
+	} else {
+		struct pb_ip4 ip;
+
+		ip4_ab(&ip, from_a);
+		pb_ipv4(b, &ip);
+	}
+	pb_tcp(b, &(struct pb_tcp){ .sport = from_client ? CPORT : SPORT_,
+				    .dport = from_client ? SPORT_ : CPORT,
+				    .seq = from_client ? 100 : 900, .ack = 1, .flags = flags });
+	pb_payload(b, NULL, payload);
+	pb_finish(b);
+}
+
+static struct xtap_flow_key conv_key(const struct conv *c)
+{
+	__u16 pa = c->client_a ? CPORT : SPORT_, pb_ = c->client_a ? SPORT_ : CPORT;
+
+	if (c->v6) {
+		__u8 a[16], z[16];
+
+		pb_ip6_doc(a, 1);
+		pb_ip6_doc(z, 2);
+		return key6(a, pa, z, pb_, IPPROTO_TCP, c->vlan);
+	}
+	return key4(IP_A, pa, IP_B, pb_, IPPROTO_TCP, c->vlan);
+}
+
+struct step {
+	int from_client;
+	__u8 flags;
+	size_t payload;
+};
+
+/* Run the steps at T0, T0+1us, ... and check the single entry they make.
+ * initiator_client: who the entry must name; syn: whether by a SYN. */
+static void conversation(struct env *e, int hook, const struct conv *c, const struct step *s,
+			 size_t n, int initiator_client, int by_syn, const char *what)
+{
+	struct xtap_flow_key k = conv_key(c);
+	struct xtap_flow want = { .first_ns = T0, .last_ns = T0 + (n - 1) * 1000,
+				  .first_point = XTAP_POINT(0, hook), .initiator_syn = by_syn };
+	struct xtap_stats st = { 0 };
+	int dc = c->client_a ? XTAP_DIR_AB : XTAP_DIR_BA;
+
+	want.initiator = initiator_client ? dc : !dc;
+	for (size_t i = 0; i < n; i++) {
+		int d = s[i].from_client ? dc : !dc;
+		struct pb b;
+
+		seg(&b, c, s[i].from_client, s[i].flags, s[i].payload);
+		run_pb(e, hook, &b, T0 + i * 1000);
+		want.pkts[d]++;
+		want.bytes[d] += b.len;
+		want.tcp_flags[d] |= s[i].flags;
+		want.syn[d] += !!(s[i].flags & PB_SYN);
+		want.fin[d] += !!(s[i].flags & PB_FIN);
+		want.rst[d] += !!(s[i].flags & PB_RST);
+		st.c[XTAP_STAT_TCP]++;
+		st.c[XTAP_STAT_BYTES] += b.len;
+	}
+	st.c[XTAP_STAT_FLOW_NEW] = 1;
+	expect_stats(e, hook, &st, what);
+	expect_nflows(e, 1, what);
+	expect_flow(e, &k, &want, what);
+}
+
+static const struct conv convs[] = {
+	{ .client_a = 1 }, { .client_a = 0 },
+	{ .client_a = 1, .v6 = 1 }, { .client_a = 0, .v6 = 1, .vlan = 10 },
+};
+
+#define FOR_CONV_HOOK(e, ci, hi)                                                               \
+	for (size_t ci = 0; ci < sizeof(convs) / sizeof(convs[0]); ci++)                      \
+		for (size_t hi = 0; hi < NHOOKS && (env_reset(e), 1); hi++)
+
+static void test_handshake(void **state)
+{
+	static const struct step s[] = {
+		{ 1, PB_SYN, 0 }, { 0, PB_SYN | PB_ACK, 0 }, { 1, PB_ACK, 0 },
+		{ 1, PB_ACK | PB_PSH, 100 }, { 0, PB_ACK | PB_PSH, 1000 },
+		{ 1, PB_FIN | PB_ACK, 0 }, { 0, PB_FIN | PB_ACK, 0 }, { 1, PB_ACK, 0 },
+	};
+
+	FOR_CONV_HOOK(*state, ci, hi)
+		conversation(*state, hooks[hi], &convs[ci], s, 8, 1, 1, "handshake and close");
+}
+
+static void test_synack_first(void **state)
+{
+	/* the capture starts at the SYN-ACK; the SYN (late) names the client */
+	static const struct step s[] = {
+		{ 0, PB_SYN | PB_ACK, 0 }, { 1, PB_SYN, 0 }, { 1, PB_ACK, 0 },
+	};
+
+	FOR_CONV_HOOK(*state, ci, hi)
+		conversation(*state, hooks[hi], &convs[ci], s, 3, 1, 1, "SYN-ACK seen first");
+}
+
+static void test_midstream(void **state)
+{
+	/* no SYN at all: the first packet seen names the initiator */
+	static const struct step s[] = {
+		{ 0, PB_ACK | PB_PSH, 10 }, { 1, PB_ACK, 0 }, { 0, PB_SYN | PB_ACK, 0 },
+		{ 1, PB_RST, 0 },
+	};
+
+	FOR_CONV_HOOK(*state, ci, hi)
+		conversation(*state, hooks[hi], &convs[ci], s, 4, 0, 0, "mid-stream");
+}
+
+static void test_syn_retransmit(void **state)
+{
+	/* a second SYN from the client does not move the initiator, nor does a
+	 * stray SYN from the server after the client's */
+	static const struct step s[] = {
+		{ 1, PB_SYN, 0 }, { 1, PB_SYN, 0 }, { 0, PB_SYN, 0 }, { 0, PB_SYN | PB_ACK, 0 },
+		{ 1, PB_ACK, 0 },
+	};
+
+	FOR_CONV_HOOK(*state, ci, hi)
+		conversation(*state, hooks[hi], &convs[ci], s, 5, 1, 1, "SYN retransmit");
+}
+
+/* The replay clock: last_ns follows the newest packet, never goes back. */
+static void test_clock(void **state)
+{
+	struct env *e = *state;
+	struct conv c = { .client_a = 1 };
+	struct xtap_flow_key k = conv_key(&c);
+
+	for (size_t hi = 0; hi < NHOOKS; hi++) {
+		int h = hooks[hi];
+		struct xtap_flow want;
+		struct pb b1, b2;
+
+		env_reset(e);
+		seg(&b1, &c, 1, PB_SYN, 0);
+		seg(&b2, &c, 0, PB_SYN | PB_ACK, 0);
+		run_pb(e, h, &b1, T0 + 5000);
+		run_pb(e, h, &b2, T0 + 9000);
+		run_pb(e, h, &b2, T0 + 7000);	/* reordered */
+		want = flow1(h, XTAP_DIR_AB, T0 + 5000, b1.len, PB_SYN, 1);
+		want.last_ns = T0 + 9000;
+		want.pkts[1] = 2;
+		want.bytes[1] = 2 * b2.len;
+		want.tcp_flags[1] = PB_SYN | PB_ACK;
+		want.syn[1] = 2;
+		expect_flow(e, &k, &want, "reordered clock");
+	}
+}
+
+/* Bytes are wire bytes: a frame cut by a snap length counts in full. */
+static void test_wire_len(void **state)
+{
+	struct env *e = *state;
+	struct conv c = { .client_a = 0 };
+	struct xtap_flow_key k = conv_key(&c);
+
+	for (size_t hi = 0; hi < NHOOKS; hi++) {
+		int h = hooks[hi];
+		struct xtap_flow want;
+		struct pb b;
+
+		env_reset(e);
+		seg(&b, &c, 0, PB_ACK | PB_PSH, 1400);
+		run_frame(e, h, b.d, 96, 1514, T0);
+		want = flow1(h, XTAP_DIR_AB, T0, 1514, PB_ACK | PB_PSH, 0);
+		expect_one(e, h, XTAP_STAT_TCP, 1514, 1, "snap 96 of 1514");
+		expect_flow(e, &k, &want, "snap 96 of 1514");
+	}
+}
+
+/* What separates flows: VLAN, IP version, protocol, ports. */
+static void test_keys_apart(void **state)
+{
+	struct env *e = *state;
+
+	for (size_t hi = 0; hi < NHOOKS; hi++) {
+		int h = hooks[hi];
+		struct conv c1 = { .client_a = 1 }, c2 = { .client_a = 1, .vlan = 20 },
+			    c3 = { .client_a = 1, .vlan = 30 }, c4 = { .client_a = 1, .v6 = 1 };
+		const struct conv *cs[] = { &c1, &c2, &c3, &c4 };
+		struct xtap_stats st = { 0 };
+		struct pb b;
+
+		env_reset(e);
+		for (size_t i = 0; i < 4; i++) {
+			seg(&b, cs[i], 1, PB_SYN, 0);
+			run_pb(e, h, &b, T0 + i);
+			st.c[XTAP_STAT_TCP]++;
+			st.c[XTAP_STAT_BYTES] += b.len;
+		}
+		st.c[XTAP_STAT_FLOW_NEW] = 4;
+		expect_stats(e, h, &st, "four keys");
+		expect_nflows(e, 4, "four keys");
+		for (size_t i = 0; i < 4; i++) {
+			struct xtap_flow_key k = conv_key(cs[i]);
+			struct xtap_flow want;
+
+			seg(&b, cs[i], 1, PB_SYN, 0);
+			want = flow1(h, XTAP_DIR_AB, T0 + i, b.len, PB_SYN, 1);
+			expect_flow(e, &k, &want, "four keys");
+		}
+	}
+}
+
+/* Same address on both sides (loopback): the ports order the sides. */
+static void test_same_address(void **state)
+{
+	struct env *e = *state;
+	struct xtap_flow_key k = key4(PB_IP4(127, 0, 0, 1), 8080, PB_IP4(127, 0, 0, 1), 9090,
+				      IPPROTO_UDP, 0);
+
+	for (size_t hi = 0; hi < NHOOKS; hi++) {
+		int h = hooks[hi];
+		struct pb_ip4 ip = { .saddr = PB_IP4(127, 0, 0, 1), .daddr = PB_IP4(127, 0, 0, 1) };
+		struct xtap_flow want;
+		struct pb q, r;
+
+		env_reset(e);
+		pb_init(&q, PB_MAC_A, PB_MAC_A);
+		pb_ipv4(&q, &ip);
+		pb_udp(&q, 9090, 8080);
+		pb_payload(&q, NULL, 5);
+		pb_finish(&q);
+		pb_init(&r, PB_MAC_A, PB_MAC_A);
+		pb_ipv4(&r, &ip);
+		pb_udp(&r, 8080, 9090);
+		pb_payload(&r, NULL, 50);
+		pb_finish(&r);
+		run_pb(e, h, &q, T0);
+		run_pb(e, h, &r, T0 + 1);
+		want = flow1(h, XTAP_DIR_BA, T0, q.len, 0, 0);
+		want.pkts[0] = 1;
+		want.bytes[0] = r.len;
+		want.last_ns = T0 + 1;
+		expect_nflows(e, 1, "loopback");
+		expect_flow(e, &k, &want, "loopback");
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, env_setup, env_teardown)
+		T(test_handshake),
+		T(test_synack_first),
+		T(test_midstream),
+		T(test_syn_retransmit),
+		T(test_clock),
+		T(test_wire_len),
+		T(test_keys_apart),
+		T(test_same_address),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("prog/flow", tests, NULL, NULL);
+}
