@@ -31,7 +31,7 @@ static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u6
 	if (!xtap_hook_counts(hook))
 		return;		/* XDP already counted it on this interface */
 
-	flow_account(&p, xtap_now(), XTAP_POINT(xtap_slot, hook), st);
+	flow_account(&p, XTAP_POINT(xtap_slot, hook), st);
 }
 
 #endif

@@ -101,8 +101,10 @@ enum xtap_dir {
 };
 
 struct xtap_flow {
-	__u64 first_ns;		/* first and last packet, ns (see xtap_replay_pkt) */
-	__u64 last_ns;
+	__u64 first_ns;		/* first packet, CLOCK_MONOTONIC ns (replay: capture time) */
+	__u64 last_ns;		/* last packet; live, exact on SYN/FIN/RST and at one
+				 * kernel tick's resolution (CLOCK_MONOTONIC_COARSE)
+				 * for the packets in between */
 	__u64 pkts[2];		/* indexed by enum xtap_dir */
 	__u64 bytes[2];		/* frame bytes, Ethernet header included */
 	__u32 tcp_flags[2];	/* union of TCP flags seen, low 8 bits */

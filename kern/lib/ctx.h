@@ -55,6 +55,16 @@ static __always_inline __u64 xtap_now(void)
 	return bpf_ktime_get_ns();
 }
 
+/* The per-packet clock: CLOCK_MONOTONIC at the last tick. bpf_ktime_get_ns
+ * costs about as much as the rest of the parse; packets that only refresh a
+ * flow's last-seen time take this one, which has the same base. */
+static __always_inline __u64 xtap_now_coarse(void)
+{
+	if (xtap_replay_mode)
+		return xtap_now();
+	return bpf_ktime_get_coarse_ns();
+}
+
 /* Does this hook account packets to flows? Per interface, each packet is
  * counted once: outbound at TC egress, inbound at the first ingress hook. */
 static __always_inline int xtap_hook_counts(__u32 hook)

@@ -70,11 +70,25 @@ static __always_inline int flow_key_make(const struct pkt *p, struct xtap_flow_k
 		b[1] = p->daddr64[1];
 	}
 	/* ICMP's "ports" are not endpoint properties: they never swap */
-	k->port_a = swap && !icmp ? dp : sp;
-	k->port_b = swap && !icmp ? sp : dp;
+	if (swap && !icmp) {
+		__u16 t = sp;
+
+		sp = dp;
+		dp = t;
+	}
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* the last 8 bytes in one store: the map's hash reads the key in
+	 * words, and a word spanning several small stores defeats the CPU's
+	 * store-to-load forwarding on every packet */
+	*(__u64 *)&k->port_a = (__u64)sp | (__u64)dp << 16 | (__u64)p->vlan << 32 |
+			       (__u64)p->l4proto << 48 | (__u64)p->ip_version << 56;
+#else
+	k->port_a = sp;
+	k->port_b = dp;
 	k->vlan = p->vlan;
 	k->proto = p->l4proto;
 	k->ip_version = p->ip_version;
+#endif
 	return swap ? XTAP_DIR_BA : XTAP_DIR_AB;
 }
 
@@ -95,11 +109,11 @@ static __always_inline void flow_first_packet(struct xtap_flow *f, const int d, 
 
 /* Account one packet to its flow, creating the entry on first sight. The
  * common case is one lookup and a few atomic adds on the entry. */
-static __always_inline void flow_account(const struct pkt *p, __u64 now, __u32 point,
-					 struct xtap_stats *st)
+static __always_inline void flow_account(const struct pkt *p, __u32 point, struct xtap_stats *st)
 {
 	struct xtap_flow_key k __attribute__((aligned(8)));
 	struct xtap_flow *f;
+	__u64 now;
 	__u8 fl = p->tcp_flags;
 	int dir, tcp = p->l4proto == IPPROTO_TCP && p->frag != XTAP_FRAG_LATER;
 	int syn_only = tcp && (fl & (XTAP_TCP_SYN | XTAP_TCP_ACK)) == XTAP_TCP_SYN;
@@ -108,6 +122,7 @@ static __always_inline void flow_account(const struct pkt *p, __u64 now, __u32 p
 	f = bpf_map_lookup_elem(&xtap_flows, &k);
 	if (!f) {
 		struct xtap_flow nf = {};
+		__u64 now = xtap_now();
 		long err;
 
 		nf.first_ns = now;
@@ -141,6 +156,7 @@ static __always_inline void flow_account(const struct pkt *p, __u64 now, __u32 p
 		return;
 	__sync_fetch_and_add(&f->pkts[dir], 1);
 	__sync_fetch_and_add(&f->bytes[dir], p->len);
+	now = fl & (XTAP_TCP_SYN | XTAP_TCP_FIN | XTAP_TCP_RST) ? xtap_now() : xtap_now_coarse();
 	if (now > f->last_ns)
 		f->last_ns = now;
 	if (!tcp)

@@ -184,10 +184,9 @@ static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p, __u64 fra
 		return -XTAP_STAT_IPV4_LEN_LONG;
 
 	p->ip_version = 4;
-	p->saddr[2] = bpf_htonl(0xffff);
-	p->saddr[3] = iph->saddr;
-	p->daddr[2] = bpf_htonl(0xffff);
-	p->daddr[3] = iph->daddr;
+	/* ::ffff:a.b.c.d, each half written in one store (see flow_key_make) */
+	p->saddr64[1] = (__u64)iph->saddr << 32 | bpf_htonl(0xffff);
+	p->daddr64[1] = (__u64)iph->daddr << 32 | bpf_htonl(0xffff);
 	p->payload_len = tot - hlen;
 
 	frag = bpf_ntohs(iph->frag_off);
