@@ -231,3 +231,36 @@ while off + 8 <= len(d):
 	head -c "$XT_STDOUT" "$XT_TMP/whole.pcapng" >"$XT_TMP/cut.pcapng"
 	replay_error "$XT_TMP/cut.pcapng" "^xtap: replay $XT_TMP/cut.pcapng: packet 4: .+"
 }
+
+# The flow table's size is set at load time: a table smaller than the
+# capture's conversations evicts (least recently used first) and says how
+# many; the full 1,048,576-entry table loads and holds them all.
+test_replay_flow_table_size()
+{
+	local mkpcap=${XTAP_MKPCAP:-$(dirname "$XTAP")/tests/mkpcap}
+	[ -x "$mkpcap" ] || xt_skip "$mkpcap not built (make \$(BUILD)/tests/mkpcap)"
+	local pcap=$XT_TMP/crafted.pcap
+	xt_ok "mkpcap" "$mkpcap" "$pcap"
+
+	xt_replay_json "$pcap" "$XT_TMP/big.json" --flows 1048576
+	local all
+	all=$("$XT_PYTHON" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+t, s = d["table"], d["stats"]
+assert t["max"] == 1048576 and t["evicted"] == 0, t
+assert t["used"] == len(d["flows"]) == s["flows_created"], (t, s)
+print(t["used"])' "$XT_TMP/big.json") || xt_fail "1,048,576-entry table: $all"
+
+	xt_replay_json "$pcap" "$XT_TMP/small.json" --flows 3
+	"$XT_PYTHON" -c '
+import json, sys
+d, all = json.load(open(sys.argv[1])), int(sys.argv[2])
+t, s = d["table"], d["stats"]
+assert t["max"] == 3 and t["used"] == len(d["flows"]) <= 3, t
+# every conversation was created at least once; what is gone was evicted
+assert s["flows_created"] >= all, (s, all)
+assert t["evicted"] == s["flows_created"] - t["used"] > 0, (t, s)
+' "$XT_TMP/small.json" "$all" || xt_fail "3-entry table: eviction count does not add up: $(head -c 300 "$XT_TMP/small.json")"
+	xt_info "$all conversations; a 3-entry table keeps 3 and reports the rest evicted"
+}

@@ -84,10 +84,35 @@ static bool want_json(int argc, char **argv, const char *cmd, int *rc)
 	return json;
 }
 
+/* Counters of every point of every attached interface, summed. */
+static void sum_stats(const struct xtap_state *st, struct xtap_stats *total)
+{
+	int fd = xtap_map_open(st, "xtap_stats");
+
+	if (fd < 0)
+		return;
+	for (__u32 s = 0; s < XTAP_MAX_SLOTS; s++) {
+		struct xtap_iface e;
+
+		if (xtap_iface_get(st, s, &e))
+			continue;
+		for (int h = 0; h < XTAP_HOOK_MAX; h++) {
+			struct xtap_stats v;
+
+			if (!(e.hooks & (1u << h)) || xtap_stats_read(fd, XTAP_POINT(s, h), &v))
+				continue;
+			for (int i = 0; i < XTAP_STAT_MAX; i++)
+				total->c[i] += v.c[i];
+		}
+	}
+	close(fd);
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct xtap_flow_entry *f = NULL;
 	struct xtap_state st;
+	struct xtap_stats total = { 0 };
 	size_t n = 0;
 	__u32 max = 0;
 	int rc, json = want_json(argc, argv, "status", &rc), none;
@@ -102,6 +127,8 @@ int cmd_status(int argc, char **argv)
 		xtap_state_close(&st);
 		return XTAP_EXIT_ERR;
 	}
+	if (!none)
+		sum_stats(&st, &total);
 	if (json) {
 		json_init(&j, stdout);
 		json_open(&j, NULL, '{');
@@ -155,11 +182,17 @@ int cmd_status(int argc, char **argv)
 		json_open(&j, "flows", '{');
 		json_u64(&j, "max", max);
 		json_u64(&j, "used", n);
+		json_u64(&j, "created", total.c[XTAP_STAT_FLOW_NEW]);
+		json_u64(&j, "evicted", xtap_flows_evicted(&total, n));
+		json_u64(&j, "failed", total.c[XTAP_STAT_FLOW_FAIL]);
 		json_close(&j, '}');
 		json_close(&j, '}');
 	} else if (!none) {
-		printf("\nflow table: %zu of %u entries in use (%.1f%%)\n", n, max,
-		       max ? 100.0 * (double)n / max : 0.0);
+		printf("\nflow table: %zu of %u entries in use (%.1f%%); %llu created, %llu evicted, %llu failed\n",
+		       n, max, max ? 100.0 * (double)n / max : 0.0,
+		       (unsigned long long)total.c[XTAP_STAT_FLOW_NEW],
+		       (unsigned long long)xtap_flows_evicted(&total, n),
+		       (unsigned long long)total.c[XTAP_STAT_FLOW_FAIL]);
 	}
 	free(f);
 	xtap_state_close(&st);

@@ -65,6 +65,11 @@ static void print_json(const struct defaults_replay *d, const struct xtap_replay
 	for (size_t i = 0; i < n; i++)
 		xtap_flow_json(&j, &f[i], 0);
 	json_close(&j, ']');
+	json_open(&j, "table", '{');
+	json_u64(&j, "max", d->flows);
+	json_u64(&j, "used", n);
+	json_u64(&j, "evicted", xtap_flows_evicted(&r->stats, n));
+	json_close(&j, '}');
 	xtap_stats_json(&j, "stats", &r->stats);
 	json_close(&j, '}');
 }
@@ -128,7 +133,9 @@ int cmd_replay(int argc, char **argv)
 
 		xtap_flows_table(&rep, flows, n);
 		snprintf(title, sizeof(title), "\n%s", xtap_hook_name(d.hook));
-		printf("\n%llu frames, %zu flows\n", (unsigned long long)r.frames, n);
+		printf("\n%llu frames, %zu flows in the table (of %u), %llu evicted\n",
+		       (unsigned long long)r.frames, n, d.flows,
+		       (unsigned long long)xtap_flows_evicted(&r.stats, n));
 		xtap_stats_table(stdout, title + 1, &r.stats);
 	}
 	ret = XTAP_EXIT_OK;

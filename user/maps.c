@@ -186,3 +186,10 @@ void xtap_flows_sort(struct xtap_flow_entry *f, size_t n, enum xtap_sort by)
 	if (n)
 		qsort(f, n, sizeof(*f), cmp);
 }
+
+__u64 xtap_flows_evicted(const struct xtap_stats *sum, size_t in_table)
+{
+	__u64 created = sum->c[XTAP_STAT_FLOW_NEW];
+
+	return created > in_table ? created - in_table : 0;
+}

@@ -20,6 +20,12 @@ int xtap_flows_dump_slow(int map_fd, struct xtap_flow_entry **out, size_t *n);
 /* Counters of one point summed over CPUs. Returns 0 or -errno. */
 int xtap_stats_read(int map_fd, __u32 point, struct xtap_stats *out);
 
+/* Entries the LRU table pushed out to make room. The kernel does not report
+ * LRU evictions, but nothing else removes entries, so they are what was
+ * created (the flows_created counters, summed over points) less what is in
+ * the table now. */
+__u64 xtap_flows_evicted(const struct xtap_stats *sum, size_t in_table);
+
 /* Orders for xtap_flows_sort. */
 enum xtap_sort { XTAP_SORT_BYTES, XTAP_SORT_PACKETS, XTAP_SORT_AGE, XTAP_SORT_KEY };
 void xtap_flows_sort(struct xtap_flow_entry *f, size_t n, enum xtap_sort by);
