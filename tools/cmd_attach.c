@@ -77,8 +77,8 @@ int cmd_attach(int argc, char **argv)
 			}
 			break;
 		case 'F':
-			if (!xtap_parse_u32(optarg, 1u << 26, &d.flows)) {
-				xtap_err("attach: --flows %s: not a count from 1 to %u", optarg, 1u << 26);
+			if (!xtap_parse_u32(optarg, XTAP_FLOWS_MAX, &d.flows)) {
+				xtap_err("attach: --flows %s: not a count from 1 to %u", optarg, XTAP_FLOWS_MAX);
 				return XTAP_EXIT_USAGE;
 			}
 			break;

@@ -12,6 +12,7 @@
 #include "tools/cmd.h"
 #include "user/log.h"
 #include "user/names.h"
+#include "user/opts.h"
 #include "user/replay.h"
 #include "user/report.h"
 
@@ -37,19 +38,6 @@ static const struct option replay_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
-
-/* Parses a positive count; 0 on error. */
-static __u32 parse_count(const char *s)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || *end || !*s || v == 0 || v > UINT_MAX)
-		return 0;
-	return (__u32)v;
-}
 
 static void print_json(const struct defaults_replay *d, const struct xtap_replay *r,
 		       struct xtap_flow_entry *f, size_t n)
@@ -96,9 +84,8 @@ int cmd_replay(int argc, char **argv)
 			}
 			break;
 		case 'F':
-			d.flows = parse_count(optarg);
-			if (!d.flows) {
-				xtap_err("replay: --flows %s: not a positive count", optarg);
+			if (!xtap_parse_u32(optarg, XTAP_FLOWS_MAX, &d.flows)) {
+				xtap_err("replay: --flows %s: not a count from 1 to %u", optarg, XTAP_FLOWS_MAX);
 				return XTAP_EXIT_USAGE;
 			}
 			break;

@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+/* Largest flow table a command accepts (--flows). */
+#define XTAP_FLOWS_MAX (1u << 26)
+
 /* A positive whole number up to max; false when s is not one. */
 bool xtap_parse_u32(const char *s, __u32 max, __u32 *out);
 /* "xdp,tc-ingress,tc-egress" (or "all") into a bit per enum xtap_hook. */

@@ -114,14 +114,15 @@ static void test_replay_bad_hook(void **state)
 
 static void test_replay_bad_flows(void **state)
 {
-	static const char *const bad[] = { "0", "-1", "", "12k", "4294967296", "many" };
+	static const char *const bad[] = { "0", "-1", "", "12k", "4294967296", "many", "67108865" };
 
 	(void)state;
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < 7; i++) {
 		struct run r = replay("-r", "x.pcap", "--flows", bad[i], NULL);
-		char want[96];
+		char want[128];
 
-		snprintf(want, sizeof(want), "xtap: replay: --flows %s: not a positive count\n", bad[i]);
+		snprintf(want, sizeof(want), "xtap: replay: --flows %s: not a count from 1 to %u\n", bad[i],
+			 XTAP_FLOWS_MAX);
 		assert_int_equal(r.rc, XTAP_EXIT_USAGE);
 		assert_string_equal(r.err, want);
 		run_free(&r);
