@@ -34,8 +34,10 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/tests/asan/%,$(UNIT_SRCS))
 PROG_SRCS := $(wildcard tests/prog/test_*.c)
 PROG_BINS := $(patsubst tests/prog/%.c,$(BUILD)/tests/prog/%,$(PROG_SRCS))
-BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+BENCH_BPF_SRCS := $(wildcard bench/*.bpf.c)
+BENCH_SKELS := $(patsubst bench/%.bpf.c,$(BUILD)/bench/%.skel.h,$(BENCH_BPF_SRCS))
 
 XTAP := $(BUILD)/xtap
 
@@ -78,6 +80,17 @@ $(BUILD)/tests/asan/%: tests/unit/%.c $(UNIT_DEPS)
 $(BUILD)/tests/prog/%: tests/prog/%.c $(BUILD)/libxtap.a $(FIX_SRCS) $(USER_HDRS) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(XCFLAGS) $< $(FIX_SRCS) $(BUILD)/libxtap.a $(LDLIBS) -lcmocka -o $@
+
+# Benchmarks' own BPF programs (load generators): bench/X.bpf.c gives
+# $(BUILD)/bench/X.bpf.o and $(BUILD)/bench/X.skel.h.
+$(BUILD)/bench/%.bpf.o: bench/%.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(BENCH_BINS): $(BENCH_SKELS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libxtap.a $(FIX_SRCS) $(USER_HDRS) $(SKELS)
 	@mkdir -p $(@D)

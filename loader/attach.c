@@ -506,21 +506,34 @@ static void undo(struct xtap_state *st, __u32 slot, const struct xtap_iface *e)
 	}
 }
 
+/* Every pin in dir (maps xtap pinned there), then dir itself. */
+static void remove_dir_pins(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	char p[512];
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+			unlink(p);
+		}
+	closedir(d);
+	rmdir(dir);
+}
+
 static void remove_all_pins(struct xtap_state *st)
 {
-	static const char *const maps[] = { "xtap_flows", "xtap_stats", "xtap_replay" };
 	char p[256];
 
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		snprintf(p, sizeof(p), "%s/maps/%s", st->root, maps[i]);
-		unlink(p);
-	}
+	path_of(st, p, sizeof(p), "maps");
+	remove_dir_pins(p);
 	path_of(st, p, sizeof(p), "ifaces");
 	unlink(p);
-	path_of(st, p, sizeof(p), "maps");
-	rmdir(p);
 	path_of(st, p, sizeof(p), "links");
-	rmdir(p);
+	remove_dir_pins(p);
 	rmdir(st->root);
 }
 
