@@ -228,7 +228,7 @@ static int bench_frame(int empty_fd, int xtap_fd, const struct frame *f, int rou
 static int flow_count(int map_fd, size_t *n)
 {
 	struct xtap_flow_entry *f = NULL;
-	int err = xtap_flows_dump(map_fd, &f, n);
+	int err = xtap_flows_dump(map_fd, -1, &f, n);
 
 	free(f);
 	return err;

@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <stdlib.h>
+#include <linux/rtnetlink.h>
+#include <linux/pkt_sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -62,6 +66,31 @@ static int netns_id(__u64 *dev, __u64 *ino)
 	*dev = s.st_dev;
 	*ino = s.st_ino;
 	return 0;
+}
+
+/* The current network namespace's cookie (0 when the kernel has none). */
+static __u64 netns_cookie(void)
+{
+	__u64 cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len))
+		cookie = 0;
+	close(fd);
+	return cookie;
+}
+
+/* Is the current namespace the one e was attached in? */
+static bool in_netns_of(const struct xtap_iface *e)
+{
+	__u64 dev = 0, ino = 0, c = netns_cookie();
+
+	if (c && e->netns_cookie)
+		return c == e->netns_cookie;
+	return netns_id(&dev, &ino) == 0 && dev == e->netns_dev && ino == e->netns_ino;
 }
 
 static int ensure_bpffs(char *err, size_t len)
@@ -138,8 +167,18 @@ int xtap_state_open(struct xtap_state *st, const char *root, bool create, char *
 	return 0;
 }
 
+static bool registry_empty(const struct xtap_state *st);
+static void remove_all_pins(struct xtap_state *st);
+
 void xtap_state_close(struct xtap_state *st)
 {
+	/* a registry with no attachment left (an attach that failed on a
+	 * clean host) is removed with everything under the pin root */
+	if (st->reg_fd >= 0 && registry_empty(st)) {
+		close(st->reg_fd);
+		st->reg_fd = -1;
+		remove_all_pins(st);
+	}
 	if (st->reg_fd >= 0)
 		close(st->reg_fd);
 	if (st->lock_fd >= 0)
@@ -175,13 +214,12 @@ int xtap_map_open(const struct xtap_state *st, const char *name)
  * no switch was needed). Returns 0, or -ENOENT when it cannot be found. */
 static int enter_netns(const struct xtap_iface *e, int *saved)
 {
-	__u64 dev = 0, ino = 0;
 	DIR *d;
 	struct dirent *de;
 	int rc = -ENOENT;
 
 	*saved = -1;
-	if (netns_id(&dev, &ino) == 0 && dev == e->netns_dev && ino == e->netns_ino)
+	if (in_netns_of(e))
 		return 0;
 	d = opendir("/run/netns");
 	if (!d)
@@ -197,8 +235,16 @@ static int enter_netns(const struct xtap_iface *e, int *saved)
 			continue;
 		*saved = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 		fd = open(p, O_RDONLY | O_CLOEXEC);
-		if (*saved >= 0 && fd >= 0 && setns(fd, CLONE_NEWNET) == 0)
+		if (*saved >= 0 && fd >= 0 && setns(fd, CLONE_NEWNET) == 0) {
 			rc = 0;
+			/* an inode can be reused by a newer namespace */
+			if (!in_netns_of(e)) {
+				if (setns(*saved, CLONE_NEWNET))
+					fprintf(stderr, "xtap: could not return to the original network namespace: %s\n",
+						strerror(errno));
+				rc = -ENOENT;
+			}
+		}
 		if (fd >= 0)
 			close(fd);
 		if (rc && *saved >= 0) {
@@ -223,11 +269,10 @@ static void leave_netns(int saved)
 
 void xtap_netns_name(const struct xtap_iface *e, char *buf, size_t len)
 {
-	__u64 dev = 0, ino = 0;
 	DIR *d;
 	struct dirent *de;
 
-	if (netns_id(&dev, &ino) == 0 && dev == e->netns_dev && ino == e->netns_ino) {
+	if (in_netns_of(e)) {
 		snprintf(buf, len, "%s", "");
 		return;
 	}
@@ -273,7 +318,7 @@ int xtap_find_slot(struct xtap_state *st, const char *ifname)
 
 		if (xtap_iface_get(st, s, &e) || strncmp(e.name, ifname, sizeof(e.name)))
 			continue;
-		if (e.netns_dev == dev && e.netns_ino == ino)
+		if (in_netns_of(&e))
 			return (int)s;
 		if (gone < 0 && xtap_iface_present(&e) != 1)
 			gone = (int)s;
@@ -448,6 +493,65 @@ static int attach_tcx(struct xtap_state *st, __u32 slot, int prog_fd, int ifinde
 	return err;
 }
 
+/*
+ * Kind of the qdisc at the ingress/clsact handle (ffff:) of ifindex, into
+ * kind: "clsact", "ingress", or "" when there is none. An old "ingress"
+ * qdisc sits where clsact would and makes libbpf's hook_create say EEXIST,
+ * but it has no egress hook: a filter meant for egress would land on ingress.
+ */
+static int qdisc_kind_at_ingress(int ifindex, char *kind, size_t len)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg tc;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETQDISC,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+		.tc = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex },
+	};
+	char buf[16384];
+	int fd, done = 0, err = 0;
+
+	kind[0] = '\0';
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, sizeof(req), 0) < 0) {
+		err = -errno;
+		goto out;
+	}
+	while (!done) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *nh;
+
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
+			struct tcmsg *tc = NLMSG_DATA(nh);
+			struct rtattr *a;
+			int alen;
+
+			if (nh->nlmsg_type == NLMSG_DONE || nh->nlmsg_type == NLMSG_ERROR) {
+				done = 1;
+				break;
+			}
+			if (nh->nlmsg_type != RTM_NEWQDISC || tc->tcm_ifindex != ifindex ||
+			    tc->tcm_parent != TC_H_INGRESS)
+				continue;
+			alen = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*tc));
+			for (a = (struct rtattr *)((char *)tc + NLMSG_ALIGN(sizeof(*tc))); RTA_OK(a, alen);
+			     a = RTA_NEXT(a, alen))
+				if (a->rta_type == TCA_KIND)
+					snprintf(kind, len, "%s", (char *)RTA_DATA(a));
+		}
+	}
+out:
+	close(fd);
+	return err;
+}
+
 static int attach_clsact(struct xtap_iface *e, int prog_fd, int hook)
 {
 	int i = hook == XTAP_HOOK_TC_INGRESS ? 0 : 1;
@@ -457,10 +561,17 @@ static int attach_clsact(struct xtap_iface *e, int prog_fd, int hook)
 	int err;
 
 	err = bpf_tc_hook_create(&h);
-	if (err == 0)
+	if (err == 0) {
 		e->clsact_created = 1;
-	else if (err != -EEXIST)
+	} else if (err == -EEXIST) {
+		char kind[32];
+
+		if (!qdisc_kind_at_ingress((int)e->ifindex, kind, sizeof(kind)) &&
+		    strcmp(kind, "clsact"))
+			return -EBUSY;	/* reported as "an ingress qdisc is in the way" */
+	} else {
 		return err;
+	}
 	err = bpf_tc_attach(&h, &to);
 	if (err)
 		return err;
@@ -626,6 +737,8 @@ static int attach_tc(struct xtap_state *st, const struct xtap_attach_opts *o, __
 		}
 		if (r) {
 			r = attach_clsact(e, fd, h);
+			if (r == -EBUSY)
+				return fail(err, len, r, "a qdisc other than clsact (an \"ingress\" qdisc?) holds the ingress handle; xtap needs clsact or tcx");
 			if (r)
 				return fail(err, len, r, "clsact %s filter: %s", hook_pin[h], strerror(-r));
 			e->tc_mech = XTAP_TC_CLSACT;
@@ -633,6 +746,27 @@ static int attach_tc(struct xtap_state *st, const struct xtap_attach_opts *o, __
 		e->prog_id[h] = prog_id_of(fd);
 	}
 	return 0;
+}
+
+/* A slot starts counting from zero: it may have served another interface. */
+static int zero_counters(struct xtap_bpf *skel, __u32 slot)
+{
+	int ncpu = libbpf_num_possible_cpus(), r = 0;
+	struct xtap_stats *zero;
+
+	if (ncpu < 0)
+		return ncpu;
+	zero = calloc(ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	for (int h = 0; h < XTAP_HOOK_MAX && !r; h++) {
+		__u32 point = XTAP_POINT(slot, h);
+
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.xtap_stats), &point, zero, BPF_ANY))
+			r = -errno;
+	}
+	free(zero);
+	return r;
 }
 
 int xtap_attach(struct xtap_state *st, const struct xtap_attach_opts *o, struct xtap_iface *out,
@@ -651,6 +785,7 @@ int xtap_attach(struct xtap_state *st, const struct xtap_attach_opts *o, struct 
 		return fail(err, len, ENODEV, "interface not found");
 	if (strlen(o->ifname) >= sizeof(e.name))
 		return fail(err, len, EINVAL, "interface name too long");
+	e.netns_cookie = netns_cookie();
 	r = netns_id(&e.netns_dev, &e.netns_ino);
 	if (r)
 		return fail(err, len, r, "network namespace: %s", strerror(-r));
@@ -660,8 +795,7 @@ int xtap_attach(struct xtap_state *st, const struct xtap_attach_opts *o, struct 
 		struct xtap_iface x;
 
 		found = xtap_iface_get(st, s, &x) == 0;
-		if (found && x.ifindex == e.ifindex && x.netns_dev == e.netns_dev &&
-		    x.netns_ino == e.netns_ino) {
+		if (found && x.ifindex == e.ifindex && in_netns_of(&x)) {
 			*out = x;
 			return 1;
 		}
@@ -688,6 +822,11 @@ int xtap_attach(struct xtap_state *st, const struct xtap_attach_opts *o, struct 
 		goto rollback;
 	}
 
+	r = zero_counters(skel, slot);
+	if (r) {
+		fail(err, len, r, "reset counters: %s", strerror(-r));
+		goto rollback;
+	}
 	e.used = 1;
 	e.hooks = o->hooks;
 	if (o->hooks & (1u << XTAP_HOOK_XDP)) {

@@ -117,6 +117,32 @@ struct xtap_flow {
 	__u32 reserved;
 };
 
+/*
+ * Per-CPU write-back entries in front of the flow table (xtap_fcache, a
+ * per-CPU array of XTAP_FCACHE_SLOTS, indexed by a hash of the key). A packet
+ * of a flow its CPU already holds adds to the entry here instead of to the
+ * shared table: no hash lookup, no atomics. The deltas go to the shared
+ * table when the entry has taken XTAP_FCACHE_BATCH packets, when another flow
+ * needs the slot, and before any SYN, FIN or RST of the flow, so flag counts
+ * and the order of events stay exact. Readers add the deltas still held here
+ * (user/maps.c does); a read racing a flush may see one batch twice or not at
+ * all, and the next read is exact again.
+ */
+#define XTAP_FCACHE_SLOTS 256
+#define XTAP_FCACHE_BATCH 64
+
+struct xtap_fcache {
+	struct xtap_flow_key key;
+	__u64 pkts[2];		/* deltas not yet in the shared table */
+	__u64 bytes[2];
+	__u64 last_ns;
+	__u32 tcp_flags[2];
+	__u32 count;		/* packets in the deltas */
+	__u16 owner_slot;	/* slot that owns the flow's counts */
+	__u8 valid;		/* key holds a flow */
+	__u8 reserved;
+};
+
 /* Live, the programs take time from bpf_ktime_get_ns() and the frame length
  * from their context. In replay they read both from this one-entry map,
  * which xtap replay fills before each frame: the capture's time (ns since
@@ -169,12 +195,14 @@ struct xtap_iface {
 	__u32 tc_prio[2];
 	__u32 reserved;
 	__u64 attached_ns;	/* CLOCK_REALTIME */
+	__u64 netns_cookie;	/* SO_NETNS_COOKIE: unlike the inode, never reused */
 };
 
-_Static_assert(sizeof(struct xtap_iface) == 88, "xtap_iface layout");
+_Static_assert(sizeof(struct xtap_iface) == 96, "xtap_iface layout");
 
 _Static_assert(sizeof(struct xtap_flow_key) == 40, "xtap_flow_key layout");
 _Static_assert(sizeof(struct xtap_flow) == 88, "xtap_flow layout");
 _Static_assert(sizeof(struct xtap_stats) == 8 * XTAP_STAT_MAX, "xtap_stats layout");
+_Static_assert(sizeof(struct xtap_fcache) == 96, "xtap_fcache layout");
 
 #endif

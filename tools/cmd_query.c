@@ -40,7 +40,7 @@ static int read_flows(const char *cmd, struct xtap_state *st, struct xtap_flow_e
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	int fd = xtap_map_open(st, "xtap_flows"), err;
+	int fd = xtap_map_open(st, "xtap_flows"), cfd, err;
 
 	*f = NULL;
 	*n = 0;
@@ -50,8 +50,11 @@ static int read_flows(const char *cmd, struct xtap_state *st, struct xtap_flow_e
 	}
 	if (max)
 		*max = bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
-	err = xtap_flows_dump(fd, f, n);
+	cfd = xtap_map_open(st, "xtap_fcache");
+	err = xtap_flows_dump(fd, cfd, f, n);
 	close(fd);
+	if (cfd >= 0)
+		close(cfd);
 	if (err) {
 		xtap_err("%s: read flows: %s", cmd, strerror(-err));
 		return -1;

@@ -106,7 +106,8 @@ int cmd_replay(int argc, char **argv)
 
 	if (xtap_replay_file(&o, &r))
 		goto cleanup;
-	err = xtap_flows_dump(bpf_map__fd(r.skel->maps.xtap_flows), &flows, &n);
+	err = xtap_flows_dump(bpf_map__fd(r.skel->maps.xtap_flows),
+			      bpf_map__fd(r.skel->maps.xtap_fcache), &flows, &n);
 	if (err) {
 		xtap_err("replay: read flows: %s", strerror(-err));
 		goto cleanup;

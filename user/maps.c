@@ -26,7 +26,7 @@ static int grow(struct xtap_flow_entry **v, size_t *cap, size_t need)
 	return 0;
 }
 
-int xtap_flows_dump(int fd, struct xtap_flow_entry **out, size_t *n)
+static int read_table(int fd, struct xtap_flow_entry **out, size_t *n)
 {
 	struct xtap_flow_key *keys = NULL;
 	struct xtap_flow *vals = NULL;
@@ -104,6 +104,103 @@ int xtap_flows_dump_slow(int fd, struct xtap_flow_entry **out, size_t *n)
 cleanup:
 	free(v);
 	return err;
+}
+
+static int by_key(const void *a, const void *b);
+
+static void add_deltas(struct xtap_flow *f, const struct xtap_fcache *c)
+{
+	for (int d = 0; d < 2; d++) {
+		f->pkts[d] += c->pkts[d];
+		f->bytes[d] += c->bytes[d];
+		f->tcp_flags[d] |= c->tcp_flags[d];
+	}
+	if (c->last_ns > f->last_ns)
+		f->last_ns = c->last_ns;
+}
+
+/* Calls fn for every per-CPU write-back entry that holds deltas. */
+static int each_delta(int fd, int (*fn)(const struct xtap_fcache *c, void *arg), void *arg)
+{
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	struct xtap_fcache *per;
+
+	if (ncpu < 0)
+		return ncpu;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	for (__u32 slot = 0; slot < XTAP_FCACHE_SLOTS && !err; slot++) {
+		if (bpf_map_lookup_elem(fd, &slot, per)) {
+			err = -errno;
+			break;
+		}
+		for (int c = 0; c < ncpu && !err; c++)
+			if (per[c].valid && per[c].count)
+				err = fn(&per[c], arg);
+	}
+	free(per);
+	return err;
+}
+
+struct merge {
+	struct xtap_flow_entry *v;
+	size_t n;
+};
+
+static int merge_one(const struct xtap_fcache *c, void *arg)
+{
+	struct merge *m = arg;
+	struct xtap_flow_entry key = { .key = c->key }, *e;
+
+	e = bsearch(&key, m->v, m->n, sizeof(*m->v), by_key);
+	if (e)		/* else the table evicted the flow: its deltas go too */
+		add_deltas(&e->val, c);
+	return 0;
+}
+
+int xtap_flows_dump(int fd, int fcache_fd, struct xtap_flow_entry **out, size_t *n)
+{
+	struct merge m;
+	int err = read_table(fd, out, n);
+
+	if (err)
+		return err;
+	xtap_flows_sort(*out, *n, XTAP_SORT_KEY);
+	if (fcache_fd < 0)
+		return 0;
+	m.v = *out;
+	m.n = *n;
+	err = each_delta(fcache_fd, merge_one, &m);
+	if (err) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return err;
+}
+
+struct one {
+	const struct xtap_flow_key *key;
+	struct xtap_flow *f;
+};
+
+static int lookup_one(const struct xtap_fcache *c, void *arg)
+{
+	struct one *o = arg;
+
+	if (!memcmp(&c->key, o->key, sizeof(*o->key)))
+		add_deltas(o->f, c);
+	return 0;
+}
+
+int xtap_flow_lookup(int fd, int fcache_fd, const struct xtap_flow_key *key, struct xtap_flow *out)
+{
+	struct one o = { key, out };
+
+	if (bpf_map_lookup_elem(fd, key, out))
+		return -errno;
+	return fcache_fd < 0 ? 0 : each_delta(fcache_fd, lookup_one, &o);
 }
 
 int xtap_stats_read(int fd, __u32 point, struct xtap_stats *out)

@@ -12,8 +12,13 @@ struct xtap_flow_entry {
 };
 
 /* All flows, read with batch operations (one by one where the kernel has no
- * batch support). *out is malloc'ed; returns 0 or -errno. */
-int xtap_flows_dump(int map_fd, struct xtap_flow_entry **out, size_t *n);
+ * batch support), with the deltas the per-CPU write-back entries still hold
+ * (fcache_fd, or -1 to read the table alone) added in. *out is malloc'ed and
+ * sorted by key; returns 0 or -errno. */
+int xtap_flows_dump(int map_fd, int fcache_fd, struct xtap_flow_entry **out, size_t *n);
+/* One flow, deltas included. 0, -ENOENT, or -errno. */
+int xtap_flow_lookup(int map_fd, int fcache_fd, const struct xtap_flow_key *key,
+		     struct xtap_flow *out);
 /* Same, one lookup per key: the slow path, kept for kernels without batch. */
 int xtap_flows_dump_slow(int map_fd, struct xtap_flow_entry **out, size_t *n);
 

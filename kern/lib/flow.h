@@ -18,6 +18,13 @@ struct {
 	__type(value, struct xtap_flow);
 } xtap_flows SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XTAP_FCACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xtap_fcache);
+} xtap_fcache SEC(".maps");
+
 /* Replies share their request's flow: fold them onto the request type. The
  * protocol, not the IP version, says which ICMP the type belongs to. */
 static __always_inline __u8 icmp_request_type(__u8 proto, __u8 type)
@@ -107,24 +114,112 @@ static __always_inline void flow_first_packet(struct xtap_flow *f, const int d, 
 	f->rst[d] = !!(fl & XTAP_TCP_RST);
 }
 
+/* Move an entry's deltas into the shared table. A flow the table has
+ * evicted meanwhile takes its deltas with it. */
+static __always_inline void fcache_flush(struct xtap_fcache *c)
+{
+	struct xtap_flow *f;
+
+	if (!c->count)
+		return;
+	f = bpf_map_lookup_elem(&xtap_flows, &c->key);
+	if (f) {
+		__sync_fetch_and_add(&f->pkts[0], c->pkts[0]);
+		__sync_fetch_and_add(&f->pkts[1], c->pkts[1]);
+		__sync_fetch_and_add(&f->bytes[0], c->bytes[0]);
+		__sync_fetch_and_add(&f->bytes[1], c->bytes[1]);
+		if ((f->tcp_flags[0] | c->tcp_flags[0]) != f->tcp_flags[0])
+			__sync_fetch_and_or(&f->tcp_flags[0], c->tcp_flags[0]);
+		if ((f->tcp_flags[1] | c->tcp_flags[1]) != f->tcp_flags[1])
+			__sync_fetch_and_or(&f->tcp_flags[1], c->tcp_flags[1]);
+		if (c->last_ns > f->last_ns)
+			f->last_ns = c->last_ns;
+	}
+	c->pkts[0] = c->pkts[1] = 0;
+	c->bytes[0] = c->bytes[1] = 0;
+	c->tcp_flags[0] = c->tcp_flags[1] = 0;
+	c->count = 0;
+}
+
+static __always_inline __u32 fcache_slot(const struct xtap_flow_key *k)
+{
+	const __u64 *w = (const __u64 *)k;
+	__u64 h = w[0] ^ w[1] ^ w[2] ^ w[3] ^ w[4];
+
+	h ^= h >> 32;
+	h ^= h >> 16;
+	h ^= h >> 8;
+	return (__u32)h & (XTAP_FCACHE_SLOTS - 1);
+}
+
+static __always_inline int fcache_holds(const struct xtap_fcache *c, const struct xtap_flow_key *k)
+{
+	const __u64 *a = (const __u64 *)&c->key, *b = (const __u64 *)k;
+
+	return c->valid && a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] &&
+	       a[4] == b[4];
+}
+
+/* The hot path: one more packet of the flow this CPU's entry holds. */
+static __always_inline void fcache_add(struct xtap_fcache *c, int dir, __u64 len, __u8 fl)
+{
+	if (dir == XTAP_DIR_AB) {
+		c->pkts[0]++;
+		c->bytes[0] += len;
+		c->tcp_flags[0] |= fl;
+	} else {
+		c->pkts[1]++;
+		c->bytes[1] += len;
+		c->tcp_flags[1] |= fl;
+	}
+	c->last_ns = xtap_now_coarse();
+	if (++c->count >= XTAP_FCACHE_BATCH)
+		fcache_flush(c);
+}
+
 /* Account one packet to its flow, creating the entry on first sight. The
- * common case is one lookup and a few atomic adds on the entry. */
+ * common case touches only this CPU's write-back entry; the shared table is
+ * looked up when a flow starts, changes, carries SYN/FIN/RST, or every
+ * XTAP_FCACHE_BATCH packets. */
 static __always_inline void flow_account(const struct pkt *p, __u32 point, struct xtap_stats *st)
 {
 	struct xtap_flow_key k __attribute__((aligned(8)));
+	struct xtap_fcache *c;
 	struct xtap_flow *f;
+	__u32 slot;
 	__u64 now;
 	__u8 fl = p->tcp_flags;
 	int dir, tcp = p->l4proto == IPPROTO_TCP && p->frag != XTAP_FRAG_LATER;
 	int syn_only = tcp && (fl & (XTAP_TCP_SYN | XTAP_TCP_ACK)) == XTAP_TCP_SYN;
+	int event = tcp && (fl & (XTAP_TCP_SYN | XTAP_TCP_FIN | XTAP_TCP_RST));
 
+	if (!tcp)
+		fl = 0;
 	dir = flow_key_make(p, &k);
+	slot = fcache_slot(&k);
+	c = bpf_map_lookup_elem(&xtap_fcache, &slot);
+	if (c && fcache_holds(c, &k)) {
+		/* the interface that saw the conversation first owns its
+		 * counts, so a packet crossing several attached interfaces is
+		 * counted once */
+		if (c->owner_slot != xtap_slot)
+			return;
+		if (!event) {
+			fcache_add(c, dir, p->len, fl);
+			return;
+		}
+		fcache_flush(c);	/* deltas first, then the event */
+	} else if (c) {
+		fcache_flush(c);	/* the slot goes to this flow */
+		c->valid = 0;
+	}
+
 	f = bpf_map_lookup_elem(&xtap_flows, &k);
 	if (!f) {
 		struct xtap_flow nf = {};
-		__u64 now = xtap_now();
 		long err;
 
+		now = xtap_now();
 		nf.first_ns = now;
 		nf.last_ns = now;
 		nf.initiator = dir;
@@ -132,14 +227,14 @@ static __always_inline void flow_account(const struct pkt *p, __u32 point, struc
 		nf.first_point = point;
 		/* constant indexes: the verifier refuses variable stack offsets */
 		if (dir == XTAP_DIR_AB)
-			flow_first_packet(&nf, 0, p->len, tcp ? fl : 0);
+			flow_first_packet(&nf, 0, p->len, fl);
 		else
-			flow_first_packet(&nf, 1, p->len, tcp ? fl : 0);
+			flow_first_packet(&nf, 1, p->len, fl);
 		err = bpf_map_update_elem(&xtap_flows, &k, &nf, BPF_NOEXIST);
 		if (!err) {
 			if (st)
 				st->c[XTAP_STAT_FLOW_NEW]++;
-			return;
+			goto remember;
 		}
 		/* another CPU created it meanwhile: account on that entry */
 		f = bpf_map_lookup_elem(&xtap_flows, &k);
@@ -150,30 +245,34 @@ static __always_inline void flow_account(const struct pkt *p, __u32 point, struc
 		}
 	}
 
-	/* the interface that saw the conversation first owns its counts, so
-	 * a packet crossing several attached interfaces is counted once */
-	if (f->first_point / XTAP_HOOK_MAX != xtap_slot)
-		return;
-	__sync_fetch_and_add(&f->pkts[dir], 1);
-	__sync_fetch_and_add(&f->bytes[dir], p->len);
-	now = fl & (XTAP_TCP_SYN | XTAP_TCP_FIN | XTAP_TCP_RST) ? xtap_now() : xtap_now_coarse();
-	if (now > f->last_ns)
-		f->last_ns = now;
-	if (!tcp)
-		return;
-	if ((f->tcp_flags[dir] | fl) != f->tcp_flags[dir])
-		__sync_fetch_and_or(&f->tcp_flags[dir], fl);
-	if (fl & (XTAP_TCP_SYN | XTAP_TCP_FIN | XTAP_TCP_RST)) {
-		if (fl & XTAP_TCP_SYN)
-			__sync_fetch_and_add(&f->syn[dir], 1);
-		if (fl & XTAP_TCP_FIN)
-			__sync_fetch_and_add(&f->fin[dir], 1);
-		if (fl & XTAP_TCP_RST)
-			__sync_fetch_and_add(&f->rst[dir], 1);
-		if (syn_only && !f->initiator_syn) {
-			f->initiator = dir;
-			f->initiator_syn = 1;
+	if (f->first_point / XTAP_HOOK_MAX == xtap_slot) {
+		__sync_fetch_and_add(&f->pkts[dir], 1);
+		__sync_fetch_and_add(&f->bytes[dir], p->len);
+		now = event ? xtap_now() : xtap_now_coarse();
+		if (now > f->last_ns)
+			f->last_ns = now;
+		if (tcp && (f->tcp_flags[dir] | fl) != f->tcp_flags[dir])
+			__sync_fetch_and_or(&f->tcp_flags[dir], fl);
+		if (event) {
+			if (fl & XTAP_TCP_SYN)
+				__sync_fetch_and_add(&f->syn[dir], 1);
+			if (fl & XTAP_TCP_FIN)
+				__sync_fetch_and_add(&f->fin[dir], 1);
+			if (fl & XTAP_TCP_RST)
+				__sync_fetch_and_add(&f->rst[dir], 1);
+			if (syn_only && !f->initiator_syn) {
+				f->initiator = dir;
+				f->initiator_syn = 1;
+			}
 		}
+	}
+	point = f->first_point;
+remember:
+	/* the next packets of this flow on this CPU take the short path */
+	if (c && !c->valid) {
+		__builtin_memcpy(&c->key, &k, sizeof(k));
+		c->owner_slot = point / XTAP_HOOK_MAX;
+		c->valid = 1;
 	}
 }
 

@@ -74,6 +74,13 @@ static inline int env_teardown(void **state)
 	return 0;
 }
 
+/* The per-CPU write-back entries in front of the flow table: every read
+ * of flows adds what they still hold. */
+static inline int fcache_fd(struct env *e)
+{
+	return bpf_map__fd(e->skel->maps.xtap_fcache);
+}
+
 /* Empty the flow table and zero the counters of slot 0. */
 static inline void env_reset(struct env *e)
 {
@@ -83,6 +90,15 @@ static inline void env_reset(struct env *e)
 	assert_non_null(zero);
 	while (bpf_map_get_next_key(e->flows_fd, NULL, &k) == 0)
 		assert_int_equal(bpf_map_delete_elem(e->flows_fd, &k), 0);
+	/* and the per-CPU write-back entries in front of it */
+	{
+		struct xtap_fcache *none = calloc(e->ncpu, sizeof(*none));
+
+		assert_non_null(none);
+		for (__u32 slot = 0; slot < XTAP_FCACHE_SLOTS; slot++)
+			assert_int_equal(bpf_map_update_elem(fcache_fd(e), &slot, none, BPF_ANY), 0);
+		free(none);
+	}
 	for (__u32 h = 0; h < XTAP_HOOK_MAX; h++) {
 		__u32 point = XTAP_POINT(0, h);
 
@@ -173,7 +189,7 @@ static inline size_t flows_get(struct env *e, struct xtap_flow_entry **f)
 	size_t n = 0;
 
 	*f = NULL;
-	assert_int_equal(xtap_flows_dump(e->flows_fd, f, &n), 0);
+	assert_int_equal(xtap_flows_dump(e->flows_fd, fcache_fd(e), f, &n), 0);
 	return n;
 }
 
@@ -215,7 +231,7 @@ static inline void expect_flow(struct env *e, const struct xtap_flow_key *key,
 	struct xtap_flow v, *got = &v;
 	int bad = 0;
 
-	if (bpf_map_lookup_elem(e->flows_fd, key, &v)) {
+	if (xtap_flow_lookup(e->flows_fd, fcache_fd(e), key, &v)) {
 		struct xtap_flow_entry *f;
 		size_t n = flows_get(e, &f);
 
