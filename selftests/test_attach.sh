@@ -664,9 +664,27 @@ test_attach_list_with_unknown_interface()
 	xt_assert_eq "error" "xtap: attach $bogus: interface not found" "$XT_STDERR"
 	att_json st "status -j" "" status -j
 	xt_assert_eq "$bogus in status" missing "$(att_py status "$bogus" name <<<"$st")"
-	xt_info "$A_IF_S after the failed list: $(att_py status "$A_IF_S" hooks <<<"$st") ($XT_STDOUT)"
-	xt_run xt_ns "$A_NS_S" "$XTAP" detach "$A_IF_S"
-	att_pins_gone "after detach" "$A_IF_S" "$bogus"
+	# all or nothing: the good interface named first is not attached either
+	xt_assert_eq "$A_IF_S in status" missing "$(att_py status "$A_IF_S" name <<<"$st")"
+	att_pins_gone "after the failed list" "$A_IF_S" "$bogus"
+}
+
+# A list whose last interface fails after the first one was attached: the
+# command detaches the first again, and both interfaces are as before.
+test_attach_list_rolls_back_on_failure()
+{
+	local before after st
+	att_pair 14
+	att_detach_later "$A_NS_S" "$A_IF_S"
+	att_detach_later "$A_NS_S" lo
+	before=$(att_snapshot "$A_NS_S" "$A_IF_S")
+	att_in "$A_NS_S" attach --mode native "$A_IF_S" lo
+	xt_assert_eq "exit code" 1 "$XT_RC"
+	xt_assert_match "error" '^xtap: attach lo: XDP native attach failed: ' "$XT_STDERR"
+	xt_assert_match "rollback message" 'detached the 1 interface this command had attached' "$XT_STDERR"
+	after=$(att_snapshot "$A_NS_S" "$A_IF_S")
+	xt_assert_eq "ip link and tc of $A_IF_S after the rollback" "$before" "$after"
+	att_pins_gone "after the rollback" "$A_IF_S" lo
 }
 
 # Native XDP on lo is refused by the kernel: one line, exit 1, and lo has no

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* xtap attach IFACE... and xtap detach IFACE...|--all */
 #include <getopt.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,8 +51,9 @@ int cmd_attach(int argc, char **argv)
 {
 	struct defaults_attach d = defaults_attach;
 	char err[XTAP_ERRLEN] = "";
+	__u32 made[XTAP_MAX_SLOTS];
 	struct xtap_state st;
-	int c, ret = XTAP_EXIT_OK;
+	int c, nmade = 0, ret = XTAP_EXIT_OK;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "vh", attach_opts, NULL)) != -1) {
@@ -98,6 +100,14 @@ int cmd_attach(int argc, char **argv)
 		xtap_err("attach: %s", err);
 		return XTAP_EXIT_ERR;
 	}
+	/* all or nothing: every name must exist before anything is attached,
+	 * and a failure later detaches what this command attached */
+	for (int i = optind; i < argc; i++)
+		if (!if_nametoindex(argv[i])) {
+			xtap_err("attach %s: interface not found", argv[i]);
+			ret = XTAP_EXIT_ERR;
+			goto cleanup;
+		}
 	for (int i = optind; i < argc; i++) {
 		struct xtap_attach_opts o = {
 			.ifname = argv[i], .hooks = d.hooks, .xdp_mode = d.mode, .tc_mech = d.tc,
@@ -110,7 +120,22 @@ int cmd_attach(int argc, char **argv)
 		if (r < 0) {
 			xtap_err("attach %s: %s", argv[i], err);
 			ret = XTAP_EXIT_ERR;
-			break;
+			for (int k = 0; k < nmade; k++) {
+				char e2[XTAP_ERRLEN];
+
+				if (xtap_detach_slot(&st, made[k], e2, sizeof(e2)))
+					xtap_err("attach: rolling back: %s", e2);
+			}
+			if (nmade)
+				fprintf(stderr, "xtap: attach: detached the %d interface%s this command had attached\n",
+					nmade, nmade == 1 ? "" : "s");
+			goto cleanup;
+		}
+		if (r == 0) {
+			int slot = xtap_find_slot(&st, argv[i]);
+
+			if (slot >= 0 && nmade < XTAP_MAX_SLOTS)
+				made[nmade++] = (__u32)slot;
 		}
 		xtap_hooks_str(e.hooks, hooks, sizeof(hooks));
 		if (r == 1)
@@ -122,6 +147,7 @@ int cmd_attach(int argc, char **argv)
 			       e.tc_mech ? ", tc " : "",
 			       e.tc_mech == XTAP_TC_TCX ? "tcx" : e.tc_mech == XTAP_TC_CLSACT ? "clsact" : "");
 	}
+cleanup:
 	xtap_state_close(&st);
 	return ret;
 }
