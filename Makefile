@@ -77,7 +77,7 @@ $(BUILD)/tests/asan/%: tests/unit/%.c $(UNIT_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(XCFLAGS) $(SAN) $< $(LIB_SRCS) $(FIX_SRCS) $(LDLIBS) -lcmocka -o $@
 
-$(BUILD)/tests/prog/%: tests/prog/%.c $(BUILD)/libxtap.a $(FIX_SRCS) $(USER_HDRS) $(SKELS)
+$(BUILD)/tests/prog/%: tests/prog/%.c $(wildcard tests/prog/*.h tests/fixtures/*.h) $(BUILD)/libxtap.a $(FIX_SRCS) $(USER_HDRS) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(XCFLAGS) $< $(FIX_SRCS) $(BUILD)/libxtap.a $(LDLIBS) -lcmocka -o $@
 

@@ -6,6 +6,7 @@
 #include "tests/prog/harness.h"
 
 #include <netinet/in.h>
+#include <string.h>
 
 #define CPORT 51000
 #define SPORT_ 443
@@ -270,6 +271,92 @@ static void test_same_address(void **state)
 	}
 }
 
+/*
+ * The per-CPU write-back entries (XTAP_FCACHE_BATCH packets per flush): a
+ * conversation far longer than a batch, read while packets are still held
+ * per CPU and again after its close, comes out exact; so do two flows that
+ * share one entry slot and push each other out on every packet.
+ */
+static void test_write_back_long(void **state)
+{
+	enum { N = 3 + 2 * XTAP_FCACHE_BATCH + 37 + 3 };
+	static struct step s[N];
+	size_t i = 0;
+
+	s[i++] = (struct step){ 1, PB_SYN, 0 };
+	s[i++] = (struct step){ 0, PB_SYN | PB_ACK, 0 };
+	s[i++] = (struct step){ 1, PB_ACK, 0 };
+	while (i < N - 3)
+		s[i++] = (struct step){ (int)(i & 1), PB_ACK | PB_PSH, 10 + i };
+	s[i++] = (struct step){ 1, PB_FIN | PB_ACK, 0 };
+	s[i++] = (struct step){ 0, PB_FIN | PB_ACK, 0 };
+	s[i++] = (struct step){ 1, PB_ACK, 0 };
+
+	FOR_CONV_HOOK(*state, ci, hi) {
+		/* before the FIN: the last 37 + data packets are held per CPU */
+		conversation(*state, hooks[hi], &convs[ci], s, N - 3, 1, 1, "long, held");
+		env_reset(*state);
+		conversation(*state, hooks[hi], &convs[ci], s, N, 1, 1, "long, closed");
+	}
+}
+
+/* The slot a key takes in the write-back array, as flow.h computes it. */
+static __u32 fcache_slot_of(const struct xtap_flow_key *k)
+{
+	__u64 w[5], h;
+
+	memcpy(w, k, sizeof(w));
+	h = w[0] ^ w[1] ^ w[2] ^ w[3] ^ w[4];
+	h ^= h >> 32;
+	h ^= h >> 16;
+	h ^= h >> 8;
+	return (__u32)h & (XTAP_FCACHE_SLOTS - 1);
+}
+
+static void test_write_back_collision(void **state)
+{
+	struct env *e = *state;
+	struct xtap_flow_key k1 = key4(IP_A, 40000, IP_B, 53, IPPROTO_UDP, 0), k2;
+	__u16 p2 = 40001;
+	enum { N = 150 };
+
+	for (; p2 < 65535; p2++) {
+		k2 = key4(IP_A, p2, IP_B, 53, IPPROTO_UDP, 0);
+		if (fcache_slot_of(&k2) == fcache_slot_of(&k1))
+			break;
+	}
+	assert_true(p2 < 65535);
+	for (size_t hi = 0; hi < NHOOKS; hi++) {
+		struct xtap_flow w1 = { 0 }, w2 = { 0 };
+		struct pb b;
+
+		env_reset(e);
+		for (int i = 0; i < 2 * N; i++) {
+			struct pb_ip4 ip;
+			__u64 now = T0 + (__u64)i * 1000;
+			struct xtap_flow *w = i & 1 ? &w2 : &w1;
+
+			ip4_ab(&ip, 1);
+			pb_init(&b, PB_MAC_B, PB_MAC_A);
+			pb_ipv4(&b, &ip);
+			pb_udp(&b, i & 1 ? p2 : 40000, 53);
+			pb_payload(&b, NULL, (size_t)i % 50);
+			pb_finish(&b);
+			run_pb(e, hooks[hi], &b, now);
+			if (!w->pkts[0]) {
+				*w = flow1(hooks[hi], XTAP_DIR_AB, now, b.len, 0, 0);
+				continue;
+			}
+			w->pkts[0]++;
+			w->bytes[0] += b.len;
+			w->last_ns = now;
+		}
+		expect_nflows(e, 2, "two flows in one write-back slot");
+		expect_flow(e, &k1, &w1, "first of two flows in one slot");
+		expect_flow(e, &k2, &w2, "second of two flows in one slot");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +369,8 @@ int main(void)
 		T(test_wire_len),
 		T(test_keys_apart),
 		T(test_same_address),
+		T(test_write_back_long),
+		T(test_write_back_collision),
 #undef T
 	};
 
