@@ -9,6 +9,7 @@
 #include "lib/ctx.h"
 #include "lib/parse.h"
 #include "lib/flow.h"
+#include "lib/emit.h"
 
 static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u64 frame_len,
 				     __u16 l3_proto, __u16 vlan, __u32 hook)
@@ -26,6 +27,7 @@ static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u6
 			st->c[outcome]++;
 		st->c[XTAP_STAT_BYTES] += p.len;
 	}
+	capture_emit(ctx, &p, outcome, hook, st);
 	if (outcome > XTAP_STAT_IP_FRAGMENT)
 		return;		/* not IP, or malformed: no flow */
 	if (!xtap_hook_counts(hook))

@@ -32,6 +32,8 @@ int xtap_prepare(struct xtap_bpf *skel, const struct xtap_load_opts *o)
 	skel->rodata->xtap_tc_ingress_counts = !o->with_xdp;
 	err = bpf_map__set_max_entries(skel->maps.xtap_flows,
 				       o->flows_max ? o->flows_max : XTAP_FLOWS_DEFAULT);
+	if (!err && o->ring_size)
+		err = bpf_map__set_max_entries(skel->maps.xtap_ring, o->ring_size);
 	if (!err && o->pin_dir)
 		err = pin_maps_in(skel, o->pin_dir);
 	return err;

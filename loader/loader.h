@@ -12,8 +12,9 @@
 struct xtap_load_opts {
 	__u32 flows_max;	/* flow table entries; 0 for XTAP_FLOWS_DEFAULT */
 	__u32 slot;		/* interface slot baked into this instance */
-	bool replay;
-	bool with_xdp;		/* XDP is attached too: TC ingress does not count */		/* programs take time and length from xtap_replay */
+	bool replay;		/* programs take time and length from xtap_replay */
+	bool with_xdp;		/* XDP is attached too: TC ingress does not count */
+	__u32 ring_size;	/* capture ring bytes (a power of 2 pages); 0 for the default */
 	const char *pin_dir;	/* reuse or pin maps there; NULL for private maps */
 };
 

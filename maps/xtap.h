@@ -9,7 +9,7 @@
 
 #include <linux/types.h>
 
-#define XTAP_ABI_VERSION 1
+#define XTAP_ABI_VERSION 2
 
 /* An attach point is (interface slot, hook). The loader gives every attached
  * interface a slot; the programs of that interface carry it as rodata. */
@@ -72,6 +72,8 @@ enum xtap_stat {
 	XTAP_STAT_BYTES = XTAP_STAT_OUTCOME_END,	/* frame bytes seen */
 	XTAP_STAT_FLOW_NEW,	/* flow entries created */
 	XTAP_STAT_FLOW_FAIL,	/* flow entries that could not be created */
+	XTAP_STAT_CAPTURED,	/* records written to the capture ring */
+	XTAP_STAT_CAPTURE_DROP,	/* packets to capture lost: the ring was full */
 	XTAP_STAT_MAX,
 };
 
@@ -197,6 +199,63 @@ struct xtap_iface {
 	__u64 attached_ns;	/* CLOCK_REALTIME */
 	__u64 netns_cookie;	/* SO_NETNS_COOKIE: unlike the inode, never reused */
 };
+
+/*
+ * Packet capture (xtap capture, xtap replay -w). The programs copy each
+ * selected packet, up to the snap length, into one BPF ring buffer shared by
+ * every attached interface: a struct xtap_capture_rec, then the bytes.
+ * What is selected lives in the one-entry config map, read per packet, so
+ * that a capture can start and stop while the programs stay attached.
+ */
+#define XTAP_CAPTURE_VERSION 1
+/* Largest snap length of this version: frames longer than this are cut, and
+ * the record keeps their wire length. */
+#define XTAP_SNAP_MAX 16384u
+#define XTAP_RING_SIZE_DEFAULT (16u << 20)
+
+struct xtap_capture_cfg {
+	__u32 enabled;		/* 0: the programs capture nothing */
+	__u32 snaplen;		/* bytes per packet; 0 or above XTAP_SNAP_MAX: XTAP_SNAP_MAX */
+	__u32 sample;		/* keep 1 in N at random; 0 and 1 keep every packet */
+	__u32 hooks;		/* bit per enum xtap_hook; 0: the hooks that count the
+				 * packet into flows (each packet once per interface) */
+	__u64 slots;		/* bit per interface slot; 0: every slot */
+	__u32 owner_pid;	/* the xtap capture that set this up */
+	__u32 sample_flows;	/* K > 0: keep the first K packets of each flow, and
+				 * every TCP SYN, FIN and RST (then sample is ignored) */
+	__u32 gen;		/* a new number for each capture: older flow counts
+				 * in xtap_capflows do not apply */
+	__u32 reserved;
+};
+
+/* Per-flow packet count of a flow-sampled capture (xtap_capflows, an LRU
+ * hash keyed by struct xtap_flow_key). */
+struct xtap_capflow {
+	__u32 gen;		/* xtap_capture_cfg.gen when counted */
+	__u32 pkts;
+};
+
+#define XTAP_CAPFLOWS_MAX 16384
+
+#define XTAP_CAPTURE_NO_FLOW 0xff	/* xtap_capture_rec.flow_dir: not IP */
+
+struct xtap_capture_rec {
+	__u16 version;		/* XTAP_CAPTURE_VERSION: always first */
+	__u8 hook;		/* enum xtap_hook */
+	__u8 flow_dir;		/* enum xtap_dir, or XTAP_CAPTURE_NO_FLOW */
+	__u16 slot;		/* interface slot */
+	__u16 reserved0;
+	__u32 ifindex;		/* live: the interface; replay: what test-run gave */
+	__u32 wire_len;		/* the frame's length */
+	__u32 cap_len;		/* bytes that follow this header */
+	__u32 reserved1;
+	__u64 ts_ns;		/* live: CLOCK_MONOTONIC; replay: the capture's time */
+	/* __u8 data[cap_len] */
+};
+
+_Static_assert(sizeof(struct xtap_capture_cfg) == 40, "xtap_capture_cfg layout");
+_Static_assert(sizeof(struct xtap_capflow) == 8, "xtap_capflow layout");
+_Static_assert(sizeof(struct xtap_capture_rec) == 32, "xtap_capture_rec layout");
 
 _Static_assert(sizeof(struct xtap_iface) == 96, "xtap_iface layout");
 

@@ -22,6 +22,11 @@ struct defaults_replay {
 	int hook;
 	__u32 flows;
 	bool verbose;
+	const char *out;	/* -w: write what capture would */
+	bool pcapng;
+	__u32 snaplen;
+	__u32 sample;
+	__u32 sample_flows;
 };
 
 static const struct defaults_replay defaults_replay = {
@@ -35,6 +40,11 @@ static const struct option replay_opts[] = {
 	{ "hook", required_argument, NULL, 'H' },
 	{ "flows", required_argument, NULL, 'F' },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "write", required_argument, NULL, 'w' },
+	{ "pcapng", no_argument, NULL, 'P' },
+	{ "snaplen", required_argument, NULL, 's' },
+	{ "sample", required_argument, NULL, 'S' },
+	{ "sample-flows", required_argument, NULL, 'K' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -71,11 +81,35 @@ int cmd_replay(int argc, char **argv)
 	int c, err, ret = XTAP_EXIT_ERR;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:jvh", replay_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:jvhw:s:", replay_opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': d.file = optarg; break;
 		case 'j': d.json = true; break;
 		case 'v': d.verbose = true; break;
+		case 'w': d.out = optarg; break;
+		case 'P': d.pcapng = true; break;
+		case 's':
+			if (!strcmp(optarg, "0"))
+				d.snaplen = XTAP_SNAP_MAX;
+			else if (!xtap_parse_u32(optarg, UINT_MAX, &d.snaplen)) {
+				xtap_err("replay: -s %s: not a length in bytes", optarg);
+				return XTAP_EXIT_USAGE;
+			}
+			if (d.snaplen > XTAP_SNAP_MAX)
+				d.snaplen = XTAP_SNAP_MAX;
+			break;
+		case 'S':
+			if (!xtap_parse_u32(optarg, UINT_MAX, &d.sample)) {
+				xtap_err("replay: --sample %s: not a positive count", optarg);
+				return XTAP_EXIT_USAGE;
+			}
+			break;
+		case 'K':
+			if (!xtap_parse_u32(optarg, UINT_MAX, &d.sample_flows)) {
+				xtap_err("replay: --sample-flows %s: not a positive count", optarg);
+				return XTAP_EXIT_USAGE;
+			}
+			break;
 		case 'H':
 			d.hook = xtap_hook_parse(optarg);
 			if (d.hook < 0) {
@@ -102,10 +136,29 @@ int cmd_replay(int argc, char **argv)
 	}
 	xtap_log_init(d.verbose);
 
-	struct xtap_replay_opts o = { .path = d.file, .hook = d.hook, .flows_max = d.flows };
+	if (!d.out && (d.pcapng || d.snaplen || d.sample || d.sample_flows)) {
+		xtap_err("replay: --pcapng, -s, --sample and --sample-flows go with -w OUT");
+		return xtap_usage_of("replay");
+	}
+
+	struct xtap_replay_opts o = { .path = d.file, .hook = d.hook, .flows_max = d.flows,
+				      .out = d.out, .pcapng = d.pcapng, .snaplen = d.snaplen,
+				      .sample = d.sample,
+				      .sample_flows = d.sample_flows };
 
 	if (xtap_replay_file(&o, &r))
 		goto cleanup;
+	if (d.out) {
+		/* the file is the output: the report goes to stderr, as capture's */
+		if (strcmp(d.out, "-"))
+			printf("%llu frames read, %llu packets written to %s\n",
+			       (unsigned long long)r.frames, (unsigned long long)r.written, d.out);
+		else
+			fprintf(stderr, "%llu frames read, %llu packets written\n",
+				(unsigned long long)r.frames, (unsigned long long)r.written);
+		ret = XTAP_EXIT_OK;
+		goto cleanup;
+	}
 	err = xtap_flows_dump(bpf_map__fd(r.skel->maps.xtap_flows),
 			      bpf_map__fd(r.skel->maps.xtap_fcache), &flows, &n);
 	if (err) {

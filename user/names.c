@@ -40,6 +40,8 @@ static const char *const stat_names[XTAP_STAT_MAX] = {
 	[XTAP_STAT_BYTES] = "bytes",
 	[XTAP_STAT_FLOW_NEW] = "flows_created",
 	[XTAP_STAT_FLOW_FAIL] = "flows_failed",
+	[XTAP_STAT_CAPTURED] = "captured",
+	[XTAP_STAT_CAPTURE_DROP] = "capture_ring_full",
 };
 
 const char *xtap_stat_name(enum xtap_stat s)

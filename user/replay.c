@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_ether.h>
 
+#include "user/capture.h"
 #include "user/log.h"
 #include "user/maps.h"
 #include "user/replay.h"
@@ -102,6 +103,9 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 	struct xtap_stats extra = { 0 };	/* frames test-run refuses */
 	pcap_t *pc = NULL;
 	void *out = NULL;
+	struct xtap_pcapw *w = NULL;
+	struct xtap_capture cap;
+	bool have_cap = false;
 	int prog_fd, meta_fd, rc, ret = -1, err;
 
 	memset(r, 0, sizeof(*r));
@@ -128,6 +132,33 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 		xtap_err("replay %s: out of memory", o->path);
 		goto cleanup;
 	}
+	if (o->out) {
+		struct xtap_capture_cfg cfg = {
+			.enabled = 1, .snaplen = o->snaplen ? o->snaplen : XTAP_SNAP_MAX,
+			.sample = o->sample, .hooks = 1u << o->hook, .sample_flows = o->sample_flows,
+			.gen = 1,
+		};
+		__u32 zero = 0;
+
+		w = xtap_pcapw_open(o->out, o->pcapng ? XTAP_PCAPNG : XTAP_PCAP, cfg.snaplen,
+				    errbuf, sizeof(errbuf));
+		if (!w) {
+			xtap_err("replay: %s: %s", o->out, errbuf);
+			goto cleanup;
+		}
+		err = xtap_capture_init(&cap, bpf_map__fd(r->skel->maps.xtap_ring), w);
+		if (err) {
+			xtap_err("replay: capture ring: %s", strerror(-err));
+			goto cleanup;
+		}
+		have_cap = true;
+		snprintf(cap.names[0], sizeof(cap.names[0]), "replay");
+		if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.xtap_capture), &zero, &cfg,
+					BPF_ANY)) {
+			xtap_err("replay: turn capture on: %s", strerror(errno));
+			goto cleanup;
+		}
+	}
 
 	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
 		__u64 no = ++r->frames;
@@ -146,6 +177,10 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 		}
 		if (run_frame(prog_fd, meta_fd, o->hook, h, data, out, &no, o->path, &extra))
 			goto cleanup;
+		if (have_cap && xtap_capture_drain(&cap) < 0) {
+			xtap_err("replay: %s: %s", o->out, strerror(-cap.err));
+			goto cleanup;
+		}
 	}
 	if (rc == PCAP_ERROR) {
 		xtap_err("replay %s: packet %llu: %s", o->path, (unsigned long long)r->frames + 1,
@@ -161,8 +196,20 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 		r->stats.c[i] += extra.c[i];
 	r->stats.c[XTAP_STAT_TRUNC_ETH] += short_frames;
 	r->stats.c[XTAP_STAT_BYTES] += short_bytes;
+	if (have_cap) {
+		r->written = cap.written;
+		err = xtap_pcapw_close(w);
+		w = NULL;
+		if (err) {
+			xtap_err("replay: %s: %s", o->out, strerror(-err));
+			goto cleanup;
+		}
+	}
 	ret = 0;
 cleanup:
+	if (have_cap)
+		xtap_capture_free(&cap);
+	xtap_pcapw_close(w);
 	free(out);
 	if (pc)
 		pcap_close(pc);

@@ -1,0 +1,279 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# xtap capture on live traffic between two namespaces, checked against
+# tcpdump on the same interface with tshark; xtap replay -w against its input.
+
+# cap_attach NS DEV : xtap attach DEV in NS (every hook), detached at cleanup
+cap_attach()
+{
+	xt_ok "xtap attach $2" xt_ns "$1" "$XTAP" attach "$2"
+	xt_defer xt_ns "$1" "$XTAP" detach "$2"
+}
+
+# cap_setup : a namespace pair with xtap attached on both ends
+cap_setup()
+{
+	xt_require tcpdump tshark curl ping
+	xt_pair
+	cap_attach "$XT_NS_C" "$XT_IF_C"
+	cap_attach "$XT_NS_S" "$XT_IF_S"
+}
+
+# cap_start VAR LOG ARGS... : xtap capture ARGS in the client namespace, once
+# it is listening
+cap_start()
+{
+	local __cs_var=$1 __cs_log=$2 __cs_pid
+	shift 2
+	xt_bg __cs_pid "$XT_NS_C" "$__cs_log" "$XTAP" capture "$@"
+	xt_wait_log "xtap capture" "$__cs_pid" "$__cs_log" '^xtap: listening on'
+	printf -v "$__cs_var" '%s' "$__cs_pid"
+}
+
+# cap_stop PID : SIGINT, as a user's ^C; the capture must exit 0 with a summary
+cap_stop()
+{
+	local pid=$1 log=${XT_BGLOG[$1]} rc
+	sleep 0.2
+	kill -INT "$pid" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do xt_alive "$pid" || break; sleep 0.1; done
+	xt_alive "$pid" && xt_fail "xtap capture did not stop on SIGINT"
+	wait "$pid"
+	rc=$?
+	xt_stop "$pid"
+	[ "$rc" -eq 0 ] || xt_fail "xtap capture exited $rc: $(tail -n 4 "$log" | tr '\n' ' ')"
+	grep -Eq '^[0-9]+ packets captured$' "$log" || xt_fail "no summary: $(tail -n 4 "$log")"
+	grep -Eq '^0 packets dropped by kernel' "$log" || xt_fail "ring drops: $(grep dropped "$log")"
+	grep -Eq '^0 packets not written' "$log" || xt_fail "not written: $(grep written "$log")"
+}
+
+# cap_tshark FILE ARGS... : tshark -r FILE ARGS; fails on any warning
+cap_tshark()
+{
+	local f=$1
+	shift
+	xt_run tshark -r "$f" "$@"
+	local warn
+	warn=$(grep -v 'Running as user "root"' <<<"$XT_STDERR" | grep .)
+	[ "$XT_RC" -eq 0 ] && [ -z "$warn" ] ||
+		xt_fail "tshark -r $(basename "$f"): exit $XT_RC: $(xt_show "$XT_STDERR")"
+}
+
+# cap_summary FILE : one line per packet class with its count, and the frame
+# lengths on the wire of each class, sorted
+cap_summary()
+{
+	local f=$1 what
+	for what in icmp "icmpv6.type == 128 || icmpv6.type == 129" tcp udp; do
+		cap_tshark "$f" -Y "$what" -T fields -e frame.len
+		printf '%s: %s packets, lengths %s\n' "$what" "$(grep -c . <<<"$XT_STDOUT")" \
+			"$(sort -n <<<"$XT_STDOUT" | tr '\n' ' ')"
+	done
+}
+
+# pings and HTTP over both families
+cap_traffic()
+{
+	local www=$XT_TMP/www http url
+	mkdir -p "$www"
+	printf '<html><body>xtap capture</body></html>\n' >"$www/index.html"
+	head -c 50000 /dev/urandom >"$www/big.bin"
+	xt_http_server http "$XT_NS_S" 8080 "$www"
+	for url in "http://$XT_S4:8080/" "http://[$XT_S6]:8080/big.bin"; do
+		xt_ok "curl $url" xt_ns "$XT_NS_C" curl -sS -o /dev/null --max-time 5 "$url"
+	done
+	xt_ok "ping" xt_ns "$XT_NS_C" ping -c 3 -i 0.2 -W 1 -q "$XT_S4"
+	xt_ok "ping -6" xt_ns "$XT_NS_C" ping -6 -c 3 -i 0.2 -W 1 -q "$XT_S6"
+	xt_stop "$http"
+}
+
+# A capture stopped by SIGINT holds exactly what tcpdump saw on the same
+# interface: the same packets of each class with the same lengths, both
+# directions (inbound at XDP, outbound at TC egress), in time order.
+test_capture_matches_tcpdump()
+{
+	local ref=$XT_TMP/tcpdump.pcap out=$XT_TMP/xtap.pcap cap xt
+	cap_setup
+	# a large buffer: with --immediate-mode each packet takes a snap-length slot
+	xt_capture_start cap "$XT_NS_C" "$XT_IF_C" "$ref" -B 65536
+	cap_start xt "$XT_TMP/capture.log" -i "$XT_IF_C" -w "$out"
+	cap_traffic
+	xt_capture_stop "$cap"
+	cap_stop "$xt"
+
+	[ "$(stat -c %a "$out")" = 600 ] || xt_fail "capture file mode $(stat -c %a "$out"), want 600"
+	local want got
+	want=$(cap_summary "$ref")
+	got=$(cap_summary "$out")
+	xt_assert_eq "packets per class, xtap capture against tcpdump" "$want" "$got"
+	grep -q 'icmp: 6 packets' <<<"$got" || xt_fail "no echo request and reply: $got"
+	# both directions of the echo: 3 requests out, 3 replies in
+	cap_tshark "$out" -Y icmp -T fields -e icmp.type
+	xt_assert_eq "ICMP types in time order" "8 0 8 0 8 0" "$(tr '\n' ' ' <<<"$XT_STDOUT" | sed 's/ $//')"
+	cap_tshark "$out" -T fields -e frame.time_delta
+	grep -q '^-' <<<"$XT_STDOUT" && xt_fail "packets out of time order"
+
+	# pcapng: the same packets, an interface per hook, direction flags
+	cap_start xt "$XT_TMP/capture-ng.log" -i "$XT_IF_C" -w "$XT_TMP/xtap.pcapng" --pcapng
+	xt_ok "ping" xt_ns "$XT_NS_C" ping -c 2 -i 0.2 -W 1 -q "$XT_S4"
+	cap_stop "$xt"
+	cap_tshark "$XT_TMP/xtap.pcapng" -Y icmp -T fields -e frame.interface_name \
+		-e frame.packet_flags_direction -e icmp.type -e frame.comment
+	xt_assert_eq "pcapng interfaces, directions, comments" \
+"$XT_IF_C@tc-egress	0x00000002	8	hook tc-egress, flow direction ab
+$XT_IF_C@xdp	0x00000001	0	hook xdp, flow direction ba
+$XT_IF_C@tc-egress	0x00000002	8	hook tc-egress, flow direction ab
+$XT_IF_C@xdp	0x00000001	0	hook xdp, flow direction ba" "$XT_STDOUT"
+}
+
+# -w - streams to stdout, and -c COUNT stops the capture by itself.
+test_capture_stdout_and_count()
+{
+	local ping
+	cap_setup
+	xt_bg ping "$XT_NS_C" "$XT_TMP/ping.log" ping -c 40 -i 0.1 -W 1 "$XT_S4"
+	# frames other than the echo (ARP, neighbour discovery) may come too
+	xt_ok "xtap capture -w - -c 4 | tshark -r -" xt_ns "$XT_NS_C" timeout 20 bash -c \
+		'set -o pipefail; "$1" capture -i "$2" -w - -c 4 --hook xdp 2>"$3" |
+		 tshark -r - -T fields -e frame.len 2>/dev/null' _ "$XTAP" "$XT_IF_C" "$XT_TMP/stdout.log"
+	xt_assert_eq "frames read from the pipe" 4 "$(grep -c . <<<"$XT_STDOUT")"
+	grep -q '^4 packets captured$' "$XT_TMP/stdout.log" ||
+		xt_fail "summary: $(cat "$XT_TMP/stdout.log")"
+
+	xt_ok "xtap capture -c 5" xt_ns "$XT_NS_C" timeout 20 "$XTAP" capture -i "$XT_IF_C" \
+		-w "$XT_TMP/five.pcap" -c 5
+	xt_assert_match "summary of -c 5" '5 packets captured' "$XT_STDERR"
+	cap_tshark "$XT_TMP/five.pcap" -T fields -e frame.number
+	xt_assert_eq "packets in the -c 5 file" 5 "$(grep -c . <<<"$XT_STDOUT")"
+
+	# -s: each packet cut at 42 bytes, the wire length kept
+	xt_ok "xtap capture -s 42" xt_ns "$XT_NS_C" timeout 20 "$XTAP" capture -i "$XT_IF_C" \
+		-w "$XT_TMP/snap.pcap" -c 3 -s 42 --hook xdp
+	cap_tshark "$XT_TMP/snap.pcap" -T fields -e frame.cap_len -e frame.len
+	xt_assert_eq "frames in the -s 42 file" 3 "$(grep -c . <<<"$XT_STDOUT")"
+	xt_assert_eq "frames not cut at 42 bytes" "" \
+		"$(awk '$1 != ($2 < 42 ? $2 : 42)' <<<"$XT_STDOUT")"
+	grep -q '^42	98$' <<<"$XT_STDOUT" || xt_fail "no echo reply cut at 42 bytes: $XT_STDOUT"
+	xt_stop "$ping"
+}
+
+# Usage errors and what capture says when there is nothing to read.
+test_capture_errors()
+{
+	cap_setup
+	xt_assert_rc "a filter expression is refused" 2 xt_ns "$XT_NS_C" "$XTAP" capture \
+		-i "$XT_IF_C" -w "$XT_TMP/x.pcap" icmp
+	xt_assert_match "filter message" "filter expression 'icmp': filters are not supported yet" \
+		"$XT_STDERR"
+	[ -e "$XT_TMP/x.pcap" ] && xt_fail "a refused capture created its file"
+	xt_assert_rc "-w is required" 2 xt_ns "$XT_NS_C" "$XTAP" capture -i "$XT_IF_C"
+	xt_assert_rc "an interface not attached" 1 xt_ns "$XT_NS_C" "$XTAP" capture -i lo \
+		-w "$XT_TMP/x.pcap"
+	xt_assert_eq "message for an interface not attached" \
+		"xtap: capture: lo: not attached (run 'xtap attach lo' first)" "$XT_STDERR"
+	xt_assert_rc "a bad --hook" 2 xt_ns "$XT_NS_C" "$XTAP" capture -w "$XT_TMP/x.pcap" --hook nope
+}
+
+# replay -w writes the frames of its input with their times, as the live path
+# would capture them; -s cuts them.
+test_capture_replay_write()
+{
+	local mkpcap=${XTAP_MKPCAP:-$(dirname "$XTAP")/tests/mkpcap} in=$XT_TMP/in.pcap
+	xt_require tshark
+	[ -x "$mkpcap" ] || xt_skip "needs $mkpcap (make $(dirname "$XTAP")/tests/mkpcap)"
+	xt_ok "mkpcap" "$mkpcap" "$in"
+	local want got fmt
+	for fmt in pcap pcapng; do
+		local out=$XT_TMP/out.$fmt args=()
+		[ "$fmt" = pcapng ] && args=(--pcapng)
+		xt_ok "xtap replay -w ($fmt)" "$XTAP" replay -r "$in" -w "$out" "${args[@]}"
+		cap_tshark "$in" -T fields -e frame.time_epoch -e frame.len -e frame.cap_len -e frame.protocols
+		want=$XT_STDOUT
+		cap_tshark "$out" -T fields -e frame.time_epoch -e frame.len -e frame.cap_len -e frame.protocols
+		xt_assert_eq "replay -w $fmt: times, lengths, protocols" "$want" "$XT_STDOUT"
+		cap_tshark "$in" -x
+		want=$(grep -E '^[0-9a-f]{4}  ' <<<"$XT_STDOUT")
+		cap_tshark "$out" -x
+		got=$(grep -E '^[0-9a-f]{4}  ' <<<"$XT_STDOUT")
+		[ "$want" == "$got" ] || xt_fail "replay -w $fmt: the bytes differ from the input"
+	done
+	# --sample-flows 1: fewer frames, but every SYN, FIN and RST of the input
+	local edges='tcp.flags.syn == 1 || tcp.flags.fin == 1 || tcp.flags.reset == 1' n_in n_out
+	xt_ok "xtap replay -w --sample-flows 1" "$XTAP" replay -r "$in" -w "$XT_TMP/flows.pcap" \
+		--sample-flows 1
+	cap_tshark "$in" -Y "$edges" -T fields -e frame.time_epoch
+	want=$XT_STDOUT
+	cap_tshark "$XT_TMP/flows.pcap" -Y "$edges" -T fields -e frame.time_epoch
+	xt_assert_eq "SYN, FIN and RST kept by --sample-flows" "$want" "$XT_STDOUT"
+	cap_tshark "$in" -T fields -e frame.number
+	n_in=$(grep -c . <<<"$XT_STDOUT")
+	cap_tshark "$XT_TMP/flows.pcap" -T fields -e frame.number
+	n_out=$(grep -c . <<<"$XT_STDOUT")
+	[ "$n_out" -lt "$n_in" ] || xt_fail "--sample-flows 1 kept $n_out of $n_in frames"
+
+	xt_ok "xtap replay -w -s 60" "$XTAP" replay -r "$in" -w "$XT_TMP/snap.pcap" -s 60
+	cap_tshark "$XT_TMP/snap.pcap" -T fields -e frame.cap_len
+	xt_assert_eq "no frame longer than 60 bytes" "" "$(awk '$1 > 60' <<<"$XT_STDOUT")"
+}
+
+# A full disk ends the capture with an error and a file that is whole up to
+# its last packet; the summary says how many were not written.
+test_capture_full_disk()
+{
+	local small=$XT_TMP/small xt ping
+	cap_setup
+	mkdir -p "$small"
+	mount -t tmpfs -o size=256k tmpfs "$small" || xt_skip "cannot mount a tmpfs"
+	xt_defer umount "$small"
+	cap_start xt "$XT_TMP/full.log" -i "$XT_IF_C" -w "$small/full.pcap"
+	xt_bg ping "$XT_NS_C" "$XT_TMP/ping.log" ping -c 2000 -i 0.002 -s 1400 -W 1 -q "$XT_S4"
+	for ((i = 0; i < 200; i++)); do xt_alive "$xt" || break; sleep 0.1; done
+	xt_alive "$xt" && xt_fail "xtap capture still running on a full disk"
+	wait "$xt"
+	local rc=$?
+	xt_stop "$xt"
+	xt_stop "$ping"
+	xt_assert_eq "exit code on a full disk" 1 "$rc"
+	local log
+	log=$(cat "$XT_TMP/full.log")
+	xt_assert_match "error on a full disk" "xtap: capture: $small/full.pcap: No space left on device" "$log"
+	xt_assert_match "summary on a full disk" $'[0-9]+ packets captured\n0 packets dropped by kernel \\(capture ring full\\)\n[1-9][0-9]* packets not written' "$log"
+	local n
+	n=$(sed -n 's/^\([0-9]*\) packets captured$/\1/p' <<<"$log")
+	cap_tshark "$small/full.pcap" -T fields -e frame.number
+	xt_assert_eq "packets in the file of a full disk" "$n" "$(grep -c . <<<"$XT_STDOUT")"
+	[ "$n" -gt 50 ] || xt_fail "only $n packets before the disk was full"
+}
+
+# -C starts a new file once one is larger than the size, -W keeps that many
+# (overwriting the oldest); every file is whole and the packets add up.
+test_capture_rotation()
+{
+	local ping f n total=0
+	cap_setup
+	xt_bg ping "$XT_NS_C" "$XT_TMP/ping.log" ping -c 200 -i 0.01 -s 1000 -W 1 -q "$XT_S4"
+	# 1042-byte echoes: 10 of them to a file of 10 kB and a bit
+	xt_ok "xtap capture -C 0.01" xt_ns "$XT_NS_C" timeout 30 "$XTAP" capture -i "$XT_IF_C" \
+		-w "$XT_TMP/rot.pcap" -C 0.01 -c 40 --hook xdp
+	for f in "$XT_TMP"/rot.pcap "$XT_TMP"/rot.pcap[1-9]*; do
+		[ "$(stat -c %s "$f")" -le $((10000 + 1100)) ] || xt_fail "$(basename "$f") is too large"
+		cap_tshark "$f" -T fields -e frame.number
+		total=$((total + $(grep -c . <<<"$XT_STDOUT")))
+	done
+	xt_assert_eq "packets in all the rotated files" 40 "$total"
+	[ -e "$XT_TMP/rot.pcap3" ] || xt_fail "no rot.pcap3: $(ls "$XT_TMP")"
+
+	# -W 3: rot0 rot1 rot2 only, the newest packets kept
+	xt_ok "xtap capture -C 0.01 -W 3 --pcapng" xt_ns "$XT_NS_C" timeout 30 "$XTAP" capture \
+		-i "$XT_IF_C" -w "$XT_TMP/ring" -C 0.01 -W 3 -c 40 --hook xdp --pcapng
+	xt_assert_eq "files of -W 3" "ring0 ring1 ring2" "$(cd "$XT_TMP" && echo ring*)"
+	total=0
+	for f in "$XT_TMP"/ring*; do
+		cap_tshark "$f" -T fields -e frame.interface_name
+		n=$(grep -c . <<<"$XT_STDOUT")
+		total=$((total + n))
+		[ "$n" -gt 0 ] || xt_fail "$(basename "$f") holds no packet"
+		grep -qv "^$XT_IF_C@xdp$" <<<"$XT_STDOUT" && xt_fail "$(basename "$f"): interface names"
+	done
+	[ "$total" -lt 40 ] || xt_fail "-W 3 kept all $total packets: nothing was overwritten"
+	xt_stop "$ping"
+}

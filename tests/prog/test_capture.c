@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Capture: crafted frames through the XDP and TC programs with capture on;
+ * the ring records are checked field by field and byte by byte, with snap
+ * lengths, sampling, capture off, hook and slot selection, and a full ring.
+ */
+#include "tests/prog/harness.h"
+#include "user/capture.h"
+
+#define RING_SIZE 65536u	/* small, so that the ring-full test fills it */
+
+struct got {
+	size_t n, bad;
+	struct {
+		struct xtap_capture_rec h;
+		__u8 data[2048];
+	} r[64];
+};
+
+static int cap_setup(void **state)
+{
+	struct xtap_load_opts lo = { .replay = true, .flows_max = 1024, .ring_size = RING_SIZE };
+	struct env *e = calloc(1, sizeof(*e));
+	int err;
+
+	if (!e)
+		return -1;
+	err = xtap_load(&lo, &e->skel);
+	if (err) {
+		fprintf(stderr, "xtap_load: %s (tests/prog need root)\n", strerror(-err));
+		free(e);
+		return -1;
+	}
+	e->flows_fd = bpf_map__fd(e->skel->maps.xtap_flows);
+	e->stats_fd = bpf_map__fd(e->skel->maps.xtap_stats);
+	e->replay_fd = bpf_map__fd(e->skel->maps.xtap_replay);
+	e->ncpu = libbpf_num_possible_cpus();
+	*state = e;
+	return 0;
+}
+
+static int on_rec(void *ctx, void *data, size_t size)
+{
+	struct got *g = ctx;
+
+	if (xtap_capture_rec_check(data, size)) {
+		g->bad++;
+		return 0;
+	}
+	if (g->n < sizeof(g->r) / sizeof(g->r[0])) {
+		size_t keep = size < sizeof(g->r[0]) ? size : sizeof(g->r[0]);
+
+		memcpy(&g->r[g->n], data, keep);
+	}
+	g->n++;
+	return 0;
+}
+
+/* Everything the ring holds now. */
+static void drain(struct env *e, struct got *g)
+{
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(e->skel->maps.xtap_ring), on_rec, g,
+						  NULL);
+
+	memset(g, 0, sizeof(*g));
+	assert_non_null(rb);
+	assert_true(ring_buffer__consume(rb) >= 0);
+	ring_buffer__free(rb);
+	assert_int_equal(g->bad, 0);
+}
+
+static void set_cfg(struct env *e, const struct xtap_capture_cfg *cfg)
+{
+	__u32 zero = 0;
+
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->skel->maps.xtap_capture), &zero, cfg,
+					     BPF_ANY), 0);
+}
+
+static void reset(struct env *e)
+{
+	struct got g;
+
+	set_cfg(e, &(struct xtap_capture_cfg){ 0 });
+	drain(e, &g);
+	env_reset(e);
+}
+
+static void tcp_frame(struct pb *b, int from_a, size_t payload)
+{
+	struct pb_ip4 ip;
+
+	pb_init(b, from_a ? PB_MAC_B : PB_MAC_A, from_a ? PB_MAC_A : PB_MAC_B);
+	ip4_ab(&ip, from_a);
+	pb_ipv4(b, &ip);
+	pb_tcp(b, &(struct pb_tcp){ .sport = from_a ? 40000 : 80, .dport = from_a ? 80 : 40000,
+				    .seq = 1, .flags = PB_ACK });
+	pb_payload(b, NULL, payload);
+	pb_finish(b);
+}
+
+static void expect_rec(const struct got *g, size_t i, int hook, int flow_dir, const struct pb *b,
+		       __u32 cap, __u64 ts)
+{
+	const struct xtap_capture_rec *h = &g->r[i].h;
+
+	assert_int_equal(h->version, XTAP_CAPTURE_VERSION);
+	assert_int_equal(h->hook, hook);
+	assert_int_equal(h->flow_dir, flow_dir);
+	assert_int_equal(h->slot, 0);
+	assert_int_equal(h->reserved0, 0);
+	assert_int_equal(h->reserved1, 0);
+	assert_int_equal(h->wire_len, b->len);
+	assert_int_equal(h->cap_len, cap);
+	assert_int_equal(h->ts_ns, ts);
+	assert_memory_equal(g->r[i].data, b->d, cap);
+}
+
+/* One record per frame at every hook: header and bytes exact, the flow
+ * direction that of the flow table. */
+static void test_record_each_hook(void **state)
+{
+	struct env *e = *state;
+	struct pb ab, ba;
+	struct got g;
+
+	tcp_frame(&ab, 1, 100);
+	tcp_frame(&ba, 0, 20);
+	for (size_t i = 0; i < NHOOKS; i++) {
+		int hook = hooks[i];
+		struct xtap_stats want = { 0 };
+
+		reset(e);
+		set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .hooks = 1u << hook });
+		run_pb(e, hook, &ab, T0 + 1);
+		run_pb(e, hook, &ba, T0 + 2);
+		drain(e, &g);
+		assert_int_equal(g.n, 2);
+		expect_rec(&g, 0, hook, XTAP_DIR_AB, &ab, ab.len, T0 + 1);
+		expect_rec(&g, 1, hook, XTAP_DIR_BA, &ba, ba.len, T0 + 2);
+		want.c[XTAP_STAT_TCP] = 2;
+		want.c[XTAP_STAT_BYTES] = ab.len + ba.len;
+		want.c[XTAP_STAT_FLOW_NEW] = 1;
+		want.c[XTAP_STAT_CAPTURED] = 2;
+		expect_stats(e, hook, &want, "two captured frames");
+	}
+}
+
+/* Frames that make no flow are captured too: ARP, and a truncated IPv4. */
+static void test_record_not_ip(void **state)
+{
+	struct env *e = *state;
+	struct pb arp, cut;
+	struct got g;
+
+	pb_init(&arp, PB_MAC_B, PB_MAC_A);
+	pb_arp(&arp, 1, PB_MAC_A, IP_A, PB_MAC_B, IP_B);
+	pb_finish(&arp);
+	tcp_frame(&cut, 1, 0);
+	cut.len = 14 + 10;	/* inside the IPv4 header */
+	reset(e);
+	set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .hooks = 1u << XTAP_HOOK_XDP });
+	run_pb(e, XTAP_HOOK_XDP, &arp, T0 + 5);
+	run_pb(e, XTAP_HOOK_XDP, &cut, T0 + 6);
+	drain(e, &g);
+	assert_int_equal(g.n, 2);
+	expect_rec(&g, 0, XTAP_HOOK_XDP, XTAP_CAPTURE_NO_FLOW, &arp, arp.len, T0 + 5);
+	expect_rec(&g, 1, XTAP_HOOK_XDP, XTAP_CAPTURE_NO_FLOW, &cut, cut.len, T0 + 6);
+}
+
+/* The snap length cuts the bytes and keeps the wire length; a replayed frame
+ * that a capture had already cut keeps its wire length too. */
+static void test_snaplen(void **state)
+{
+	struct env *e = *state;
+	struct pb b;
+	struct got g;
+
+	tcp_frame(&b, 1, 1000);
+	for (size_t i = 0; i < NHOOKS; i++) {
+		reset(e);
+		set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .snaplen = 60,
+						       .hooks = 1u << hooks[i] });
+		run_pb(e, hooks[i], &b, T0);
+		drain(e, &g);
+		assert_int_equal(g.n, 1);
+		expect_rec(&g, 0, hooks[i], XTAP_DIR_AB, &b, 60, T0);
+	}
+	/* 200 bytes of a 1500-byte frame, snap larger than what is there */
+	reset(e);
+	set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .snaplen = 1000,
+					       .hooks = 1u << XTAP_HOOK_XDP });
+	run_frame(e, XTAP_HOOK_XDP, b.d, 200, 1500, T0);
+	drain(e, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.r[0].h.cap_len, 200);
+	assert_int_equal(g.r[0].h.wire_len, 1500);
+	assert_memory_equal(g.r[0].data, b.d, 200);
+}
+
+/* Capture off, another hook, another slot: no record, nothing counted. */
+static void test_not_selected(void **state)
+{
+	struct env *e = *state;
+	struct xtap_stats want = { 0 };
+	struct pb b;
+	struct got g;
+
+	tcp_frame(&b, 1, 10);
+	reset(e);
+	run_pb(e, XTAP_HOOK_XDP, &b, T0);
+	set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 0, .hooks = 7 });
+	run_pb(e, XTAP_HOOK_XDP, &b, T0);
+	set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .hooks = 1u << XTAP_HOOK_TC_EGRESS });
+	run_pb(e, XTAP_HOOK_XDP, &b, T0);
+	set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .slots = 1ull << 5 });
+	run_pb(e, XTAP_HOOK_XDP, &b, T0);
+	drain(e, &g);
+	assert_int_equal(g.n, 0);
+	want.c[XTAP_STAT_TCP] = 4;
+	want.c[XTAP_STAT_BYTES] = 4 * b.len;
+	want.c[XTAP_STAT_FLOW_NEW] = 1;
+	expect_stats(e, XTAP_HOOK_XDP, &want, "nothing captured");
+	/* slot 0 selected by its bit; hooks 0: the hooks that count flows */
+	set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .slots = 1 });
+	run_pb(e, XTAP_HOOK_TC_EGRESS, &b, T0);
+	drain(e, &g);
+	assert_int_equal(g.n, 1);
+}
+
+static size_t captured_of(struct env *e, int hook, int runs, __u32 sample)
+{
+	struct pb b;
+	struct got g;
+	size_t n = 0;
+
+	tcp_frame(&b, 1, 10);
+	reset(e);
+	set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .sample = sample,
+					       .hooks = 1u << hook });
+	for (int i = 0; i < runs; i++) {
+		run_pb(e, hook, &b, T0 + i);
+		if (i % 200 == 199) {
+			drain(e, &g);
+			n += g.n;
+		}
+	}
+	drain(e, &g);
+	return n + g.n;
+}
+
+/* 1 in 1 keeps every frame; 1 in 4 keeps about a quarter (the bounds are
+ * more than 6 standard deviations wide); 1 in a million keeps almost none. */
+static void test_sampling(void **state)
+{
+	struct env *e = *state;
+	size_t n;
+
+	assert_int_equal(captured_of(e, XTAP_HOOK_XDP, 300, 1), 300);
+	assert_int_equal(captured_of(e, XTAP_HOOK_TC_EGRESS, 300, 0), 300);
+	n = captured_of(e, XTAP_HOOK_XDP, 1600, 4);
+	if (n < 300 || n > 500)
+		fail_msg("1 in 4 of 1600 frames kept %zu", n);
+	n = captured_of(e, XTAP_HOOK_TC_INGRESS, 1000, 1000000);
+	if (n > 5)
+		fail_msg("1 in 1000000 of 1000 frames kept %zu", n);
+}
+
+/* A ring nobody reads fills up: every later frame is counted as a drop, and
+ * what is in the ring is whole. */
+static void test_ring_full(void **state)
+{
+	struct env *e = *state;
+	struct xtap_stats st;
+	struct pb b;
+	struct got g;
+	const int runs = 200;
+
+	tcp_frame(&b, 1, 1400);
+	reset(e);
+	set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .hooks = 1u << XTAP_HOOK_XDP });
+	for (int i = 0; i < runs; i++)
+		run_pb(e, XTAP_HOOK_XDP, &b, T0 + i);
+	assert_int_equal(xtap_stats_read(e->stats_fd, XTAP_POINT(0, XTAP_HOOK_XDP), &st), 0);
+	drain(e, &g);
+	assert_true(st.c[XTAP_STAT_CAPTURE_DROP] > 0);
+	assert_int_equal(st.c[XTAP_STAT_CAPTURED] + st.c[XTAP_STAT_CAPTURE_DROP], runs);
+	assert_int_equal(g.n, st.c[XTAP_STAT_CAPTURED]);
+	/* about RING_SIZE / record size records fit */
+	assert_true(g.n >= RING_SIZE / (b.len + 64) && g.n <= RING_SIZE / b.len);
+	for (size_t i = 0; i < g.n && i < 64; i++)
+		expect_rec(&g, i, XTAP_HOOK_XDP, XTAP_DIR_AB, &b, b.len, T0 + i);
+	/* once read, the ring takes records again */
+	run_pb(e, XTAP_HOOK_XDP, &b, T0);
+	drain(e, &g);
+	assert_int_equal(g.n, 1);
+}
+
+static void tcp_flags_frame(struct pb *b, int from_a, __u8 flags, size_t payload)
+{
+	struct pb_ip4 ip;
+
+	pb_init(b, from_a ? PB_MAC_B : PB_MAC_A, from_a ? PB_MAC_A : PB_MAC_B);
+	ip4_ab(&ip, from_a);
+	pb_ipv4(b, &ip);
+	pb_tcp(b, &(struct pb_tcp){ .sport = from_a ? 40000 : 80, .dport = from_a ? 80 : 40000,
+				    .seq = 1, .flags = flags });
+	pb_payload(b, NULL, payload);
+	pb_finish(b);
+}
+
+/* --sample-flows 2: the first two packets of each flow (either direction),
+ * then only SYN, FIN and RST; frames without a flow all; a new capture
+ * (another gen) counts again. */
+static void test_sample_flows(void **state)
+{
+	static const struct {
+		int from_a;
+		__u8 flags;
+		int kept;
+	} conv[] = {
+		{ 1, PB_SYN, 1 }, { 0, PB_SYN | PB_ACK, 1 }, { 1, PB_ACK, 0 }, { 1, PB_ACK | PB_PSH, 0 },
+		{ 0, PB_ACK, 0 }, { 1, PB_FIN | PB_ACK, 1 }, { 0, PB_ACK, 0 }, { 0, PB_RST, 1 },
+	};
+	struct env *e = *state;
+	struct pb b, arp, udp;
+	struct pb_ip4 ip;
+	struct got g;
+
+	pb_init(&arp, PB_MAC_B, PB_MAC_A);
+	pb_arp(&arp, 1, PB_MAC_A, IP_A, PB_MAC_B, IP_B);
+	pb_finish(&arp);
+	pb_init(&udp, PB_MAC_B, PB_MAC_A);
+	ip4_ab(&ip, 1);
+	pb_ipv4(&udp, &ip);
+	pb_udp(&udp, 5353, 53);
+	pb_payload(&udp, NULL, 30);
+	pb_finish(&udp);
+
+	for (int hook_i = 0; hook_i < 2; hook_i++) {
+		int hook = hook_i ? XTAP_HOOK_TC_EGRESS : XTAP_HOOK_XDP;
+
+		reset(e);
+		set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .hooks = 1u << hook,
+						       .sample_flows = 2, .gen = 7 });
+		for (size_t i = 0; i < sizeof(conv) / sizeof(conv[0]); i++) {
+			tcp_flags_frame(&b, conv[i].from_a, conv[i].flags, 10);
+			run_pb(e, hook, &b, T0 + i);
+			drain(e, &g);
+			if ((int)g.n != conv[i].kept)
+				fail_msg("%s: packet %zu of the TCP flow: %zu records, want %d",
+					 hook_str(hook), i, g.n, conv[i].kept);
+			if (g.n)
+				expect_rec(&g, 0, hook, conv[i].from_a ? XTAP_DIR_AB : XTAP_DIR_BA, &b,
+					   b.len, T0 + i);
+		}
+		for (int i = 0; i < 5; i++) {
+			run_pb(e, hook, &udp, T0);
+			run_pb(e, hook, &arp, T0);
+		}
+		drain(e, &g);
+		assert_int_equal(g.n, 2 + 5);	/* two of the UDP flow, every ARP */
+		/* a new capture: its own first packets */
+		set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .hooks = 1u << hook,
+						       .sample_flows = 2, .gen = 8 });
+		for (int i = 0; i < 5; i++)
+			run_pb(e, hook, &udp, T0);
+		drain(e, &g);
+		assert_int_equal(g.n, 2);
+	}
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, cap_setup, env_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_record_each_hook), T(test_record_not_ip), T(test_snaplen),
+		T(test_not_selected), T(test_sampling), T(test_sample_flows), T(test_ring_full),
+	};
+
+	return cmocka_run_group_tests_name("capture", tests, NULL, NULL);
+}
