@@ -10,7 +10,8 @@ fi
 
 CLI=xtdemo-cli-$$ SRV=xtdemo-srv-$$
 VC=xtdc$$ VS=xtds$$
-SERVER_PID=
+SERVER_PID= CAPTURE_PID=
+TMP=$(mktemp -d /tmp/xtap-demo.XXXXXX)
 in_cli() { nsenter --net=/run/netns/$CLI "$@"; }
 in_srv() { nsenter --net=/run/netns/$SRV "$@"; }
 
@@ -18,9 +19,11 @@ cleanup() {
 	trap - EXIT INT TERM
 	in_cli "$XTAP" detach $VC >/dev/null 2>&1
 	in_srv "$XTAP" detach $VS >/dev/null 2>&1
+	[ -n "$CAPTURE_PID" ] && kill -INT "$CAPTURE_PID" 2>/dev/null && wait "$CAPTURE_PID" 2>/dev/null
 	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
 	ip netns del $CLI 2>/dev/null
 	ip netns del $SRV 2>/dev/null
+	rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -52,11 +55,20 @@ step "attach xtap to both ends (XDP + TC ingress + TC egress, one shared flow ta
 in_cli "$XTAP" attach $VC || exit 1
 in_srv "$XTAP" attach $VS || exit 1
 
+step "xtap capture in the background: every packet, both directions, into a pcapng"
+nsenter --net=/run/netns/$SRV "$XTAP" capture -i $VS --pcapng -w "$TMP/demo.pcapng" 2>"$TMP/capture.log" &
+CAPTURE_PID=$!
+sleep 0.5
+
 step "real traffic: 3 HTTP requests over IPv4, 1 over IPv6, 1 to a closed port, 5 pings"
 for i in 1 2 3; do in_cli curl -s -o /dev/null -w 'GET / -> %{http_code}\n' http://10.200.0.2:8080/; done
 in_cli curl -s -o /dev/null -w 'GET / over IPv6 -> %{http_code}\n' "http://[fd00:200::2]:8080/"
 in_cli curl -s -o /dev/null -m 2 http://10.200.0.2:81/ || echo "GET :81 -> connection refused"
 in_cli ping -c 5 -i 0.2 -q 10.200.0.2 | tail -2
+
+kill -INT "$CAPTURE_PID" && wait "$CAPTURE_PID"
+CAPTURE_PID=
+cat "$TMP/capture.log"
 
 step "xtap status"
 run "$XTAP" status
@@ -64,3 +76,5 @@ step "xtap flows (both interfaces feed one table; CLIENT is the side that starte
 run "$XTAP" flows -n 12
 step "xtap stats (per interface and hook)"
 "$XTAP" stats | sed -n '/@'"$SRV"'/,$p'
+step "the capture, read back by tshark (first 12 packets)"
+tshark -r "$TMP/demo.pcapng" -n 2>/dev/null | head -12
