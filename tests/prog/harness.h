@@ -40,9 +40,11 @@ struct env {
 	uint8_t out[PB_MAX + 512];
 };
 
-static inline int env_setup(void **state)
+/* Load the programs for replay with the given capture ring size (0: the
+ * default), private maps. */
+static inline int env_setup_ring(void **state, __u32 ring_size)
 {
-	struct xtap_load_opts lo = { .replay = true, .flows_max = 1024 };
+	struct xtap_load_opts lo = { .replay = true, .flows_max = 1024, .ring_size = ring_size };
 	struct env *e = calloc(1, sizeof(*e));
 	int err;
 
@@ -60,6 +62,11 @@ static inline int env_setup(void **state)
 	e->ncpu = libbpf_num_possible_cpus();
 	*state = e;
 	return 0;
+}
+
+static inline int env_setup(void **state)
+{
+	return env_setup_ring(state, 0);
 }
 
 static inline int env_teardown(void **state)

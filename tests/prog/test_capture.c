@@ -19,24 +19,7 @@ struct got {
 
 static int cap_setup(void **state)
 {
-	struct xtap_load_opts lo = { .replay = true, .flows_max = 1024, .ring_size = RING_SIZE };
-	struct env *e = calloc(1, sizeof(*e));
-	int err;
-
-	if (!e)
-		return -1;
-	err = xtap_load(&lo, &e->skel);
-	if (err) {
-		fprintf(stderr, "xtap_load: %s (tests/prog need root)\n", strerror(-err));
-		free(e);
-		return -1;
-	}
-	e->flows_fd = bpf_map__fd(e->skel->maps.xtap_flows);
-	e->stats_fd = bpf_map__fd(e->skel->maps.xtap_stats);
-	e->replay_fd = bpf_map__fd(e->skel->maps.xtap_replay);
-	e->ncpu = libbpf_num_possible_cpus();
-	*state = e;
-	return 0;
+	return env_setup_ring(state, RING_SIZE);
 }
 
 static int on_rec(void *ctx, void *data, size_t size)
