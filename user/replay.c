@@ -111,7 +111,13 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 	memset(r, 0, sizeof(*r));
 	pc = pcap_open_offline_with_tstamp_precision(o->path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!pc) {
-		xtap_err("replay %s: %s", o->path, errbuf);
+		size_t plen = strlen(o->path);
+		const char *why = errbuf;
+
+		/* libpcap's message may already start with the path */
+		if (!strncmp(why, o->path, plen) && !strncmp(why + plen, ": ", 2))
+			why += plen + 2;
+		xtap_err("replay %s: %s", o->path, why);
 		return -1;
 	}
 	if (pcap_datalink(pc) != DLT_EN10MB) {
