@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
+#include <net/if_arp.h>
 #include <stdlib.h>
 #include <linux/rtnetlink.h>
 #include <linux/pkt_sched.h>
@@ -748,6 +750,20 @@ static int attach_tc(struct xtap_state *st, const struct xtap_attach_opts *o, __
 	return 0;
 }
 
+/* ARPHRD_* link type of ifname in this namespace, or -errno. */
+static int link_type(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	r = ioctl(fd, SIOCGIFHWADDR, &ifr) ? -errno : ifr.ifr_hwaddr.sa_family;
+	close(fd);
+	return r;
+}
+
 /* A slot starts counting from zero: it may have served another interface. */
 static int zero_counters(struct xtap_bpf *skel, __u32 slot)
 {
@@ -785,6 +801,12 @@ int xtap_attach(struct xtap_state *st, const struct xtap_attach_opts *o, struct 
 		return fail(err, len, ENODEV, "interface not found");
 	if (strlen(o->ifname) >= sizeof(e.name))
 		return fail(err, len, EINVAL, "interface name too long");
+	/* the parser starts at an Ethernet header (loopback has one too); an
+	 * L3 device such as tun or wireguard would be misread */
+	r = link_type(o->ifname);
+	if (r >= 0 && r != ARPHRD_ETHER && r != ARPHRD_LOOPBACK)
+		return fail(err, len, EOPNOTSUPP,
+			    "link type %d is not Ethernet; xtap parses Ethernet frames", r);
 	e.netns_cookie = netns_cookie();
 	r = netns_id(&e.netns_dev, &e.netns_ino);
 	if (r)

@@ -687,6 +687,21 @@ test_attach_list_rolls_back_on_failure()
 	att_pins_gone "after the rollback" "$A_IF_S" lo
 }
 
+# An L3 device (tun: no Ethernet header) is refused before anything is
+# loaded: its frames would be misread as Ethernet.
+test_attach_refuses_non_ethernet()
+{
+	local ns tun
+	xt_ns_new ns t
+	tun=$(xt_name tun0)
+	xt_ok "create a tun device" xt_ns "$ns" ip tuntap add dev "$tun" mode tun
+	att_detach_later "$ns" "$tun"
+	att_in "$ns" attach "$tun"
+	xt_assert_eq "exit code" 1 "$XT_RC"
+	xt_assert_eq "error" "xtap: attach $tun: link type 65534 is not Ethernet; xtap parses Ethernet frames" "$XT_STDERR"
+	att_pins_gone "after the refused attach" "$tun"
+}
+
 # Native XDP on lo is refused by the kernel: one line, exit 1, and lo has no
 # XDP program, no filter, no qdisc from xtap afterwards.
 test_attach_native_unsupported_leaves_nothing()
