@@ -9,7 +9,7 @@
 
 #include <linux/types.h>
 
-#define XTAP_ABI_VERSION 2
+#define XTAP_ABI_VERSION 3
 
 /* An attach point is (interface slot, hook). The loader gives every attached
  * interface a slot; the programs of that interface carry it as rodata. */
@@ -117,6 +117,50 @@ struct xtap_flow {
 	__u8 initiator_syn;	/* 1: initiator is the SYN sender; 0: first seen */
 	__u16 first_point;	/* XTAP_POINT that created the entry */
 	__u32 reserved;
+	/* 88: the TCP handshake and how the connection ended, kept on the
+	 * SYN/FIN/RST path only (kern/lib/latency.h), with the fine clock */
+	__u64 syn_ns;		/* first SYN (without ACK) */
+	__u64 hs_mark_ns;	/* the latest SYN, then the SYN-ACK: what the
+				 * next handshake step is timed from */
+	__u64 syn_synack_ns;	/* latest SYN to the first SYN-ACK */
+	__u64 synack_ack_ns;	/* SYN-ACK to the SYN sender's first ACK; their
+				 * sum is Wireshark's tcp.analysis.initial_rtt.
+				 * Each of the three times is valid when its
+				 * hs_seen bit is set (0 ns is a real value) */
+	__u32 syn_retransmits;	/* SYNs after the first from the SYN's side */
+	__u8 hs_state;		/* enum xtap_hs_state */
+	__u8 outcome;		/* enum xtap_outcome */
+	__u8 syn_dir;		/* enum xtap_dir of the first SYN */
+	__u8 hs_seen;		/* XTAP_HS_SEEN_* bits: which times are set */
+};
+
+#define XTAP_HS_SEEN_SYN 0x01		/* syn_ns */
+#define XTAP_HS_SEEN_SYNACK 0x02	/* syn_synack_ns */
+#define XTAP_HS_SEEN_ACK 0x04		/* synack_ack_ns */
+
+/* Where a flow's handshake is. While it is SYN_SENT or SYNACK, the flow is
+ * kept out of the per-CPU write-back entries, so that the ACK completing it
+ * (no SYN/FIN/RST) still reaches the shared entry. */
+enum xtap_hs_state {
+	XTAP_HS_NONE = 0,	/* no SYN seen */
+	XTAP_HS_SYN_SENT = 1,	/* SYN seen, no SYN-ACK */
+	XTAP_HS_SYNACK = 2,	/* SYN-ACK seen, waiting for the ACK */
+	XTAP_HS_DONE = 3,	/* handshake complete, or ended by RST */
+};
+
+/* How a TCP connection went: the first of these that applies sticks, except
+ * that an established connection later becomes reset or closed (whichever
+ * of RST or FIN comes first). */
+enum xtap_outcome {
+	XTAP_OUTCOME_NONE = 0,		/* not TCP, or no SYN nor end seen */
+	XTAP_OUTCOME_SYN_SENT = 1,	/* one SYN, no answer yet */
+	XTAP_OUTCOME_UNANSWERED = 2,	/* SYN retransmitted, no SYN-ACK */
+	XTAP_OUTCOME_SYNACK = 3,	/* SYN-ACK seen, no ACK yet */
+	XTAP_OUTCOME_ESTABLISHED = 4,	/* SYN, SYN-ACK, ACK */
+	XTAP_OUTCOME_REFUSED = 5,	/* SYN answered by RST */
+	XTAP_OUTCOME_RESET = 6,		/* RST after establishment (or mid-stream) */
+	XTAP_OUTCOME_CLOSED = 7,	/* FIN after establishment (or mid-stream) */
+	XTAP_OUTCOME_MAX,
 };
 
 /*
@@ -260,7 +304,7 @@ _Static_assert(sizeof(struct xtap_capture_rec) == 32, "xtap_capture_rec layout")
 _Static_assert(sizeof(struct xtap_iface) == 96, "xtap_iface layout");
 
 _Static_assert(sizeof(struct xtap_flow_key) == 40, "xtap_flow_key layout");
-_Static_assert(sizeof(struct xtap_flow) == 88, "xtap_flow layout");
+_Static_assert(sizeof(struct xtap_flow) == 128, "xtap_flow layout");
 _Static_assert(sizeof(struct xtap_stats) == 8 * XTAP_STAT_MAX, "xtap_stats layout");
 _Static_assert(sizeof(struct xtap_fcache) == 96, "xtap_fcache layout");
 

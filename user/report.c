@@ -29,6 +29,44 @@ static void proto_str(__u8 proto, char *buf, size_t len)
 		snprintf(buf, len, "%u", proto);
 }
 
+static const char *outcome_str(__u8 o)
+{
+	static const char *const name[XTAP_OUTCOME_MAX] = {
+		[XTAP_OUTCOME_NONE] = "none",
+		[XTAP_OUTCOME_SYN_SENT] = "syn-sent",
+		[XTAP_OUTCOME_UNANSWERED] = "unanswered",
+		[XTAP_OUTCOME_SYNACK] = "syn-ack",
+		[XTAP_OUTCOME_ESTABLISHED] = "established",
+		[XTAP_OUTCOME_REFUSED] = "refused",
+		[XTAP_OUTCOME_RESET] = "reset",
+		[XTAP_OUTCOME_CLOSED] = "closed",
+	};
+
+	return o < XTAP_OUTCOME_MAX ? name[o] : "unknown";
+}
+
+/* The handshake: each time where the kernel measured it, else null. */
+static void handshake_json(struct json *j, const struct xtap_flow *v, __s64 off)
+{
+	if (v->hs_seen & XTAP_HS_SEEN_SYN)
+		json_i64(j, "syn_ns", (__s64)v->syn_ns + off);
+	else
+		json_null(j, "syn_ns");
+	if (v->hs_seen & XTAP_HS_SEEN_SYNACK)
+		json_u64(j, "handshake_syn_synack_ns", v->syn_synack_ns);
+	else
+		json_null(j, "handshake_syn_synack_ns");
+	if (v->hs_seen & XTAP_HS_SEEN_ACK) {
+		json_u64(j, "handshake_synack_ack_ns", v->synack_ack_ns);
+		json_u64(j, "initial_rtt_ns", v->syn_synack_ns + v->synack_ack_ns);
+	} else {
+		json_null(j, "handshake_synack_ack_ns");
+		json_null(j, "initial_rtt_ns");
+	}
+	json_str(j, "outcome", outcome_str(v->outcome));
+	json_u64(j, "syn_retransmits", v->syn_retransmits);
+}
+
 static void endpoint_json(struct json *j, const char *key, const struct xtap_flow_key *k, int side)
 {
 	char addr[INET6_ADDRSTRLEN];
@@ -84,6 +122,7 @@ void xtap_flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 off)
 			snprintf(key, sizeof(key), "rst_%s", dir[d]);
 			json_u64(j, key, v->rst[d]);
 		}
+		handshake_json(j, v, off);
 	}
 	json_u64(j, "first_point", v->first_point);
 	json_close(j, '}');
@@ -118,6 +157,36 @@ static void human_bytes(__u64 v, char *buf, size_t len)
 		snprintf(buf, len, "%.1f%s", d, unit[u]);
 }
 
+/* A duration in ns, in the unit that keeps it short: 850ns, 12.3us, 1.234ms, 2.500s. */
+static void duration_str(__u64 ns, char *buf, size_t len)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%" PRIu64 "ns", (uint64_t)ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.1fus", (double)ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.3fms", (double)ns / 1e6);
+	else
+		snprintf(buf, len, "%.3fs", (double)ns / 1e9);
+}
+
+/* The RTT and OUTCOME cells: empty where there is nothing to say (not TCP,
+ * or a TCP flow seen without SYN, FIN or RST), "-" for an RTT not measured. */
+static void handshake_cells(const struct xtap_flow_key *k, const struct xtap_flow *v, char *rtt,
+			    size_t rlen, char *out, size_t olen)
+{
+	rtt[0] = out[0] = '\0';
+	if (k->proto != IPPROTO_TCP || (v->outcome == XTAP_OUTCOME_NONE && !v->hs_seen))
+		return;
+	if (v->hs_seen & XTAP_HS_SEEN_ACK)
+		duration_str(v->syn_synack_ns + v->synack_ack_ns, rtt, rlen);
+	else
+		snprintf(rtt, rlen, "-");
+	snprintf(out, olen, "%s", outcome_str(v->outcome));
+	if (v->syn_retransmits)
+		snprintf(out + strlen(out), olen - strlen(out), "(%u)", v->syn_retransmits);
+}
+
 static void clock_str(__s64 ns, char *buf, size_t len)
 {
 	time_t s = (time_t)(ns / 1000000000);
@@ -133,13 +202,16 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 {
 	size_t show = r->limit && r->limit < n ? r->limit : n;
 
-	fprintf(r->out, "%-6s %-44s %-44s %9s %9s %9s %9s %-9s %-15s %10s\n", "PROTO", "CLIENT",
-		"SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "FIRST", "DURATION");
+	fprintf(r->out, "%-6s %-44s %-44s %9s %9s %9s %9s %-9s %-15s %10s %9s %s\n", "PROTO",
+		"CLIENT", "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "FIRST", "DURATION",
+		"RTT", "OUTCOME");
 	for (size_t i = 0; i < show; i++) {
 		const struct xtap_flow_key *k = &f[i].key;
 		const struct xtap_flow *v = &f[i].val;
 		int c = v->initiator, s = !c;
-		char proto[32], cli[64], srv[64], b1[16], b2[16], fl[32], t[32];
+		char proto[32], cli[64], srv[64], b1[16], b2[16], fl[32], t[32], rtt[24], out[32];
+		char line[320];
+		size_t end;
 
 		proto_str(k->proto, proto, sizeof(proto));
 		endpoint_str(k, c, cli, sizeof(cli));
@@ -158,9 +230,15 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 			snprintf(fl, sizeof(fl), "-");
 		}
 		clock_str((__s64)v->first_ns + r->time_offset_ns, t, sizeof(t));
-		fprintf(r->out, "%-6s %-44s %-44s %9" PRIu64 " %9s %9" PRIu64 " %9s %-9s %-15s %9.3fs\n",
-			proto, cli, srv, (uint64_t)v->pkts[c], b1, (uint64_t)v->pkts[s], b2, fl, t,
-			(double)(v->last_ns - v->first_ns) / 1e9);
+		handshake_cells(k, v, rtt, sizeof(rtt), out, sizeof(out));
+		snprintf(line, sizeof(line),
+			 "%-6s %-44s %-44s %9" PRIu64 " %9s %9" PRIu64 " %9s %-9s %-15s %9.3fs %9s %s",
+			 proto, cli, srv, (uint64_t)v->pkts[c], b1, (uint64_t)v->pkts[s], b2, fl, t,
+			 (double)(v->last_ns - v->first_ns) / 1e9, rtt, out);
+		end = strlen(line);
+		while (end && line[end - 1] == ' ')
+			end--;	/* no trailing blanks where the cells are empty */
+		fprintf(r->out, "%.*s\n", (int)end, line);
 	}
 	if (show < n)
 		fprintf(r->out, "... %zu more flows\n", n - show);

@@ -5,6 +5,7 @@
 
 #include "ctx.h"
 #include "parse.h"
+#include "latency.h"
 
 #ifndef ICMP_ECHO
 #define ICMP_ECHOREPLY 0
@@ -99,10 +100,7 @@ static __always_inline int flow_key_make(const struct pkt *p, struct xtap_flow_k
 	return swap ? XTAP_DIR_BA : XTAP_DIR_AB;
 }
 
-#define XTAP_TCP_FIN 0x01
-#define XTAP_TCP_SYN 0x02
-#define XTAP_TCP_RST 0x04
-#define XTAP_TCP_ACK 0x10
+/* XTAP_TCP_FIN, _SYN, _RST, _ACK: latency.h */
 
 static __always_inline void flow_first_packet(struct xtap_flow *f, const int d, __u64 len, __u8 fl)
 {
@@ -188,6 +186,7 @@ static __always_inline void flow_account(const struct pkt *p, __u32 point, struc
 	struct xtap_flow *f;
 	__u32 slot;
 	__u64 now;
+	int hold, pending;
 	__u8 fl = p->tcp_flags;
 	int dir, tcp = p->l4proto == IPPROTO_TCP && p->frag != XTAP_FRAG_LATER;
 	int syn_only = tcp && (fl & (XTAP_TCP_SYN | XTAP_TCP_ACK)) == XTAP_TCP_SYN;
@@ -225,6 +224,9 @@ static __always_inline void flow_account(const struct pkt *p, __u32 point, struc
 		nf.initiator = dir;
 		nf.initiator_syn = syn_only;
 		nf.first_point = point;
+		if (tcp)
+			hs_first(&nf, dir, fl, now);
+		hold = !hs_pending(&nf);
 		/* constant indexes: the verifier refuses variable stack offsets */
 		if (dir == XTAP_DIR_AB)
 			flow_first_packet(&nf, 0, p->len, fl);
@@ -246,9 +248,10 @@ static __always_inline void flow_account(const struct pkt *p, __u32 point, struc
 	}
 
 	if (f->first_point / XTAP_HOOK_MAX == xtap_slot) {
+		pending = tcp && hs_pending(f);
 		__sync_fetch_and_add(&f->pkts[dir], 1);
 		__sync_fetch_and_add(&f->bytes[dir], p->len);
-		now = event ? xtap_now() : xtap_now_coarse();
+		now = event || pending ? xtap_now() : xtap_now_coarse();
 		if (now > f->last_ns)
 			f->last_ns = now;
 		if (tcp && (f->tcp_flags[dir] | fl) != f->tcp_flags[dir])
@@ -265,11 +268,19 @@ static __always_inline void flow_account(const struct pkt *p, __u32 point, struc
 				f->initiator_syn = 1;
 			}
 		}
+		if (event || pending)
+			hs_update(f, dir, fl, now);
 	}
 	point = f->first_point;
+	hold = !hs_pending(f);
 remember:
+	/* A flow whose handshake is under way stays out of the write-back
+	 * entry (its deltas were flushed above), so that the ACK completing
+	 * the handshake takes this path too. */
+	if (c && !hold)
+		c->valid = 0;
 	/* the next packets of this flow on this CPU take the short path */
-	if (c && !c->valid) {
+	else if (c && !c->valid) {
 		__builtin_memcpy(&c->key, &k, sizeof(k));
 		c->owner_slot = point / XTAP_HOOK_MAX;
 		c->valid = 1;
