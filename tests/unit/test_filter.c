@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The filter translator without a kernel: libpcap's error text for a bad
+ * expression, a clear error for classic BPF that cannot be translated, and
+ * the shape of the output (every packet load behind a bounds check against
+ * data_end, jumps forward and inside the program, an exit at the end). The
+ * behaviour itself is tested differentially in tests/prog/test_filter.c.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <pcap/pcap.h>
+
+#include "user/filter.h"
+
+static void expect_pcap_error(const char *expr)
+{
+	struct xtap_filter f = { (void *)1, 1 };
+	struct bpf_program bp;
+	char err[PCAP_ERRBUF_SIZE + 64] = "", want[PCAP_ERRBUF_SIZE + 64];
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
+
+	assert_non_null(p);
+	assert_int_equal(pcap_compile(p, &bp, expr, 1, PCAP_NETMASK_UNKNOWN), -1);
+	snprintf(want, sizeof(want), "%s", pcap_geterr(p));
+	pcap_close(p);
+	assert_int_equal(xtap_filter_compile(expr, 65535, &f, err, sizeof(err)), -1);
+	assert_null(f.insns);
+	assert_int_equal(f.len, 0);
+	assert_string_equal(err, want);
+}
+
+static void test_invalid_expression(void **state)
+{
+	(void)state;
+	expect_pcap_error("tcp port");
+	expect_pcap_error("host 10.0.0.300");
+	expect_pcap_error("tcp[1:3] = 0");
+	expect_pcap_error("bogus and more");
+	expect_pcap_error("ip[2] / 0 = 1");
+}
+
+#define S(c, k) { (uint16_t)(c), 0, 0, (uint32_t)(k) }
+#define J(c, t, f, k) { (uint16_t)(c), (uint8_t)(t), (uint8_t)(f), (uint32_t)(k) }
+
+static void expect_refused(const struct xtap_cbpf_insn *c, size_t n, const char *needle)
+{
+	struct xtap_filter f = { (void *)1, 1 };
+	char err[256] = "";
+
+	assert_int_equal(xtap_filter_translate(c, n, &f, err, sizeof(err)), -1);
+	assert_null(f.insns);
+	assert_int_equal(f.len, 0);
+	if (!strstr(err, needle)) {
+		print_error("error '%s' does not say '%s'\n", err, needle);
+		fail();
+	}
+}
+
+static void test_untranslatable(void **state)
+{
+	/* Linux ancillary data: the protocol (SKF_AD_OFF + SKF_AD_PROTOCOL) */
+	static const struct xtap_cbpf_insn anc[] = {
+		S(BPF_LD | BPF_H | BPF_ABS, 0xfffff000u), S(BPF_RET | BPF_A, 0) };
+	/* the VLAN tag as Linux cooked captures read it */
+	static const struct xtap_cbpf_insn vlan[] = {
+		S(BPF_LD | BPF_B | BPF_ABS, 0xfffff000u + 48), S(BPF_RET | BPF_A, 0) };
+	static const struct xtap_cbpf_insn unknown_op[] = { S(BPF_ALU | 0xf0, 0), S(BPF_RET | BPF_A, 0) };
+	static const struct xtap_cbpf_insn unknown_class[] = { S(0x07 | 0x40, 0), S(BPF_RET | BPF_A, 0) };
+	static const struct xtap_cbpf_insn ldx_abs[] = { S(BPF_LDX | BPF_W | BPF_ABS, 0),
+							 S(BPF_RET | BPF_A, 0) };
+	static const struct xtap_cbpf_insn ld_h_imm[] = { S(BPF_LD | BPF_H | BPF_IMM, 0),
+							  S(BPF_RET | BPF_A, 0) };
+	static const struct xtap_cbpf_insn ld_dw[] = { S(BPF_LD | 0x18 | BPF_ABS, 0),
+						       S(BPF_RET | BPF_A, 0) };
+	static const struct xtap_cbpf_insn mem16[] = { S(BPF_ST, 16), S(BPF_RET | BPF_A, 0) };
+	static const struct xtap_cbpf_insn ldmem16[] = { S(BPF_LD | BPF_MEM, 16), S(BPF_RET | BPF_A, 0) };
+	static const struct xtap_cbpf_insn jump_out[] = { J(BPF_JMP | BPF_JEQ | BPF_K, 0, 5, 0),
+							  S(BPF_RET | BPF_A, 0) };
+	static const struct xtap_cbpf_insn ja_out[] = { S(BPF_JMP | BPF_JA, 1), S(BPF_RET | BPF_A, 0) };
+	static const struct xtap_cbpf_insn off_end[] = { S(BPF_LD | BPF_IMM, 1) };
+	static const struct xtap_cbpf_insn div0[] = { S(BPF_ALU | BPF_DIV | BPF_K, 0),
+						      S(BPF_RET | BPF_A, 0) };
+	static const struct xtap_cbpf_insn mod0[] = { S(BPF_ALU | BPF_MOD | BPF_K, 0),
+						      S(BPF_RET | BPF_A, 0) };
+	static const struct xtap_cbpf_insn ret_x[] = { S(BPF_RET | BPF_X, 0) };
+	static const struct xtap_cbpf_insn big_code[] = { S(0x100 | BPF_RET | BPF_K, 0) };
+
+	(void)state;
+	expect_refused(anc, 2, "Linux ancillary data");
+	expect_refused(vlan, 2, "Linux ancillary data");
+	expect_refused(unknown_op, 2, "cannot be translated");
+	expect_refused(unknown_class, 2, "cannot be translated");
+	expect_refused(ldx_abs, 2, "cannot be translated");
+	expect_refused(ld_h_imm, 2, "cannot be translated");
+	expect_refused(ld_dw, 2, "cannot be translated");
+	expect_refused(mem16, 2, "scratch memory index 16");
+	expect_refused(ldmem16, 2, "scratch memory index 16");
+	expect_refused(jump_out, 2, "jump past the end");
+	expect_refused(ja_out, 2, "jump past the end");
+	expect_refused(off_end, 1, "runs off its end");
+	expect_refused(div0, 2, "division by the constant 0");
+	expect_refused(mod0, 2, "division by the constant 0");
+	expect_refused(ret_x, 1, "cannot be translated");
+	expect_refused(big_code, 1, "cannot be translated");
+	expect_refused(anc, 0, "empty");
+	expect_refused(NULL, 3, "empty");
+}
+
+/* eBPF encodings the checks below look for */
+#define E_LDX_MEM(sz) (0x01 | 0x60 | (sz))
+#define E_JGT_X 0x2d
+#define E_EXIT 0x95
+#define IS_JMP(c) (((c) & 7) == 0x05 || ((c) & 7) == 0x06)
+
+/* The shape every translation must have. Packet loads come in three forms:
+ *   r2 = data + k + size; if r2 > data_end goto reject; dst = *(r2 - size)
+ *   r3 = X + data + k + size; if r3 > data_end goto reject; dst = *(r3 - size)
+ *   dst = *(data + k), when an earlier check covered k + size on every path
+ *	(here checked only against the largest earlier constant check; the
+ *	verifier and the differential test prove the rest). */
+static void check_shape(const struct xtap_filter *f, const char *what)
+{
+	const struct xtap_ebpf_insn *p = f->insns;
+	size_t loads = 0;
+	long checked = 0;
+
+	assert_true(f->len >= 3);
+	/* prologue: data and data_end from struct xdp_md */
+	assert_int_equal(p[0].code, E_LDX_MEM(0));
+	assert_int_equal(p[0].src_reg, 1);
+	assert_int_equal(p[0].off, 0);
+	assert_int_equal(p[1].code, E_LDX_MEM(0));
+	assert_int_equal(p[1].off, 4);
+	assert_int_equal(p[f->len - 1].code, E_EXIT);
+	for (size_t i = 0; i < f->len; i++) {
+		uint8_t c = p[i].code;
+
+		if (IS_JMP(c) && c != E_EXIT) {
+			long to = (long)i + 1 + p[i].off;
+
+			if (p[i].off < 0 || to >= (long)f->len) {
+				print_error("%s: jump at %zu to %ld (of %zu)\n", what, i, to, f->len);
+				fail();
+			}
+		}
+		/* a load from the packet: neither ctx (r1) nor the stack (r10) */
+		if ((c & 0xe7) == E_LDX_MEM(0) && i > 1 && p[i].src_reg != 10) {
+			int size = (c & 0x18) == 0x10 ? 1 : (c & 0x18) == 0x08 ? 2 : 4;
+			int ok = 0;
+
+			loads++;
+			if (p[i].src_reg == 6) {
+				ok = p[i].off >= 0 && p[i].off + size <= checked;
+			} else if (p[i - 1].code == E_JGT_X && p[i - 1].src_reg == 7) {
+				const struct xtap_ebpf_insn *rej = &p[i + p[i - 1].off];
+
+				/* the reject tail: w0 = 0; exit */
+				ok = rej[0].code == 0xb4 && rej[0].dst_reg == 0 && rej[0].imm == 0 &&
+				     rej[1].code == E_EXIT;
+				ok = ok && p[i - 1].dst_reg == p[i].src_reg && p[i].off == -size &&
+				     p[i - 2].code == 0x07 && p[i - 2].dst_reg == p[i].src_reg &&
+				     p[i - 3].src_reg == 6 && p[i - 3].dst_reg == p[i].src_reg;
+				/* constant offset: mov rB, data (else add rB, data) */
+				if (ok && p[i - 3].code == 0xbf && p[i - 2].imm > checked)
+					checked = p[i - 2].imm;
+			}
+			if (!ok) {
+				print_error("%s: packet load at %zu without its bounds check\n", what,
+					    i);
+				fail();
+			}
+		}
+	}
+	assert_true(loads > 0);
+}
+
+static void test_shape(void **state)
+{
+	static const char *const exprs[] = {
+		"tcp port 80", "host 10.0.0.1", "vlan 10 and udp", "ip[2:2] - ((ip[0]&0xf)<<2) > 40",
+		"ip6 and tcp port 443", "icmp6 and ip6[40] == 128", "ether broadcast",
+		"tcp and (tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420)", "greater 100 and arp",
+	};
+	char err[256];
+
+	(void)state;
+	for (size_t e = 0; e < sizeof(exprs) / sizeof(exprs[0]); e++) {
+		struct xtap_filter f;
+
+		if (xtap_filter_compile(exprs[e], 262144, &f, err, sizeof(err))) {
+			print_error("%s: %s\n", exprs[e], err);
+			fail();
+		}
+		check_shape(&f, exprs[e]);
+		xtap_filter_free(&f);
+		assert_null(f.insns);
+	}
+}
+
+/* Scratch memory that is read is zeroed first; A and X start at 0. */
+static void test_scratch_zeroed(void **state)
+{
+	static const struct xtap_cbpf_insn c[] = { S(BPF_LD | BPF_MEM, 5), S(BPF_LDX | BPF_MEM, 15),
+						   S(BPF_ALU | BPF_ADD | BPF_X, 0),
+						   S(BPF_RET | BPF_A, 0) };
+	struct xtap_filter f;
+	char err[256];
+	int z5 = 0, z15 = 0;
+
+	(void)state;
+	assert_int_equal(xtap_filter_translate(c, 4, &f, err, sizeof(err)), 0);
+	for (size_t i = 0; i < f.len; i++) {
+		if (f.insns[i].code != (0x02 | 0x60) || f.insns[i].dst_reg != 10)
+			continue;
+		z5 |= f.insns[i].off == -64 + 4 * 5;
+		z15 |= f.insns[i].off == -64 + 4 * 15;
+	}
+	assert_true(z5 && z15);
+	xtap_filter_free(&f);
+}
+
+/* libpcap's interpreter as the tests use it. */
+static void test_classic_run(void **state)
+{
+	static const uint8_t arp[42] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1,
+					 0x08, 0x06 };
+	struct xtap_cbpf_insn *c;
+	size_t n;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(xtap_filter_classic("arp", 200, &c, &n, err, sizeof(err)), 0);
+	assert_true(n > 0);
+	assert_int_equal(xtap_filter_classic_run(c, n, arp, sizeof(arp)), 200);
+	assert_int_equal(xtap_filter_classic_run(c, n, arp, 13), 0);
+	free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_invalid_expression),
+		cmocka_unit_test(test_untranslatable),
+		cmocka_unit_test(test_shape),
+		cmocka_unit_test(test_scratch_zeroed),
+		cmocka_unit_test(test_classic_run),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,777 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Classic BPF (as libpcap emits it for DLT_EN10MB) to eBPF for XDP.
+ *
+ * Register use in the output:
+ *   r0  A (always a zero-extended 32-bit value)    r9  X (same)
+ *   r6  data    r7  data_end    r2..r4  scratch
+ *   r10 frame pointer: M[k] at fp - 64 + 4k
+ * Every ALU on A/X is 32-bit (BPF_ALU) and every conditional jump is
+ * BPF_JMP32, so classic unsigned 32-bit semantics hold. Loads check
+ * [off, off + size) against data_end first and jump to a shared "return 0"
+ * tail when it does not fit. Multi-byte loads are converted to host order
+ * with BPF_END (to big endian), as classic loads are network order.
+ *
+ * Jumps: a first pass marks the reachable classic instructions (the kernel
+ * refuses unreachable eBPF code), emission records where each classic
+ * instruction starts, and a last pass patches every jump from that map.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pcap/pcap.h>
+
+#include "user/filter.h"
+
+_Static_assert(sizeof(struct xtap_ebpf_insn) == 8, "eBPF instruction is 8 bytes");
+_Static_assert(sizeof(struct xtap_cbpf_insn) == sizeof(struct bpf_insn), "classic layout");
+
+/* eBPF opcodes (linux/bpf.h values; that header clashes with pcap's). */
+#define E_LD 0x00
+#define E_LDX 0x01
+#define E_ST 0x02
+#define E_STX 0x03
+#define E_ALU 0x04
+#define E_JMP 0x05
+#define E_JMP32 0x06
+#define E_ALU64 0x07
+#define E_W 0x00
+#define E_H 0x08
+#define E_B 0x10
+#define E_MEM 0x60
+#define E_K 0x00
+#define E_X 0x08
+#define E_ADD 0x00
+#define E_SUB 0x10
+#define E_MUL 0x20
+#define E_DIV 0x30
+#define E_OR 0x40
+#define E_AND 0x50
+#define E_LSH 0x60
+#define E_RSH 0x70
+#define E_NEG 0x80
+#define E_MOD 0x90
+#define E_XOR 0xa0
+#define E_MOV 0xb0
+#define E_END 0xd0
+#define E_TO_BE 0x08
+#define E_JA 0x00
+#define E_JEQ 0x10
+#define E_JGT 0x20
+#define E_JGE 0x30
+#define E_JSET 0x40
+#define E_JNE 0x50
+#define E_JLT 0xa0
+#define E_JLE 0xb0
+#define E_EXIT 0x90
+
+enum { R0 = 0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 };
+#define RA R0
+#define RX R9
+#define RDATA R6
+#define REND R7
+
+#define MEM_BASE (-64)	/* M[k] at fp + MEM_BASE + 4k */
+#define MAX_PKT_OFF 0xffff	/* the verifier's limit on packet offsets */
+#define CLASSIC_MAXINSNS 4096	/* classic BPF programs are at most this long */
+
+/* Jump targets beyond the classic program. */
+#define TGT_REJECT (-1)
+
+struct fixup {
+	size_t at;		/* eBPF index of the jump */
+	long target;		/* classic index, or TGT_REJECT */
+};
+
+struct tx {
+	struct xtap_ebpf_insn *out;
+	size_t len, cap;
+	struct fixup *fix;
+	size_t nfix, capfix;
+	int nomem;
+};
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static size_t emit(struct tx *t, uint8_t code, int dst, int src, int16_t off, int32_t imm)
+{
+	struct xtap_ebpf_insn in = { .code = code, .dst_reg = dst, .src_reg = src, .off = off,
+				     .imm = imm };
+
+	if (t->len == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct xtap_ebpf_insn *p = realloc(t->out, cap * sizeof(*p));
+
+		if (!p) {
+			t->nomem = 1;
+			return t->len;
+		}
+		t->out = p;
+		t->cap = cap;
+	}
+	t->out[t->len] = in;
+	return t->len++;
+}
+
+/* A jump whose offset is patched once every target's position is known. */
+static void emit_jump(struct tx *t, uint8_t code, int dst, int src, int32_t imm, long target)
+{
+	size_t at = emit(t, code, dst, src, 0, imm);
+
+	if (t->nomem)
+		return;
+	if (t->nfix == t->capfix) {
+		size_t cap = t->capfix ? t->capfix * 2 : 64;
+		struct fixup *p = realloc(t->fix, cap * sizeof(*p));
+
+		if (!p) {
+			t->nomem = 1;
+			return;
+		}
+		t->fix = p;
+		t->capfix = cap;
+	}
+	t->fix[t->nfix].at = at;
+	t->fix[t->nfix].target = target;
+	t->nfix++;
+}
+
+static int size_bytes(uint16_t code)
+{
+	switch (BPF_SIZE(code)) {
+	case BPF_W: return 4;
+	case BPF_H: return 2;
+	case BPF_B: return 1;
+	default: return 0;
+	}
+}
+
+static uint8_t ebpf_size(int bytes)
+{
+	return bytes == 4 ? E_W : bytes == 2 ? E_H : E_B;
+}
+
+/* dst = the big-endian value of size bytes at data + k (constant k).
+ * known: every path here has already checked that data + known <= data_end
+ * (and the verifier knows it of r6), so a load inside it needs no check. */
+static void load_abs(struct tx *t, int dst, uint32_t k, int size, uint32_t known)
+{
+	if ((uint64_t)k + size <= known && k <= INT16_MAX) {
+		emit(t, E_LDX | E_MEM | ebpf_size(size), dst, RDATA, (int16_t)k, 0);
+	} else {
+		emit(t, E_ALU64 | E_MOV | E_X, R2, RDATA, 0, 0);
+		emit(t, E_ALU64 | E_ADD | E_K, R2, 0, 0, (int32_t)(k + size));
+		emit_jump(t, E_JMP | E_JGT | E_X, R2, REND, 0, TGT_REJECT);
+		emit(t, E_LDX | E_MEM | ebpf_size(size), dst, R2, (int16_t)-size, 0);
+	}
+	if (size > 1)
+		emit(t, E_ALU | E_END | E_TO_BE, dst, 0, 0, size * 8);
+}
+
+/* dst = the big-endian value of size bytes at data + X + k, with
+ * k + size <= MAX_PKT_OFF. xmax: the largest value X can hold here; when
+ * X + k + size cannot pass MAX_PKT_OFF the range check is left out (the
+ * verifier knows X's bounds as well). */
+static void load_ind(struct tx *t, int dst, uint32_t k, int size, uint64_t xmax)
+{
+	if (xmax + k + size > MAX_PKT_OFF)
+		/* also rejects X + k past 64 KiB, which no frame has */
+		emit_jump(t, E_JMP | E_JGT | E_K, RX, 0, MAX_PKT_OFF - (int32_t)k - size,
+			  TGT_REJECT);
+	/* r3 = data + X, then the constant: the verifier's range is relative
+	 * to the variable part, so the check covers [X + k, X + k + size) */
+	emit(t, E_ALU64 | E_MOV | E_X, R3, RX, 0, 0);
+	emit(t, E_ALU64 | E_ADD | E_X, R3, RDATA, 0, 0);
+	emit(t, E_ALU64 | E_ADD | E_K, R3, 0, 0, (int32_t)(k + size));
+	emit_jump(t, E_JMP | E_JGT | E_X, R3, REND, 0, TGT_REJECT);
+	emit(t, E_LDX | E_MEM | ebpf_size(size), dst, R3, (int16_t)-size, 0);
+	if (size > 1)
+		emit(t, E_ALU | E_END | E_TO_BE, dst, 0, 0, size * 8);
+}
+
+/* dst = data_end - data, the frame's length. */
+static void load_len(struct tx *t, int dst)
+{
+	emit(t, E_ALU64 | E_MOV | E_X, dst, REND, 0, 0);
+	emit(t, E_ALU64 | E_SUB | E_X, dst, RDATA, 0, 0);
+	emit(t, E_ALU | E_MOV | E_X, dst, dst, 0, 0);
+}
+
+static int16_t mem_off(uint32_t k)
+{
+	return (int16_t)(MEM_BASE + 4 * (int)k);
+}
+
+/* A load whose every execution is out of bounds ends the program like a
+ * RET 0: the classic program would reject the packet there. */
+static int always_out_of_bounds(const struct xtap_cbpf_insn *c)
+{
+	int size = size_bytes(c->code);
+
+	if (BPF_CLASS(c->code) == BPF_LD && BPF_MODE(c->code) == BPF_ABS)
+		return (uint64_t)c->k + size > MAX_PKT_OFF;
+	if (BPF_CLASS(c->code) == BPF_LD && BPF_MODE(c->code) == BPF_IND)
+		return (uint64_t)c->k + size > MAX_PKT_OFF;
+	if (c->code == (BPF_LDX | BPF_MSH | BPF_B))
+		return (uint64_t)c->k + 1 > MAX_PKT_OFF;
+	return 0;
+}
+
+/* Classic ALU operation -> eBPF operation, or -1. */
+static int alu_op(uint16_t code)
+{
+	switch (BPF_OP(code)) {
+	case BPF_ADD: return E_ADD;
+	case BPF_SUB: return E_SUB;
+	case BPF_MUL: return E_MUL;
+	case BPF_DIV: return E_DIV;
+	case BPF_MOD: return E_MOD;
+	case BPF_AND: return E_AND;
+	case BPF_OR: return E_OR;
+	case BPF_XOR: return E_XOR;
+	case BPF_LSH: return E_LSH;
+	case BPF_RSH: return E_RSH;
+	case BPF_NEG: return E_NEG;
+	default: return -1;
+	}
+}
+
+/* Checks one instruction and says where control may go next: the
+ * successors are written to succ (up to 2), their count returned; -1 when
+ * the instruction cannot be translated (err says why). */
+static int check_insn(const struct xtap_cbpf_insn *prog, size_t n, size_t i, long succ[2],
+		      char *err, size_t errlen)
+{
+	const struct xtap_cbpf_insn *c = &prog[i];
+	uint16_t code = c->code;
+	int ns = 0;
+
+	if (code > 0xff)
+		goto bad;
+	switch (BPF_CLASS(code)) {
+	case BPF_LD:
+		switch (BPF_MODE(code)) {
+		case BPF_ABS:
+		case BPF_IND:
+			if (!size_bytes(code))
+				goto bad;
+			if (BPF_MODE(code) == BPF_ABS && c->k >= 0xfffff000u) {
+				fail(err, errlen,
+				     "filter instruction %zu: load of Linux ancillary data (offset %#x) "
+				     "cannot be translated", i, c->k);
+				return -1;
+			}
+			break;
+		case BPF_IMM:
+		case BPF_MEM:
+		case BPF_LEN:
+			if (BPF_SIZE(code) != BPF_W)
+				goto bad;
+			if (BPF_MODE(code) == BPF_MEM && c->k >= BPF_MEMWORDS)
+				goto badmem;
+			break;
+		default:
+			goto bad;
+		}
+		break;
+	case BPF_LDX:
+		if (code == (BPF_LDX | BPF_MSH | BPF_B))
+			break;
+		if (BPF_SIZE(code) != BPF_W)
+			goto bad;
+		if (BPF_MODE(code) == BPF_MEM && c->k >= BPF_MEMWORDS)
+			goto badmem;
+		if (BPF_MODE(code) != BPF_IMM && BPF_MODE(code) != BPF_MEM &&
+		    BPF_MODE(code) != BPF_LEN)
+			goto bad;
+		break;
+	case BPF_ST:
+	case BPF_STX:
+		if (code != BPF_ST && code != BPF_STX)
+			goto bad;
+		if (c->k >= BPF_MEMWORDS)
+			goto badmem;
+		break;
+	case BPF_ALU:
+		if (alu_op(code) < 0)
+			goto bad;
+		if (BPF_OP(code) == BPF_NEG) {
+			if (code != (BPF_ALU | BPF_NEG))
+				goto bad;
+		} else if (BPF_SRC(code) == BPF_K &&
+			   (BPF_OP(code) == BPF_DIV || BPF_OP(code) == BPF_MOD) && c->k == 0) {
+			fail(err, errlen, "filter instruction %zu: division by the constant 0", i);
+			return -1;
+		}
+		if (BPF_OP(code) != BPF_NEG && code != (BPF_ALU | BPF_OP(code) | BPF_SRC(code)))
+			goto bad;
+		break;
+	case BPF_JMP:
+		if (BPF_OP(code) == BPF_JA) {
+			if (code != (BPF_JMP | BPF_JA))
+				goto bad;
+			if ((uint64_t)i + 1 + c->k >= n)
+				goto badjump;
+			succ[ns++] = (long)(i + 1 + c->k);
+			return ns;
+		}
+		if ((BPF_OP(code) != BPF_JEQ && BPF_OP(code) != BPF_JGT && BPF_OP(code) != BPF_JGE &&
+		     BPF_OP(code) != BPF_JSET) ||
+		    code != (BPF_JMP | BPF_OP(code) | BPF_SRC(code)))
+			goto bad;
+		if (i + 1 + c->jt >= n || i + 1 + c->jf >= n)
+			goto badjump;
+		succ[ns++] = (long)(i + 1 + c->jt);
+		if (c->jf != c->jt)
+			succ[ns++] = (long)(i + 1 + c->jf);
+		return ns;
+	case BPF_RET:
+		if (BPF_RVAL(code) != BPF_K && BPF_RVAL(code) != BPF_A)
+			goto bad;
+		if (code & ~(BPF_RET | BPF_RVAL(code)))
+			goto bad;
+		return 0;
+	case BPF_MISC:
+		if (code != (BPF_MISC | BPF_TAX) && code != (BPF_MISC | BPF_TXA))
+			goto bad;
+		break;
+	default:
+		goto bad;
+	}
+	if (always_out_of_bounds(c))
+		return 0;
+	if (i + 1 >= n) {
+		fail(err, errlen, "filter instruction %zu: the program runs off its end", i);
+		return -1;
+	}
+	succ[ns++] = (long)(i + 1);
+	return ns;
+bad:
+	fail(err, errlen, "filter instruction %zu: opcode %#06x cannot be translated", i, code);
+	return -1;
+badmem:
+	fail(err, errlen, "filter instruction %zu: scratch memory index %u out of range", i, c->k);
+	return -1;
+badjump:
+	fail(err, errlen, "filter instruction %zu: jump past the end of the program", i);
+	return -1;
+}
+
+static uint8_t jmp_op(uint16_t code)
+{
+	switch (BPF_OP(code)) {
+	case BPF_JEQ: return E_JEQ;
+	case BPF_JGT: return E_JGT;
+	case BPF_JGE: return E_JGE;
+	default: return E_JSET;
+	}
+}
+
+/* The condition that is true exactly when op is false (none for JSET). */
+static int jmp_negate(uint8_t op)
+{
+	switch (op) {
+	case E_JEQ: return E_JNE;
+	case E_JGT: return E_JLE;
+	case E_JGE: return E_JLT;
+	default: return -1;
+	}
+}
+
+static void translate_one(struct tx *t, const struct xtap_cbpf_insn *c, size_t i, uint32_t known,
+			  uint64_t xmax)
+{
+	uint16_t code = c->code;
+	int size = size_bytes(code);
+
+	switch (BPF_CLASS(code)) {
+	case BPF_LD:
+		switch (BPF_MODE(code)) {
+		case BPF_ABS:
+			if (always_out_of_bounds(c))
+				emit_jump(t, E_JMP | E_JA, 0, 0, 0, TGT_REJECT);
+			else
+				load_abs(t, RA, c->k, size, known);
+			break;
+		case BPF_IND:
+			if (always_out_of_bounds(c))
+				emit_jump(t, E_JMP | E_JA, 0, 0, 0, TGT_REJECT);
+			else
+				load_ind(t, RA, c->k, size, xmax);
+			break;
+		case BPF_IMM:
+			emit(t, E_ALU | E_MOV | E_K, RA, 0, 0, (int32_t)c->k);
+			break;
+		case BPF_MEM:
+			emit(t, E_LDX | E_MEM | E_W, RA, R10, mem_off(c->k), 0);
+			break;
+		case BPF_LEN:
+			load_len(t, RA);
+			break;
+		}
+		break;
+	case BPF_LDX:
+		if (code == (BPF_LDX | BPF_MSH | BPF_B)) {
+			if (always_out_of_bounds(c)) {
+				emit_jump(t, E_JMP | E_JA, 0, 0, 0, TGT_REJECT);
+				break;
+			}
+			load_abs(t, RX, c->k, 1, known);
+			emit(t, E_ALU | E_AND | E_K, RX, 0, 0, 0xf);
+			emit(t, E_ALU | E_LSH | E_K, RX, 0, 0, 2);
+		} else if (BPF_MODE(code) == BPF_IMM) {
+			emit(t, E_ALU | E_MOV | E_K, RX, 0, 0, (int32_t)c->k);
+		} else if (BPF_MODE(code) == BPF_MEM) {
+			emit(t, E_LDX | E_MEM | E_W, RX, R10, mem_off(c->k), 0);
+		} else {
+			load_len(t, RX);
+		}
+		break;
+	case BPF_ST:
+		emit(t, E_STX | E_MEM | E_W, R10, RA, mem_off(c->k), 0);
+		break;
+	case BPF_STX:
+		emit(t, E_STX | E_MEM | E_W, R10, RX, mem_off(c->k), 0);
+		break;
+	case BPF_ALU: {
+		int op = alu_op(code);
+
+		if (op == E_NEG) {
+			emit(t, E_ALU | E_NEG, RA, 0, 0, 0);
+		} else if (BPF_SRC(code) == BPF_K) {
+			if ((op == E_LSH || op == E_RSH) && c->k >= 32)
+				emit(t, E_ALU | E_MOV | E_K, RA, 0, 0, 0);
+			else
+				emit(t, E_ALU | op | E_K, RA, 0, 0, (int32_t)c->k);
+		} else if (op == E_DIV || op == E_MOD) {
+			/* libpcap returns 0 on division by a zero X */
+			emit_jump(t, E_JMP32 | E_JEQ | E_K, RX, 0, 0, TGT_REJECT);
+			emit(t, E_ALU | op | E_X, RA, RX, 0, 0);
+		} else if (op == E_LSH || op == E_RSH) {
+			/* libpcap: a shift by 32 or more gives 0 */
+			emit(t, E_JMP32 | E_JLT | E_K, RX, 0, 2, 32);
+			emit(t, E_ALU | E_MOV | E_K, RA, 0, 0, 0);
+			emit(t, E_JMP | E_JA, 0, 0, 1, 0);
+			emit(t, E_ALU | op | E_X, RA, RX, 0, 0);
+		} else {
+			emit(t, E_ALU | op | E_X, RA, RX, 0, 0);
+		}
+		break;
+	}
+	case BPF_JMP: {
+		long tt = (long)(i + 1 + c->jt), tf = (long)(i + 1 + c->jf);
+		uint8_t op, cls = E_JMP32;
+		int src = 0, neg;
+		int32_t imm = 0;
+
+		if (BPF_OP(code) == BPF_JA) {
+			if (c->k)
+				emit_jump(t, E_JMP | E_JA, 0, 0, 0, (long)(i + 1 + c->k));
+			break;
+		}
+		if (tt == tf) {
+			if (c->jt)
+				emit_jump(t, E_JMP | E_JA, 0, 0, 0, tt);
+			break;
+		}
+		op = jmp_op(code);
+		if (BPF_SRC(code) == BPF_X)
+			src = RX, op |= E_X;
+		else
+			imm = (int32_t)c->k;
+		neg = jmp_negate(op & 0xf0);
+		if (c->jf == 0) {
+			emit_jump(t, cls | op, RA, src, imm, tt);
+		} else if (c->jt == 0 && neg >= 0) {
+			emit_jump(t, cls | neg | (op & E_X), RA, src, imm, tf);
+		} else {
+			emit_jump(t, cls | op, RA, src, imm, tt);
+			emit_jump(t, E_JMP | E_JA, 0, 0, 0, tf);
+		}
+		break;
+	}
+	case BPF_RET:
+		if (BPF_RVAL(code) == BPF_K)
+			emit(t, E_ALU | E_MOV | E_K, R0, 0, 0, (int32_t)c->k);
+		/* RET A: A is r0 already */
+		emit(t, E_JMP | E_EXIT, 0, 0, 0, 0);
+		break;
+	case BPF_MISC:
+		if (BPF_MISCOP(code) == BPF_TAX)
+			emit(t, E_ALU | E_MOV | E_X, RX, RA, 0, 0);
+		else
+			emit(t, E_ALU | E_MOV | E_X, RA, RX, 0, 0);
+		break;
+	}
+}
+
+/* The checked packet prefix after c: a constant-offset load that goes on
+ * has proven data + k + size <= data_end. (Indirect loads prove it of
+ * another pointer, which the verifier does not carry over to data.) */
+static uint32_t known_after(const struct xtap_cbpf_insn *c, uint32_t known)
+{
+	uint64_t end = (uint64_t)c->k + size_bytes(c->code);
+
+	if (always_out_of_bounds(c))
+		return known;
+	if ((BPF_CLASS(c->code) == BPF_LD && BPF_MODE(c->code) == BPF_ABS) ||
+	    c->code == (BPF_LDX | BPF_MSH | BPF_B))
+		return end > known ? (uint32_t)end : known;
+	return known;
+}
+
+#define DEF_A 1
+#define DEF_X 2
+
+/* Which of A and X c reads, and which it leaves defined. */
+static unsigned reads(const struct xtap_cbpf_insn *c)
+{
+	uint16_t code = c->code;
+	unsigned r = 0;
+
+	switch (BPF_CLASS(code)) {
+	case BPF_LD:
+		return BPF_MODE(code) == BPF_IND ? DEF_X : 0;
+	case BPF_LDX:
+		return 0;
+	case BPF_ST:
+		return DEF_A;
+	case BPF_STX:
+		return DEF_X;
+	case BPF_ALU:
+		return DEF_A | (BPF_OP(code) != BPF_NEG && BPF_SRC(code) == BPF_X ? DEF_X : 0);
+	case BPF_JMP:
+		if (BPF_OP(code) == BPF_JA)
+			return 0;
+		return DEF_A | (BPF_SRC(code) == BPF_X ? DEF_X : 0);
+	case BPF_RET:
+		return BPF_RVAL(code) == BPF_A ? DEF_A : 0;
+	case BPF_MISC:
+		return BPF_MISCOP(code) == BPF_TAX ? DEF_A : DEF_X;
+	}
+	return r;
+}
+
+static unsigned defined_after(const struct xtap_cbpf_insn *c, unsigned def)
+{
+	switch (BPF_CLASS(c->code)) {
+	case BPF_LD: return def | DEF_A;
+	case BPF_LDX: return def | DEF_X;
+	case BPF_MISC: return def | (BPF_MISCOP(c->code) == BPF_TAX ? DEF_X : DEF_A);
+	default: return def;
+	}
+}
+
+/* The bound on X after c. */
+static uint64_t xmax_after(const struct xtap_cbpf_insn *c, uint64_t xmax)
+{
+	if (c->code == (BPF_LDX | BPF_MSH | BPF_B))
+		return 60;
+	if (c->code == (BPF_LDX | BPF_W | BPF_IMM))
+		return c->k;
+	if (BPF_CLASS(c->code) == BPF_LDX || c->code == (BPF_MISC | BPF_TAX))
+		return UINT32_MAX;
+	return xmax;
+}
+
+int xtap_filter_translate(const struct xtap_cbpf_insn *classic, size_t n, struct xtap_filter *out,
+			  char *err, size_t errlen)
+{
+	struct tx t = { 0 };
+	unsigned char *reach = NULL;
+	long *start = NULL;
+	uint32_t *known = NULL;	/* bytes every path has bounds-checked */
+	uint64_t *xmax = NULL;	/* the largest value X may hold */
+	unsigned char *def = NULL;	/* A and X written on every path */
+	unsigned need_init = 0;
+	uint16_t mem_read = 0;
+	size_t reject_at = 0;
+	int need_reject = 0, ret = -1;
+
+	out->insns = NULL;
+	out->len = 0;
+	if (!classic || n == 0) {
+		fail(err, errlen, "empty filter program");
+		return -1;
+	}
+	if (n > CLASSIC_MAXINSNS) {
+		fail(err, errlen, "filter program of %zu instructions (at most %d)", n, CLASSIC_MAXINSNS);
+		return -1;
+	}
+	reach = calloc(n, 1);
+	start = calloc(n, sizeof(*start));
+	known = calloc(n, sizeof(*known));
+	xmax = calloc(n, sizeof(*xmax));
+	def = calloc(n, sizeof(*def));
+	if (!reach || !start || !known || !xmax || !def)
+		goto nomem;
+	for (size_t i = 1; i < n; i++) {
+		known[i] = UINT32_MAX;	/* min over the predecessors, none yet */
+		def[i] = DEF_A | DEF_X;	/* and over the predecessors */
+	}
+
+	/* Pass 1: validate and mark what is reachable (jumps only go forward). */
+	reach[0] = 1;
+	for (size_t i = 0; i < n; i++) {
+		long succ[2];
+		int ns;
+
+		if (!reach[i])
+			continue;
+		ns = check_insn(classic, n, i, succ, err, errlen);
+		if (ns < 0)
+			goto cleanup;
+		need_init |= reads(&classic[i]) & ~def[i];
+		for (int s = 0; s < ns; s++) {
+			size_t to = (size_t)succ[s];
+			uint32_t kn = known_after(&classic[i], known[i]);
+			uint64_t xm = xmax_after(&classic[i], xmax[i]);
+
+			reach[to] = 1;
+			def[to] &= defined_after(&classic[i], def[i]);
+			if (kn < known[to])
+				known[to] = kn;
+			if (xm > xmax[to])
+				xmax[to] = xm;
+		}
+		if ((BPF_CLASS(classic[i].code) == BPF_LD || BPF_CLASS(classic[i].code) == BPF_LDX) &&
+		    BPF_MODE(classic[i].code) == BPF_MEM)
+			mem_read |= 1u << classic[i].k;
+	}
+
+	/* Pass 2: emit. Prologue: data, data_end, A = X = 0 (if read before written),
+	 * scratch words that are read = 0. */
+	emit(&t, E_LDX | E_MEM | E_W, RDATA, R1, 0, 0);	/* offsetof(xdp_md, data) */
+	emit(&t, E_LDX | E_MEM | E_W, REND, R1, 4, 0);	/* offsetof(xdp_md, data_end) */
+	if (need_init & DEF_A)
+		emit(&t, E_ALU | E_MOV | E_K, RA, 0, 0, 0);
+	if (need_init & DEF_X)
+		emit(&t, E_ALU | E_MOV | E_K, RX, 0, 0, 0);
+	for (uint32_t k = 0; k < BPF_MEMWORDS; k++)
+		if (mem_read & (1u << k))
+			emit(&t, E_ST | E_MEM | E_W, R10, 0, mem_off(k), 0);
+	for (size_t i = 0; i < n; i++) {
+		start[i] = -1;
+		if (!reach[i])
+			continue;
+		start[i] = (long)t.len;
+		translate_one(&t, &classic[i], i, known[i], xmax[i]);
+	}
+	for (size_t f = 0; f < t.nfix; f++)
+		if (t.fix[f].target == TGT_REJECT)
+			need_reject = 1;
+	if (need_reject) {
+		reject_at = t.len;
+		emit(&t, E_ALU | E_MOV | E_K, R0, 0, 0, 0);
+		emit(&t, E_JMP | E_EXIT, 0, 0, 0, 0);
+	}
+	if (t.nomem)
+		goto nomem;
+
+	/* Pass 3: jump offsets from the classic -> eBPF index map. */
+	for (size_t f = 0; f < t.nfix; f++) {
+		long to = t.fix[f].target == TGT_REJECT ? (long)reject_at : start[t.fix[f].target];
+		long off = to - (long)t.fix[f].at - 1;
+
+		if (to < 0 || off < 0) {
+			fail(err, errlen, "internal error: jump to an unplaced instruction");
+			goto cleanup;
+		}
+		if (off > INT16_MAX) {
+			fail(err, errlen, "filter too large: a jump spans %ld eBPF instructions", off);
+			goto cleanup;
+		}
+		t.out[t.fix[f].at].off = (int16_t)off;
+	}
+	out->insns = t.out;
+	out->len = t.len;
+	t.out = NULL;
+	ret = 0;
+	goto cleanup;
+nomem:
+	fail(err, errlen, "translating the filter: %s", strerror(ENOMEM));
+cleanup:
+	free(t.out);
+	free(t.fix);
+	free(reach);
+	free(start);
+	free(known);
+	free(xmax);
+	free(def);
+	return ret;
+}
+
+int xtap_filter_classic(const char *expr, int snaplen, struct xtap_cbpf_insn **out, size_t *n,
+			char *err, size_t errlen)
+{
+	struct bpf_program bp = { 0 };
+	pcap_t *p;
+	int ret = -1;
+
+	*out = NULL;
+	*n = 0;
+	p = pcap_open_dead(DLT_EN10MB, snaplen);
+	if (!p) {
+		fail(err, errlen, "pcap_open_dead failed");
+		return -1;
+	}
+	if (pcap_compile(p, &bp, expr ? expr : "", 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		fail(err, errlen, "%s", pcap_geterr(p));
+		goto cleanup;
+	}
+	*out = malloc(bp.bf_len * sizeof(**out) + 1);
+	if (!*out) {
+		fail(err, errlen, "compiling the filter: %s", strerror(ENOMEM));
+		goto cleanup;
+	}
+	memcpy(*out, bp.bf_insns, bp.bf_len * sizeof(**out));
+	*n = bp.bf_len;
+	ret = 0;
+cleanup:
+	pcap_freecode(&bp);
+	pcap_close(p);
+	return ret;
+}
+
+int xtap_filter_compile(const char *expr, int snaplen, struct xtap_filter *out, char *err,
+			size_t errlen)
+{
+	struct xtap_cbpf_insn *c;
+	size_t n;
+	int ret;
+
+	out->insns = NULL;
+	out->len = 0;
+	if (xtap_filter_classic(expr, snaplen, &c, &n, err, errlen))
+		return -1;
+	ret = xtap_filter_translate(c, n, out, err, errlen);
+	free(c);
+	return ret;
+}
+
+void xtap_filter_free(struct xtap_filter *f)
+{
+	if (!f)
+		return;
+	free(f->insns);
+	f->insns = NULL;
+	f->len = 0;
+}
+
+unsigned int xtap_filter_classic_run(const struct xtap_cbpf_insn *classic, size_t n,
+				     const uint8_t *pkt, size_t len)
+{
+	(void)n;
+	return bpf_filter((const struct bpf_insn *)classic, pkt, (u_int)len, (u_int)len);
+}

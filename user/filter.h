@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Capture filters: a pcap-filter(7) expression compiled by libpcap to
+ * classic BPF for DLT_EN10MB, then translated to an eBPF program of type
+ * XDP (context struct xdp_md) that returns what the classic program returns:
+ * 0 to reject, else the number of bytes to keep.
+ *
+ * The eBPF program reads the frame through data/data_end only, with a bounds
+ * check before every load; a load past the end returns 0, as libpcap's
+ * bpf_filter() does. BPF_LEN reads data_end - data (the frame's linear
+ * length). Scratch memory M[0..15] lives on the stack, zeroed on entry.
+ *
+ * This header includes neither <linux/bpf.h> nor <pcap/bpf.h> (both define a
+ * struct bpf_insn): it has its own layout-compatible instruction types.
+ */
+#ifndef XTAP_USER_FILTER_H
+#define XTAP_USER_FILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Layout of the kernel's eBPF struct bpf_insn (8 bytes). */
+struct xtap_ebpf_insn {
+	uint8_t code;
+	uint8_t dst_reg : 4;
+	uint8_t src_reg : 4;
+	int16_t off;
+	int32_t imm;
+};
+
+/* Layout of libpcap's classic struct bpf_insn (8 bytes). */
+struct xtap_cbpf_insn {
+	uint16_t code;
+	uint8_t jt;
+	uint8_t jf;
+	uint32_t k;
+};
+
+struct xtap_filter {
+	struct xtap_ebpf_insn *insns;	/* malloc'd; xtap_filter_free */
+	size_t len;
+};
+
+/* Compile expr with libpcap (optimised, netmask unknown) for DLT_EN10MB and
+ * snaplen. Returns 0 and *n instructions in *out (free()), or -1 with
+ * libpcap's own message in err. */
+int xtap_filter_classic(const char *expr, int snaplen, struct xtap_cbpf_insn **out, size_t *n,
+			char *err, size_t errlen);
+
+/* Translate n classic instructions. Returns 0, or -1 with a one-line
+ * message in err (never a program that accepts what it cannot evaluate). */
+int xtap_filter_translate(const struct xtap_cbpf_insn *classic, size_t n, struct xtap_filter *out,
+			  char *err, size_t errlen);
+
+/* xtap_filter_classic + xtap_filter_translate. */
+int xtap_filter_compile(const char *expr, int snaplen, struct xtap_filter *out, char *err,
+			size_t errlen);
+
+void xtap_filter_free(struct xtap_filter *f);
+
+/* libpcap's own interpreter on one frame (wirelen = buflen = len): the
+ * reference the translation is tested against. */
+unsigned int xtap_filter_classic_run(const struct xtap_cbpf_insn *classic, size_t n,
+				     const uint8_t *pkt, size_t len);
+
+/* Load the translated program as BPF_PROG_TYPE_XDP (user/filter_load.c).
+ * Returns the program fd, or -1 with a one-line error in err that quotes the
+ * verifier's first complaint. name may be NULL ("xtap_filter"). */
+int xtap_filter_load(const struct xtap_filter *f, const char *name, char *err, size_t errlen);
+
+#endif

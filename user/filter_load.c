@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Loading a translated filter (user/filter.c) as an XDP program. Kept apart
+ * from the translator: <linux/bpf.h> and <pcap/bpf.h> both define
+ * struct bpf_insn.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+
+#include "user/filter.h"
+
+_Static_assert(sizeof(struct xtap_ebpf_insn) == sizeof(struct bpf_insn), "eBPF layout");
+
+#define LOG_SIZE (1u << 20)
+
+/* The verifier's complaint: the last line of its log that is not part of
+ * the closing summary (the log ends "<error>\nprocessed N insns ..."). */
+static void verifier_complaint(const char *log, char *out, size_t outlen)
+{
+	static const char *const summary[] = { "processed ", "verification time", "stack depth",
+					       "peak_states", "mark_precise", "func#" };
+	const char *best = NULL, *line = log;
+	size_t best_len = 0;
+
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		int skip = len == 0;
+
+		for (size_t i = 0; !skip && i < sizeof(summary) / sizeof(summary[0]); i++)
+			skip = strncmp(line, summary[i], strlen(summary[i])) == 0;
+		if (!skip) {
+			best = line;
+			best_len = len;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	if (!best) {
+		snprintf(out, outlen, "(no verifier log)");
+		return;
+	}
+	snprintf(out, outlen, "%.*s", (int)best_len, best);
+}
+
+int xtap_filter_load(const struct xtap_filter *f, const char *name, char *err, size_t errlen)
+{
+	char *log = NULL;
+	int fd, saved;
+	LIBBPF_OPTS(bpf_prog_load_opts, o);
+
+	if (!f || !f->insns || !f->len) {
+		snprintf(err, errlen, "load filter: empty program");
+		return -1;
+	}
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, name ? name : "xtap_filter", "Dual BSD/GPL",
+			   (const struct bpf_insn *)f->insns, f->len, &o);
+	if (fd >= 0)
+		return fd;
+	saved = errno;
+	/* again with the log, to say why */
+	log = calloc(1, LOG_SIZE);
+	if (log) {
+		LIBBPF_OPTS(bpf_prog_load_opts, lo, .log_buf = log, .log_size = LOG_SIZE,
+			    .log_level = 1);
+		char why[256];
+
+		fd = bpf_prog_load(BPF_PROG_TYPE_XDP, name ? name : "xtap_filter", "Dual BSD/GPL",
+				   (const struct bpf_insn *)f->insns, f->len, &lo);
+		if (fd >= 0) {
+			free(log);
+			return fd;
+		}
+		verifier_complaint(log, why, sizeof(why));
+		snprintf(err, errlen, "load filter: %s: verifier: %s", strerror(saved), why);
+	} else {
+		snprintf(err, errlen, "load filter: %s", strerror(saved));
+	}
+	free(log);
+	errno = saved;
+	return -1;
+}
