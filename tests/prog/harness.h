@@ -328,4 +328,56 @@ static inline void ip6_ab(struct pb_ip6 *o, int from_a)
 	pb_ip6_doc(o->daddr, from_a ? 2 : 1);
 }
 
+/* TCP conversations between IP_A/IP_B (or their IPv6 twins), client port
+ * CONV_CPORT to server port CONV_SPORT, optionally VLAN-tagged. */
+#define CONV_CPORT 51000
+#define CONV_SPORT 443
+
+struct tcp_conv {
+	int client_a;		/* the client is side a of the key */
+	int v6;
+	__u16 vlan;
+};
+
+/* One TCP segment of the conversation; from_client picks the direction. */
+static inline void conv_seg(struct pb *b, const struct tcp_conv *c, int from_client, __u8 flags, size_t payload)
+{
+	int from_a = c->client_a ? from_client : !from_client;
+
+	pb_init(b, from_client ? PB_MAC_B : PB_MAC_A, from_client ? PB_MAC_A : PB_MAC_B);
+	if (c->vlan)
+		pb_vlan(b, 0x8100, c->vlan);
+	if (c->v6) {
+		struct pb_ip6 ip;
+
+		ip6_ab(&ip, from_a);
+		pb_ipv6(b, &ip);
+	} else {
+		struct pb_ip4 ip;
+
+		ip4_ab(&ip, from_a);
+		pb_ipv4(b, &ip);
+	}
+	pb_tcp(b, &(struct pb_tcp){ .sport = from_client ? CONV_CPORT : CONV_SPORT,
+				    .dport = from_client ? CONV_SPORT : CONV_CPORT,
+				    .seq = from_client ? 100 : 900, .ack = 1, .flags = flags });
+	pb_payload(b, NULL, payload);
+	pb_finish(b);
+}
+
+static inline struct xtap_flow_key conv_key(const struct tcp_conv *c)
+{
+	__u16 pa = c->client_a ? CONV_CPORT : CONV_SPORT, pb_ = c->client_a ? CONV_SPORT : CONV_CPORT;
+
+	if (c->v6) {
+		__u8 a[16], z[16];
+
+		pb_ip6_doc(a, 1);
+		pb_ip6_doc(z, 2);
+		return key6(a, pa, z, pb_, IPPROTO_TCP, c->vlan);
+	}
+	return key4(IP_A, pa, IP_B, pb_, IPPROTO_TCP, c->vlan);
+}
+
+
 #endif

@@ -8,55 +8,6 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#define CPORT 51000
-#define SPORT_ 443
-
-struct conv {
-	int client_a;		/* the client is side a of the key */
-	int v6;
-	__u16 vlan;
-};
-
-/* One TCP segment of the conversation; from_client picks the direction. */
-static void seg(struct pb *b, const struct conv *c, int from_client, __u8 flags, size_t payload)
-{
-	int from_a = c->client_a ? from_client : !from_client;
-
-	pb_init(b, from_client ? PB_MAC_B : PB_MAC_A, from_client ? PB_MAC_A : PB_MAC_B);
-	if (c->vlan)
-		pb_vlan(b, 0x8100, c->vlan);
-	if (c->v6) {
-		struct pb_ip6 ip;
-
-		ip6_ab(&ip, from_a);
-		pb_ipv6(b, &ip);
-	} else {
-		struct pb_ip4 ip;
-
-		ip4_ab(&ip, from_a);
-		pb_ipv4(b, &ip);
-	}
-	pb_tcp(b, &(struct pb_tcp){ .sport = from_client ? CPORT : SPORT_,
-				    .dport = from_client ? SPORT_ : CPORT,
-				    .seq = from_client ? 100 : 900, .ack = 1, .flags = flags });
-	pb_payload(b, NULL, payload);
-	pb_finish(b);
-}
-
-static struct xtap_flow_key conv_key(const struct conv *c)
-{
-	__u16 pa = c->client_a ? CPORT : SPORT_, pb_ = c->client_a ? SPORT_ : CPORT;
-
-	if (c->v6) {
-		__u8 a[16], z[16];
-
-		pb_ip6_doc(a, 1);
-		pb_ip6_doc(z, 2);
-		return key6(a, pa, z, pb_, IPPROTO_TCP, c->vlan);
-	}
-	return key4(IP_A, pa, IP_B, pb_, IPPROTO_TCP, c->vlan);
-}
-
 struct step {
 	int from_client;
 	__u8 flags;
@@ -65,7 +16,7 @@ struct step {
 
 /* Run the steps at T0, T0+1us, ... and check the single entry they make.
  * initiator_client: who the entry must name; syn: whether by a SYN. */
-static void conversation(struct env *e, int hook, const struct conv *c, const struct step *s,
+static void conversation(struct env *e, int hook, const struct tcp_conv *c, const struct step *s,
 			 size_t n, int initiator_client, int by_syn, const char *what)
 {
 	struct xtap_flow_key k = conv_key(c);
@@ -79,7 +30,7 @@ static void conversation(struct env *e, int hook, const struct conv *c, const st
 		int d = s[i].from_client ? dc : !dc;
 		struct pb b;
 
-		seg(&b, c, s[i].from_client, s[i].flags, s[i].payload);
+		conv_seg(&b, c, s[i].from_client, s[i].flags, s[i].payload);
 		run_pb(e, hook, &b, T0 + i * 1000);
 		want.pkts[d]++;
 		want.bytes[d] += b.len;
@@ -96,7 +47,7 @@ static void conversation(struct env *e, int hook, const struct conv *c, const st
 	expect_flow(e, &k, &want, what);
 }
 
-static const struct conv convs[] = {
+static const struct tcp_conv convs[] = {
 	{ .client_a = 1 }, { .client_a = 0 },
 	{ .client_a = 1, .v6 = 1 }, { .client_a = 0, .v6 = 1, .vlan = 10 },
 };
@@ -157,7 +108,7 @@ static void test_syn_retransmit(void **state)
 static void test_clock(void **state)
 {
 	struct env *e = *state;
-	struct conv c = { .client_a = 1 };
+	struct tcp_conv c = { .client_a = 1 };
 	struct xtap_flow_key k = conv_key(&c);
 
 	for (size_t hi = 0; hi < NHOOKS; hi++) {
@@ -166,8 +117,8 @@ static void test_clock(void **state)
 		struct pb b1, b2;
 
 		env_reset(e);
-		seg(&b1, &c, 1, PB_SYN, 0);
-		seg(&b2, &c, 0, PB_SYN | PB_ACK, 0);
+		conv_seg(&b1, &c, 1, PB_SYN, 0);
+		conv_seg(&b2, &c, 0, PB_SYN | PB_ACK, 0);
 		run_pb(e, h, &b1, T0 + 5000);
 		run_pb(e, h, &b2, T0 + 9000);
 		run_pb(e, h, &b2, T0 + 7000);	/* reordered */
@@ -185,7 +136,7 @@ static void test_clock(void **state)
 static void test_wire_len(void **state)
 {
 	struct env *e = *state;
-	struct conv c = { .client_a = 0 };
+	struct tcp_conv c = { .client_a = 0 };
 	struct xtap_flow_key k = conv_key(&c);
 
 	for (size_t hi = 0; hi < NHOOKS; hi++) {
@@ -194,7 +145,7 @@ static void test_wire_len(void **state)
 		struct pb b;
 
 		env_reset(e);
-		seg(&b, &c, 0, PB_ACK | PB_PSH, 1400);
+		conv_seg(&b, &c, 0, PB_ACK | PB_PSH, 1400);
 		run_frame(e, h, b.d, 96, 1514, T0);
 		want = flow1(h, XTAP_DIR_AB, T0, 1514, PB_ACK | PB_PSH, 0);
 		expect_one(e, h, XTAP_STAT_TCP, 1514, 1, "snap 96 of 1514");
@@ -209,15 +160,15 @@ static void test_keys_apart(void **state)
 
 	for (size_t hi = 0; hi < NHOOKS; hi++) {
 		int h = hooks[hi];
-		struct conv c1 = { .client_a = 1 }, c2 = { .client_a = 1, .vlan = 20 },
+		struct tcp_conv c1 = { .client_a = 1 }, c2 = { .client_a = 1, .vlan = 20 },
 			    c3 = { .client_a = 1, .vlan = 30 }, c4 = { .client_a = 1, .v6 = 1 };
-		const struct conv *cs[] = { &c1, &c2, &c3, &c4 };
+		const struct tcp_conv *cs[] = { &c1, &c2, &c3, &c4 };
 		struct xtap_stats st = { 0 };
 		struct pb b;
 
 		env_reset(e);
 		for (size_t i = 0; i < 4; i++) {
-			seg(&b, cs[i], 1, PB_SYN, 0);
+			conv_seg(&b, cs[i], 1, PB_SYN, 0);
 			run_pb(e, h, &b, T0 + i);
 			st.c[XTAP_STAT_TCP]++;
 			st.c[XTAP_STAT_BYTES] += b.len;
@@ -229,7 +180,7 @@ static void test_keys_apart(void **state)
 			struct xtap_flow_key k = conv_key(cs[i]);
 			struct xtap_flow want;
 
-			seg(&b, cs[i], 1, PB_SYN, 0);
+			conv_seg(&b, cs[i], 1, PB_SYN, 0);
 			want = flow1(h, XTAP_DIR_AB, T0 + i, b.len, PB_SYN, 1);
 			expect_flow(e, &k, &want, "four keys");
 		}

@@ -13,59 +13,11 @@
 #include "user/json.h"
 #include "user/report.h"
 
-#define CPORT 41000
-#define SPORT_ 8080
-
-struct conv {
-	int client_a;		/* the client (SYN sender) is side a of the key */
-	int v6;
-	__u16 vlan;
-};
-
-static const struct conv convs[] = {
+static const struct tcp_conv convs[] = {
 	{ .client_a = 1 }, { .client_a = 0 },
 	{ .client_a = 1, .v6 = 1 }, { .client_a = 0, .v6 = 1, .vlan = 7 },
 };
 #define NCONVS (sizeof(convs) / sizeof(convs[0]))
-
-static void seg(struct pb *b, const struct conv *c, int from_client, __u8 flags, size_t payload)
-{
-	int from_a = c->client_a ? from_client : !from_client;
-
-	pb_init(b, from_client ? PB_MAC_B : PB_MAC_A, from_client ? PB_MAC_A : PB_MAC_B);
-	if (c->vlan)
-		pb_vlan(b, 0x8100, c->vlan);
-	if (c->v6) {
-		struct pb_ip6 ip;
-
-		ip6_ab(&ip, from_a);
-		pb_ipv6(b, &ip);
-	} else {
-		struct pb_ip4 ip;
-
-		ip4_ab(&ip, from_a);
-		pb_ipv4(b, &ip);
-	}
-	pb_tcp(b, &(struct pb_tcp){ .sport = from_client ? CPORT : SPORT_,
-				    .dport = from_client ? SPORT_ : CPORT,
-				    .seq = from_client ? 1000 : 5000, .ack = 1, .flags = flags });
-	pb_payload(b, NULL, payload);
-	pb_finish(b);
-}
-
-static struct xtap_flow_key conv_key(const struct conv *c)
-{
-	__u16 pa = c->client_a ? CPORT : SPORT_, pb_ = c->client_a ? SPORT_ : CPORT;
-
-	if (c->v6) {
-		__u8 a[16], z[16];
-
-		pb_ip6_doc(a, 1);
-		pb_ip6_doc(z, 2);
-		return key6(a, pa, z, pb_, IPPROTO_TCP, c->vlan);
-	}
-	return key4(IP_A, pa, IP_B, pb_, IPPROTO_TCP, c->vlan);
-}
 
 struct step {
 	int from_client;
@@ -87,7 +39,7 @@ struct hs_want {
 
 /* Run the steps through the hook, check the packet counts and the handshake
  * fields of the one entry they make, and return it. */
-static struct xtap_flow run_conv(struct env *e, int hook, const struct conv *c,
+static struct xtap_flow run_conv(struct env *e, int hook, const struct tcp_conv *c,
 				 const struct step *s, size_t n, const struct hs_want *w,
 				 const char *what)
 {
@@ -101,7 +53,7 @@ static struct xtap_flow run_conv(struct env *e, int hook, const struct conv *c,
 	for (size_t i = 0; i < n; i++) {
 		struct pb b;
 
-		seg(&b, c, s[i].from_client, s[i].flags, s[i].payload);
+		conv_seg(&b, c, s[i].from_client, s[i].flags, s[i].payload);
 		run_pb(e, hook, &b, T0 + s[i].at);
 		pkts[s[i].from_client ? dc : !dc]++;
 	}
