@@ -116,20 +116,35 @@ static int mkdir_private(const char *p)
 
 int xtap_state_open(struct xtap_state *st, const char *root, bool create, char *err, size_t len)
 {
-	char p[256];
+	char p[256], lock[192];
+	const char *base;
 	int e;
 
 	memset(st, 0, sizeof(*st));
 	st->reg_fd = -1;
-	snprintf(st->root, sizeof(st->root), "%s", root ? root : XTAP_PIN_ROOT);
+	if (!root)
+		root = getenv("XTAP_PIN_ROOT");
+	if (!root || !*root)
+		root = XTAP_PIN_ROOT;
+	if (strncmp(root, XTAP_BPFFS "/", sizeof(XTAP_BPFFS)) || strstr(root, "..") ||
+	    strlen(root) >= sizeof(st->root) - 32)
+		return fail(err, len, EINVAL, "XTAP_PIN_ROOT %s: must be a directory under %s", root,
+			    XTAP_BPFFS);
+	snprintf(st->root, sizeof(st->root), "%s", root);
 
-	st->lock_fd = open(XTAP_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* one lock per state directory: /run/xtap.lock for the default one */
+	base = strrchr(st->root, '/') + 1;
+	if (!strcmp(st->root, XTAP_PIN_ROOT))
+		snprintf(lock, sizeof(lock), "%s", XTAP_LOCK);
+	else
+		snprintf(lock, sizeof(lock), "/run/xtap.%s.lock", base);
+	st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX)) {
 		e = errno;
 		if (st->lock_fd >= 0)
 			close(st->lock_fd);
 		st->lock_fd = -1;
-		return fail(err, len, e, "lock %s: %s", XTAP_LOCK, strerror(e));
+		return fail(err, len, e, "lock %s: %s", lock, strerror(e));
 	}
 
 	path_of(st, p, sizeof(p), "ifaces");

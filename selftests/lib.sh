@@ -22,6 +22,9 @@
 XT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 XT_ROOT=$(dirname "$XT_DIR")
 : "${XTAP:=$XT_ROOT/build/xtap}"
+# the state directory xtap uses; set it to run suites side by side
+: "${XTAP_PIN_ROOT:=/sys/fs/bpf/xtap}"
+export XTAP_PIN_ROOT
 XT_PYTHON=${XT_PYTHON:-python3}
 XT_SKIP_RC=77
 

@@ -3,10 +3,10 @@
 # checked against `xtap flows -j`, `xtap stats -j` and `xtap status -j`; detach
 # leaves every interface as it was; failures leave nothing behind.
 #
-# /sys/fs/bpf/xtap is shared by the whole host, and other users of xtap may be
+# $XTAP_PIN_ROOT is shared by the whole host, and other users of xtap may be
 # attached while these tests run. So the tests detach only their own
 # interfaces, read only the flows between their own addresses, and check that
-# /sys/fs/bpf/xtap is gone only when no interface but theirs is attached
+# $XTAP_PIN_ROOT is gone only when no interface but theirs is attached
 # (att_pins_gone says so when it skips that check).
 
 # --- helpers -------------------------------------------------------------------
@@ -130,15 +130,17 @@ att_detach_quiet()
 # att_detach_later NS IF : detach IF at cleanup, whatever happens
 att_detach_later() { xt_defer att_detach_quiet "$1" "$2"; }
 
-# att_remove_empty_state : a /sys/fs/bpf/xtap that no interface can be
+# att_remove_empty_state : a $XTAP_PIN_ROOT that no interface can be
 # attached through (no registry, or neither a map nor a link pinned) is a
 # leftover that would fail the next tests (xtap status fails on it); remove it
 # under xtap's own lock, so that no attach or detach is under way meanwhile
 att_remove_empty_state()
 {
-	[ -d /sys/fs/bpf/xtap ] || return 0
-	flock /run/xtap.lock sh -c '
-		d=/sys/fs/bpf/xtap
+	[ -d "$XTAP_PIN_ROOT" ] || return 0
+	local lock=/run/xtap.lock
+	[ "$XTAP_PIN_ROOT" = /sys/fs/bpf/xtap ] || lock=/run/xtap.${XTAP_PIN_ROOT##*/}.lock
+	flock "$lock" sh -c '
+		d=$XTAP_PIN_ROOT
 		[ -d "$d" ] || exit 0
 		if [ ! -e "$d/ifaces" ] ||
 			{ [ -z "$(ls -A "$d/maps" 2>/dev/null)" ] && [ -z "$(ls -A "$d/links" 2>/dev/null)" ]; }; then
@@ -149,14 +151,14 @@ att_remove_empty_state()
 # att_others : interfaces attached by anybody but this test, one a line
 att_others()
 {
-	[ -e /sys/fs/bpf/xtap ] || return 0
+	[ -e "$XTAP_PIN_ROOT" ] || return 0
 	local st
 	st=$("$XTAP" status -j 2>/dev/null) || { echo "(xtap status fails)"; return 0; }
 	att_py names <<<"$st" | grep -v "^$XT_ID" || true
 }
 
 # att_pins_gone WHAT IF... : none of the IFs is attached any more, and
-# /sys/fs/bpf/xtap is gone unless somebody else still has an interface attached
+# $XTAP_PIN_ROOT is gone unless somebody else still has an interface attached
 att_pins_gone()
 {
 	local what=$1 others= i st
@@ -164,15 +166,15 @@ att_pins_gone()
 	# somebody else's attach may be under way, with its state made but its
 	# interface not yet registered: look again for up to 2 s
 	for ((i = 0; i < 20; i++)); do
-		[ -e /sys/fs/bpf/xtap ] || return 0
-		[ -e /sys/fs/bpf/xtap/ifaces ] || break     # no registry: nobody's state
+		[ -e "$XTAP_PIN_ROOT" ] || return 0
+		[ -e "$XTAP_PIN_ROOT/ifaces" ] || break     # no registry: nobody's state
 		others=$(att_others)
 		[ -n "$others" ] && break
 		sleep 0.1
 	done
 	[ -n "$others" ] ||
-		xt_fail "$what: /sys/fs/bpf/xtap is still there: $(ls -R /sys/fs/bpf/xtap | tr '\n' ' ')"
-	xt_info "$what: not checking that /sys/fs/bpf/xtap is gone: also attached: $(echo $others)"
+		xt_fail "$what: $XTAP_PIN_ROOT is still there: $(ls -R "$XTAP_PIN_ROOT" | tr '\n' ' ')"
+	xt_info "$what: not checking that $XTAP_PIN_ROOT is gone: also attached: $(echo $others)"
 	st=$("$XTAP" status -j 2>/dev/null) || xt_fail "$what: xtap status -j fails"
 	for i in "$@"; do
 		xt_assert_eq "$what: $i in xtap status" missing "$(att_py status "$i" name <<<"$st")"
@@ -508,7 +510,7 @@ test_detach_all_after_namespace_deleted()
 	xt_ok "detach --all" "$XTAP" detach --all
 	xt_assert_eq "detach --all's report" \
 		"$(printf '%s: detached\n' "$A_IF_C" "$A_IF_S" | sort)" "$(sort <<<"$XT_STDOUT")"
-	[ ! -e /sys/fs/bpf/xtap ] || xt_fail "/sys/fs/bpf/xtap still there after detach --all"
+	[ ! -e "$XTAP_PIN_ROOT" ] || xt_fail "$XTAP_PIN_ROOT still there after detach --all"
 	# shellcheck disable=SC2086
 	att_progs_gone "after detach --all" $ATT_IDS
 }
@@ -642,8 +644,8 @@ test_attach_unknown_interface_leaves_nothing()
 	xt_assert_eq "exit code" 1 "$XT_RC"
 	xt_assert_eq "error" "xtap: attach $bogus: interface not found" "$XT_STDERR"
 	if [ -z "$others" ]; then
-		[ ! -e /sys/fs/bpf/xtap ] ||
-			xt_fail "attach of a missing interface left /sys/fs/bpf/xtap: $(ls -R /sys/fs/bpf/xtap | tr '\n' ' ')"
+		[ ! -e "$XTAP_PIN_ROOT" ] ||
+			xt_fail "attach of a missing interface left $XTAP_PIN_ROOT: $(ls -R "$XTAP_PIN_ROOT" | tr '\n' ' ')"
 		att_in "" status
 		xt_assert_eq "xtap status after the failed attach" \
 			"0: xtap is not attached to any interface" "$XT_RC: $XT_STDOUT"
@@ -744,8 +746,8 @@ test_attach_usage_errors()
 	xt_assert_eq "exit code of 'xtap flows --sort bogus'" 2 "$XT_RC"
 	xt_assert_eq "lo after the usage errors" "" \
 		"$(xt_ns "$ns" ip link show dev lo | grep -o 'prog/xdp.*')"
-	[ -n "$others" ] || [ ! -e /sys/fs/bpf/xtap ] ||
-		xt_fail "usage errors left /sys/fs/bpf/xtap"
+	[ -n "$others" ] || [ ! -e "$XTAP_PIN_ROOT" ] ||
+		xt_fail "usage errors left $XTAP_PIN_ROOT"
 }
 
 # A plain ingress qdisc (not clsact) is already on the interface and
