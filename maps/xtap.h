@@ -297,6 +297,43 @@ struct xtap_capture_rec {
 	/* __u8 data[cap_len] */
 };
 
+/*
+ * Per-service latency histograms (xtap_hist, a per-CPU hash). A service is
+ * the server side of a conversation: address, port and protocol. Each kind
+ * of latency has its own log2 histogram in nanoseconds: bucket 0 holds 0 and
+ * 1 ns, bucket i (i > 0) holds [2^i, 2^(i+1)) ns, the last bucket everything
+ * from 2^(XTAP_HIST_BUCKETS-1) ns (about 9 minutes) up. Readers add the
+ * per-CPU values (max: the largest).
+ */
+enum xtap_lat_kind {
+	XTAP_LAT_HANDSHAKE = 0,	/* TCP SYN to the ACK of the SYN-ACK (initial RTT) */
+	XTAP_LAT_HTTP = 1,	/* HTTP request to the first byte of its response */
+	XTAP_LAT_DNS = 2,	/* DNS query to its response */
+	XTAP_LAT_RTT = 3,	/* passive RTT samples from TCP timestamps */
+	XTAP_LAT_KIND_MAX,
+};
+
+#define XTAP_HIST_BUCKETS 40
+#define XTAP_HIST_MAX 4096	/* services x kinds */
+
+struct xtap_svc_key {
+	__u8 addr[16];		/* server address, IPv4-mapped for IPv4 */
+	__u16 port;		/* server port, host byte order */
+	__u8 proto;		/* IPPROTO_* */
+	__u8 kind;		/* enum xtap_lat_kind */
+	__u32 reserved;
+};
+
+struct xtap_hist {
+	__u64 count;
+	__u64 sum_ns;
+	__u64 max_ns;
+	__u64 bucket[XTAP_HIST_BUCKETS];
+};
+
+_Static_assert(sizeof(struct xtap_svc_key) == 24, "xtap_svc_key layout");
+_Static_assert(sizeof(struct xtap_hist) == 8 * (3 + XTAP_HIST_BUCKETS), "xtap_hist layout");
+
 _Static_assert(sizeof(struct xtap_capture_cfg) == 40, "xtap_capture_cfg layout");
 _Static_assert(sizeof(struct xtap_capflow) == 8, "xtap_capflow layout");
 _Static_assert(sizeof(struct xtap_capture_rec) == 32, "xtap_capture_rec layout");

@@ -18,6 +18,7 @@
 #define XTAP_KERN_LATENCY_H
 
 #include "ctx.h"
+#include "hist.h"
 
 /* TCP flag bits, also used by flow.h */
 #ifndef XTAP_TCP_FIN

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Per-service log2 latency histograms (struct xtap_hist in maps/xtap.h), so
+ * that percentiles need no per-packet export. Per-CPU values: no atomics.
+ */
+#ifndef XTAP_KERN_HIST_H
+#define XTAP_KERN_HIST_H
+
+#include "ctx.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, XTAP_HIST_MAX);
+	__type(key, struct xtap_svc_key);
+	__type(value, struct xtap_hist);
+} xtap_hist SEC(".maps");
+
+/* floor(log2(v)), 0 for v <= 1, without a loop */
+static __always_inline __u32 hist_log2(__u64 v)
+{
+	__u32 r = 0, s;
+
+	s = (v > 0xffffffffull) << 5; v >>= s; r |= s;
+	s = (v > 0xffff) << 4; v >>= s; r |= s;
+	s = (v > 0xff) << 3; v >>= s; r |= s;
+	s = (v > 0xf) << 2; v >>= s; r |= s;
+	s = (v > 0x3) << 1; v >>= s; r |= s;
+	r |= (v >> 1);
+	return r;
+}
+
+/* Add one latency of ns to the histogram of kind for the service at addr
+ * (16 bytes, IPv4-mapped), port (host order) and proto. */
+static __always_inline void hist_add(const __u8 *addr, __u16 port, __u8 proto, __u8 kind, __u64 ns)
+{
+	struct xtap_svc_key k = { .port = port, .proto = proto, .kind = kind };
+	struct xtap_hist *h, zero = {};
+	__u32 b = hist_log2(ns);
+
+	__builtin_memcpy(k.addr, addr, 16);
+	h = bpf_map_lookup_elem(&xtap_hist, &k);
+	if (!h) {
+		bpf_map_update_elem(&xtap_hist, &k, &zero, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(&xtap_hist, &k);
+		if (!h)
+			return;
+	}
+	if (b >= XTAP_HIST_BUCKETS)
+		b = XTAP_HIST_BUCKETS - 1;
+	h->bucket[b]++;
+	h->count++;
+	h->sum_ns += ns;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+}
+
+#endif
