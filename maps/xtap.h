@@ -298,6 +298,35 @@ struct xtap_capture_rec {
 };
 
 /*
+ * AF_XDP capture (xtap capture --afxdp). Per interface slot, a config entry
+ * (xtap_xsk_cfg, an array indexed by slot) says whether the XDP program
+ * hands sampled frames to AF_XDP sockets; the sockets sit in one XSKMAP
+ * (xtap_xsk) at XTAP_XSK_KEY(slot, rx queue). A frame so redirected is
+ * consumed: it does not reach the stack. Frames not selected go on.
+ */
+#define XTAP_XSK_QUEUES 64	/* RX queues per interface that can be captured */
+#define XTAP_XSK_KEY(slot, queue) ((slot) * XTAP_XSK_QUEUES + (queue))
+#define XTAP_XSK_META_MAGIC 0x78736b31	/* "xsk1" */
+
+struct xtap_xsk_cfg {
+	__u32 enabled;		/* 0: no frame is redirected */
+	__u32 sample;		/* redirect 1 in N at random; 0 and 1: every frame */
+	__u32 owner_pid;	/* the xtap capture that set this up */
+	__u32 reserved;
+};
+
+/* Written by the XDP program in front of each redirected frame (data_meta):
+ * the kernel's receive time. User space checks magic before using it. */
+struct xtap_xsk_meta {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC */
+	__u32 magic;		/* XTAP_XSK_META_MAGIC */
+	__u32 reserved;
+};
+
+_Static_assert(sizeof(struct xtap_xsk_cfg) == 16, "xtap_xsk_cfg layout");
+_Static_assert(sizeof(struct xtap_xsk_meta) == 16, "xtap_xsk_meta layout");
+
+/*
  * Per-service latency histograms (xtap_hist, a per-CPU hash). A service is
  * the server side of a conversation: address, port and protocol. Each kind
  * of latency has its own log2 histogram in nanoseconds: bucket 0 holds 0 and

@@ -23,7 +23,7 @@ const struct xtap_cmd xtap_cmds[] = {
 	{ "capture", cmd_capture,
 	  "[-i IFACE...] -w FILE|- [-c COUNT] [-s SNAPLEN] [-C MB [-W FILES]] [--pcapng] "
 	  "[--sample N|--sample-flows K] "
-	  "[--hook xdp|tc-ingress|tc-egress|all] [-v]",
+	  "[--hook xdp|tc-ingress|tc-egress|all] [--afxdp -i IFACE [EXPR]] [-v]",
 	  "write the packets the attached programs see to a pcap or pcapng file" },
 	{ NULL, NULL, NULL, NULL },
 };
