@@ -89,7 +89,7 @@ int xtap_capture_afxdp(const struct xtap_afxdp_args *a)
 	__u32 slots[XTAP_MAX_SLOTS];
 	char err[XTAP_ERRLEN] = "", names[512] = "", *expr = NULL;
 	int cfg_fd = -1, xsk_fd = -1, ret = XTAP_EXIT_ERR, r, nslots = 0;
-	bool have_x = false, enabled = false;
+	bool have_x = false, enabled = false, made = false;
 	__u64 dropped;
 	size_t nl = 0;
 
@@ -161,17 +161,19 @@ int xtap_capture_afxdp(const struct xtap_afxdp_args *a)
 	/* the lock serialises xtap commands: attach and status go on meanwhile */
 	xtap_state_close(&st);
 
+	if (xtap_afxdp_init(&x, NULL, xsk_fd, a->snaplen, expr, err, sizeof(err))) {
+		xtap_err("capture: filter '%s': %s", expr, err);
+		goto cleanup;
+	}
+	have_x = true;
 	w = xtap_pcapw_open(a->file, a->pcapng ? XTAP_PCAPNG : XTAP_PCAP, a->snaplen, err,
 			    sizeof(err));
 	if (!w) {
 		xtap_err("capture: %s: %s", a->file, err);
 		goto cleanup;
 	}
-	if (xtap_afxdp_init(&x, w, xsk_fd, a->snaplen, expr, err, sizeof(err))) {
-		xtap_err("capture: filter '%s': %s", expr, err);
-		goto cleanup;
-	}
-	have_x = true;
+	x.w = w;
+	made = strcmp(a->file, "-") != 0;
 	x.limit = a->count;
 	x.ts_offset = xtap_mono_to_real_ns();
 	for (int i = 0; i < a->nifaces; i++) {
@@ -197,6 +199,7 @@ int xtap_capture_afxdp(const struct xtap_afxdp_args *a)
 		}
 		enabled = true;
 	}
+	made = false;	/* from here the file is the capture's, even when empty */
 	fprintf(stderr, "xtap: listening on %s (AF_XDP, %d socket%s, %s), snapshot length %u bytes; "
 		"frames taken do not reach the stack\n", names, x.n, x.n == 1 ? "" : "s",
 		x.n_zerocopy == x.n ? "zero-copy" : x.n_zerocopy ? "zero-copy on some queues" :
@@ -236,6 +239,8 @@ cleanup:
 	if (have_x)
 		xtap_afxdp_free(&x);
 	xtap_pcapw_close(w);
+	if (made)
+		unlink(a->file);	/* a capture that never started leaves no file */
 	if (cfg_fd >= 0)
 		close(cfg_fd);
 	if (xsk_fd >= 0)
