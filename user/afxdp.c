@@ -22,13 +22,16 @@
 #define SOL_XDP 283
 #endif
 
-/* Per socket: FRAMES chunks of FRAME bytes (32 MiB), an RX ring of half of
- * them, the fill ring holding the rest: a burst of RX_SIZE frames waits
- * in the ring while the writer catches up. */
+/*
+ * Per socket: a UMEM of s->frames chunks of FRAME bytes, and RX and fill
+ * rings as large as that, so that every chunk can wait in the RX ring while
+ * the writer is not scheduled: 16384 frames (64 MiB, some 45 ms at 350,000
+ * frames a second) for one queue, down to 2048 each when there are many.
+ */
 #define FRAME XSK_UMEM__DEFAULT_FRAME_SIZE
-#define FRAMES 8192u
-#define RX_SIZE 4096u
-#define FILL_SIZE 8192u
+#define FRAMES_ALL 65536u
+#define FRAMES_MIN 2048u
+#define FRAMES_MAX 16384u
 #define BATCH 256u
 
 struct xtap_afxdp_sock {
@@ -38,6 +41,7 @@ struct xtap_afxdp_sock {
 	struct xsk_ring_cons cq;
 	struct xsk_ring_cons rx;
 	void *area;
+	__u32 frames;		/* chunks in the UMEM, a power of 2 */
 	__u32 key;		/* in the XSKMAP; UINT32_MAX until entered */
 	int iface;		/* the writer's interface id */
 	int fd;
@@ -87,7 +91,7 @@ static void sock_free(struct xtap_afxdp *a, struct xtap_afxdp_sock *s)
 	if (s->umem)
 		xsk_umem__delete(s->umem);
 	if (s->area)
-		munmap(s->area, (size_t)FRAMES * FRAME);
+		munmap(s->area, (size_t)s->frames * FRAME);
 	free(s);
 }
 
@@ -95,18 +99,18 @@ static void sock_free(struct xtap_afxdp *a, struct xtap_afxdp_sock *s)
 static int sock_bind(struct xtap_afxdp_sock *s, const char *ifname, __u32 queue, __u16 bind_flags)
 {
 	struct xsk_umem_config uc = {
-		.fill_size = FILL_SIZE, .comp_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
+		.fill_size = s->frames, .comp_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
 		.frame_size = FRAME, .frame_headroom = XSK_UMEM__DEFAULT_FRAME_HEADROOM,
 	};
 	struct xsk_socket_config sc = {
-		.rx_size = RX_SIZE,
+		.rx_size = s->frames,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,	/* xtap's program */
 		.bind_flags = bind_flags,
 	};
 	__u32 idx = 0;
 	int r;
 
-	r = xsk_umem__create(&s->umem, s->area, (__u64)FRAMES * FRAME, &s->fq, &s->cq, &uc);
+	r = xsk_umem__create(&s->umem, s->area, (__u64)s->frames * FRAME, &s->fq, &s->cq, &uc);
 	if (r) {
 		s->umem = NULL;
 		return r;
@@ -119,11 +123,11 @@ static int sock_bind(struct xtap_afxdp_sock *s, const char *ifname, __u32 queue,
 		return r;
 	}
 	/* every frame that is not in the RX ring waits in the fill ring */
-	if (xsk_ring_prod__reserve(&s->fq, FILL_SIZE, &idx) != FILL_SIZE)
+	if (xsk_ring_prod__reserve(&s->fq, s->frames, &idx) != s->frames)
 		return -ENOMEM;
-	for (__u32 i = 0; i < FILL_SIZE; i++)
+	for (__u32 i = 0; i < s->frames; i++)
 		*xsk_ring_prod__fill_addr(&s->fq, idx + i) = (__u64)i * FRAME;
-	xsk_ring_prod__submit(&s->fq, FILL_SIZE);
+	xsk_ring_prod__submit(&s->fq, s->frames);
 	s->fd = xsk_socket__fd(s->xsk);
 	return 0;
 }
@@ -141,6 +145,7 @@ int xtap_afxdp_add_iface(struct xtap_afxdp *a, const char *ifname, __u32 slot, c
 {
 	char name[XTAP_IFNAMSIZ + 8];
 	int nq = xtap_afxdp_rx_queues(ifname), iface, r;
+	__u32 frames = FRAMES_MAX;
 
 	if (nq > XTAP_XSK_QUEUES) {
 		snprintf(err, len, "%d RX queues; AF_XDP capture takes at most %d", nq,
@@ -151,6 +156,8 @@ int xtap_afxdp_add_iface(struct xtap_afxdp *a, const char *ifname, __u32 slot, c
 		snprintf(err, len, "more than %d RX queues in all", XTAP_AFXDP_MAX_SOCKS);
 		return -ERANGE;
 	}
+	while (frames > FRAMES_MIN && frames * (__u32)nq > FRAMES_ALL)
+		frames /= 2;
 	snprintf(name, sizeof(name), "%s@xdp", ifname);
 	iface = xtap_pcapw_iface(a->w, name);
 	if (iface < 0) {
@@ -166,7 +173,8 @@ int xtap_afxdp_add_iface(struct xtap_afxdp *a, const char *ifname, __u32 slot, c
 		}
 		s->key = UINT32_MAX;
 		s->iface = iface;
-		s->area = mmap(NULL, (size_t)FRAMES * FRAME, PROT_READ | PROT_WRITE,
+		s->frames = frames;
+		s->area = mmap(NULL, (size_t)frames * FRAME, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (s->area == MAP_FAILED) {
 			s->area = NULL;
