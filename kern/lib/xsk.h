@@ -30,6 +30,7 @@ static __always_inline int xsk_verdict(struct xdp_md *ctx)
 	struct xtap_xsk_cfg *cfg;
 	struct xtap_xsk_meta *m;
 	__u32 slot = xtap_slot, q;
+	int meta, act;
 	void *data;
 
 	cfg = bpf_map_lookup_elem(&xtap_xsk_cfg, &slot);
@@ -42,17 +43,21 @@ static __always_inline int xsk_verdict(struct xdp_md *ctx)
 		return XDP_PASS;
 	/* the receive time goes in front of the frame, where the socket's
 	 * reader finds it; a driver without metadata room gets none */
-	if (!bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m))) {
+	meta = !bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m));
+	if (meta) {
 		m = (void *)(long)ctx->data_meta;
 		data = (void *)(long)ctx->data;
 		if ((void *)(m + 1) <= data) {
-			m->ts_ns = bpf_ktime_get_ns();
+			m->ts_ns = xtap_now();
 			m->magic = XTAP_XSK_META_MAGIC;
 			m->reserved = 0;
 		}
 	}
-	/* no socket on this queue: the frame goes on to the stack */
-	return bpf_redirect_map(&xtap_xsk, XTAP_XSK_KEY(slot, q), XDP_PASS);
+	act = bpf_redirect_map(&xtap_xsk, XTAP_XSK_KEY(slot, q), XDP_PASS);
+	/* no socket on this queue: the frame goes on to the stack as it came */
+	if (act != XDP_REDIRECT && meta)
+		bpf_xdp_adjust_meta(ctx, (int)sizeof(*m));
+	return act;
 }
 
 #endif
