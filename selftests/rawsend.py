@@ -8,7 +8,7 @@ stdlib only) and writes what it sent to a pcap file.
         separated, 60..1514, default 60,128,1514); each frame is different
         (sequence number and a payload pattern); UDP to port 7777.
     rawsend.py IFACE DST_MAC - SECONDS
-        60-byte frames as fast as it can for SECONDS; no file. Prints
+        60-byte frames, 32 every millisecond, for SECONDS; no file. Prints
         "sent N" at the end, or when SIGINT/SIGTERM comes first.
 """
 import signal
@@ -51,11 +51,12 @@ def main():
         signal.signal(signal.SIGINT, lambda *_: stop.__setitem__(0, True))
         signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__(0, True))
         end, n = time.monotonic() + float(sys.argv[4]), 0
-        frames = [frame(dst, i, 60) for i in range(256)]
+        frames = [frame(dst, i, 60) for i in range(32)]
         while not stop[0] and time.monotonic() < end:
             for fr in frames:
                 s.send(fr)
             n += len(frames)
+            time.sleep(0.001)
         print(f"sent {n}", flush=True)
         return
     count = int(sys.argv[4])

@@ -204,3 +204,30 @@ test_afxdp_errors()
 		-i "$XT_IF_S" -w "$XT_TMP/x.pcap"
 	xt_assert_match "message" "needs the XDP hook" "$XT_STDERR"
 }
+
+# A full disk (a small tmpfs) stops the capture with exit code 1 and leaves a
+# file that ends with the last whole packet; the summary agrees with it.
+test_afxdp_full_disk()
+{
+	local small=$XT_TMP/small cap snd rc
+	afx_setup
+	mkdir -p "$small"
+	mount -t tmpfs -o size=256k tmpfs "$small" || xt_skip "cannot mount a tmpfs"
+	xt_defer umount "$small"
+	afx_start cap "$XT_TMP/full.log" -w "$small/full.pcap"
+	xt_ok "send 400 frames of 1514 bytes" xt_ns "$XT_NS_C" "$XT_PYTHON" "$XT_DIR/rawsend.py" \
+		"$XT_IF_C" "$AFX_MAC" "$XT_TMP/sent.pcap" 400 1514
+	for ((i = 0; i < 50; i++)); do xt_alive "$cap" || break; sleep 0.1; done
+	xt_alive "$cap" && xt_fail "xtap capture --afxdp still running on a full disk"
+	wait "$cap"
+	rc=$?
+	xt_stop "$cap"
+	xt_assert_eq "exit code on a full disk" 1 "$rc"
+	local log n
+	log=$(cat "$XT_TMP/full.log")
+	xt_assert_match "error on a full disk" "xtap: capture: $small/full.pcap: No space left on device" "$log"
+	xt_assert_match "summary on a full disk" $'[0-9]+ packets captured\n0 packets dropped by kernel \\(AF_XDP socket full\\)\n[1-9][0-9]* packets not written' "$log"
+	n=$(afx_count "$XT_TMP/full.log" captured)
+	xt_assert_eq "packets in the file of a full disk" "$n" "$(afx_frames "$small/full.pcap")"
+	[ "$n" -gt 50 ] || xt_fail "only $n packets before the disk was full"
+}
