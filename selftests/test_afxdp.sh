@@ -180,6 +180,33 @@ test_afxdp_sigint_midstream()
 		xt_fail "captured $captured + dropped $dropped, sent '$sent'"
 }
 
+# Generic XDP and a veth with 4 RX queues: one socket per queue, copy mode,
+# and every frame sent (16 flows, spread over the queues) is in the file.
+test_afxdp_generic_queues()
+{
+	local sent=$XT_TMP/sent.pcap out=$XT_TMP/afxdp.pcap log=$XT_TMP/afxdp.log cap
+	xt_require tshark
+	xt_ns_new XT_NS_C c
+	xt_ns_new XT_NS_S s
+	XT_IF_C=$(xt_name c0) || exit 1
+	XT_IF_S=$(xt_name s0) || exit 1
+	ip link add "$XT_IF_C" netns "$XT_NS_C" numtxqueues 4 numrxqueues 4 type veth peer name \
+		"$XT_IF_S" netns "$XT_NS_S" numtxqueues 4 numrxqueues 4 || xt_fail "cannot create veth"
+	xt_link_register "$XT_NS_C" "$XT_IF_C"
+	xt_ns "$XT_NS_C" ip link set "$XT_IF_C" up
+	xt_ns "$XT_NS_S" ip link set "$XT_IF_S" up
+	xt_ok "xtap attach --mode generic" xt_ns "$XT_NS_S" "$XTAP" attach "$XT_IF_S" --mode generic
+	xt_defer xt_ns "$XT_NS_S" "$XTAP" detach "$XT_IF_S"
+	AFX_MAC=$(xt_ns "$XT_NS_S" ip -br link show dev "$XT_IF_S" | awk '{print $3}')
+	afx_start cap "$log" -w "$out" udp port 7777
+	grep -q 'AF_XDP, 4 sockets, copy mode' "$log" || xt_fail "listening line: $(head -n 1 "$log")"
+	xt_ok "send 160 frames" xt_ns "$XT_NS_C" "$XT_PYTHON" "$XT_DIR/rawsend.py" "$XT_IF_C" \
+		"$AFX_MAC" "$sent" 160 60,1514
+	afx_stop "$cap"
+	xt_assert_eq "frames in the file" 160 "$(afx_frames "$out")"
+	xt_assert_eq "summary: captured" 160 "$(afx_count "$log" captured)"
+}
+
 # What --afxdp refuses, with a one-line error.
 test_afxdp_errors()
 {
