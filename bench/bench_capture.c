@@ -44,6 +44,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -777,6 +778,21 @@ int main(int argc, char **argv)
 	b.host_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (b.host_fd < 0 || setup(&b))
 		goto cleanup;
+
+	/* one capture file at a time, of up to the fastest rate's frames */
+	{
+		double need = 0;
+		struct statvfs fs;
+
+		for (int i = 0; i < nrates; i++)
+			if ((rates[i] > 0 ? rates[i] : 3e6) * secs * (FRAME_LEN + 32) > need)
+				need = (rates[i] > 0 ? rates[i] : 3e6) * secs * (FRAME_LEN + 32);
+		if (statvfs(b.dir, &fs) || (double)fs.f_bavail * fs.f_bsize < need * 1.2) {
+			fprintf(stderr, "xtap: bench capture: %s: needs %.0f MB free for a capture file "
+					"(-d DIR elsewhere, or a lower -p or -t)\n", b.dir, need * 1.2 / 1e6);
+			goto cleanup;
+		}
+	}
 
 	/* the rate B carries: empty XDP program, generator flat out */
 	if (baseline_on(&b))
