@@ -265,8 +265,20 @@ static void sink_flush(struct sink *s)
 	len = xtap_ipfix_msg_finish(m, (uint32_t)((__s64)s->now_ns / (__s64)NS + s->off_ns / (__s64)NS),
 				    s->seq, XTAP_IPFIX_DOMAIN);
 	r = s->fd >= 0 ? 0 : -ENOTCONN;
-	if (!r)
-		r = s->tcp ? send_all(s->fd, m->buf, len) : (send(s->fd, m->buf, len, 0) < 0 ? -errno : 0);
+	if (!r && s->tcp) {
+		r = send_all(s->fd, m->buf, len);
+	} else if (!r) {
+		int pending = 0;
+		socklen_t pl = sizeof(pending);
+
+		/* the ICMP error of an earlier message (port unreachable): the
+		 * collector was not there a moment ago. This message still
+		 * goes, as a probe, but counts as not sent. */
+		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &pending, &pl);
+		r = send(s->fd, m->buf, len, 0) < 0 ? -errno : 0;
+		if (!r && pending)
+			r = -pending;
+	}
 	if (r) {
 		s->unsent += recs;
 		if (s->tcp) {
