@@ -100,6 +100,8 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libxtap.a $(FIX_SRCS) $(USER_HDRS) $(SKELS)
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev xdp-tools libpcap-dev libcmocka-dev \
 	libelf-dev zlib1g-dev bpftool pkg-config make gcc iproute2 tcpdump tshark \
 	python3 curl dnsutils iputils-ping nftables procps
+# export: an IPFIX collector and reader, promtool, and softflowd for the benchmark
+DEB_PKGS += nfdump prometheus softflowd
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \

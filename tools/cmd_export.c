@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* xtap export: flow records to an IPFIX collector (UDP or TCP) or as JSON
  * lines; what goes when is user/export.h's business, the bytes ipfix.c's. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -252,6 +253,37 @@ static int send_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* false when the collector closed the connection: the first send after
+ * that would succeed and its records vanish. */
+static bool tcp_alive(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+	char c;
+
+	if (poll(&p, 1, 0) <= 0)
+		return true;
+	if (p.revents & (POLLERR | POLLHUP | POLLRDHUP))
+		return false;
+	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) != 0;
+}
+
+/* A message with the templates alone, at the start of a TCP connection. */
+static void sink_send_templates(struct sink *s)
+{
+	uint8_t buf[2048];
+	struct xtap_ipfix_msg m;
+	size_t len;
+
+	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
+	xtap_ipfix_put_templates(&m);
+	len = xtap_ipfix_msg_finish(&m, (uint32_t)((__s64)s->now_ns / (__s64)NS + s->off_ns / (__s64)NS),
+				    s->seq, XTAP_IPFIX_DOMAIN);
+	if (send_all(s->fd, buf, len))
+		sink_drop_conn(s, EPIPE);
+	s->tmpl_due = false;
+	s->tmpl_ns = s->now_ns;
+}
+
 /* Sends the message under construction, if it holds anything. */
 static void sink_flush(struct sink *s)
 {
@@ -264,6 +296,15 @@ static void sink_flush(struct sink *s)
 		return;
 	len = xtap_ipfix_msg_finish(m, (uint32_t)((__s64)s->now_ns / (__s64)NS + s->off_ns / (__s64)NS),
 				    s->seq, XTAP_IPFIX_DOMAIN);
+	if (s->tcp && s->fd >= 0 && !tcp_alive(s->fd)) {
+		sink_drop_conn(s, EPIPE);
+		s->next_connect_ns = 0;		/* at once: it may be back */
+		sink_open(s);
+		if (s->fd >= 0) {
+			/* a new connection: templates first */
+			sink_send_templates(s);
+		}
+	}
 	r = s->fd >= 0 ? 0 : -ENOTCONN;
 	if (!r && s->tcp) {
 		r = send_all(s->fd, m->buf, len);
