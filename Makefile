@@ -92,6 +92,12 @@ $(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
 
 $(BENCH_BINS): $(BENCH_SKELS)
 
+# Shell benchmarks (bench/bench_*.sh) run from $(BUILD)/bench like the others.
+BENCH_SH := $(patsubst bench/%.sh,$(BUILD)/bench/%,$(wildcard bench/bench_*.sh))
+$(BUILD)/bench/%: bench/%.sh
+	install -D -m 0755 $< $@
+bench: $(BENCH_SH)
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libxtap.a $(FIX_SRCS) $(USER_HDRS) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(XCFLAGS) $< $(FIX_SRCS) $(BUILD)/libxtap.a $(LDLIBS) -o $@
