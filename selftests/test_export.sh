@@ -64,6 +64,22 @@ exp_stop_export()
 	[ "$rc" -eq 0 ] || xt_fail "xtap export exited $rc: $(tail -n 3 "$log" | tr '\n' ' ')"
 }
 
+# exp_seed_hist : one service histogram for $XT_S4:8080/tcp, as the latency
+# code would leave it: 3 handshakes (2 of 1500 ns in bucket 10, 1 ms in
+# bucket 19) on every CPU (bpftool writes the value to each); sets EXP_NCPU
+exp_seed_hist()
+{
+	local key val
+	key="00 00 00 00 00 00 00 00 00 00 ff ff $(printf '%02x ' ${XT_S4//./ }) 90 1f 06 00 00 00 00 00"
+	val=$("$XT_PYTHON" -c 'import struct
+b = [0] * 40; b[10] = 2; b[19] = 1
+print(" ".join("%02x" % x for x in struct.pack("<43Q", 3, 1003000, 1000000, *b)))')
+	xt_ok "seed a histogram" bpftool map update pinned "$XTAP_PIN_ROOT/maps/xtap_hist" \
+		key hex $key value hex $val
+	EXP_NCPU=$(bpftool map dump pinned "$XTAP_PIN_ROOT/maps/xtap_hist" -j | "$XT_PYTHON" -c \
+		'import json,sys; print(len(json.load(sys.stdin)[0]["values"]))')
+}
+
 # Flows that ended (FIN) go to nfcapd while the exporter runs; nfdump reads
 # back, per direction, the endpoints, packets and bytes that xtap's table
 # holds, and a capture of the messages decodes to the handshake times,
@@ -71,7 +87,7 @@ exp_stop_export()
 test_export_ipfix_to_nfcapd()
 {
 	local port dir=$XT_TMP/nf nf exp cap pcap=$XT_TMP/ipfix.pcap flows=$XT_TMP/flows.json
-	xt_require nfcapd nfdump tcpdump
+	xt_require nfcapd nfdump tcpdump bpftool
 	exp_setup
 	exp_port port udp
 	exp_nfcapd nf "$port" "$dir"
@@ -84,6 +100,7 @@ test_export_ipfix_to_nfcapd()
 	sleep 3.5   # end quiet (1 s) and a round (1 s): the TCP flows went as ended
 	xt_ok "xtap flows -j" "$XTAP" flows -j
 	printf '%s\n' "$XT_STDOUT" >"$flows"
+	exp_seed_hist   # its service record goes with the last round
 	exp_stop_export "$exp"
 	grep -Eq 'records sent, 0 not sent' "$XT_TMP/export.log" ||
 		xt_fail "export summary: $(tail -n 2 "$XT_TMP/export.log")"
@@ -94,9 +111,10 @@ test_export_ipfix_to_nfcapd()
 	xt_ok "decode the IPFIX messages" "$XT_PYTHON" "$EXP_DECODE" pcap "$pcap" "$port"
 	printf '%s\n' "$XT_STDOUT" >"$XT_TMP/records.json"
 	xt_ok "compare" "$XT_PYTHON" - "$flows" "$XT_TMP/nfdump.txt" "$XT_TMP/records.json" \
-		"$XT_C4" "$XT_S4" <<'EOF'
+		"$XT_C4" "$XT_S4" "$EXP_NCPU" <<'EOF'
 import json, sys
 flows = json.load(open(sys.argv[1]))["flows"]
+ncpu = int(sys.argv[6])
 cli, srv = sys.argv[4], sys.argv[5]
 nf = {}
 for line in open(sys.argv[2]):
@@ -139,6 +157,16 @@ for f in tcp:
             bad.append("port %d: IE %s is %s, xtap %s" % (c["port"], ie, r.get(ie), v))
     if abs(r["152"] - f["first_ns"] // 1000000) > 1:
         bad.append("port %d: flowStartMilliseconds %d, first_ns %d" % (c["port"], r["152"], f["first_ns"]))
+svc = [r["fields"] for r in recs if r["template"] == 260]
+want = {"12": srv, "11": 8080, "4": 6, "32473:20": 0, "32473:21": 3 * ncpu,
+        "32473:22": 1003000 * ncpu, "32473:23": 1000000}
+if len(svc) != 1 or any(svc[0].get(k) != v for k, v in want.items()):
+    bad.append("service records %s, want one with %s" % (svc, want))
+else:
+    b = bytes.fromhex(svc[0]["32473:24"])
+    counts = [int.from_bytes(b[8 * i:8 * i + 8], "big") for i in range(40)]
+    if counts[10] != 2 * ncpu or counts[19] != ncpu or sum(counts) != 3 * ncpu:
+        bad.append("service buckets %s" % counts)
 resp = [r for r in recs if r["template"] == 257]
 if any(k.startswith("32473:") for r in resp for k in r["fields"]):
     bad.append("responder records carry enterprise elements")
@@ -273,20 +301,12 @@ exp_serve()
 # other paths are 404; a port in use and a bad address are one-line errors.
 test_serve_metrics()
 {
-	local port sv m=$XT_TMP/metrics.txt ncpu key val i pids=()
+	local port sv m=$XT_TMP/metrics.txt ncpu i pids=()
 	xt_require promtool bpftool
 	exp_setup
 	exp_curl 2
-	# one service histogram, as the latency code would leave it: 3 samples
-	# (1500 ns in bucket 10, 1 ms in bucket 19) on every CPU
-	key="00 00 00 00 00 00 00 00 00 00 ff ff $(printf '%02x ' ${XT_S4//./ }) 90 1f 06 00 00 00 00 00"
-	val=$("$XT_PYTHON" -c 'import struct
-b = [0] * 40; b[10] = 2; b[19] = 1
-print(" ".join("%02x" % x for x in struct.pack("<43Q", 3, 1003000, 1000000, *b)))')
-	xt_ok "seed a histogram" bpftool map update pinned "$XTAP_PIN_ROOT/maps/xtap_hist" \
-		key hex $key value hex $val
-	ncpu=$(bpftool map dump pinned "$XTAP_PIN_ROOT/maps/xtap_hist" -j | "$XT_PYTHON" -c \
-		'import json,sys; print(len(json.load(sys.stdin)[0]["values"]))')
+	exp_seed_hist
+	ncpu=$EXP_NCPU
 	exp_port port tcp
 	exp_serve sv "$port"
 	xt_ok "scrape" curl -sS --max-time 5 -o "$m" "http://127.0.0.1:$port/metrics"
