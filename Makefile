@@ -92,6 +92,12 @@ $(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
 
 $(BENCH_BINS): $(BENCH_SKELS)
 
+# Shell benchmarks (bench/bench_*.sh) run from $(BUILD)/bench like the others.
+BENCH_SH := $(patsubst bench/%.sh,$(BUILD)/bench/%,$(wildcard bench/bench_*.sh))
+$(BUILD)/bench/%: bench/%.sh
+	install -D -m 0755 $< $@
+bench: $(BENCH_SH)
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libxtap.a $(FIX_SRCS) $(USER_HDRS) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(XCFLAGS) $< $(FIX_SRCS) $(BUILD)/libxtap.a $(LDLIBS) -o $@
@@ -100,6 +106,8 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libxtap.a $(FIX_SRCS) $(USER_HDRS) $(SKELS)
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev xdp-tools libpcap-dev libcmocka-dev \
 	libelf-dev zlib1g-dev bpftool pkg-config make gcc iproute2 tcpdump tshark \
 	python3 curl dnsutils iputils-ping nftables procps
+# export: an IPFIX collector and reader, promtool, and softflowd for the benchmark
+DEB_PKGS += nfdump prometheus softflowd
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \

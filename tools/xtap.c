@@ -25,6 +25,8 @@ const struct xtap_cmd xtap_cmds[] = {
 	  "[--sample N|--sample-flows K] "
 	  "[--hook xdp|tc-ingress|tc-egress|all] [--afxdp -i IFACE [EXPR]] [-v]",
 	  "write the packets the attached programs see to a pcap or pcapng file" },
+	{ "export", cmd_export, "--ipfix HOST:PORT [--udp|--tcp] [--interval S] [--active-timeout S] [--idle-timeout S] [--template-refresh S] [--once] [-v] | --json FILE|- [same timing options]", "send flow records to an IPFIX collector, or write them as JSON lines" },
+	{ "serve", cmd_serve, "[--listen ADDR:PORT] [-v]", "Prometheus metrics on http://ADDR:PORT/metrics (default 127.0.0.1:9477)" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -80,12 +80,18 @@ static void endpoint_json(struct json *j, const char *key, const struct xtap_flo
 
 void xtap_flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 off)
 {
+	json_open(j, NULL, '{');
+	xtap_flow_json_fields(j, e, off);
+	json_close(j, '}');
+}
+
+void xtap_flow_json_fields(struct json *j, const struct xtap_flow_entry *e, __s64 off)
+{
 	const struct xtap_flow_key *k = &e->key;
 	const struct xtap_flow *v = &e->val;
 	static const char *const dir[2] = { "ab", "ba" };
 	char name[32], flags[16];
 
-	json_open(j, NULL, '{');
 	proto_str(k->proto, name, sizeof(name));
 	json_str(j, "proto", name);
 	json_u64(j, "ip_version", k->ip_version);
@@ -125,7 +131,6 @@ void xtap_flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 off)
 		handshake_json(j, v, off);
 	}
 	json_u64(j, "first_point", v->first_point);
-	json_close(j, '}');
 }
 
 static void endpoint_str(const struct xtap_flow_key *k, int side, char *buf, size_t len)
