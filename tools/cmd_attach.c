@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "loader/attach.h"
+#include "loader/drops.h"
 #include "tools/cmd.h"
 #include "user/log.h"
 #include "user/opts.h"
@@ -147,6 +148,9 @@ int cmd_attach(int argc, char **argv)
 			       e.tc_mech ? ", tc " : "",
 			       e.tc_mech == XTAP_TC_TCX ? "tcx" : e.tc_mech == XTAP_TC_CLSACT ? "clsact" : "");
 	}
+	/* drop reasons: one tracepoint for the whole state, best effort */
+	if (xtap_drops_attach(&st, err, sizeof(err)) < 0)
+		fprintf(stderr, "xtap: attach: %s; xtap drops will stay empty\n", err);
 cleanup:
 	xtap_state_close(&st);
 	return ret;

@@ -25,6 +25,8 @@ const struct xtap_cmd xtap_cmds[] = {
 	  "[--sample N|--sample-flows K] "
 	  "[--hook xdp|tc-ingress|tc-egress|all] [-v]",
 	  "write the packets the attached programs see to a pcap or pcapng file" },
+	{ "hops", cmd_hops, "[-j] [-v] [--timeout MS]", "per-hop latency and loss between attach points, in path order" },
+	{ "drops", cmd_drops, "[-j]", "packets of seen flows the kernel dropped, per interface and drop reason" },
 	{ NULL, NULL, NULL, NULL },
 };
 
