@@ -181,6 +181,7 @@ s.sendto(b"closed", (sys.argv[1], 9998))
 		"$(grep -F ":9998 " <<<"$l" | awk '{ print $1, $4, $5, $6 }')"
 	xt_ok "xtap flows" xt_ns "$H_NS_C" "$XTAP" flows
 	xt_assert_match "flows: a DROPS column" 'DROPS' "$XT_STDOUT"
-	xt_assert_match "flows: the dropped flow's count" ":9999 .* $drop\$" "$XT_STDOUT"
+	xt_assert_eq "flows: the dropped flow's DROPS" "$drop" \
+		"$(grep -F ":9999 " <<<"$XT_STDOUT" | awk '{ print $NF }')"
 	xt_stop "$http"
 }

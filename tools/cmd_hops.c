@@ -15,6 +15,7 @@
 #include "loader/attach.h"
 #include "loader/drops.h"
 #include "tools/cmd.h"
+#include "user/drops.h"
 #include "user/hops.h"
 #include "user/json.h"
 #include "user/log.h"
@@ -249,18 +250,13 @@ cleanup:
 	return ret;
 }
 
-struct drop_row {
-	struct xtap_drop_key k;
-	struct xtap_drop_val v;
-};
-
 static int drop_cmp(const void *a, const void *b)
 {
-	const struct drop_row *x = a, *y = b;
+	const struct xtap_drop_entry *x = a, *y = b;
 
-	if (x->v.pkts != y->v.pkts)
-		return x->v.pkts > y->v.pkts ? -1 : 1;
-	return memcmp(&x->k, &y->k, sizeof(x->k));
+	if (x->val.pkts != y->val.pkts)
+		return x->val.pkts > y->val.pkts ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
 /* The attached interface with this ifindex in this namespace, or "ifindex N". */
@@ -303,10 +299,8 @@ int cmd_drops(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct drop_row *rows = NULL, *grown;
-	struct xtap_drop_key k, last, *prev = NULL;
+	struct xtap_drops drops = { 0 };
 	struct xtap_state st;
-	size_t n = 0, cap = 0;
 	bool json = false;
 	struct json j;
 	int c, none, fd = -1, ret = XTAP_EXIT_ERR;
@@ -331,24 +325,13 @@ int cmd_drops(int argc, char **argv)
 			xtap_err("drops: the drop tracepoint is not loaded (%s)", strerror(-fd));
 			goto cleanup;
 		}
-		while (bpf_map_get_next_key(fd, prev, &k) == 0) {
-			last = k;
-			prev = &last;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 64;
-				grown = realloc(rows, cap * sizeof(*rows));
-				if (!grown) {
-					xtap_err("drops: out of memory");
-					goto cleanup;
-				}
-				rows = grown;
-			}
-			if (bpf_map_lookup_elem(fd, &k, &rows[n].v))
-				continue;
-			rows[n++].k = k;
+		c = xtap_drops_read(fd, &drops);
+		if (c) {
+			xtap_err("drops: read: %s", strerror(-c));
+			goto cleanup;
 		}
-		if (n)
-			qsort(rows, n, sizeof(*rows), drop_cmp);
+		if (drops.n)
+			qsort(drops.d, drops.n, sizeof(*drops.d), drop_cmp);
 	}
 	if (json) {
 		json_init(&j, stdout);
@@ -358,8 +341,9 @@ int cmd_drops(int argc, char **argv)
 		printf("%-6s %-44s %-44s %-16s %-24s %9s %9s\n", "PROTO", "A", "B", "IFACE", "REASON",
 		       "PKTS", "BYTES");
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct xtap_flow_key *f = &rows[i].k.flow;
+	for (size_t i = 0; i < drops.n; i++) {
+		const struct xtap_drop_entry *e = &drops.d[i];
+		const struct xtap_flow_key *f = &e->key.flow;
 		char a[64], b[64], ifn[32], reason[64], proto[16];
 		const char *pn = xtap_proto_name(f->proto);
 
@@ -369,8 +353,8 @@ int cmd_drops(int argc, char **argv)
 			snprintf(proto, sizeof(proto), "%u", f->proto);
 		drop_endpoint(f, 0, a, sizeof(a));
 		drop_endpoint(f, 1, b, sizeof(b));
-		drop_iface(&st, &rows[i].k, ifn, sizeof(ifn));
-		xtap_drop_reason_name(rows[i].k.reason, reason, sizeof(reason));
+		drop_iface(&st, &e->key, ifn, sizeof(ifn));
+		xtap_drop_reason_name(e->key.reason, reason, sizeof(reason));
 		if (json) {
 			json_open(&j, NULL, '{');
 			json_str(&j, "proto", proto);
@@ -378,16 +362,16 @@ int cmd_drops(int argc, char **argv)
 			json_str(&j, "a", a);
 			json_str(&j, "b", b);
 			json_str(&j, "iface", ifn);
-			json_u64(&j, "ifindex", rows[i].k.ifindex);
-			json_u64(&j, "netns_ino", rows[i].k.netns_ino);
+			json_u64(&j, "ifindex", e->key.ifindex);
+			json_u64(&j, "netns_ino", e->key.netns_ino);
 			json_str(&j, "reason", reason);
-			json_u64(&j, "reason_code", rows[i].k.reason);
-			json_u64(&j, "packets", rows[i].v.pkts);
-			json_u64(&j, "bytes", rows[i].v.bytes);
+			json_u64(&j, "reason_code", e->key.reason);
+			json_u64(&j, "packets", e->val.pkts);
+			json_u64(&j, "bytes", e->val.bytes);
 			json_close(&j, '}');
 		} else {
 			printf("%-6s %-44s %-44s %-16s %-24s %9" PRIu64 " %9" PRIu64 "\n", proto, a, b,
-			       ifn, reason, (uint64_t)rows[i].v.pkts, (uint64_t)rows[i].v.bytes);
+			       ifn, reason, (uint64_t)e->val.pkts, (uint64_t)e->val.bytes);
 		}
 	}
 	if (json) {
@@ -397,7 +381,7 @@ int cmd_drops(int argc, char **argv)
 	}
 	ret = XTAP_EXIT_OK;
 cleanup:
-	free(rows);
+	xtap_drops_free(&drops);
 	if (fd >= 0)
 		close(fd);
 	xtap_state_close(&st);
