@@ -92,6 +92,13 @@ $(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
 
 $(BENCH_BINS): $(BENCH_SKELS)
 
+# The core without hop tracking: the baseline of bench/bench_hops.c.
+$(BUILD)/bench/xtap_nohops.bpf.o: kern/xtap.bpf.c $(KERN_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DXTAP_FEATURE_HOPS=0 -c $< -o $@
+
+$(BUILD)/bench/bench_hops: $(BUILD)/bench/xtap_nohops.skel.h
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libxtap.a $(FIX_SRCS) $(USER_HDRS) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(XCFLAGS) $< $(FIX_SRCS) $(BUILD)/libxtap.a $(LDLIBS) -o $@

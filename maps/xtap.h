@@ -352,6 +352,17 @@ struct xtap_hist {
 #define XTAP_HOP_TIMEOUT_MS 1000	/* a sighting older than this matches nothing */
 #define XTAP_HOP_META_MAGIC 0x78746870u	/* "xthp" */
 
+/* xtap_hop_cfg, a one-entry array: trajectory sampling. A packet is followed
+ * when the top sample_shift bits of its fingerprint are zero, 1 in
+ * 2^sample_shift; every point decides alike, so a followed packet is
+ * followed along its whole path. 0: every packet. */
+#define XTAP_HOP_SAMPLE_SHIFT_MAX 16
+
+struct xtap_hop_cfg {
+	__u32 sample_shift;
+	__u32 reserved;
+};
+
 struct xtap_hop_key {
 	__u16 from;		/* XTAP_POINT */
 	__u16 to;
@@ -395,6 +406,7 @@ struct xtap_drop_val {
 };
 
 _Static_assert(sizeof(struct xtap_hop_key) == 4, "xtap_hop_key layout");
+_Static_assert(sizeof(struct xtap_hop_cfg) == 8, "xtap_hop_cfg layout");
 _Static_assert(sizeof(struct xtap_hop_seen) == 16, "xtap_hop_seen layout");
 _Static_assert(sizeof(struct xtap_hop_meta) == 24, "xtap_hop_meta layout");
 _Static_assert(sizeof(struct xtap_drop_key) == 56, "xtap_drop_key layout");

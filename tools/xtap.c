@@ -8,7 +8,7 @@
 const struct xtap_cmd xtap_cmds[] = {
 	{ "attach", cmd_attach,
 	  "IFACE [IFACE...] [--mode auto|native|generic] [--hooks xdp,tc-ingress,tc-egress] "
-	  "[--tc auto|tcx|clsact] [--flows N] [-v]",
+	  "[--tc auto|tcx|clsact] [--flows N] [--hop-sample N] [-v]",
 	  "attach to interfaces; all of them share one pinned flow table" },
 	{ "detach", cmd_detach, "IFACE...|--all [-v]", "remove exactly what attach added" },
 	{ "status", cmd_status, "[-j]", "attached interfaces, hooks, modes, program ids, flow table use" },

@@ -40,6 +40,11 @@
  * on kernels that do not hand metadata to the skb, no headroom, metadata in
  * use by another program) TC ingress falls back to the fingerprint.
  *
+ * Cost: the fingerprint on every IP packet; the clock, one lookup in the
+ * shared sighting map (an insert at a path's first point) and a histogram
+ * update on every followed one. xtap_hop_cfg can follow 1 in 2^N packets by
+ * fingerprint (trajectory sampling), the same packets at every point.
+ *
  * Not in replay (one point, capture times) and not when built with
  * -DXTAP_FEATURE_HOPS=0.
  */
@@ -69,6 +74,13 @@ struct {
 	__type(key, struct xtap_hop_key);
 	__type(value, struct xtap_hist);
 } xtap_hops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xtap_hop_cfg);
+} xtap_hop_cfg SEC(".maps");
 
 /* Packets lost per hop: written by `xtap hops` only (see maps/xtap.h). */
 struct {
@@ -231,7 +243,8 @@ static __always_inline void hop_observe(void *ctx, const struct pkt *p, __u32 ho
 					struct xtap_stats *st)
 {
 #if XTAP_FEATURE_HOPS
-	__u32 point = XTAP_POINT(xtap_slot, hook);
+	__u32 point = XTAP_POINT(xtap_slot, hook), zero = 0;
+	struct xtap_hop_cfg *cfg;
 	struct xtap_hop_seen *s;
 	__u64 fp, now;
 
@@ -240,6 +253,10 @@ static __always_inline void hop_observe(void *ctx, const struct pkt *p, __u32 ho
 	if (hook == XTAP_HOOK_TC_INGRESS && hop_from_meta(ctx, point, st))
 		return;
 	fp = hop_fingerprint(p);
+	cfg = bpf_map_lookup_elem(&xtap_hop_cfg, &zero);
+	if (cfg && cfg->sample_shift && cfg->sample_shift <= XTAP_HOP_SAMPLE_SHIFT_MAX &&
+	    (fp >> (64 - cfg->sample_shift)))
+		return;		/* not in the sample, here or anywhere */
 	now = bpf_ktime_get_ns();
 	s = bpf_map_lookup_elem(&xtap_hop_seen, &fp);
 	if (s && s->point != point && now >= s->ns && now - s->ns < XTAP_HOP_TIMEOUT_NS) {

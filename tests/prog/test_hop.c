@@ -385,6 +385,36 @@ static void test_fan_out_not_followed(void **state)
 	assert_int_equal(stat_of(e, FROM_HOOK, XTAP_STAT_UDP), 2);
 }
 
+/* Trajectory sampling: every point follows the same packets. */
+static void test_sampling_consistent(void **state)
+{
+	struct env *e = *state;
+	struct xtap_hop_cfg cfg = { .sample_shift = 1 };	/* 1 in 2 */
+	int cfg_fd = bpf_map__fd(e->skel->maps.xtap_hop_cfg);
+	__u32 zero = 0;
+	__u64 first;
+	struct pb f;
+
+	hop_reset(e);
+	assert_int_equal(bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY), 0);
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < 64; i++) {
+			struct frame a = base;
+
+			a.seq += (uint32_t)i * 1000;
+			build(&f, &a);
+			run_live(e, pass ? TO_HOOK : FROM_HOOK, f.d, f.len, NULL, 0);
+		}
+	first = stat_of(e, FROM_HOOK, XTAP_STAT_HOP_FIRST);
+	/* 0 or 64 of 64 at 1 in 2: a chance of 2^-63 */
+	assert_true(first > 0 && first < 64);
+	assert_int_equal(stat_of(e, TO_HOOK, XTAP_STAT_HOP_MATCHED), first);
+	assert_int_equal(stat_of(e, TO_HOOK, XTAP_STAT_HOP_FIRST), 0);
+	assert_int_equal(hop_count(e, FROM_HOOK, TO_HOOK), first);
+	cfg.sample_shift = 0;
+	assert_int_equal(bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +426,7 @@ int main(void)
 		T(test_xdp_stamp),
 		T(test_xdp_stamp_leaves_other_metadata),
 		T(test_fan_out_not_followed),
+		T(test_sampling_consistent),
 #undef T
 	};
 
