@@ -93,14 +93,14 @@ hops_expect()
 	xt_assert_eq "lost on hop $1 -> $2" "$8" "$4"
 }
 
-# The request and reply paths come out in order, each hop with exactly the
-# pings sent, none lost; the XDP to TC hop of each interface comes from
-# XDP's metadata stamp where the driver hands it on.
-test_hops_path_order_and_counts()
+# hops_path [ATTACH ARGS...] : the request and reply paths come out in
+# order, each hop with exactly the pings sent, none lost. Leaves `xtap stats
+# -j` in XT_STDOUT.
+hops_path()
 {
 	local want req rep n=5
 	hops_topology
-	hops_attach
+	hops_attach "$@"
 	xt_ok "ping x$n" xt_ns "$H_NS_C" ping -c "$n" -i 0.05 -W 1 -q "$H_S4"
 	hops_get
 	req="$H_C0/tc-egress $H_R0/xdp $H_R0/tc-ingress $H_R1/tc-egress $H_S0/xdp $H_S0/tc-ingress"
@@ -116,10 +116,35 @@ test_hops_path_order_and_counts()
 	# every hop has a time, and none is longer than the test
 	awk '$5 == 0 || $6 > 5000000000 { exit 1 }' <<<"$H_HOPS" ||
 		{ xt_show "$H_HOPS"; xt_fail "a hop without a time, or one above 5 s"; }
-	xt_ok "xtap stats -j" "$XTAP" stats -j
-	xt_assert_match "TC ingress took XDP's stamp" '"hop_meta_stamp": *[1-9]' "$XT_STDOUT"
 	xt_ok "xtap hops -v" "$XTAP" hops -v
 	xt_assert_match "histogram bars" '#' "$XT_STDOUT"
+	xt_ok "xtap stats -j" "$XTAP" stats -j
+}
+
+# Native XDP on veth hands the metadata on: the XDP to TC hop of each
+# interface comes from XDP's stamp.
+test_hops_path_order_and_counts()
+{
+	hops_path --mode native
+	xt_assert_match "TC ingress took XDP's stamp" '"hop_meta_stamp": *[1-9]' "$XT_STDOUT"
+}
+
+# Generic XDP and clsact: the same hops, whether or not the stamp reaches TC
+# (where it does not, TC ingress matches by fingerprint).
+test_hops_generic_clsact()
+{
+	hops_path --mode generic --tc clsact
+}
+
+# A --hop-sample that is not a power of 2 is refused before anything is attached.
+test_hops_sample_option()
+{
+	local had=0
+	[ -e "$XTAP_PIN_ROOT" ] && had=1
+	xt_assert_rc "--hop-sample 3" 2 "$XTAP" attach --hop-sample 3 lo
+	xt_assert_match "one-line error" 'hop-sample 3: a power of 2' "$XT_STDERR"
+	[ "$had" = 0 ] && [ -e "$XTAP_PIN_ROOT" ] && xt_fail "a refused attach left $XTAP_PIN_ROOT"
+	return 0
 }
 
 # An nftables drop in the router for UDP to one port: the loss shows on the

@@ -128,6 +128,7 @@ int cmd_hops(int argc, char **argv)
 	size_t n = 0;
 	int c, none, hops_fd = -1, lost_fd = -1, seen_fd = -1, ret = XTAP_EXIT_ERR, r;
 	long lost;
+	__u32 sample = 1;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "jvt:h", hops_opts, NULL)) != -1) {
@@ -184,6 +185,18 @@ int cmd_hops(int argc, char **argv)
 		goto cleanup;
 	}
 	xtap_hops_order(rows, n);
+	{
+		struct xtap_hop_cfg cfg = { 0 };
+		int cfd = xtap_map_open(&st, "xtap_hop_cfg");
+		__u32 zero = 0;
+
+		if (cfd >= 0) {
+			if (bpf_map_lookup_elem(cfd, &zero, &cfg))
+				cfg.sample_shift = 0;
+			close(cfd);
+		}
+		sample = cfg.sample_shift <= XTAP_HOP_SAMPLE_SHIFT_MAX ? 1u << cfg.sample_shift : 1;
+	}
 
 	if (d.json) {
 		struct json j;
@@ -191,6 +204,7 @@ int cmd_hops(int argc, char **argv)
 		json_init(&j, stdout);
 		json_open(&j, NULL, '{');
 		json_u64(&j, "timeout_ms", d.timeout_ms);
+		json_u64(&j, "sample", sample);
 		json_open(&j, "hops", '[');
 		for (size_t i = 0; i < n; i++) {
 			const struct xtap_hist *h = &rows[i].h;
@@ -217,6 +231,8 @@ int cmd_hops(int argc, char **argv)
 		json_close(&j, '}');
 		printf("\n");
 	} else {
+		if (sample > 1)
+			printf("following 1 in %u packets (xtap attach --hop-sample)\n", sample);
 		printf("%-28s %-28s %9s %9s %9s %9s %9s %7s\n", "FROM", "TO", "COUNT", "P50", "P90",
 		       "P99", "MAX", "LOST");
 		for (size_t i = 0; i < n; i++) {
