@@ -92,17 +92,10 @@ struct {
 
 static const struct xtap_hist hop_zero_hist;
 
-static __always_inline __u64 hop_mix(__u64 h, __u64 w)
-{
-	h ^= w;
-	h *= 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 29);
-}
-
 /* The fingerprint of an IP packet (see the top of this file). */
 static __always_inline __u64 hop_fingerprint(const struct pkt *p)
 {
-	__u64 h = 0x78746170ull, l4a = 0, l4b = 0;
+	__u64 h, l4a = 0, l4b = 0;
 	__u32 ident = p->ip_ident;
 
 	if (p->ip_version == 6)
@@ -123,16 +116,19 @@ static __always_inline __u64 hop_fingerprint(const struct pkt *p)
 			break;
 		}
 	}
-	h = hop_mix(h, p->saddr64[0]);
-	h = hop_mix(h, p->saddr64[1]);
-	h = hop_mix(h, p->daddr64[0]);
-	h = hop_mix(h, p->daddr64[1]);
-	h = hop_mix(h, (__u64)p->payload_len << 32 | (__u64)p->l4proto << 8 | p->ip_version);
-	h = hop_mix(h, (__u64)ident << 32 | p->frag);
-	h = hop_mix(h, l4a);
-	h = hop_mix(h, l4b);
+	/* multilinear: independent multiplies (they pipeline), each by an odd
+	 * constant, so a change in any one word always changes the sum; then
+	 * a bijective finalizer spreads it over all 64 bits */
+	h = p->saddr64[0] * 0x9e3779b97f4a7c15ull + p->saddr64[1] * 0xc2b2ae3d27d4eb4full +
+	    p->daddr64[0] * 0x165667b19e3779f9ull + p->daddr64[1] * 0xd6e8feb86659fd93ull +
+	    ((__u64)p->payload_len << 32 | (__u64)p->l4proto << 8 | p->ip_version) *
+		    0xff51afd7ed558ccdull +
+	    ((__u64)ident << 32 | p->frag) * 0xc4ceb9fe1a85ec53ull + l4a * 0x27d4eb2f165667c5ull +
+	    l4b * 0x94d049bb133111ebull;
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
 	return h ^ (h >> 33);
 }
 
