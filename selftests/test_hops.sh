@@ -133,7 +133,20 @@ test_hops_path_order_and_counts()
 # (where it does not, TC ingress matches by fingerprint).
 test_hops_generic_clsact()
 {
+	local id e ns dev
 	hops_path --mode generic --tc clsact
+	# the drop tracepoint goes with the last detach
+	id=$(bpftool -j link show pinned "$XTAP_PIN_ROOT/links/drops" |
+		"$XT_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["prog_id"])') ||
+		xt_fail "no drop tracepoint link pinned"
+	for e in "$H_NS_C $H_C0" "$H_NS_R $H_R0" "$H_NS_R $H_R1"; do
+		read -r ns dev <<<"$e"
+		xt_ok "detach $dev" xt_ns "$ns" "$XTAP" detach "$dev"
+	done
+	bpftool prog show id "$id" >/dev/null 2>&1 || xt_fail "drop tracepoint gone before the last detach"
+	xt_ok "detach $H_S0" xt_ns "$H_NS_S" "$XTAP" detach "$H_S0"
+	[ -e "$XTAP_PIN_ROOT" ] && xt_fail "$XTAP_PIN_ROOT left after the last detach"
+	xt_wait_for "drop tracepoint program $id unloaded" 5 sh -c "! bpftool prog show id $id >/dev/null 2>&1"
 }
 
 # A --hop-sample that is not a power of 2 is refused before anything is attached.

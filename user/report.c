@@ -204,7 +204,7 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 
 	fprintf(r->out, "%-6s %-44s %-44s %9s %9s %9s %9s %-9s %-15s %10s %9s %s%s\n", "PROTO",
 		"CLIENT", "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "FIRST", "DURATION",
-		"RTT", r->drops_of ? "OUTCOME          " : "OUTCOME", r->drops_of ? " DROPS" : "");
+		"RTT", r->drops_of ? "OUTCOME         " : "OUTCOME", r->drops_of ? " DROPS" : "");
 	for (size_t i = 0; i < show; i++) {
 		const struct xtap_flow_key *k = &f[i].key;
 		const struct xtap_flow *v = &f[i].val;
