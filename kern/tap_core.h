@@ -33,7 +33,7 @@ static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u6
 		return;		/* not IP, or malformed: no flow */
 	if (xtap_hook_counts(hook))	/* else XDP already counted it on this interface */
 		flow_account(&p, XTAP_POINT(xtap_slot, hook), st);
-	hop_observe(ctx, &p, hook, st);	/* last: XDP's stamp moves the packet pointers */
+	hop_observe(ctx, &p, hook, st);
 }
 
 #endif

@@ -15,6 +15,7 @@ int xdp_tap(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 
 	tap_core(ctx, data, data_end, bpf_xdp_get_buff_len(ctx), 0, 0, XTAP_HOOK_XDP);
+	hop_xdp_stamp(ctx, 1);	/* last: it moves the packet pointers */
 	return XDP_PASS;
 }
 

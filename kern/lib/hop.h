@@ -82,6 +82,22 @@ struct {
 	__type(value, struct xtap_hop_cfg);
 } xtap_hop_cfg SEC(".maps");
 
+/* XDP's stamp waits here for the entry point: it goes on only once the
+ * frame's verdict is known to be "to the stack" (see hop_xdp_stamp). */
+struct hop_pending {
+	__u64 fp;
+	__u64 ns;
+	__u32 point;
+	__u32 valid;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hop_pending);
+} xtap_hop_pending SEC(".maps");
+
 /* Packets lost per hop: written by `xtap hops` only (see maps/xtap.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -209,32 +225,48 @@ static __always_inline int hop_from_meta(struct __sk_buff *skb, __u32 point,
 	return 1;
 }
 
-/* XDP: stamp the time and fingerprint in front of the frame, for TC ingress.
- * Only into an empty metadata area: another program's metadata stays as it
- * is. Moves the packet pointers: the caller must not use them after this. */
-static __always_inline void hop_stamp(struct xdp_md *x, __u64 fp, __u32 point, __u64 now,
-				      struct xtap_stats *st)
+/*
+ * XDP entry point, after the core: stamp the time and fingerprint of a
+ * followed packet in front of the frame, for TC ingress. Call with
+ * to_stack 0 when the frame does not go on to the stack (redirected to an
+ * AF_XDP socket, whose reader expects only its own metadata): the pending
+ * stamp is dropped. Only into an empty metadata area: another program's
+ * metadata stays as it is. Moves the packet pointers.
+ */
+static __always_inline void hop_xdp_stamp(struct xdp_md *x, int to_stack)
 {
+#if XTAP_FEATURE_HOPS
+	struct hop_pending *pd;
 	struct xtap_hop_meta *m;
+	struct xtap_stats *st;
+	__u32 zero = 0;
 
+	pd = bpf_map_lookup_elem(&xtap_hop_pending, &zero);
+	if (!pd || !pd->valid)
+		return;
+	pd->valid = 0;
+	if (!to_stack)
+		return;
 	if (x->data_meta != x->data ||
 	    bpf_xdp_adjust_meta(x, -(int)sizeof(struct xtap_hop_meta)))
 		goto no_room;
 	m = (void *)(long)x->data_meta;
 	if ((void *)(m + 1) > (void *)(long)x->data)
 		goto no_room;
-	m->ns = now;
-	m->fp = fp;
-	m->point = point;
+	m->ns = pd->ns;
+	m->fp = pd->fp;
+	m->point = pd->point;
 	m->magic = XTAP_HOP_META_MAGIC;
 	return;
 no_room:
+	st = xtap_stats_of(XTAP_HOOK_XDP);
 	if (st)
 		st->c[XTAP_STAT_HOP_NO_ROOM]++;
+#endif
 }
 
-/* One IP packet at (xtap_slot, hook). Called last by the core: in XDP it may
- * move the packet pointers. */
+/* One IP packet at (xtap_slot, hook). In XDP, a followed packet's stamp is
+ * left pending for hop_xdp_stamp. */
 static __always_inline void hop_observe(void *ctx, const struct pkt *p, __u32 hook,
 					struct xtap_stats *st)
 {
@@ -249,7 +281,7 @@ static __always_inline void hop_observe(void *ctx, const struct pkt *p, __u32 ho
 	if (hook == XTAP_HOOK_TC_INGRESS && hop_from_meta(ctx, point, st))
 		return;
 	fp = hop_fingerprint(p);
-	cfg = bpf_map_lookup_elem(&xtap_hop_cfg, &zero);
+	cfg = bpf_map_lookup_elem(&xtap_hop_cfg, &zero);	/* zero: also the pending slot */
 	if (cfg && cfg->sample_shift && cfg->sample_shift <= XTAP_HOP_SAMPLE_SHIFT_MAX &&
 	    (fp >> (64 - cfg->sample_shift)))
 		return;		/* not in the sample, here or anywhere */
@@ -275,8 +307,16 @@ static __always_inline void hop_observe(void *ctx, const struct pkt *p, __u32 ho
 		if (st)
 			st->c[XTAP_STAT_HOP_FIRST]++;
 	}
-	if (hook == XTAP_HOOK_XDP)
-		hop_stamp(ctx, fp, point, now, st);
+	if (hook == XTAP_HOOK_XDP) {
+		struct hop_pending *pd = bpf_map_lookup_elem(&xtap_hop_pending, &zero);
+
+		if (pd) {
+			pd->fp = fp;
+			pd->ns = now;
+			pd->point = point;
+			pd->valid = 1;
+		}
+	}
 #endif
 }
 

@@ -350,6 +350,23 @@ static void test_xdp_stamp(void **state)
 	assert_int_equal(stat_of(e, XTAP_HOOK_XDP, XTAP_STAT_HOP_NO_ROOM), 0);
 }
 
+/* A frame that is not followed (not IP) after one that was gets no stamp:
+ * nothing is left over from the packet before. */
+static void test_xdp_stamp_not_carried_over(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t tha[6] = { 0 };
+	struct pb f, arp;
+
+	hop_reset(e);
+	build(&f, &base);
+	assert_int_equal(run_live(e, XTAP_HOOK_XDP, f.d, f.len, NULL, 0), sizeof(struct xtap_hop_meta));
+	pb_init(&arp, PB_MAC_B, PB_MAC_A);
+	pb_arp(&arp, 1, PB_MAC_A, PB_IP4(10, 1, 0, 1), tha, PB_IP4(10, 1, 0, 2));
+	pb_finish(&arp);
+	assert_int_equal(run_live(e, XTAP_HOOK_XDP, arp.d, arp.len, NULL, 0), 0);
+}
+
 /* Another program's metadata is left alone: no stamp, counted. */
 static void test_xdp_stamp_leaves_other_metadata(void **state)
 {
@@ -424,6 +441,7 @@ int main(void)
 		T(test_repeat_at_one_point),
 		T(test_consecutive_points),
 		T(test_xdp_stamp),
+		T(test_xdp_stamp_not_carried_over),
 		T(test_xdp_stamp_leaves_other_metadata),
 		T(test_fan_out_not_followed),
 		T(test_sampling_consistent),
