@@ -97,6 +97,12 @@ BENCH_SH := $(patsubst bench/%.sh,$(BUILD)/bench/%,$(wildcard bench/bench_*.sh))
 $(BUILD)/bench/%: bench/%.sh
 	install -D -m 0755 $< $@
 bench: $(BENCH_SH)
+# The core without hop tracking: the baseline of bench/bench_hops.c.
+$(BUILD)/bench/xtap_nohops.bpf.o: kern/xtap.bpf.c $(KERN_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DXTAP_FEATURE_HOPS=0 -c $< -o $@
+
+$(BUILD)/bench/bench_hops: $(BUILD)/bench/xtap_nohops.skel.h
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libxtap.a $(FIX_SRCS) $(USER_HDRS) $(SKELS)
 	@mkdir -p $(@D)

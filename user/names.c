@@ -42,6 +42,11 @@ static const char *const stat_names[XTAP_STAT_MAX] = {
 	[XTAP_STAT_FLOW_FAIL] = "flows_failed",
 	[XTAP_STAT_CAPTURED] = "captured",
 	[XTAP_STAT_CAPTURE_DROP] = "capture_ring_full",
+	[XTAP_STAT_HOP_FIRST] = "hop_first_sighting",
+	[XTAP_STAT_HOP_MATCHED] = "hop_matched",
+	[XTAP_STAT_HOP_REPEAT] = "hop_repeat",
+	[XTAP_STAT_HOP_META] = "hop_meta_stamp",
+	[XTAP_STAT_HOP_NO_ROOM] = "hop_meta_no_room",
 };
 
 const char *xtap_stat_name(enum xtap_stat s)

@@ -207,15 +207,15 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 {
 	size_t show = r->limit && r->limit < n ? r->limit : n;
 
-	fprintf(r->out, "%-6s %-44s %-44s %9s %9s %9s %9s %-9s %-15s %10s %9s %s\n", "PROTO",
+	fprintf(r->out, "%-6s %-44s %-44s %9s %9s %9s %9s %-9s %-15s %10s %9s %s%s\n", "PROTO",
 		"CLIENT", "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "FIRST", "DURATION",
-		"RTT", "OUTCOME");
+		"RTT", r->drops_of ? "OUTCOME         " : "OUTCOME", r->drops_of ? " DROPS" : "");
 	for (size_t i = 0; i < show; i++) {
 		const struct xtap_flow_key *k = &f[i].key;
 		const struct xtap_flow *v = &f[i].val;
 		int c = v->initiator, s = !c;
 		char proto[32], cli[64], srv[64], b1[16], b2[16], fl[32], t[32], rtt[24], out[32];
-		char line[320];
+		char line[384];
 		size_t end;
 
 		proto_str(k->proto, proto, sizeof(proto));
@@ -240,6 +240,10 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 			 "%-6s %-44s %-44s %9" PRIu64 " %9s %9" PRIu64 " %9s %-9s %-15s %9.3fs %9s %s",
 			 proto, cli, srv, (uint64_t)v->pkts[c], b1, (uint64_t)v->pkts[s], b2, fl, t,
 			 (double)(v->last_ns - v->first_ns) / 1e9, rtt, out);
+		if (r->drops_of)	/* after a fixed-width OUTCOME */
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), "%*s %5" PRIu64,
+				 (int)(16 - (strlen(out) < 16 ? strlen(out) : 16)), "",
+				 (uint64_t)r->drops_of(k, r->drops_arg));
 		end = strlen(line);
 		while (end && line[end - 1] == ' ')
 			end--;	/* no trailing blanks where the cells are empty */

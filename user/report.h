@@ -14,6 +14,10 @@ struct xtap_report {
 	FILE *out;
 	__s64 time_offset_ns;
 	size_t limit;		/* 0: every flow */
+	/* the DROPS column: packets of the flow the kernel dropped (xtap
+	 * drops); NULL: no column */
+	__u64 (*drops_of)(const struct xtap_flow_key *k, void *arg);
+	void *drops_arg;
 };
 
 void xtap_flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 time_offset_ns);
