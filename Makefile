@@ -90,7 +90,7 @@ $(BUILD)/bench/%.bpf.o: bench/%.bpf.c
 $(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-$(BENCH_BINS): $(BENCH_SKELS)
+$(BENCH_BINS): $(BENCH_SKELS) $(wildcard bench/*.h)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libxtap.a $(FIX_SRCS) $(USER_HDRS) $(SKELS)
 	@mkdir -p $(@D)
