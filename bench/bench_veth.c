@@ -505,6 +505,9 @@ static int xtap_counts(struct bench *b, __u64 out[XTAP_HOOK_MAX])
 	}
 	xtap_state_close(&st);
 out:
+	if (rc)
+		fprintf(stderr, "xtap: bench veth: read xtap's counters of %s: %s\n", b->if_b,
+			err[0] ? err : "no slot, map or entry");
 	if (enter(b->a_fd, b->ns_a))
 		return -1;
 	return rc;
@@ -526,11 +529,19 @@ static int measure(struct bench *b, __u32 repeat, struct sample *s, bool want_rx
 			strerror(errno));
 		return -1;
 	}
-	t0 = now();
-	err = bpf_prog_test_run_opts(bpf_program__fd(b->gen->progs.xdp_gen), &t);
-	t1 = now();
+	/* a live-frames run stops early with EINTR on any pending signal:
+	 * run it again unless the signal is ours to stop */
+	for (int tries = 0;; tries++) {
+		t0 = now();
+		err = bpf_prog_test_run_opts(bpf_program__fd(b->gen->progs.xdp_gen), &t);
+		t1 = now();
+		if (!err || errno != EINTR || stop || tries == 3)
+			break;
+		if (rx_packets(b->nl_b, b->idx_b, &rx0))
+			break;
+	}
 	if (err) {
-		if (errno != EINTR)
+		if (!stop)
 			fprintf(stderr, "xtap: bench veth: generator test run: %s\n",
 				strerror(errno));
 		return -1;

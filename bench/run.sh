@@ -70,10 +70,11 @@ machine="${cores} cores${model:+ ($model)}, kernel $(uname -r), ${clangv:-clang 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 start=$(date -u '+%Y-%m-%d %H:%M UTC')
 
+# NAME in the names given on the command line, or none were given
 wanted() {
-	[ $# -eq 0 ] && return 0
 	n=$1
 	shift
+	[ $# -eq 0 ] && return 0
 	for w in "$@"; do [ "$w" = "$n" ] && return 0; done
 	return 1
 }
@@ -94,7 +95,7 @@ while read -r name count cmd; do
 			printf 'ok (%ds)\n' $(($(date +%s) - s)) >&2
 			awk -F'\t' -v b="$name" -v r="$i" 'BEGIN { OFS = "\t" }
 				$1 == "ROW" && NF == 9 { print b, r, $0 }
-				$1 == "NOTE" && NF >= 3 && r == 1 { print b, r, $1, $2, $3 }' \
+				$1 == "NOTE" && NF >= 3 && r == 1 { print b, r, $1, b, $3 }' \
 				"$log" >> "$rows"
 		else
 			rc=$?
@@ -154,19 +155,22 @@ $3 == "ROW" {
 	target[k] = $11; nrun[k]++
 }
 END {
-	hdr = sprintf("%-8s %-38s %9s %9s %9s %-7s %-20s %9s %7s %15s %-12s %s", "group", "figure",
+	w = 6
+	for (i = 1; i <= no; i++) { split(order[i], gn, "\t"); if (length(gn[2]) > w) w = length(gn[2]) }
+	fmt = "%-8s %-" w "s %9s %9s %9s %-7s %-20s %9s %7s %15s %-12s %s\n"
+	hdr = sprintf(fmt, "group", "figure",
 		      "median", "min", "max", "unit", "baseline", "base.med", "ratio", "ratio min-max",
 		      "target", "result")
 	print "machine: " machine
 	print "run: " start ", load average " load " at the start, " elapsed " s in all"
 	print ""
-	print hdr
+	printf "%s", hdr
 	print "| group | figure | median | min | max | unit | baseline | baseline median | ratio | ratio min-max | target | result | runs |" > md
 	print "|---|---|---:|---:|---:|---|---|---:|---:|---:|---|---|---:|" > md
 	for (i = 1; i <= no; i++) {
 		k = order[i]; split(k, gn, "\t")
 		if (k in fail) {
-			printf "%-8s %-38s %s\n", gn[1], gn[2], fail[k]
+			printf "%-8s %-" w "s %s\n", gn[1], gn[2], fail[k]
 			printf "| %s | %s | %s | | | | | | | | | | |\n", gn[1], gn[2], fail[k] > md
 			continue
 		}
@@ -175,7 +179,7 @@ END {
 		r = "-"; rr = "-"
 		if (rvals[k] != "") { r = med(rvals[k]); rr = num(lo) "-" num(hi) }
 		res = verdict(target[k], v, b, r)
-		printf "%-8s %-38s %9s %9s %9s %-7s %-20s %9s %7s %15s %-12s %s\n", gn[1], gn[2],
+		printf fmt, gn[1], gn[2],
 		       num(v), num(vlo), num(vhi), unit[k], bname[k], num(b), num(r), rr, target[k], res
 		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n", gn[1],
 		       gn[2], num(v), num(vlo), num(vhi), unit[k], bname[k], num(b), num(r), rr,
