@@ -68,6 +68,7 @@
 #define CAP_REPEAT 20000u	/* records per round: 31 MB at 1514 bytes, within the ring */
 #define MAX_ROUNDS 51
 #define BATCH 4096
+#define TIMES 1		/* timings per run of the dump steps: run.sh repeats the runs */
 
 static volatile sig_atomic_t stop;
 
@@ -323,7 +324,7 @@ out:
 static int section_dump(struct bench *b)
 {
 	int fd = bpf_map__fd(b->x->maps.xtap_flows), cfd = bpf_map__fd(b->x->maps.xtap_fcache);
-	double t[3], tb, ts, td, tsort, tjson;
+	double t[TIMES], tb, ts, td, tsort, tjson;
 	struct xtap_flow_entry *f = NULL;
 	static struct json j;
 	FILE *devnull;
@@ -333,15 +334,15 @@ static int section_dump(struct bench *b)
 	/* every entry of the table: one pass over as many flows as it holds */
 	if (fill(b, XTAP_SCALE_ENTRIES))
 		return -1;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < TIMES; i++) {
 		t[i] = cpu_now();
 		err = read_batch(fd, &n);
 		t[i] = cpu_now() - t[i];
 		if (err)
 			return fail("batch lookup", err);
 	}
-	tb = bench_median(t, 3);
-	for (int i = 0; i < 3; i++) {
+	tb = bench_median(t, TIMES);
+	for (int i = 0; i < TIMES; i++) {
 		t[i] = cpu_now();
 		err = xtap_flows_dump(fd, cfd, &f, &nd);
 		t[i] = cpu_now() - t[i];
@@ -350,7 +351,7 @@ static int section_dump(struct bench *b)
 		if (err)
 			return fail("xtap_flows_dump", err);
 	}
-	td = bench_median(t, 3);
+	td = bench_median(t, TIMES);
 	/* the two steps of `xtap flows -j` after the dump: the default order
 	 * (bytes), and the JSON text, written to /dev/null */
 	err = xtap_flows_dump(fd, cfd, &f, &nd);
@@ -397,8 +398,8 @@ static int section_dump(struct bench *b)
 	bench_row("scale", "1M flows: sort by bytes (flows' default)", tsort, "s CPU", NULL, 0,
 		  NULL);
 	bench_row("scale", "1M flows: JSON text of every flow", tjson, "s CPU", NULL, 0, NULL);
-	bench_note("scale", "dump: %zu flows in a %u-entry table; batch of %d; batch and "
-		   "xtap_flows_dump medians of 3, one by one once", n, XTAP_SCALE_ENTRIES, BATCH);
+	bench_note("scale", "dump: %zu flows in a %u-entry table; batch of %d; thread CPU "
+		   "time, each step %d time(s) a run", n, XTAP_SCALE_ENTRIES, BATCH, TIMES);
 	return 0;
 }
 
@@ -475,7 +476,7 @@ static int section_cmd(struct bench *b)
 	struct xtap_load_opts lo = { .flows_max = XTAP_SCALE_ENTRIES };
 	struct xtap_bpf *px = NULL, *keep = b->x;
 	char maps[160], flows_arg[16];
-	double t[3], c[3];
+	double t[TIMES], c[TIMES];
 	size_t bytes = 0;
 	int err, ret = -1, tap_fd = b->tap_fd;
 
@@ -501,20 +502,20 @@ static int section_cmd(struct bench *b)
 	b->tap_fd = bpf_program__fd(px->progs.xdp_tap);
 	if (fill(b, XTAP_SCALE_ENTRIES))
 		goto out;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < TIMES; i++) {
 		err = time_flows_cmd(b, &t[i], &c[i], &bytes);
 		if (err) {
 			fail("xtap flows -j", err);
 			goto out;
 		}
 	}
-	bench_row("scale", "1M flows: xtap flows -j (whole command)", bench_median(t, 3), "s",
+	bench_row("scale", "1M flows: xtap flows -j (whole command)", bench_median(t, TIMES), "s",
 		  NULL, 0, "value<=2");
-	bench_row("scale", "1M flows: xtap flows -j, CPU", bench_median(c, 3), "s CPU", NULL, 0,
+	bench_row("scale", "1M flows: xtap flows -j, CPU", bench_median(c, TIMES), "s CPU", NULL, 0,
 		  NULL);
 	bench_note("scale", "xtap flows -j: xtap attached to lo (XDP) in a private namespace with "
-		   "--flows %u, table filled by the programs; median of 3 runs, %.0f MB of JSON "
-		   "read from a pipe", XTAP_SCALE_ENTRIES, bytes / 1e6);
+		   "--flows %u, table filled by the programs; %d time(s) a run, %.0f MB of JSON "
+		   "read from a pipe", XTAP_SCALE_ENTRIES, TIMES, bytes / 1e6);
 	ret = 0;
 out:
 	b->x = keep;
