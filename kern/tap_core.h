@@ -16,7 +16,7 @@ static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u6
 {
 	struct xtap_stats *st = xtap_stats_of(hook);
 	struct pkt p = {};
-	int outcome;
+	int outcome, capture;
 
 	frame_len = xtap_wire_len(frame_len);
 	outcome = parse_packet(ctx, hook == XTAP_HOOK_XDP, data, data_end, frame_len, l3_proto, &p);
@@ -27,13 +27,12 @@ static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u6
 			st->c[outcome]++;
 		st->c[XTAP_STAT_BYTES] += p.len;
 	}
-	capture_emit(ctx, &p, outcome, hook, st);
-	if (outcome > XTAP_STAT_IP_FRAGMENT)
-		return;		/* not IP, or malformed: no flow */
-	if (!xtap_hook_counts(hook))
-		return;		/* XDP already counted it on this interface */
-
-	flow_account(&p, XTAP_POINT(xtap_slot, hook), st);
+	capture = capture_prepare(&p, outcome, hook);
+	/* not IP, or malformed: no flow; and XDP may have counted it already */
+	if (outcome <= XTAP_STAT_IP_FRAGMENT && xtap_hook_counts(hook))
+		flow_account(&p, XTAP_POINT(xtap_slot, hook), st);
+	if (capture)
+		capture_dispatch(ctx, hook);	/* a tail call: last */
 }
 
 #endif

@@ -71,3 +71,18 @@ int tc_tap_egress(struct __sk_buff *skb)
 {
 	return tc_tap(skb, XTAP_HOOK_TC_EGRESS);
 }
+
+/* The capture copy, tail-called after a capture's filter (kern/lib/emit.h). */
+SEC("xdp.frags")
+int xtap_cap_xdp(struct xdp_md *ctx)
+{
+	capture_step(ctx, 1);
+	return XDP_PASS;
+}
+
+SEC("tc")
+int xtap_cap_tc(struct __sk_buff *skb)
+{
+	capture_step(skb, 0);
+	return TC_ACT_UNSPEC;
+}

@@ -125,6 +125,44 @@ $XT_IF_C@tc-egress	0x00000002	8	hook tc-egress, flow direction ab
 $XT_IF_C@xdp	0x00000001	0	hook xdp, flow direction ba" "$XT_STDOUT"
 }
 
+# cap_bytes FILE : each packet's wire length and bytes, sorted
+cap_bytes()
+{
+	python3 "$XT_HERE/pcaptool.py" bytes "$1" | sort
+}
+
+# Two captures with different filters run at once, each next to a tcpdump
+# with the same expression on the same interface: each file holds exactly
+# the packets, byte for byte, of its tcpdump.
+test_capture_filter_matches_tcpdump()
+{
+	local e1='icmp' e2='ip6 and tcp port 8080' r1 r2 x1 x2 want got
+	cap_setup
+	xt_capture_start r1 "$XT_NS_C" "$XT_IF_C" "$XT_TMP/ref1.pcap" -B 65536 "$e1"
+	xt_capture_start r2 "$XT_NS_C" "$XT_IF_C" "$XT_TMP/ref2.pcap" -B 65536 "$e2"
+	cap_start x1 "$XT_TMP/cap1.log" -i "$XT_IF_C" -w "$XT_TMP/xtap1.pcap" "$e1"
+	cap_start x2 "$XT_TMP/cap2.log" -i "$XT_IF_C" -w "$XT_TMP/xtap2.pcap" ip6 and tcp port 8080
+	cap_traffic
+	xt_capture_stop "$r1"
+	xt_capture_stop "$r2"
+	cap_stop "$x1"
+	cap_stop "$x2"
+	want=$(cap_bytes "$XT_TMP/ref1.pcap")
+	got=$(cap_bytes "$XT_TMP/xtap1.pcap")
+	xt_assert_eq "'$e1': packets in xtap capture and tcpdump" "$(grep -c . <<<"$want")" \
+		"$(grep -c . <<<"$got")"
+	[ "$want" == "$got" ] || xt_fail "'$e1': the packets differ from tcpdump's"
+	xt_assert_eq "'$e1': echo requests and replies" 6 "$(grep -c . <<<"$got")"
+	want=$(cap_bytes "$XT_TMP/ref2.pcap")
+	got=$(cap_bytes "$XT_TMP/xtap2.pcap")
+	xt_assert_eq "'$e2': packets in xtap capture and tcpdump" "$(grep -c . <<<"$want")" \
+		"$(grep -c . <<<"$got")"
+	[ "$want" == "$got" ] || xt_fail "'$e2': the packets differ from tcpdump's"
+	[ "$(grep -c . <<<"$got")" -gt 10 ] || xt_fail "'$e2': only $(grep -c . <<<"$got") packets"
+	cap_tshark "$XT_TMP/xtap2.pcap" -Y "!(ipv6 && tcp.port == 8080)" -T fields -e frame.number
+	xt_assert_eq "'$e2': packets that do not match" "" "$XT_STDOUT"
+}
+
 # -w - streams to stdout, and -c COUNT stops the capture by itself.
 test_capture_stdout_and_count()
 {
@@ -160,11 +198,15 @@ test_capture_stdout_and_count()
 test_capture_errors()
 {
 	cap_setup
-	xt_assert_rc "a filter expression is refused" 2 xt_ns "$XT_NS_C" "$XTAP" capture \
-		-i "$XT_IF_C" -w "$XT_TMP/x.pcap" icmp
-	xt_assert_match "filter message" "filter expression 'icmp': filters are not supported yet" \
+	xt_assert_rc "an invalid filter expression" 2 xt_ns "$XT_NS_C" "$XTAP" capture \
+		-i "$XT_IF_C" -w "$XT_TMP/x.pcap" tcp port
+	xt_assert_eq "filter message (libpcap's)" \
+		"xtap: capture: filter 'tcp port': can't parse filter expression: syntax error" \
 		"$XT_STDERR"
 	[ -e "$XT_TMP/x.pcap" ] && xt_fail "a refused capture created its file"
+	xt_assert_rc "replay with an invalid filter" 2 "$XTAP" replay -r /dev/null \
+		-w "$XT_TMP/x.pcap" host nosuchhost.invalid
+	xt_assert_match "replay filter message" "replay: filter 'host nosuchhost.invalid': " "$XT_STDERR"
 	xt_assert_rc "-w is required" 2 xt_ns "$XT_NS_C" "$XTAP" capture -i "$XT_IF_C"
 	xt_assert_rc "an interface not attached" 1 xt_ns "$XT_NS_C" "$XTAP" capture -i lo \
 		-w "$XT_TMP/x.pcap"

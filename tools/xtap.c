@@ -17,13 +17,13 @@ const struct xtap_cmd xtap_cmds[] = {
 	{ "stats", cmd_stats, "[-j]", "counters per reason, per interface and hook" },
 	{ "replay", cmd_replay,
 	  "-r FILE [-j] [--hook xdp|tc-ingress|tc-egress] [--flows N] "
-	  "[-w OUT [--pcapng] [-s SNAPLEN] [--sample N|--sample-flows K]] [-v]",
+	  "[-w OUT [--pcapng] [-s SNAPLEN] [--sample N|--sample-flows K] [EXPR]] [-v]",
 	  "run a pcap/pcapng through the programs; print flows and counters, or write what "
 	  "capture would" },
 	{ "capture", cmd_capture,
 	  "[-i IFACE...] -w FILE|- [-c COUNT] [-s SNAPLEN] [-C MB [-W FILES]] [--pcapng] "
 	  "[--sample N|--sample-flows K] "
-	  "[--hook xdp|tc-ingress|tc-egress|all] [-v]",
+	  "[--hook xdp|tc-ingress|tc-egress|all] [-v] [EXPR]",
 	  "write the packets the attached programs see to a pcap or pcapng file" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <pcap/pcap.h>
 
+#include "maps/xtap.h"
 #include "user/filter.h"
 
 _Static_assert(sizeof(struct xtap_ebpf_insn) == 8, "eBPF instruction is 8 bytes");
@@ -66,6 +67,12 @@ _Static_assert(sizeof(struct xtap_cbpf_insn) == sizeof(struct bpf_insn), "classi
 #define E_JLT 0xa0
 #define E_JLE 0xb0
 #define E_EXIT 0x90
+#define E_CALL 0x80
+#define E_DW 0x18
+#define E_IMM 0x00
+#define PSEUDO_MAP_FD 1
+#define FN_MAP_LOOKUP 1		/* bpf_map_lookup_elem */
+#define FN_TAIL_CALL 12		/* bpf_tail_call */
 
 enum { R0 = 0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 };
 #define RA R0
@@ -79,6 +86,12 @@ enum { R0 = 0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 };
 
 /* Jump targets beyond the classic program. */
 #define TGT_REJECT (-1)
+#define TGT_EPILOGUE (-2)	/* capture: hand the verdict on */
+#define TGT_PASS (-3)		/* capture: end with the hook's "go on" */
+
+/* Capture mode: the scratch pointer and the lookup key on the stack. */
+#define SCRATCH_OFF (-72)
+#define KEY_OFF (-76)
 
 struct fixup {
 	size_t at;		/* eBPF index of the jump */
@@ -86,6 +99,7 @@ struct fixup {
 };
 
 struct tx {
+	const struct xtap_filter_capture *fc;	/* NULL: a standalone XDP program */
 	struct xtap_ebpf_insn *out;
 	size_t len, cap;
 	struct fixup *fix;
@@ -200,9 +214,16 @@ static void load_ind(struct tx *t, int dst, uint32_t k, int size, uint64_t xmax)
 		emit(t, E_ALU | E_END | E_TO_BE, dst, 0, 0, size * 8);
 }
 
-/* dst = data_end - data, the frame's length. */
+/* dst = data_end - data, the frame's length; in a capture, the wire length
+ * the data-plane program put in the scratch. */
 static void load_len(struct tx *t, int dst)
 {
+	if (t->fc) {
+		emit(t, E_LDX | E_MEM | E_DW, R2, R10, SCRATCH_OFF, 0);
+		emit(t, E_LDX | E_MEM | E_W, dst, R2,
+		     (int16_t)offsetof(struct xtap_capture_pkt, wire_len), 0);
+		return;
+	}
 	emit(t, E_ALU64 | E_MOV | E_X, dst, REND, 0, 0);
 	emit(t, E_ALU64 | E_SUB | E_X, dst, RDATA, 0, 0);
 	emit(t, E_ALU | E_MOV | E_X, dst, dst, 0, 0);
@@ -505,7 +526,10 @@ static void translate_one(struct tx *t, const struct xtap_cbpf_insn *c, size_t i
 		if (BPF_RVAL(code) == BPF_K)
 			emit(t, E_ALU | E_MOV | E_K, R0, 0, 0, (int32_t)c->k);
 		/* RET A: A is r0 already */
-		emit(t, E_JMP | E_EXIT, 0, 0, 0, 0);
+		if (t->fc)
+			emit_jump(t, E_JMP | E_JA, 0, 0, 0, TGT_EPILOGUE);
+		else
+			emit(t, E_JMP | E_EXIT, 0, 0, 0, 0);
 		break;
 	case BPF_MISC:
 		if (BPF_MISCOP(code) == BPF_TAX)
@@ -585,10 +609,49 @@ static uint64_t xmax_after(const struct xtap_cbpf_insn *c, uint64_t xmax)
 	return xmax;
 }
 
-int xtap_filter_translate(const struct xtap_cbpf_insn *classic, size_t n, struct xtap_filter *out,
-			  char *err, size_t errlen)
+static void emit_map_fd(struct tx *t, int dst, int fd)
 {
-	struct tx t = { 0 };
+	emit(t, E_LD | E_DW | E_IMM, dst, PSEUDO_MAP_FD, 0, fd);
+	emit(t, 0, 0, 0, 0, 0);
+}
+
+/* Capture prologue: r8 = ctx, the scratch pointer saved on the stack. */
+static void capture_prologue(struct tx *t)
+{
+	emit(t, E_ALU64 | E_MOV | E_X, R8, R1, 0, 0);
+	emit(t, E_ST | E_MEM | E_W, R10, 0, KEY_OFF, 0);
+	emit_map_fd(t, R1, t->fc->scratch_fd);
+	emit(t, E_ALU64 | E_MOV | E_X, R2, R10, 0, 0);
+	emit(t, E_ALU64 | E_ADD | E_K, R2, 0, 0, KEY_OFF);
+	emit(t, E_JMP | E_CALL, 0, 0, 0, FN_MAP_LOOKUP);
+	emit_jump(t, E_JMP | E_JEQ | E_K, R0, 0, 0, TGT_PASS);
+	emit(t, E_STX | E_MEM | E_DW, R10, R0, SCRATCH_OFF, 0);
+}
+
+/* Capture epilogue: verdict (r0) to the scratch, tail call to the copy;
+ * returns where TGT_PASS is. */
+static size_t capture_epilogue(struct tx *t)
+{
+	size_t pass;
+
+	emit(t, E_LDX | E_MEM | E_DW, R2, R10, SCRATCH_OFF, 0);
+	emit(t, E_STX | E_MEM | E_W, R2, R0, (int16_t)offsetof(struct xtap_capture_pkt, verdict), 0);
+	emit(t, E_ALU64 | E_MOV | E_X, R1, R8, 0, 0);
+	emit_map_fd(t, R2, t->fc->progs_fd);
+	emit(t, E_ALU64 | E_MOV | E_K, R3, 0, 0, XTAP_CAPTURE_STEP);
+	emit(t, E_JMP | E_CALL, 0, 0, 0, FN_TAIL_CALL);
+	pass = t->len;
+	/* XDP_PASS, TC_ACT_UNSPEC */
+	emit(t, E_ALU64 | E_MOV | E_K, R0, 0, 0, t->fc->tc ? -1 : 2);
+	emit(t, E_JMP | E_EXIT, 0, 0, 0, 0);
+	return pass;
+}
+
+static int translate(const struct xtap_cbpf_insn *classic, size_t n,
+		     const struct xtap_filter_capture *cap, struct xtap_filter *out, char *err,
+		     size_t errlen)
+{
+	struct tx t = { .fc = cap };
 	unsigned char *reach = NULL;
 	long *start = NULL;
 	uint32_t *known = NULL;	/* bytes every path has bounds-checked */
@@ -596,7 +659,7 @@ int xtap_filter_translate(const struct xtap_cbpf_insn *classic, size_t n, struct
 	unsigned char *def = NULL;	/* A and X written on every path */
 	unsigned need_init = 0;
 	uint16_t mem_read = 0;
-	size_t reject_at = 0;
+	size_t reject_at = 0, epilogue_at = 0, pass_at = 0;
 	int need_reject = 0, ret = -1;
 
 	out->insns = NULL;
@@ -652,8 +715,15 @@ int xtap_filter_translate(const struct xtap_cbpf_insn *classic, size_t n, struct
 
 	/* Pass 2: emit. Prologue: data, data_end, A = X = 0 (if read before written),
 	 * scratch words that are read = 0. */
-	emit(&t, E_LDX | E_MEM | E_W, RDATA, R1, 0, 0);	/* offsetof(xdp_md, data) */
-	emit(&t, E_LDX | E_MEM | E_W, REND, R1, 4, 0);	/* offsetof(xdp_md, data_end) */
+	if (cap && cap->tc) {
+		emit(&t, E_LDX | E_MEM | E_W, RDATA, R1, 76, 0);	/* __sk_buff data */
+		emit(&t, E_LDX | E_MEM | E_W, REND, R1, 80, 0);	/* __sk_buff data_end */
+	} else {
+		emit(&t, E_LDX | E_MEM | E_W, RDATA, R1, 0, 0);	/* offsetof(xdp_md, data) */
+		emit(&t, E_LDX | E_MEM | E_W, REND, R1, 4, 0);	/* offsetof(xdp_md, data_end) */
+	}
+	if (cap)
+		capture_prologue(&t);
 	if (need_init & DEF_A)
 		emit(&t, E_ALU | E_MOV | E_K, RA, 0, 0, 0);
 	if (need_init & DEF_X)
@@ -674,14 +744,21 @@ int xtap_filter_translate(const struct xtap_cbpf_insn *classic, size_t n, struct
 	if (need_reject) {
 		reject_at = t.len;
 		emit(&t, E_ALU | E_MOV | E_K, R0, 0, 0, 0);
-		emit(&t, E_JMP | E_EXIT, 0, 0, 0, 0);
+		if (!cap)
+			emit(&t, E_JMP | E_EXIT, 0, 0, 0, 0);
+	}
+	if (cap) {
+		epilogue_at = t.len;	/* the reject block falls into it */
+		pass_at = capture_epilogue(&t);
 	}
 	if (t.nomem)
 		goto nomem;
 
 	/* Pass 3: jump offsets from the classic -> eBPF index map. */
 	for (size_t f = 0; f < t.nfix; f++) {
-		long to = t.fix[f].target == TGT_REJECT ? (long)reject_at : start[t.fix[f].target];
+		long tg = t.fix[f].target;
+		long to = tg == TGT_REJECT ? (long)reject_at : tg == TGT_EPILOGUE ? (long)epilogue_at :
+			  tg == TGT_PASS ? (long)pass_at : start[tg];
 		long off = to - (long)t.fix[f].at - 1;
 
 		if (to < 0 || off < 0) {
@@ -710,6 +787,23 @@ cleanup:
 	free(xmax);
 	free(def);
 	return ret;
+}
+
+int xtap_filter_translate(const struct xtap_cbpf_insn *classic, size_t n, struct xtap_filter *out,
+			  char *err, size_t errlen)
+{
+	return translate(classic, n, NULL, out, err, errlen);
+}
+
+int xtap_filter_translate_capture(const struct xtap_cbpf_insn *classic, size_t n,
+				  const struct xtap_filter_capture *cap, struct xtap_filter *out,
+				  char *err, size_t errlen)
+{
+	if (!cap) {
+		fail(err, errlen, "internal error: no capture maps");
+		return -1;
+	}
+	return translate(classic, n, cap, out, err, errlen);
 }
 
 int xtap_filter_classic(const char *expr, int snaplen, struct xtap_cbpf_insn **out, size_t *n,
@@ -774,4 +868,23 @@ unsigned int xtap_filter_classic_run(const struct xtap_cbpf_insn *classic, size_
 {
 	(void)n;
 	return bpf_filter((const struct bpf_insn *)classic, pkt, (u_int)len, (u_int)len);
+}
+
+char *xtap_filter_join(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	s[0] = 0;
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
 }

@@ -42,8 +42,7 @@ static int on_rec(void *ctx, void *data, size_t size)
 /* Everything the ring holds now. */
 static void drain(struct env *e, struct got *g)
 {
-	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(e->skel->maps.xtap_ring), on_rec, g,
-						  NULL);
+	struct ring_buffer *rb = ring_buffer__new(e->ring_fd, on_rec, g, NULL);
 
 	memset(g, 0, sizeof(*g));
 	assert_non_null(rb);
@@ -54,10 +53,7 @@ static void drain(struct env *e, struct got *g)
 
 static void set_cfg(struct env *e, const struct xtap_capture_cfg *cfg)
 {
-	__u32 zero = 0;
-
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->skel->maps.xtap_capture), &zero, cfg,
-					     BPF_ANY), 0);
+	env_capture_cfg(e, 0, cfg);
 }
 
 static void reset(struct env *e)
