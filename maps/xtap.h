@@ -305,14 +305,14 @@ struct xtap_capture_pkt {
 	__u32 cur;		/* the capture being run */
 	__u32 mask;		/* xtap_capture_on when the packet came */
 	__u32 wire_len;		/* the frame's length: a filter's BPF_LEN */
-	__u64 ts_ns;
+	__u64 reserved0;
 	struct xtap_flow_key key;
 	__u16 slot;		/* interface slot */
 	__u8 hook;		/* enum xtap_hook */
 	__u8 flow_dir;		/* enum xtap_dir, or XTAP_CAPTURE_NO_FLOW */
 	__u8 has_flow;
 	__u8 edge;		/* a TCP SYN, FIN or RST (not a later fragment) */
-	__u16 reserved;
+	__u16 reserved1;
 };
 
 /* Per capture id, per CPU (xtap_capstats). */

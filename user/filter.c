@@ -636,6 +636,14 @@ static size_t capture_epilogue(struct tx *t)
 
 	emit(t, E_LDX | E_MEM | E_DW, R2, R10, SCRATCH_OFF, 0);
 	emit(t, E_STX | E_MEM | E_W, R2, R0, (int16_t)offsetof(struct xtap_capture_pkt, verdict), 0);
+	/* rejected, and no capture after this one runs: nothing to do */
+	emit(t, E_JMP32 | E_JNE | E_K, R0, 0, 6, 0);
+	emit(t, E_LDX | E_MEM | E_W, R3, R2, (int16_t)offsetof(struct xtap_capture_pkt, mask), 0);
+	emit(t, E_LDX | E_MEM | E_W, R4, R2, (int16_t)offsetof(struct xtap_capture_pkt, cur), 0);
+	emit(t, E_ALU | E_AND | E_K, R4, 0, 0, 31);
+	emit(t, E_ALU | E_RSH | E_X, R3, R4, 0, 0);
+	emit(t, E_ALU | E_RSH | E_K, R3, 0, 0, 1);
+	emit(t, E_JMP32 | E_JEQ | E_K, R3, 0, 5, 0);	/* to the "go on" below */
 	emit(t, E_ALU64 | E_MOV | E_X, R1, R8, 0, 0);
 	emit_map_fd(t, R2, t->fc->progs_fd);
 	emit(t, E_ALU64 | E_MOV | E_K, R3, 0, 0, XTAP_CAPTURE_STEP);

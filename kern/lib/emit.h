@@ -117,7 +117,6 @@ static __always_inline int capture_prepare(const struct pkt *p, int outcome, __u
 		return 0;
 	s->mask = *on & ((1u << XTAP_CAPTURES_MAX) - 1);
 	s->wire_len = p->len;
-	s->ts_ns = xtap_now();
 	s->slot = xtap_slot;
 	s->hook = hook;
 	s->has_flow = outcome >= 0 && outcome <= XTAP_STAT_IP_FRAGMENT;
@@ -139,19 +138,39 @@ static __always_inline __u32 capture_first(__u32 mask)
 	return XTAP_CAPTURES_MAX;
 }
 
+/* A tail call with a constant index: the JIT patches it into a direct
+ * jump. With an index in a register it is an indirect jump, which costs
+ * tens of ns with retpolines. In asm, as clang would otherwise merge the
+ * calls of different indexes into one with the index in a register. */
+#define CAPTURE_TAIL_CONST(ctx, map, k)                                               \
+	asm volatile("r1 = %[c]\n\tr2 = %[m] ll\n\tr3 = %[i]\n\tcall 12"                     \
+		     : : [c] "r"(ctx), [m] "i"(map), [i] "i"(k)                            \
+		     : "r0", "r1", "r2", "r3", "r4", "r5", "memory")
+
+#define CAPTURE_TAIL_IN(ctx, map, id)                                                 \
+	do {                                                                          \
+		switch (id) {                                                         \
+		case 0: CAPTURE_TAIL_CONST(ctx, map, 0); break;                      \
+		case 1: CAPTURE_TAIL_CONST(ctx, map, 1); break;                      \
+		case 2: CAPTURE_TAIL_CONST(ctx, map, 2); break;                      \
+		case 3: CAPTURE_TAIL_CONST(ctx, map, 3); break;                      \
+		}                                                                     \
+		/* no filter there: the copy takes every packet */                    \
+		CAPTURE_TAIL_CONST(ctx, map, XTAP_CAPTURE_STEP);                      \
+	} while (0)
+
+_Static_assert(XTAP_CAPTURES_MAX == 4, "CAPTURE_TAIL_IN has a case per capture id");
+
 /* Runs capture id's filter, else the copy with no filter; returns only when
  * neither is there (a capture stopping meanwhile). */
 static __always_inline void capture_tail(void *ctx, int xdp, struct xtap_capture_pkt *s, __u32 id)
 {
 	s->cur = id;
 	s->verdict = ~0u;
-	if (xdp) {
-		bpf_tail_call(ctx, &xtap_capprog_xdp, id);
-		bpf_tail_call(ctx, &xtap_capprog_xdp, XTAP_CAPTURE_STEP);
-	} else {
-		bpf_tail_call(ctx, &xtap_capprog_tc, id);
-		bpf_tail_call(ctx, &xtap_capprog_tc, XTAP_CAPTURE_STEP);
-	}
+	if (xdp)
+		CAPTURE_TAIL_IN(ctx, &xtap_capprog_xdp, id);
+	else
+		CAPTURE_TAIL_IN(ctx, &xtap_capprog_tc, id);
 }
 
 /* The data-plane program's last act when capture_prepare said yes. */
@@ -287,7 +306,8 @@ static __always_inline void capture_copy(void *ctx, int xdp, struct xtap_capture
 	b->rec.wire_len = s->wire_len > avail ? s->wire_len : avail;
 	b->rec.cap_len = n;
 	b->rec.reserved1 = 0;
-	b->rec.ts_ns = s->ts_ns;
+	/* the clock costs as much as a filter: read for copied packets only */
+	b->rec.ts_ns = xtap_now();
 	capture_count(s, id, bpf_ringbuf_output(rb, b, sizeof(b->rec) + n, 0) != 0);
 }
 
