@@ -6,6 +6,7 @@
  */
 #include "tests/prog/harness.h"
 #include "user/capture.h"
+#include "user/filter.h"
 
 #define RING_SIZE 65536u	/* small, so that the ring-full test fills it */
 
@@ -58,11 +59,16 @@ static void set_cfg(struct env *e, const struct xtap_capture_cfg *cfg)
 
 static void reset(struct env *e)
 {
+	struct xtap_capture_stats *zero = calloc(e->ncpu, sizeof(*zero));
+	__u32 id = 0;
 	struct got g;
 
+	assert_non_null(zero);
 	set_cfg(e, &(struct xtap_capture_cfg){ 0 });
 	drain(e, &g);
 	env_reset(e);
+	assert_int_equal(bpf_map_update_elem(e->capmaps.stats, &id, zero, BPF_ANY), 0);
+	free(zero);
 }
 
 static void tcp_frame(struct pb *b, int from_a, size_t payload)
@@ -349,12 +355,179 @@ static void test_sample_flows(void **state)
 	}
 }
 
+/* Records in ring_fd now. */
+static void drain_fd(int ring_fd, struct got *g)
+{
+	struct ring_buffer *rb = ring_buffer__new(ring_fd, on_rec, g, NULL);
+
+	memset(g, 0, sizeof(*g));
+	assert_non_null(rb);
+	assert_true(ring_buffer__consume(rb) >= 0);
+	ring_buffer__free(rb);
+	assert_int_equal(g->bad, 0);
+}
+
+static void set_filter(struct xtap_capslot *c, const char *expr)
+{
+	struct xtap_cbpf_insn *classic = NULL;
+	char err[XTAP_FILTER_ERRLEN];
+	size_t n = 0;
+
+	if (expr && xtap_filter_classic(expr, XTAP_FILTER_SNAP, &classic, &n, err, sizeof(err)))
+		fail_msg("'%s': %s", expr, err);
+	if (xtap_capslot_filter(c, classic, n, err, sizeof(err)))
+		fail_msg("'%s': %s", expr ? expr : "(none)", err);
+	free(classic);
+}
+
+static void udp_frame(struct pb *b, __u16 dport)
+{
+	struct pb_ip4 ip;
+
+	pb_init(b, PB_MAC_B, PB_MAC_A);
+	ip4_ab(&ip, 1);
+	pb_ipv4(b, &ip);
+	pb_udp(b, 5353, dport);
+	pb_payload(b, NULL, 30);
+	pb_finish(b);
+}
+
+/* A filter in the capture path, at every hook: what it rejects is not
+ * copied and not counted, what it accepts is copied whole; a new filter
+ * takes over while the capture runs; `greater` sees the wire length. */
+static void test_filter_in_path(void **state)
+{
+	struct env *e = *state;
+	struct pb tcp80, udp53, tcp443;
+	__u64 captured, dropped;
+	struct got g;
+
+	tcp_frame(&tcp80, 1, 100);
+	udp_frame(&udp53, 53);
+	tcp_flags_frame(&tcp443, 1, PB_ACK, 10);
+	tcp443.d[14 + 20 + 2] = 443 >> 8;	/* destination port 443 */
+	tcp443.d[14 + 20 + 3] = 443 & 0xff;
+	for (size_t i = 0; i < NHOOKS; i++) {
+		struct xtap_stats want = { 0 };
+
+		reset(e);
+		set_filter(&e->cap, "tcp port 80");
+		set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .hooks = 1u << hooks[i] });
+		run_pb(e, hooks[i], &udp53, T0);
+		run_pb(e, hooks[i], &tcp443, T0 + 1);
+		run_pb(e, hooks[i], &tcp80, T0 + 2);
+		drain(e, &g);
+		if (g.n != 1)
+			fail_msg("%s: 'tcp port 80': %zu records of 3 frames, want 1", hook_str(hooks[i]),
+				 g.n);
+		expect_rec(&g, 0, hooks[i], XTAP_DIR_AB, &tcp80, tcp80.len, T0 + 2);
+		want.c[XTAP_STAT_TCP] = 2;
+		want.c[XTAP_STAT_UDP] = 1;
+		want.c[XTAP_STAT_BYTES] = udp53.len + tcp443.len + tcp80.len;
+		want.c[XTAP_STAT_FLOW_NEW] = 3;
+		want.c[XTAP_STAT_CAPTURED] = 1;
+		expect_stats(e, hooks[i], &want, "one of three frames captured");
+		assert_int_equal(xtap_capslot_counts(&e->cap, &captured, &dropped), 0);
+		assert_int_equal(captured, 1);
+		assert_int_equal(dropped, 0);
+
+		/* a new filter, the capture still running */
+		set_filter(&e->cap, "udp");
+		run_pb(e, hooks[i], &tcp80, T0 + 3);
+		run_pb(e, hooks[i], &udp53, T0 + 4);
+		drain(e, &g);
+		assert_int_equal(g.n, 1);
+		expect_rec(&g, 0, hooks[i], XTAP_DIR_AB, &udp53, udp53.len, T0 + 4);
+
+		/* len is the wire length: 100 bytes kept of a 1500-byte frame */
+		set_filter(&e->cap, "greater 1000");
+		run_frame(e, hooks[i], tcp80.d, 100, 100, T0 + 5);
+		run_frame(e, hooks[i], tcp80.d, 100, 1500, T0 + 6);
+		drain(e, &g);
+		assert_int_equal(g.n, 1);
+		assert_int_equal(g.r[0].h.wire_len, 1500);
+		assert_int_equal(g.r[0].h.ts_ns, T0 + 6);
+
+		/* no filter again: everything */
+		set_filter(&e->cap, NULL);
+		run_pb(e, hooks[i], &tcp443, T0 + 7);
+		drain(e, &g);
+		assert_int_equal(g.n, 1);
+	}
+	set_filter(&e->cap, NULL);
+}
+
+/* Three captures at once: 'tcp', 'udp' and no filter, each in its own
+ * ring; one stopping leaves the others running. */
+static void test_concurrent_captures(void **state)
+{
+	struct env *e = *state;
+	struct xtap_capslot c1, c2;
+	struct pb tcp, udp;
+	struct got g;
+
+	tcp_frame(&tcp, 1, 50);
+	udp_frame(&udp, 53);
+	reset(e);
+	set_filter(&e->cap, "tcp");
+	set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .hooks = 7 });
+	assert_int_equal(xtap_capslot_claim(&c1, &e->capmaps), 0);
+	assert_int_equal(c1.id, 1);
+	assert_int_equal(xtap_capslot_rings(&c1, 1, RING_SIZE), 0);
+	set_filter(&c1, "udp");
+	assert_int_equal(xtap_capslot_start(&c1, &(struct xtap_capture_cfg){ .hooks = 7 }), 0);
+	assert_int_equal(xtap_capslot_claim(&c2, &e->capmaps), 0);
+	assert_int_equal(c2.id, 2);
+	assert_int_equal(xtap_capslot_rings(&c2, 2, RING_SIZE), 0);
+	assert_int_equal(xtap_capslot_start(&c2, &(struct xtap_capture_cfg){ .hooks = 7 }), 0);
+
+	for (size_t i = 0; i < NHOOKS; i++) {
+		run_pb(e, hooks[i], &tcp, T0 + 2 * i);
+		run_pb(e, hooks[i], &udp, T0 + 2 * i + 1);
+	}
+	drain(e, &g);
+	assert_int_equal(g.n, NHOOKS);
+	for (size_t i = 0; i < NHOOKS; i++)
+		expect_rec(&g, i, hooks[i], XTAP_DIR_AB, &tcp, tcp.len, T0 + 2 * i);
+	drain_fd(c1.ring[0], &g);
+	assert_int_equal(g.n, NHOOKS);
+	for (size_t i = 0; i < NHOOKS; i++)
+		expect_rec(&g, i, hooks[i], XTAP_DIR_AB, &udp, udp.len, T0 + 2 * i + 1);
+	{
+		struct got g1;
+		size_t n = 0;
+
+		/* two rings: this CPU writes to one of them */
+		drain_fd(c2.ring[0], &g);
+		drain_fd(c2.ring[1], &g1);
+		n = g.n + g1.n;
+		assert_int_equal(n, 2 * NHOOKS);
+	}
+
+	/* capture 1 stops: 0 and 2 go on */
+	xtap_capslot_stop(&c1);
+	run_pb(e, XTAP_HOOK_XDP, &udp, T0);
+	run_pb(e, XTAP_HOOK_XDP, &tcp, T0);
+	drain(e, &g);
+	assert_int_equal(g.n, 1);
+	{
+		struct got g1;
+
+		drain_fd(c2.ring[0], &g);
+		drain_fd(c2.ring[1], &g1);
+		assert_int_equal(g.n + g1.n, 2);
+	}
+	xtap_capslot_stop(&c2);
+	set_filter(&e->cap, NULL);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, cap_setup, env_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_record_each_hook), T(test_record_not_ip), T(test_snaplen),
 		T(test_not_selected), T(test_sampling), T(test_sample_flows), T(test_ring_full),
+		T(test_filter_in_path), T(test_concurrent_captures),
 	};
 
 	return cmocka_run_group_tests_name("capture", tests, NULL, NULL);
