@@ -292,7 +292,9 @@ test_capture_rotation()
 {
 	local ping f n total=0
 	cap_setup
-	xt_bg ping "$XT_NS_C" "$XT_TMP/ping.log" ping -c 200 -i 0.01 -s 1000 -W 1 -q "$XT_S4"
+	# long enough for both captures, each of which holds packets back for its
+	# reorder window (XTAP_CAPTURE_REORDER_NS) and reads the files between them
+	xt_bg ping "$XT_NS_C" "$XT_TMP/ping.log" ping -c 1000 -i 0.01 -s 1000 -W 1 -q "$XT_S4"
 	# 1042-byte echoes: 10 of them to a file of 10 kB and a bit
 	xt_ok "xtap capture -C 0.01" xt_ns "$XT_NS_C" timeout 30 "$XTAP" capture -i "$XT_IF_C" \
 		-w "$XT_TMP/rot.pcap" -C 0.01 -c 40 --hook xdp

@@ -74,6 +74,21 @@ static void on_stop(int sig)
 	stop_requested = 1;
 }
 
+/* Bytes per ring: 16 MiB each for up to 2 rings, then 32 MiB shared out,
+ * at least 4 MiB each (some 2,700 records of 1514-byte frames). */
+static __u32 ring_bytes(int nrings)
+{
+	__u32 size = XTAP_RING_SIZE_DEFAULT;
+
+	if (nrings > 2) {
+		size = (32u << 20) / (__u32)nrings;
+		size = 1u << (31 - __builtin_clz(size));	/* a power of 2 */
+		if (size < (4u << 20))
+			size = 4u << 20;
+	}
+	return size;
+}
+
 /* Turns capture id off, under the lock that serialises xtap commands (the
  * word of running captures is shared by them). */
 static void capture_off(struct xtap_capslot *slot)
@@ -228,7 +243,7 @@ int cmd_capture(int argc, char **argv)
 	char err[XTAP_ERRLEN] = "", names[512] = "", first[4096];
 	__u64 slots = 0, present = 0, captured = 0, drops = 0;
 	__u32 hooks_there = 0;
-	int ret = XTAP_EXIT_ERR, r, n;
+	int ret = XTAP_EXIT_ERR, r, n, nrings, nthreads;
 	bool have_slot = false, have_c = false;
 	size_t nl = 0;
 
@@ -283,6 +298,13 @@ int cmd_capture(int argc, char **argv)
 		goto cleanup;
 	}
 
+	/* a ring per CPU, a reader thread per online CPU */
+	nrings = libbpf_num_possible_cpus();
+	if (nrings < 1 || nrings > XTAP_CAPTURE_RINGS)
+		nrings = nrings < 1 ? 1 : XTAP_CAPTURE_RINGS;
+	nthreads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (nthreads < 1 || nthreads > nrings)
+		nthreads = nrings;
 	r = xtap_capmaps_open(&st, &maps);
 	if (r) {
 		if (r == -ENOENT)
@@ -301,7 +323,7 @@ int cmd_capture(int argc, char **argv)
 		goto cleanup;
 	}
 	have_slot = true;
-	r = xtap_capslot_rings(&slot, 1, XTAP_RING_SIZE_DEFAULT);
+	r = xtap_capslot_rings(&slot, nrings, ring_bytes(nrings));
 	if (r) {
 		xtap_err("capture: capture ring: %s", strerror(-r));
 		goto cleanup;
@@ -317,7 +339,7 @@ int cmd_capture(int argc, char **argv)
 		xtap_err("capture: %s: %s", first, err);
 		goto cleanup;
 	}
-	r = xtap_capture_init(&c, slot.ring[0], w);
+	r = xtap_capture_init_rings(&c, slot.ring, slot.nrings, nthreads, w);
 	if (r) {
 		xtap_err("capture: capture ring: %s", strerror(-r));
 		goto cleanup;

@@ -70,15 +70,29 @@ static bool cfg_live(const struct xtap_capture_cfg *cfg)
 	return kill((pid_t)cfg->owner_pid, 0) == 0 || errno != ESRCH;
 }
 
+/* The ring entries the programs use: one per possible CPU. (Each update
+ * of an array of maps waits for an RCU grace period: touch no more.) */
+static __u32 ring_entries(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	return n < 1 || n > XTAP_CAPTURE_RINGS ? XTAP_CAPTURE_RINGS : (__u32)n;
+}
+
 /* Empties what capture id holds in the program arrays and the rings. */
 static void clear_id(const struct xtap_capmaps *m, __u32 id)
 {
+	__u32 n = ring_entries();
+
 	for (int t = 0; t < 2; t++)
 		bpf_map_delete_elem(m->prog[t], &id);
-	for (__u32 i = 0; i < XTAP_CAPTURE_RINGS; i++) {
+	for (__u32 i = 0; i < n; i++) {
 		__u32 k = id * XTAP_CAPTURE_RINGS + i;
+		__u32 inner;
 
-		bpf_map_delete_elem(m->rings, &k);
+		/* an empty entry needs no delete (nor its grace period) */
+		if (bpf_map_lookup_elem(m->rings, &k, &inner) == 0)
+			bpf_map_delete_elem(m->rings, &k);
 	}
 }
 
@@ -134,7 +148,7 @@ int xtap_capslot_rings(struct xtap_capslot *c, int nrings, __u32 size)
 		}
 		c->nrings = i + 1;
 	}
-	for (__u32 i = 0; i < XTAP_CAPTURE_RINGS; i++) {
+	for (__u32 i = 0, n = ring_entries(); i < n; i++) {
 		__u32 k = c->id * XTAP_CAPTURE_RINGS + i;
 
 		if (bpf_map_update_elem(c->m->rings, &k, &c->ring[i % nrings], BPF_ANY))

@@ -4,6 +4,12 @@
  * the ring records are checked field by field and byte by byte, with snap
  * lengths, sampling, capture off, hook and slot selection, and a full ring.
  */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <unistd.h>
+#define PCAP_DONT_INCLUDE_PCAP_BPF_H
+#include <pcap/pcap.h>
+
 #include "tests/prog/harness.h"
 #include "user/capture.h"
 #include "user/filter.h"
@@ -521,13 +527,95 @@ static void test_concurrent_captures(void **state)
 	set_filter(&e->cap, NULL);
 }
 
+static void on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+/* A ring per CPU, a reader thread per ring: records that reach the rings
+ * out of time order (their times are the replay's) are written in time
+ * order, every one of them. */
+static void test_rings_merged(void **state)
+{
+	static const struct {
+		int cpu;
+		__u64 ts;
+	} runs[] = { { 0, T0 + 20 }, { 1, T0 + 10 }, { 1, T0 + 30 }, { 0, T0 + 25 },
+		     { 0, T0 + 40 }, { 1, T0 + 5 } };
+	struct env *e = *state;
+	char path[] = "/tmp/xtap-test-rings-XXXXXX", err[256];
+	struct xtap_capture c;
+	struct xtap_capslot c1;
+	struct xtap_pcapw *w;
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	cpu_set_t saved;
+	pcap_t *pc;
+	__u64 prev = 0;
+	size_t n = 0;
+	int fd;
+	struct pb b;
+
+	if (e->ncpu < 2)
+		skip();
+	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
+	reset(e);
+	tcp_frame(&b, 1, 40);
+	assert_int_equal(xtap_capslot_claim(&c1, &e->capmaps), 0);
+	assert_int_equal(xtap_capslot_rings(&c1, 2, RING_SIZE), 0);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	w = xtap_pcapw_open(path, XTAP_PCAP, XTAP_SNAP_MAX, err, sizeof(err));
+	assert_non_null(w);
+	assert_int_equal(xtap_capture_init_rings(&c, c1.ring, 2, 2, w), 0);
+	c.ts_offset = 0;
+	assert_int_equal(xtap_capslot_start(&c1, &(struct xtap_capture_cfg){ .hooks = 1 }), 0);
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		on_cpu(runs[i].cpu);
+		run_pb(e, XTAP_HOOK_XDP, &b, runs[i].ts);
+	}
+	assert_int_equal(sched_setaffinity(0, sizeof(saved), &saved), 0);
+	/* the times are the replay's, far from the clock: all held back */
+	assert_int_equal(xtap_capture_poll(&c, 10), 0);
+	assert_int_equal(xtap_capture_drain(&c), 6);
+	assert_int_equal(c.written, 6);
+	assert_int_equal(c.received, 6);
+	xtap_capslot_stop(&c1);
+	assert_int_equal(xtap_pcapw_close(c.w), 0);
+	c.w = NULL;
+	xtap_capture_free(&c);
+
+	pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+	assert_non_null(pc);
+	while (pcap_next_ex(pc, &h, &data) == 1) {
+		__u64 ts = (__u64)h->ts.tv_sec * 1000000000ull + (__u64)h->ts.tv_usec;
+
+		if (ts < prev)
+			fail_msg("packet %zu at %llu after %llu", n + 1, (unsigned long long)ts,
+				 (unsigned long long)prev);
+		prev = ts;
+		assert_int_equal(h->caplen, b.len);
+		assert_memory_equal(data, b.d, b.len);
+		n++;
+	}
+	pcap_close(pc);
+	unlink(path);
+	assert_int_equal(n, 6);
+	assert_int_equal(prev, T0 + 40);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, cap_setup, env_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_record_each_hook), T(test_record_not_ip), T(test_snaplen),
 		T(test_not_selected), T(test_sampling), T(test_sample_flows), T(test_ring_full),
-		T(test_filter_in_path), T(test_concurrent_captures),
+		T(test_filter_in_path), T(test_concurrent_captures), T(test_rings_merged),
 	};
 
 	return cmocka_run_group_tests_name("capture", tests, NULL, NULL);
