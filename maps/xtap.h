@@ -253,9 +253,12 @@ struct xtap_iface {
  * programs stay attached.
  */
 #define XTAP_CAPTURE_VERSION 1
-/* Largest snap length of this version: frames longer than this are cut, and
- * the record keeps their wire length. */
-#define XTAP_SNAP_MAX 16384u
+/* Largest snap length, tcpdump's: frames longer than this are cut, and the
+ * record keeps their wire length. The programs copy a frame of up to
+ * XTAP_CAPTURE_CHUNK bytes in one piece, a longer one (a jumbo frame, an XDP
+ * multi-buffer frame, a GSO packet at TC) in pieces of that size. */
+#define XTAP_SNAP_MAX 262144u
+#define XTAP_CAPTURE_CHUNK 16384u
 #define XTAP_RING_SIZE_DEFAULT (16u << 20)
 
 struct xtap_capture_cfg {

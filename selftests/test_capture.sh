@@ -163,6 +163,39 @@ test_capture_filter_matches_tcpdump()
 	xt_assert_eq "'$e2': packets that do not match" "" "$XT_STDOUT"
 }
 
+# Jumbo frames (veth MTU 9000): captured whole by default, as tcpdump
+# captures them, in both directions; -s still cuts them.
+test_capture_jumbo()
+{
+	local ref=$XT_TMP/tcpdump.pcap cap xt want got
+	xt_require tcpdump tshark ping
+	xt_pair
+	xt_ok "MTU 9000 ($XT_IF_C)" xt_ns "$XT_NS_C" ip link set "$XT_IF_C" mtu 9000
+	xt_ok "MTU 9000 ($XT_IF_S)" xt_ns "$XT_NS_S" ip link set "$XT_IF_S" mtu 9000
+	cap_attach "$XT_NS_C" "$XT_IF_C"
+	xt_capture_start cap "$XT_NS_C" "$XT_IF_C" "$ref" -B 65536 icmp
+	cap_start xt "$XT_TMP/jumbo.log" -i "$XT_IF_C" -w "$XT_TMP/xtap.pcap" icmp
+	xt_ok "ping -s 8900" xt_ns "$XT_NS_C" ping -c 3 -i 0.2 -W 1 -q -s 8900 -M do "$XT_S4"
+	xt_capture_stop "$cap"
+	cap_stop "$xt"
+	grep -q 'snapshot length 262144 bytes' "$XT_TMP/jumbo.log" ||
+		xt_fail "default snap length: $(head -n 1 "$XT_TMP/jumbo.log")"
+	want=$(cap_bytes "$ref")
+	got=$(cap_bytes "$XT_TMP/xtap.pcap")
+	xt_assert_eq "jumbo frames in xtap capture and tcpdump" "$(grep -c . <<<"$want")" \
+		"$(grep -c . <<<"$got")"
+	[ "$want" == "$got" ] || xt_fail "the jumbo frames differ from tcpdump's"
+	xt_assert_eq "8942-byte frames, both directions" 6 "$(grep -c '^8942 ' <<<"$got")"
+	xt_assert_eq "captured whole" "" "$(awk 'length($2) != 2 * $1' <<<"$got")"
+
+	xt_bg cap "$XT_NS_C" "$XT_TMP/ping.log" ping -c 40 -i 0.1 -W 1 -q -s 8900 "$XT_S4"
+	xt_ok "xtap capture -s 5000" xt_ns "$XT_NS_C" timeout 20 "$XTAP" capture -i "$XT_IF_C" \
+		-w "$XT_TMP/snap.pcap" -c 2 -s 5000 icmp
+	cap_tshark "$XT_TMP/snap.pcap" -T fields -e frame.cap_len -e frame.len
+	xt_assert_eq "jumbo frames cut at 5000 bytes" $'5000\t8942\n5000\t8942' "$XT_STDOUT"
+	xt_stop "$cap"
+}
+
 # -w - streams to stdout, and -c COUNT stops the capture by itself.
 test_capture_stdout_and_count()
 {

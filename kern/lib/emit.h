@@ -75,10 +75,11 @@ struct {
 } xtap_rings SEC(".maps");
 
 /* A record is built here, then copied into the ring with bpf_ringbuf_output:
- * the ring then holds only the bytes kept, not XTAP_SNAP_MAX per packet. */
+ * the ring then holds only the bytes kept, not a chunk per packet. A longer
+ * frame goes through data a chunk at a time (capture_copy_big). */
 struct xtap_capture_buf {
 	struct xtap_capture_rec rec;
-	__u8 data[XTAP_SNAP_MAX];
+	__u8 data[XTAP_CAPTURE_CHUNK];
 };
 
 struct {
@@ -230,12 +231,17 @@ static __always_inline int capture_point_selected(const struct xtap_capture_cfg 
 	return 1;
 }
 
+/* dropped: 1 the ring was full, 0 the record is in, else nothing happened */
 static __always_inline void capture_count(const struct xtap_capture_pkt *s, __u32 id, int dropped)
 {
 	__u32 point = XTAP_POINT(s->slot & (XTAP_MAX_SLOTS - 1), s->hook % XTAP_HOOK_MAX);
-	struct xtap_capture_stats *cs = bpf_map_lookup_elem(&xtap_capstats, &id);
-	struct xtap_stats *st = bpf_map_lookup_elem(&xtap_stats, &point);
+	struct xtap_capture_stats *cs;
+	struct xtap_stats *st;
 
+	if (dropped < 0)
+		return;
+	cs = bpf_map_lookup_elem(&xtap_capstats, &id);
+	st = bpf_map_lookup_elem(&xtap_stats, &point);
 	if (cs) {
 		if (dropped)
 			cs->dropped++;
@@ -244,6 +250,52 @@ static __always_inline void capture_count(const struct xtap_capture_pkt *s, __u3
 	}
 	if (st)
 		st->c[dropped ? XTAP_STAT_CAPTURE_DROP : XTAP_STAT_CAPTURED]++;
+}
+
+static __always_inline long load_bytes(void *ctx, int xdp, __u32 off, void *to, __u64 len)
+{
+	if (xdp)
+		return bpf_xdp_load_bytes(ctx, off, to, len);
+	return bpf_skb_load_bytes(ctx, off, to, len);
+}
+
+/* A frame longer than a chunk: the record is reserved in the ring whole and
+ * filled a chunk at a time through the per-CPU buffer. Returns 1 when the
+ * ring had no room (a drop), -1 when the frame could not be read, else 0. */
+static __always_inline int capture_copy_big(void *ctx, int xdp, void *rb, struct xtap_capture_buf *b,
+				       __u64 n)
+{
+	struct bpf_dynptr dp;
+	__u32 i;
+
+	if (n > XTAP_SNAP_MAX)
+		n = XTAP_SNAP_MAX;
+	if (bpf_ringbuf_reserve_dynptr(rb, sizeof(b->rec) + n, 0, &dp)) {
+		bpf_ringbuf_discard_dynptr(&dp, 0);
+		return 1;
+	}
+	if (bpf_dynptr_write(&dp, 0, &b->rec, sizeof(b->rec), 0))
+		goto bad;
+	for (i = 0; i < XTAP_SNAP_MAX / XTAP_CAPTURE_CHUNK; i++) {
+		__u64 off = (__u64)i * XTAP_CAPTURE_CHUNK, len;
+
+		if (off >= n)
+			break;
+		len = n - off;
+		if (len > XTAP_CAPTURE_CHUNK)
+			len = XTAP_CAPTURE_CHUNK;
+		if (len < 1)
+			break;
+		if (load_bytes(ctx, xdp, off, b->data, len))
+			goto bad;
+		if (bpf_dynptr_write(&dp, sizeof(b->rec) + off, b->data, len, 0))
+			goto bad;
+	}
+	bpf_ringbuf_submit_dynptr(&dp, 0);
+	return 0;
+bad:
+	bpf_ringbuf_discard_dynptr(&dp, 0);
+	return -1;
 }
 
 /* Copy the packet into capture id's ring, if its config selects it. */
@@ -283,18 +335,8 @@ static __always_inline void capture_copy(void *ctx, int xdp, struct xtap_capture
 	if (s->verdict < snap)
 		snap = s->verdict;	/* the filter's snap length */
 	n = avail < snap ? avail : snap;
-	/* clang 14: the bound must be on the 64-bit value the helper gets */
-	if (n > XTAP_SNAP_MAX)
-		n = XTAP_SNAP_MAX;
 	if (n < 1)
 		return;
-	if (xdp) {
-		if (bpf_xdp_load_bytes(ctx, 0, b->data, n))
-			return;
-	} else {
-		if (bpf_skb_load_bytes(ctx, 0, b->data, n))
-			return;
-	}
 
 	b->rec.version = XTAP_CAPTURE_VERSION;
 	b->rec.hook = s->hook;
@@ -308,6 +350,16 @@ static __always_inline void capture_copy(void *ctx, int xdp, struct xtap_capture
 	b->rec.reserved1 = 0;
 	/* the clock costs as much as a filter: read for copied packets only */
 	b->rec.ts_ns = xtap_now();
+
+	if (n > XTAP_CAPTURE_CHUNK) {
+		capture_count(s, id, capture_copy_big(ctx, xdp, rb, b, n));
+		return;
+	}
+	/* clang 14: the bound must be on the 64-bit value the helper gets */
+	if (n > XTAP_CAPTURE_CHUNK)
+		n = XTAP_CAPTURE_CHUNK;
+	if (load_bytes(ctx, xdp, 0, b->data, n))
+		return;
 	capture_count(s, id, bpf_ringbuf_output(rb, b, sizeof(b->rec) + n, 0) != 0);
 }
 

@@ -46,6 +46,21 @@ static int on_rec(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* One record copied whole into the buffer of a struct cp (test_big_frames). */
+static int copy_rec(void *ctx, void *data, size_t size)
+{
+	struct {
+		__u8 *to;
+		size_t n, size;
+	} *cp = ctx;
+
+	if (size <= sizeof(struct xtap_capture_rec) + 40000)
+		memcpy(cp->to, data, size);
+	cp->size = size;
+	cp->n++;
+	return 0;
+}
+
 /* Everything the ring holds now. */
 static void drain(struct env *e, struct got *g)
 {
@@ -609,6 +624,66 @@ static void test_rings_merged(void **state)
 	assert_int_equal(prev, T0 + 40);
 }
 
+/* Frames longer than a page (XDP multi-buffer in test-run) and longer than
+ * a copy chunk: the record holds every byte, or exactly the snap length. */
+static void test_big_frames(void **state)
+{
+	static const size_t sizes[] = { 9014, XTAP_CAPTURE_CHUNK, XTAP_CAPTURE_CHUNK + 1, 40000 };
+	static __u8 frame[40000], rec[sizeof(struct xtap_capture_rec) + 40000];
+	struct env *e = *state;
+	struct got g;
+
+	/* a local experimental EtherType: no flow, captured all the same */
+	memcpy(frame, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x88\xb5", 14);
+	for (size_t i = 14; i < sizeof(frame); i++)
+		frame[i] = (__u8)(i * 7 + i / 251);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (int snapped = 0; snapped < 2; snapped++) {
+			const struct xtap_capture_rec *h = (const void *)rec;
+			__u32 want = snapped ? 9000 : (__u32)sizes[i];
+			struct ring_buffer *rb;
+			struct cp {
+				__u8 *to;
+				size_t n, size;
+			} cp = { rec, 0, 0 };
+
+			reset(e);
+			set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .hooks = 1,
+							       .snaplen = snapped ? 9000 : 0 });
+			{
+				static __u8 out[sizeof(frame) + 512];
+				struct xtap_replay_pkt meta = { .now_ns = T0 + i };
+				__u32 zero = 0;
+				LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame,
+					    .data_size_in = (__u32)sizes[i], .data_out = out,
+					    .data_size_out = sizeof(out), .repeat = 1);
+
+				assert_int_equal(bpf_map_update_elem(e->replay_fd, &zero, &meta,
+								     BPF_ANY), 0);
+				assert_int_equal(bpf_prog_test_run_opts(
+					bpf_program__fd(e->skel->progs.xdp_tap), &t), 0);
+				assert_int_equal(t.retval, XDP_PASS);
+				assert_int_equal(t.data_size_out, sizes[i]);
+			}
+			/* the records are larger than struct got keeps: copy here */
+			rb = ring_buffer__new(e->ring_fd, copy_rec, &cp, NULL);
+			assert_non_null(rb);
+			assert_true(ring_buffer__consume(rb) >= 0);
+			ring_buffer__free(rb);
+			if (cp.n != 1)
+				fail_msg("%zu-byte frame: %zu records", sizes[i], cp.n);
+			assert_int_equal(xtap_capture_rec_check(rec, cp.size), 0);
+			assert_int_equal(h->wire_len, sizes[i]);
+			assert_int_equal(h->cap_len, want);
+			assert_int_equal(h->flow_dir, XTAP_CAPTURE_NO_FLOW);
+			assert_int_equal(h->ts_ns, T0 + i);
+			assert_memory_equal(rec + sizeof(*h), frame, want);
+		}
+	}
+	drain(e, &g);
+	assert_int_equal(g.n, 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, cap_setup, env_teardown)
@@ -616,6 +691,7 @@ int main(void)
 		T(test_record_each_hook), T(test_record_not_ip), T(test_snaplen),
 		T(test_not_selected), T(test_sampling), T(test_sample_flows), T(test_ring_full),
 		T(test_filter_in_path), T(test_concurrent_captures), T(test_rings_merged),
+		T(test_big_frames),
 	};
 
 	return cmocka_run_group_tests_name("capture", tests, NULL, NULL);
