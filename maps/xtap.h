@@ -97,6 +97,23 @@ struct xtap_flow_key {
 	__u8 ip_version;	/* 4 or 6 */
 };
 
+/* A flow's id: a 64-bit mix of its key, the same wherever it is computed
+ * (the capture programs put it in each record, `xtap flows -j` shows it).
+ * Never 0 (0 means "no flow"). */
+static inline __u64 xtap_flow_id(const struct xtap_flow_key *k)
+{
+	__u64 h = 0x9e3779b97f4a7c15ull, w;
+
+	_Static_assert(sizeof(*k) % 8 == 0, "the key is whole words");
+	for (unsigned int i = 0; i < sizeof(*k) / 8; i++) {
+		__builtin_memcpy(&w, (const __u8 *)k + 8 * i, 8);
+		h ^= w;
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 33;
+	}
+	return h ? h : 1;
+}
+
 enum xtap_dir {
 	XTAP_DIR_AB = 0,	/* from side a to side b */
 	XTAP_DIR_BA = 1,
@@ -252,7 +269,7 @@ struct xtap_iface {
  * capture), read per packet, so that a capture can start and stop while the
  * programs stay attached.
  */
-#define XTAP_CAPTURE_VERSION 1
+#define XTAP_CAPTURE_VERSION 2
 /* Largest snap length, tcpdump's: frames longer than this are cut, and the
  * record keeps their wire length. The programs copy a frame of up to
  * XTAP_CAPTURE_CHUNK bytes in one piece, a longer one (a jumbo frame, an XDP
@@ -337,6 +354,7 @@ struct xtap_capture_rec {
 	__u32 cap_len;		/* bytes that follow this header */
 	__u32 reserved1;
 	__u64 ts_ns;		/* live: CLOCK_MONOTONIC; replay: the capture's time */
+	__u64 flow_id;		/* xtap_flow_id() of the packet's flow; 0: no flow */
 	/* __u8 data[cap_len] */
 };
 
@@ -379,7 +397,7 @@ _Static_assert(sizeof(struct xtap_hist) == 8 * (3 + XTAP_HIST_BUCKETS), "xtap_hi
 
 _Static_assert(sizeof(struct xtap_capture_cfg) == 40, "xtap_capture_cfg layout");
 _Static_assert(sizeof(struct xtap_capflow) == 8, "xtap_capflow layout");
-_Static_assert(sizeof(struct xtap_capture_rec) == 32, "xtap_capture_rec layout");
+_Static_assert(sizeof(struct xtap_capture_rec) == 40, "xtap_capture_rec layout");
 _Static_assert(sizeof(struct xtap_capture_pkt) == 72, "xtap_capture_pkt layout");
 _Static_assert(sizeof(struct xtap_capture_stats) == 16, "xtap_capture_stats layout");
 

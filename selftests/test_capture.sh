@@ -118,11 +118,27 @@ test_capture_matches_tcpdump()
 	cap_stop "$xt"
 	cap_tshark "$XT_TMP/xtap.pcapng" -Y icmp -T fields -e frame.interface_name \
 		-e frame.packet_flags_direction -e icmp.type -e frame.comment
+	local got=$XT_STDOUT id ids
+	id=$(sed -n 's/.*, flow \([0-9a-f]\{16\}\), direction .*/\1/p' <<<"$got" | sort -u)
 	xt_assert_eq "pcapng interfaces, directions, comments" \
-"$XT_IF_C@tc-egress	0x00000002	8	hook tc-egress, flow direction ab
-$XT_IF_C@xdp	0x00000001	0	hook xdp, flow direction ba
-$XT_IF_C@tc-egress	0x00000002	8	hook tc-egress, flow direction ab
-$XT_IF_C@xdp	0x00000001	0	hook xdp, flow direction ba" "$XT_STDOUT"
+"$XT_IF_C@tc-egress	0x00000002	8	hook tc-egress, flow $id, direction ab
+$XT_IF_C@xdp	0x00000001	0	hook xdp, flow $id, direction ba
+$XT_IF_C@tc-egress	0x00000002	8	hook tc-egress, flow $id, direction ab
+$XT_IF_C@xdp	0x00000001	0	hook xdp, flow $id, direction ba" "$got"
+	# the flow id in the comments is the one xtap flows -j shows for the echo
+	xt_ok "xtap flows -j" xt_ns "$XT_NS_C" "$XTAP" flows -j
+	ids=$(python3 -c 'import json, sys
+def walk(o):
+    if isinstance(o, dict):
+        if "flow_id" in o and str(o.get("proto")).lower() == "icmp":
+            print(o["flow_id"])
+        for v in o.values():
+            walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+walk(json.load(sys.stdin))' <<<"$XT_STDOUT")
+	grep -qx "$id" <<<"$ids" || xt_fail "flow id $id is not an ICMP flow of xtap flows -j: $ids"
 }
 
 # cap_bytes FILE : each packet's wire length and bytes, sorted

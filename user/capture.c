@@ -146,8 +146,11 @@ static void write_one(struct xtap_capture *c, const struct xtap_capture_rec *r)
 			return;
 		}
 	}
-	snprintf(comment, sizeof(comment), "hook %s, flow direction %s", xtap_hook_name(r->hook),
-		 r->flow_dir <= XTAP_DIR_BA ? dirs[r->flow_dir] : "none");
+	if (r->flow_id && r->flow_dir <= XTAP_DIR_BA)
+		snprintf(comment, sizeof(comment), "hook %s, flow %016llx, direction %s",
+			 xtap_hook_name(r->hook), (unsigned long long)r->flow_id, dirs[r->flow_dir]);
+	else
+		snprintf(comment, sizeof(comment), "hook %s, no flow", xtap_hook_name(r->hook));
 	id = iface_of(c, r);
 	if (id < 0) {
 		c->err = -EIO;

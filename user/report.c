@@ -83,9 +83,11 @@ void xtap_flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 off)
 	const struct xtap_flow_key *k = &e->key;
 	const struct xtap_flow *v = &e->val;
 	static const char *const dir[2] = { "ab", "ba" };
-	char name[32], flags[16];
+	char name[32], flags[16], id[24];
 
 	json_open(j, NULL, '{');
+	snprintf(id, sizeof(id), "%016llx", (unsigned long long)xtap_flow_id(k));
+	json_str(j, "flow_id", id);	/* as in captures' pcapng comments */
 	proto_str(k->proto, name, sizeof(name));
 	json_str(j, "proto", name);
 	json_u64(j, "ip_version", k->ip_version);

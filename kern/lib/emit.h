@@ -350,6 +350,7 @@ static __always_inline void capture_copy(void *ctx, int xdp, struct xtap_capture
 	b->rec.reserved1 = 0;
 	/* the clock costs as much as a filter: read for copied packets only */
 	b->rec.ts_ns = xtap_now();
+	b->rec.flow_id = s->has_flow ? xtap_flow_id(&s->key) : 0;
 
 	if (n > XTAP_CAPTURE_CHUNK) {
 		capture_count(s, id, capture_copy_big(ctx, xdp, rb, b, n));

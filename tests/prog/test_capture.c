@@ -119,6 +119,10 @@ static void expect_rec(const struct got *g, size_t i, int hook, int flow_dir, co
 	assert_int_equal(h->wire_len, b->len);
 	assert_int_equal(h->cap_len, cap);
 	assert_int_equal(h->ts_ns, ts);
+	if (flow_dir == XTAP_CAPTURE_NO_FLOW)
+		assert_int_equal(h->flow_id, 0);
+	else
+		assert_int_not_equal(h->flow_id, 0);
 	assert_memory_equal(g->r[i].data, b->d, cap);
 }
 
@@ -144,6 +148,14 @@ static void test_record_each_hook(void **state)
 		assert_int_equal(g.n, 2);
 		expect_rec(&g, 0, hook, XTAP_DIR_AB, &ab, ab.len, T0 + 1);
 		expect_rec(&g, 1, hook, XTAP_DIR_BA, &ba, ba.len, T0 + 2);
+		{
+			/* both directions carry the flow's id, that of its key */
+			struct xtap_flow_key k;
+
+			assert_int_equal(bpf_map_get_next_key(e->flows_fd, NULL, &k), 0);
+			assert_int_equal(g.r[0].h.flow_id, xtap_flow_id(&k));
+			assert_int_equal(g.r[1].h.flow_id, xtap_flow_id(&k));
+		}
 		want.c[XTAP_STAT_TCP] = 2;
 		want.c[XTAP_STAT_BYTES] = ab.len + ba.len;
 		want.c[XTAP_STAT_FLOW_NEW] = 1;
