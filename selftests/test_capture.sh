@@ -301,6 +301,18 @@ test_capture_replay_write()
 	n_out=$(grep -c . <<<"$XT_STDOUT")
 	[ "$n_out" -lt "$n_in" ] || xt_fail "--sample-flows 1 kept $n_out of $n_in frames"
 
+	# a filter: the frames tcpdump -r keeps with the same expression, byte for byte
+	local expr
+	for expr in 'ip6 and not icmp6' 'icmp or arp or udp' 'greater 200 and not ip6' vlan; do
+		xt_ok "xtap replay -w '$expr'" "$XTAP" replay -r "$in" -w "$XT_TMP/f.pcap" $expr
+		xt_ok "tcpdump -r -w '$expr'" tcpdump -r "$in" -w "$XT_TMP/f-ref.pcap" "$expr"
+		want=$(cap_bytes "$XT_TMP/f-ref.pcap")
+		got=$(cap_bytes "$XT_TMP/f.pcap")
+		[ -n "$got" ] || xt_fail "replay '$expr' kept nothing"
+		[ "$want" == "$got" ] || xt_fail "replay '$expr': $(grep -c . <<<"$got") frames," \
+			"tcpdump -r $(grep -c . <<<"$want")"
+	done
+
 	xt_ok "xtap replay -w -s 60" "$XTAP" replay -r "$in" -w "$XT_TMP/snap.pcap" -s 60
 	cap_tshark "$XT_TMP/snap.pcap" -T fields -e frame.cap_len
 	xt_assert_eq "no frame longer than 60 bytes" "" "$(awk '$1 > 60' <<<"$XT_STDOUT")"
