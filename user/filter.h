@@ -63,7 +63,9 @@ int xtap_filter_translate(const struct xtap_cbpf_insn *classic, size_t n, struct
 /*
  * Capture mode: the program runs inside the capture path (maps/xtap.h), as
  * entry id of the hook's program array. It reads the frame of an xdp_md or,
- * with tc, of a __sk_buff (the linear part: a load past it rejects), takes
+ * with tc, of a __sk_buff: the linear part directly, bytes past it (XDP
+ * fragments, paged skb data) with bpf_xdp_load_bytes / bpf_skb_load_bytes,
+ * a load past the end of the frame rejecting the packet. It takes
  * BPF_LEN from the wire length in xtap_capture_pkt, and instead of returning
  * writes its verdict to xtap_capture_pkt.verdict and tail-calls
  * XTAP_CAPTURE_STEP of progs_fd.

@@ -696,6 +696,52 @@ static void test_big_frames(void **state)
 	assert_int_equal(g.n, 0);
 }
 
+/* A filter that reads past the first buffer of an XDP multi-buffer frame
+ * takes the bytes from the fragments; past the end of the frame it rejects. */
+static void test_filter_big_frame(void **state)
+{
+	static __u8 frame[9014], out[sizeof(frame) + 512];
+	struct env *e = *state;
+	struct {
+		const char *expr;
+		int kept;
+	} cases[] = {
+		{ NULL, 1 }, { NULL, 0 }, { NULL, 0 }, { "ether[9013:1] = 0", 1 },
+		{ "ether[9014:1] != 0x55", 0 }, { "len = 9014", 1 },
+	};
+	char expr[3][64];
+	struct got g;
+
+	memcpy(frame, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x88\xb5", 14);
+	for (size_t i = 14; i < sizeof(frame); i++)
+		frame[i] = (__u8)(i * 7 + i / 251);
+	snprintf(expr[0], sizeof(expr[0]), "ether[6000:2] = 0x%02x%02x", frame[6000], frame[6001]);
+	snprintf(expr[1], sizeof(expr[1]), "ether[6000:2] = 0x%02x%02x", frame[6000],
+		 (__u8)(frame[6001] + 1));
+	snprintf(expr[2], sizeof(expr[2]), "ether[9012:4] = 0");	/* 2 bytes past the end */
+	for (int i = 0; i < 3; i++)
+		cases[i].expr = expr[i];
+	frame[9013] = 0;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct xtap_replay_pkt meta = { .now_ns = T0 + i };
+		__u32 zero = 0;
+		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame, .data_size_in = sizeof(frame),
+			    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+		reset(e);
+		set_filter(&e->cap, cases[i].expr);
+		set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .hooks = 1, .snaplen = 100 });
+		assert_int_equal(bpf_map_update_elem(e->replay_fd, &zero, &meta, BPF_ANY), 0);
+		assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(e->skel->progs.xdp_tap), &t),
+				 0);
+		drain(e, &g);
+		if ((int)g.n != cases[i].kept)
+			fail_msg("'%s' on a 9014-byte multi-buffer frame: %zu records", cases[i].expr,
+				 g.n);
+	}
+	set_filter(&e->cap, NULL);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, cap_setup, env_teardown)
@@ -703,7 +749,7 @@ int main(void)
 		T(test_record_each_hook), T(test_record_not_ip), T(test_snaplen),
 		T(test_not_selected), T(test_sampling), T(test_sample_flows), T(test_ring_full),
 		T(test_filter_in_path), T(test_concurrent_captures), T(test_rings_merged),
-		T(test_big_frames),
+		T(test_big_frames), T(test_filter_big_frame),
 	};
 
 	return cmocka_run_group_tests_name("capture", tests, NULL, NULL);
