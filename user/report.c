@@ -86,8 +86,6 @@ void xtap_flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 off)
 	char name[32], flags[16], id[24];
 
 	json_open(j, NULL, '{');
-	snprintf(id, sizeof(id), "%016llx", (unsigned long long)xtap_flow_id(k));
-	json_str(j, "flow_id", id);	/* as in captures' pcapng comments */
 	proto_str(k->proto, name, sizeof(name));
 	json_str(j, "proto", name);
 	json_u64(j, "ip_version", k->ip_version);
@@ -99,6 +97,8 @@ void xtap_flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 off)
 		json_u64(j, "icmp_type", k->port_b >> 8);
 		json_u64(j, "icmp_code", k->port_b & 0xff);
 	}
+	snprintf(id, sizeof(id), "%016llx", (unsigned long long)xtap_flow_id(k));
+	json_str(j, "flow_id", id);	/* as in captures' pcapng comments */
 	json_str(j, "initiator", v->initiator == XTAP_DIR_AB ? "a" : "b");
 	json_str(j, "initiator_by", v->initiator_syn ? "syn" : "first-seen");
 	for (int d = 0; d < 2; d++) {
