@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Per-packet cost of a translated capture filter on a frame it rejects,
- * against the empty XDP_PASS program, with BPF_PROG_TEST_RUN: the kernel
- * runs each program `repeat` times on one frame and reports the average
- * duration in ns. Rounds alternate the programs so that drift hits all of
- * them; the medians are printed with the difference to the empty program.
- * The target (tcp port 80 costs at most 10 ns more than nothing) is
- * printed, never enforced. One ROW per filter goes to bench/run.sh
- * (bench/row.h).
+ * Per-packet cost of a capture filter in the real capture path, on a frame
+ * it rejects, with BPF_PROG_TEST_RUN: the xtap data-plane program (XDP and
+ * TC egress) with no capture running, against the same program with one
+ * capture running whose filter is `tcp port 80`, then a ten-clause
+ * expression (each one tail call to the filter, one to the copy program,
+ * which skips the copy). The kernel runs each program `repeat` times on one
+ * frame and reports the average duration in ns. Rounds alternate the setups
+ * so that drift hits all of them; the medians are printed with the
+ * difference to no capture. The target (tcp port 80 costs at most 10 ns more
+ * than no capture) is printed, never enforced.
  *
  * usage: bench_filter [-r ROUNDS] [-n REPEAT] [-c CPU]
  */
@@ -24,9 +26,10 @@
 #include <linux/if_ether.h>
 #include <netinet/in.h>
 
+#include "loader/loader.h"
+#include "user/capslot.h"
 #include "user/filter.h"
 #include "tests/fixtures/pkt.h"
-#include "empty.skel.h"
 #include "bench/row.h"
 
 #define TARGET_NS 10.0
@@ -36,9 +39,12 @@ static const char *const ten_clause =
 	"host 10.0.0.1 and host 10.0.0.2 and tcp and not port 22 and ip[8] > 1 and len > 40 "
 	"and not net 192.168.0.0/16 and ip[6] & 0x20 = 0 and tcp[13] & 2 != 0 and dst port 80";
 
-struct prog {
-	const char *name;
-	int fd;
+#define NSETUPS 3
+#define NHOOKS 2
+
+static const char *const setups[NSETUPS] = { "no capture", "tcp port 80", "ten-clause expression" };
+
+struct cell {
 	double ns[MAX_ROUNDS];
 	double med;
 };
@@ -50,7 +56,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int run(int fd, const struct pb *b, unsigned repeat, double *ns, unsigned *retval)
+static int run(int fd, const struct pb *b, unsigned repeat, double *ns)
 {
 	static unsigned char out[PB_MAX + 512];
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = b->d, .data_size_in = (unsigned)b->len,
@@ -59,35 +65,50 @@ static int run(int fd, const struct pb *b, unsigned repeat, double *ns, unsigned
 	if (bpf_prog_test_run_opts(fd, &t))
 		return -errno;
 	*ns = t.duration;
-	*retval = t.retval;
 	return 0;
 }
 
-static int load_filter(const char *expr, int *fd)
+/* Capture id 0 with the filter of setup s (0: no capture running). */
+static int set_capture(struct xtap_capslot *c, int s)
 {
-	struct xtap_filter f;
-	char err[512];
+	const char *expr = s == 1 ? "tcp port 80" : ten_clause;
+	struct xtap_capture_cfg cfg = { .hooks = 7, .gen = 1 };
+	struct xtap_cbpf_insn *classic = NULL;
+	char err[XTAP_FILTER_ERRLEN];
+	size_t n = 0;
+	int r;
 
-	if (xtap_filter_compile(expr, 262144, &f, err, sizeof(err))) {
+	if (s == 0) {
+		xtap_capslot_off(c);
+		return 0;
+	}
+	if (xtap_filter_classic(expr, XTAP_FILTER_SNAP, &classic, &n, err, sizeof(err))) {
 		fprintf(stderr, "bench_filter: '%s': %s\n", expr, err);
 		return -1;
 	}
-	*fd = xtap_filter_load(&f, NULL, err, sizeof(err));
-	if (*fd < 0)
+	r = xtap_capslot_filter(c, classic, n, err, sizeof(err));
+	free(classic);
+	if (r) {
 		fprintf(stderr, "bench_filter: '%s': %s\n", expr, err);
-	else
-		printf("  '%s': %zu eBPF instructions\n", expr, f.len);
-	xtap_filter_free(&f);
-	return *fd < 0 ? -1 : 0;
+		return -1;
+	}
+	r = xtap_capslot_start(c, &cfg);
+	if (r)
+		fprintf(stderr, "bench_filter: capture on: %s\n", strerror(-r));
+	return r ? -1 : 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct empty_bpf *skel = NULL;
-	struct prog progs[3] = { { .name = "empty XDP program" }, { .name = "tcp port 80" },
-				 { .name = "ten-clause expression" } };
+	struct xtap_load_opts lo = { .replay = true, .flows_max = 1024 };
+	static const char *const hook_name[NHOOKS] = { "xdp", "tc-egress" };
+	static struct cell cells[NHOOKS][NSETUPS];
+	struct xtap_bpf *skel = NULL;
+	struct xtap_capmaps maps;
+	struct xtap_capslot cap = { 0 };
 	unsigned rounds = 21, repeat = 1000000;
-	int cpu = -1, opt, ret = 1;
+	int cpu = -1, opt, ret = 1, fds[NHOOKS], err;
+	__u64 captured, dropped;
 	struct pb b;
 
 	while ((opt = getopt(argc, argv, "r:n:c:")) != -1) {
@@ -122,64 +143,86 @@ int main(int argc, char **argv)
 	pb_payload(&b, NULL, 64);
 	pb_finish(&b);
 
-	skel = empty_bpf__open_and_load();
-	if (!skel) {
-		fprintf(stderr, "bench_filter: load the empty program: %s (needs root)\n",
-			strerror(errno));
+	err = xtap_load(&lo, &skel);
+	if (err) {
+		fprintf(stderr, "bench_filter: load the programs: %s (needs root)\n", strerror(-err));
 		goto cleanup;
 	}
-	progs[0].fd = bpf_program__fd(skel->progs.xdp_pass);
-	progs[1].fd = progs[2].fd = -1;
-	printf("bench_filter: %u rounds of %u runs on a %zu-byte TCP frame to port 443\n", rounds,
-	       repeat, b.len);
-	if (load_filter("tcp port 80", &progs[1].fd) || load_filter(ten_clause, &progs[2].fd))
+	fds[0] = bpf_program__fd(skel->progs.xdp_tap);
+	fds[1] = bpf_program__fd(skel->progs.tc_tap_egress);
+	xtap_capmaps_of(skel, &maps);
+	err = xtap_capslot_claim(&cap, &maps);
+	if (!err)
+		err = xtap_capslot_rings(&cap, 1, 1u << 20);
+	if (err) {
+		fprintf(stderr, "bench_filter: capture ring: %s\n", strerror(-err));
 		goto cleanup;
+	}
+	printf("bench_filter: %u rounds of %u runs of the xtap programs on a %zu-byte TCP frame "
+	       "to port 443\n", rounds, repeat, b.len);
 
 	for (unsigned r = 0; r < rounds; r++) {
-		for (int p = 0; p < 3; p++) {
-			unsigned rv = 0;
-			int err = run(progs[p].fd, &b, repeat, &progs[p].ns[r], &rv);
-
-			if (err) {
-				fprintf(stderr, "bench_filter: test run of %s: %s\n", progs[p].name,
-					strerror(-err));
+		for (int s = 0; s < NSETUPS; s++) {
+			if (set_capture(&cap, s))
 				goto cleanup;
-			}
-			if (p > 0 && rv != 0) {
-				fprintf(stderr, "bench_filter: %s accepted the frame (%u)\n",
-					progs[p].name, rv);
-				goto cleanup;
+			for (int h = 0; h < NHOOKS; h++) {
+				err = run(fds[h], &b, repeat, &cells[h][s].ns[r]);
+				if (err) {
+					fprintf(stderr, "bench_filter: test run at %s: %s\n",
+						hook_name[h], strerror(-err));
+					goto cleanup;
+				}
 			}
 		}
 	}
-	for (int p = 0; p < 3; p++) {
-		qsort(progs[p].ns, rounds, sizeof(double), cmp_double);
-		progs[p].med = progs[p].ns[rounds / 2];
+	/* the filters rejected every frame: nothing reached the ring */
+	xtap_capslot_counts(&cap, &captured, &dropped);
+	if (captured || dropped) {
+		fprintf(stderr, "bench_filter: the filters let %llu frames through\n",
+			(unsigned long long)(captured + dropped));
+		goto cleanup;
 	}
-	/* The VM here switches between a fast and a slow state that scales
-	 * every program alike: the minimums are compared as well. */
-	printf("%-24s %9s %9s %9s %10s %10s\n", "program", "median", "min", "max", "vs empty",
-	       "(by min)");
-	for (int p = 0; p < 3; p++)
-		printf("%-24s %6.2f ns %6.2f ns %6.2f ns %+7.2f ns %+7.2f ns\n", progs[p].name,
-		       progs[p].med, progs[p].ns[0], progs[p].ns[rounds - 1],
-		       progs[p].med - progs[0].med, progs[p].ns[0] - progs[0].ns[0]);
-	printf("target: tcp port 80 on a rejected packet at most %+.0f ns over empty: %s "
-	       "(medians %+.2f ns, minimums %+.2f ns)\n", TARGET_NS,
-	       progs[1].med - progs[0].med <= TARGET_NS ? "met" : "NOT met",
-	       progs[1].med - progs[0].med, progs[1].ns[0] - progs[0].ns[0]);
-	bench_row("filter", "tcp port 80, rejected", progs[1].med, "ns/pkt", "empty XDP",
-		  progs[0].med, "diff<=10");
-	bench_row("filter", "ten-clause expression, rejected", progs[2].med, "ns/pkt", "empty XDP",
-		  progs[0].med, "-");
-	bench_note("filter", "BPF_PROG_TEST_RUN of the translated filter alone, median of %u "
-		   "rounds x %u runs, programs alternating; %zu-byte TCP frame to port 443", rounds,
-		   repeat, b.len);
+	printf("%-10s %-24s %9s %9s %9s %10s %10s\n", "hook", "capture", "median", "min", "max",
+	       "vs none", "(by min)");
+	for (int h = 0; h < NHOOKS; h++) {
+		for (int s = 0; s < NSETUPS; s++) {
+			struct cell *c = &cells[h][s];
+
+			qsort(c->ns, rounds, sizeof(double), cmp_double);
+			c->med = c->ns[rounds / 2];
+		}
+		/* The VM here switches between a fast and a slow state that
+		 * scales every program alike: the minimums are compared too. */
+		for (int s = 0; s < NSETUPS; s++) {
+			struct cell *c = &cells[h][s], *z = &cells[h][0];
+
+			printf("%-10s %-24s %6.2f ns %6.2f ns %6.2f ns %+7.2f ns %+7.2f ns\n",
+			       hook_name[h], setups[s], c->med, c->ns[0], c->ns[rounds - 1],
+			       c->med - z->med, c->ns[0] - z->ns[0]);
+		}
+	}
+	for (int h = 0; h < NHOOKS; h++)
+		printf("target at %s: tcp port 80 on a rejected packet at most %+.0f ns over no "
+		       "capture: %s (medians %+.2f ns, minimums %+.2f ns)\n", hook_name[h], TARGET_NS,
+		       cells[h][1].med - cells[h][0].med <= TARGET_NS ? "met" : "NOT met",
+		       cells[h][1].med - cells[h][0].med, cells[h][1].ns[0] - cells[h][0].ns[0]);
+	for (int h = 0; h < NHOOKS; h++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s: tcp port 80, rejected", hook_name[h]);
+		bench_row("filter", name, cells[h][1].med, "ns/pkt", "no capture", cells[h][0].med,
+			  "diff<=10");
+		snprintf(name, sizeof(name), "%s: ten-clause expression, rejected", hook_name[h]);
+		bench_row("filter", name, cells[h][2].med, "ns/pkt", "no capture", cells[h][0].med,
+			  "-");
+	}
+	bench_note("filter", "BPF_PROG_TEST_RUN of the xtap program with one capture running "
+		   "whose filter rejects the frame, against no capture; median of %u rounds x %u "
+		   "runs, setups alternating", rounds, repeat);
 	ret = 0;
 cleanup:
-	for (int p = 1; p < 3; p++)
-		if (progs[p].fd >= 0)
-			close(progs[p].fd);
-	empty_bpf__destroy(skel);
+	xtap_capslot_stop(&cap);
+	if (skel)
+		xtap_unload(skel);
 	return ret;
 }

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The one data-plane core, called by every entry point. It observes: it never
- * changes the packet and its verdict is always "go on".
+ * changes the packet and its verdict is always "go on". It returns non-zero
+ * when a capture wants the packet: the entry point then calls
+ * capture_dispatch() as its very last act (a tail call does not return), after
+ * its own verdict work (AF_XDP, the hop stamp).
  */
 #ifndef XTAP_KERN_TAP_CORE_H
 #define XTAP_KERN_TAP_CORE_H
@@ -12,12 +15,12 @@
 #include "lib/emit.h"
 #include "lib/hop.h"
 
-static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u64 frame_len,
-				     __u16 l3_proto, __u16 vlan, __u32 hook)
+static __always_inline int tap_core(void *ctx, void *data, void *data_end, __u64 frame_len,
+				    __u16 l3_proto, __u16 vlan, __u32 hook)
 {
 	struct xtap_stats *st = xtap_stats_of(hook);
 	struct pkt p = {};
-	int outcome;
+	int outcome, capture;
 
 	frame_len = xtap_wire_len(frame_len);
 	outcome = parse_packet(ctx, hook == XTAP_HOOK_XDP, data, data_end, frame_len, l3_proto, &p);
@@ -28,12 +31,13 @@ static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u6
 			st->c[outcome]++;
 		st->c[XTAP_STAT_BYTES] += p.len;
 	}
-	capture_emit(ctx, &p, outcome, hook, st);
-	if (outcome > XTAP_STAT_IP_FRAGMENT)
-		return;		/* not IP, or malformed: no flow */
-	if (xtap_hook_counts(hook))	/* else XDP already counted it on this interface */
-		flow_account(&p, XTAP_POINT(xtap_slot, hook), st);
-	hop_observe(ctx, &p, hook, st);
+	capture = capture_prepare(&p, outcome, hook);
+	if (outcome <= XTAP_STAT_IP_FRAGMENT) {	/* else not IP, or malformed: no flow */
+		if (xtap_hook_counts(hook))	/* else XDP already counted it here */
+			flow_account(&p, XTAP_POINT(xtap_slot, hook), st);
+		hop_observe(ctx, &p, hook, st);
+	}
+	return capture;
 }
 
 #endif

@@ -14,11 +14,13 @@ int xdp_tap(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	int act;
+	int act, capture;
 
-	tap_core(ctx, data, data_end, bpf_xdp_get_buff_len(ctx), 0, 0, XTAP_HOOK_XDP);
+	capture = tap_core(ctx, data, data_end, bpf_xdp_get_buff_len(ctx), 0, 0, XTAP_HOOK_XDP);
 	act = xsk_verdict(ctx);	/* XDP_PASS unless AF_XDP capture is on */
-	hop_xdp_stamp(ctx, act == XDP_PASS);	/* last: it moves the packet pointers */
+	hop_xdp_stamp(ctx, act == XDP_PASS);	/* it moves the metadata pointer */
+	if (capture && act == XDP_PASS)
+		capture_dispatch(ctx, XTAP_HOOK_XDP);	/* a tail call: last */
 	return act;
 }
 
@@ -60,7 +62,8 @@ static __always_inline int tc_tap(struct __sk_buff *skb, __u32 hook)
 	/* a tag the driver stripped lives in the skb, not in the frame */
 	__u16 vlan = skb->vlan_present ? skb->vlan_tci & 0x0fff : 0;
 
-	tap_core(skb, data, data_end, skb->len, l3, vlan, hook);
+	if (tap_core(skb, data, data_end, skb->len, l3, vlan, hook))
+		capture_dispatch(skb, hook);	/* a tail call: last */
 	return TC_ACT_UNSPEC;
 }
 
@@ -74,4 +77,19 @@ SEC("tc")
 int tc_tap_egress(struct __sk_buff *skb)
 {
 	return tc_tap(skb, XTAP_HOOK_TC_EGRESS);
+}
+
+/* The capture copy, tail-called after a capture's filter (kern/lib/emit.h). */
+SEC("xdp.frags")
+int xtap_cap_xdp(struct xdp_md *ctx)
+{
+	capture_step(ctx, 1);
+	return XDP_PASS;
+}
+
+SEC("tc")
+int xtap_cap_tc(struct __sk_buff *skb)
+{
+	capture_step(skb, 0);
+	return TC_ACT_UNSPEC;
 }

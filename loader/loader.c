@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
 #include <stdio.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "loader/loader.h"
@@ -32,11 +33,23 @@ int xtap_prepare(struct xtap_bpf *skel, const struct xtap_load_opts *o)
 	skel->rodata->xtap_tc_ingress_counts = !o->with_xdp;
 	err = bpf_map__set_max_entries(skel->maps.xtap_flows,
 				       o->flows_max ? o->flows_max : XTAP_FLOWS_DEFAULT);
-	if (!err && o->ring_size)
-		err = bpf_map__set_max_entries(skel->maps.xtap_ring, o->ring_size);
 	if (!err && o->pin_dir)
 		err = pin_maps_in(skel, o->pin_dir);
 	return err;
+}
+
+int xtap_install_step(struct xtap_bpf *skel)
+{
+	__u32 step = XTAP_CAPTURE_STEP;
+	int fd;
+
+	fd = bpf_program__fd(skel->progs.xtap_cap_xdp);
+	if (fd >= 0 && bpf_map_update_elem(bpf_map__fd(skel->maps.xtap_capprog_xdp), &step, &fd, BPF_ANY))
+		return -errno;
+	fd = bpf_program__fd(skel->progs.xtap_cap_tc);
+	if (fd >= 0 && bpf_map_update_elem(bpf_map__fd(skel->maps.xtap_capprog_tc), &step, &fd, BPF_ANY))
+		return -errno;
+	return 0;
 }
 
 int xtap_load(const struct xtap_load_opts *o, struct xtap_bpf **out)
@@ -51,6 +64,8 @@ int xtap_load(const struct xtap_load_opts *o, struct xtap_bpf **out)
 	err = xtap_prepare(skel, o);
 	if (!err)
 		err = xtap_bpf__load(skel);
+	if (!err)
+		err = xtap_install_step(skel);
 	if (err) {
 		xtap_bpf__destroy(skel);
 		return err < 0 ? err : -err;

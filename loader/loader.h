@@ -14,12 +14,15 @@ struct xtap_load_opts {
 	__u32 slot;		/* interface slot baked into this instance */
 	bool replay;		/* programs take time and length from xtap_replay */
 	bool with_xdp;		/* XDP is attached too: TC ingress does not count */
-	__u32 ring_size;	/* capture ring bytes (a power of 2 pages); 0 for the default */
 	const char *pin_dir;	/* reuse or pin maps there; NULL for private maps */
 };
 
 /* Settings of an opened, not yet loaded skeleton. Returns 0 or -errno. */
 int xtap_prepare(struct xtap_bpf *skel, const struct xtap_load_opts *o);
+
+/* Puts the loaded capture copy programs at XTAP_CAPTURE_STEP of the
+ * capture program arrays (xtap_load does). 0 or -errno. */
+int xtap_install_step(struct xtap_bpf *skel);
 
 /* Returns 0 and the loaded skeleton, or -errno (the skeleton is not kept). */
 int xtap_load(const struct xtap_load_opts *o, struct xtap_bpf **out);

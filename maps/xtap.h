@@ -103,6 +103,23 @@ struct xtap_flow_key {
 	__u8 ip_version;	/* 4 or 6 */
 };
 
+/* A flow's id: a 64-bit mix of its key, the same wherever it is computed
+ * (the capture programs put it in each record, `xtap flows -j` shows it).
+ * Never 0 (0 means "no flow"). */
+static inline __u64 xtap_flow_id(const struct xtap_flow_key *k)
+{
+	__u64 h = 0x9e3779b97f4a7c15ull, w;
+
+	_Static_assert(sizeof(*k) % 8 == 0, "the key is whole words");
+	for (unsigned int i = 0; i < sizeof(*k) / 8; i++) {
+		__builtin_memcpy(&w, (const __u8 *)k + 8 * i, 8);
+		h ^= w;
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 33;
+	}
+	return h ? h : 1;
+}
+
 enum xtap_dir {
 	XTAP_DIR_AB = 0,	/* from side a to side b */
 	XTAP_DIR_BA = 1,
@@ -252,15 +269,19 @@ struct xtap_iface {
 
 /*
  * Packet capture (xtap capture, xtap replay -w). The programs copy each
- * selected packet, up to the snap length, into one BPF ring buffer shared by
- * every attached interface: a struct xtap_capture_rec, then the bytes.
- * What is selected lives in the one-entry config map, read per packet, so
- * that a capture can start and stop while the programs stay attached.
+ * selected packet, up to the snap length, into the capture's BPF ring
+ * buffers, shared by every attached interface: a struct xtap_capture_rec,
+ * then the bytes. What is selected lives in the config map (one entry per
+ * capture), read per packet, so that a capture can start and stop while the
+ * programs stay attached.
  */
-#define XTAP_CAPTURE_VERSION 1
-/* Largest snap length of this version: frames longer than this are cut, and
- * the record keeps their wire length. */
-#define XTAP_SNAP_MAX 16384u
+#define XTAP_CAPTURE_VERSION 2
+/* Largest snap length, tcpdump's: frames longer than this are cut, and the
+ * record keeps their wire length. The programs copy a frame of up to
+ * XTAP_CAPTURE_CHUNK bytes in one piece, a longer one (a jumbo frame, an XDP
+ * multi-buffer frame, a GSO packet at TC) in pieces of that size. */
+#define XTAP_SNAP_MAX 262144u
+#define XTAP_CAPTURE_CHUNK 16384u
 #define XTAP_RING_SIZE_DEFAULT (16u << 20)
 
 struct xtap_capture_cfg {
@@ -279,13 +300,52 @@ struct xtap_capture_cfg {
 };
 
 /* Per-flow packet count of a flow-sampled capture (xtap_capflows, an LRU
- * hash keyed by struct xtap_flow_key). */
+ * hash keyed by struct xtap_flow_key; one per capture id). */
 struct xtap_capflow {
 	__u32 gen;		/* xtap_capture_cfg.gen when counted */
 	__u32 pkts;
 };
 
 #define XTAP_CAPFLOWS_MAX 16384
+
+/*
+ * Several captures at once, each with its own config (xtap_capture[id]),
+ * filter, ring and counters. xtap_capture_on is one word: bit id set while
+ * capture id runs, so that with no capture the programs pay one lookup.
+ * When it is not 0 the program fills the per-CPU struct xtap_capture_pkt and
+ * tail-calls entry id of its hook's program array (xtap_capprog_xdp,
+ * xtap_capprog_tc) for the lowest capture id that runs: the capture's
+ * translated filter, which writes its verdict there and tail-calls entry
+ * XTAP_CAPTURE_STEP, the copy. An empty entry means no filter (the program
+ * goes to XTAP_CAPTURE_STEP with verdict ~0). The copy then goes on to the
+ * next capture id the same way: tail calls do not return.
+ * Each capture writes to its rings: xtap_rings[id * XTAP_CAPTURE_RINGS +
+ * cpu % XTAP_CAPTURE_RINGS], which may all be one ring or one per CPU.
+ */
+#define XTAP_CAPTURES_MAX 4
+#define XTAP_CAPTURE_STEP XTAP_CAPTURES_MAX	/* program array index of the copy */
+#define XTAP_CAPTURE_RINGS 64			/* ring entries per capture */
+
+struct xtap_capture_pkt {
+	__u32 verdict;		/* the filter's: bytes to keep, 0 to skip; first */
+	__u32 cur;		/* the capture being run */
+	__u32 mask;		/* xtap_capture_on when the packet came */
+	__u32 wire_len;		/* the frame's length: a filter's BPF_LEN */
+	__u64 reserved0;
+	struct xtap_flow_key key;
+	__u16 slot;		/* interface slot */
+	__u8 hook;		/* enum xtap_hook */
+	__u8 flow_dir;		/* enum xtap_dir, or XTAP_CAPTURE_NO_FLOW */
+	__u8 has_flow;
+	__u8 edge;		/* a TCP SYN, FIN or RST (not a later fragment) */
+	__u16 reserved1;
+};
+
+/* Per capture id, per CPU (xtap_capstats). */
+struct xtap_capture_stats {
+	__u64 captured;		/* records written to the ring */
+	__u64 dropped;		/* packets lost: the ring was full */
+};
 
 #define XTAP_CAPTURE_NO_FLOW 0xff	/* xtap_capture_rec.flow_dir: not IP */
 
@@ -300,6 +360,7 @@ struct xtap_capture_rec {
 	__u32 cap_len;		/* bytes that follow this header */
 	__u32 reserved1;
 	__u64 ts_ns;		/* live: CLOCK_MONOTONIC; replay: the capture's time */
+	__u64 flow_id;		/* xtap_flow_id() of the packet's flow; 0: no flow */
 	/* __u8 data[cap_len] */
 };
 
@@ -446,7 +507,9 @@ _Static_assert(sizeof(struct xtap_hist) == 8 * (3 + XTAP_HIST_BUCKETS), "xtap_hi
 
 _Static_assert(sizeof(struct xtap_capture_cfg) == 40, "xtap_capture_cfg layout");
 _Static_assert(sizeof(struct xtap_capflow) == 8, "xtap_capflow layout");
-_Static_assert(sizeof(struct xtap_capture_rec) == 32, "xtap_capture_rec layout");
+_Static_assert(sizeof(struct xtap_capture_rec) == 40, "xtap_capture_rec layout");
+_Static_assert(sizeof(struct xtap_capture_pkt) == 72, "xtap_capture_pkt layout");
+_Static_assert(sizeof(struct xtap_capture_stats) == 16, "xtap_capture_stats layout");
 
 _Static_assert(sizeof(struct xtap_iface) == 96, "xtap_iface layout");
 

@@ -8,6 +8,7 @@
     pcaptool.py cut IN OUT N WHERE copy IN up to packet N (1-based) and stop:
                                    WHERE = header (inside its 16-byte record header),
                                    data (inside its bytes) or before (at its start)
+    pcaptool.py bytes FILE         each packet's wire length and bytes in hex, one a line
 """
 import struct
 import sys
@@ -85,6 +86,12 @@ def main(argv):
         print(f"link {link} packets {len(recs)}")
         for off, ln in recs:
             print(off, ln)
+    elif cmd == "bytes":
+        data = open(path, "rb").read()
+        end = "<" if struct.unpack("<I", data[:4])[0] in (MAGIC_US, MAGIC_NS) else ">"
+        for off, ln in records(data)[1]:
+            wire = struct.unpack(end + "I", data[off + 12:off + 16])[0]
+            print(wire, data[off + 16:off + ln].hex())
     elif cmd == "cut":
         out, n, where = argv[3], int(argv[4]), argv[5]
         data = open(path, "rb").read()

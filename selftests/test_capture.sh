@@ -118,11 +118,98 @@ test_capture_matches_tcpdump()
 	cap_stop "$xt"
 	cap_tshark "$XT_TMP/xtap.pcapng" -Y icmp -T fields -e frame.interface_name \
 		-e frame.packet_flags_direction -e icmp.type -e frame.comment
+	local got=$XT_STDOUT id ids
+	id=$(sed -n 's/.*, flow \([0-9a-f]\{16\}\), direction .*/\1/p' <<<"$got" | sort -u)
 	xt_assert_eq "pcapng interfaces, directions, comments" \
-"$XT_IF_C@tc-egress	0x00000002	8	hook tc-egress, flow direction ab
-$XT_IF_C@xdp	0x00000001	0	hook xdp, flow direction ba
-$XT_IF_C@tc-egress	0x00000002	8	hook tc-egress, flow direction ab
-$XT_IF_C@xdp	0x00000001	0	hook xdp, flow direction ba" "$XT_STDOUT"
+"$XT_IF_C@tc-egress	0x00000002	8	hook tc-egress, flow $id, direction ab
+$XT_IF_C@xdp	0x00000001	0	hook xdp, flow $id, direction ba
+$XT_IF_C@tc-egress	0x00000002	8	hook tc-egress, flow $id, direction ab
+$XT_IF_C@xdp	0x00000001	0	hook xdp, flow $id, direction ba" "$got"
+	# the flow id in the comments is the one xtap flows -j shows for the echo
+	xt_ok "xtap flows -j" xt_ns "$XT_NS_C" "$XTAP" flows -j
+	ids=$(python3 -c 'import json, sys
+def walk(o):
+    if isinstance(o, dict):
+        if "flow_id" in o and str(o.get("proto")).lower() == "icmp":
+            print(o["flow_id"])
+        for v in o.values():
+            walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+walk(json.load(sys.stdin))' <<<"$XT_STDOUT")
+	grep -qx "$id" <<<"$ids" || xt_fail "flow id $id is not an ICMP flow of xtap flows -j: $ids"
+}
+
+# cap_bytes FILE : each packet's wire length and bytes, sorted
+cap_bytes()
+{
+	python3 "$XT_HERE/pcaptool.py" bytes "$1" | sort
+}
+
+# Two captures with different filters run at once, each next to a tcpdump
+# with the same expression on the same interface: each file holds exactly
+# the packets, byte for byte, of its tcpdump.
+test_capture_filter_matches_tcpdump()
+{
+	local e1='icmp' e2='ip6 and tcp port 8080' r1 r2 x1 x2 want got
+	cap_setup
+	xt_capture_start r1 "$XT_NS_C" "$XT_IF_C" "$XT_TMP/ref1.pcap" -B 65536 "$e1"
+	xt_capture_start r2 "$XT_NS_C" "$XT_IF_C" "$XT_TMP/ref2.pcap" -B 65536 "$e2"
+	cap_start x1 "$XT_TMP/cap1.log" -i "$XT_IF_C" -w "$XT_TMP/xtap1.pcap" "$e1"
+	cap_start x2 "$XT_TMP/cap2.log" -i "$XT_IF_C" -w "$XT_TMP/xtap2.pcap" ip6 and tcp port 8080
+	cap_traffic
+	xt_capture_stop "$r1"
+	xt_capture_stop "$r2"
+	cap_stop "$x1"
+	cap_stop "$x2"
+	want=$(cap_bytes "$XT_TMP/ref1.pcap")
+	got=$(cap_bytes "$XT_TMP/xtap1.pcap")
+	xt_assert_eq "'$e1': packets in xtap capture and tcpdump" "$(grep -c . <<<"$want")" \
+		"$(grep -c . <<<"$got")"
+	[ "$want" == "$got" ] || xt_fail "'$e1': the packets differ from tcpdump's"
+	xt_assert_eq "'$e1': echo requests and replies" 6 "$(grep -c . <<<"$got")"
+	want=$(cap_bytes "$XT_TMP/ref2.pcap")
+	got=$(cap_bytes "$XT_TMP/xtap2.pcap")
+	xt_assert_eq "'$e2': packets in xtap capture and tcpdump" "$(grep -c . <<<"$want")" \
+		"$(grep -c . <<<"$got")"
+	[ "$want" == "$got" ] || xt_fail "'$e2': the packets differ from tcpdump's"
+	[ "$(grep -c . <<<"$got")" -gt 10 ] || xt_fail "'$e2': only $(grep -c . <<<"$got") packets"
+	cap_tshark "$XT_TMP/xtap2.pcap" -Y "!(ipv6 && tcp.port == 8080)" -T fields -e frame.number
+	xt_assert_eq "'$e2': packets that do not match" "" "$XT_STDOUT"
+}
+
+# Jumbo frames (veth MTU 9000): captured whole by default, as tcpdump
+# captures them, in both directions; -s still cuts them.
+test_capture_jumbo()
+{
+	local ref=$XT_TMP/tcpdump.pcap cap xt want got
+	xt_require tcpdump tshark ping
+	xt_pair
+	xt_ok "MTU 9000 ($XT_IF_C)" xt_ns "$XT_NS_C" ip link set "$XT_IF_C" mtu 9000
+	xt_ok "MTU 9000 ($XT_IF_S)" xt_ns "$XT_NS_S" ip link set "$XT_IF_S" mtu 9000
+	cap_attach "$XT_NS_C" "$XT_IF_C"
+	xt_capture_start cap "$XT_NS_C" "$XT_IF_C" "$ref" -B 65536 icmp
+	cap_start xt "$XT_TMP/jumbo.log" -i "$XT_IF_C" -w "$XT_TMP/xtap.pcap" icmp
+	xt_ok "ping -s 8900" xt_ns "$XT_NS_C" ping -c 3 -i 0.2 -W 1 -q -s 8900 -M do "$XT_S4"
+	xt_capture_stop "$cap"
+	cap_stop "$xt"
+	grep -q 'snapshot length 262144 bytes' "$XT_TMP/jumbo.log" ||
+		xt_fail "default snap length: $(head -n 1 "$XT_TMP/jumbo.log")"
+	want=$(cap_bytes "$ref")
+	got=$(cap_bytes "$XT_TMP/xtap.pcap")
+	xt_assert_eq "jumbo frames in xtap capture and tcpdump" "$(grep -c . <<<"$want")" \
+		"$(grep -c . <<<"$got")"
+	[ "$want" == "$got" ] || xt_fail "the jumbo frames differ from tcpdump's"
+	xt_assert_eq "8942-byte frames, both directions" 6 "$(grep -c '^8942 ' <<<"$got")"
+	xt_assert_eq "captured whole" "" "$(awk 'length($2) != 2 * $1' <<<"$got")"
+
+	xt_bg cap "$XT_NS_C" "$XT_TMP/ping.log" ping -c 40 -i 0.1 -W 1 -q -s 8900 "$XT_S4"
+	xt_ok "xtap capture -s 5000" xt_ns "$XT_NS_C" timeout 20 "$XTAP" capture -i "$XT_IF_C" \
+		-w "$XT_TMP/snap.pcap" -c 2 -s 5000 icmp
+	cap_tshark "$XT_TMP/snap.pcap" -T fields -e frame.cap_len -e frame.len
+	xt_assert_eq "jumbo frames cut at 5000 bytes" $'5000\t8942\n5000\t8942' "$XT_STDOUT"
+	xt_stop "$cap"
 }
 
 # -w - streams to stdout, and -c COUNT stops the capture by itself.
@@ -160,11 +247,15 @@ test_capture_stdout_and_count()
 test_capture_errors()
 {
 	cap_setup
-	xt_assert_rc "a filter expression is refused" 2 xt_ns "$XT_NS_C" "$XTAP" capture \
-		-i "$XT_IF_C" -w "$XT_TMP/x.pcap" icmp
-	xt_assert_match "filter message" "filter expression 'icmp': filters are not supported yet" \
+	xt_assert_rc "an invalid filter expression" 2 xt_ns "$XT_NS_C" "$XTAP" capture \
+		-i "$XT_IF_C" -w "$XT_TMP/x.pcap" tcp port
+	xt_assert_eq "filter message (libpcap's)" \
+		"xtap: capture: filter 'tcp port': can't parse filter expression: syntax error" \
 		"$XT_STDERR"
 	[ -e "$XT_TMP/x.pcap" ] && xt_fail "a refused capture created its file"
+	xt_assert_rc "replay with an invalid filter" 2 "$XTAP" replay -r /dev/null \
+		-w "$XT_TMP/x.pcap" host nosuchhost.invalid
+	xt_assert_match "replay filter message" "replay: filter 'host nosuchhost.invalid': " "$XT_STDERR"
 	xt_assert_rc "-w is required" 2 xt_ns "$XT_NS_C" "$XTAP" capture -i "$XT_IF_C"
 	xt_assert_rc "an interface not attached" 1 xt_ns "$XT_NS_C" "$XTAP" capture -i lo \
 		-w "$XT_TMP/x.pcap"
@@ -210,6 +301,18 @@ test_capture_replay_write()
 	n_out=$(grep -c . <<<"$XT_STDOUT")
 	[ "$n_out" -lt "$n_in" ] || xt_fail "--sample-flows 1 kept $n_out of $n_in frames"
 
+	# a filter: the frames tcpdump -r keeps with the same expression, byte for byte
+	local expr
+	for expr in 'ip6 and not icmp6' 'icmp or arp or udp' 'greater 200 and not ip6' vlan; do
+		xt_ok "xtap replay -w '$expr'" "$XTAP" replay -r "$in" -w "$XT_TMP/f.pcap" $expr
+		xt_ok "tcpdump -r -w '$expr'" tcpdump -r "$in" -w "$XT_TMP/f-ref.pcap" "$expr"
+		want=$(cap_bytes "$XT_TMP/f-ref.pcap")
+		got=$(cap_bytes "$XT_TMP/f.pcap")
+		[ -n "$got" ] || xt_fail "replay '$expr' kept nothing"
+		[ "$want" == "$got" ] || xt_fail "replay '$expr': $(grep -c . <<<"$got") frames," \
+			"tcpdump -r $(grep -c . <<<"$want")"
+	done
+
 	xt_ok "xtap replay -w -s 60" "$XTAP" replay -r "$in" -w "$XT_TMP/snap.pcap" -s 60
 	cap_tshark "$XT_TMP/snap.pcap" -T fields -e frame.cap_len
 	xt_assert_eq "no frame longer than 60 bytes" "" "$(awk '$1 > 60' <<<"$XT_STDOUT")"
@@ -250,7 +353,9 @@ test_capture_rotation()
 {
 	local ping f n total=0
 	cap_setup
-	xt_bg ping "$XT_NS_C" "$XT_TMP/ping.log" ping -c 200 -i 0.01 -s 1000 -W 1 -q "$XT_S4"
+	# long enough for both captures, each of which holds packets back for its
+	# reorder window (XTAP_CAPTURE_REORDER_NS) and reads the files between them
+	xt_bg ping "$XT_NS_C" "$XT_TMP/ping.log" ping -c 1000 -i 0.01 -s 1000 -W 1 -q "$XT_S4"
 	# 1042-byte echoes: 10 of them to a file of 10 kB and a bit
 	xt_ok "xtap capture -C 0.01" xt_ns "$XT_NS_C" timeout 30 "$XTAP" capture -i "$XT_IF_C" \
 		-w "$XT_TMP/rot.pcap" -C 0.01 -c 40 --hook xdp

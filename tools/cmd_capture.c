@@ -17,7 +17,9 @@
 #include "loader/loader.h"
 #include "tools/cmd.h"
 #include "tools/cmd_afxdp.h"
+#include "user/capslot.h"
 #include "user/capture.h"
+#include "user/filter.h"
 #include "user/log.h"
 #include "user/maps.h"
 #include "user/names.h"
@@ -40,6 +42,9 @@ struct defaults_capture {
 	__u32 rotate_files;	/* -W */
 	bool verbose;
 	bool afxdp;		/* --afxdp: tools/cmd_afxdp.c */
+	char *expr;		/* the filter expression, NULL: none */
+	struct xtap_cbpf_insn *classic;	/* expr compiled by libpcap */
+	size_t nclassic;
 };
 
 static const struct defaults_capture defaults_capture = {
@@ -72,39 +77,32 @@ static void on_stop(int sig)
 	stop_requested = 1;
 }
 
-static int discard(void *ctx, void *data, size_t size)
+/* Bytes per ring: 16 MiB each for up to 2 rings, then 32 MiB shared out,
+ * at least 4 MiB each (some 2,700 records of 1514-byte frames). */
+static __u32 ring_bytes(int nrings)
 {
-	(void)ctx;
-	(void)data;
-	(void)size;
-	return 0;
+	__u32 size = XTAP_RING_SIZE_DEFAULT;
+
+	if (nrings > 2) {
+		size = (32u << 20) / (__u32)nrings;
+		size = 1u << (31 - __builtin_clz(size));	/* a power of 2 */
+		if (size < (4u << 20))
+			size = 4u << 20;
+	}
+	return size;
 }
 
-/* Records a capture that ended abruptly left in the ring. */
-static void ring_discard(int ring_fd)
+/* Turns capture id off, under the lock that serialises xtap commands (the
+ * word of running captures is shared by them). */
+static void capture_off(struct xtap_capslot *slot)
 {
-	struct ring_buffer *rb = ring_buffer__new(ring_fd, discard, NULL, NULL);
+	struct xtap_state st = { .reg_fd = -1, .lock_fd = -1 };
+	char err[XTAP_ERRLEN];
+	bool locked = !xtap_state_open(&st, NULL, false, err, sizeof(err));
 
-	if (rb) {
-		ring_buffer__consume(rb);
-		ring_buffer__free(rb);
-	}
-}
-
-/* Ring-full drops at the points of the selected slots, summed. */
-static __u64 ring_drops(int stats_fd, __u64 slots)
-{
-	struct xtap_stats s;
-	__u64 n = 0;
-
-	for (__u32 slot = 0; slot < XTAP_MAX_SLOTS; slot++) {
-		if (!(slots & (1ull << slot)))
-			continue;
-		for (__u32 h = 0; h < XTAP_HOOK_MAX; h++)
-			if (!xtap_stats_read(stats_fd, XTAP_POINT(slot, h), &s))
-				n += s.c[XTAP_STAT_CAPTURE_DROP];
-	}
-	return n;
+	xtap_capslot_off(slot);
+	if (locked)
+		xtap_state_close(&st);
 }
 
 static int parse_args(int argc, char **argv, struct defaults_capture *d)
@@ -195,19 +193,33 @@ static int parse_args(int argc, char **argv, struct defaults_capture *d)
 				"MB millions of bytes; -W N keeps N files (FILE0 .. FILE<N-1>) and\n"
 				"overwrites the oldest. Stops after -c COUNT packets or on\n"
 				"SIGINT/SIGTERM, then prints what was captured and lost.\n"
+				"EXPR, in tcpdump's pcap-filter(7) language, runs in the kernel before\n"
+				"the copy. Up to %d captures, each with its own filter, run at once.\n"
+				"Packets are read from a ring per CPU and reach FILE in time order,\n"
+				"about 0.2 s after they were seen.\n"
 				"--afxdp -i IFACE: for a port that exists to be captured (a tap or\n"
 				"SPAN port): the XDP program hands the sampled frames to AF_XDP\n"
 				"sockets; they are written to FILE and DO NOT REACH THE STACK. IFACE\n"
 				"must be attached with XDP; an EXPR is applied in user space.\n",
-				XTAP_SNAP_MAX);
+				XTAP_SNAP_MAX, XTAP_CAPTURES_MAX);
 			return -1;
 		default:
 			return xtap_usage_of("capture");
 		}
 	}
 	if (optind < argc && !d->afxdp) {
-		xtap_err("capture: filter expression '%s': filters are not supported yet", argv[optind]);
-		return XTAP_EXIT_USAGE;
+		char why[XTAP_FILTER_ERRLEN];
+
+		d->expr = xtap_filter_join(argc - optind, argv + optind);
+		if (!d->expr) {
+			xtap_err("capture: out of memory");
+			return XTAP_EXIT_ERR;
+		}
+		if (xtap_filter_classic(d->expr, XTAP_FILTER_SNAP, &d->classic, &d->nclassic, why,
+					sizeof(why))) {
+			xtap_err("capture: filter '%s': %s", d->expr, why);
+			return XTAP_EXIT_USAGE;
+		}
 	}
 	if (d->sample_flows && d->sample > 1) {
 		xtap_err("capture: --sample and --sample-flows do not go together");
@@ -233,31 +245,37 @@ int cmd_capture(int argc, char **argv)
 	struct defaults_capture d = defaults_capture;
 	struct xtap_state st = { .reg_fd = -1, .lock_fd = -1 };
 	struct xtap_capture c = { 0 };
-	struct xtap_capture_cfg cfg = { 0 }, off = { 0 };
+	struct xtap_capture_cfg cfg = { 0 };
+	struct xtap_capmaps maps = { .owned = false };
+	struct xtap_capslot slot = { 0 };
 	struct xtap_pcapw *w = NULL;
 	struct sigaction sa = { .sa_handler = on_stop };
 	char err[XTAP_ERRLEN] = "", names[512] = "", first[4096];
-	__u64 slots = 0, present = 0, drops0, drops = 0;
-	__u32 hooks_there = 0, zero = 0;
-	int cfg_fd = -1, ring_fd = -1, stats_fd = -1, ret = XTAP_EXIT_ERR, r, n;
-	bool enabled = false, have_c = false;
+	__u64 slots = 0, present = 0, captured = 0, drops = 0;
+	__u32 hooks_there = 0;
+	int ret = XTAP_EXIT_ERR, r, n, nrings, nthreads;
+	bool have_slot = false, have_c = false;
 	size_t nl = 0;
 
 	r = parse_args(argc, argv, &d);
-	if (r)
-		return r < 0 ? XTAP_EXIT_OK : r;
+	if (r) {
+		ret = r < 0 ? XTAP_EXIT_OK : r;
+		goto cleanup;
+	}
 	xtap_log_init(d.verbose);
 	if (xtap_check_privileges("capture"))
-		return XTAP_EXIT_ERR;
-	if (d.afxdp)
-		return xtap_capture_afxdp(&(struct xtap_afxdp_args){
+		goto cleanup;
+	if (d.afxdp) {
+		ret = xtap_capture_afxdp(&(struct xtap_afxdp_args){
 			.ifaces = d.ifaces, .nifaces = d.nifaces, .file = d.file, .count = d.count,
 			.snaplen = d.snaplen, .pcapng = d.pcapng, .sample = d.sample,
 			.sample_flows = d.sample_flows, .hooks = d.hooks,
 			.rotate_bytes = d.rotate_bytes, .nexpr = argc - optind, .expr = argv + optind });
+		goto cleanup;
+	}
 	if (xtap_state_open(&st, NULL, false, err, sizeof(err))) {
 		xtap_err("capture: %s", err);
-		return XTAP_EXIT_ERR;
+		goto cleanup;
 	}
 	if (st.reg_fd < 0) {
 		xtap_err("capture: nothing is attached (run 'xtap attach IFACE' first)");
@@ -298,27 +316,40 @@ int cmd_capture(int argc, char **argv)
 		goto cleanup;
 	}
 
-	cfg_fd = xtap_map_open(&st, "xtap_capture");
-	ring_fd = xtap_map_open(&st, "xtap_ring");
-	stats_fd = xtap_map_open(&st, "xtap_stats");
-	if (cfg_fd < 0 || ring_fd < 0 || stats_fd < 0) {
-		int e2 = cfg_fd < 0 ? cfg_fd : ring_fd < 0 ? ring_fd : stats_fd;
-
-		if (e2 == -ENOENT)
-			xtap_err("capture: the attached programs have no capture ring (attached by an "
+	/* a ring per CPU, a reader thread per online CPU */
+	nrings = libbpf_num_possible_cpus();
+	if (nrings < 1 || nrings > XTAP_CAPTURE_RINGS)
+		nrings = nrings < 1 ? 1 : XTAP_CAPTURE_RINGS;
+	nthreads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (nthreads < 1 || nthreads > nrings)
+		nthreads = nrings;
+	r = xtap_capmaps_open(&st, &maps);
+	if (r) {
+		if (r == -ENOENT)
+			xtap_err("capture: the attached programs have no capture maps (attached by an "
 				 "older xtap: detach and attach again)");
 		else
-			xtap_err("capture: open the capture maps: %s", strerror(-e2));
+			xtap_err("capture: open the capture maps: %s", strerror(-r));
 		goto cleanup;
 	}
-	if (!bpf_map_lookup_elem(cfg_fd, &zero, &cfg) && cfg.enabled && cfg.owner_pid &&
-	    (pid_t)cfg.owner_pid != getpid() && kill((pid_t)cfg.owner_pid, 0) == 0) {
-		xtap_err("capture: another xtap capture (pid %u) is running", cfg.owner_pid);
+	r = xtap_capslot_claim(&slot, &maps);
+	if (r) {
+		if (r == -EBUSY)
+			xtap_err("capture: %d captures are running already", XTAP_CAPTURES_MAX);
+		else
+			xtap_err("capture: capture config: %s", strerror(-r));
 		goto cleanup;
 	}
-
-	/* the lock serialises xtap commands: attach and status go on meanwhile */
-	xtap_state_close(&st);
+	have_slot = true;
+	r = xtap_capslot_rings(&slot, nrings, ring_bytes(nrings));
+	if (r) {
+		xtap_err("capture: capture ring: %s", strerror(-r));
+		goto cleanup;
+	}
+	if (xtap_capslot_filter(&slot, d.classic, d.nclassic, err, sizeof(err))) {
+		xtap_err("capture: %s", err);
+		goto cleanup;
+	}
 
 	xtap_capture_file_name(d.file, 0, d.rotate_bytes ? d.rotate_files : 0, first, sizeof(first));
 	w = xtap_pcapw_open(first, d.pcapng ? XTAP_PCAPNG : XTAP_PCAP, d.snaplen, err, sizeof(err));
@@ -326,9 +357,7 @@ int cmd_capture(int argc, char **argv)
 		xtap_err("capture: %s: %s", first, err);
 		goto cleanup;
 	}
-	/* a capture that ended without turning capture off may have left records */
-	ring_discard(ring_fd);
-	r = xtap_capture_init(&c, ring_fd, w);
+	r = xtap_capture_init_rings(&c, slot.ring, slot.nrings, nthreads, w);
 	if (r) {
 		xtap_err("capture: capture ring: %s", strerror(-r));
 		goto cleanup;
@@ -349,19 +378,20 @@ int cmd_capture(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	drops0 = ring_drops(stats_fd, slots ? slots : present);
 	cfg = (struct xtap_capture_cfg){
 		.enabled = 1, .snaplen = d.snaplen, .sample = d.sample, .hooks = d.hooks,
 		.slots = slots, .owner_pid = (__u32)getpid(), .sample_flows = d.sample_flows,
-		.gen = (__u32)getpid() ^ (__u32)time(NULL) ^ cfg.gen,
+		.gen = (__u32)getpid() ^ (__u32)time(NULL) ^ (slot.id << 28),
 	};
 	/* the offset between the programs' clock and the epoch, taken now */
 	c.ts_offset = xtap_mono_to_real_ns();
-	if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY)) {
-		xtap_err("capture: turn capture on: %s", strerror(errno));
+	r = xtap_capslot_start(&slot, &cfg);
+	if (r) {
+		xtap_err("capture: turn capture on: %s", strerror(-r));
 		goto cleanup;
 	}
-	enabled = true;
+	/* the lock serialises xtap commands: attach and status go on meanwhile */
+	xtap_state_close(&st);
 	{
 		char h[64];
 
@@ -375,12 +405,11 @@ int cmd_capture(int argc, char **argv)
 		if (n < 0 && n != -EINTR)
 			break;
 	}
-	bpf_map_update_elem(cfg_fd, &zero, &off, BPF_ANY);
-	enabled = false;
+	capture_off(&slot);
 	/* what the programs wrote before capture went off */
 	if (!c.err)
 		xtap_capture_drain(&c);
-	drops = ring_drops(stats_fd, slots ? slots : present) - drops0;
+	xtap_capslot_counts(&slot, &captured, &drops);
 
 	if (c.w) {
 		char cur[4096];
@@ -404,19 +433,18 @@ int cmd_capture(int argc, char **argv)
 		(unsigned long long)(c.unwritten + c.invalid));
 	ret = c.err ? XTAP_EXIT_ERR : XTAP_EXIT_OK;
 cleanup:
-	if (enabled)
-		bpf_map_update_elem(cfg_fd, &zero, &off, BPF_ANY);
+	if (have_slot && slot.running)
+		capture_off(&slot);
 	if (have_c) {
 		xtap_pcapw_close(c.w);
 		xtap_capture_free(&c);
 	}
 	xtap_pcapw_close(w);
-	if (cfg_fd >= 0)
-		close(cfg_fd);
-	if (ring_fd >= 0)
-		close(ring_fd);
-	if (stats_fd >= 0)
-		close(stats_fd);
+	if (have_slot)
+		xtap_capslot_stop(&slot);
+	xtap_capmaps_close(&maps);
 	xtap_state_close(&st);
+	free(d.classic);
+	free(d.expr);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "tools/cmd.h"
+#include "user/filter.h"
 #include "user/log.h"
 #include "user/names.h"
 #include "user/opts.h"
@@ -77,7 +78,9 @@ int cmd_replay(int argc, char **argv)
 	struct defaults_replay d = defaults_replay;
 	struct xtap_replay r = { 0 };
 	struct xtap_flow_entry *flows = NULL;
-	size_t n = 0;
+	struct xtap_cbpf_insn *classic = NULL;
+	size_t n = 0, nclassic = 0;
+	char *expr = NULL;
 	int c, err, ret = XTAP_EXIT_ERR;
 
 	optind = 1;
@@ -130,9 +133,28 @@ int cmd_replay(int argc, char **argv)
 			return xtap_usage_of("replay");
 		}
 	}
-	if (!d.file || optind != argc) {
-		xtap_err("replay: %s", d.file ? "unexpected argument" : "-r FILE is required");
+	if (!d.file) {
+		xtap_err("replay: -r FILE is required");
 		return xtap_usage_of("replay");
+	}
+	if (optind < argc && !d.out) {
+		xtap_err("replay: a filter expression goes with -w OUT");
+		return xtap_usage_of("replay");
+	}
+	if (optind < argc) {
+		char why[XTAP_FILTER_ERRLEN];
+
+		expr = xtap_filter_join(argc - optind, argv + optind);
+		if (!expr) {
+			xtap_err("replay: out of memory");
+			return XTAP_EXIT_ERR;
+		}
+		if (xtap_filter_classic(expr, XTAP_FILTER_SNAP, &classic, &nclassic, why,
+					sizeof(why))) {
+			xtap_err("replay: filter '%s': %s", expr, why);
+			free(expr);
+			return XTAP_EXIT_USAGE;
+		}
 	}
 	xtap_log_init(d.verbose);
 
@@ -144,7 +166,8 @@ int cmd_replay(int argc, char **argv)
 	struct xtap_replay_opts o = { .path = d.file, .hook = d.hook, .flows_max = d.flows,
 				      .out = d.out, .pcapng = d.pcapng, .snaplen = d.snaplen,
 				      .sample = d.sample,
-				      .sample_flows = d.sample_flows };
+				      .sample_flows = d.sample_flows, .filter = classic,
+				      .filter_len = nclassic };
 
 	if (xtap_replay_file(&o, &r))
 		goto cleanup;
@@ -181,6 +204,8 @@ int cmd_replay(int argc, char **argv)
 	}
 	ret = XTAP_EXIT_OK;
 cleanup:
+	free(classic);
+	free(expr);
 	free(flows);
 	xtap_replay_free(&r);
 	return ret;

@@ -17,13 +17,13 @@ const struct xtap_cmd xtap_cmds[] = {
 	{ "stats", cmd_stats, "[-j]", "counters per reason, per interface and hook" },
 	{ "replay", cmd_replay,
 	  "-r FILE [-j] [--hook xdp|tc-ingress|tc-egress] [--flows N] "
-	  "[-w OUT [--pcapng] [-s SNAPLEN] [--sample N|--sample-flows K]] [-v]",
+	  "[-w OUT [--pcapng] [-s SNAPLEN] [--sample N|--sample-flows K] [EXPR]] [-v]",
 	  "run a pcap/pcapng through the programs; print flows and counters, or write what "
 	  "capture would" },
 	{ "capture", cmd_capture,
 	  "[-i IFACE...] -w FILE|- [-c COUNT] [-s SNAPLEN] [-C MB [-W FILES]] [--pcapng] "
 	  "[--sample N|--sample-flows K] "
-	  "[--hook xdp|tc-ingress|tc-egress|all] [--afxdp -i IFACE [EXPR]] [-v]",
+	  "[--hook xdp|tc-ingress|tc-egress|all] [--afxdp] [-v] [EXPR]",
 	  "write the packets the attached programs see to a pcap or pcapng file" },
 	{ "export", cmd_export, "--ipfix HOST:PORT [--udp|--tcp] [--interval S] [--active-timeout S] [--idle-timeout S] [--template-refresh S] [--once] [-v] | --json FILE|- [same timing options]", "send flow records to an IPFIX collector, or write them as JSON lines" },
 	{ "serve", cmd_serve, "[--listen ADDR:PORT] [-v]", "Prometheus metrics on http://ADDR:PORT/metrics (default 127.0.0.1:9477)" },

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/libbpf.h>
 
 #include "user/capture.h"
@@ -143,8 +146,11 @@ static void write_one(struct xtap_capture *c, const struct xtap_capture_rec *r)
 			return;
 		}
 	}
-	snprintf(comment, sizeof(comment), "hook %s, flow direction %s", xtap_hook_name(r->hook),
-		 r->flow_dir <= XTAP_DIR_BA ? dirs[r->flow_dir] : "none");
+	if (r->flow_id && r->flow_dir <= XTAP_DIR_BA)
+		snprintf(comment, sizeof(comment), "hook %s, flow %016llx, direction %s",
+			 xtap_hook_name(r->hook), (unsigned long long)r->flow_id, dirs[r->flow_dir]);
+	else
+		snprintf(comment, sizeof(comment), "hook %s, no flow", xtap_hook_name(r->hook));
 	id = iface_of(c, r);
 	if (id < 0) {
 		c->err = -EIO;
@@ -158,17 +164,11 @@ static void write_one(struct xtap_capture *c, const struct xtap_capture_rec *r)
 	c->unwritten += 1 + xtap_pcapw_pending(c->w);
 }
 
-/* Writes the batch in time order and flushes the file. */
-static int batch_write(struct xtap_capture *c)
+/* Flushes what was written to the file. */
+static int flush(struct xtap_capture *c)
 {
 	int err;
 
-	sort_ctx = c;
-	qsort(c->offs, c->n, sizeof(c->offs[0]), by_time);
-	for (size_t i = 0; i < c->n; i++)
-		write_one(c, (const void *)(c->buf + c->offs[i] + sizeof(struct entry)));
-	c->n = 0;
-	c->used = 0;
 	if (c->err)
 		return c->err;	/* counted when the error came */
 	err = xtap_pcapw_flush(c->w);
@@ -179,6 +179,18 @@ static int batch_write(struct xtap_capture *c)
 	}
 	c->written = written_now(c);
 	return c->err;
+}
+
+/* Writes the batch in time order and flushes the file. */
+static int batch_write(struct xtap_capture *c)
+{
+	sort_ctx = c;
+	qsort(c->offs, c->n, sizeof(c->offs[0]), by_time);
+	for (size_t i = 0; i < c->n; i++)
+		write_one(c, (const void *)(c->buf + c->offs[i] + sizeof(struct entry)));
+	c->n = 0;
+	c->used = 0;
+	return flush(c);
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -232,6 +244,306 @@ int xtap_capture_init(struct xtap_capture *c, int ring_fd, struct xtap_pcapw *w)
 	return 0;
 }
 
+
+/*
+ * Several rings, one reader thread per ring or group of rings. A reader
+ * copies each record it takes from its rings into a held record and hands
+ * them over in batches; the caller's thread (xtap_capture_poll) keeps them
+ * in a heap ordered by time and writes those the reorder window lets go.
+ */
+struct held {
+	__u64 ts;
+	__u64 seq;		/* per reader: ties keep ring order */
+	__u32 reader;
+	__u32 size;
+	/* the record */
+};
+
+struct reader {
+	struct xtap_capture_readers *all;
+	struct ring_buffer *rb;
+	pthread_t th;
+	bool started;
+	__u32 idx;
+	__u64 seq;
+	__u64 received, invalid, nomem;
+	struct held **loc;	/* taken, not yet handed over */
+	size_t nloc, caploc;
+};
+
+struct xtap_capture_readers {
+	pthread_mutex_t mu;
+	volatile int stop;
+	struct held **pend;	/* handed over, not yet in the heap */
+	size_t npend, cappend;
+	struct held **heap;	/* min-heap by (ts, reader, seq) */
+	size_t nheap, capheap;
+	size_t held_bytes;
+	int n;
+	struct reader r[XTAP_CAPTURE_RINGS];
+};
+
+static int push(struct held ***v, size_t *n, size_t *cap, struct held *h)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 1024;
+		struct held **p = realloc(*v, nc * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		*v = p;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = h;
+	return 0;
+}
+
+static int on_held(void *ctx, void *data, size_t size)
+{
+	struct reader *r = ctx;
+	struct held *h;
+
+	if (xtap_capture_rec_check(data, size)) {
+		r->invalid++;
+		return 0;
+	}
+	h = malloc(sizeof(*h) + size);
+	if (!h) {
+		r->nomem++;
+		return 0;
+	}
+	h->ts = ((const struct xtap_capture_rec *)data)->ts_ns;
+	h->seq = r->seq++;
+	h->reader = r->idx;
+	h->size = (__u32)size;
+	memcpy(h + 1, data, size);
+	if (push(&r->loc, &r->nloc, &r->caploc, h)) {
+		free(h);
+		r->nomem++;
+		return 0;
+	}
+	r->received++;
+	return 0;
+}
+
+/* The reader's records to the shared list. */
+static void hand_over(struct reader *r)
+{
+	struct xtap_capture_readers *a = r->all;
+
+	if (!r->nloc)
+		return;
+	pthread_mutex_lock(&a->mu);
+	for (size_t i = 0; i < r->nloc; i++)
+		if (push(&a->pend, &a->npend, &a->cappend, r->loc[i])) {
+			free(r->loc[i]);
+			r->nomem++;
+		}
+	pthread_mutex_unlock(&a->mu);
+	r->nloc = 0;
+}
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+
+	while (!r->all->stop) {
+		ring_buffer__poll(r->rb, 50);
+		hand_over(r);
+	}
+	return NULL;
+}
+
+static bool held_before(const struct held *a, const struct held *b)
+{
+	if (a->ts != b->ts)
+		return a->ts < b->ts;
+	if (a->reader != b->reader)
+		return a->reader < b->reader;
+	return a->seq < b->seq;
+}
+
+static void heap_push(struct xtap_capture_readers *a, struct held *h)
+{
+	size_t i;
+
+	if (push(&a->heap, &a->nheap, &a->capheap, h)) {
+		free(h);
+		return;
+	}
+	a->held_bytes += h->size;
+	for (i = a->nheap - 1; i > 0; i = (i - 1) / 2) {
+		struct held **p = &a->heap[(i - 1) / 2];
+
+		if (!held_before(a->heap[i], *p))
+			break;
+		a->heap[i] = *p;
+		*p = h;
+	}
+}
+
+static struct held *heap_pop(struct xtap_capture_readers *a)
+{
+	struct held *top = a->heap[0], *last = a->heap[--a->nheap];
+	size_t i = 0;
+
+	a->held_bytes -= top->size;
+	if (!a->nheap)
+		return top;
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+
+		if (l < a->nheap && held_before(a->heap[l], last))
+			m = l;
+		if (l + 1 < a->nheap && held_before(a->heap[l + 1], m == i ? last : a->heap[l]))
+			m = l + 1;
+		if (m == i)
+			break;
+		a->heap[i] = a->heap[m];
+		i = m;
+	}
+	a->heap[i] = last;
+	return top;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (__u64)t.tv_sec * 1000000000ull + (__u64)t.tv_nsec;
+}
+
+/* Writes the held records older than horizon (all: every one), in time
+ * order, then flushes. Returns the records written, or -errno. */
+static int write_held(struct xtap_capture *c, bool all)
+{
+	struct xtap_capture_readers *a = c->rd;
+	__u64 now = mono_ns();
+	__u64 horizon = now > XTAP_CAPTURE_REORDER_NS ? now - XTAP_CAPTURE_REORDER_NS : 0;
+	int n = 0, err;
+
+	pthread_mutex_lock(&a->mu);
+	for (size_t i = 0; i < a->npend; i++)
+		heap_push(a, a->pend[i]);
+	a->npend = 0;
+	pthread_mutex_unlock(&a->mu);
+	while (a->nheap && (all || a->heap[0]->ts <= horizon ||
+			    a->held_bytes > XTAP_CAPTURE_HOLD_BYTES)) {
+		struct held *h = heap_pop(a);
+
+		write_one(c, (const void *)(h + 1));
+		free(h);
+		n++;
+	}
+	err = flush(c);
+	return err ? err : n;
+}
+
+static void readers_stop(struct xtap_capture *c)
+{
+	struct xtap_capture_readers *a = c->rd;
+
+	a->stop = 1;
+	for (int i = 0; i < a->n; i++) {
+		if (a->r[i].started)
+			pthread_join(a->r[i].th, NULL);
+		a->r[i].started = false;
+	}
+}
+
+/* Stops the readers, takes what the rings still hold, writes all. */
+static int readers_finish(struct xtap_capture *c)
+{
+	struct xtap_capture_readers *a = c->rd;
+	int n;
+
+	readers_stop(c);
+	for (int i = 0; i < a->n; i++) {
+		ring_buffer__consume(a->r[i].rb);
+		hand_over(&a->r[i]);
+	}
+	n = write_held(c, true);
+	c->received = c->invalid = 0;
+	for (int i = 0; i < a->n; i++) {
+		c->received += a->r[i].received;
+		c->invalid += a->r[i].invalid;
+	}
+	return n;
+}
+
+static void readers_free(struct xtap_capture_readers *a)
+{
+	if (!a)
+		return;
+	for (int i = 0; i < a->n; i++) {
+		for (size_t j = 0; j < a->r[i].nloc; j++)
+			free(a->r[i].loc[j]);
+		free(a->r[i].loc);
+		ring_buffer__free(a->r[i].rb);
+	}
+	for (size_t i = 0; i < a->npend; i++)
+		free(a->pend[i]);
+	for (size_t i = 0; i < a->nheap; i++)
+		free(a->heap[i]);
+	free(a->pend);
+	free(a->heap);
+	pthread_mutex_destroy(&a->mu);
+	free(a);
+}
+
+int xtap_capture_init_rings(struct xtap_capture *c, const int *ring_fds, int nrings, int nthreads,
+			    struct xtap_pcapw *w)
+{
+	struct xtap_capture_readers *a;
+	sigset_t all, old;
+	int err = 0;
+
+	if (nrings < 1 || nrings > XTAP_CAPTURE_RINGS || nthreads < 1)
+		return -EINVAL;
+	if (nthreads > nrings)
+		nthreads = nrings;
+	memset(c, 0, sizeof(*c));
+	c->w = w;
+	for (size_t i = 0; i < XTAP_MAX_POINTS; i++)
+		c->iface_id[i] = -1;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	pthread_mutex_init(&a->mu, NULL);
+	a->n = nthreads;
+	c->rd = a;
+	for (int i = 0; i < nrings; i++) {
+		struct reader *r = &a->r[i % nthreads];
+
+		r->all = a;
+		r->idx = (__u32)(i % nthreads);
+		if (!r->rb)
+			r->rb = ring_buffer__new(ring_fds[i], on_held, r, NULL);
+		else if (ring_buffer__add(r->rb, ring_fds[i], on_held, r))
+			err = errno ? -errno : -EINVAL;
+		if (!r->rb && !err)
+			err = errno ? -errno : -EINVAL;
+		if (err)
+			goto fail;
+	}
+	/* signals are for the caller's thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (int i = 0; i < nthreads && !err; i++) {
+		err = -pthread_create(&a->r[i].th, NULL, reader_main, &a->r[i]);
+		a->r[i].started = !err;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!err)
+		return 0;
+fail:
+	readers_stop(c);
+	readers_free(a);
+	c->rd = NULL;
+	return err;
+}
+
 static int finish(struct xtap_capture *c, int n)
 {
 	int err = batch_write(c);
@@ -243,11 +555,21 @@ static int finish(struct xtap_capture *c, int n)
 
 int xtap_capture_poll(struct xtap_capture *c, int timeout_ms)
 {
+	if (c->rd) {
+		/* the readers wait for the rings; this waits for the window */
+		struct timespec t = { .tv_nsec = (timeout_ms < 20 ? timeout_ms : 20) * 1000000L };
+
+		if (nanosleep(&t, NULL))
+			return -errno;
+		return write_held(c, false);
+	}
 	return finish(c, ring_buffer__poll(c->rb, timeout_ms));
 }
 
 int xtap_capture_drain(struct xtap_capture *c)
 {
+	if (c->rd)
+		return readers_finish(c);
 	return finish(c, ring_buffer__consume(c->rb));
 }
 
@@ -258,6 +580,11 @@ bool xtap_capture_done(const struct xtap_capture *c)
 
 void xtap_capture_free(struct xtap_capture *c)
 {
+	if (c->rd) {
+		readers_stop(c);
+		readers_free(c->rd);
+		c->rd = NULL;
+	}
 	ring_buffer__free(c->rb);
 	c->rb = NULL;
 	free(c->buf);

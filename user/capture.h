@@ -15,6 +15,7 @@
 #include "user/pcapw.h"
 
 struct ring_buffer;
+struct xtap_capture_readers;
 
 struct xtap_capture {
 	struct ring_buffer *rb;
@@ -40,6 +41,9 @@ struct xtap_capture {
 	__u64 over_limit;	/* read after the limit was reached, not written */
 	__u64 written;		/* packets in the file */
 	int err;		/* first write error, -errno; 0 while none */
+	/* several rings read by threads (xtap_capture_init_rings); NULL: one
+	 * ring, read by the caller */
+	struct xtap_capture_readers *rd;
 	/* the batch of one poll */
 	__u8 *buf;
 	size_t used, cap;
@@ -59,6 +63,21 @@ void xtap_capture_file_name(const char *base, __u32 n, __u32 files, char *buf, s
 
 /* Starts reading the ring map ring_fd into w. 0 or -errno. */
 int xtap_capture_init(struct xtap_capture *c, int ring_fd, struct xtap_pcapw *w);
+/*
+ * Reads nrings rings (one per CPU: CPU n writes to ring n % nrings) with one
+ * thread per ring, up to nthreads threads (each then reads several rings).
+ * Records from different rings are merged in time order through a reorder
+ * window: a record is written once the monotonic clock is
+ * XTAP_CAPTURE_REORDER_NS past its time, by when any record of an earlier
+ * time has been read from its own ring; more than XTAP_CAPTURE_HOLD_BYTES
+ * held back and the oldest are written at once. Then xtap_capture_poll
+ * writes what the window lets go and xtap_capture_drain stops the threads
+ * and writes the rest. 0 or -errno.
+ */
+#define XTAP_CAPTURE_REORDER_NS (200ull * 1000 * 1000)
+#define XTAP_CAPTURE_HOLD_BYTES (64u << 20)
+int xtap_capture_init_rings(struct xtap_capture *c, const int *ring_fds, int nrings, int nthreads,
+			    struct xtap_pcapw *w);
 /* Waits up to timeout_ms for records, writes what came and flushes the file.
  * Returns the records read, or -errno (-EINTR: a signal came first; a write
  * error: c->err). */

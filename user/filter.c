@@ -23,6 +23,7 @@
 #include <string.h>
 #include <pcap/pcap.h>
 
+#include "maps/xtap.h"
 #include "user/filter.h"
 
 _Static_assert(sizeof(struct xtap_ebpf_insn) == 8, "eBPF instruction is 8 bytes");
@@ -66,6 +67,12 @@ _Static_assert(sizeof(struct xtap_cbpf_insn) == sizeof(struct bpf_insn), "classi
 #define E_JLT 0xa0
 #define E_JLE 0xb0
 #define E_EXIT 0x90
+#define E_CALL 0x80
+#define E_DW 0x18
+#define E_IMM 0x00
+#define PSEUDO_MAP_FD 1
+#define FN_MAP_LOOKUP 1		/* bpf_map_lookup_elem */
+#define FN_TAIL_CALL 12		/* bpf_tail_call */
 
 enum { R0 = 0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 };
 #define RA R0
@@ -79,6 +86,28 @@ enum { R0 = 0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 };
 
 /* Jump targets beyond the classic program. */
 #define TGT_REJECT (-1)
+#define TGT_EPILOGUE (-2)	/* capture: hand the verdict on */
+#define TGT_PASS (-3)		/* capture: end with the hook's "go on" */
+
+/* Capture mode: the scratch pointer and the lookup key on the stack, and
+ * where a load past the linear part puts its bytes (and A meanwhile). */
+#define SCRATCH_OFF (-72)
+#define KEY_OFF (-76)
+#define SAVE_A_OFF (-80)
+#define BUF_OFF (-88)
+#define TGT_ABS_BASE (-1000000)	/* -(eBPF index) + this: an eBPF index */
+#define FN_SKB_LOAD_BYTES 26
+#define FN_XDP_LOAD_BYTES 189
+
+/* Capture mode: a load whose bytes are past the linear part goes to a stub
+ * that reads them with bpf_skb_load_bytes / bpf_xdp_load_bytes (paged skb
+ * data, XDP fragments), then comes back. */
+struct stub {
+	size_t fix;		/* the fixup of the jump to it */
+	size_t back;		/* eBPF index to come back to */
+	int dst, size, ind;
+	uint32_t k;
+};
 
 struct fixup {
 	size_t at;		/* eBPF index of the jump */
@@ -86,10 +115,13 @@ struct fixup {
 };
 
 struct tx {
+	const struct xtap_filter_capture *fc;	/* NULL: a standalone XDP program */
 	struct xtap_ebpf_insn *out;
 	size_t len, cap;
 	struct fixup *fix;
 	size_t nfix, capfix;
+	struct stub *stubs;
+	size_t nstubs, capstubs;
 	int nomem;
 };
 
@@ -125,26 +157,47 @@ static size_t emit(struct tx *t, uint8_t code, int dst, int src, int16_t off, in
 }
 
 /* A jump whose offset is patched once every target's position is known. */
-static void emit_jump(struct tx *t, uint8_t code, int dst, int src, int32_t imm, long target)
+static size_t emit_jump(struct tx *t, uint8_t code, int dst, int src, int32_t imm, long target)
 {
 	size_t at = emit(t, code, dst, src, 0, imm);
 
 	if (t->nomem)
-		return;
+		return 0;
 	if (t->nfix == t->capfix) {
 		size_t cap = t->capfix ? t->capfix * 2 : 64;
 		struct fixup *p = realloc(t->fix, cap * sizeof(*p));
 
 		if (!p) {
 			t->nomem = 1;
-			return;
+			return 0;
 		}
 		t->fix = p;
 		t->capfix = cap;
 	}
 	t->fix[t->nfix].at = at;
 	t->fix[t->nfix].target = target;
-	t->nfix++;
+	return t->nfix++;
+}
+
+/* The jump at fixup fi goes to a stub that reads the bytes with a helper,
+ * and comes back to where the translation is now. */
+static void add_stub(struct tx *t, size_t fi, int dst, int size, int ind, uint32_t k)
+{
+	if (t->nomem)
+		return;
+	if (t->nstubs == t->capstubs) {
+		size_t cap = t->capstubs ? t->capstubs * 2 : 16;
+		struct stub *p = realloc(t->stubs, cap * sizeof(*p));
+
+		if (!p) {
+			t->nomem = 1;
+			return;
+		}
+		t->stubs = p;
+		t->capstubs = cap;
+	}
+	t->stubs[t->nstubs++] = (struct stub){ .fix = fi, .back = t->len, .dst = dst,
+					       .size = size, .ind = ind, .k = k };
 }
 
 static int size_bytes(uint16_t code)
@@ -167,16 +220,21 @@ static uint8_t ebpf_size(int bytes)
  * (and the verifier knows it of r6), so a load inside it needs no check. */
 static void load_abs(struct tx *t, int dst, uint32_t k, int size, uint32_t known)
 {
-	if ((uint64_t)k + size <= known && k <= INT16_MAX) {
+	size_t fi = 0;
+
+	/* capture: no load skips its check, as a stub's path proves nothing */
+	if (!t->fc && (uint64_t)k + size <= known && k <= INT16_MAX) {
 		emit(t, E_LDX | E_MEM | ebpf_size(size), dst, RDATA, (int16_t)k, 0);
 	} else {
 		emit(t, E_ALU64 | E_MOV | E_X, R2, RDATA, 0, 0);
 		emit(t, E_ALU64 | E_ADD | E_K, R2, 0, 0, (int32_t)(k + size));
-		emit_jump(t, E_JMP | E_JGT | E_X, R2, REND, 0, TGT_REJECT);
+		fi = emit_jump(t, E_JMP | E_JGT | E_X, R2, REND, 0, TGT_REJECT);
 		emit(t, E_LDX | E_MEM | ebpf_size(size), dst, R2, (int16_t)-size, 0);
 	}
 	if (size > 1)
 		emit(t, E_ALU | E_END | E_TO_BE, dst, 0, 0, size * 8);
+	if (t->fc)
+		add_stub(t, fi, dst, size, 0, k);
 }
 
 /* dst = the big-endian value of size bytes at data + X + k, with
@@ -185,6 +243,8 @@ static void load_abs(struct tx *t, int dst, uint32_t k, int size, uint32_t known
  * verifier knows X's bounds as well). */
 static void load_ind(struct tx *t, int dst, uint32_t k, int size, uint64_t xmax)
 {
+	size_t fi;
+
 	if (xmax + k + size > MAX_PKT_OFF)
 		/* also rejects X + k past 64 KiB, which no frame has */
 		emit_jump(t, E_JMP | E_JGT | E_K, RX, 0, MAX_PKT_OFF - (int32_t)k - size,
@@ -194,15 +254,55 @@ static void load_ind(struct tx *t, int dst, uint32_t k, int size, uint64_t xmax)
 	emit(t, E_ALU64 | E_MOV | E_X, R3, RX, 0, 0);
 	emit(t, E_ALU64 | E_ADD | E_X, R3, RDATA, 0, 0);
 	emit(t, E_ALU64 | E_ADD | E_K, R3, 0, 0, (int32_t)(k + size));
-	emit_jump(t, E_JMP | E_JGT | E_X, R3, REND, 0, TGT_REJECT);
+	fi = emit_jump(t, E_JMP | E_JGT | E_X, R3, REND, 0, TGT_REJECT);
 	emit(t, E_LDX | E_MEM | ebpf_size(size), dst, R3, (int16_t)-size, 0);
 	if (size > 1)
 		emit(t, E_ALU | E_END | E_TO_BE, dst, 0, 0, size * 8);
+	if (t->fc)
+		add_stub(t, fi, dst, size, 1, k);
 }
 
-/* dst = data_end - data, the frame's length. */
+/* Capture mode: the stubs, after the program. */
+static void emit_stubs(struct tx *t)
+{
+	for (size_t i = 0; i < t->nstubs && !t->nomem; i++) {
+		const struct stub *st = &t->stubs[i];
+
+		t->fix[st->fix].target = TGT_ABS_BASE - (long)t->len;
+		if (st->dst == RX)
+			emit(t, E_STX | E_MEM | E_W, R10, RA, SAVE_A_OFF, 0);
+		emit(t, E_ALU64 | E_MOV | E_X, R1, R8, 0, 0);
+		if (st->ind) {
+			emit(t, E_ALU | E_MOV | E_X, R2, RX, 0, 0);
+			emit(t, E_ALU | E_ADD | E_K, R2, 0, 0, (int32_t)st->k);
+		} else {
+			emit(t, E_ALU | E_MOV | E_K, R2, 0, 0, (int32_t)st->k);
+		}
+		emit(t, E_ALU64 | E_MOV | E_X, R3, R10, 0, 0);
+		emit(t, E_ALU64 | E_ADD | E_K, R3, 0, 0, BUF_OFF);
+		emit(t, E_ALU64 | E_MOV | E_K, R4, 0, 0, st->size);
+		emit(t, E_JMP | E_CALL, 0, 0, 0, t->fc->tc ? FN_SKB_LOAD_BYTES : FN_XDP_LOAD_BYTES);
+		/* past the end of the whole frame: rejected, as by libpcap */
+		emit_jump(t, E_JMP | E_JNE | E_K, R0, 0, 0, TGT_REJECT);
+		emit(t, E_LDX | E_MEM | ebpf_size(st->size), st->dst, R10, BUF_OFF, 0);
+		if (st->dst == RX)
+			emit(t, E_LDX | E_MEM | E_W, RA, R10, SAVE_A_OFF, 0);
+		if (st->size > 1)
+			emit(t, E_ALU | E_END | E_TO_BE, st->dst, 0, 0, st->size * 8);
+		emit_jump(t, E_JMP | E_JA, 0, 0, 0, TGT_ABS_BASE - (long)st->back);
+	}
+}
+
+/* dst = data_end - data, the frame's length; in a capture, the wire length
+ * the data-plane program put in the scratch. */
 static void load_len(struct tx *t, int dst)
 {
+	if (t->fc) {
+		emit(t, E_LDX | E_MEM | E_DW, R2, R10, SCRATCH_OFF, 0);
+		emit(t, E_LDX | E_MEM | E_W, dst, R2,
+		     (int16_t)offsetof(struct xtap_capture_pkt, wire_len), 0);
+		return;
+	}
 	emit(t, E_ALU64 | E_MOV | E_X, dst, REND, 0, 0);
 	emit(t, E_ALU64 | E_SUB | E_X, dst, RDATA, 0, 0);
 	emit(t, E_ALU | E_MOV | E_X, dst, dst, 0, 0);
@@ -505,7 +605,10 @@ static void translate_one(struct tx *t, const struct xtap_cbpf_insn *c, size_t i
 		if (BPF_RVAL(code) == BPF_K)
 			emit(t, E_ALU | E_MOV | E_K, R0, 0, 0, (int32_t)c->k);
 		/* RET A: A is r0 already */
-		emit(t, E_JMP | E_EXIT, 0, 0, 0, 0);
+		if (t->fc)
+			emit_jump(t, E_JMP | E_JA, 0, 0, 0, TGT_EPILOGUE);
+		else
+			emit(t, E_JMP | E_EXIT, 0, 0, 0, 0);
 		break;
 	case BPF_MISC:
 		if (BPF_MISCOP(code) == BPF_TAX)
@@ -585,10 +688,57 @@ static uint64_t xmax_after(const struct xtap_cbpf_insn *c, uint64_t xmax)
 	return xmax;
 }
 
-int xtap_filter_translate(const struct xtap_cbpf_insn *classic, size_t n, struct xtap_filter *out,
-			  char *err, size_t errlen)
+static void emit_map_fd(struct tx *t, int dst, int fd)
 {
-	struct tx t = { 0 };
+	emit(t, E_LD | E_DW | E_IMM, dst, PSEUDO_MAP_FD, 0, fd);
+	emit(t, 0, 0, 0, 0, 0);
+}
+
+/* Capture prologue: r8 = ctx, the scratch pointer saved on the stack. */
+static void capture_prologue(struct tx *t)
+{
+	emit(t, E_ALU64 | E_MOV | E_X, R8, R1, 0, 0);
+	emit(t, E_ST | E_MEM | E_W, R10, 0, KEY_OFF, 0);
+	emit_map_fd(t, R1, t->fc->scratch_fd);
+	emit(t, E_ALU64 | E_MOV | E_X, R2, R10, 0, 0);
+	emit(t, E_ALU64 | E_ADD | E_K, R2, 0, 0, KEY_OFF);
+	emit(t, E_JMP | E_CALL, 0, 0, 0, FN_MAP_LOOKUP);
+	emit_jump(t, E_JMP | E_JEQ | E_K, R0, 0, 0, TGT_PASS);
+	emit(t, E_STX | E_MEM | E_DW, R10, R0, SCRATCH_OFF, 0);
+}
+
+/* Capture epilogue: verdict (r0) to the scratch, tail call to the copy;
+ * returns where TGT_PASS is. */
+static size_t capture_epilogue(struct tx *t)
+{
+	size_t pass;
+
+	emit(t, E_LDX | E_MEM | E_DW, R2, R10, SCRATCH_OFF, 0);
+	emit(t, E_STX | E_MEM | E_W, R2, R0, (int16_t)offsetof(struct xtap_capture_pkt, verdict), 0);
+	/* rejected, and no capture after this one runs: nothing to do */
+	emit(t, E_JMP32 | E_JNE | E_K, R0, 0, 6, 0);
+	emit(t, E_LDX | E_MEM | E_W, R3, R2, (int16_t)offsetof(struct xtap_capture_pkt, mask), 0);
+	emit(t, E_LDX | E_MEM | E_W, R4, R2, (int16_t)offsetof(struct xtap_capture_pkt, cur), 0);
+	emit(t, E_ALU | E_AND | E_K, R4, 0, 0, 31);
+	emit(t, E_ALU | E_RSH | E_X, R3, R4, 0, 0);
+	emit(t, E_ALU | E_RSH | E_K, R3, 0, 0, 1);
+	emit(t, E_JMP32 | E_JEQ | E_K, R3, 0, 5, 0);	/* to the "go on" below */
+	emit(t, E_ALU64 | E_MOV | E_X, R1, R8, 0, 0);
+	emit_map_fd(t, R2, t->fc->progs_fd);
+	emit(t, E_ALU64 | E_MOV | E_K, R3, 0, 0, XTAP_CAPTURE_STEP);
+	emit(t, E_JMP | E_CALL, 0, 0, 0, FN_TAIL_CALL);
+	pass = t->len;
+	/* XDP_PASS, TC_ACT_UNSPEC */
+	emit(t, E_ALU64 | E_MOV | E_K, R0, 0, 0, t->fc->tc ? -1 : 2);
+	emit(t, E_JMP | E_EXIT, 0, 0, 0, 0);
+	return pass;
+}
+
+static int translate(const struct xtap_cbpf_insn *classic, size_t n,
+		     const struct xtap_filter_capture *cap, struct xtap_filter *out, char *err,
+		     size_t errlen)
+{
+	struct tx t = { .fc = cap };
 	unsigned char *reach = NULL;
 	long *start = NULL;
 	uint32_t *known = NULL;	/* bytes every path has bounds-checked */
@@ -596,7 +746,7 @@ int xtap_filter_translate(const struct xtap_cbpf_insn *classic, size_t n, struct
 	unsigned char *def = NULL;	/* A and X written on every path */
 	unsigned need_init = 0;
 	uint16_t mem_read = 0;
-	size_t reject_at = 0;
+	size_t reject_at = 0, epilogue_at = 0, pass_at = 0, stubs_at = SIZE_MAX;
 	int need_reject = 0, ret = -1;
 
 	out->insns = NULL;
@@ -652,8 +802,15 @@ int xtap_filter_translate(const struct xtap_cbpf_insn *classic, size_t n, struct
 
 	/* Pass 2: emit. Prologue: data, data_end, A = X = 0 (if read before written),
 	 * scratch words that are read = 0. */
-	emit(&t, E_LDX | E_MEM | E_W, RDATA, R1, 0, 0);	/* offsetof(xdp_md, data) */
-	emit(&t, E_LDX | E_MEM | E_W, REND, R1, 4, 0);	/* offsetof(xdp_md, data_end) */
+	if (cap && cap->tc) {
+		emit(&t, E_LDX | E_MEM | E_W, RDATA, R1, 76, 0);	/* __sk_buff data */
+		emit(&t, E_LDX | E_MEM | E_W, REND, R1, 80, 0);	/* __sk_buff data_end */
+	} else {
+		emit(&t, E_LDX | E_MEM | E_W, RDATA, R1, 0, 0);	/* offsetof(xdp_md, data) */
+		emit(&t, E_LDX | E_MEM | E_W, REND, R1, 4, 0);	/* offsetof(xdp_md, data_end) */
+	}
+	if (cap)
+		capture_prologue(&t);
 	if (need_init & DEF_A)
 		emit(&t, E_ALU | E_MOV | E_K, RA, 0, 0, 0);
 	if (need_init & DEF_X)
@@ -671,24 +828,37 @@ int xtap_filter_translate(const struct xtap_cbpf_insn *classic, size_t n, struct
 	for (size_t f = 0; f < t.nfix; f++)
 		if (t.fix[f].target == TGT_REJECT)
 			need_reject = 1;
+	if (t.nstubs)
+		need_reject = 1;	/* a stub's helper may fail */
 	if (need_reject) {
 		reject_at = t.len;
 		emit(&t, E_ALU | E_MOV | E_K, R0, 0, 0, 0);
-		emit(&t, E_JMP | E_EXIT, 0, 0, 0, 0);
+		if (!cap)
+			emit(&t, E_JMP | E_EXIT, 0, 0, 0, 0);
+	}
+	if (cap) {
+		epilogue_at = t.len;	/* the reject block falls into it */
+		pass_at = capture_epilogue(&t);
+		stubs_at = t.len;
+		emit_stubs(&t);
 	}
 	if (t.nomem)
 		goto nomem;
 
 	/* Pass 3: jump offsets from the classic -> eBPF index map. */
 	for (size_t f = 0; f < t.nfix; f++) {
-		long to = t.fix[f].target == TGT_REJECT ? (long)reject_at : start[t.fix[f].target];
+		long tg = t.fix[f].target;
+		long to = tg == TGT_REJECT ? (long)reject_at : tg == TGT_EPILOGUE ? (long)epilogue_at :
+			  tg == TGT_PASS ? (long)pass_at : tg <= TGT_ABS_BASE ? TGT_ABS_BASE - tg :
+			  start[tg];
 		long off = to - (long)t.fix[f].at - 1;
 
-		if (to < 0 || off < 0) {
+		/* only the stubs, after everything, jump backwards */
+		if (to < 0 || (off < 0 && t.fix[f].at < stubs_at)) {
 			fail(err, errlen, "internal error: jump to an unplaced instruction");
 			goto cleanup;
 		}
-		if (off > INT16_MAX) {
+		if (off > INT16_MAX || off < INT16_MIN) {
 			fail(err, errlen, "filter too large: a jump spans %ld eBPF instructions", off);
 			goto cleanup;
 		}
@@ -704,12 +874,30 @@ nomem:
 cleanup:
 	free(t.out);
 	free(t.fix);
+	free(t.stubs);
 	free(reach);
 	free(start);
 	free(known);
 	free(xmax);
 	free(def);
 	return ret;
+}
+
+int xtap_filter_translate(const struct xtap_cbpf_insn *classic, size_t n, struct xtap_filter *out,
+			  char *err, size_t errlen)
+{
+	return translate(classic, n, NULL, out, err, errlen);
+}
+
+int xtap_filter_translate_capture(const struct xtap_cbpf_insn *classic, size_t n,
+				  const struct xtap_filter_capture *cap, struct xtap_filter *out,
+				  char *err, size_t errlen)
+{
+	if (!cap) {
+		fail(err, errlen, "internal error: no capture maps");
+		return -1;
+	}
+	return translate(classic, n, cap, out, err, errlen);
 }
 
 int xtap_filter_classic(const char *expr, int snaplen, struct xtap_cbpf_insn **out, size_t *n,
@@ -774,4 +962,23 @@ unsigned int xtap_filter_classic_run(const struct xtap_cbpf_insn *classic, size_
 {
 	(void)n;
 	return bpf_filter((const struct bpf_insn *)classic, pkt, (u_int)len, (u_int)len);
+}
+
+char *xtap_filter_join(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	s[0] = 0;
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
 }

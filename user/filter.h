@@ -41,6 +41,14 @@ struct xtap_filter {
 	size_t len;
 };
 
+/* libpcap's snap length, and what a compiled filter returns to accept. */
+#define XTAP_FILTER_SNAP 262144
+#define XTAP_FILTER_ERRLEN 512
+
+/* The words of a filter expression given as arguments, joined by spaces
+ * (as tcpdump does). malloc'd; NULL when out of memory. */
+char *xtap_filter_join(int argc, char **argv);
+
 /* Compile expr with libpcap (optimised, netmask unknown) for DLT_EN10MB and
  * snaplen. Returns 0 and *n instructions in *out (free()), or -1 with
  * libpcap's own message in err. */
@@ -51,6 +59,30 @@ int xtap_filter_classic(const char *expr, int snaplen, struct xtap_cbpf_insn **o
  * message in err (never a program that accepts what it cannot evaluate). */
 int xtap_filter_translate(const struct xtap_cbpf_insn *classic, size_t n, struct xtap_filter *out,
 			  char *err, size_t errlen);
+
+/*
+ * Capture mode: the program runs inside the capture path (maps/xtap.h), as
+ * entry id of the hook's program array. It reads the frame of an xdp_md or,
+ * with tc, of a __sk_buff: the linear part directly, bytes past it (XDP
+ * fragments, paged skb data) with bpf_xdp_load_bytes / bpf_skb_load_bytes,
+ * a load past the end of the frame rejecting the packet. It takes
+ * BPF_LEN from the wire length in xtap_capture_pkt, and instead of returning
+ * writes its verdict to xtap_capture_pkt.verdict and tail-calls
+ * XTAP_CAPTURE_STEP of progs_fd.
+ */
+struct xtap_filter_capture {
+	int tc;			/* 0: XDP; 1: TC (BPF_PROG_TYPE_SCHED_CLS) */
+	int scratch_fd;		/* xtap_capscratch */
+	int progs_fd;		/* xtap_capprog_xdp or xtap_capprog_tc */
+};
+
+int xtap_filter_translate_capture(const struct xtap_cbpf_insn *classic, size_t n,
+				  const struct xtap_filter_capture *cap, struct xtap_filter *out,
+				  char *err, size_t errlen);
+
+/* Loads a capture-mode program: XDP (with frags, as the data-plane program
+ * is) or SCHED_CLS. Returns the fd, or -1 with a one-line error in err. */
+int xtap_filter_load_capture(const struct xtap_filter *f, int tc, char *err, size_t errlen);
 
 /* xtap_filter_classic + xtap_filter_translate. */
 int xtap_filter_compile(const char *expr, int snaplen, struct xtap_filter *out, char *err,

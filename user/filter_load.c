@@ -46,17 +46,18 @@ static void verifier_complaint(const char *log, char *out, size_t outlen)
 	snprintf(out, outlen, "%.*s", (int)best_len, best);
 }
 
-int xtap_filter_load(const struct xtap_filter *f, const char *name, char *err, size_t errlen)
+static int load_as(const struct xtap_filter *f, enum bpf_prog_type type, enum bpf_attach_type at,
+		   __u32 flags, const char *name, char *err, size_t errlen)
 {
 	char *log = NULL;
 	int fd, saved;
-	LIBBPF_OPTS(bpf_prog_load_opts, o);
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = at, .prog_flags = flags);
 
 	if (!f || !f->insns || !f->len) {
 		snprintf(err, errlen, "load filter: empty program");
 		return -1;
 	}
-	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, name ? name : "xtap_filter", "Dual BSD/GPL",
+	fd = bpf_prog_load(type, name ? name : "xtap_filter", "Dual BSD/GPL",
 			   (const struct bpf_insn *)f->insns, f->len, &o);
 	if (fd >= 0)
 		return fd;
@@ -65,10 +66,10 @@ int xtap_filter_load(const struct xtap_filter *f, const char *name, char *err, s
 	log = calloc(1, LOG_SIZE);
 	if (log) {
 		LIBBPF_OPTS(bpf_prog_load_opts, lo, .log_buf = log, .log_size = LOG_SIZE,
-			    .log_level = 1);
+			    .log_level = 1, .expected_attach_type = at, .prog_flags = flags);
 		char why[256];
 
-		fd = bpf_prog_load(BPF_PROG_TYPE_XDP, name ? name : "xtap_filter", "Dual BSD/GPL",
+		fd = bpf_prog_load(type, name ? name : "xtap_filter", "Dual BSD/GPL",
 				   (const struct bpf_insn *)f->insns, f->len, &lo);
 		if (fd >= 0) {
 			free(log);
@@ -82,4 +83,19 @@ int xtap_filter_load(const struct xtap_filter *f, const char *name, char *err, s
 	free(log);
 	errno = saved;
 	return -1;
+}
+
+int xtap_filter_load(const struct xtap_filter *f, const char *name, char *err, size_t errlen)
+{
+	return load_as(f, BPF_PROG_TYPE_XDP, 0, 0, name, err, errlen);
+}
+
+int xtap_filter_load_capture(const struct xtap_filter *f, int tc, char *err, size_t errlen)
+{
+	/* a program array takes programs of the type, attach type and frags
+	 * setting of its first one, the data-plane program's */
+	if (tc)
+		return load_as(f, BPF_PROG_TYPE_SCHED_CLS, 0, 0, "xtap_filt_tc", err, errlen);
+	return load_as(f, BPF_PROG_TYPE_XDP, BPF_XDP, BPF_F_XDP_HAS_FRAGS, "xtap_filt_xdp", err,
+		       errlen);
 }

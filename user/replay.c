@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_ether.h>
 
+#include "user/capslot.h"
 #include "user/capture.h"
 #include "user/log.h"
 #include "user/maps.h"
@@ -105,7 +106,9 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 	void *out = NULL;
 	struct xtap_pcapw *w = NULL;
 	struct xtap_capture cap;
-	bool have_cap = false;
+	struct xtap_capmaps maps;
+	struct xtap_capslot slot;
+	bool have_cap = false, have_slot = false;
 	int prog_fd, meta_fd, rc, ret = -1, err;
 
 	memset(r, 0, sizeof(*r));
@@ -144,7 +147,6 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 			.sample = o->sample, .hooks = 1u << o->hook, .sample_flows = o->sample_flows,
 			.gen = 1,
 		};
-		__u32 zero = 0;
 
 		w = xtap_pcapw_open(o->out, o->pcapng ? XTAP_PCAPNG : XTAP_PCAP, cfg.snaplen,
 				    errbuf, sizeof(errbuf));
@@ -152,16 +154,29 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 			xtap_err("replay: %s: %s", o->out, errbuf);
 			goto cleanup;
 		}
-		err = xtap_capture_init(&cap, bpf_map__fd(r->skel->maps.xtap_ring), w);
+		xtap_capmaps_of(r->skel, &maps);
+		err = xtap_capslot_claim(&slot, &maps);
+		have_slot = !err;
+		if (!err)
+			err = xtap_capslot_rings(&slot, 1, XTAP_RING_SIZE_DEFAULT);
+		if (err) {
+			xtap_err("replay: capture ring: %s", strerror(-err));
+			goto cleanup;
+		}
+		if (xtap_capslot_filter(&slot, o->filter, o->filter_len, errbuf, sizeof(errbuf))) {
+			xtap_err("replay: %s", errbuf);
+			goto cleanup;
+		}
+		err = xtap_capture_init(&cap, slot.ring[0], w);
 		if (err) {
 			xtap_err("replay: capture ring: %s", strerror(-err));
 			goto cleanup;
 		}
 		have_cap = true;
 		snprintf(cap.names[0], sizeof(cap.names[0]), "replay");
-		if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.xtap_capture), &zero, &cfg,
-					BPF_ANY)) {
-			xtap_err("replay: turn capture on: %s", strerror(errno));
+		err = xtap_capslot_start(&slot, &cfg);
+		if (err) {
+			xtap_err("replay: turn capture on: %s", strerror(-err));
 			goto cleanup;
 		}
 	}
@@ -215,6 +230,8 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 cleanup:
 	if (have_cap)
 		xtap_capture_free(&cap);
+	if (have_slot)
+		xtap_capslot_stop(&slot);
 	xtap_pcapw_close(w);
 	free(out);
 	if (pc)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "loader/loader.h"
+#include "user/filter.h"
 
 struct xtap_replay_opts {
 	const char *path;
@@ -17,6 +18,9 @@ struct xtap_replay_opts {
 	__u32 snaplen;		/* 0: XTAP_SNAP_MAX */
 	__u32 sample;		/* keep 1 in N; 0 and 1 keep every frame */
 	__u32 sample_flows;	/* keep the first K packets of each flow */
+	/* a filter: libpcap's classic BPF (xtap_filter_classic); NULL: none */
+	const struct xtap_cbpf_insn *filter;
+	size_t filter_len;
 };
 
 struct xtap_replay {

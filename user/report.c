@@ -89,7 +89,7 @@ void xtap_flow_json_fields(struct json *j, const struct xtap_flow_entry *e, __s6
 {
 	const struct xtap_flow_key *k = &e->key;
 	const struct xtap_flow *v = &e->val;
-	char name[32], flags[16];
+	char name[32], flags[16], id[24];
 
 	proto_str(k->proto, name, sizeof(name));
 	json_str(j, "proto", name);
@@ -102,6 +102,8 @@ void xtap_flow_json_fields(struct json *j, const struct xtap_flow_entry *e, __s6
 		json_u64(j, "icmp_type", k->port_b >> 8);
 		json_u64(j, "icmp_code", k->port_b & 0xff);
 	}
+	snprintf(id, sizeof(id), "%016llx", (unsigned long long)xtap_flow_id(k));
+	json_str(j, "flow_id", id);	/* as in captures' pcapng comments */
 	json_str(j, "initiator", v->initiator == XTAP_DIR_AB ? "a" : "b");
 	json_str(j, "initiator_by", v->initiator_syn ? "syn" : "first-seen");
 	/* constant keys: no formatting per flow (a dump may hold millions) */

@@ -23,6 +23,7 @@
 
 #include "loader/loader.h"
 #include "maps/xtap.h"
+#include "user/capslot.h"
 #include "user/maps.h"
 #include "user/names.h"
 #include "tests/fixtures/pkt.h"
@@ -35,26 +36,44 @@ static const int hooks[] = { XTAP_HOOK_XDP, XTAP_HOOK_TC_INGRESS, XTAP_HOOK_TC_E
 
 struct env {
 	struct xtap_bpf *skel;
+	/* capture id 0 and its ring (env_setup_ring) */
+	struct xtap_capmaps capmaps;
+	struct xtap_capslot cap;
+	int ring_fd;
 	int flows_fd, stats_fd, replay_fd;
 	int ncpu;
 	uint8_t out[PB_MAX + 512];
 };
 
-/* Load the programs for replay with the given capture ring size (0: the
- * default), private maps. */
+/* Load the programs for replay with private maps; with a ring size, claim
+ * capture id 0 with one ring of that size (its config is the test's). */
 static inline int env_setup_ring(void **state, __u32 ring_size)
 {
-	struct xtap_load_opts lo = { .replay = true, .flows_max = 1024, .ring_size = ring_size };
+	struct xtap_load_opts lo = { .replay = true, .flows_max = 1024 };
 	struct env *e = calloc(1, sizeof(*e));
 	int err;
 
 	if (!e)
 		return -1;
+	e->ring_fd = -1;
 	err = xtap_load(&lo, &e->skel);
 	if (err) {
 		fprintf(stderr, "xtap_load: %s (tests/prog need root)\n", strerror(-err));
 		free(e);
 		return -1;
+	}
+	xtap_capmaps_of(e->skel, &e->capmaps);
+	if (ring_size) {
+		err = xtap_capslot_claim(&e->cap, &e->capmaps);
+		if (!err)
+			err = xtap_capslot_rings(&e->cap, 1, ring_size);
+		if (err || e->cap.id != 0) {
+			fprintf(stderr, "capture ring: %s\n", strerror(-err));
+			xtap_unload(e->skel);
+			free(e);
+			return -1;
+		}
+		e->ring_fd = e->cap.ring[0];
 	}
 	e->flows_fd = bpf_map__fd(e->skel->maps.xtap_flows);
 	e->stats_fd = bpf_map__fd(e->skel->maps.xtap_stats);
@@ -69,11 +88,27 @@ static inline int env_setup(void **state)
 	return env_setup_ring(state, 0);
 }
 
+/* Capture id's config, and the word that says which captures run. */
+static inline void env_capture_cfg(struct env *e, __u32 id, const struct xtap_capture_cfg *cfg)
+{
+	__u32 zero = 0, on = 0;
+	struct xtap_capture_cfg c;
+
+	assert_int_equal(bpf_map_update_elem(e->capmaps.cfg, &id, cfg, BPF_ANY), 0);
+	for (__u32 i = 0; i < XTAP_CAPTURES_MAX; i++) {
+		assert_int_equal(bpf_map_lookup_elem(e->capmaps.cfg, &i, &c), 0);
+		if (c.enabled)
+			on |= 1u << i;
+	}
+	assert_int_equal(bpf_map_update_elem(e->capmaps.on, &zero, &on, BPF_ANY), 0);
+}
+
 static inline int env_teardown(void **state)
 {
 	struct env *e = *state;
 
 	if (e) {
+		xtap_capslot_stop(&e->cap);
 		xtap_unload(e->skel);
 		free(e);
 	}

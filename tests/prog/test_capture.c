@@ -4,8 +4,15 @@
  * the ring records are checked field by field and byte by byte, with snap
  * lengths, sampling, capture off, hook and slot selection, and a full ring.
  */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <unistd.h>
+#define PCAP_DONT_INCLUDE_PCAP_BPF_H
+#include <pcap/pcap.h>
+
 #include "tests/prog/harness.h"
 #include "user/capture.h"
+#include "user/filter.h"
 
 #define RING_SIZE 65536u	/* small, so that the ring-full test fills it */
 
@@ -39,11 +46,25 @@ static int on_rec(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* One record copied whole into the buffer of a struct cp (test_big_frames). */
+static int copy_rec(void *ctx, void *data, size_t size)
+{
+	struct {
+		__u8 *to;
+		size_t n, size;
+	} *cp = ctx;
+
+	if (size <= sizeof(struct xtap_capture_rec) + 40000)
+		memcpy(cp->to, data, size);
+	cp->size = size;
+	cp->n++;
+	return 0;
+}
+
 /* Everything the ring holds now. */
 static void drain(struct env *e, struct got *g)
 {
-	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(e->skel->maps.xtap_ring), on_rec, g,
-						  NULL);
+	struct ring_buffer *rb = ring_buffer__new(e->ring_fd, on_rec, g, NULL);
 
 	memset(g, 0, sizeof(*g));
 	assert_non_null(rb);
@@ -54,19 +75,21 @@ static void drain(struct env *e, struct got *g)
 
 static void set_cfg(struct env *e, const struct xtap_capture_cfg *cfg)
 {
-	__u32 zero = 0;
-
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->skel->maps.xtap_capture), &zero, cfg,
-					     BPF_ANY), 0);
+	env_capture_cfg(e, 0, cfg);
 }
 
 static void reset(struct env *e)
 {
+	struct xtap_capture_stats *zero = calloc(e->ncpu, sizeof(*zero));
+	__u32 id = 0;
 	struct got g;
 
+	assert_non_null(zero);
 	set_cfg(e, &(struct xtap_capture_cfg){ 0 });
 	drain(e, &g);
 	env_reset(e);
+	assert_int_equal(bpf_map_update_elem(e->capmaps.stats, &id, zero, BPF_ANY), 0);
+	free(zero);
 }
 
 static void tcp_frame(struct pb *b, int from_a, size_t payload)
@@ -96,6 +119,10 @@ static void expect_rec(const struct got *g, size_t i, int hook, int flow_dir, co
 	assert_int_equal(h->wire_len, b->len);
 	assert_int_equal(h->cap_len, cap);
 	assert_int_equal(h->ts_ns, ts);
+	if (flow_dir == XTAP_CAPTURE_NO_FLOW)
+		assert_int_equal(h->flow_id, 0);
+	else
+		assert_int_not_equal(h->flow_id, 0);
 	assert_memory_equal(g->r[i].data, b->d, cap);
 }
 
@@ -121,6 +148,14 @@ static void test_record_each_hook(void **state)
 		assert_int_equal(g.n, 2);
 		expect_rec(&g, 0, hook, XTAP_DIR_AB, &ab, ab.len, T0 + 1);
 		expect_rec(&g, 1, hook, XTAP_DIR_BA, &ba, ba.len, T0 + 2);
+		{
+			/* both directions carry the flow's id, that of its key */
+			struct xtap_flow_key k;
+
+			assert_int_equal(bpf_map_get_next_key(e->flows_fd, NULL, &k), 0);
+			assert_int_equal(g.r[0].h.flow_id, xtap_flow_id(&k));
+			assert_int_equal(g.r[1].h.flow_id, xtap_flow_id(&k));
+		}
 		want.c[XTAP_STAT_TCP] = 2;
 		want.c[XTAP_STAT_BYTES] = ab.len + ba.len;
 		want.c[XTAP_STAT_FLOW_NEW] = 1;
@@ -353,12 +388,368 @@ static void test_sample_flows(void **state)
 	}
 }
 
+/* Records in ring_fd now. */
+static void drain_fd(int ring_fd, struct got *g)
+{
+	struct ring_buffer *rb = ring_buffer__new(ring_fd, on_rec, g, NULL);
+
+	memset(g, 0, sizeof(*g));
+	assert_non_null(rb);
+	assert_true(ring_buffer__consume(rb) >= 0);
+	ring_buffer__free(rb);
+	assert_int_equal(g->bad, 0);
+}
+
+static void set_filter(struct xtap_capslot *c, const char *expr)
+{
+	struct xtap_cbpf_insn *classic = NULL;
+	char err[XTAP_FILTER_ERRLEN];
+	size_t n = 0;
+
+	if (expr && xtap_filter_classic(expr, XTAP_FILTER_SNAP, &classic, &n, err, sizeof(err)))
+		fail_msg("'%s': %s", expr, err);
+	if (xtap_capslot_filter(c, classic, n, err, sizeof(err)))
+		fail_msg("'%s': %s", expr ? expr : "(none)", err);
+	free(classic);
+}
+
+static void udp_frame(struct pb *b, __u16 dport)
+{
+	struct pb_ip4 ip;
+
+	pb_init(b, PB_MAC_B, PB_MAC_A);
+	ip4_ab(&ip, 1);
+	pb_ipv4(b, &ip);
+	pb_udp(b, 5353, dport);
+	pb_payload(b, NULL, 30);
+	pb_finish(b);
+}
+
+/* A filter in the capture path, at every hook: what it rejects is not
+ * copied and not counted, what it accepts is copied whole; a new filter
+ * takes over while the capture runs; `greater` sees the wire length. */
+static void test_filter_in_path(void **state)
+{
+	struct env *e = *state;
+	struct pb tcp80, udp53, tcp443;
+	__u64 captured, dropped;
+	struct got g;
+
+	tcp_frame(&tcp80, 1, 100);
+	udp_frame(&udp53, 53);
+	tcp_flags_frame(&tcp443, 1, PB_ACK, 10);
+	tcp443.d[14 + 20 + 2] = 443 >> 8;	/* destination port 443 */
+	tcp443.d[14 + 20 + 3] = 443 & 0xff;
+	for (size_t i = 0; i < NHOOKS; i++) {
+		struct xtap_stats want = { 0 };
+
+		reset(e);
+		set_filter(&e->cap, "tcp port 80");
+		set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .hooks = 1u << hooks[i] });
+		run_pb(e, hooks[i], &udp53, T0);
+		run_pb(e, hooks[i], &tcp443, T0 + 1);
+		run_pb(e, hooks[i], &tcp80, T0 + 2);
+		drain(e, &g);
+		if (g.n != 1)
+			fail_msg("%s: 'tcp port 80': %zu records of 3 frames, want 1", hook_str(hooks[i]),
+				 g.n);
+		expect_rec(&g, 0, hooks[i], XTAP_DIR_AB, &tcp80, tcp80.len, T0 + 2);
+		want.c[XTAP_STAT_TCP] = 2;
+		want.c[XTAP_STAT_UDP] = 1;
+		want.c[XTAP_STAT_BYTES] = udp53.len + tcp443.len + tcp80.len;
+		want.c[XTAP_STAT_FLOW_NEW] = 3;
+		want.c[XTAP_STAT_CAPTURED] = 1;
+		expect_stats(e, hooks[i], &want, "one of three frames captured");
+		assert_int_equal(xtap_capslot_counts(&e->cap, &captured, &dropped), 0);
+		assert_int_equal(captured, 1);
+		assert_int_equal(dropped, 0);
+
+		/* a new filter, the capture still running */
+		set_filter(&e->cap, "udp");
+		run_pb(e, hooks[i], &tcp80, T0 + 3);
+		run_pb(e, hooks[i], &udp53, T0 + 4);
+		drain(e, &g);
+		assert_int_equal(g.n, 1);
+		expect_rec(&g, 0, hooks[i], XTAP_DIR_AB, &udp53, udp53.len, T0 + 4);
+
+		/* len is the wire length: 100 bytes kept of a 1500-byte frame */
+		set_filter(&e->cap, "greater 1000");
+		run_frame(e, hooks[i], tcp80.d, 100, 100, T0 + 5);
+		run_frame(e, hooks[i], tcp80.d, 100, 1500, T0 + 6);
+		drain(e, &g);
+		assert_int_equal(g.n, 1);
+		assert_int_equal(g.r[0].h.wire_len, 1500);
+		assert_int_equal(g.r[0].h.ts_ns, T0 + 6);
+
+		/* no filter again: everything */
+		set_filter(&e->cap, NULL);
+		run_pb(e, hooks[i], &tcp443, T0 + 7);
+		drain(e, &g);
+		assert_int_equal(g.n, 1);
+	}
+	set_filter(&e->cap, NULL);
+}
+
+/* Three captures at once: 'tcp', 'udp' and no filter, each in its own
+ * ring; one stopping leaves the others running. */
+static void test_concurrent_captures(void **state)
+{
+	struct env *e = *state;
+	struct xtap_capslot c1, c2;
+	struct pb tcp, udp;
+	struct got g;
+
+	tcp_frame(&tcp, 1, 50);
+	udp_frame(&udp, 53);
+	reset(e);
+	set_filter(&e->cap, "tcp");
+	set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .hooks = 7 });
+	assert_int_equal(xtap_capslot_claim(&c1, &e->capmaps), 0);
+	assert_int_equal(c1.id, 1);
+	assert_int_equal(xtap_capslot_rings(&c1, 1, RING_SIZE), 0);
+	set_filter(&c1, "udp");
+	assert_int_equal(xtap_capslot_start(&c1, &(struct xtap_capture_cfg){ .hooks = 7 }), 0);
+	assert_int_equal(xtap_capslot_claim(&c2, &e->capmaps), 0);
+	assert_int_equal(c2.id, 2);
+	assert_int_equal(xtap_capslot_rings(&c2, 2, RING_SIZE), 0);
+	assert_int_equal(xtap_capslot_start(&c2, &(struct xtap_capture_cfg){ .hooks = 7 }), 0);
+
+	for (size_t i = 0; i < NHOOKS; i++) {
+		run_pb(e, hooks[i], &tcp, T0 + 2 * i);
+		run_pb(e, hooks[i], &udp, T0 + 2 * i + 1);
+	}
+	drain(e, &g);
+	assert_int_equal(g.n, NHOOKS);
+	for (size_t i = 0; i < NHOOKS; i++)
+		expect_rec(&g, i, hooks[i], XTAP_DIR_AB, &tcp, tcp.len, T0 + 2 * i);
+	drain_fd(c1.ring[0], &g);
+	assert_int_equal(g.n, NHOOKS);
+	for (size_t i = 0; i < NHOOKS; i++)
+		expect_rec(&g, i, hooks[i], XTAP_DIR_AB, &udp, udp.len, T0 + 2 * i + 1);
+	{
+		struct got g1;
+		size_t n = 0;
+
+		/* two rings: this CPU writes to one of them */
+		drain_fd(c2.ring[0], &g);
+		drain_fd(c2.ring[1], &g1);
+		n = g.n + g1.n;
+		assert_int_equal(n, 2 * NHOOKS);
+	}
+
+	/* capture 1 stops: 0 and 2 go on */
+	xtap_capslot_stop(&c1);
+	run_pb(e, XTAP_HOOK_XDP, &udp, T0);
+	run_pb(e, XTAP_HOOK_XDP, &tcp, T0);
+	drain(e, &g);
+	assert_int_equal(g.n, 1);
+	{
+		struct got g1;
+
+		drain_fd(c2.ring[0], &g);
+		drain_fd(c2.ring[1], &g1);
+		assert_int_equal(g.n + g1.n, 2);
+	}
+	xtap_capslot_stop(&c2);
+	set_filter(&e->cap, NULL);
+}
+
+static void on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+/* A ring per CPU, a reader thread per ring: records that reach the rings
+ * out of time order (their times are the replay's) are written in time
+ * order, every one of them. */
+static void test_rings_merged(void **state)
+{
+	static const struct {
+		int cpu;
+		__u64 ts;
+	} runs[] = { { 0, T0 + 20 }, { 1, T0 + 10 }, { 1, T0 + 30 }, { 0, T0 + 25 },
+		     { 0, T0 + 40 }, { 1, T0 + 5 } };
+	struct env *e = *state;
+	char path[] = "/tmp/xtap-test-rings-XXXXXX", err[256];
+	struct xtap_capture c;
+	struct xtap_capslot c1;
+	struct xtap_pcapw *w;
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	cpu_set_t saved;
+	pcap_t *pc;
+	__u64 prev = 0;
+	size_t n = 0;
+	int fd;
+	struct pb b;
+
+	if (e->ncpu < 2)
+		skip();
+	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
+	reset(e);
+	tcp_frame(&b, 1, 40);
+	assert_int_equal(xtap_capslot_claim(&c1, &e->capmaps), 0);
+	assert_int_equal(xtap_capslot_rings(&c1, 2, RING_SIZE), 0);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	w = xtap_pcapw_open(path, XTAP_PCAP, XTAP_SNAP_MAX, err, sizeof(err));
+	assert_non_null(w);
+	assert_int_equal(xtap_capture_init_rings(&c, c1.ring, 2, 2, w), 0);
+	c.ts_offset = 0;
+	assert_int_equal(xtap_capslot_start(&c1, &(struct xtap_capture_cfg){ .hooks = 1 }), 0);
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		on_cpu(runs[i].cpu);
+		run_pb(e, XTAP_HOOK_XDP, &b, runs[i].ts);
+	}
+	assert_int_equal(sched_setaffinity(0, sizeof(saved), &saved), 0);
+	/* the times are the replay's, far from the clock: all held back */
+	assert_int_equal(xtap_capture_poll(&c, 10), 0);
+	assert_int_equal(xtap_capture_drain(&c), 6);
+	assert_int_equal(c.written, 6);
+	assert_int_equal(c.received, 6);
+	xtap_capslot_stop(&c1);
+	assert_int_equal(xtap_pcapw_close(c.w), 0);
+	c.w = NULL;
+	xtap_capture_free(&c);
+
+	pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+	assert_non_null(pc);
+	while (pcap_next_ex(pc, &h, &data) == 1) {
+		__u64 ts = (__u64)h->ts.tv_sec * 1000000000ull + (__u64)h->ts.tv_usec;
+
+		if (ts < prev)
+			fail_msg("packet %zu at %llu after %llu", n + 1, (unsigned long long)ts,
+				 (unsigned long long)prev);
+		prev = ts;
+		assert_int_equal(h->caplen, b.len);
+		assert_memory_equal(data, b.d, b.len);
+		n++;
+	}
+	pcap_close(pc);
+	unlink(path);
+	assert_int_equal(n, 6);
+	assert_int_equal(prev, T0 + 40);
+}
+
+/* Frames longer than a page (XDP multi-buffer in test-run) and longer than
+ * a copy chunk: the record holds every byte, or exactly the snap length. */
+static void test_big_frames(void **state)
+{
+	static const size_t sizes[] = { 9014, XTAP_CAPTURE_CHUNK, XTAP_CAPTURE_CHUNK + 1, 40000 };
+	static __u8 frame[40000], rec[sizeof(struct xtap_capture_rec) + 40000];
+	struct env *e = *state;
+	struct got g;
+
+	/* a local experimental EtherType: no flow, captured all the same */
+	memcpy(frame, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x88\xb5", 14);
+	for (size_t i = 14; i < sizeof(frame); i++)
+		frame[i] = (__u8)(i * 7 + i / 251);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (int snapped = 0; snapped < 2; snapped++) {
+			const struct xtap_capture_rec *h = (const void *)rec;
+			__u32 want = snapped ? 9000 : (__u32)sizes[i];
+			struct ring_buffer *rb;
+			struct cp {
+				__u8 *to;
+				size_t n, size;
+			} cp = { rec, 0, 0 };
+
+			reset(e);
+			set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .hooks = 1,
+							       .snaplen = snapped ? 9000 : 0 });
+			{
+				static __u8 out[sizeof(frame) + 512];
+				struct xtap_replay_pkt meta = { .now_ns = T0 + i };
+				__u32 zero = 0;
+				LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame,
+					    .data_size_in = (__u32)sizes[i], .data_out = out,
+					    .data_size_out = sizeof(out), .repeat = 1);
+
+				assert_int_equal(bpf_map_update_elem(e->replay_fd, &zero, &meta,
+								     BPF_ANY), 0);
+				assert_int_equal(bpf_prog_test_run_opts(
+					bpf_program__fd(e->skel->progs.xdp_tap), &t), 0);
+				assert_int_equal(t.retval, XDP_PASS);
+				assert_int_equal(t.data_size_out, sizes[i]);
+			}
+			/* the records are larger than struct got keeps: copy here */
+			rb = ring_buffer__new(e->ring_fd, copy_rec, &cp, NULL);
+			assert_non_null(rb);
+			assert_true(ring_buffer__consume(rb) >= 0);
+			ring_buffer__free(rb);
+			if (cp.n != 1)
+				fail_msg("%zu-byte frame: %zu records", sizes[i], cp.n);
+			assert_int_equal(xtap_capture_rec_check(rec, cp.size), 0);
+			assert_int_equal(h->wire_len, sizes[i]);
+			assert_int_equal(h->cap_len, want);
+			assert_int_equal(h->flow_dir, XTAP_CAPTURE_NO_FLOW);
+			assert_int_equal(h->ts_ns, T0 + i);
+			assert_memory_equal(rec + sizeof(*h), frame, want);
+		}
+	}
+	drain(e, &g);
+	assert_int_equal(g.n, 0);
+}
+
+/* A filter that reads past the first buffer of an XDP multi-buffer frame
+ * takes the bytes from the fragments; past the end of the frame it rejects. */
+static void test_filter_big_frame(void **state)
+{
+	static __u8 frame[9014], out[sizeof(frame) + 512];
+	struct env *e = *state;
+	struct {
+		const char *expr;
+		int kept;
+	} cases[] = {
+		{ NULL, 1 }, { NULL, 0 }, { NULL, 0 }, { "ether[9013:1] = 0", 1 },
+		{ "ether[9014:1] != 0x55", 0 }, { "len = 9014", 1 },
+	};
+	char expr[3][64];
+	struct got g;
+
+	memcpy(frame, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x88\xb5", 14);
+	for (size_t i = 14; i < sizeof(frame); i++)
+		frame[i] = (__u8)(i * 7 + i / 251);
+	snprintf(expr[0], sizeof(expr[0]), "ether[6000:2] = 0x%02x%02x", frame[6000], frame[6001]);
+	snprintf(expr[1], sizeof(expr[1]), "ether[6000:2] = 0x%02x%02x", frame[6000],
+		 (__u8)(frame[6001] + 1));
+	snprintf(expr[2], sizeof(expr[2]), "ether[9012:4] = 0");	/* 2 bytes past the end */
+	for (int i = 0; i < 3; i++)
+		cases[i].expr = expr[i];
+	frame[9013] = 0;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct xtap_replay_pkt meta = { .now_ns = T0 + i };
+		__u32 zero = 0;
+		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame, .data_size_in = sizeof(frame),
+			    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+		reset(e);
+		set_filter(&e->cap, cases[i].expr);
+		set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .hooks = 1, .snaplen = 100 });
+		assert_int_equal(bpf_map_update_elem(e->replay_fd, &zero, &meta, BPF_ANY), 0);
+		assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(e->skel->progs.xdp_tap), &t),
+				 0);
+		drain(e, &g);
+		if ((int)g.n != cases[i].kept)
+			fail_msg("'%s' on a 9014-byte multi-buffer frame: %zu records", cases[i].expr,
+				 g.n);
+	}
+	set_filter(&e->cap, NULL);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, cap_setup, env_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_record_each_hook), T(test_record_not_ip), T(test_snaplen),
 		T(test_not_selected), T(test_sampling), T(test_sample_flows), T(test_ring_full),
+		T(test_filter_in_path), T(test_concurrent_captures), T(test_rings_merged),
+		T(test_big_frames), T(test_filter_big_frame),
 	};
 
 	return cmocka_run_group_tests_name("capture", tests, NULL, NULL);

@@ -98,7 +98,21 @@ static void test_replay_extra_argument(void **state)
 
 	(void)state;
 	assert_int_equal(r.rc, XTAP_EXIT_USAGE);
-	assert_string_equal(r.err, "xtap: replay: unexpected argument\nusage: xtap replay ...\n");
+	assert_string_equal(r.err, "xtap: replay: a filter expression goes with -w OUT\n"
+				   "usage: xtap replay ...\n");
+	run_free(&r);
+}
+
+/* An expression libpcap refuses: its own message, exit 2, before the input
+ * is opened. */
+static void test_replay_bad_filter(void **state)
+{
+	struct run r = replay("-r", "a.pcap", "-w", "out.pcap", "tcp", "port", NULL);
+
+	(void)state;
+	assert_int_equal(r.rc, XTAP_EXIT_USAGE);
+	assert_string_equal(r.err, "xtap: replay: filter 'tcp port': can't parse filter "
+				   "expression: syntax error\n");
 	run_free(&r);
 }
 
@@ -172,6 +186,7 @@ int main(void)
 		cmocka_unit_test(test_replay_help),
 		cmocka_unit_test(test_replay_needs_file),
 		cmocka_unit_test(test_replay_extra_argument),
+		cmocka_unit_test(test_replay_bad_filter),
 		cmocka_unit_test(test_replay_bad_hook),
 		cmocka_unit_test(test_replay_bad_flows),
 		cmocka_unit_test(test_replay_unknown_option),

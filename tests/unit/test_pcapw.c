@@ -217,7 +217,9 @@ static void test_record_checks(void **state)
 	assert_int_equal(xtap_capture_rec_check(&r, full), 0);
 	assert_int_equal(xtap_capture_rec_check(&r, full - 1), -EINVAL);	/* bytes missing */
 	assert_int_equal(xtap_capture_rec_check(&r, sizeof(r.h) - 1), -EINVAL);
-	r.h.version = 2;
+	r.h.version = XTAP_CAPTURE_VERSION + 1;
+	assert_int_equal(xtap_capture_rec_check(&r, full), -EINVAL);
+	r.h.version = XTAP_CAPTURE_VERSION - 1;	/* the layout before flow_id */
 	assert_int_equal(xtap_capture_rec_check(&r, full), -EINVAL);
 	r.h.version = XTAP_CAPTURE_VERSION;
 	r.h.hook = XTAP_HOOK_MAX;

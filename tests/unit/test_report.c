@@ -118,6 +118,15 @@ static void test_flow_json_tcp(void **state)
 	assert_contains(s, "\"b\":{\"addr\":\"10.0.0.2\",\"port\":51000}");
 	assert_contains(s, "\"initiator\":\"b\"");
 	assert_contains(s, "\"initiator_by\":\"syn\"");
+	{
+		/* the id captures put in their pcapng comments */
+		char id[64];
+
+		snprintf(id, sizeof(id), "\"flow_id\":\"%016llx\"",
+			 (unsigned long long)xtap_flow_id(&e.key));
+		assert_contains(s, id);
+		assert_int_not_equal(xtap_flow_id(&e.key), 0);
+	}
 	assert_contains(s, "\"packets_ab\":7,\"bytes_ab\":90000,\"packets_ba\":11,\"bytes_ba\":1234");
 	assert_contains(s, "\"first_ns\":1700000000123456789,\"last_ns\":1700000002623456789");
 	assert_contains(s, "\"tcp_flags_ab\":\"FSPA\",\"syn_ab\":1,\"fin_ab\":1,\"rst_ab\":0");
