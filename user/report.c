@@ -67,6 +67,32 @@ static void handshake_json(struct json *j, const struct xtap_flow *v, __s64 off)
 	json_u64(j, "syn_retransmits", v->syn_retransmits);
 }
 
+/* Retransmissions and passive RTT per direction; an RTT with no sample is null. */
+static void tcp_latency_json(struct json *j, const struct xtap_flow *v)
+{
+	static const char *const dir[2] = { "ab", "ba" };
+	char key[32];
+
+	for (int d = 0; d < 2; d++) {
+		snprintf(key, sizeof(key), "retransmits_%s", dir[d]);
+		json_u64(j, key, v->retrans[d]);
+	}
+	for (int d = 0; d < 2; d++) {
+		__u32 n = v->rtt_samples[d];
+
+		snprintf(key, sizeof(key), "rtt_samples_%s", dir[d]);
+		json_u64(j, key, n);
+		snprintf(key, sizeof(key), "rtt_min_ns_%s", dir[d]);
+		n ? json_u64(j, key, v->rtt_min_ns[d]) : json_null(j, key);
+		snprintf(key, sizeof(key), "rtt_mean_ns_%s", dir[d]);
+		n ? json_u64(j, key, v->rtt_sum_ns[d] / n) : json_null(j, key);
+		snprintf(key, sizeof(key), "rtt_max_ns_%s", dir[d]);
+		n ? json_u64(j, key, v->rtt_max_ns[d]) : json_null(j, key);
+		snprintf(key, sizeof(key), "rtt_sum_ns_%s", dir[d]);
+		json_u64(j, key, v->rtt_sum_ns[d]);
+	}
+}
+
 static void endpoint_json(struct json *j, const char *key, const struct xtap_flow_key *k, int side)
 {
 	char addr[INET6_ADDRSTRLEN];
@@ -123,6 +149,7 @@ void xtap_flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 off)
 			json_u64(j, key, v->rst[d]);
 		}
 		handshake_json(j, v, off);
+		tcp_latency_json(j, v);
 	}
 	json_u64(j, "first_point", v->first_point);
 	json_close(j, '}');
