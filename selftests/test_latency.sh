@@ -111,3 +111,99 @@ test_latency_table_outcomes()
 	xt_assert_eq "closed rows with an RTT" 6 \
 		"$(grep -Ec ':8080 .* [0-9.]+(ns|us|ms|s) closed$' <<<"$XT_STDOUT")"
 }
+
+# --- retransmissions, histograms (kern/lib/latency.h) ----------------------
+
+# retrans_traffic PCAP : echo conversations over IPv4 and IPv6 between the
+# namespaces, one message in flight at a time, while nftables in each
+# namespace drops every fifth data segment coming in (deterministically:
+# numgen inc). Timers are shortened (route rto_min) so a loss costs ms.
+# Captured in the client's namespace, where tcpdump sees both copies of every
+# retransmitted segment (inbound frames are captured before nftables).
+retrans_traffic()
+{
+	local pcap=$1 srv cap addr ns dev net
+	xt_require tcpdump tshark nft
+	xt_pair
+	for ns in "$XT_NS_C" "$XT_NS_S"; do
+		dev=$XT_IF_C
+		[ "$ns" = "$XT_NS_S" ] && dev=$XT_IF_S
+		xt_ns "$ns" ip route change 10.77.0.0/24 dev "$dev" rto_min 5ms &&
+			xt_ns "$ns" ip -6 route change fd00:77::/64 dev "$dev" proto kernel metric 256 \
+				rto_min 5ms || xt_fail "$ns: cannot set rto_min"
+
+	done
+	xt_ns "$XT_NS_S" nft -f - <<'EOF' || xt_fail "nftables rules in the server namespace"
+table inet xtret {
+	chain in {
+		type filter hook input priority 0;
+		tcp dport 8081 meta length > 150 numgen inc mod 5 == 1 drop
+	}
+}
+EOF
+	xt_ns "$XT_NS_C" nft -f - <<'EOF' || xt_fail "nftables rules in the client namespace"
+table inet xtret {
+	chain in {
+		type filter hook input priority 0;
+		tcp sport 8081 meta length > 150 numgen inc mod 5 == 2 drop
+	}
+}
+EOF
+	xt_bg srv "$XT_NS_S" "$XT_TMP/echo.log" "$XT_PYTHON" "$XT_DIR/tcp_echo.py" server 8081
+	xt_wait_log "echo server" "$srv" "$XT_TMP/echo.log" '^ready'
+	xt_capture_start cap "$XT_NS_C" "$XT_IF_C" "$pcap" tcp
+	for addr in "$XT_S4" "$XT_S6"; do
+		xt_ok "echo client to $addr" xt_ns "$XT_NS_C" timeout 30 "$XT_PYTHON" \
+			"$XT_DIR/tcp_echo.py" client "$addr" 8081 20 300
+	done
+	xt_capture_stop "$cap"
+	xt_stop "$srv"
+}
+
+# Per flow and direction, xtap replay's retransmits equal the number of
+# frames tshark marks tcp.analysis.retransmission; both directions have some.
+test_latency_retransmits_agree_with_tshark()
+{
+	local pcap=$XT_TMP/rx.pcap json=$XT_TMP/rx.json fields=$XT_TMP/rx.fields
+	retrans_traffic "$pcap"
+	xt_replay_json "$pcap" "$json"
+	xt_ok "tshark retransmissions" tshark -n -r "$pcap" -T fields -E separator=/t \
+		-E occurrence=f -e ip.src -e ipv6.src -e tcp.srcport -e ip.dst -e ipv6.dst \
+		-e tcp.dstport -e tcp.analysis.retransmission -Y tcp
+	printf '%s\n' "$XT_STDOUT" >"$fields"
+	xt_ok "compare retransmissions" "$XT_PYTHON" - "$json" "$fields" <<'EOF'
+import collections, ipaddress, json, sys
+
+def ep(addr, port):
+    return (ipaddress.ip_address(addr).compressed, int(port))
+
+want = collections.Counter()
+convs = set()
+for line in open(sys.argv[2]):
+    c = line.rstrip("\n").split("\t")
+    if len(c) < 7 or not c[2]:
+        continue
+    src, dst = ep(c[0] or c[1], c[2]), ep(c[3] or c[4], c[5])
+    convs.add(frozenset((src, dst)))
+    if c[6]:
+        want[(src, dst)] += 1
+bad = []
+total = collections.Counter()
+flows = [f for f in json.load(open(sys.argv[1]))["flows"] if f["proto"] == "tcp"]
+if len(flows) != len(convs):
+    bad.append("xtap has %d TCP flows, tshark %d conversations" % (len(flows), len(convs)))
+for f in flows:
+    a, b = ep(f["a"]["addr"], f["a"]["port"]), ep(f["b"]["addr"], f["b"]["port"])
+    for src, dst, got in ((a, b, f["retransmits_ab"]), (b, a, f["retransmits_ba"])):
+        total["server" if src[1] == 8081 else "client"] += got
+        if got != want[(src, dst)]:
+            bad.append("%s -> %s: xtap %d retransmits, tshark %d"
+                       % (src, dst, got, want[(src, dst)]))
+for b in bad:
+    print(b, file=sys.stderr)
+print("flows %d, client %d, server %d" % (len(flows), total["client"], total["server"]))
+sys.exit(1 if bad or not total["client"] or not total["server"] else 0)
+EOF
+	xt_assert_match "retransmissions compared" '^flows 2, client [1-9][0-9]*, server [1-9]' \
+		"$XT_STDOUT"
+}
