@@ -366,3 +366,30 @@ void xtap_hist_json(struct json *j, const struct xtap_hist_entry *e)
 	json_close(j, ']');
 	json_close(j, '}');
 }
+
+void xtap_hist_print(FILE *out, const struct xtap_hist_entry *v, size_t n,
+		     const struct xtap_hist_filter *f)
+{
+	size_t shown = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!xtap_hist_selected(f, &v[i].key))
+			continue;
+		if (shown++)
+			fputc('\n', out);
+		xtap_hist_text(out, &v[i]);
+	}
+	if (!shown)
+		fprintf(out, "no latency samples%s\n",
+			f->by_service || f->kind >= 0 ? " for this service and kind" : "");
+}
+
+void xtap_hist_print_json(struct json *j, const char *key, const struct xtap_hist_entry *v,
+			  size_t n, const struct xtap_hist_filter *f)
+{
+	json_open(j, key, '[');
+	for (size_t i = 0; i < n; i++)
+		if (xtap_hist_selected(f, &v[i].key))
+			xtap_hist_json(j, &v[i]);
+	json_close(j, ']');
+}

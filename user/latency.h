@@ -67,6 +67,13 @@ void xtap_hist_text(FILE *out, const struct xtap_hist_entry *e);
 /* The same as one JSON object. */
 void xtap_hist_json(struct json *j, const struct xtap_hist_entry *e);
 
+/* The selected histograms of v: as text, one after the other (a line when
+ * none is selected), or as the JSON array under key. */
+void xtap_hist_print(FILE *out, const struct xtap_hist_entry *v, size_t n,
+		     const struct xtap_hist_filter *f);
+void xtap_hist_print_json(struct json *j, const char *key, const struct xtap_hist_entry *v,
+			  size_t n, const struct xtap_hist_filter *f);
+
 /* A duration in ns in the unit that keeps it short: 850ns, 12.3us, 1.234ms, 2.500s. */
 void xtap_duration_str(__u64 ns, char *buf, size_t len);
 

@@ -225,18 +225,62 @@ static void clock_str(__s64 ns, char *buf, size_t len)
 		snprintf(buf + strlen(buf), len - strlen(buf), ".%06" PRId64, (int64_t)((ns % 1000000000) / 1000));
 }
 
+/* The RETX and TS-RTT cells: retransmissions client/server, and the mean
+ * passive RTT of the client's timestamps (observation point to the server
+ * and back); "-" where there is none or the flow is not TCP. */
+static void tcp_cells(const struct xtap_flow_key *k, const struct xtap_flow *v, char *retx,
+		      size_t xlen, char *rtt, size_t rlen)
+{
+	int c = v->initiator, s = !c;
+
+	snprintf(retx, xlen, "-");
+	snprintf(rtt, rlen, "-");
+	if (k->proto != IPPROTO_TCP)
+		return;
+	snprintf(retx, xlen, "%u/%u", v->retrans[c], v->retrans[s]);
+	if (v->rtt_samples[c])
+		duration_str(v->rtt_sum_ns[c] / v->rtt_samples[c], rtt, rlen);
+}
+
+/* The endpoint columns are as wide as the widest endpoint shown. */
+static void endpoint_widths(const struct xtap_flow_entry *f, size_t show, int *wc, int *ws)
+{
+	*wc = *ws = 6;
+	for (size_t i = 0; i < show; i++) {
+		const struct xtap_flow_key *k = &f[i].key;
+		int c = f[i].val.initiator;
+		char ep[64];
+		int len;
+
+		endpoint_str(k, c, ep, sizeof(ep));
+		len = (int)strlen(ep);
+		if (len > *wc)
+			*wc = len;
+		endpoint_str(k, !c, ep, sizeof(ep));
+		if (is_icmp(k))
+			snprintf(ep + strlen(ep), sizeof(ep) - strlen(ep), " t%u id%u", k->port_b >> 8,
+				 k->port_a);
+		len = (int)strlen(ep);
+		if (len > *ws)
+			*ws = len;
+	}
+}
+
 void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry *f, size_t n)
 {
 	size_t show = r->limit && r->limit < n ? r->limit : n;
+	int wc, ws;
 
-	fprintf(r->out, "%-6s %-44s %-44s %9s %9s %9s %9s %-9s %-15s %10s %9s %s\n", "PROTO",
-		"CLIENT", "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "FIRST", "DURATION",
-		"RTT", "OUTCOME");
+	endpoint_widths(f, show, &wc, &ws);
+	fprintf(r->out, "%-6s %-*s %-*s %7s %7s %7s %7s %-9s %7s %8s %-15s %10s %9s %s\n", "PROTO",
+		wc, "CLIENT", ws, "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "RETX",
+		"TS-RTT", "FIRST", "DURATION", "RTT", "OUTCOME");
 	for (size_t i = 0; i < show; i++) {
 		const struct xtap_flow_key *k = &f[i].key;
 		const struct xtap_flow *v = &f[i].val;
 		int c = v->initiator, s = !c;
 		char proto[32], cli[64], srv[64], b1[16], b2[16], fl[32], t[32], rtt[24], out[32];
+		char retx[24], tsrtt[24];
 		char line[320];
 		size_t end;
 
@@ -258,10 +302,11 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 		}
 		clock_str((__s64)v->first_ns + r->time_offset_ns, t, sizeof(t));
 		handshake_cells(k, v, rtt, sizeof(rtt), out, sizeof(out));
+		tcp_cells(k, v, retx, sizeof(retx), tsrtt, sizeof(tsrtt));
 		snprintf(line, sizeof(line),
-			 "%-6s %-44s %-44s %9" PRIu64 " %9s %9" PRIu64 " %9s %-9s %-15s %9.3fs %9s %s",
-			 proto, cli, srv, (uint64_t)v->pkts[c], b1, (uint64_t)v->pkts[s], b2, fl, t,
-			 (double)(v->last_ns - v->first_ns) / 1e9, rtt, out);
+			 "%-6s %-*s %-*s %7" PRIu64 " %7s %7" PRIu64 " %7s %-9s %7s %8s %-15s %9.3fs %9s %s",
+			 proto, wc, cli, ws, srv, (uint64_t)v->pkts[c], b1, (uint64_t)v->pkts[s], b2, fl,
+			 retx, tsrtt, t, (double)(v->last_ns - v->first_ns) / 1e9, rtt, out);
 		end = strlen(line);
 		while (end && line[end - 1] == ' ')
 			end--;	/* no trailing blanks where the cells are empty */
