@@ -207,3 +207,67 @@ EOF
 	xt_assert_match "retransmissions compared" '^flows 2, client [1-9][0-9]*, server [1-9]' \
 		"$XT_STDOUT"
 }
+
+# hist_count JSON : the count of the one histogram in `xtap latency -j`, 0 if none
+hist_count()
+{
+	"$XT_PYTHON" -c 'import json,sys; h=json.load(sys.stdin)["latency"]; print(sum(x["count"] for x in h))' <<<"$1"
+}
+
+# Live: xtap attached in the client's namespace. Four HTTP connections add
+# four handshakes to the server's histogram in `xtap latency -j`; a closed
+# port shows refused, a port whose SYNs nftables drops shows unanswered.
+test_latency_live_histogram_and_outcomes()
+{
+	local www=$XT_TMP/www http before after flows
+	xt_require curl nft
+	xt_pair
+	mkdir -p "$www"
+	printf 'xtap\n' >"$www/index.html"
+	xt_http_server http "$XT_NS_S" 8080 "$www"
+	xt_ns "$XT_NS_S" nft -f - <<'EOF' || xt_fail "nftables rule in the server namespace"
+table inet xtsyn {
+	chain in {
+		type filter hook input priority 0;
+		tcp dport 8082 tcp flags & (syn | ack) == syn drop
+	}
+}
+EOF
+	xt_ok "xtap attach" xt_ns "$XT_NS_C" "$XTAP" attach "$XT_IF_C"
+	xt_defer xt_ns "$XT_NS_C" "$XTAP" detach "$XT_IF_C"
+	xt_ok "xtap latency before" "$XTAP" latency -j --service "$XT_S4:8080" --kind handshake
+	before=$(hist_count "$XT_STDOUT")
+	for i in 1 2 3 4; do
+		xt_ok "curl ($i)" xt_ns "$XT_NS_C" curl -sS -o /dev/null --max-time 5 "http://$XT_S4:8080/"
+	done
+	xt_assert_rc "curl to a closed port" 7 xt_ns "$XT_NS_C" curl -sS -o /dev/null --max-time 5 \
+		"http://$XT_S4:9/"
+	xt_assert_rc "curl to a port whose SYNs are dropped" 28 xt_ns "$XT_NS_C" curl -sS -o /dev/null \
+		--connect-timeout 2 "http://$XT_S4:8082/"
+	xt_ok "xtap latency after" "$XTAP" latency -j --service "$XT_S4:8080" --kind handshake
+	after=$(hist_count "$XT_STDOUT")
+	xt_assert_eq "handshakes added to $XT_S4:8080's histogram" 4 "$((after - before))"
+	xt_ok "xtap latency (text)" "$XTAP" latency --service "$XT_S4:8080" --kind handshake
+	xt_assert_match "text histogram" "^$XT_S4:8080/tcp handshake"$'\n''\[[0-9.]+[num]?s, [0-9.]+[num]?s\) +[0-9]+ \|@+ *\|' \
+		"$XT_STDOUT"
+	xt_assert_match "summary line" $'\n''count [0-9]+, p50 [0-9.]+[num]?s, p90 .*, p99 .*, max [0-9.]+[num]?s$' \
+		"$XT_STDOUT"
+	xt_assert_rc "--kind garbage" 2 "$XTAP" latency --kind latency
+	xt_assert_rc "--service without a port" 2 "$XTAP" latency --service "$XT_S4"
+	xt_ok "xtap flows -j" "$XTAP" flows -j
+	flows=$XT_STDOUT
+	xt_ok "outcomes" "$XT_PYTHON" -c '
+import json, sys
+s = sys.argv[1]
+out = {}
+for f in json.load(sys.stdin)["flows"]:
+    if f["proto"] != "tcp" or s not in (f["a"]["addr"], f["b"]["addr"]):
+        continue
+    port = f["b"]["port"] if f["b"]["addr"] == s else f["a"]["port"]
+    out.setdefault(port, []).append((f["outcome"], f["syn_retransmits"],
+                                      f["retransmits_ab"] + f["retransmits_ba"]))
+print(" ".join("%d:%s" % (p, ",".join("%s/%d/%d" % o for o in sorted(v)))
+               for p, v in sorted(out.items())))' "$XT_S4" <<<"$flows"
+	xt_assert_match "outcomes per port" \
+		'^9:refused/0/0 8080:(closed/0/0,){3}closed/0/0 8082:unanswered/[1-9]/[1-9]$' "$XT_STDOUT"
+}
