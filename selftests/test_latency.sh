@@ -199,6 +199,19 @@ for f in flows:
         if got != want[(src, dst)]:
             bad.append("%s -> %s: xtap %d retransmits, tshark %d"
                        % (src, dst, got, want[(src, dst)]))
+# replay's histograms: one handshake per flow in its server's, and every
+# sample of the client's timestamps in the server's rtt histogram
+hist = {(h["service"]["addr"], h["service"]["port"], h["kind"]): h["count"]
+        for h in json.load(open(sys.argv[1]))["latency"]}
+for f in flows:
+    srv, cli = ("b", "ab") if f["initiator"] == "a" else ("a", "ba")
+    svc = (f[srv]["addr"], f[srv]["port"])
+    if hist.get(svc + ("handshake",)) != 1:
+        bad.append("%s: handshake histogram count %s, want 1" % (svc, hist.get(svc + ("handshake",))))
+    want_rtt = f["rtt_samples_" + cli]
+    if not want_rtt or hist.get(svc + ("rtt",)) != want_rtt:
+        bad.append("%s: rtt histogram count %s, the flow's client samples %d"
+                   % (svc, hist.get(svc + ("rtt",)), want_rtt))
 for b in bad:
     print(b, file=sys.stderr)
 print("flows %d, client %d, server %d" % (len(flows), total["client"], total["server"]))
