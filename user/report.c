@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "user/latency.h"
 #include "user/names.h"
 #include "user/report.h"
 
@@ -184,19 +185,6 @@ static void human_bytes(__u64 v, char *buf, size_t len)
 		snprintf(buf, len, "%.1f%s", d, unit[u]);
 }
 
-/* A duration in ns, in the unit that keeps it short: 850ns, 12.3us, 1.234ms, 2.500s. */
-static void duration_str(__u64 ns, char *buf, size_t len)
-{
-	if (ns < 1000)
-		snprintf(buf, len, "%" PRIu64 "ns", (uint64_t)ns);
-	else if (ns < 1000000)
-		snprintf(buf, len, "%.1fus", (double)ns / 1e3);
-	else if (ns < 1000000000)
-		snprintf(buf, len, "%.3fms", (double)ns / 1e6);
-	else
-		snprintf(buf, len, "%.3fs", (double)ns / 1e9);
-}
-
 /* The RTT and OUTCOME cells: empty where there is nothing to say (not TCP,
  * or a TCP flow seen without SYN, FIN or RST), "-" for an RTT not measured. */
 static void handshake_cells(const struct xtap_flow_key *k, const struct xtap_flow *v, char *rtt,
@@ -206,7 +194,7 @@ static void handshake_cells(const struct xtap_flow_key *k, const struct xtap_flo
 	if (k->proto != IPPROTO_TCP || (v->outcome == XTAP_OUTCOME_NONE && !v->hs_seen))
 		return;
 	if (v->hs_seen & XTAP_HS_SEEN_ACK)
-		duration_str(v->syn_synack_ns + v->synack_ack_ns, rtt, rlen);
+		xtap_duration_str(v->syn_synack_ns + v->synack_ack_ns, rtt, rlen);
 	else
 		snprintf(rtt, rlen, "-");
 	snprintf(out, olen, "%s", outcome_str(v->outcome));
@@ -239,7 +227,7 @@ static void tcp_cells(const struct xtap_flow_key *k, const struct xtap_flow *v, 
 		return;
 	snprintf(retx, xlen, "%u/%u", v->retrans[c], v->retrans[s]);
 	if (v->rtt_samples[c])
-		duration_str(v->rtt_sum_ns[c] / v->rtt_samples[c], rtt, rlen);
+		xtap_duration_str(v->rtt_sum_ns[c] / v->rtt_samples[c], rtt, rlen);
 }
 
 /* The endpoint columns are as wide as the widest endpoint shown. */
