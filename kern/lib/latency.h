@@ -23,7 +23,9 @@
  * retransmission, also when it carries new bytes past the mark (a partial
  * overlap), as Wireshark's tcp.analysis.retransmission does. Not counted:
  * segments of length 0 (pure ACKs, RST), and keepalive probes (0 or 1 byte
- * of payload at mark - 1, no SYN/FIN), also as Wireshark. A SYN whose seq + 1
+ * of payload at mark - 1, no SYN/FIN), also as Wireshark; the same rule
+ * leaves out repeated 1-byte zero-window probes (the first one moves the mark,
+ * the next ones sit at mark - 1), which Wireshark does not count either. A SYN whose seq + 1
  * is the mark is a retransmitted SYN (or SYN-ACK); any other SYN starts the
  * direction over (a new connection on the same ports). Limits: the method
  * keeps one number per direction, not the ranges seen, so a segment that
