@@ -90,7 +90,7 @@ $(BUILD)/bench/%.bpf.o: bench/%.bpf.c
 $(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-$(BENCH_BINS): $(BENCH_SKELS)
+$(BENCH_BINS): $(BENCH_SKELS) $(wildcard bench/*.h)
 
 # Shell benchmarks (bench/bench_*.sh) run from $(BUILD)/bench like the others.
 BENCH_SH := $(patsubst bench/%.sh,$(BUILD)/bench/%,$(wildcard bench/bench_*.sh))

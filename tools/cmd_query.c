@@ -365,9 +365,9 @@ int cmd_flows(int argc, char **argv)
 		double *rate;
 		double secs;
 
+		/* sorted by key, which flow_rates needs */
 		if (read_flows("flows", &st, &f, &n, NULL))
 			goto cleanup;
-		xtap_flows_sort(f, n, XTAP_SORT_KEY);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		secs = prev ? (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 : 0;
 		rate = calloc(n + 1, sizeof(*rate));
@@ -377,7 +377,7 @@ int cmd_flows(int argc, char **argv)
 		}
 		flow_rates(f, n, prev, pn, secs, rate);
 		free(prev);
-		prev = malloc(n * sizeof(*f) + 1);
+		prev = watch ? malloc(n * sizeof(*f) + 1) : NULL;
 		if (prev)
 			memcpy(prev, f, n * sizeof(*f));
 		pn = n;

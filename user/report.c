@@ -23,8 +23,8 @@ static void proto_str(__u8 proto, char *buf, size_t len)
 {
 	const char *n = xtap_proto_name(proto);
 
-	if (n)
-		snprintf(buf, len, "%s", n);
+	if (n && strlen(n) < len)
+		memcpy(buf, n, strlen(n) + 1);
 	else
 		snprintf(buf, len, "%u", proto);
 }
@@ -89,7 +89,6 @@ void xtap_flow_json_fields(struct json *j, const struct xtap_flow_entry *e, __s6
 {
 	const struct xtap_flow_key *k = &e->key;
 	const struct xtap_flow *v = &e->val;
-	static const char *const dir[2] = { "ab", "ba" };
 	char name[32], flags[16];
 
 	proto_str(k->proto, name, sizeof(name));
@@ -105,28 +104,20 @@ void xtap_flow_json_fields(struct json *j, const struct xtap_flow_entry *e, __s6
 	}
 	json_str(j, "initiator", v->initiator == XTAP_DIR_AB ? "a" : "b");
 	json_str(j, "initiator_by", v->initiator_syn ? "syn" : "first-seen");
-	for (int d = 0; d < 2; d++) {
-		char key[32];
-
-		snprintf(key, sizeof(key), "packets_%s", dir[d]);
-		json_u64(j, key, v->pkts[d]);
-		snprintf(key, sizeof(key), "bytes_%s", dir[d]);
-		json_u64(j, key, v->bytes[d]);
-	}
+	/* constant keys: no formatting per flow (a dump may hold millions) */
+	json_u64(j, "packets_ab", v->pkts[0]);
+	json_u64(j, "bytes_ab", v->bytes[0]);
+	json_u64(j, "packets_ba", v->pkts[1]);
+	json_u64(j, "bytes_ba", v->bytes[1]);
 	json_i64(j, "first_ns", (__s64)v->first_ns + off);
 	json_i64(j, "last_ns", (__s64)v->last_ns + off);
 	if (k->proto == IPPROTO_TCP) {
 		for (int d = 0; d < 2; d++) {
-			char key[32];
-
-			snprintf(key, sizeof(key), "tcp_flags_%s", dir[d]);
-			json_str(j, key, xtap_tcp_flags_str(v->tcp_flags[d], flags, sizeof(flags)));
-			snprintf(key, sizeof(key), "syn_%s", dir[d]);
-			json_u64(j, key, v->syn[d]);
-			snprintf(key, sizeof(key), "fin_%s", dir[d]);
-			json_u64(j, key, v->fin[d]);
-			snprintf(key, sizeof(key), "rst_%s", dir[d]);
-			json_u64(j, key, v->rst[d]);
+			json_str(j, d ? "tcp_flags_ba" : "tcp_flags_ab",
+				 xtap_tcp_flags_str(v->tcp_flags[d], flags, sizeof(flags)));
+			json_u64(j, d ? "syn_ba" : "syn_ab", v->syn[d]);
+			json_u64(j, d ? "fin_ba" : "fin_ab", v->fin[d]);
+			json_u64(j, d ? "rst_ba" : "rst_ab", v->rst[d]);
 		}
 		handshake_json(j, v, off);
 	}
