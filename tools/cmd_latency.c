@@ -94,6 +94,7 @@ int cmd_latency(int argc, char **argv)
 		xtap_err("latency: read histograms: %s", strerror(-e));
 		goto cleanup;
 	}
+	xtap_hist_sort(v, n);
 	if (d.json) {
 		struct json j;
 

@@ -177,6 +177,7 @@ int cmd_replay(int argc, char **argv)
 		xtap_err("replay: read latency histograms: %s", strerror(-err));
 		goto cleanup;
 	}
+	xtap_hist_sort(hists, nh);
 	if (d.json) {
 		print_json(&d, &r, flows, n, hists, nh);
 	} else {

@@ -37,51 +37,10 @@ static int by_svc(const void *a, const void *b)
 	return x->kind < y->kind ? -1 : x->kind > y->kind;
 }
 
-int xtap_hist_dump(int fd, struct xtap_hist_entry **out, size_t *n)
+void xtap_hist_sort(struct xtap_hist_entry *v, size_t n)
 {
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
-	struct xtap_hist_entry *v = NULL, *nv;
-	struct xtap_svc_key key, next;
-	struct xtap_hist *per = NULL;
-	size_t len = 0, cap = 0;
-	void *prev = NULL;
-
-	*out = NULL;
-	*n = 0;
-	if (ncpu < 0)
-		return ncpu;
-	per = calloc(ncpu, sizeof(*per));
-	if (!per)
-		return -ENOMEM;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, per))
-			continue;	/* evicted meanwhile */
-		if (len == cap) {
-			cap = cap ? cap * 2 : 64;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			v = nv;
-		}
-		memset(&v[len], 0, sizeof(v[len]));
-		v[len].key = key;
-		for (int c = 0; c < ncpu; c++)
-			xtap_hist_merge(&v[len].h, &per[c]);
-		len++;
-	}
-	if (len)
-		qsort(v, len, sizeof(*v), by_svc);
-	*out = v;
-	*n = len;
-	v = NULL;
-cleanup:
-	free(v);
-	free(per);
-	return err;
+	if (n)
+		qsort(v, n, sizeof(*v), by_svc);
 }
 
 __u64 xtap_hist_bucket_lo(unsigned i)

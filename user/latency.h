@@ -8,12 +8,8 @@
 #include <stdio.h>
 
 #include "maps/xtap.h"
+#include "user/export.h"	/* struct xtap_hist_entry, xtap_hist_dump */
 #include "user/json.h"
-
-struct xtap_hist_entry {
-	struct xtap_svc_key key;
-	struct xtap_hist h;
-};
 
 /* What `xtap latency` shows: every service and kind, or one of each. */
 struct xtap_hist_filter {
@@ -27,9 +23,9 @@ struct xtap_hist_filter {
  * largest. */
 void xtap_hist_merge(struct xtap_hist *into, const struct xtap_hist *add);
 
-/* Every histogram of the map, the per-CPU values merged, sorted by service
- * then kind. *out is malloc'ed. Returns 0 or -errno. */
-int xtap_hist_dump(int map_fd, struct xtap_hist_entry **out, size_t *n);
+/* Sort histograms for people: by address, port (as a number), protocol,
+ * kind. (xtap_hist_dump sorts by the key's bytes.) */
+void xtap_hist_sort(struct xtap_hist_entry *v, size_t n);
 
 /* The range of bucket i in ns: [lo, hi). The last bucket has no end: hi is
  * UINT64_MAX. */
