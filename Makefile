@@ -38,6 +38,8 @@ BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 BENCH_BPF_SRCS := $(wildcard bench/*.bpf.c)
 BENCH_SKELS := $(patsubst bench/%.bpf.c,$(BUILD)/bench/%.skel.h,$(BENCH_BPF_SRCS))
+# the data-plane core with the latency features compiled out: bench_core's baseline
+BENCH_SKELS += $(BUILD)/bench/xtap_nolat.skel.h
 
 XTAP := $(BUILD)/xtap
 
@@ -89,6 +91,10 @@ $(BUILD)/bench/%.bpf.o: bench/%.bpf.c
 
 $(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(BUILD)/bench/xtap_nolat.bpf.o: kern/xtap.bpf.c $(KERN_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DXTAP_FEATURE_LATENCY=0 -c $< -o $@
 
 $(BENCH_BINS): $(BENCH_SKELS) $(wildcard bench/*.h)
 

@@ -155,6 +155,23 @@ struct xtap_flow {
 	__u8 outcome;		/* enum xtap_outcome */
 	__u8 syn_dir;		/* enum xtap_dir of the first SYN */
 	__u8 hs_seen;		/* XTAP_HS_SEEN_* bits: which times are set */
+	/* 128: retransmissions and passive RTT from TCP timestamps, per
+	 * direction (indexed by enum xtap_dir), kern/lib/latency.h */
+	__u32 retrans[2];	/* segments (data, SYN or FIN) that start below the
+				 * direction's sequence high-water mark */
+	__u32 seq_next[2];	/* the high-water mark: highest seq + length seen */
+	__u32 ts_last[2];	/* the last TSval seen */
+	__u32 ts_val[2];	/* the one TSval waiting for its echo in TSecr */
+	__u64 ts_ns[2];		/* when ts_val was first seen */
+	__u32 rtt_samples[2];	/* [d]: TSvals sent in direction d whose echo came
+				 * back: observation point to the receiver and back */
+	__u64 rtt_min_ns[2];	/* valid when rtt_samples[d] > 0 */
+	__u64 rtt_max_ns[2];
+	__u64 rtt_sum_ns[2];
+	__u8 seq_seen;		/* bit 1 << d: seq_next[d] is set */
+	__u8 ts_seen;		/* bit 1 << d: ts_last[d] is set */
+	__u8 ts_pending;	/* bit 1 << d: ts_val[d] waits for its echo */
+	__u8 reserved2[5];
 };
 
 #define XTAP_HS_SEEN_SYN 0x01		/* syn_ns */
@@ -210,6 +227,17 @@ struct xtap_fcache {
 	__u16 owner_slot;	/* slot that owns the flow's counts */
 	__u8 valid;		/* key holds a flow */
 	__u8 reserved;
+	/* 96: retransmissions and passive RTT (kern/lib/latency.h) */
+	__u32 seq_next[2];	/* this CPU's sequence high-water marks, taken from
+				 * the shared entry with the slot; the larger one
+				 * goes back when flushed */
+	__u32 retrans[2];	/* deltas */
+	__u32 tsval[2];		/* the last TSval and TSecr this entry saw per
+				 * direction: a change takes the shared entry */
+	__u32 tsecr[2];
+	__u8 seq_seen;		/* bit 1 << d: seq_next[d] is set */
+	__u8 ts_seen;		/* bit 1 << d: tsval[d] and tsecr[d] are set */
+	__u8 reserved1[6];
 };
 
 /* Live, the programs take time from bpf_ktime_get_ns() and the frame length
@@ -514,8 +542,8 @@ _Static_assert(sizeof(struct xtap_capture_stats) == 16, "xtap_capture_stats layo
 _Static_assert(sizeof(struct xtap_iface) == 96, "xtap_iface layout");
 
 _Static_assert(sizeof(struct xtap_flow_key) == 40, "xtap_flow_key layout");
-_Static_assert(sizeof(struct xtap_flow) == 128, "xtap_flow layout");
+_Static_assert(sizeof(struct xtap_flow) == 240, "xtap_flow layout");
 _Static_assert(sizeof(struct xtap_stats) == 8 * XTAP_STAT_MAX, "xtap_stats layout");
-_Static_assert(sizeof(struct xtap_fcache) == 96, "xtap_fcache layout");
+_Static_assert(sizeof(struct xtap_fcache) == 136, "xtap_fcache layout");
 
 #endif

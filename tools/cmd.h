@@ -21,6 +21,7 @@ int cmd_status(int argc, char **argv);
 int cmd_flows(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
+int cmd_latency(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_hops(int argc, char **argv);

@@ -11,6 +11,7 @@
 
 #include "tools/cmd.h"
 #include "user/filter.h"
+#include "user/latency.h"
 #include "user/log.h"
 #include "user/names.h"
 #include "user/opts.h"
@@ -51,8 +52,11 @@ static const struct option replay_opts[] = {
 };
 
 static void print_json(const struct defaults_replay *d, const struct xtap_replay *r,
-		       struct xtap_flow_entry *f, size_t n)
+		       struct xtap_flow_entry *f, size_t n, const struct xtap_hist_entry *h,
+		       size_t nh)
 {
+	static const struct xtap_hist_filter all = { .kind = -1 };
+
 	struct json j;
 
 	json_init(&j, stdout);
@@ -69,6 +73,7 @@ static void print_json(const struct defaults_replay *d, const struct xtap_replay
 	json_u64(&j, "used", n);
 	json_u64(&j, "evicted", xtap_flows_evicted(&r->stats, n));
 	json_close(&j, '}');
+	xtap_hist_print_json(&j, "latency", h, nh, &all);
 	xtap_stats_json(&j, "stats", &r->stats);
 	json_close(&j, '}');
 }
@@ -79,7 +84,8 @@ int cmd_replay(int argc, char **argv)
 	struct xtap_replay r = { 0 };
 	struct xtap_flow_entry *flows = NULL;
 	struct xtap_cbpf_insn *classic = NULL;
-	size_t n = 0, nclassic = 0;
+	struct xtap_hist_entry *hists = NULL;
+	size_t n = 0, nh = 0, nclassic = 0;
 	char *expr = NULL;
 	int c, err, ret = XTAP_EXIT_ERR;
 
@@ -189,8 +195,14 @@ int cmd_replay(int argc, char **argv)
 		goto cleanup;
 	}
 	xtap_flows_sort(flows, n, XTAP_SORT_AGE);
+	err = xtap_hist_dump(bpf_map__fd(r.skel->maps.xtap_hist), &hists, &nh);
+	if (err) {
+		xtap_err("replay: read latency histograms: %s", strerror(-err));
+		goto cleanup;
+	}
+	xtap_hist_sort(hists, nh);
 	if (d.json) {
-		print_json(&d, &r, flows, n);
+		print_json(&d, &r, flows, n, hists, nh);
 	} else {
 		struct xtap_report rep = { .out = stdout };
 		char title[64];
@@ -201,9 +213,16 @@ int cmd_replay(int argc, char **argv)
 		       (unsigned long long)r.frames, n, d.flows,
 		       (unsigned long long)xtap_flows_evicted(&r.stats, n));
 		xtap_stats_table(stdout, title + 1, &r.stats);
+		if (nh) {
+			static const struct xtap_hist_filter all = { .kind = -1 };
+
+			printf("\nlatency per service:\n");
+			xtap_hist_print(stdout, hists, nh, &all);
+		}
 	}
 	ret = XTAP_EXIT_OK;
 cleanup:
+	free(hists);
 	free(classic);
 	free(expr);
 	free(flows);

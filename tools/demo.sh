@@ -74,6 +74,11 @@ step "xtap status"
 run "$XTAP" status
 step "xtap flows (both interfaces feed one table; CLIENT is the side that started)"
 run "$XTAP" flows -n 12
+# --- latency: per-service histograms (RETX and TS-RTT are columns of flows above)
+step "xtap latency (per service: handshake initial RTT and passive RTT from TCP timestamps)"
+run "$XTAP" latency --service 10.200.0.2:8080
+run "$XTAP" latency --service 10.200.0.2:8080 --kind handshake -j
+# --- end latency
 step "xtap stats (per interface and hook)"
 "$XTAP" stats | sed -n '/@'"$SRV"'/,$p'
 # --- hops: a second path through a router namespace, and xtap hops ----------

@@ -15,6 +15,7 @@ const struct xtap_cmd xtap_cmds[] = {
 	{ "flows", cmd_flows, "[-j] [-n N] [--sort bytes|packets|age|rate] [--watch SECONDS]",
 	  "the live flow table" },
 	{ "stats", cmd_stats, "[-j]", "counters per reason, per interface and hook" },
+	{ "latency", cmd_latency, "[-j] [--service ADDR:PORT] [--kind handshake|http|dns|rtt]", "per-service latency histograms with count, p50, p90, p99 and max" },
 	{ "replay", cmd_replay,
 	  "-r FILE [-j] [--hook xdp|tc-ingress|tc-egress] [--flows N] "
 	  "[-w OUT [--pcapng] [-s SNAPLEN] [--sample N|--sample-flows K] [EXPR]] [-v]",

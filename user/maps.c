@@ -114,7 +114,13 @@ static void add_deltas(struct xtap_flow *f, const struct xtap_fcache *c)
 		f->pkts[d] += c->pkts[d];
 		f->bytes[d] += c->bytes[d];
 		f->tcp_flags[d] |= c->tcp_flags[d];
+		f->retrans[d] += c->retrans[d];
+		/* the larger sequence high-water mark, as the flush keeps */
+		if ((c->seq_seen & (1u << d)) &&
+		    (!(f->seq_seen & (1u << d)) || (__s32)(f->seq_next[d] - c->seq_next[d]) < 0))
+			f->seq_next[d] = c->seq_next[d];
 	}
+	f->seq_seen |= c->seq_seen;
 	if (c->last_ns > f->last_ns)
 		f->last_ns = c->last_ns;
 }

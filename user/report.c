@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "user/latency.h"
 #include "user/names.h"
 #include "user/report.h"
 
@@ -67,6 +68,32 @@ static void handshake_json(struct json *j, const struct xtap_flow *v, __s64 off)
 	json_u64(j, "syn_retransmits", v->syn_retransmits);
 }
 
+/* Retransmissions and passive RTT per direction; an RTT with no sample is null. */
+static void tcp_latency_json(struct json *j, const struct xtap_flow *v)
+{
+	static const char *const dir[2] = { "ab", "ba" };
+	char key[32];
+
+	for (int d = 0; d < 2; d++) {
+		snprintf(key, sizeof(key), "retransmits_%s", dir[d]);
+		json_u64(j, key, v->retrans[d]);
+	}
+	for (int d = 0; d < 2; d++) {
+		__u32 n = v->rtt_samples[d];
+
+		snprintf(key, sizeof(key), "rtt_samples_%s", dir[d]);
+		json_u64(j, key, n);
+		snprintf(key, sizeof(key), "rtt_min_ns_%s", dir[d]);
+		n ? json_u64(j, key, v->rtt_min_ns[d]) : json_null(j, key);
+		snprintf(key, sizeof(key), "rtt_mean_ns_%s", dir[d]);
+		n ? json_u64(j, key, v->rtt_sum_ns[d] / n) : json_null(j, key);
+		snprintf(key, sizeof(key), "rtt_max_ns_%s", dir[d]);
+		n ? json_u64(j, key, v->rtt_max_ns[d]) : json_null(j, key);
+		snprintf(key, sizeof(key), "rtt_sum_ns_%s", dir[d]);
+		json_u64(j, key, v->rtt_sum_ns[d]);
+	}
+}
+
 static void endpoint_json(struct json *j, const char *key, const struct xtap_flow_key *k, int side)
 {
 	char addr[INET6_ADDRSTRLEN];
@@ -122,6 +149,7 @@ void xtap_flow_json_fields(struct json *j, const struct xtap_flow_entry *e, __s6
 			json_u64(j, d ? "rst_ba" : "rst_ab", v->rst[d]);
 		}
 		handshake_json(j, v, off);
+		tcp_latency_json(j, v);
 	}
 	json_u64(j, "first_point", v->first_point);
 }
@@ -155,19 +183,6 @@ static void human_bytes(__u64 v, char *buf, size_t len)
 		snprintf(buf, len, "%.1f%s", d, unit[u]);
 }
 
-/* A duration in ns, in the unit that keeps it short: 850ns, 12.3us, 1.234ms, 2.500s. */
-static void duration_str(__u64 ns, char *buf, size_t len)
-{
-	if (ns < 1000)
-		snprintf(buf, len, "%" PRIu64 "ns", (uint64_t)ns);
-	else if (ns < 1000000)
-		snprintf(buf, len, "%.1fus", (double)ns / 1e3);
-	else if (ns < 1000000000)
-		snprintf(buf, len, "%.3fms", (double)ns / 1e6);
-	else
-		snprintf(buf, len, "%.3fs", (double)ns / 1e9);
-}
-
 /* The RTT and OUTCOME cells: empty where there is nothing to say (not TCP,
  * or a TCP flow seen without SYN, FIN or RST), "-" for an RTT not measured. */
 static void handshake_cells(const struct xtap_flow_key *k, const struct xtap_flow *v, char *rtt,
@@ -177,7 +192,7 @@ static void handshake_cells(const struct xtap_flow_key *k, const struct xtap_flo
 	if (k->proto != IPPROTO_TCP || (v->outcome == XTAP_OUTCOME_NONE && !v->hs_seen))
 		return;
 	if (v->hs_seen & XTAP_HS_SEEN_ACK)
-		duration_str(v->syn_synack_ns + v->synack_ack_ns, rtt, rlen);
+		xtap_duration_str(v->syn_synack_ns + v->synack_ack_ns, rtt, rlen);
 	else
 		snprintf(rtt, rlen, "-");
 	snprintf(out, olen, "%s", outcome_str(v->outcome));
@@ -196,18 +211,63 @@ static void clock_str(__s64 ns, char *buf, size_t len)
 		snprintf(buf + strlen(buf), len - strlen(buf), ".%06" PRId64, (int64_t)((ns % 1000000000) / 1000));
 }
 
+/* The RETX and TS-RTT cells: retransmissions client/server, and the mean
+ * passive RTT of the client's timestamps (observation point to the server
+ * and back); "-" where there is none or the flow is not TCP. */
+static void tcp_cells(const struct xtap_flow_key *k, const struct xtap_flow *v, char *retx,
+		      size_t xlen, char *rtt, size_t rlen)
+{
+	int c = v->initiator, s = !c;
+
+	snprintf(retx, xlen, "-");
+	snprintf(rtt, rlen, "-");
+	if (k->proto != IPPROTO_TCP)
+		return;
+	snprintf(retx, xlen, "%u/%u", v->retrans[c], v->retrans[s]);
+	if (v->rtt_samples[c])
+		xtap_duration_str(v->rtt_sum_ns[c] / v->rtt_samples[c], rtt, rlen);
+}
+
+/* The endpoint columns are as wide as the widest endpoint shown. */
+static void endpoint_widths(const struct xtap_flow_entry *f, size_t show, int *wc, int *ws)
+{
+	*wc = *ws = 6;
+	for (size_t i = 0; i < show; i++) {
+		const struct xtap_flow_key *k = &f[i].key;
+		int c = f[i].val.initiator;
+		char ep[64];
+		int len;
+
+		endpoint_str(k, c, ep, sizeof(ep));
+		len = (int)strlen(ep);
+		if (len > *wc)
+			*wc = len;
+		endpoint_str(k, !c, ep, sizeof(ep));
+		if (is_icmp(k))
+			snprintf(ep + strlen(ep), sizeof(ep) - strlen(ep), " t%u id%u", k->port_b >> 8,
+				 k->port_a);
+		len = (int)strlen(ep);
+		if (len > *ws)
+			*ws = len;
+	}
+}
+
 void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry *f, size_t n)
 {
 	size_t show = r->limit && r->limit < n ? r->limit : n;
+	int wc, ws;
 
-	fprintf(r->out, "%-6s %-44s %-44s %9s %9s %9s %9s %-9s %-15s %10s %9s %s%s\n", "PROTO",
-		"CLIENT", "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "FIRST", "DURATION",
-		"RTT", r->drops_of ? "OUTCOME         " : "OUTCOME", r->drops_of ? " DROPS" : "");
+	endpoint_widths(f, show, &wc, &ws);
+	fprintf(r->out, "%-6s %-*s %-*s %7s %7s %7s %7s %-9s %7s %8s %-15s %10s %9s %s%s\n", "PROTO",
+		wc, "CLIENT", ws, "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "RETX",
+		"TS-RTT", "FIRST", "DURATION", "RTT", r->drops_of ? "OUTCOME         " : "OUTCOME",
+		r->drops_of ? " DROPS" : "");
 	for (size_t i = 0; i < show; i++) {
 		const struct xtap_flow_key *k = &f[i].key;
 		const struct xtap_flow *v = &f[i].val;
 		int c = v->initiator, s = !c;
 		char proto[32], cli[64], srv[64], b1[16], b2[16], fl[32], t[32], rtt[24], out[32];
+		char retx[24], tsrtt[24];
 		char line[384];
 		size_t end;
 
@@ -229,10 +289,11 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 		}
 		clock_str((__s64)v->first_ns + r->time_offset_ns, t, sizeof(t));
 		handshake_cells(k, v, rtt, sizeof(rtt), out, sizeof(out));
+		tcp_cells(k, v, retx, sizeof(retx), tsrtt, sizeof(tsrtt));
 		snprintf(line, sizeof(line),
-			 "%-6s %-44s %-44s %9" PRIu64 " %9s %9" PRIu64 " %9s %-9s %-15s %9.3fs %9s %s",
-			 proto, cli, srv, (uint64_t)v->pkts[c], b1, (uint64_t)v->pkts[s], b2, fl, t,
-			 (double)(v->last_ns - v->first_ns) / 1e9, rtt, out);
+			 "%-6s %-*s %-*s %7" PRIu64 " %7s %7" PRIu64 " %7s %-9s %7s %8s %-15s %9.3fs %9s %s",
+			 proto, wc, cli, ws, srv, (uint64_t)v->pkts[c], b1, (uint64_t)v->pkts[s], b2, fl,
+			 retx, tsrtt, t, (double)(v->last_ns - v->first_ns) / 1e9, rtt, out);
 		if (r->drops_of)	/* after a fixed-width OUTCOME */
 			snprintf(line + strlen(line), sizeof(line) - strlen(line), "%*s %5" PRIu64,
 				 (int)(16 - (strlen(out) < 16 ? strlen(out) : 16)), "",

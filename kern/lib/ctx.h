@@ -8,6 +8,13 @@
 
 #include "../../maps/xtap.h"
 
+/* 1: the latency features of the flow table (retransmissions, passive RTT,
+ * per-service histograms, HTTP and DNS timing). -DXTAP_FEATURE_LATENCY=0
+ * compiles them out: the benchmark's baseline. */
+#ifndef XTAP_FEATURE_LATENCY
+#define XTAP_FEATURE_LATENCY 1
+#endif
+
 /* Set by the loader between open and load. */
 const volatile __u32 xtap_slot = 0;	/* interface slot of this instance */
 const volatile __u8 xtap_replay_mode = 0;	/* 1: time and length from xtap_replay */

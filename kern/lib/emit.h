@@ -105,18 +105,18 @@ struct {
 
 /* The data-plane side: is a capture running? Then keep what the copy needs
  * of the parse in the per-CPU scratch and say so. */
-static __always_inline int capture_prepare(const struct pkt *p, int outcome, __u32 hook)
+/* Fills the scratch for the captures in mask: a global function, verified
+ * once on its own rather than on every path through the data plane. */
+__attribute__((noinline)) int xtap_capture_fill(const struct pkt *p, int outcome, __u32 hook,
+						 __u32 mask)
 {
 	struct xtap_capture_pkt *s;
-	__u32 zero = 0, *on;
+	__u32 zero = 0;
 
-	on = bpf_map_lookup_elem(&xtap_capture_on, &zero);
-	if (!on || !*on)
-		return 0;
 	s = bpf_map_lookup_elem(&xtap_capscratch, &zero);
-	if (!s)
+	if (!s || !p)
 		return 0;
-	s->mask = *on & ((1u << XTAP_CAPTURES_MAX) - 1);
+	s->mask = mask & ((1u << XTAP_CAPTURES_MAX) - 1);
 	s->wire_len = p->len;
 	s->slot = xtap_slot;
 	s->hook = hook;
@@ -127,6 +127,17 @@ static __always_inline int capture_prepare(const struct pkt *p, int outcome, __u
 	s->edge = p->l4proto == IPPROTO_TCP && p->frag != XTAP_FRAG_LATER &&
 		  (p->tcp_flags & XTAP_TCP_EDGES);
 	return 1;
+}
+
+/* Does a capture run? With none, this is all a packet pays: one lookup. */
+static __always_inline int capture_prepare(const struct pkt *p, int outcome, __u32 hook)
+{
+	__u32 zero = 0, *on;
+
+	on = bpf_map_lookup_elem(&xtap_capture_on, &zero);
+	if (!on || !*on)
+		return 0;
+	return xtap_capture_fill(p, outcome, hook, *on);
 }
 
 /* The lowest capture id set in mask, or XTAP_CAPTURES_MAX. */

@@ -19,6 +19,14 @@ struct {
 	__type(value, struct xtap_flow);
 } xtap_flows SEC(".maps");
 
+/* A new flow entry is built here: it is too big for the stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xtap_flow);
+} xtap_newflow SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XTAP_FCACHE_SLOTS);
@@ -102,14 +110,40 @@ static __always_inline int flow_key_make(const struct pkt *p, struct xtap_flow_k
 
 /* XTAP_TCP_FIN, _SYN, _RST, _ACK: latency.h */
 
-static __always_inline void flow_first_packet(struct xtap_flow *f, const int d, __u64 len, __u8 fl)
+static __always_inline void flow_first_packet(struct xtap_flow *f, const int d, const struct pkt *p,
+					      __u8 fl, int tcp)
 {
 	f->pkts[d] = 1;
-	f->bytes[d] = len;
+	f->bytes[d] = p->len;
 	f->tcp_flags[d] = fl;
 	f->syn[d] = !!(fl & XTAP_TCP_SYN);
 	f->fin[d] = !!(fl & XTAP_TCP_FIN);
 	f->rst[d] = !!(fl & XTAP_TCP_RST);
+#if XTAP_FEATURE_LATENCY
+	if (!tcp)
+		return;
+	/* the first segment sets the mark; its TSval waits for an echo */
+	seq_track(&f->seq_next[d], &f->seq_seen, 1 << d, p->seq, p->payload_len, fl);
+	if (p->has_ts) {
+		f->ts_last[d] = p->tsval;
+		f->ts_val[d] = p->tsval;
+		f->ts_ns[d] = f->first_ns;
+		f->ts_seen = 1 << d;
+		f->ts_pending = 1 << d;
+	}
+#endif
+}
+
+/* The write-back entry takes the flow's high-water marks from the shared
+ * entry (it counts against its own copy) and forgets the timestamps it saw. */
+static __always_inline void fcache_take_tcp(struct xtap_fcache *c, const struct xtap_flow *f)
+{
+#if XTAP_FEATURE_LATENCY
+	c->seq_next[0] = f->seq_next[0];
+	c->seq_next[1] = f->seq_next[1];
+	c->seq_seen = f->seq_seen;
+	c->ts_seen = 0;
+#endif
 }
 
 /* Move an entry's deltas into the shared table. A flow the table has
@@ -132,7 +166,20 @@ static __always_inline void fcache_flush(struct xtap_fcache *c)
 			__sync_fetch_and_or(&f->tcp_flags[1], c->tcp_flags[1]);
 		if (c->last_ns > f->last_ns)
 			f->last_ns = c->last_ns;
+#if XTAP_FEATURE_LATENCY
+		if (c->retrans[0])
+			__sync_fetch_and_add(&f->retrans[0], c->retrans[0]);
+		if (c->retrans[1])
+			__sync_fetch_and_add(&f->retrans[1], c->retrans[1]);
+		/* the larger high-water mark wins */
+		if ((c->seq_seen & 1) && (!(f->seq_seen & 1) || seq_before(f->seq_next[0], c->seq_next[0])))
+			f->seq_next[0] = c->seq_next[0];
+		if ((c->seq_seen & 2) && (!(f->seq_seen & 2) || seq_before(f->seq_next[1], c->seq_next[1])))
+			f->seq_next[1] = c->seq_next[1];
+		f->seq_seen |= c->seq_seen;
+#endif
 	}
+	c->retrans[0] = c->retrans[1] = 0;
 	c->pkts[0] = c->pkts[1] = 0;
 	c->bytes[0] = c->bytes[1] = 0;
 	c->tcp_flags[0] = c->tcp_flags[1] = 0;
@@ -158,9 +205,36 @@ static __always_inline int fcache_holds(const struct xtap_fcache *c, const struc
 	       a[4] == b[4];
 }
 
-/* The hot path: one more packet of the flow this CPU's entry holds. */
-static __always_inline void fcache_add(struct xtap_fcache *c, int dir, __u64 len, __u8 fl)
+/* Retransmissions and passive RTT of a TCP segment on the write-back path:
+ * the high-water mark is the entry's own; a TSval or TSecr that differs from
+ * the last one this entry saw in the direction takes the shared entry. */
+static __noinline void fcache_tcp(struct xtap_fcache *c, int dir, const struct pkt *p, __u8 fl)
 {
+#if XTAP_FEATURE_LATENCY
+	__u8 bit = 1 << dir;
+
+	if (seq_track(&c->seq_next[dir], &c->seq_seen, bit, p->seq, p->payload_len, fl))
+		c->retrans[dir]++;
+	if (p->has_ts && (!(c->ts_seen & bit) || c->tsval[dir] != p->tsval ||
+			  c->tsecr[dir] != p->tsecr)) {
+		struct xtap_flow *f;
+
+		c->tsval[dir] = p->tsval;
+		c->tsecr[dir] = p->tsecr;
+		c->ts_seen |= bit;
+		f = bpf_map_lookup_elem(&xtap_flows, &c->key);
+		if (f)
+			ts_track(f, &c->key, dir, p->tsval, p->tsecr);
+	}
+#endif
+}
+
+/* The hot path: one more packet of the flow this CPU's entry holds. */
+static __always_inline void fcache_add(struct xtap_fcache *c, int dir, const struct pkt *p, int tcp,
+				       __u8 fl)
+{
+	__u64 len = p->len;
+
 	if (dir == XTAP_DIR_AB) {
 		c->pkts[0]++;
 		c->bytes[0] += len;
@@ -170,6 +244,8 @@ static __always_inline void fcache_add(struct xtap_fcache *c, int dir, __u64 len
 		c->bytes[1] += len;
 		c->tcp_flags[1] |= fl;
 	}
+	if (tcp)
+		fcache_tcp(c, dir, p, fl);
 	c->last_ns = xtap_now_coarse();
 	if (++c->count >= XTAP_FCACHE_BATCH)
 		fcache_flush(c);
@@ -204,7 +280,7 @@ static __always_inline void flow_account(const struct pkt *p, __u32 point, struc
 		if (c->owner_slot != xtap_slot)
 			return;
 		if (!event) {
-			fcache_add(c, dir, p->len, fl);
+			fcache_add(c, dir, p, tcp, fl);
 			return;
 		}
 		fcache_flush(c);	/* deltas first, then the event */
@@ -215,9 +291,14 @@ static __always_inline void flow_account(const struct pkt *p, __u32 point, struc
 
 	f = bpf_map_lookup_elem(&xtap_flows, &k);
 	if (!f) {
-		struct xtap_flow nf = {};
+		__u32 zero = 0;
+		struct xtap_flow *nfp = bpf_map_lookup_elem(&xtap_newflow, &zero);
 		long err;
 
+		if (!nfp)
+			return;
+#define nf (*nfp)
+		__builtin_memset(nfp, 0, sizeof(*nfp));
 		now = xtap_now();
 		nf.first_ns = now;
 		nf.last_ns = now;
@@ -227,15 +308,17 @@ static __always_inline void flow_account(const struct pkt *p, __u32 point, struc
 		if (tcp)
 			hs_first(&nf, dir, fl, now);
 		hold = !hs_pending(&nf);
-		/* constant indexes: the verifier refuses variable stack offsets */
 		if (dir == XTAP_DIR_AB)
-			flow_first_packet(&nf, 0, p->len, fl);
+			flow_first_packet(&nf, 0, p, fl, tcp);
 		else
-			flow_first_packet(&nf, 1, p->len, fl);
+			flow_first_packet(&nf, 1, p, fl, tcp);
 		err = bpf_map_update_elem(&xtap_flows, &k, &nf, BPF_NOEXIST);
 		if (!err) {
 			if (st)
 				st->c[XTAP_STAT_FLOW_NEW]++;
+			if (c && hold)
+				fcache_take_tcp(c, &nf);
+#undef nf
 			goto remember;
 		}
 		/* another CPU created it meanwhile: account on that entry */
@@ -269,10 +352,22 @@ static __always_inline void flow_account(const struct pkt *p, __u32 point, struc
 			}
 		}
 		if (event || pending)
-			hs_update(f, dir, fl, now);
+			hs_update(f, &k, dir, fl, now);
+#if XTAP_FEATURE_LATENCY
+		if (tcp) {
+			if (seq_track(&f->seq_next[dir], &f->seq_seen, 1 << dir, p->seq,
+				      p->payload_len, fl))
+				__sync_fetch_and_add(&f->retrans[dir], 1);
+			if (p->has_ts)
+				ts_track(f, &k, dir, p->tsval, p->tsecr);
+		}
+#endif
 	}
 	point = f->first_point;
 	hold = !hs_pending(f);
+	/* the marks this packet may have moved, for the short path */
+	if (c && hold)
+		fcache_take_tcp(c, f);
 remember:
 	/* A flow whose handshake is under way stays out of the write-back
 	 * entry (its deltas were flushed above), so that the ACK completing

@@ -15,6 +15,10 @@ struct {
 	__type(value, struct xtap_hist);
 } xtap_hist SEC(".maps");
 
+/* A new histogram starts from this, not from the stack: a struct xtap_hist
+ * is most of a program's 512 bytes of stack. */
+static const struct xtap_hist hist_zero;
+
 /* floor(log2(v)), 0 for v <= 1, without a loop */
 static __always_inline __u32 hist_log2(__u64 v)
 {
@@ -34,13 +38,13 @@ static __always_inline __u32 hist_log2(__u64 v)
 static __always_inline void hist_add(const __u8 *addr, __u16 port, __u8 proto, __u8 kind, __u64 ns)
 {
 	struct xtap_svc_key k = { .port = port, .proto = proto, .kind = kind };
-	struct xtap_hist *h, zero = {};
+	struct xtap_hist *h;
 	__u32 b = hist_log2(ns);
 
 	__builtin_memcpy(k.addr, addr, 16);
 	h = bpf_map_lookup_elem(&xtap_hist, &k);
 	if (!h) {
-		bpf_map_update_elem(&xtap_hist, &k, &zero, BPF_NOEXIST);
+		bpf_map_update_elem(&xtap_hist, &k, &hist_zero, BPF_NOEXIST);
 		h = bpf_map_lookup_elem(&xtap_hist, &k);
 		if (!h)
 			return;

@@ -267,24 +267,27 @@ no_room:
 
 /* One IP packet at (xtap_slot, hook). In XDP, a followed packet's stamp is
  * left pending for hop_xdp_stamp. */
-static __always_inline void hop_observe(void *ctx, const struct pkt *p, __u32 hook,
-					struct xtap_stats *st)
-{
 #if XTAP_FEATURE_HOPS
+/*
+ * The sighting itself: a global function, so the verifier checks it once on
+ * its own instead of once per path through the rest of the program (the
+ * whole program would otherwise pass the verifier's instruction limit).
+ */
+__attribute__((noinline)) int xtap_hop_see(const struct pkt *p, __u32 hook)
+{
 	__u32 point = XTAP_POINT(xtap_slot, hook), zero = 0;
+	struct xtap_stats *st = xtap_stats_of(hook);
 	struct xtap_hop_cfg *cfg;
 	struct xtap_hop_seen *s;
 	__u64 fp, now;
 
-	if (xtap_replay_mode || hop_fans_out(p))
-		return;
-	if (hook == XTAP_HOOK_TC_INGRESS && hop_from_meta(ctx, point, st))
-		return;
+	if (!p || hop_fans_out(p))
+		return 0;
 	fp = hop_fingerprint(p);
 	cfg = bpf_map_lookup_elem(&xtap_hop_cfg, &zero);	/* zero: also the pending slot */
 	if (cfg && cfg->sample_shift && cfg->sample_shift <= XTAP_HOP_SAMPLE_SHIFT_MAX &&
 	    (fp >> (64 - cfg->sample_shift)))
-		return;		/* not in the sample, here or anywhere */
+		return 0;		/* not in the sample, here or anywhere */
 	now = bpf_ktime_get_ns();
 	s = bpf_map_lookup_elem(&xtap_hop_seen, &fp);
 	if (s && s->point != point && now >= s->ns && now - s->ns < XTAP_HOP_TIMEOUT_NS) {
@@ -317,6 +320,20 @@ static __always_inline void hop_observe(void *ctx, const struct pkt *p, __u32 ho
 			pd->valid = 1;
 		}
 	}
+	return 0;
+}
+#endif
+
+static __always_inline void hop_observe(void *ctx, const struct pkt *p, __u32 hook,
+					struct xtap_stats *st)
+{
+#if XTAP_FEATURE_HOPS
+	if (xtap_replay_mode)
+		return;
+	if (hook == XTAP_HOOK_TC_INGRESS &&
+	    hop_from_meta(ctx, XTAP_POINT(xtap_slot, hook), st))
+		return;
+	xtap_hop_see(p, hook);
 #endif
 }
 

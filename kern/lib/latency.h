@@ -12,7 +12,47 @@
  *
  * Entries are updated without a lock: two CPUs handling two SYN/FIN/RST of
  * one flow in the same instant may lose one transition. The counts in
- * struct xtap_flow stay exact.
+ * struct xtap_flow stay exact. A completed handshake adds its initial RTT to
+ * the XTAP_LAT_HANDSHAKE histogram of the SYN's receiver (hist.h).
+ *
+ * Retransmissions (seq_track), on every TCP segment, also on the per-CPU
+ * write-back path. Per direction, a high-water mark: the highest seq + length
+ * seen, where the length counts the payload and one for SYN and for FIN (each
+ * takes a sequence number). A segment with a length that starts below the
+ * mark (serial-number arithmetic, so wraparound is handled) is counted as a
+ * retransmission, also when it carries new bytes past the mark (a partial
+ * overlap), as Wireshark's tcp.analysis.retransmission does. Not counted:
+ * segments of length 0 (pure ACKs, RST), and keepalive probes (0 or 1 byte
+ * of payload at mark - 1, no SYN/FIN), also as Wireshark; the same rule
+ * leaves out repeated 1-byte zero-window probes (the first one moves the mark,
+ * the next ones sit at mark - 1), which Wireshark does not count either. A SYN whose seq + 1
+ * is the mark is a retransmitted SYN (or SYN-ACK); any other SYN starts the
+ * direction over (a new connection on the same ports). Limits: the method
+ * keeps one number per direction, not the ranges seen, so a segment that
+ * arrives out of order (reordered, or after a hole the capture point did not
+ * see) counts as a retransmission, where Wireshark tells reordering apart by
+ * timing; a segment lost before the observation point and retransmitted is
+ * seen once and not counted. The write-back entry takes the mark from the
+ * shared entry with the slot, counts against its own copy, and the larger
+ * mark goes back when it flushes: exact when a flow's segments of one
+ * direction are seen on one CPU (replay; RSS/RPS keep a flow on one CPU),
+ * while two CPUs holding one flow at once may miss a retransmission of a
+ * segment the other CPU saw.
+ *
+ * Passive RTT from TCP timestamps (ts_track), the pping method: a TSval seen
+ * for the first time in direction d is remembered with the time; the first
+ * segment of the other direction whose TSecr echoes it gives one sample, the
+ * time from the observation point to d's receiver and back (including the
+ * receiver's ACK delay). One TSval per direction is outstanding: newer TSvals
+ * are not timed until it is echoed, or until a TSecr past it shows its echo
+ * was skipped. The write-back entry remembers the last TSval and TSecr it saw
+ * per direction; only a change takes the shared entry, where the state and
+ * the samples (count, min, max, sum per direction) are kept: with Linux's
+ * 1 ms timestamp clock, at most about two lookups per direction per ms,
+ * whatever the packet rate. Samples of the client's TSvals (observation
+ * point to the server and back) also go to the service's XTAP_LAT_RTT
+ * histogram. Updates of the shared entry are not atomic: two CPUs timing one
+ * flow in the same instant may lose a sample.
  */
 #ifndef XTAP_KERN_LATENCY_H
 #define XTAP_KERN_LATENCY_H
@@ -27,6 +67,91 @@
 #define XTAP_TCP_RST 0x04
 #define XTAP_TCP_ACK 0x10
 #endif
+
+/* a before b in sequence space (RFC 1982 serial arithmetic) */
+static __always_inline int seq_before(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) < 0;
+}
+
+/* One latency sample for the service on side b (side_b) or side a of k. */
+static __always_inline void hist_side(const struct xtap_flow_key *k, int side_b, __u8 kind, __u64 ns)
+{
+#if XTAP_FEATURE_LATENCY
+	if (side_b)
+		hist_add(k->addr_b, k->port_b, k->proto, kind, ns);
+	else
+		hist_add(k->addr_a, k->port_a, k->proto, kind, ns);
+#endif
+}
+
+/* One segment against a direction's high-water mark (*next, valid when bit
+ * is set in *seen). Returns 1 for a retransmission. */
+static __always_inline int seq_track(__u32 *next, __u8 *seen, __u8 bit, __u32 seq, __u32 payload,
+				     __u8 fl)
+{
+	__u32 len = payload + !!(fl & XTAP_TCP_SYN) + !!(fl & XTAP_TCP_FIN);
+	__u32 end = seq + len, mark = *next;
+	int re = 0;
+
+	if (!len)
+		return 0;
+	if (!(*seen & bit)) {
+		*next = end;
+		*seen |= bit;
+		return 0;
+	}
+	if (fl & XTAP_TCP_SYN) {
+		if (end == mark)
+			return 1;
+		*next = end;	/* a new initial sequence number */
+		return 0;
+	}
+	if (seq_before(seq, mark) &&
+	    !(payload <= 1 && !(fl & XTAP_TCP_FIN) && seq == mark - 1))	/* keepalive */
+		re = 1;
+	if (seq_before(mark, end))
+		*next = end;
+	return re;
+}
+
+/* Passive RTT on the shared entry: the segment of direction dir with TSval
+ * tsval and TSecr tsecr. k names the flow's service for the histogram. */
+static __always_inline void ts_track(struct xtap_flow *f, const struct xtap_flow_key *k, int dir,
+				     __u32 tsval, __u32 tsecr)
+{
+	int o = !dir;
+	__u8 bit = 1 << dir, obit = 1 << o;
+
+	if ((f->ts_pending & obit) && tsecr) {
+		__u32 want = f->ts_val[o];
+
+		if (tsecr == want) {
+			__u64 now = xtap_now(), ns = now > f->ts_ns[o] ? now - f->ts_ns[o] : 0;
+
+			f->ts_pending &= ~obit;
+			if (!f->rtt_samples[o] || ns < f->rtt_min_ns[o])
+				f->rtt_min_ns[o] = ns;
+			if (ns > f->rtt_max_ns[o])
+				f->rtt_max_ns[o] = ns;
+			f->rtt_sum_ns[o] += ns;
+			f->rtt_samples[o]++;
+			if (o == f->initiator)
+				hist_side(k, o == XTAP_DIR_AB, XTAP_LAT_RTT, ns);
+		} else if (seq_before(want, tsecr)) {
+			f->ts_pending &= ~obit;	/* its echo was skipped */
+		}
+	}
+	if ((f->ts_seen & bit) && f->ts_last[dir] == tsval)
+		return;
+	f->ts_last[dir] = tsval;
+	f->ts_seen |= bit;
+	if (!(f->ts_pending & bit)) {
+		f->ts_val[dir] = tsval;
+		f->ts_ns[dir] = xtap_now();
+		f->ts_pending |= bit;
+	}
+}
 
 /* Does this flow wait for a handshake packet the short path would hide? */
 static __always_inline int hs_pending(const struct xtap_flow *f)
@@ -55,7 +180,8 @@ static __always_inline void hs_first(struct xtap_flow *f, int dir, __u8 fl, __u6
 /* One more TCP packet of an existing entry, on the slow path: a SYN, FIN or
  * RST, or any packet while the handshake is pending. now is the fine clock
  * when the packet carries SYN/FIN/RST or the handshake is pending. */
-static __always_inline void hs_update(struct xtap_flow *f, int dir, __u8 fl, __u64 now)
+static __always_inline void hs_update(struct xtap_flow *f, const struct xtap_flow_key *k, int dir,
+				      __u8 fl, __u64 now)
 {
 	__u8 st = f->hs_state, out = f->outcome;
 
@@ -102,6 +228,9 @@ static __always_inline void hs_update(struct xtap_flow *f, int dir, __u8 fl, __u
 		f->hs_seen |= XTAP_HS_SEEN_ACK;
 		f->hs_state = XTAP_HS_DONE;
 		f->outcome = XTAP_OUTCOME_ESTABLISHED;
+		/* the SYN's receiver is the service */
+		hist_side(k, f->syn_dir == XTAP_DIR_AB, XTAP_LAT_HANDSHAKE,
+			  f->syn_synack_ns + f->synack_ack_ns);
 	}
 	if ((fl & XTAP_TCP_FIN) &&
 	    (f->outcome == XTAP_OUTCOME_ESTABLISHED || f->outcome == XTAP_OUTCOME_NONE))

@@ -302,6 +302,14 @@ static void test_table_client_first(void **state)
 	char *s, *line, *col[16];
 
 	(void)state;
+	/* the client (b) retransmitted 3 times, the server once; two samples
+	 * of the client's timestamps, 250 us on average */
+	f[0].val.retrans[XTAP_DIR_BA] = 3;
+	f[0].val.retrans[XTAP_DIR_AB] = 1;
+	f[0].val.rtt_samples[XTAP_DIR_BA] = 2;
+	f[0].val.rtt_sum_ns[XTAP_DIR_BA] = 500000;
+	f[0].val.rtt_samples[XTAP_DIR_AB] = 1;
+	f[0].val.rtt_sum_ns[XTAP_DIR_AB] = 7000;
 	r.out = mem_open(&m);
 	xtap_flows_table(&r, f, 3);
 	s = mem_done(&m);
@@ -313,7 +321,7 @@ static void test_table_client_first(void **state)
 
 	assert_non_null(copy);
 	line = table_line(copy, "tcp ");
-	assert_int_equal(columns(line, col, 16), 10);
+	assert_int_equal(columns(line, col, 16), 12);
 	assert_string_equal(col[0], "tcp");
 	assert_string_equal(col[1], "10.0.0.2:51000");
 	assert_string_equal(col[2], "10.0.0.1:443");
@@ -322,33 +330,37 @@ static void test_table_client_first(void **state)
 	assert_string_equal(col[5], "7");
 	assert_string_equal(col[6], "87.9K");		/* 90000 / 1024 */
 	assert_string_equal(col[7], "SRA/FSPA");
-	assert_string_equal(col[9], "2.500s");
+	assert_string_equal(col[8], "3/1");		/* RETX client/server */
+	assert_string_equal(col[9], "250.0us");	/* TS-RTT of the client's */
+	assert_string_equal(col[11], "2.500s");
 	free(copy);
 
 	/* ICMP: initiator a; the server column names type and id */
 	copy = strdup(s);
 	assert_non_null(copy);
 	line = table_line(copy, "icmp ");
-	assert_int_equal(columns(line, col, 16), 12);
+	assert_int_equal(columns(line, col, 16), 14);
 	assert_string_equal(col[1], "192.168.1.1");
 	assert_string_equal(col[2], "192.168.1.9");
 	assert_string_equal(col[3], "t8");
 	assert_string_equal(col[4], "id4660");
 	assert_string_equal(col[5], "3");
 	assert_string_equal(col[9], "-");
+	assert_string_equal(col[10], "-");		/* no RETX nor TS-RTT: not TCP */
+	assert_string_equal(col[11], "-");
 	free(copy);
 
 	/* IPv6 endpoints are bracketed; client b again */
 	copy = strdup(s);
 	assert_non_null(copy);
 	line = table_line(copy, "udp ");
-	assert_int_equal(columns(line, col, 16), 10);
+	assert_int_equal(columns(line, col, 16), 12);
 	assert_string_equal(col[1], "[2001:db8::a]:40000");
 	assert_string_equal(col[2], "[2001:db8::1]:53");
 	assert_string_equal(col[3], "1");
 	assert_string_equal(col[4], "80");
 	assert_string_equal(col[5], "0");
-	assert_string_equal(col[9], "0.000s");
+	assert_string_equal(col[11], "0.000s");
 	free(copy);
 	free(s);
 }
@@ -366,11 +378,13 @@ static void test_table_initiator_a(void **state)
 	r.out = mem_open(&m);
 	xtap_flows_table(&r, &e, 1);
 	s = mem_done(&m);
-	assert_int_equal(columns(table_line(s, "tcp "), col, 16), 10);
+	assert_int_equal(columns(table_line(s, "tcp "), col, 16), 12);
 	assert_string_equal(col[1], "10.0.0.1:443");
 	assert_string_equal(col[2], "10.0.0.2:51000");
 	assert_string_equal(col[3], "7");
 	assert_string_equal(col[7], "FSPA/SRA");
+	assert_string_equal(col[8], "0/0");
+	assert_string_equal(col[9], "-");		/* no samples of a's timestamps */
 	free(s);
 }
 
