@@ -10,6 +10,7 @@
 #include "lib/parse.h"
 #include "lib/flow.h"
 #include "lib/emit.h"
+#include "lib/app.h"
 
 static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u64 frame_len,
 				     __u16 l3_proto, __u16 vlan, __u32 hook)
@@ -34,6 +35,9 @@ static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u6
 		return;		/* XDP already counted it on this interface */
 
 	flow_account(&p, XTAP_POINT(xtap_slot, hook), st);
+#if XTAP_FEATURE_LATENCY
+	app_account(ctx, &p, hook);
+#endif
 }
 
 #endif

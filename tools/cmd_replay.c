@@ -50,7 +50,7 @@ static const struct option replay_opts[] = {
 };
 
 static void print_json(const struct defaults_replay *d, const struct xtap_replay *r,
-		       struct xtap_flow_entry *f, size_t n)
+		       struct xtap_flow_entry *f, size_t n, const struct xtap_app_table *app)
 {
 	struct json j;
 
@@ -61,7 +61,7 @@ static void print_json(const struct defaults_replay *d, const struct xtap_replay
 	json_u64(&j, "frames", r->frames);
 	json_open(&j, "flows", '[');
 	for (size_t i = 0; i < n; i++)
-		xtap_flow_json(&j, &f[i], 0);
+		xtap_flow_json_app(&j, &f[i], 0, xtap_app_find(app, &f[i].key));
 	json_close(&j, ']');
 	json_open(&j, "table", '{');
 	json_u64(&j, "max", d->flows);
@@ -77,6 +77,7 @@ int cmd_replay(int argc, char **argv)
 	struct defaults_replay d = defaults_replay;
 	struct xtap_replay r = { 0 };
 	struct xtap_flow_entry *flows = NULL;
+	struct xtap_app_table app = { 0 };
 	size_t n = 0;
 	int c, err, ret = XTAP_EXIT_ERR;
 
@@ -165,11 +166,16 @@ int cmd_replay(int argc, char **argv)
 		xtap_err("replay: read flows: %s", strerror(-err));
 		goto cleanup;
 	}
+	err = xtap_app_dump(bpf_map__fd(r.skel->maps.xtap_app), &app);
+	if (err) {
+		xtap_err("replay: read HTTP/DNS state: %s", strerror(-err));
+		goto cleanup;
+	}
 	xtap_flows_sort(flows, n, XTAP_SORT_AGE);
 	if (d.json) {
-		print_json(&d, &r, flows, n);
+		print_json(&d, &r, flows, n, &app);
 	} else {
-		struct xtap_report rep = { .out = stdout };
+		struct xtap_report rep = { .out = stdout, .app = &app };
 		char title[64];
 
 		xtap_flows_table(&rep, flows, n);
@@ -182,6 +188,7 @@ int cmd_replay(int argc, char **argv)
 	ret = XTAP_EXIT_OK;
 cleanup:
 	free(flows);
+	xtap_app_free(&app);
 	xtap_replay_free(&r);
 	return ret;
 }

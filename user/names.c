@@ -42,6 +42,17 @@ static const char *const stat_names[XTAP_STAT_MAX] = {
 	[XTAP_STAT_FLOW_FAIL] = "flows_failed",
 	[XTAP_STAT_CAPTURED] = "captured",
 	[XTAP_STAT_CAPTURE_DROP] = "capture_ring_full",
+	[XTAP_STAT_HTTP_BAD] = "http_bad_line",
+	[XTAP_STAT_HTTP_SPLIT] = "http_split_line",
+	[XTAP_STAT_HTTP_NOT_HTTP] = "http_port80_not_http",
+	[XTAP_STAT_HTTP_NO_REQUEST] = "http_response_unmatched",
+	[XTAP_STAT_HTTP_PIPELINE_FULL] = "http_pipeline_full",
+	[XTAP_STAT_DNS_SHORT] = "dns_short",
+	[XTAP_STAT_DNS_NAME_LOOP] = "dns_name_loop",
+	[XTAP_STAT_DNS_NAME_TRUNC] = "dns_name_truncated",
+	[XTAP_STAT_DNS_NAME_BAD] = "dns_name_bad",
+	[XTAP_STAT_DNS_NO_QUERY] = "dns_response_unmatched",
+	[XTAP_STAT_APP_FAIL] = "app_flows_failed",
 };
 
 const char *xtap_stat_name(enum xtap_stat s)

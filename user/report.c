@@ -80,6 +80,12 @@ static void endpoint_json(struct json *j, const char *key, const struct xtap_flo
 
 void xtap_flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 off)
 {
+	xtap_flow_json_app(j, e, off, NULL);
+}
+
+void xtap_flow_json_app(struct json *j, const struct xtap_flow_entry *e, __s64 off,
+			const struct xtap_app *app)
+{
 	const struct xtap_flow_key *k = &e->key;
 	const struct xtap_flow *v = &e->val;
 	static const char *const dir[2] = { "ab", "ba" };
@@ -125,6 +131,8 @@ void xtap_flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 off)
 		handshake_json(j, v, off);
 	}
 	json_u64(j, "first_point", v->first_point);
+	if (app)
+		xtap_app_json(j, app, off);
 	json_close(j, '}');
 }
 
@@ -202,15 +210,15 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 {
 	size_t show = r->limit && r->limit < n ? r->limit : n;
 
-	fprintf(r->out, "%-6s %-44s %-44s %9s %9s %9s %9s %-9s %-15s %10s %9s %s\n", "PROTO",
-		"CLIENT", "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "FIRST", "DURATION",
-		"RTT", "OUTCOME");
+	fprintf(r->out, "%-6s %-44s %-44s %9s %9s %9s %9s %-9s %-15s %10s %9s %-14s %-8s %s\n",
+		"PROTO", "CLIENT", "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "FIRST",
+		"DURATION", "RTT", "OUTCOME", "STATUS", "RESP");
 	for (size_t i = 0; i < show; i++) {
 		const struct xtap_flow_key *k = &f[i].key;
 		const struct xtap_flow *v = &f[i].val;
 		int c = v->initiator, s = !c;
 		char proto[32], cli[64], srv[64], b1[16], b2[16], fl[32], t[32], rtt[24], out[32];
-		char line[320];
+		char line[360], status[16], resp[24];
 		size_t end;
 
 		proto_str(k->proto, proto, sizeof(proto));
@@ -231,10 +239,12 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 		}
 		clock_str((__s64)v->first_ns + r->time_offset_ns, t, sizeof(t));
 		handshake_cells(k, v, rtt, sizeof(rtt), out, sizeof(out));
+		/* HTTP or DNS: the last status or code, the mean response time */
+		xtap_app_cells(xtap_app_find(r->app, k), status, sizeof(status), resp, sizeof(resp));
 		snprintf(line, sizeof(line),
-			 "%-6s %-44s %-44s %9" PRIu64 " %9s %9" PRIu64 " %9s %-9s %-15s %9.3fs %9s %s",
+			 "%-6s %-44s %-44s %9" PRIu64 " %9s %9" PRIu64 " %9s %-9s %-15s %9.3fs %9s %-14s %-8s %s",
 			 proto, cli, srv, (uint64_t)v->pkts[c], b1, (uint64_t)v->pkts[s], b2, fl, t,
-			 (double)(v->last_ns - v->first_ns) / 1e9, rtt, out);
+			 (double)(v->last_ns - v->first_ns) / 1e9, rtt, out, status, resp);
 		end = strlen(line);
 		while (end && line[end - 1] == ' ')
 			end--;	/* no trailing blanks where the cells are empty */

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "user/app.h"
 #include "user/json.h"
 #include "user/maps.h"
 
@@ -14,9 +15,13 @@ struct xtap_report {
 	FILE *out;
 	__s64 time_offset_ns;
 	size_t limit;		/* 0: every flow */
+	const struct xtap_app_table *app;	/* HTTP/DNS state to join; NULL: none */
 };
 
 void xtap_flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 time_offset_ns);
+/* The same, with the flow's HTTP or DNS state (app NULL: none). */
+void xtap_flow_json_app(struct json *j, const struct xtap_flow_entry *e, __s64 time_offset_ns,
+			const struct xtap_app *app);
 void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry *f, size_t n);
 /* Counters with a non-zero value, as one JSON object under key. */
 void xtap_stats_json(struct json *j, const char *key, const struct xtap_stats *s);

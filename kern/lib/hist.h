@@ -33,8 +33,11 @@ static __always_inline __u32 hist_log2(__u64 v)
  * (16 bytes, IPv4-mapped), port (host order) and proto. */
 static __always_inline void hist_add(const __u8 *addr, __u16 port, __u8 proto, __u8 kind, __u64 ns)
 {
+	/* the empty histogram lives in .rodata: 344 bytes do not fit the
+	 * stack of the packet path */
+	static const struct xtap_hist zero;
 	struct xtap_svc_key k = { .port = port, .proto = proto, .kind = kind };
-	struct xtap_hist *h, zero = {};
+	struct xtap_hist *h;
 	__u32 b = hist_log2(ns);
 
 	__builtin_memcpy(k.addr, addr, 16);
