@@ -90,7 +90,19 @@ $(BUILD)/bench/%.bpf.o: bench/%.bpf.c
 $(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-$(BENCH_BINS): $(BENCH_SKELS)
+$(BENCH_BINS): $(BENCH_SKELS) $(wildcard bench/*.h)
+
+# Shell benchmarks (bench/bench_*.sh) run from $(BUILD)/bench like the others.
+BENCH_SH := $(patsubst bench/%.sh,$(BUILD)/bench/%,$(wildcard bench/bench_*.sh))
+$(BUILD)/bench/%: bench/%.sh
+	install -D -m 0755 $< $@
+bench: $(BENCH_SH)
+# The core without hop tracking: the baseline of bench/bench_hops.c.
+$(BUILD)/bench/xtap_nohops.bpf.o: kern/xtap.bpf.c $(KERN_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DXTAP_FEATURE_HOPS=0 -c $< -o $@
+
+$(BUILD)/bench/bench_hops: $(BUILD)/bench/xtap_nohops.skel.h
 
 # The core without the HTTP/DNS timing (XTAP_FEATURE_LATENCY=0): bench_app's
 # baseline, loaded from the same run's build directory.
@@ -108,6 +120,8 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libxtap.a $(FIX_SRCS) $(USER_HDRS) $(SKELS)
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev xdp-tools libpcap-dev libcmocka-dev \
 	libelf-dev zlib1g-dev bpftool pkg-config make gcc iproute2 tcpdump tshark \
 	python3 curl dnsutils iputils-ping nftables procps
+# export: an IPFIX collector and reader, promtool, and softflowd for the benchmark
+DEB_PKGS += nfdump prometheus softflowd
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \

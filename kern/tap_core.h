@@ -10,6 +10,7 @@
 #include "lib/parse.h"
 #include "lib/flow.h"
 #include "lib/emit.h"
+#include "lib/hop.h"
 #include "lib/app.h"
 
 static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u64 frame_len,
@@ -31,13 +32,13 @@ static __always_inline void tap_core(void *ctx, void *data, void *data_end, __u6
 	capture_emit(ctx, &p, outcome, hook, st);
 	if (outcome > XTAP_STAT_IP_FRAGMENT)
 		return;		/* not IP, or malformed: no flow */
-	if (!xtap_hook_counts(hook))
-		return;		/* XDP already counted it on this interface */
-
-	flow_account(&p, XTAP_POINT(xtap_slot, hook), st);
+	if (xtap_hook_counts(hook)) {	/* else XDP already counted it on this interface */
+		flow_account(&p, XTAP_POINT(xtap_slot, hook), st);
 #if XTAP_FEATURE_LATENCY
-	app_account(ctx, &p, hook);
+		app_account(ctx, &p, hook);
 #endif
+	}
+	hop_observe(ctx, &p, hook, st);
 }
 
 #endif

@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "tap_core.h"
+#include "lib/xsk.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -13,9 +14,12 @@ int xdp_tap(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	int act;
 
 	tap_core(ctx, data, data_end, bpf_xdp_get_buff_len(ctx), 0, 0, XTAP_HOOK_XDP);
-	return XDP_PASS;
+	act = xsk_verdict(ctx);	/* XDP_PASS unless AF_XDP capture is on */
+	hop_xdp_stamp(ctx, act == XDP_PASS);	/* last: it moves the packet pointers */
+	return act;
 }
 
 /*

@@ -74,6 +74,12 @@ enum xtap_stat {
 	XTAP_STAT_FLOW_FAIL,	/* flow entries that could not be created */
 	XTAP_STAT_CAPTURED,	/* records written to the capture ring */
 	XTAP_STAT_CAPTURE_DROP,	/* packets to capture lost: the ring was full */
+	/* per-hop latency (kern/lib/hop.h) */
+	XTAP_STAT_HOP_FIRST,	/* fingerprint matched no sighting: a path starts here */
+	XTAP_STAT_HOP_MATCHED,	/* matched a sighting at another point: one hop */
+	XTAP_STAT_HOP_REPEAT,	/* matched a sighting at this same point: restarted */
+	XTAP_STAT_HOP_META,	/* TC ingress found XDP's stamp in the metadata */
+	XTAP_STAT_HOP_NO_ROOM,	/* XDP could not stamp: no room, or metadata in use */
 	/* HTTP/1.x and DNS timing (kern/lib/app.h): segments and datagrams
 	 * that were not parsed or not matched, by reason; none of them is
 	 * timed or attributed to a request */
@@ -316,6 +322,35 @@ struct xtap_capture_rec {
 };
 
 /*
+ * AF_XDP capture (xtap capture --afxdp). Per interface slot, a config entry
+ * (xtap_xsk_cfg, an array indexed by slot) says whether the XDP program
+ * hands sampled frames to AF_XDP sockets; the sockets sit in one XSKMAP
+ * (xtap_xsk) at XTAP_XSK_KEY(slot, rx queue). A frame so redirected is
+ * consumed: it does not reach the stack. Frames not selected go on.
+ */
+#define XTAP_XSK_QUEUES 64	/* RX queues per interface that can be captured */
+#define XTAP_XSK_KEY(slot, queue) ((slot) * XTAP_XSK_QUEUES + (queue))
+#define XTAP_XSK_META_MAGIC 0x78736b31	/* "xsk1" */
+
+struct xtap_xsk_cfg {
+	__u32 enabled;		/* 0: no frame is redirected */
+	__u32 sample;		/* redirect 1 in N at random; 0 and 1: every frame */
+	__u32 owner_pid;	/* the xtap capture that set this up */
+	__u32 reserved;
+};
+
+/* Written by the XDP program in front of each redirected frame (data_meta):
+ * the kernel's receive time. User space checks magic before using it. */
+struct xtap_xsk_meta {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC */
+	__u32 magic;		/* XTAP_XSK_META_MAGIC */
+	__u32 reserved;
+};
+
+_Static_assert(sizeof(struct xtap_xsk_cfg) == 16, "xtap_xsk_cfg layout");
+_Static_assert(sizeof(struct xtap_xsk_meta) == 16, "xtap_xsk_meta layout");
+
+/*
  * Per-service latency histograms (xtap_hist, a per-CPU hash). A service is
  * the server side of a conversation: address, port and protocol. Each kind
  * of latency has its own log2 histogram in nanoseconds: bucket 0 holds 0 and
@@ -433,6 +468,81 @@ struct xtap_app {
 
 _Static_assert(sizeof(struct xtap_app_pend) == 16, "xtap_app_pend layout");
 _Static_assert(sizeof(struct xtap_app) == 384, "xtap_app layout");
+
+/*
+ * Per-hop latency and loss (kern/lib/hop.h). Every IP packet (multicast and
+ * broadcast excepted) gets a 64-bit fingerprint from fields that forwarding
+ * does not change; xtap_hop_seen (an LRU hash keyed by it) holds where and
+ * when it was seen last. A later point that finds the fingerprint adds the
+ * time since to the histogram of the hop (from, to) in xtap_hops (per-CPU
+ * hash of struct xtap_hist), and takes the entry over. Loss is finished in
+ * user space: `xtap hops` moves sightings older than its timeout that stopped
+ * at a point with a usual next point into xtap_hop_lost.
+ */
+#define XTAP_HOP_SEEN_MAX 65536
+#define XTAP_HOPS_MAX 1024
+#define XTAP_HOP_TIMEOUT_MS 1000	/* a sighting older than this matches nothing */
+#define XTAP_HOP_META_MAGIC 0x78746870u	/* "xthp" */
+
+/* xtap_hop_cfg, a one-entry array: trajectory sampling. A packet is followed
+ * when the top sample_shift bits of its fingerprint are zero, 1 in
+ * 2^sample_shift; every point decides alike, so a followed packet is
+ * followed along its whole path. 0: every packet. */
+#define XTAP_HOP_SAMPLE_SHIFT_MAX 16
+
+struct xtap_hop_cfg {
+	__u32 sample_shift;
+	__u32 reserved;
+};
+
+struct xtap_hop_key {
+	__u16 from;		/* XTAP_POINT */
+	__u16 to;
+};
+
+struct xtap_hop_seen {
+	__u64 ns;		/* CLOCK_MONOTONIC at the last sighting */
+	__u16 point;		/* XTAP_POINT of the last sighting */
+	__u16 first_point;	/* where the path started */
+	__u32 hops;		/* hops matched so far */
+};
+
+/* XDP's stamp in the metadata area, right before the frame: TC ingress of
+ * the same interface finds it by the magic and the point. */
+struct xtap_hop_meta {
+	__u64 ns;
+	__u64 fp;		/* the fingerprint: TC need not compute it again */
+	__u32 point;		/* XTAP_POINT of the XDP hook that stamped */
+	__u32 magic;		/* XTAP_HOP_META_MAGIC, last: adjacent to the frame */
+};
+
+/*
+ * Drops (kern/drops.bpf.c, a tracepoint on skb:kfree_skb): IP packets the
+ * kernel freed with a drop reason, per flow, interface and reason. reason is
+ * the kernel's enum skb_drop_reason; user space names it from the kernel BTF.
+ */
+#define XTAP_DROPS_MAX 16384
+
+struct xtap_drop_key {
+	struct xtap_flow_key flow;	/* same normalisation as xtap_flows */
+	__u32 ifindex;		/* skb->dev, 0 when none */
+	__u32 netns_ino;	/* the device's network namespace */
+	__u32 reason;		/* enum skb_drop_reason */
+	__u32 reserved;
+};
+
+struct xtap_drop_val {
+	__u64 pkts;
+	__u64 bytes;
+	__u64 last_ns;
+};
+
+_Static_assert(sizeof(struct xtap_hop_key) == 4, "xtap_hop_key layout");
+_Static_assert(sizeof(struct xtap_hop_cfg) == 8, "xtap_hop_cfg layout");
+_Static_assert(sizeof(struct xtap_hop_seen) == 16, "xtap_hop_seen layout");
+_Static_assert(sizeof(struct xtap_hop_meta) == 24, "xtap_hop_meta layout");
+_Static_assert(sizeof(struct xtap_drop_key) == 56, "xtap_drop_key layout");
+_Static_assert(sizeof(struct xtap_drop_val) == 24, "xtap_drop_val layout");
 
 _Static_assert(sizeof(struct xtap_svc_key) == 24, "xtap_svc_key layout");
 _Static_assert(sizeof(struct xtap_hist) == 8 * (3 + XTAP_HIST_BUCKETS), "xtap_hist layout");

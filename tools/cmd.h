@@ -21,6 +21,10 @@ int cmd_status(int argc, char **argv);
 int cmd_flows(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_hops(int argc, char **argv);
+int cmd_drops(int argc, char **argv);
 
 extern const struct xtap_cmd xtap_cmds[];
 int xtap_usage_of(const char *name);	/* prints the usage line; returns 2 */

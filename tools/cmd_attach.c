@@ -4,9 +4,13 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "loader/attach.h"
+#include "loader/drops.h"
 #include "tools/cmd.h"
 #include "user/log.h"
 #include "user/opts.h"
@@ -16,6 +20,7 @@ struct defaults_attach {
 	int mode;
 	int tc;
 	__u32 flows;
+	__u32 hop_sample;	/* 0: leave the state's setting */
 	bool verbose;
 };
 
@@ -31,6 +36,7 @@ static const struct option attach_opts[] = {
 	{ "hooks", required_argument, NULL, 'k' },
 	{ "tc", required_argument, NULL, 't' },
 	{ "flows", required_argument, NULL, 'F' },
+	{ "hop-sample", required_argument, NULL, 'S' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -81,6 +87,14 @@ int cmd_attach(int argc, char **argv)
 		case 'F':
 			if (!xtap_parse_u32(optarg, XTAP_FLOWS_MAX, &d.flows)) {
 				xtap_err("attach: --flows %s: not a count from 1 to %u", optarg, XTAP_FLOWS_MAX);
+				return XTAP_EXIT_USAGE;
+			}
+			break;
+		case 'S':
+			if (!xtap_parse_u32(optarg, 1u << XTAP_HOP_SAMPLE_SHIFT_MAX, &d.hop_sample) ||
+			    (d.hop_sample & (d.hop_sample - 1))) {
+				xtap_err("attach: --hop-sample %s: a power of 2 from 1 to %u", optarg,
+					 1u << XTAP_HOP_SAMPLE_SHIFT_MAX);
 				return XTAP_EXIT_USAGE;
 			}
 			break;
@@ -147,6 +161,22 @@ int cmd_attach(int argc, char **argv)
 			       e.tc_mech ? ", tc " : "",
 			       e.tc_mech == XTAP_TC_TCX ? "tcx" : e.tc_mech == XTAP_TC_CLSACT ? "clsact" : "");
 	}
+	/* hop sampling: one setting for every interface of the state */
+	if (d.hop_sample) {
+		struct xtap_hop_cfg cfg = { .sample_shift = (__u32)__builtin_ctz(d.hop_sample) };
+		int fd = xtap_map_open(&st, "xtap_hop_cfg");
+		__u32 zero = 0;
+
+		if (fd < 0 || bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY)) {
+			xtap_err("attach: --hop-sample: %s", strerror(fd < 0 ? -fd : errno));
+			ret = XTAP_EXIT_ERR;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	/* drop reasons: one tracepoint for the whole state, best effort */
+	if (xtap_drops_attach(&st, err, sizeof(err)) < 0)
+		fprintf(stderr, "xtap: attach: %s; xtap drops will stay empty\n", err);
 cleanup:
 	xtap_state_close(&st);
 	return ret;

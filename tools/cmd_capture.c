@@ -16,6 +16,7 @@
 #include "loader/attach.h"
 #include "loader/loader.h"
 #include "tools/cmd.h"
+#include "tools/cmd_afxdp.h"
 #include "user/capture.h"
 #include "user/log.h"
 #include "user/maps.h"
@@ -38,6 +39,7 @@ struct defaults_capture {
 	__u64 rotate_bytes;	/* -C, in bytes */
 	__u32 rotate_files;	/* -W */
 	bool verbose;
+	bool afxdp;		/* --afxdp: tools/cmd_afxdp.c */
 };
 
 static const struct defaults_capture defaults_capture = {
@@ -56,6 +58,7 @@ static const struct option capture_opts[] = {
 	{ "sample", required_argument, NULL, 'S' },
 	{ "sample-flows", required_argument, NULL, 'K' },
 	{ "hook", required_argument, NULL, 'H' },
+	{ "afxdp", no_argument, NULL, 'X' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -178,6 +181,7 @@ static int parse_args(int argc, char **argv, struct defaults_capture *d)
 			}
 			break;
 		case 'v': d->verbose = true; break;
+		case 'X': d->afxdp = true; break;
 		case 'h':
 			xtap_usage_of("capture");
 			fprintf(stderr,
@@ -190,14 +194,18 @@ static int parse_args(int argc, char **argv, struct defaults_capture *d)
 				"-C MB starts a new file (FILE1, FILE2, ...) once one is larger than\n"
 				"MB millions of bytes; -W N keeps N files (FILE0 .. FILE<N-1>) and\n"
 				"overwrites the oldest. Stops after -c COUNT packets or on\n"
-				"SIGINT/SIGTERM, then prints what was captured and lost.\n",
+				"SIGINT/SIGTERM, then prints what was captured and lost.\n"
+				"--afxdp -i IFACE: for a port that exists to be captured (a tap or\n"
+				"SPAN port): the XDP program hands the sampled frames to AF_XDP\n"
+				"sockets; they are written to FILE and DO NOT REACH THE STACK. IFACE\n"
+				"must be attached with XDP; an EXPR is applied in user space.\n",
 				XTAP_SNAP_MAX);
 			return -1;
 		default:
 			return xtap_usage_of("capture");
 		}
 	}
-	if (optind < argc) {
+	if (optind < argc && !d->afxdp) {
 		xtap_err("capture: filter expression '%s': filters are not supported yet", argv[optind]);
 		return XTAP_EXIT_USAGE;
 	}
@@ -241,6 +249,12 @@ int cmd_capture(int argc, char **argv)
 	xtap_log_init(d.verbose);
 	if (xtap_check_privileges("capture"))
 		return XTAP_EXIT_ERR;
+	if (d.afxdp)
+		return xtap_capture_afxdp(&(struct xtap_afxdp_args){
+			.ifaces = d.ifaces, .nifaces = d.nifaces, .file = d.file, .count = d.count,
+			.snaplen = d.snaplen, .pcapng = d.pcapng, .sample = d.sample,
+			.sample_flows = d.sample_flows, .hooks = d.hooks,
+			.rotate_bytes = d.rotate_bytes, .nexpr = argc - optind, .expr = argv + optind });
 	if (xtap_state_open(&st, NULL, false, err, sizeof(err))) {
 		xtap_err("capture: %s", err);
 		return XTAP_EXIT_ERR;

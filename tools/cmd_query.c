@@ -12,6 +12,7 @@
 
 #include "loader/attach.h"
 #include "tools/cmd.h"
+#include "user/drops.h"
 #include "user/log.h"
 #include "user/maps.h"
 #include "user/names.h"
@@ -263,6 +264,9 @@ static int by_rate(const void *a, const void *b)
 	return x->rate < y->rate ? 1 : x->rate > y->rate ? -1 : 0;
 }
 
+/* xtap_drops of the state xtap flows shows, or -1: no DROPS column */
+static int flows_drops_fd = -1;
+
 static void show_flows(struct xtap_flow_entry *f, size_t n, double *rate, int sort, bool json,
 		       size_t limit, const struct xtap_app_table *app)
 {
@@ -299,8 +303,14 @@ static void show_flows(struct xtap_flow_entry *f, size_t n, double *rate, int so
 	} else {
 		struct xtap_report rep = { .out = stdout, .time_offset_ns = off, .limit = limit,
 					   .app = app };
+		struct xtap_drops drops = { 0 };
 
+		if (flows_drops_fd >= 0 && !xtap_drops_read(flows_drops_fd, &drops)) {
+			rep.drops_of = xtap_drops_of_flow;
+			rep.drops_arg = &drops;
+		}
 		xtap_flows_table(&rep, f, n);
+		xtap_drops_free(&drops);
 	}
 }
 
@@ -365,15 +375,16 @@ int cmd_flows(int argc, char **argv)
 		xtap_err("flows: xtap is not attached to any interface");
 		goto cleanup;
 	}
+	flows_drops_fd = xtap_map_open(&st, "xtap_drops");
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	do {
 		double *rate;
 		double secs;
 
+		/* sorted by key, which flow_rates needs */
 		if (read_flows("flows", &st, &f, &n, NULL))
 			goto cleanup;
-		xtap_flows_sort(f, n, XTAP_SORT_KEY);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		secs = prev ? (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 : 0;
 		rate = calloc(n + 1, sizeof(*rate));
@@ -384,7 +395,7 @@ int cmd_flows(int argc, char **argv)
 		flow_rates(f, n, prev, pn, secs, rate);
 		read_app(&st, &app);
 		free(prev);
-		prev = malloc(n * sizeof(*f) + 1);
+		prev = watch ? malloc(n * sizeof(*f) + 1) : NULL;
 		if (prev)
 			memcpy(prev, f, n * sizeof(*f));
 		pn = n;
@@ -405,6 +416,9 @@ cleanup:
 	free(f);
 	free(prev);
 	xtap_app_free(&app);
+	if (flows_drops_fd >= 0)
+		close(flows_drops_fd);
+	flows_drops_fd = -1;
 	xtap_state_close(&st);
 	return ret;
 }

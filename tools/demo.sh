@@ -76,5 +76,38 @@ step "xtap flows (both interfaces feed one table; CLIENT is the side that starte
 run "$XTAP" flows -n 12
 step "xtap stats (per interface and hook)"
 "$XTAP" stats | sed -n '/@'"$SRV"'/,$p'
+# --- hops: a second path through a router namespace, and xtap hops ----------
+RTR=xtdemo-rtr-$$ VCR=xtdcr$$ VRC=xtdrc$$ VRS=xtdrs$$ VSR=xtdsr$$
+in_rtr() { nsenter --net=/run/netns/$RTR "$@"; }
+hops_cleanup() {
+	in_cli "$XTAP" detach $VCR >/dev/null 2>&1
+	in_rtr "$XTAP" detach $VRC $VRS >/dev/null 2>&1
+	in_srv "$XTAP" detach $VSR >/dev/null 2>&1
+	ip netns del $RTR 2>/dev/null
+}
+trap 'hops_cleanup; cleanup' EXIT
+step "a routed path: client -> router namespace $RTR -> server, xtap on all four veth ends"
+ip netns add $RTR || exit 1
+in_rtr ip link set lo up
+in_rtr sysctl -qw net.ipv4.ip_forward=1
+ip link add $VCR netns $CLI type veth peer name $VRC netns $RTR || exit 1
+ip link add $VRS netns $RTR type veth peer name $VSR netns $SRV || exit 1
+in_cli ip addr add 10.201.0.1/24 dev $VCR
+in_rtr ip addr add 10.201.0.254/24 dev $VRC
+in_rtr ip addr add 10.202.0.254/24 dev $VRS
+in_srv ip addr add 10.202.0.2/24 dev $VSR
+in_cli ip link set $VCR up; in_rtr ip link set $VRC up
+in_rtr ip link set $VRS up; in_srv ip link set $VSR up
+in_cli ip route add 10.202.0.0/24 via 10.201.0.254
+in_srv ip route add 10.201.0.0/24 via 10.202.0.254
+in_cli ping -c 1 -W 2 -q 10.202.0.2 >/dev/null	# neighbours resolved first
+in_cli "$XTAP" attach $VCR >/dev/null && in_rtr "$XTAP" attach $VRC $VRS >/dev/null &&
+	in_srv "$XTAP" attach $VSR >/dev/null || exit 1
+in_cli ping -c 10 -i 0.1 -q 10.202.0.2 | tail -2
+for i in 1 2 3; do in_cli curl -s -o /dev/null -w 'GET / via the router -> %{http_code}\n' http://10.202.0.2:8080/; done
+step "xtap hops (each hop in path order: request path, then reply path)"
+run "$XTAP" hops
+# --- end of hops ---------------------------------------------------------------
+
 step "the capture, read back by tshark (first 12 packets)"
 tshark -r "$TMP/demo.pcapng" -n 2>/dev/null | head -12

@@ -8,7 +8,7 @@
 const struct xtap_cmd xtap_cmds[] = {
 	{ "attach", cmd_attach,
 	  "IFACE [IFACE...] [--mode auto|native|generic] [--hooks xdp,tc-ingress,tc-egress] "
-	  "[--tc auto|tcx|clsact] [--flows N] [-v]",
+	  "[--tc auto|tcx|clsact] [--flows N] [--hop-sample N] [-v]",
 	  "attach to interfaces; all of them share one pinned flow table" },
 	{ "detach", cmd_detach, "IFACE...|--all [-v]", "remove exactly what attach added" },
 	{ "status", cmd_status, "[-j]", "attached interfaces, hooks, modes, program ids, flow table use" },
@@ -23,8 +23,12 @@ const struct xtap_cmd xtap_cmds[] = {
 	{ "capture", cmd_capture,
 	  "[-i IFACE...] -w FILE|- [-c COUNT] [-s SNAPLEN] [-C MB [-W FILES]] [--pcapng] "
 	  "[--sample N|--sample-flows K] "
-	  "[--hook xdp|tc-ingress|tc-egress|all] [-v]",
+	  "[--hook xdp|tc-ingress|tc-egress|all] [--afxdp -i IFACE [EXPR]] [-v]",
 	  "write the packets the attached programs see to a pcap or pcapng file" },
+	{ "export", cmd_export, "--ipfix HOST:PORT [--udp|--tcp] [--interval S] [--active-timeout S] [--idle-timeout S] [--template-refresh S] [--once] [-v] | --json FILE|- [same timing options]", "send flow records to an IPFIX collector, or write them as JSON lines" },
+	{ "serve", cmd_serve, "[--listen ADDR:PORT] [-v]", "Prometheus metrics on http://ADDR:PORT/metrics (default 127.0.0.1:9477)" },
+	{ "hops", cmd_hops, "[-j] [-v] [--timeout MS]", "per-hop latency and loss between attach points, in path order" },
+	{ "drops", cmd_drops, "[-j]", "packets of seen flows the kernel dropped, per interface and drop reason" },
 	{ NULL, NULL, NULL, NULL },
 };
 

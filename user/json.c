@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include <inttypes.h>
+#include <string.h>
 
 #include "user/json.h"
 
@@ -8,43 +8,96 @@ void json_init(struct json *j, FILE *f)
 	j->f = f;
 	j->depth = 0;
 	j->first[0] = true;
+	j->len = 0;
 }
 
-static void put_escaped(FILE *f, const char *s)
+void json_flush(struct json *j)
 {
-	fputc('"', f);
+	if (j->len)
+		fwrite(j->buf, 1, j->len, j->f);
+	j->len = 0;
+}
+
+/* Large outputs (xtap flows -j on a million flows is half a gigabyte) are
+ * made here, in buf, without printf: formatting dominates such a dump. */
+static void put(struct json *j, const char *p, size_t n)
+{
+	if (j->len + n > sizeof(j->buf)) {
+		json_flush(j);
+		if (n > sizeof(j->buf)) {
+			fwrite(p, 1, n, j->f);
+			return;
+		}
+	}
+	memcpy(j->buf + j->len, p, n);
+	j->len += n;
+}
+
+static void putch(struct json *j, char c)
+{
+	if (j->len == sizeof(j->buf))
+		json_flush(j);
+	j->buf[j->len++] = c;
+}
+
+static void put_escaped(struct json *j, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+
+	putch(j, '"');
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+			continue;
+		put(j, run, s - run);
+		run = s + 1;
+		if (c == '"' || c == '\\') {
+			putch(j, '\\');
+			putch(j, c);
+		} else if (c == '\n') {
+			put(j, "\\n", 2);
+		} else if (c == '\t') {
+			put(j, "\\t", 2);
+		} else {
+			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+			put(j, u, sizeof(u));
+		}
 	}
-	fputc('"', f);
+	put(j, run, s - run);
+	putch(j, '"');
+}
+
+static void put_u64(struct json *j, uint64_t v, bool neg)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	if (neg)
+		*--p = '-';
+	put(j, p, buf + sizeof(buf) - p);
 }
 
 static void member(struct json *j, const char *key)
 {
 	if (!j->first[j->depth])
-		fputc(',', j->f);
+		putch(j, ',');
 	j->first[j->depth] = false;
 	if (key) {
-		put_escaped(j->f, key);
-		fputc(':', j->f);
+		put_escaped(j, key);
+		putch(j, ':');
 	}
 }
 
 void json_open(struct json *j, const char *key, char bracket)
 {
 	member(j, key);
-	fputc(bracket, j->f);
+	putch(j, bracket);
 	if (j->depth + 1 < JSON_MAX_DEPTH)
 		j->depth++;
 	j->first[j->depth] = true;
@@ -52,39 +105,44 @@ void json_open(struct json *j, const char *key, char bracket)
 
 void json_close(struct json *j, char bracket)
 {
-	fputc(bracket, j->f);
+	putch(j, bracket);
 	if (j->depth > 0)
 		j->depth--;
-	if (j->depth == 0)
-		fputc('\n', j->f);
+	if (j->depth == 0) {
+		putch(j, '\n');
+		json_flush(j);
+	}
 }
 
 void json_str(struct json *j, const char *key, const char *v)
 {
 	member(j, key);
-	put_escaped(j->f, v ? v : "");
+	put_escaped(j, v ? v : "");
 }
 
 void json_u64(struct json *j, const char *key, uint64_t v)
 {
 	member(j, key);
-	fprintf(j->f, "%" PRIu64, v);
+	put_u64(j, v, false);
 }
 
 void json_i64(struct json *j, const char *key, int64_t v)
 {
 	member(j, key);
-	fprintf(j->f, "%" PRId64, v);
+	put_u64(j, v < 0 ? -(uint64_t)v : (uint64_t)v, v < 0);
 }
 
 void json_bool(struct json *j, const char *key, bool v)
 {
 	member(j, key);
-	fputs(v ? "true" : "false", j->f);
+	if (v)
+		put(j, "true", 4);
+	else
+		put(j, "false", 5);
 }
 
 void json_null(struct json *j, const char *key)
 {
 	member(j, key);
-	fputs("null", j->f);
+	put(j, "null", 4);
 }

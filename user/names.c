@@ -53,6 +53,11 @@ static const char *const stat_names[XTAP_STAT_MAX] = {
 	[XTAP_STAT_DNS_NAME_BAD] = "dns_name_bad",
 	[XTAP_STAT_DNS_NO_QUERY] = "dns_response_unmatched",
 	[XTAP_STAT_APP_FAIL] = "app_flows_failed",
+	[XTAP_STAT_HOP_FIRST] = "hop_first_sighting",
+	[XTAP_STAT_HOP_MATCHED] = "hop_matched",
+	[XTAP_STAT_HOP_REPEAT] = "hop_repeat",
+	[XTAP_STAT_HOP_META] = "hop_meta_stamp",
+	[XTAP_STAT_HOP_NO_ROOM] = "hop_meta_no_room",
 };
 
 const char *xtap_stat_name(enum xtap_stat s)
@@ -111,9 +116,24 @@ char *xtap_tcp_flags_str(__u32 flags, char *buf, size_t len)
 
 char *xtap_addr_str(const __u8 addr[16], __u8 ip_version, char *buf, size_t len)
 {
-	if (ip_version == 4)
+	if (ip_version == 4 && len >= INET_ADDRSTRLEN) {
+		/* by hand: inet_ntop formats with sprintf, slow on a big dump */
+		char *p = buf;
+
+		for (int i = 12; i < 16; i++) {
+			unsigned v = addr[i];
+
+			if (v >= 100)
+				*p++ = '0' + v / 100;
+			if (v >= 10)
+				*p++ = '0' + v / 10 % 10;
+			*p++ = '0' + v % 10;
+			*p++ = i < 15 ? '.' : '\0';
+		}
+	} else if (ip_version == 4) {
 		inet_ntop(AF_INET, addr + 12, buf, len);
-	else
+	} else {
 		inet_ntop(AF_INET6, addr, buf, len);
+	}
 	return buf;
 }

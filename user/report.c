@@ -23,8 +23,8 @@ static void proto_str(__u8 proto, char *buf, size_t len)
 {
 	const char *n = xtap_proto_name(proto);
 
-	if (n)
-		snprintf(buf, len, "%s", n);
+	if (n && strlen(n) < len)
+		memcpy(buf, n, strlen(n) + 1);
 	else
 		snprintf(buf, len, "%u", proto);
 }
@@ -86,12 +86,19 @@ void xtap_flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 off)
 void xtap_flow_json_app(struct json *j, const struct xtap_flow_entry *e, __s64 off,
 			const struct xtap_app *app)
 {
+	json_open(j, NULL, '{');
+	xtap_flow_json_fields(j, e, off);
+	if (app)
+		xtap_app_json(j, app, off);
+	json_close(j, '}');
+}
+
+void xtap_flow_json_fields(struct json *j, const struct xtap_flow_entry *e, __s64 off)
+{
 	const struct xtap_flow_key *k = &e->key;
 	const struct xtap_flow *v = &e->val;
-	static const char *const dir[2] = { "ab", "ba" };
 	char name[32], flags[16];
 
-	json_open(j, NULL, '{');
 	proto_str(k->proto, name, sizeof(name));
 	json_str(j, "proto", name);
 	json_u64(j, "ip_version", k->ip_version);
@@ -105,35 +112,24 @@ void xtap_flow_json_app(struct json *j, const struct xtap_flow_entry *e, __s64 o
 	}
 	json_str(j, "initiator", v->initiator == XTAP_DIR_AB ? "a" : "b");
 	json_str(j, "initiator_by", v->initiator_syn ? "syn" : "first-seen");
-	for (int d = 0; d < 2; d++) {
-		char key[32];
-
-		snprintf(key, sizeof(key), "packets_%s", dir[d]);
-		json_u64(j, key, v->pkts[d]);
-		snprintf(key, sizeof(key), "bytes_%s", dir[d]);
-		json_u64(j, key, v->bytes[d]);
-	}
+	/* constant keys: no formatting per flow (a dump may hold millions) */
+	json_u64(j, "packets_ab", v->pkts[0]);
+	json_u64(j, "bytes_ab", v->bytes[0]);
+	json_u64(j, "packets_ba", v->pkts[1]);
+	json_u64(j, "bytes_ba", v->bytes[1]);
 	json_i64(j, "first_ns", (__s64)v->first_ns + off);
 	json_i64(j, "last_ns", (__s64)v->last_ns + off);
 	if (k->proto == IPPROTO_TCP) {
 		for (int d = 0; d < 2; d++) {
-			char key[32];
-
-			snprintf(key, sizeof(key), "tcp_flags_%s", dir[d]);
-			json_str(j, key, xtap_tcp_flags_str(v->tcp_flags[d], flags, sizeof(flags)));
-			snprintf(key, sizeof(key), "syn_%s", dir[d]);
-			json_u64(j, key, v->syn[d]);
-			snprintf(key, sizeof(key), "fin_%s", dir[d]);
-			json_u64(j, key, v->fin[d]);
-			snprintf(key, sizeof(key), "rst_%s", dir[d]);
-			json_u64(j, key, v->rst[d]);
+			json_str(j, d ? "tcp_flags_ba" : "tcp_flags_ab",
+				 xtap_tcp_flags_str(v->tcp_flags[d], flags, sizeof(flags)));
+			json_u64(j, d ? "syn_ba" : "syn_ab", v->syn[d]);
+			json_u64(j, d ? "fin_ba" : "fin_ab", v->fin[d]);
+			json_u64(j, d ? "rst_ba" : "rst_ab", v->rst[d]);
 		}
 		handshake_json(j, v, off);
 	}
 	json_u64(j, "first_point", v->first_point);
-	if (app)
-		xtap_app_json(j, app, off);
-	json_close(j, '}');
 }
 
 static void endpoint_str(const struct xtap_flow_key *k, int side, char *buf, size_t len)
@@ -210,15 +206,16 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 {
 	size_t show = r->limit && r->limit < n ? r->limit : n;
 
-	fprintf(r->out, "%-6s %-44s %-44s %9s %9s %9s %9s %-9s %-15s %10s %9s %-14s %-8s %s\n",
-		"PROTO", "CLIENT", "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "FIRST",
-		"DURATION", "RTT", "OUTCOME", "STATUS", "RESP");
+	fprintf(r->out, "%-6s %-44s %-44s %9s %9s %9s %9s %-9s %-15s %10s %9s %s%s%s\n", "PROTO",
+		"CLIENT", "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "FIRST", "DURATION",
+		"RTT", r->drops_of || r->app ? "OUTCOME         " : "OUTCOME",
+		r->drops_of ? " DROPS" : "", r->app ? " STATUS   RESP" : "");
 	for (size_t i = 0; i < show; i++) {
 		const struct xtap_flow_key *k = &f[i].key;
 		const struct xtap_flow *v = &f[i].val;
 		int c = v->initiator, s = !c;
 		char proto[32], cli[64], srv[64], b1[16], b2[16], fl[32], t[32], rtt[24], out[32];
-		char line[360], status[16], resp[24];
+		char line[416], status[16], resp[24];
 		size_t end;
 
 		proto_str(k->proto, proto, sizeof(proto));
@@ -239,12 +236,20 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 		}
 		clock_str((__s64)v->first_ns + r->time_offset_ns, t, sizeof(t));
 		handshake_cells(k, v, rtt, sizeof(rtt), out, sizeof(out));
-		/* HTTP or DNS: the last status or code, the mean response time */
-		xtap_app_cells(xtap_app_find(r->app, k), status, sizeof(status), resp, sizeof(resp));
 		snprintf(line, sizeof(line),
-			 "%-6s %-44s %-44s %9" PRIu64 " %9s %9" PRIu64 " %9s %-9s %-15s %9.3fs %9s %-14s %-8s %s",
+			 "%-6s %-44s %-44s %9" PRIu64 " %9s %9" PRIu64 " %9s %-9s %-15s %9.3fs %9s %-16s",
 			 proto, cli, srv, (uint64_t)v->pkts[c], b1, (uint64_t)v->pkts[s], b2, fl, t,
-			 (double)(v->last_ns - v->first_ns) / 1e9, rtt, out, status, resp);
+			 (double)(v->last_ns - v->first_ns) / 1e9, rtt, out);
+		if (r->drops_of)	/* after a fixed-width OUTCOME */
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %5" PRIu64,
+				 (uint64_t)r->drops_of(k, r->drops_arg));
+		/* HTTP or DNS: the last status or code, the mean response time */
+		if (r->app) {
+			xtap_app_cells(xtap_app_find(r->app, k), status, sizeof(status), resp,
+				       sizeof(resp));
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %-8s %s", status,
+				 resp);
+		}
 		end = strlen(line);
 		while (end && line[end - 1] == ' ')
 			end--;	/* no trailing blanks where the cells are empty */

@@ -127,6 +127,9 @@ struct pkt {
 	__u8 icmp_type;
 	__u8 icmp_code;
 	__u16 icmp_id;		/* echo identifier, host order */
+	/* for the hop fingerprint (kern/lib/hop.h), raw */
+	__u32 ip_ident;		/* IPv4 identification, or the IPv6 version/class/flow label word */
+	__u32 icmp_rest;	/* ICMP/ICMPv6 header's second word (echo id and sequence) */
 } __attribute__((aligned(8)));
 
 /* Returns the EtherType after up to VLAN_MAX_DEPTH tags, or -reason. */
@@ -188,6 +191,7 @@ static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p, __u64 fra
 	p->saddr64[1] = (__u64)iph->saddr << 32 | bpf_htonl(0xffff);
 	p->daddr64[1] = (__u64)iph->daddr << 32 | bpf_htonl(0xffff);
 	p->payload_len = tot - hlen;
+	p->ip_ident = iph->id;
 
 	frag = bpf_ntohs(iph->frag_off);
 	if (frag & XTAP_IP_OFFMASK)
@@ -223,6 +227,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p, __u64 fra
 		return -XTAP_STAT_IPV6_LEN_LONG;
 
 	p->ip_version = 6;
+	p->ip_ident = *(__u32 *)ip6;
 	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
 	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
 	nh = ip6->nexthdr;
@@ -385,6 +390,7 @@ static __always_inline int parse_l4(struct cursor *c, struct pkt *p, void *frame
 		p->icmp_code = ih->code;
 		if (ih->type == ICMP_ECHO || ih->type == ICMP_ECHOREPLY)
 			p->icmp_id = bpf_ntohs(ih->un.echo.id);
+		p->icmp_rest = *(__u32 *)&ih->un;
 		c->pos = ih + 1;
 		p->payload_off = c->pos - frame;
 		return p->ip_version == 4 ? XTAP_STAT_ICMP : XTAP_STAT_IP_OTHER;
@@ -398,6 +404,7 @@ static __always_inline int parse_l4(struct cursor *c, struct pkt *p, void *frame
 		p->icmp_code = ih->icmp6_code;
 		if (ih->icmp6_type == ICMPV6_ECHO_REQUEST || ih->icmp6_type == ICMPV6_ECHO_REPLY)
 			p->icmp_id = bpf_ntohs(ih->icmp6_identifier);
+		p->icmp_rest = *(__u32 *)&ih->icmp6_dataun;
 		c->pos = ih + 1;
 		p->payload_off = c->pos - frame;
 		return p->ip_version == 6 ? XTAP_STAT_ICMPV6 : XTAP_STAT_IP_OTHER;

@@ -105,6 +105,10 @@ static void test_commas_and_nesting(void **state)
 	json_open(&j, "list", '[');
 	json_u64(&j, NULL, 18446744073709551615ull);
 	json_i64(&j, NULL, -9223372036854775807ll - 1);
+	json_u64(&j, NULL, 0);
+	json_i64(&j, NULL, 0);
+	json_i64(&j, NULL, -1);
+	json_i64(&j, NULL, 10);
 	json_open(&j, NULL, '{');
 	json_null(&j, "n");
 	json_close(&j, '}');
@@ -120,7 +124,7 @@ static void test_commas_and_nesting(void **state)
 	json_close(&j, '}');
 	json_close(&j, '}');
 	s = mem_done(&m);
-	assert_string_equal(s, "{\"a\":1,\"list\":[18446744073709551615,-9223372036854775808,"
+	assert_string_equal(s, "{\"a\":1,\"list\":[18446744073709551615,-9223372036854775808,0,0,-1,10,"
 			       "{\"n\":null},[],{}],\"t\":true,\"f\":false,\"o\":{\"s\":\"x\"}}\n");
 	assert_true(json_valid(s));
 	free(s);

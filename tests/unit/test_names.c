@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* user/names.c: counter, hook and protocol names, TCP flags, addresses. */
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "tests/unit/unit_util.h"
@@ -118,6 +119,20 @@ static void test_addr_ipv4(void **state)
 	assert_string_equal(xtap_addr_str(a, 4, buf, sizeof(buf)), "10.1.2.254");
 	/* the same bytes as an IPv6 flow: the mapped form */
 	assert_string_equal(xtap_addr_str(a, 6, buf, sizeof(buf)), "::ffff:10.1.2.254");
+	/* every octet value against inet_ntop, in each position */
+	for (unsigned v = 0; v < 256; v++) {
+		__u8 b[16] = { [12] = v, [13] = 255 - v, [14] = v / 7, [15] = (v * 13) & 0xff };
+		char want[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, b + 12, want, sizeof(want));
+		assert_string_equal(xtap_addr_str(b, 4, buf, sizeof(buf)), want);
+	}
+	assert_string_equal(xtap_addr_str((__u8[16]){ [12] = 255, 255, 255, 255 }, 4, buf,
+					  sizeof(buf)), "255.255.255.255");
+	/* a buffer too small for any address: inet_ntop's refusal, no overrun */
+	buf[0] = 'z';
+	xtap_addr_str(a, 4, buf, 8);
+	assert_int_equal(buf[0], 'z');
 }
 
 static void test_addr_ipv6(void **state)

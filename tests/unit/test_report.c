@@ -365,6 +365,46 @@ static void test_table_initiator_a(void **state)
 	free(s);
 }
 
+static __u64 drops_tcp3(const struct xtap_flow_key *k, void *arg)
+{
+	(void)arg;
+	return k->proto == 6 ? 3 : 0;
+}
+
+/* The DROPS column: last, aligned under its header, on every line. */
+static void test_table_drops(void **state)
+{
+	struct xtap_flow_entry f[3] = { tcp_entry(), icmp_entry(), udp6_entry() };
+	struct xtap_report r = { .drops_of = drops_tcp3 };
+	struct mem_out m;
+	char *s, *line, *next, *col[16];
+	size_t width = 0;
+	int n;
+
+	(void)state;
+	r.out = mem_open(&m);
+	xtap_flows_table(&r, f, 3);
+	s = mem_done(&m);
+	for (line = s; *line; line = next + 1) {
+		next = strchr(line, '\n');
+		assert_non_null(next);
+		if (!width)
+			width = (size_t)(next - line);
+		else
+			assert_int_equal((size_t)(next - line), width);
+	}
+	assert_contains(s, "OUTCOME          DROPS\n");
+	n = columns(table_line(s, "tcp "), col, 16);
+	assert_string_equal(col[n - 1], "3");
+	free(s);
+	r.out = mem_open(&m);
+	xtap_flows_table(&r, f, 3);
+	s = mem_done(&m);
+	n = columns(table_line(s, "icmp "), col, 16);
+	assert_string_equal(col[n - 1], "0");
+	free(s);
+}
+
 static void test_table_limit(void **state)
 {
 	struct xtap_flow_entry f[3] = { tcp_entry(), icmp_entry(), udp6_entry() };
@@ -413,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_table_client_first),
 		cmocka_unit_test(test_table_initiator_a),
 		cmocka_unit_test(test_table_limit),
+		cmocka_unit_test(test_table_drops),
 	};
 
 	/* the FIRST column is local time: pin the zone so runs agree */

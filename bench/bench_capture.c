@@ -1,0 +1,839 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Capture benchmark: full-size frames (1514 bytes) at full snap length, one
+ * generator and one rate for every capturer, in one run:
+ *   tcpdump -w, xdpdump --load-xdp-program -w, xtap capture (ring mirror)
+ *   and xtap capture --afxdp.
+ * Each reports packets captured (records in its file, read back with
+ * libpcap) over packets sent, and the capturer's CPU seconds (utime + stime
+ * from /proc/PID/stat, from "listening" until the last frame is drained) per
+ * captured packet, with ratios against tcpdump. Kernel work done in softirq
+ * on the receiving CPU (XDP, AF_PACKET, perf and ring-buffer output) is not
+ * in any capturer's figure.
+ *
+ * Two private namespaces, A and B, joined by a veth pair. The generator is
+ * gen.bpf.c run with BPF_PROG_TEST_RUN and BPF_F_TEST_XDP_LIVE_FRAMES in A,
+ * paced in chunks to a fixed rate; frames are addressed to B's MAC and to an
+ * address nobody owns, so B's stack drops what XDP passes. The generator
+ * (and B's NAPI) run on cpu 0, each capturer on cpu 1. B needs an XDP
+ * program for NAPI: tcpdump gets an empty XDP_PASS one, the others bring
+ * their own. The rate is the one B carries with the empty program and the
+ * generator flat out (measured first), or -p PPS.
+ *
+ * usage: bench_capture [-p PPS] [-t SECONDS] [-d DIR] [-o TOOLS] [-v]
+ *        TOOLS: comma separated tcpdump,xdpdump,xtap,afxdp (default all)
+ *        DIR: where the capture files go (default /dev/shm; each is removed
+ *        once counted). XTAP=path/to/xtap (default: next to this build's bench/)
+ * A tool that is missing or fails is reported as such; the exit code is 0
+ * unless the benchmark itself could not run. Everything created is removed on
+ * every exit path, including SIGINT and SIGTERM.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+/* libpcap's classic struct bpf_insn clashes with the kernel's */
+#define PCAP_DONT_INCLUDE_PCAP_BPF_H
+#include <pcap/pcap.h>
+
+#include "empty.skel.h"
+#include "bench/gen.skel.h"
+
+#define FRAME_LEN 1514
+#define GEN_CPU 0
+#define CAP_CPU 1
+#define NTOOLS 4
+#define MAX_RATES 4
+
+static const char mac_a[] = "02:78:74:00:01:01";
+static const char mac_b[] = "02:78:74:00:01:02";
+#define IP_A 0x0a620001u	/* 10.98.0.1, veth A (B has 10.98.0.2) */
+#define IP_DST 0x0a620063u	/* 10.98.0.99: on B's link, owned by nobody */
+
+static volatile sig_atomic_t stop;
+
+enum tool { T_TCPDUMP, T_XDPDUMP, T_XTAP, T_AFXDP };
+static const char *const tool_name[NTOOLS] = { "tcpdump", "xdpdump", "xtap", "afxdp" };
+static const char *const tool_label[NTOOLS] = {
+	"tcpdump -w", "xdpdump --load-xdp-program -w", "xtap capture (ring)", "xtap capture --afxdp",
+};
+
+struct result {
+	bool ran;
+	char why[160];		/* when it did not run */
+	__u64 sent, rx, captured;
+	double cpu_s;
+	char note[96];		/* the tool's own summary, shortened */
+};
+
+struct bench {
+	char ns_a[32], ns_b[32], if_a[IFNAMSIZ], if_b[IFNAMSIZ];
+	char path_a[64], path_b[64], pin_root[64];
+	char xtap[PATH_MAX], dir[PATH_MAX];
+	bool made_a, made_b, xtap_on;
+	int host_fd, a_fd, b_fd, nl_b, idx_a, idx_b, base_link;
+	pid_t child;
+	struct empty_bpf *empty;
+	struct gen_bpf *gen;
+	unsigned char frame[FRAME_LEN];
+	int verbose;
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int enter(int fd, const char *what)
+{
+	if (setns(fd, CLONE_NEWNET)) {
+		fprintf(stderr, "xtap: bench capture: enter namespace %s: %s\n", what, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Starts argv in namespace fd ns_fd on cpu, output to log (or /dev/null). */
+static pid_t spawn(const struct bench *b, int ns_fd, int cpu, const char *log,
+		   const char *const argv[])
+{
+	pid_t pid;
+
+	if (b->verbose) {
+		fprintf(stderr, "+");
+		for (int i = 0; argv[i]; i++)
+			fprintf(stderr, " %s", argv[i]);
+		fprintf(stderr, "\n");
+	}
+	pid = fork();
+	if (pid != 0)
+		return pid;
+	{
+		int fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		cpu_set_t set;
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		if (ns_fd >= 0 && setns(ns_fd, CLONE_NEWNET))
+			_exit(126);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+}
+
+static int wait_exit(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int run_in(const struct bench *b, int ns_fd, const char *const argv[])
+{
+	pid_t pid = spawn(b, ns_fd, CAP_CPU, NULL, argv);
+
+	return pid < 0 ? -1 : wait_exit(pid);
+}
+
+#define RUN(b, fd, ...) run_in(b, fd, (const char *const[]){ __VA_ARGS__, NULL })
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* rx_packets of ifindex through the rtnetlink socket fd. */
+static int rx_packets(int fd, int ifindex, __u64 *out)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
+			.nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 1 },
+		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex },
+	};
+	static char buf[16384] __attribute__((aligned(4)));
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+	ssize_t n;
+
+	if (send(fd, &req, sizeof(req), 0) != sizeof(req))
+		return -1;
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0 || !NLMSG_OK(nh, (size_t)n) || nh->nlmsg_type != RTM_NEWLINK)
+		return -1;
+	struct ifinfomsg *ifi = NLMSG_DATA(nh);
+	int len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi));
+
+	for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == IFLA_STATS64 &&
+		    RTA_PAYLOAD(a) >= sizeof(struct rtnl_link_stats64)) {
+			struct rtnl_link_stats64 s;
+
+			memcpy(&s, RTA_DATA(a), sizeof(s));
+			*out = s.rx_packets;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void put16(unsigned char *p, __u16 v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static __u16 csum16(const unsigned char *p, int len)
+{
+	__u32 sum = 0;
+
+	for (int i = 0; i + 1 < len; i += 2)
+		sum += (__u32)p[i] << 8 | p[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum & 0xffff;
+}
+
+/* 1514-byte Ethernet + IPv4 + UDP frame to a non-local address on B's link */
+static void craft(unsigned char *f)
+{
+	unsigned char *ip = f + 14, *udp = ip + 20;
+	unsigned int mb[6], ma[6];
+
+	memset(f, 0, FRAME_LEN);
+	sscanf(mac_b, "%x:%x:%x:%x:%x:%x", &mb[0], &mb[1], &mb[2], &mb[3], &mb[4], &mb[5]);
+	sscanf(mac_a, "%x:%x:%x:%x:%x:%x", &ma[0], &ma[1], &ma[2], &ma[3], &ma[4], &ma[5]);
+	for (int i = 0; i < 6; i++) {
+		f[i] = mb[i];
+		f[6 + i] = ma[i];
+	}
+	put16(f + 12, 0x0800);
+	ip[0] = 0x45;
+	put16(ip + 2, FRAME_LEN - 14);
+	put16(ip + 6, 0x4000);
+	ip[8] = 64;
+	ip[9] = 17;
+	put16(ip + 12, IP_A >> 16);
+	put16(ip + 14, IP_A & 0xffff);
+	put16(ip + 16, IP_DST >> 16);
+	put16(ip + 18, IP_DST & 0xffff);
+	put16(ip + 10, csum16(ip, 20));
+	put16(udp, 40000);
+	put16(udp + 2, 9);
+	put16(udp + 4, FRAME_LEN - 14 - 20);
+	for (int i = 42; i < FRAME_LEN; i++)
+		f[i] = (unsigned char)i;
+}
+
+static int setup(struct bench *b)
+{
+	if (RUN(b, -1, "ip", "netns", "add", b->ns_a))
+		return fprintf(stderr, "xtap: bench capture: ip netns add %s failed\n", b->ns_a), -1;
+	b->made_a = true;
+	if (RUN(b, -1, "ip", "netns", "add", b->ns_b))
+		return fprintf(stderr, "xtap: bench capture: ip netns add %s failed\n", b->ns_b), -1;
+	b->made_b = true;
+	b->a_fd = open(b->path_a, O_RDONLY | O_CLOEXEC);
+	b->b_fd = open(b->path_b, O_RDONLY | O_CLOEXEC);
+	if (b->a_fd < 0 || b->b_fd < 0)
+		return fprintf(stderr, "xtap: bench capture: open namespaces: %s\n", strerror(errno)), -1;
+	for (int i = 0; i < 2; i++) {
+		if (enter(i ? b->b_fd : b->a_fd, "A/B") ||
+		    write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1") ||
+		    write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1") ||
+		    write_file("/proc/sys/net/ipv4/ip_forward", "0"))
+			return fprintf(stderr, "xtap: bench capture: sysctl: %s\n", strerror(errno)), -1;
+	}
+	if (enter(b->host_fd, "host"))
+		return -1;
+	if (RUN(b, -1, "ip", "link", "add", b->if_a, "netns", b->ns_a, "address", mac_a, "mtu", "1500",
+		"type", "veth", "peer", "name", b->if_b, "netns", b->ns_b, "address", mac_b) ||
+	    RUN(b, b->a_fd, "ip", "addr", "add", "10.98.0.1/24", "dev", b->if_a) ||
+	    RUN(b, b->a_fd, "ip", "link", "set", b->if_a, "up") ||
+	    RUN(b, b->b_fd, "ip", "addr", "add", "10.98.0.2/24", "dev", b->if_b) ||
+	    RUN(b, b->b_fd, "ip", "link", "set", b->if_b, "up"))
+		return fprintf(stderr, "xtap: bench capture: create veth pair %s/%s failed\n", b->if_a,
+			       b->if_b), -1;
+	if (enter(b->b_fd, b->ns_b))
+		return -1;
+	b->idx_b = if_nametoindex(b->if_b);
+	b->nl_b = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (enter(b->a_fd, b->ns_a))
+		return -1;
+	b->idx_a = if_nametoindex(b->if_a);
+	if (!b->idx_a || !b->idx_b || b->nl_b < 0)
+		return fprintf(stderr, "xtap: bench capture: interfaces missing\n"), -1;
+	/* the process stays in A: test runs resolve the redirect there */
+	b->gen = gen_bpf__open();
+	if (!b->gen)
+		return fprintf(stderr, "xtap: bench capture: open generator: %s\n", strerror(errno)), -1;
+	b->gen->rodata->out_ifindex = b->idx_a;
+	if (gen_bpf__load(b->gen))
+		return fprintf(stderr, "xtap: bench capture: load generator: %s\n", strerror(errno)), -1;
+	b->empty = empty_bpf__open_and_load();
+	if (!b->empty)
+		return fprintf(stderr, "xtap: bench capture: load xdp_pass: %s\n", strerror(errno)), -1;
+	craft(b->frame);
+	return 0;
+}
+
+static int baseline_on(struct bench *b)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
+	int err;
+
+	if (enter(b->b_fd, b->ns_b))
+		return -1;
+	b->base_link = bpf_link_create(bpf_program__fd(b->empty->progs.xdp_pass), b->idx_b,
+				       BPF_XDP, &lo);
+	err = errno;
+	if (enter(b->a_fd, b->ns_a))
+		return -1;
+	if (b->base_link < 0)
+		return fprintf(stderr, "xtap: bench capture: attach xdp_pass to %s: %s\n", b->if_b,
+			       strerror(err)), -1;
+	return 0;
+}
+
+static void baseline_off(struct bench *b)
+{
+	if (b->base_link >= 0)
+		close(b->base_link);
+	b->base_link = -1;
+}
+
+static void xtap_off(struct bench *b)
+{
+	if (b->xtap_on)
+		RUN(b, b->b_fd, b->xtap, "detach", b->if_b);
+	b->xtap_on = false;
+}
+
+/*
+ * A test run with live frames costs some 30 ms on top of its frames here
+ * (setting up and tearing down its page pool), whatever their number: one
+ * thread cannot pace small chunks. GEN_THREADS threads on the generator's cpu
+ * each send GEN_CHUNK frames per run whenever the total is behind the rate;
+ * their fixed costs overlap, and the frames go out in bursts of GEN_CHUNK.
+ */
+#define GEN_THREADS 16
+#define GEN_CHUNK 1024u
+
+struct gen_ctl {
+	struct bench *b;
+	double t0, end, pps;
+	__u64 sent;		/* atomically */
+	int err;
+};
+
+static void *gen_thread(void *arg)
+{
+	struct gen_ctl *g = arg;
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = g->b->frame, .data_size_in = FRAME_LEN,
+		    .batch_size = 64, .repeat = GEN_CHUNK, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+
+	while (!stop && !g->err) {
+		double tn = now();
+
+		if (tn >= g->end)
+			break;
+		/* claim a chunk only while the total is behind the rate */
+		if (g->pps > 0) {
+			__u64 cur = __atomic_load_n(&g->sent, __ATOMIC_RELAXED);
+
+			if (cur + GEN_CHUNK > (tn - g->t0) * g->pps) {
+				usleep(200);
+				continue;
+			}
+			if (!__atomic_compare_exchange_n(&g->sent, &cur, cur + GEN_CHUNK, false,
+							 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+				continue;
+		} else {
+			__atomic_add_fetch(&g->sent, GEN_CHUNK, __ATOMIC_RELAXED);
+		}
+		if (bpf_prog_test_run_opts(bpf_program__fd(g->b->gen->progs.xdp_gen), &t)) {
+			if (errno != EINTR)
+				g->err = errno;
+			__atomic_sub_fetch(&g->sent, GEN_CHUNK, __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+/* Generates frames at pps (0: flat out) for *secs. Returns the frames sent,
+ * B's rx_packets delta in *rx and the time taken in *secs. */
+static __u64 generate(struct bench *b, double pps, double *secs, __u64 *rx)
+{
+	struct gen_ctl g = { .b = b, .pps = pps };
+	pthread_t th[GEN_THREADS];
+	__u64 rx0 = 0, rx1 = 0;
+	int n = 0;
+
+	rx_packets(b->nl_b, b->idx_b, &rx0);
+	g.t0 = now();
+	g.end = g.t0 + *secs;
+	for (; n < GEN_THREADS; n++)
+		if (pthread_create(&th[n], NULL, gen_thread, &g))
+			break;
+	for (int i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	*secs = now() - g.t0;
+	if (g.err)
+		fprintf(stderr, "xtap: bench capture: generator: %s\n", strerror(g.err));
+	usleep(20000);
+	rx_packets(b->nl_b, b->idx_b, &rx1);
+	*rx = rx1 - rx0;
+	return g.sent;
+}
+
+/* utime + stime of pid, in seconds; -1 when unreadable. */
+static double cpu_of(pid_t pid)
+{
+	char p[64], buf[1024], *s;
+	unsigned long ut, st;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	f = fopen(p, "r");
+	if (!f)
+		return -1;
+	s = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!s || !(s = strrchr(buf, ')')))
+		return -1;
+	/* after ")": state(3) ... utime(14) stime(15) */
+	if (sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / sysconf(_SC_CLK_TCK);
+}
+
+/* Waits until log has a line starting with what, while pid lives. */
+static int wait_ready(pid_t pid, const char *log, const char *what)
+{
+	char line[512];
+
+	for (int i = 0; i < 150 && !stop; i++) {
+		FILE *f = fopen(log, "r");
+		int st;
+
+		if (f) {
+			while (fgets(line, sizeof(line), f))
+				if (strstr(line, what)) {
+					fclose(f);
+					return 0;
+				}
+			fclose(f);
+		}
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return -1;
+		usleep(100000);
+	}
+	return -1;
+}
+
+static long long count_records(const char *file)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	long long n = 0;
+	pcap_t *p = pcap_open_offline(file, err);
+	int r;
+
+	if (!p)
+		return -1;
+	while ((r = pcap_next_ex(p, &h, &d)) == 1)
+		n++;
+	pcap_close(p);
+	return n;
+}
+
+/* The tool's last summary line mentioning "captured", shortened, into out. */
+static void summary_of(const char *log, char *out, size_t len)
+{
+	char line[512];
+	FILE *f = fopen(log, "r");
+	size_t n = 0;
+
+	out[0] = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (strstr(line, "captured") || strstr(line, "dropped"))
+			n += snprintf(out + n, n < len ? len - n : 0, "%s%s", n ? "; " : "", line);
+	}
+	fclose(f);
+}
+
+static bool have(const char *cmd)
+{
+	char p[PATH_MAX];
+	const char *path = getenv("PATH");
+	char *dup, *tok, *save;
+	bool ok = false;
+
+	if (strchr(cmd, '/'))
+		return access(cmd, X_OK) == 0;
+	dup = strdup(path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
+	for (tok = strtok_r(dup, ":", &save); tok && !ok; tok = strtok_r(NULL, ":", &save)) {
+		snprintf(p, sizeof(p), "%s/%s", tok, cmd);
+		ok = access(p, X_OK) == 0;
+	}
+	free(dup);
+	return ok;
+}
+
+static void run_tool(struct bench *b, enum tool t, double pps, double secs, struct result *r)
+{
+	char file[PATH_MAX + 32], log[PATH_MAX + 32], snap[16];
+	const char *ready = "listening on";
+	double c0, c1, dur = secs;
+	long long n;
+	pid_t pid = -1;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(file, sizeof(file), "%s/xtap-bench-%d-%s.pcap", b->dir, (int)getpid(), tool_name[t]);
+	snprintf(log, sizeof(log), "%s/xtap-bench-%d-%s.log", b->dir, (int)getpid(), tool_name[t]);
+	snprintf(snap, sizeof(snap), "%d", 262144);
+	if ((t == T_TCPDUMP && !have("tcpdump")) || (t == T_XDPDUMP && !have("xdpdump"))) {
+		snprintf(r->why, sizeof(r->why), "not installed");
+		return;
+	}
+	if (t == T_TCPDUMP && baseline_on(b)) {
+		snprintf(r->why, sizeof(r->why), "empty XDP program for NAPI did not attach");
+		return;
+	}
+	if (t == T_XTAP || t == T_AFXDP) {
+		b->xtap_on = true;
+		if (RUN(b, b->b_fd, b->xtap, "attach", b->if_b, "--mode", "native")) {
+			snprintf(r->why, sizeof(r->why), "xtap attach failed");
+			goto out;
+		}
+	}
+	switch (t) {
+	case T_TCPDUMP:
+		pid = spawn(b, b->b_fd, CAP_CPU, log, (const char *const[]){
+			"tcpdump", "-i", b->if_b, "-n", "-s", "0", "-w", file, NULL });
+		break;
+	case T_XDPDUMP:
+		pid = spawn(b, b->b_fd, CAP_CPU, log, (const char *const[]){
+			"xdpdump", "-i", b->if_b, "--load-xdp-program", "-s", snap, "-w", file, NULL });
+		break;
+	case T_XTAP:
+		ready = "xtap: listening on";
+		pid = spawn(b, b->b_fd, CAP_CPU, log, (const char *const[]){
+			b->xtap, "capture", "-i", b->if_b, "-s", "0", "-w", file, NULL });
+		break;
+	case T_AFXDP:
+		ready = "xtap: listening on";
+		pid = spawn(b, b->b_fd, CAP_CPU, log, (const char *const[]){
+			b->xtap, "capture", "--afxdp", "-i", b->if_b, "-s", "0", "-w", file, NULL });
+		break;
+	}
+	if (pid < 0) {
+		snprintf(r->why, sizeof(r->why), "fork: %s", strerror(errno));
+		goto out;
+	}
+	b->child = pid;
+	if (wait_ready(pid, log, ready)) {
+		snprintf(r->why, sizeof(r->why), "did not start (-v keeps its log)");
+		kill(pid, SIGKILL);
+		wait_exit(pid);
+		b->child = 0;
+		goto out;
+	}
+	usleep(200000);
+	c0 = cpu_of(pid);
+	r->sent = generate(b, pps, &dur, &r->rx);
+	usleep(500000);		/* the capturer drains what it holds */
+	c1 = cpu_of(pid);
+	kill(pid, SIGINT);
+	wait_exit(pid);
+	b->child = 0;
+	r->cpu_s = c0 >= 0 && c1 >= 0 ? c1 - c0 : -1;
+	n = count_records(file);
+	r->captured = n > 0 ? (__u64)n : 0;
+	summary_of(log, r->note, sizeof(r->note));
+	r->ran = true;
+	if (b->verbose)
+		fprintf(stderr, "%s: sent %llu in %.2fs, B received %llu, file %lld; %s\n",
+			tool_name[t], (unsigned long long)r->sent, dur, (unsigned long long)r->rx, n,
+			r->note);
+out:
+	unlink(file);
+	if (!b->verbose)
+		unlink(log);
+	else
+		fprintf(stderr, "%s: log %s\n", tool_name[t], log);
+	baseline_off(b);
+	xtap_off(b);
+}
+
+static void print_table(const struct result *res)
+{
+	double ref_cpp = 0, ref_capt = 0;
+
+	if (res[T_TCPDUMP].ran && res[T_TCPDUMP].captured && res[T_TCPDUMP].cpu_s > 0) {
+		ref_cpp = res[T_TCPDUMP].cpu_s / res[T_TCPDUMP].captured;
+		ref_capt = (double)res[T_TCPDUMP].captured / res[T_TCPDUMP].sent;
+	}
+	printf("%-30s %8s %8s %9s %6s %9s %6s %11s\n", "capturer", "sent", "captured",
+	       "capt/sent", "CPU s", "us/packet", "", "vs tcpdump");
+	printf("%-30s %8s %8s %9s %6s %9s %6s %5s %5s\n", "", "", "", "", "", "", "", "capt",
+	       "CPU");
+	for (int t = 0; t < NTOOLS; t++) {
+		const struct result *r = &res[t];
+		double cpp, capt;
+
+		if (!r->ran) {
+			printf("%-30s %s\n", tool_label[t], r->why);
+			continue;
+		}
+		cpp = r->captured ? r->cpu_s / r->captured : 0;
+		capt = (double)r->captured / (r->sent ? r->sent : 1);
+		printf("%-30s %8llu %8llu %8.1f%% %6.2f %9.3f %6s", tool_label[t],
+		       (unsigned long long)r->sent, (unsigned long long)r->captured, 100 * capt,
+		       r->cpu_s, cpp * 1e6, "");
+		if (ref_cpp > 0 && cpp > 0)
+			printf(" %4.2fx %4.2fx", capt / ref_capt, cpp / ref_cpp);
+		printf("\n");
+	}
+	printf("(vs tcpdump: captured/sent over tcpdump's, above 1 is better; CPU per captured\n"
+	       " packet over tcpdump's, below 1 is cheaper)\n");
+	for (int t = 0; t < NTOOLS; t++)
+		if (res[t].ran && res[t].note[0])
+			printf("  %s: %s\n", tool_name[t], res[t].note);
+	printf("\n");
+}
+
+static void cleanup(struct bench *b)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+
+	sigaction(SIGINT, &ign, NULL);
+	sigaction(SIGTERM, &ign, NULL);
+	if (b->child > 0) {
+		kill(b->child, SIGKILL);
+		wait_exit(b->child);
+	}
+	xtap_off(b);
+	baseline_off(b);
+	gen_bpf__destroy(b->gen);
+	empty_bpf__destroy(b->empty);
+	if (b->nl_b >= 0)
+		close(b->nl_b);
+	if (b->host_fd >= 0)
+		enter(b->host_fd, "host");
+	if (b->a_fd >= 0)
+		close(b->a_fd);
+	if (b->b_fd >= 0)
+		close(b->b_fd);
+	if (b->made_b && RUN(b, -1, "ip", "netns", "del", b->ns_b))
+		fprintf(stderr, "xtap: bench capture: ip netns del %s failed\n", b->ns_b);
+	if (b->made_a && RUN(b, -1, "ip", "netns", "del", b->ns_a))
+		fprintf(stderr, "xtap: bench capture: ip netns del %s failed\n", b->ns_a);
+	if (b->host_fd >= 0)
+		close(b->host_fd);
+	rmdir(b->pin_root);	/* only when xtap left it empty */
+}
+
+static int find_xtap(struct bench *b)
+{
+	const char *env = getenv("XTAP");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(b->xtap, sizeof(b->xtap), "%s", env);
+	} else {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n < 0)
+			return -1;
+		self[n] = 0;
+		snprintf(b->xtap, sizeof(b->xtap), "%s/xtap", dirname(dirname(self)));
+	}
+	if (access(b->xtap, X_OK)) {
+		fprintf(stderr, "xtap: bench capture: %s: %s (set XTAP)\n", b->xtap, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct bench b = { .host_fd = -1, .a_fd = -1, .b_fd = -1, .nl_b = -1,
+				  .base_link = -1 };
+	struct result res[NTOOLS];
+	struct sigaction sa = { .sa_handler = on_signal };
+	const char *tools = "tcpdump,xdpdump,xtap,afxdp";
+	double rates[MAX_RATES] = { 350000, 100000 }, secs = 2.5, carried, flat = 1.0;
+	int nrates = 2;
+	__u64 fsent, frx;
+	int c, rc = 1;
+	cpu_set_t set;
+
+	snprintf(b.dir, sizeof(b.dir), "/dev/shm");
+	while ((c = getopt(argc, argv, "p:t:d:o:v")) != -1) {
+		switch (c) {
+		case 'p': {
+			char *save, *tok, *dup = strdup(optarg);
+
+			nrates = 0;
+			for (tok = strtok_r(dup, ",", &save); tok && nrates < MAX_RATES;
+			     tok = strtok_r(NULL, ",", &save)) {
+				rates[nrates] = atof(tok);
+				if (rates[nrates] < 0 || rates[nrates] > 1e8)
+					nrates = -100;
+				nrates++;
+			}
+			free(dup);
+			break;
+		}
+		case 't': secs = atof(optarg); break;
+		case 'd': snprintf(b.dir, sizeof(b.dir), "%s", optarg); break;
+		case 'o': tools = optarg; break;
+		case 'v': b.verbose = 1; break;
+		default:
+			fprintf(stderr, "usage: bench_capture [-p PPS[,PPS...]] [-t SECONDS] [-d DIR] "
+					"[-o tcpdump,xdpdump,xtap,afxdp] [-v]\n");
+			return 2;
+		}
+	}
+	if (secs <= 0 || secs > 30 || nrates < 1) {
+		fprintf(stderr, "xtap: bench capture: seconds must be 0..30, rates 0..1e8 (0: the "
+				"rate B carries flat out), at most %d\n", MAX_RATES);
+		return 2;
+	}
+	if (geteuid()) {
+		fprintf(stderr, "xtap: bench capture: needs root (namespaces, XDP)\n");
+		return 1;
+	}
+	if (find_xtap(&b))
+		return 1;
+	/* a state directory of its own: a capture elsewhere is not disturbed */
+	snprintf(b.pin_root, sizeof(b.pin_root), "/sys/fs/bpf/xtap-bench%d", (int)getpid());
+	setenv("XTAP_PIN_ROOT", b.pin_root, 1);
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	CPU_ZERO(&set);
+	CPU_SET(GEN_CPU, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+
+	snprintf(b.ns_a, sizeof(b.ns_a), "xtapcA%d", (int)getpid());
+	snprintf(b.ns_b, sizeof(b.ns_b), "xtapcB%d", (int)getpid());
+	snprintf(b.if_a, sizeof(b.if_a), "xcA%d", (int)getpid());
+	snprintf(b.if_b, sizeof(b.if_b), "xcB%d", (int)getpid());
+	snprintf(b.path_a, sizeof(b.path_a), "/run/netns/%s", b.ns_a);
+	snprintf(b.path_b, sizeof(b.path_b), "/run/netns/%s", b.ns_b);
+	b.host_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (b.host_fd < 0 || setup(&b))
+		goto cleanup;
+
+	/* one capture file at a time, of up to the fastest rate's frames */
+	{
+		double need = 0;
+		struct statvfs fs;
+
+		for (int i = 0; i < nrates; i++)
+			if ((rates[i] > 0 ? rates[i] : 3e6) * secs * (FRAME_LEN + 32) > need)
+				need = (rates[i] > 0 ? rates[i] : 3e6) * secs * (FRAME_LEN + 32);
+		if (statvfs(b.dir, &fs) || (double)fs.f_bavail * fs.f_bsize < need * 1.2) {
+			fprintf(stderr, "xtap: bench capture: %s: needs %.0f MB free for a capture file "
+					"(-d DIR elsewhere, or a lower -p or -t)\n", b.dir, need * 1.2 / 1e6);
+			goto cleanup;
+		}
+	}
+
+	/* the rate B carries: empty XDP program, generator flat out */
+	if (baseline_on(&b))
+		goto cleanup;
+	fsent = generate(&b, 0, &flat, &frx);
+	baseline_off(&b);
+	if (stop || !frx) {
+		fprintf(stderr, "xtap: bench capture: %s received nothing\n", b.if_b);
+		goto cleanup;
+	}
+	carried = frx / flat;
+	printf("capture: %d-byte frames, full snap length; per rate, one generator at that rate\n"
+	       "      for every capturer. Generator: test-run live frames out of veth A into veth B\n"
+	       "      (gen.bpf.c) on cpu %d, %d threads, bursts of %u frames; each capturer on cpu %d,\n"
+	       "      writing to %s. Flat out, B carried %.0f pps with an empty XDP program\n"
+	       "      (%.1f%% of %llu frames generated).\n"
+	       "      captured = records in the capturer's file (libpcap); CPU = the capturer's\n"
+	       "      utime+stime (/proc/PID/stat) while frames come; softirq work is in no figure\n\n",
+	       FRAME_LEN, GEN_CPU, GEN_THREADS, GEN_CHUNK, CAP_CPU, b.dir, carried,
+	       100.0 * frx / fsent, (unsigned long long)fsent);
+
+	for (int i = 0; i < nrates && !stop; i++) {
+		double pps = rates[i] > 0 ? rates[i] : (double)((long)(carried / 10000)) * 10000;
+
+		printf("== %.0f pps%s, %.1f s per capturer\n", pps,
+		       rates[i] > 0 ? "" : " (the rate B carried flat out)", secs);
+		for (int t = 0; t < NTOOLS; t++) {
+			res[t].ran = false;
+			snprintf(res[t].why, sizeof(res[t].why), "not selected");
+			if (!strstr(tools, tool_name[t]) || stop)
+				continue;
+			run_tool(&b, (enum tool)t, pps, secs, &res[t]);
+		}
+		if (stop)
+			goto cleanup;
+		print_table(res);
+	}
+	rc = 0;
+cleanup:
+	if (stop)
+		fprintf(stderr, "xtap: bench capture: interrupted, cleaning up\n");
+	cleanup(&b);
+	return stop ? 1 : rc;
+}

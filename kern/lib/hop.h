@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Per-hop latency between attach points (maps/xtap.h: xtap_hop_*).
+ *
+ * A packet is recognised at every point of its path by a 64-bit fingerprint
+ * of the fields that forwarding leaves alone:
+ *   - source and destination address (IPv4-mapped for IPv4), protocol,
+ *     IP version, the L4 payload length (from the IP length fields);
+ *   - IPv4: the identification field; IPv6: the 20-bit flow label. Both are
+ *     set by the sender per packet (or per flow) and copied by routers;
+ *   - TCP: ports, sequence and acknowledgement numbers, flags;
+ *     UDP: ports; ICMP and ICMPv6: type, code and the header's second word
+ *     (echo identifier and sequence number).
+ * Left out on purpose: TTL / hop limit (decremented per hop), the IPv4
+ * header checksum (rewritten with the TTL), L4 checksums (offloads fill them
+ * in at different points), MAC addresses and VLAN tags (rewritten per link),
+ * the IPv4 TOS / IPv6 traffic class (DSCP re-marking, ECN CE marking).
+ * NAT changes addresses and ports: a NATed packet starts a new path.
+ *
+ * Collisions: two packets that agree in every field above share a
+ * fingerprint (a retransmitted IPv6 TCP segment with the same flow label,
+ * back-to-back unconnected IPv4 UDP datagrams of one length, which carry ID
+ * 0). While both are in flight the second restarts the first one's path, so
+ * at most one hop time is taken between the two instead of along each. Two
+ * different packets collide through the 64-bit hash with probability
+ * below XTAP_HOP_SEEN_MAX / 2^64 per packet. Multicast and broadcast packets
+ * fan out to several next points and are not followed.
+ *
+ * The sighting map holds the last point and time per fingerprint: a later
+ * point that finds it within XTAP_HOP_TIMEOUT_NS adds the difference to the
+ * hop's histogram and takes the entry over, so each hop is between
+ * consecutive points. Nothing is guessed: a fingerprint that matches nothing
+ * starts a path (XTAP_STAT_HOP_FIRST).
+ *
+ * Within one interface, XDP also writes its time and the fingerprint into
+ * the metadata area in front of the frame, only when the area is empty and
+ * has room, marked with XTAP_HOP_META_MAGIC and the XDP point; TC ingress of
+ * the same interface takes the driver-to-stack hop from there without
+ * computing the fingerprint. Where the stamp does not arrive (generic XDP
+ * on kernels that do not hand metadata to the skb, no headroom, metadata in
+ * use by another program) TC ingress falls back to the fingerprint.
+ *
+ * Cost: the fingerprint on every IP packet; the clock, one lookup in the
+ * shared sighting map (an insert at a path's first point) and a histogram
+ * update on every followed one. xtap_hop_cfg can follow 1 in 2^N packets by
+ * fingerprint (trajectory sampling), the same packets at every point.
+ *
+ * Not in replay (one point, capture times) and not when built with
+ * -DXTAP_FEATURE_HOPS=0.
+ */
+#ifndef XTAP_KERN_HOP_H
+#define XTAP_KERN_HOP_H
+
+#include "ctx.h"
+#include "parse.h"
+#include "hist.h"
+
+#ifndef XTAP_FEATURE_HOPS
+#define XTAP_FEATURE_HOPS 1
+#endif
+
+#define XTAP_HOP_TIMEOUT_NS (XTAP_HOP_TIMEOUT_MS * 1000000ull)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XTAP_HOP_SEEN_MAX);
+	__type(key, __u64);
+	__type(value, struct xtap_hop_seen);
+} xtap_hop_seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, XTAP_HOPS_MAX);
+	__type(key, struct xtap_hop_key);
+	__type(value, struct xtap_hist);
+} xtap_hops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xtap_hop_cfg);
+} xtap_hop_cfg SEC(".maps");
+
+/* XDP's stamp waits here for the entry point: it goes on only once the
+ * frame's verdict is known to be "to the stack" (see hop_xdp_stamp). */
+struct hop_pending {
+	__u64 fp;
+	__u64 ns;
+	__u32 point;
+	__u32 valid;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hop_pending);
+} xtap_hop_pending SEC(".maps");
+
+/* Packets lost per hop: written by `xtap hops` only (see maps/xtap.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XTAP_HOPS_MAX);
+	__type(key, struct xtap_hop_key);
+	__type(value, __u64);
+} xtap_hop_lost SEC(".maps");
+
+static const struct xtap_hist hop_zero_hist;
+
+/* The fingerprint of an IP packet (see the top of this file). */
+static __always_inline __u64 hop_fingerprint(const struct pkt *p)
+{
+	__u64 h, l4a = 0, l4b = 0;
+	__u32 ident = p->ip_ident;
+
+	if (p->ip_version == 6)
+		ident &= bpf_htonl(0x000fffff);	/* the flow label alone */
+	if (p->frag != XTAP_FRAG_LATER) {
+		switch (p->l4proto) {
+		case IPPROTO_TCP:
+			l4a = (__u64)p->sport << 16 | p->dport | (__u64)p->tcp_flags << 32;
+			l4b = (__u64)p->seq << 32 | p->ack;
+			break;
+		case IPPROTO_UDP:
+			l4a = (__u64)p->sport << 16 | p->dport;
+			break;
+		case IPPROTO_ICMP:
+		case IPPROTO_ICMPV6:
+			l4a = (__u64)p->icmp_type << 8 | p->icmp_code;
+			l4b = p->icmp_rest;
+			break;
+		}
+	}
+	/* multilinear: independent multiplies (they pipeline), each by an odd
+	 * constant, so a change in any one word always changes the sum; then
+	 * a bijective finalizer spreads it over all 64 bits */
+	h = p->saddr64[0] * 0x9e3779b97f4a7c15ull + p->saddr64[1] * 0xc2b2ae3d27d4eb4full +
+	    p->daddr64[0] * 0x165667b19e3779f9ull + p->daddr64[1] * 0xd6e8feb86659fd93ull +
+	    ((__u64)p->payload_len << 32 | (__u64)p->l4proto << 8 | p->ip_version) *
+		    0xff51afd7ed558ccdull +
+	    ((__u64)ident << 32 | p->frag) * 0xc4ceb9fe1a85ec53ull + l4a * 0x27d4eb2f165667c5ull +
+	    l4b * 0x94d049bb133111ebull;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
+}
+
+/* Multicast and broadcast: one packet, several next points. */
+static __always_inline int hop_fans_out(const struct pkt *p)
+{
+	const __u8 *d = (const __u8 *)p->daddr;
+
+	if (p->ip_version == 6)
+		return d[0] == 0xff;
+	return (d[12] & 0xf0) == 0xe0 || p->daddr[3] == 0xffffffff;
+}
+
+static __always_inline void hop_add(__u32 from, __u32 to, __u64 ns)
+{
+	struct xtap_hop_key k = { .from = from, .to = to };
+	struct xtap_hist *h;
+	__u32 b = hist_log2(ns);
+
+	h = bpf_map_lookup_elem(&xtap_hops, &k);
+	if (!h) {
+		/* the new entry's zeros from .rodata: 344 bytes of stack are
+		 * more than the core has left */
+		bpf_map_update_elem(&xtap_hops, &k, &hop_zero_hist, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(&xtap_hops, &k);
+		if (!h)
+			return;
+	}
+	if (b >= XTAP_HIST_BUCKETS)
+		b = XTAP_HIST_BUCKETS - 1;
+	h->bucket[b]++;
+	h->count++;
+	h->sum_ns += ns;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+}
+
+/* The sighting of fp moves on to point at now. */
+static __always_inline void hop_move(struct xtap_hop_seen *s, __u32 point, __u64 now)
+{
+	s->ns = now;
+	s->point = point;
+	s->hops++;
+}
+
+/* TC ingress: XDP's stamp, if this packet carries one from this interface
+ * and nothing else in its metadata area. */
+static __always_inline int hop_from_meta(struct __sk_buff *skb, __u32 point,
+					 struct xtap_stats *st)
+{
+	void *data = (void *)(long)skb->data;
+	struct xtap_hop_meta *m = (void *)(long)skb->data_meta;
+	__u32 xdp_point = XTAP_POINT(xtap_slot, XTAP_HOOK_XDP);
+	struct xtap_hop_seen *s;
+	__u64 now, fp;
+
+	/* the stamp alone: had another XDP program put its metadata in front
+	 * of it, its offset would be variable; the fingerprint path takes
+	 * such packets */
+	if ((void *)(m + 1) > data)
+		return 0;
+	if (data - (void *)m != sizeof(*m))
+		return 0;
+	if (m->magic != XTAP_HOP_META_MAGIC || m->point != xdp_point)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (now < m->ns || now - m->ns >= XTAP_HOP_TIMEOUT_NS)
+		return 0;
+	hop_add(xdp_point, point, now - m->ns);
+	fp = m->fp;
+	s = bpf_map_lookup_elem(&xtap_hop_seen, &fp);
+	if (s && s->point == xdp_point)
+		hop_move(s, point, now);
+	if (st) {
+		st->c[XTAP_STAT_HOP_META]++;
+		st->c[XTAP_STAT_HOP_MATCHED]++;
+	}
+	return 1;
+}
+
+/*
+ * XDP entry point, after the core: stamp the time and fingerprint of a
+ * followed packet in front of the frame, for TC ingress. Call with
+ * to_stack 0 when the frame does not go on to the stack (redirected to an
+ * AF_XDP socket, whose reader expects only its own metadata): the pending
+ * stamp is dropped. Only into an empty metadata area: another program's
+ * metadata stays as it is. Moves the packet pointers.
+ */
+static __always_inline void hop_xdp_stamp(struct xdp_md *x, int to_stack)
+{
+#if XTAP_FEATURE_HOPS
+	struct hop_pending *pd;
+	struct xtap_hop_meta *m;
+	struct xtap_stats *st;
+	__u32 zero = 0;
+
+	pd = bpf_map_lookup_elem(&xtap_hop_pending, &zero);
+	if (!pd || !pd->valid)
+		return;
+	pd->valid = 0;
+	if (!to_stack)
+		return;
+	if (x->data_meta != x->data ||
+	    bpf_xdp_adjust_meta(x, -(int)sizeof(struct xtap_hop_meta)))
+		goto no_room;
+	m = (void *)(long)x->data_meta;
+	if ((void *)(m + 1) > (void *)(long)x->data)
+		goto no_room;
+	m->ns = pd->ns;
+	m->fp = pd->fp;
+	m->point = pd->point;
+	m->magic = XTAP_HOP_META_MAGIC;
+	return;
+no_room:
+	st = xtap_stats_of(XTAP_HOOK_XDP);
+	if (st)
+		st->c[XTAP_STAT_HOP_NO_ROOM]++;
+#endif
+}
+
+/* One IP packet at (xtap_slot, hook). In XDP, a followed packet's stamp is
+ * left pending for hop_xdp_stamp. */
+static __always_inline void hop_observe(void *ctx, const struct pkt *p, __u32 hook,
+					struct xtap_stats *st)
+{
+#if XTAP_FEATURE_HOPS
+	__u32 point = XTAP_POINT(xtap_slot, hook), zero = 0;
+	struct xtap_hop_cfg *cfg;
+	struct xtap_hop_seen *s;
+	__u64 fp, now;
+
+	if (xtap_replay_mode || hop_fans_out(p))
+		return;
+	if (hook == XTAP_HOOK_TC_INGRESS && hop_from_meta(ctx, point, st))
+		return;
+	fp = hop_fingerprint(p);
+	cfg = bpf_map_lookup_elem(&xtap_hop_cfg, &zero);	/* zero: also the pending slot */
+	if (cfg && cfg->sample_shift && cfg->sample_shift <= XTAP_HOP_SAMPLE_SHIFT_MAX &&
+	    (fp >> (64 - cfg->sample_shift)))
+		return;		/* not in the sample, here or anywhere */
+	now = bpf_ktime_get_ns();
+	s = bpf_map_lookup_elem(&xtap_hop_seen, &fp);
+	if (s && s->point != point && now >= s->ns && now - s->ns < XTAP_HOP_TIMEOUT_NS) {
+		hop_add(s->point, point, now - s->ns);
+		hop_move(s, point, now);
+		if (st)
+			st->c[XTAP_STAT_HOP_MATCHED]++;
+	} else if (s) {
+		/* the same packet again here, or an old sighting: a new path */
+		s->ns = now;
+		s->point = point;
+		s->first_point = point;
+		s->hops = 0;
+		if (st)
+			st->c[XTAP_STAT_HOP_REPEAT]++;
+	} else {
+		struct xtap_hop_seen n = { .ns = now, .point = point, .first_point = point };
+
+		bpf_map_update_elem(&xtap_hop_seen, &fp, &n, BPF_ANY);
+		if (st)
+			st->c[XTAP_STAT_HOP_FIRST]++;
+	}
+	if (hook == XTAP_HOOK_XDP) {
+		struct hop_pending *pd = bpf_map_lookup_elem(&xtap_hop_pending, &zero);
+
+		if (pd) {
+			pd->fp = fp;
+			pd->ns = now;
+			pd->point = point;
+			pd->valid = 1;
+		}
+	}
+#endif
+}
+
+#endif

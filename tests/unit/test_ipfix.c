@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* user/ipfix.c: template and data set bytes against hand-checked ones;
+ * user/export.c: which deltas go out when. */
+#include <errno.h>
+#include <netinet/in.h>
+
+#include "tests/unit/unit_util.h"
+#include "user/export.h"
+#include "user/ipfix.h"
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)be16(p) << 16 | be16(p + 2);
+}
+
+static void test_record_lengths(void **state)
+{
+	(void)state;
+	/* 4+4+2+2+1+2+2 (keys, icmp) + 8+8+8+8 (counts, times) + 2+1+1
+	 * (flags, reason, direction) = 53; + 8+8+1+4 enterprise = 74 */
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_INIT), 74);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_RESP), 53);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_INIT), 98);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_RESP), 77);
+	/* 4+2+1+8+8 + 1+8+8+8+320 */
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_SVC_V4), 368);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_SVC_V6), 380);
+	assert_int_equal(xtap_ipfix_record_len(255), 0);
+}
+
+static void test_templates(void **state)
+{
+	uint8_t buf[2048];
+	struct xtap_ipfix_msg m;
+	size_t len, off;
+	/* template 257, IPv4 responder's direction, as RFC 7011 lays it out */
+	static const uint8_t t257[] = {
+		0x01, 0x01, 0x00, 0x0e,		/* id 257, 14 fields */
+		0x00, 0x08, 0x00, 0x04,		/* sourceIPv4Address */
+		0x00, 0x0c, 0x00, 0x04,		/* destinationIPv4Address */
+		0x00, 0x07, 0x00, 0x02,		/* sourceTransportPort */
+		0x00, 0x0b, 0x00, 0x02,		/* destinationTransportPort */
+		0x00, 0x04, 0x00, 0x01,		/* protocolIdentifier */
+		0x00, 0x3a, 0x00, 0x02,		/* vlanId */
+		0x00, 0x20, 0x00, 0x02,		/* icmpTypeCodeIPv4 */
+		0x00, 0x01, 0x00, 0x08,		/* octetDeltaCount */
+		0x00, 0x02, 0x00, 0x08,		/* packetDeltaCount */
+		0x00, 0x98, 0x00, 0x08,		/* flowStartMilliseconds */
+		0x00, 0x99, 0x00, 0x08,		/* flowEndMilliseconds */
+		0x00, 0x06, 0x00, 0x02,		/* tcpControlBits */
+		0x00, 0x88, 0x00, 0x01,		/* flowEndReason */
+		0x00, 0xef, 0x00, 0x01,		/* biflowDirection */
+	};
+	/* the enterprise tail of template 256: bit 15, id, length, PEN 32473 */
+	static const uint8_t t256_tail[] = {
+		0x80, 0x01, 0x00, 0x08, 0x00, 0x00, 0x7e, 0xd9,
+		0x80, 0x02, 0x00, 0x08, 0x00, 0x00, 0x7e, 0xd9,
+		0x80, 0x03, 0x00, 0x01, 0x00, 0x00, 0x7e, 0xd9,
+		0x80, 0x04, 0x00, 0x04, 0x00, 0x00, 0x7e, 0xd9,
+	};
+
+	(void)state;
+	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
+	assert_true(xtap_ipfix_put_templates(&m));
+	len = xtap_ipfix_msg_finish(&m, 0x01020304, 7, 1);
+	/* templates: 256 and 258 have 18 fields (14 IANA, 4 enterprise):
+	 * 4 + 56 + 32 = 92; 257 and 259: 4 + 56 = 60; 260 and 261: 10
+	 * fields (5 and 5): 4 + 20 + 40 = 64. Set header 4, message 16. */
+	assert_int_equal(len, 16 + 4 + 92 + 60 + 92 + 60 + 64 + 64);
+	assert_int_equal(be16(buf), 10);
+	assert_int_equal(be16(buf + 2), len);
+	assert_int_equal(be32(buf + 4), 0x01020304);
+	assert_int_equal(be32(buf + 8), 7);
+	assert_int_equal(be32(buf + 12), 1);
+	assert_int_equal(be16(buf + 16), 2);		/* template set */
+	assert_int_equal(be16(buf + 18), len - 16);
+	off = 20;
+	assert_int_equal(be16(buf + off), 256);
+	assert_int_equal(be16(buf + off + 2), 18);
+	assert_memory_equal(buf + off + 92 - sizeof(t256_tail), t256_tail, sizeof(t256_tail));
+	off += 92;
+	assert_memory_equal(buf + off, t257, sizeof(t257));
+	off += 60;
+	assert_int_equal(be16(buf + off), 258);
+	assert_int_equal(be16(buf + off + 4), 27);	/* sourceIPv6Address */
+	assert_int_equal(be16(buf + off + 6), 16);
+	off += 92 + 60;
+	assert_int_equal(be16(buf + off), 260);
+	assert_int_equal(be16(buf + off + 2), 10);
+	/* its last field: xtapLatencyLog2Buckets, 320 bytes */
+	assert_int_equal(be16(buf + off + 64 - 8), 0x8000 | 24);
+	assert_int_equal(be16(buf + off + 64 - 6), 320);
+	assert_int_equal(be32(buf + off + 64 - 4), 32473);
+}
+
+static struct xtap_ipfix_flow tcp_flow(void)
+{
+	struct xtap_ipfix_flow f = { 0 };
+	static const uint8_t a[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 1 };
+	static const uint8_t b[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 2 };
+
+	memcpy(f.key.addr_a, a, 16);
+	memcpy(f.key.addr_b, b, 16);
+	f.key.port_a = 40000;
+	f.key.port_b = 80;
+	f.key.vlan = 5;
+	f.key.proto = IPPROTO_TCP;
+	f.key.ip_version = 4;
+	f.src_side = 0;
+	f.octets = 0x1122;
+	f.packets = 9;
+	f.start_ms = 0x0102030405ull;
+	f.end_ms = 0x0102030406ull;
+	f.tcp_flags = 0x1b;
+	f.end_reason = IPFIX_END_OF_FLOW;
+	f.syn_synack_ns = 25000;
+	f.synack_ack_ns = UINT64_MAX;
+	f.outcome = XTAP_OUTCOME_CLOSED;
+	f.syn_retransmits = 2;
+	return f;
+}
+
+static void test_flow_record(void **state)
+{
+	uint8_t buf[256];
+	struct xtap_ipfix_msg m;
+	struct xtap_ipfix_flow f = tcp_flow();
+	static const uint8_t want[] = {
+		0x01, 0x00, 0x00, 0x4e,			/* set 256, 4 + 74 */
+		10, 0, 0, 1, 10, 0, 0, 2,		/* addresses */
+		0x9c, 0x40, 0x00, 0x50,			/* 40000 -> 80 */
+		0x06, 0x00, 0x05, 0x00, 0x00,		/* tcp, vlan 5, no icmp */
+		0, 0, 0, 0, 0, 0, 0x11, 0x22,		/* octets */
+		0, 0, 0, 0, 0, 0, 0, 9,			/* packets */
+		0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x05,	/* start ms */
+		0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x06,	/* end ms */
+		0x00, 0x1b, 0x03, 0x01,			/* flags, end of flow, initiator */
+		0, 0, 0, 0, 0, 0, 0x61, 0xa8,		/* SYN to SYN-ACK: 25000 ns */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* not measured */
+		0x07,					/* closed */
+		0, 0, 0, 2,				/* SYN retransmits */
+	};
+	static const uint8_t resp[] = {
+		0x01, 0x01, 0x00, 0x39,			/* set 257, 4 + 53 */
+		10, 0, 0, 2, 10, 0, 0, 1,
+		0x00, 0x50, 0x9c, 0x40,
+	};
+
+	(void)state;
+	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
+	assert_true(xtap_ipfix_put_flow(&m, &f));
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + sizeof(want));
+	assert_memory_equal(buf + 16, want, sizeof(want));
+	assert_int_equal(m.records, 1);
+
+	f.reverse = true;
+	f.src_side = 1;
+	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
+	assert_true(xtap_ipfix_put_flow(&m, &f));
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 53);
+	assert_memory_equal(buf + 16, resp, sizeof(resp));
+	assert_int_equal(buf[16 + 4 + 52], IPFIX_BIFLOW_REVERSE_INITIATOR);
+}
+
+/* Records of one template share a set; another template opens another. */
+static void test_sets_and_full_message(void **state)
+{
+	uint8_t buf[1400];
+	struct xtap_ipfix_msg m;
+	struct xtap_ipfix_flow f = tcp_flow();
+	int n = 0;
+
+	(void)state;
+	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
+	while (xtap_ipfix_put_flow(&m, &f))
+		n++;
+	/* (1400 - 16 - 4) / 74 */
+	assert_int_equal(n, 18);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 18 * 74);
+	assert_int_equal(be16(buf + 18), 4 + 18 * 74);
+
+	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
+	assert_true(xtap_ipfix_put_flow(&m, &f));
+	f.reverse = true;
+	assert_true(xtap_ipfix_put_flow(&m, &f));
+	assert_true(xtap_ipfix_put_flow(&m, &f));
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 78 + 4 + 2 * 53);
+	assert_int_equal(be16(buf + 16 + 78), 257);
+	assert_int_equal(be16(buf + 16 + 78 + 2), 4 + 2 * 53);
+}
+
+/* ICMP: ports 0, type and code in their element; the responder's record of
+ * an echo gets the reply type. IPv6 takes the 16-byte addresses. */
+static void test_icmp_and_v6(void **state)
+{
+	uint8_t buf[256];
+	struct xtap_ipfix_msg m;
+	struct xtap_ipfix_flow f = tcp_flow();
+
+	(void)state;
+	f.key.proto = IPPROTO_ICMP;
+	f.key.port_a = 77;		/* echo id */
+	f.key.port_b = 8 << 8;		/* echo request */
+	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
+	assert_true(xtap_ipfix_put_flow(&m, &f));
+	assert_int_equal(be32(buf + 20 + 8), 0);	/* ports */
+	assert_int_equal(be16(buf + 20 + 15), 0x0800);
+	f.reverse = true;
+	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
+	assert_true(xtap_ipfix_put_flow(&m, &f));
+	assert_int_equal(be16(buf + 20 + 15), 0x0000);
+
+	f = tcp_flow();
+	f.key.ip_version = 6;
+	f.key.addr_a[0] = 0xfd;
+	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
+	assert_true(xtap_ipfix_put_flow(&m, &f));
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 98);
+	assert_int_equal(be16(buf + 16), XTAP_TMPL_V6_INIT);
+	assert_memory_equal(buf + 20, f.key.addr_a, 16);
+	assert_memory_equal(buf + 36, f.key.addr_b, 16);
+}
+
+static void test_svc_record(void **state)
+{
+	uint8_t buf[512];
+	struct xtap_ipfix_msg m;
+	struct xtap_ipfix_svc s = { 0 };
+	static const uint8_t head[] = {
+		0x01, 0x04, 0x01, 0x74,		/* set 260, 4 + 368 */
+		192, 0, 2, 1, 0x01, 0xbb, 0x06,	/* server, 443, tcp */
+	};
+
+	(void)state;
+	s.key.addr[10] = s.key.addr[11] = 0xff;
+	s.key.addr[12] = 192;
+	s.key.addr[14] = 2;
+	s.key.addr[15] = 1;
+	s.key.port = 443;
+	s.key.proto = IPPROTO_TCP;
+	s.key.kind = XTAP_LAT_HANDSHAKE;
+	s.count = 3;
+	s.bucket[0] = 1;
+	s.bucket[XTAP_HIST_BUCKETS - 1] = 0x0102;
+	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
+	assert_true(xtap_ipfix_put_svc(&m, &s));
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 368);
+	assert_memory_equal(buf + 16, head, sizeof(head));
+	assert_int_equal(buf[16 + 4 + 7 + 16], XTAP_LAT_HANDSHAKE);
+	assert_int_equal(be32(buf + 16 + 4 + 7 + 17 + 4), 3);	/* count */
+	assert_int_equal(be32(buf + 16 + 4 + 48 + 4), 1);	/* bucket 0 */
+	assert_int_equal(be16(buf + 16 + 4 + 368 - 2), 0x0102);	/* last bucket */
+}
+
+/* --- export bookkeeping ---------------------------------------------------- */
+
+struct got {
+	struct xtap_export_rec r[8];
+	int n;
+	int fail;
+};
+
+static int collect(const struct xtap_flow_entry *e, const struct xtap_export_rec *r, void *arg)
+{
+	struct got *g = arg;
+
+	(void)e;
+	if (g->fail)
+		return -EIO;
+	assert_true(g->n < 8);
+	g->r[g->n++] = *r;
+	return 0;
+}
+
+#define S 1000000000ull
+
+static const struct xtap_export_cfg cfg = { .active_ns = 60 * S, .idle_ns = 15 * S,
+					    .end_quiet_ns = S };
+
+static long round_at(struct xtap_export_state *st, struct xtap_flow_entry *e, __u64 now,
+		     bool force, struct got *g)
+{
+	g->n = 0;
+	return xtap_export_round(st, &cfg, e, 1, now, force, collect, g);
+}
+
+static void test_export_deltas(void **state)
+{
+	struct xtap_export_state st = { 0 };
+	struct xtap_flow_entry e = { 0 };
+	struct got g = { 0 };
+
+	(void)state;
+	e.key.proto = IPPROTO_TCP;
+	e.val.first_ns = 100 * S;
+	e.val.last_ns = 101 * S;
+	e.val.pkts[0] = 10;
+	e.val.bytes[0] = 1000;
+	/* active, quiet for less than the idle timeout: nothing yet */
+	assert_int_equal(round_at(&st, &e, 102 * S, false, &g), 0);
+	/* the active timeout: the first record spans first to last packet */
+	e.val.last_ns = 159 * S;
+	assert_int_equal(round_at(&st, &e, 160 * S, false, &g), 1);
+	assert_int_equal(g.r[0].reason, IPFIX_END_ACTIVE);
+	assert_int_equal(g.r[0].pkts[0], 10);
+	assert_int_equal(g.r[0].start_ns, 100 * S);
+	assert_int_equal(g.r[0].end_ns, 159 * S);
+	/* counts that came meanwhile go with the next record, only them */
+	e.val.pkts[0] = 15;
+	e.val.bytes[0] = 1500;
+	e.val.pkts[1] = 4;
+	e.val.last_ns = 219 * S;
+	assert_int_equal(round_at(&st, &e, 200 * S, false, &g), 0);
+	assert_int_equal(round_at(&st, &e, 220 * S, false, &g), 1);
+	assert_int_equal(g.r[0].pkts[0], 5);
+	assert_int_equal(g.r[0].bytes[0], 500);
+	assert_int_equal(g.r[0].pkts[1], 4);
+	assert_int_equal(g.r[0].start_ns, 159 * S);
+	/* FIN both ways: ends once quiet for a second, with the last ACK */
+	e.val.fin[0] = e.val.fin[1] = 1;
+	e.val.pkts[0] = 17;
+	e.val.last_ns = 230 * S;
+	assert_int_equal(round_at(&st, &e, 230 * S + S / 2, false, &g), 0);
+	e.val.pkts[0] = 18;
+	assert_int_equal(round_at(&st, &e, 231 * S, false, &g), 1);
+	assert_int_equal(g.r[0].reason, IPFIX_END_OF_FLOW);
+	assert_int_equal(g.r[0].pkts[0], 3);
+	/* nothing new: nothing more */
+	assert_int_equal(round_at(&st, &e, 300 * S, true, &g), 0);
+	xtap_export_state_free(&st);
+}
+
+static void test_export_races(void **state)
+{
+	struct xtap_export_state st = { 0 };
+	struct xtap_flow_entry e = { 0 };
+	struct got g = { 0 };
+
+	(void)state;
+	e.val.first_ns = 10 * S;
+	e.val.last_ns = 10 * S;
+	e.val.pkts[0] = 100;
+	assert_int_equal(round_at(&st, &e, 30 * S, false, &g), 1);
+	assert_int_equal(g.r[0].reason, IPFIX_END_IDLE);
+	/* a read that missed a batch of per-CPU deltas shows fewer packets
+	 * than went: nothing goes (no negative delta), and nothing is lost */
+	e.val.pkts[0] = 90;
+	e.val.last_ns = 40 * S;
+	assert_int_equal(round_at(&st, &e, 60 * S, false, &g), 0);
+	e.val.pkts[0] = 130;
+	assert_int_equal(round_at(&st, &e, 60 * S, false, &g), 1);
+	assert_int_equal(g.r[0].pkts[0], 30);
+	/* a failed emit keeps the marks: the delta goes next time */
+	e.val.pkts[0] = 140;
+	g.fail = 1;
+	assert_true(round_at(&st, &e, 80 * S, false, &g) < 0);
+	g.fail = 0;
+	assert_int_equal(round_at(&st, &e, 80 * S, false, &g), 1);
+	assert_int_equal(g.r[0].pkts[0], 10);
+	/* the LRU reused the key for a new entry (another first_ns): its
+	 * counts start from zero */
+	e.val.first_ns = 90 * S;
+	e.val.last_ns = 90 * S;
+	e.val.pkts[0] = 3;
+	assert_int_equal(round_at(&st, &e, 91 * S, true, &g), 1);
+	assert_int_equal(g.r[0].reason, IPFIX_END_FORCED);
+	assert_int_equal(g.r[0].pkts[0], 3);
+	assert_int_equal(g.r[0].start_ns, 90 * S);
+	/* a flow gone from the table is forgotten */
+	assert_int_equal(xtap_export_round(&st, &cfg, &e, 0, 100 * S, true, collect, &g), 0);
+	assert_int_equal(st.n, 0);
+	xtap_export_state_free(&st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_record_lengths),
+		cmocka_unit_test(test_templates),
+		cmocka_unit_test(test_flow_record),
+		cmocka_unit_test(test_sets_and_full_message),
+		cmocka_unit_test(test_icmp_and_v6),
+		cmocka_unit_test(test_svc_record),
+		cmocka_unit_test(test_export_deltas),
+		cmocka_unit_test(test_export_races),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

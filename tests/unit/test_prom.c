@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* user/prom.c: the text exposition of counters, the flow table and the
+ * log2 latency histograms as cumulative Prometheus histograms. */
+#include <netinet/in.h>
+
+#include "tests/unit/unit_util.h"
+#include "user/prom.h"
+
+static char *render(const struct xtap_prom_input *in)
+{
+	struct mem_out m;
+
+	xtap_prom_write(mem_open(&m), in);
+	return mem_done(&m);
+}
+
+static void expect_line(const char *text, const char *line)
+{
+	const char *p = text;
+	size_t n = strlen(line);
+
+	for (; (p = strstr(p, line)); p += n)
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return;
+	fail_msg("no line '%s' in:\n%s", line, text);
+}
+
+static void test_bucket_bounds(void **state)
+{
+	(void)state;
+	/* bucket 0: 0 and 1 ns; bucket i: [2^i, 2^(i+1)) ns */
+	assert_true(xtap_prom_bucket_le(0) == 2e-9);
+	assert_true(xtap_prom_bucket_le(9) == 1.024e-6);
+	assert_true(xtap_prom_bucket_le(38) == 549.755813888);
+}
+
+static void test_counters(void **state)
+{
+	struct xtap_prom_point p[2] = {
+		{ .iface = "veth\"0\\", .netns = "ns1", .hook = "xdp" },
+		{ .iface = "eth1", .netns = "", .hook = "tc-egress" },
+	};
+	struct xtap_prom_input in = { .points = p, .npoints = 2, .ifaces = 2, .flows_used = 7,
+				      .flows_max = 1024, .flows_evicted = 3 };
+	char *t;
+
+	(void)state;
+	p[0].st.c[XTAP_STAT_TCP] = 12;
+	p[0].st.c[XTAP_STAT_TRUNC_IPV4] = 2;
+	p[0].st.c[XTAP_STAT_BYTES] = 9000;
+	p[1].st.c[XTAP_STAT_FLOW_NEW] = 5;
+	t = render(&in);
+	expect_line(t, "# TYPE xtap_packets_total counter");
+	expect_line(t, "xtap_interfaces_attached 2");
+	/* label values escaped */
+	expect_line(t, "xtap_packets_total{interface=\"veth\\\"0\\\\\",netns=\"ns1\",hook=\"xdp\","
+		       "class=\"tcp\"} 12");
+	expect_line(t, "xtap_packets_total{interface=\"eth1\",netns=\"\",hook=\"tc-egress\","
+		       "class=\"udp\"} 0");
+	expect_line(t, "xtap_malformed_packets_total{interface=\"veth\\\"0\\\\\",netns=\"ns1\","
+		       "hook=\"xdp\",reason=\"truncated_ipv4\"} 2");
+	expect_line(t, "xtap_bytes_total{interface=\"veth\\\"0\\\\\",netns=\"ns1\",hook=\"xdp\"} 9000");
+	expect_line(t, "xtap_events_total{interface=\"eth1\",netns=\"\",hook=\"tc-egress\","
+		       "event=\"flows_created\"} 5");
+	expect_line(t, "xtap_flow_table_entries 7");
+	expect_line(t, "xtap_flow_table_size 1024");
+	expect_line(t, "xtap_flow_table_evictions_total 3");
+	/* no histogram family without services */
+	assert_null(strstr(t, "xtap_latency_seconds"));
+	/* every sample's family was declared before it */
+	for (char *l = t; *l; l = strchr(l, '\n') + 1) {
+		char name[64];
+
+		if (*l != '#' && sscanf(l, "%63[a-z_]", name) == 1) {
+			char decl[96];
+			char *d;
+
+			snprintf(decl, sizeof(decl), "# TYPE %s ", name);
+			d = strstr(t, decl);
+			assert_non_null(d);
+			assert_true(d < l);
+		}
+	}
+	free(t);
+}
+
+static void test_histogram(void **state)
+{
+	struct xtap_hist_entry h = { 0 };
+	struct xtap_prom_input in = { .hist = &h, .nhist = 1 };
+	const char *lbl = "kind=\"dns\",server=\"fd00::53\",port=\"53\",proto=\"udp\"";
+	char line[256], *t;
+
+	(void)state;
+	h.key.addr[0] = 0xfd;
+	h.key.addr[14] = 0x00;
+	h.key.addr[15] = 0x53;
+	h.key.port = 53;
+	h.key.proto = IPPROTO_UDP;
+	h.key.kind = XTAP_LAT_DNS;
+	h.h.bucket[0] = 1;		/* 1 ns */
+	h.h.bucket[10] = 4;		/* [1024, 2048) ns */
+	h.h.bucket[XTAP_HIST_BUCKETS - 1] = 2;	/* beyond 2^39 ns */
+	h.h.count = 7;
+	h.h.sum_ns = 1500000000;
+	t = render(&in);
+	expect_line(t, "# TYPE xtap_latency_seconds histogram");
+	snprintf(line, sizeof(line), "xtap_latency_seconds_bucket{%s,le=\"2e-09\"} 1", lbl);
+	expect_line(t, line);
+	snprintf(line, sizeof(line), "xtap_latency_seconds_bucket{%s,le=\"1.024e-06\"} 1", lbl);
+	expect_line(t, line);
+	snprintf(line, sizeof(line), "xtap_latency_seconds_bucket{%s,le=\"2.048e-06\"} 5", lbl);
+	expect_line(t, line);
+	snprintf(line, sizeof(line), "xtap_latency_seconds_bucket{%s,le=\"549.755813888\"} 5", lbl);
+	expect_line(t, line);
+	snprintf(line, sizeof(line), "xtap_latency_seconds_bucket{%s,le=\"+Inf\"} 7", lbl);
+	expect_line(t, line);
+	snprintf(line, sizeof(line), "xtap_latency_seconds_sum{%s} 1.500000000", lbl);
+	expect_line(t, line);
+	snprintf(line, sizeof(line), "xtap_latency_seconds_count{%s} 7", lbl);
+	expect_line(t, line);
+	/* 39 finite bounds and +Inf */
+	{
+		int n = 0;
+
+		for (char *p = t; (p = strstr(p, "xtap_latency_seconds_bucket{")); p++)
+			n++;
+		assert_int_equal(n, XTAP_HIST_BUCKETS);
+	}
+	free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bucket_bounds),
+		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_histogram),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

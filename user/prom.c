@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "user/names.h"
+#include "user/prom.h"
+
+/* A label value with \, " and newline escaped. */
+static void put_label(FILE *f, const char *name, const char *v, int first)
+{
+	fprintf(f, "%s%s=\"", first ? "" : ",", name);
+	for (; v && *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(f, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+	fputc('"', f);
+}
+
+static void point_labels(FILE *f, const struct xtap_prom_point *p)
+{
+	put_label(f, "interface", p->iface, 1);
+	put_label(f, "netns", p->netns, 0);
+	put_label(f, "hook", p->hook, 0);
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One sample per point for each counter from..to of one family. */
+static void per_point(FILE *f, const struct xtap_prom_input *in, const char *name,
+		      const char *label, int from, int to)
+{
+	for (size_t i = 0; i < in->npoints; i++) {
+		const struct xtap_prom_point *p = &in->points[i];
+
+		for (int s = from; s <= to; s++) {
+			fprintf(f, "%s{", name);
+			point_labels(f, p);
+			if (label)
+				put_label(f, label, xtap_stat_name(s), 0);
+			fprintf(f, "} %" PRIu64 "\n", (uint64_t)p->st.c[s]);
+		}
+	}
+}
+
+double xtap_prom_bucket_le(int b)
+{
+	return (double)(1ull << (b + 1)) / 1e9;
+}
+
+static const char *kind_name(__u8 k)
+{
+	static const char *const n[XTAP_LAT_KIND_MAX] = {
+		[XTAP_LAT_HANDSHAKE] = "handshake",
+		[XTAP_LAT_HTTP] = "http",
+		[XTAP_LAT_DNS] = "dns",
+		[XTAP_LAT_RTT] = "rtt",
+	};
+
+	return k < XTAP_LAT_KIND_MAX && n[k] ? n[k] : "other";
+}
+
+static void svc_labels(FILE *f, const struct xtap_svc_key *k)
+{
+	int v4 = !memcmp(k->addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
+	char addr[64], port[8], proto[8];
+	const char *pn = xtap_proto_name(k->proto);
+
+	xtap_addr_str(k->addr, v4 ? 4 : 6, addr, sizeof(addr));
+	snprintf(port, sizeof(port), "%u", k->port);
+	snprintf(proto, sizeof(proto), "%u", k->proto);
+	put_label(f, "kind", kind_name(k->kind), 1);
+	put_label(f, "server", addr, 0);
+	put_label(f, "port", port, 0);
+	put_label(f, "proto", pn ? pn : proto, 0);
+}
+
+static void histogram(FILE *f, const struct xtap_hist_entry *e)
+{
+	uint64_t cum = 0;
+
+	for (int b = 0; b < XTAP_HIST_BUCKETS; b++) {
+		cum += e->h.bucket[b];
+		fputs("xtap_latency_seconds_bucket{", f);
+		svc_labels(f, &e->key);
+		if (b < XTAP_HIST_BUCKETS - 1)
+			fprintf(f, ",le=\"%.12g\"} %" PRIu64 "\n", xtap_prom_bucket_le(b), cum);
+		else
+			fprintf(f, ",le=\"+Inf\"} %" PRIu64 "\n", cum);
+	}
+	fputs("xtap_latency_seconds_sum{", f);
+	svc_labels(f, &e->key);
+	fprintf(f, "} %.9f\n", (double)e->h.sum_ns / 1e9);
+	/* the buckets' total, not the count field: per-CPU values read one
+	 * after the other could disagree by a sample */
+	fputs("xtap_latency_seconds_count{", f);
+	svc_labels(f, &e->key);
+	fprintf(f, "} %" PRIu64 "\n", cum);
+}
+
+void xtap_prom_write(FILE *f, const struct xtap_prom_input *in)
+{
+	family(f, "xtap_interfaces_attached", "gauge", "Interfaces xtap is attached to.");
+	fprintf(f, "xtap_interfaces_attached %u\n", in->ifaces);
+	if (in->npoints) {
+		family(f, "xtap_packets_total", "counter",
+		       "Packets parsed, by interface, hook and class.");
+		per_point(f, in, "xtap_packets_total", "class", XTAP_STAT_TCP, XTAP_STAT_BAD_FIRST - 1);
+		family(f, "xtap_malformed_packets_total", "counter",
+		       "Packets not parsed, by interface, hook and reason.");
+		per_point(f, in, "xtap_malformed_packets_total", "reason", XTAP_STAT_BAD_FIRST,
+			  XTAP_STAT_BAD_LAST);
+		family(f, "xtap_bytes_total", "counter", "Frame bytes seen, by interface and hook.");
+		per_point(f, in, "xtap_bytes_total", NULL, XTAP_STAT_BYTES, XTAP_STAT_BYTES);
+		family(f, "xtap_events_total", "counter",
+		       "Flow and capture events, by interface, hook and event.");
+		per_point(f, in, "xtap_events_total", "event", XTAP_STAT_BYTES + 1, XTAP_STAT_MAX - 1);
+	}
+	family(f, "xtap_flow_table_entries", "gauge", "Flows in the shared flow table.");
+	fprintf(f, "xtap_flow_table_entries %" PRIu64 "\n", (uint64_t)in->flows_used);
+	family(f, "xtap_flow_table_size", "gauge", "Entries the flow table holds at most.");
+	fprintf(f, "xtap_flow_table_size %" PRIu64 "\n", (uint64_t)in->flows_max);
+	family(f, "xtap_flow_table_evictions_total", "counter",
+	       "Flows the table pushed out to make room (created less in table).");
+	fprintf(f, "xtap_flow_table_evictions_total %" PRIu64 "\n", (uint64_t)in->flows_evicted);
+	if (in->nhist) {
+		family(f, "xtap_latency_seconds", "histogram",
+		       "Per-service latency (handshake, http, dns, rtt), log2 buckets.");
+		for (size_t i = 0; i < in->nhist; i++)
+			histogram(f, &in->hist[i]);
+	}
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Prometheus text exposition (format 0.0.4) of xtap's counters, flow table
+ * and per-service latency histograms. Pure formatting: tools/cmd_serve.c
+ * reads the maps and serves the text.
+ */
+#ifndef XTAP_USER_PROM_H
+#define XTAP_USER_PROM_H
+
+#include <stdio.h>
+
+#include "user/export.h"
+#include "maps/xtap.h"
+
+/* The counters of one attach point (interface, hook), summed over CPUs. */
+struct xtap_prom_point {
+	const char *iface;
+	const char *netns;	/* "" for the namespace xtap serves from */
+	const char *hook;
+	struct xtap_stats st;
+};
+
+struct xtap_prom_input {
+	const struct xtap_prom_point *points;
+	size_t npoints;
+	unsigned ifaces;	/* attached interfaces */
+	__u64 flows_used, flows_max, flows_evicted;
+	const struct xtap_hist_entry *hist;	/* per-service latency */
+	size_t nhist;
+};
+
+/* Writes every metric family of in to f. */
+void xtap_prom_write(FILE *f, const struct xtap_prom_input *in);
+/* The upper bound, in seconds, of log2 bucket b (b < XTAP_HIST_BUCKETS - 1;
+ * the last bucket has none: it is +Inf). */
+double xtap_prom_bucket_le(int b);
+
+#endif
