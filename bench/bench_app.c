@@ -11,7 +11,8 @@
  * retransmission (same sequence), and a repeated query as a retransmitted id;
  * "request line, new" sends a new sequence number each run (one run per
  * call, so each figure carries the test-run's own timing overhead, the same
- * for both programs). Figures are printed, never enforced.
+ * for both programs). Figures are printed, never enforced: a table, and one
+ * ROW per frame for bench/run.sh (bench/row.h).
  *
  * usage: bench_app [-r ROUNDS] [-n REPEAT] [-c CPU] [-o NOLAT_OBJECT]
  */
@@ -30,6 +31,7 @@
 #include <linux/if_ether.h>
 #include <netinet/in.h>
 
+#include "bench/row.h"
 #include "loader/loader.h"
 #include "tests/fixtures/pkt.h"
 
@@ -102,18 +104,6 @@ static int run(int fd, struct frame *f, int repeat, double *ns)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static int bench(int base_fd, int app_fd, struct frame *f, int rounds, int repeat, double *mb,
 		 double *ma)
@@ -132,8 +122,8 @@ static int bench(int base_fd, int app_fd, struct frame *f, int rounds, int repea
 				return -1;
 		}
 	}
-	*mb = median(b, rounds);
-	*ma = median(a, rounds);
+	*mb = bench_median(b, rounds);
+	*ma = bench_median(a, rounds);
 	return 0;
 }
 
@@ -220,6 +210,9 @@ int main(int argc, char **argv)
 			goto cleanup;
 		printf("%-22s %10.1f %10.1f %9.1f %7.2fx\n", fr[i].name, mb, ma, ma - mb,
 		       mb > 0 ? ma / mb : 0);
+		/* the budget: a data segment at most 10% over the core */
+		bench_row("app", fr[i].name, ma, "ns", "without HTTP/DNS timing", mb,
+			  i == 0 ? "ratio<=1.10" : "-");
 	}
 	printf("\n(\"request line, new\": %d calls of one run each per round)\n", NEW_RUNS);
 	ret = 0;
