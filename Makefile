@@ -110,6 +110,14 @@ $(BUILD)/bench/xtap_nohops.bpf.o: kern/xtap.bpf.c $(KERN_HDRS)
 
 $(BUILD)/bench/bench_hops: $(BUILD)/bench/xtap_nohops.skel.h
 
+# The core without the HTTP/DNS timing (XTAP_FEATURE_LATENCY=0): bench_app's
+# baseline, loaded from the same run's build directory.
+$(BUILD)/bench/xtap-nolat.bpf.o: kern/xtap.bpf.c $(KERN_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DXTAP_FEATURE_LATENCY=0 -c $< -o $@
+
+$(BUILD)/bench/bench_app: $(BUILD)/bench/xtap-nolat.bpf.o
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libxtap.a $(FIX_SRCS) $(USER_HDRS) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(XCFLAGS) $< $(FIX_SRCS) $(BUILD)/libxtap.a $(LDLIBS) -o $@

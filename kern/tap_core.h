@@ -14,6 +14,7 @@
 #include "lib/flow.h"
 #include "lib/emit.h"
 #include "lib/hop.h"
+#include "lib/app.h"
 
 static __always_inline int tap_core(void *ctx, void *data, void *data_end, __u64 frame_len,
 				    __u16 l3_proto, __u16 vlan, __u32 hook)
@@ -33,8 +34,12 @@ static __always_inline int tap_core(void *ctx, void *data, void *data_end, __u64
 	}
 	capture = capture_prepare(&p, outcome, hook);
 	if (outcome <= XTAP_STAT_IP_FRAGMENT) {	/* else not IP, or malformed: no flow */
-		if (xtap_hook_counts(hook))	/* else XDP already counted it here */
+		if (xtap_hook_counts(hook)) {	/* else XDP already counted it here */
 			flow_account(&p, XTAP_POINT(xtap_slot, hook), st);
+#if XTAP_FEATURE_LATENCY
+			app_account(ctx, &p, hook);
+#endif
+		}
 		hop_observe(ctx, &p, hook, st);
 	}
 	return capture;

@@ -80,6 +80,24 @@ enum xtap_stat {
 	XTAP_STAT_HOP_REPEAT,	/* matched a sighting at this same point: restarted */
 	XTAP_STAT_HOP_META,	/* TC ingress found XDP's stamp in the metadata */
 	XTAP_STAT_HOP_NO_ROOM,	/* XDP could not stamp: no room, or metadata in use */
+	/* HTTP/1.x and DNS timing (kern/lib/app.h): segments and datagrams
+	 * that were not parsed or not matched, by reason; none of them is
+	 * timed or attributed to a request */
+	XTAP_STAT_HTTP_BAD,	/* a method token or "HTTP" that does not start a valid
+				 * request or status line, or one going the wrong way */
+	XTAP_STAT_HTTP_SPLIT,	/* a request or status line cut by the segment's end */
+	XTAP_STAT_HTTP_NOT_HTTP,	/* data to port 80 on a flow with no HTTP request */
+	XTAP_STAT_HTTP_NO_REQUEST,	/* a response with no outstanding request */
+	XTAP_STAT_HTTP_PIPELINE_FULL,	/* a request past XTAP_APP_PENDING outstanding:
+					 * its response is not timed */
+	XTAP_STAT_DNS_SHORT,	/* port 53 payload shorter than a header and question */
+	XTAP_STAT_DNS_NAME_LOOP,	/* a compression pointer in the question name: it
+					 * can only point at itself or forward */
+	XTAP_STAT_DNS_NAME_TRUNC,	/* the question name runs past the message */
+	XTAP_STAT_DNS_NAME_BAD,	/* reserved label type, pointer into the header,
+				 * or a name over 255 bytes */
+	XTAP_STAT_DNS_NO_QUERY,	/* a response with no outstanding query of its id */
+	XTAP_STAT_APP_FAIL,	/* HTTP/DNS entries that could not be created */
 	XTAP_STAT_MAX,
 };
 
@@ -454,6 +472,91 @@ struct xtap_hist {
 	__u64 max_ns;
 	__u64 bucket[XTAP_HIST_BUCKETS];
 };
+
+/*
+ * Per-flow HTTP/1.x and DNS state (xtap_app, an LRU hash keyed by struct
+ * xtap_flow_key), kept by kern/lib/app.h. An entry exists only for flows that
+ * carried an HTTP request line or status line, or a DNS message on port 53.
+ * The server is the side requests and queries go to: req_dir is the
+ * direction they travel in. Each response is timed from the first segment
+ * of its request (HTTP: requests matched in order, pipelining included;
+ * DNS: by query id) to the first segment of the response.
+ */
+#define XTAP_APP_MAX 16384
+#define XTAP_APP_PENDING 4	/* outstanding requests/queries kept per flow */
+#define XTAP_HTTP_METHOD_LEN 8
+#define XTAP_HTTP_PATH_LEN 64
+#define XTAP_HTTP_HOST_LEN 64
+#define XTAP_DNS_NAME_LEN 64
+
+enum xtap_app_kind {
+	XTAP_APP_NONE = 0,
+	XTAP_APP_HTTP = 1,
+	XTAP_APP_DNS = 2,
+};
+
+#define XTAP_APP_F_UPGRADED 0x01	/* HTTP 101: what follows is not HTTP */
+#define XTAP_APP_F_REQ_SEQ 0x02		/* req_seq holds a request's TCP sequence */
+#define XTAP_APP_F_RESP_SEQ 0x04	/* resp_seq holds a response's */
+
+#define XTAP_PEND_USED 0x01	/* DNS: the slot holds a query */
+#define XTAP_PEND_UNTIMED 0x02	/* HTTP: the request's time is unknown (split line) */
+#define XTAP_PEND_ANSWERED 0x04	/* HTTP: an interim 1xx response was timed already */
+
+/* One outstanding request or query. HTTP: request number idx in slot
+ * idx % XTAP_APP_PENDING; DNS: any free slot, found by id. */
+struct xtap_app_pend {
+	__u64 ns;		/* when it was seen */
+	__u32 idx;		/* HTTP: the request's number on the flow (from 0) */
+	__u16 id;		/* DNS: query id */
+	__u8 flags;		/* XTAP_PEND_* */
+	__u8 reserved;
+};
+
+struct xtap_app {
+	__u8 kind;		/* enum xtap_app_kind */
+	__u8 req_dir;		/* enum xtap_dir requests travel in */
+	__u16 owner_slot;	/* interface slot that tracks the flow: the first
+				 * to see it, so a packet crossing several attached
+				 * interfaces is counted once */
+	__u32 flags;		/* XTAP_APP_F_* */
+	__u64 requests;		/* HTTP requests / DNS queries */
+	__u64 responses;	/* responses, timed or not */
+	__u64 timed;		/* responses timed against their request */
+	__u64 sum_ns;		/* of the timed responses */
+	__u64 max_ns;
+	__u64 last_ns;		/* the last timed response's time */
+	__u64 unanswered;	/* DNS: queries pushed out of the table with no
+				 * response (readers add the ones still pending);
+				 * HTTP: requests whose response was not timed
+				 * because more were outstanding */
+	__u32 n_req;		/* HTTP: requests queued so far (split ones too) */
+	__u32 n_resp;		/* HTTP: final responses matched so far */
+	__u32 req_seq;		/* TCP sequence of the last request segment and of */
+	__u32 resp_seq;		/* the last response: a retransmission repeats it */
+	struct xtap_app_pend pend[XTAP_APP_PENDING];
+	/* 144: HTTP */
+	__u32 status_class[5];	/* responses 1xx .. 5xx */
+	__u16 last_status;	/* 0: no response yet */
+	__u16 reserved0;
+	char method[XTAP_HTTP_METHOD_LEN];	/* the last request's; NUL padded */
+	char path[XTAP_HTTP_PATH_LEN];		/* cut at 64 bytes, not terminated then */
+	char host[XTAP_HTTP_HOST_LEN];		/* Host header, when in the same segment */
+	/* 304: DNS */
+	__u16 dns_id;		/* the last query's id */
+	__u16 dns_qtype;	/* and its first question's type */
+	__u8 dns_rcode;		/* the last response's code */
+	__u8 reserved1;
+	__u16 dns_errors;	/* responses with a non-zero code */
+	__u32 dns_retransmits;	/* queries repeating an outstanding id */
+	__u32 reserved2;
+	char dns_name[XTAP_DNS_NAME_LEN];	/* the last query's first question
+						 * name as on the wire (length-prefixed
+						 * labels), cut at 64 bytes */
+};
+
+_Static_assert(sizeof(struct xtap_app_pend) == 16, "xtap_app_pend layout");
+_Static_assert(sizeof(struct xtap_app) == 384, "xtap_app layout");
 
 /*
  * Per-hop latency and loss (kern/lib/hop.h). Every IP packet (multicast and

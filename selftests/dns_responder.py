@@ -4,14 +4,16 @@
 
 Listens on UDP [::]:PORT (IPv4 too, through a dual-stack socket), answers
 A queries for the names given with --answer NAME=ADDR, says NXDOMAIN for
-other names and "no data" for other types of a known name. Prints "ready"
-once it is bound, and one line per query it answered.
+other names and "no data" for other types of a known name. --delay SECONDS
+waits that long before each answer; --ignore NAME never answers NAME.
+Prints "ready" once it is bound, and one line per query it answered.
 """
 import argparse
 import signal
 import socket
 import struct
 import sys
+import time
 
 QR, AA = 0x8000, 0x0400
 RCODE_FORMERR, RCODE_NXDOMAIN, RCODE_NOTIMP = 1, 3, 4
@@ -71,7 +73,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=53)
     ap.add_argument("--answer", action="append", default=[], metavar="NAME=ADDR")
+    ap.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    ap.add_argument("--ignore", action="append", default=[], metavar="NAME")
     args = ap.parse_args()
+    ignore = {n.rstrip(".").lower() for n in args.ignore}
     answers = {}
     for a in args.answer:
         name, _, addr = a.partition("=")
@@ -84,7 +89,15 @@ def main():
     print("ready", flush=True)
     while True:
         query, peer = sock.recvfrom(4096)
+        try:
+            if read_name(query, 12)[0] in ignore:
+                print(f"ignored {peer[0]} port {peer[1]}", flush=True)
+                continue
+        except ValueError:
+            pass
         resp = respond(query, answers)
+        if resp is not None and args.delay > 0:
+            time.sleep(args.delay)
         if resp is not None:
             sock.sendto(resp, peer)
             print(f"answered {peer[0]} port {peer[1]}", flush=True)

@@ -109,7 +109,7 @@ test_latency_table_outcomes()
 	xt_assert_match "table header" 'DURATION +RTT +OUTCOME' "$XT_STDOUT"
 	xt_assert_match "refused row" ":9 .* - refused" "$XT_STDOUT"
 	xt_assert_eq "closed rows with an RTT" 6 \
-		"$(grep -Ec ':8080 .* [0-9.]+(ns|us|ms|s) closed$' <<<"$XT_STDOUT")"
+		"$(grep -Ec ':8080 .* [0-9.]+(ns|us|ms|s) closed( |$)' <<<"$XT_STDOUT")"
 }
 
 # --- retransmissions, histograms (kern/lib/latency.h) ----------------------

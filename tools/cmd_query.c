@@ -63,6 +63,21 @@ static int read_flows(const char *cmd, struct xtap_state *st, struct xtap_flow_e
 	return 0;
 }
 
+/* The HTTP/DNS state to join to the flows; a state pinned before it
+ * existed has none, and the flows are shown without it. */
+static void read_app(const struct xtap_state *st, struct xtap_app_table *app)
+{
+	int fd = xtap_map_open(st, "xtap_app");
+
+	app->e = NULL;
+	app->n = 0;
+	if (fd < 0)
+		return;
+	if (xtap_app_dump(fd, app))
+		xtap_info("flows: HTTP/DNS state unreadable; shown without it");
+	close(fd);
+}
+
 static bool want_json(int argc, char **argv, const char *cmd, int *rc)
 {
 	static const struct option opts[] = {
@@ -253,7 +268,7 @@ static int by_rate(const void *a, const void *b)
 static int flows_drops_fd = -1;
 
 static void show_flows(struct xtap_flow_entry *f, size_t n, double *rate, int sort, bool json,
-		       size_t limit)
+		       size_t limit, const struct xtap_app_table *app)
 {
 	__s64 off = xtap_mono_to_real_ns();
 
@@ -281,12 +296,13 @@ static void show_flows(struct xtap_flow_entry *f, size_t n, double *rate, int so
 		json_open(&j, NULL, '{');
 		json_open(&j, "flows", '[');
 		for (size_t i = 0; i < show; i++)
-			xtap_flow_json(&j, &f[i], off);
+			xtap_flow_json_app(&j, &f[i], off, xtap_app_find(app, &f[i].key));
 		json_close(&j, ']');
 		json_u64(&j, "total", n);
 		json_close(&j, '}');
 	} else {
-		struct xtap_report rep = { .out = stdout, .time_offset_ns = off, .limit = limit };
+		struct xtap_report rep = { .out = stdout, .time_offset_ns = off, .limit = limit,
+					   .app = app };
 		struct xtap_drops drops = { 0 };
 
 		if (flows_drops_fd >= 0 && !xtap_drops_read(flows_drops_fd, &drops)) {
@@ -308,6 +324,7 @@ int cmd_flows(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct xtap_flow_entry *f = NULL, *prev = NULL;
+	struct xtap_app_table app = { 0 };
 	size_t n = 0, pn = 0;
 	struct xtap_state st;
 	bool json = false;
@@ -376,6 +393,7 @@ int cmd_flows(int argc, char **argv)
 			goto cleanup;
 		}
 		flow_rates(f, n, prev, pn, secs, rate);
+		read_app(&st, &app);
 		free(prev);
 		prev = watch ? malloc(n * sizeof(*f) + 1) : NULL;
 		if (prev)
@@ -384,7 +402,8 @@ int cmd_flows(int argc, char **argv)
 		t0 = t1;
 		if (watch && !json)
 			printf("\033[H\033[2J%zu flows, every %us (Ctrl-C to stop)\n", n, watch);
-		show_flows(f, n, rate, sort, json, limit);
+		show_flows(f, n, rate, sort, json, limit, &app);
+		xtap_app_free(&app);
 		fflush(stdout);
 		free(rate);
 		free(f);
@@ -396,6 +415,7 @@ int cmd_flows(int argc, char **argv)
 cleanup:
 	free(f);
 	free(prev);
+	xtap_app_free(&app);
 	if (flows_drops_fd >= 0)
 		close(flows_drops_fd);
 	flows_drops_fd = -1;

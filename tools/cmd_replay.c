@@ -53,7 +53,7 @@ static const struct option replay_opts[] = {
 
 static void print_json(const struct defaults_replay *d, const struct xtap_replay *r,
 		       struct xtap_flow_entry *f, size_t n, const struct xtap_hist_entry *h,
-		       size_t nh)
+		       size_t nh, const struct xtap_app_table *app)
 {
 	static const struct xtap_hist_filter all = { .kind = -1 };
 
@@ -66,7 +66,7 @@ static void print_json(const struct defaults_replay *d, const struct xtap_replay
 	json_u64(&j, "frames", r->frames);
 	json_open(&j, "flows", '[');
 	for (size_t i = 0; i < n; i++)
-		xtap_flow_json(&j, &f[i], 0);
+		xtap_flow_json_app(&j, &f[i], 0, xtap_app_find(app, &f[i].key));
 	json_close(&j, ']');
 	json_open(&j, "table", '{');
 	json_u64(&j, "max", d->flows);
@@ -85,6 +85,7 @@ int cmd_replay(int argc, char **argv)
 	struct xtap_flow_entry *flows = NULL;
 	struct xtap_cbpf_insn *classic = NULL;
 	struct xtap_hist_entry *hists = NULL;
+	struct xtap_app_table app = { 0 };
 	size_t n = 0, nh = 0, nclassic = 0;
 	char *expr = NULL;
 	int c, err, ret = XTAP_EXIT_ERR;
@@ -194,6 +195,11 @@ int cmd_replay(int argc, char **argv)
 		xtap_err("replay: read flows: %s", strerror(-err));
 		goto cleanup;
 	}
+	err = xtap_app_dump(bpf_map__fd(r.skel->maps.xtap_app), &app);
+	if (err) {
+		xtap_err("replay: read HTTP/DNS state: %s", strerror(-err));
+		goto cleanup;
+	}
 	xtap_flows_sort(flows, n, XTAP_SORT_AGE);
 	err = xtap_hist_dump(bpf_map__fd(r.skel->maps.xtap_hist), &hists, &nh);
 	if (err) {
@@ -202,9 +208,9 @@ int cmd_replay(int argc, char **argv)
 	}
 	xtap_hist_sort(hists, nh);
 	if (d.json) {
-		print_json(&d, &r, flows, n, hists, nh);
+		print_json(&d, &r, flows, n, hists, nh, &app);
 	} else {
-		struct xtap_report rep = { .out = stdout };
+		struct xtap_report rep = { .out = stdout, .app = &app };
 		char title[64];
 
 		xtap_flows_table(&rep, flows, n);
@@ -226,6 +232,7 @@ cleanup:
 	free(classic);
 	free(expr);
 	free(flows);
+	xtap_app_free(&app);
 	xtap_replay_free(&r);
 	return ret;
 }

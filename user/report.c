@@ -107,8 +107,16 @@ static void endpoint_json(struct json *j, const char *key, const struct xtap_flo
 
 void xtap_flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 off)
 {
+	xtap_flow_json_app(j, e, off, NULL);
+}
+
+void xtap_flow_json_app(struct json *j, const struct xtap_flow_entry *e, __s64 off,
+			const struct xtap_app *app)
+{
 	json_open(j, NULL, '{');
 	xtap_flow_json_fields(j, e, off);
+	if (app)
+		xtap_app_json(j, app, off);
 	json_close(j, '}');
 }
 
@@ -258,17 +266,17 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 	int wc, ws;
 
 	endpoint_widths(f, show, &wc, &ws);
-	fprintf(r->out, "%-6s %-*s %-*s %7s %7s %7s %7s %-9s %7s %8s %-15s %10s %9s %s%s\n", "PROTO",
+	fprintf(r->out, "%-6s %-*s %-*s %7s %7s %7s %7s %-9s %7s %8s %-15s %10s %9s %s%s%s\n", "PROTO",
 		wc, "CLIENT", ws, "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "RETX",
-		"TS-RTT", "FIRST", "DURATION", "RTT", r->drops_of ? "OUTCOME         " : "OUTCOME",
-		r->drops_of ? " DROPS" : "");
+		"TS-RTT", "FIRST", "DURATION", "RTT", r->drops_of || r->app ? "OUTCOME         " : "OUTCOME",
+		r->drops_of ? " DROPS" : "", r->app ? " STATUS   RESP" : "");
 	for (size_t i = 0; i < show; i++) {
 		const struct xtap_flow_key *k = &f[i].key;
 		const struct xtap_flow *v = &f[i].val;
 		int c = v->initiator, s = !c;
 		char proto[32], cli[64], srv[64], b1[16], b2[16], fl[32], t[32], rtt[24], out[32];
 		char retx[24], tsrtt[24];
-		char line[384];
+		char line[448], status[16], resp[24];
 		size_t end;
 
 		proto_str(k->proto, proto, sizeof(proto));
@@ -294,10 +302,19 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 			 "%-6s %-*s %-*s %7" PRIu64 " %7s %7" PRIu64 " %7s %-9s %7s %8s %-15s %9.3fs %9s %s",
 			 proto, wc, cli, ws, srv, (uint64_t)v->pkts[c], b1, (uint64_t)v->pkts[s], b2, fl,
 			 retx, tsrtt, t, (double)(v->last_ns - v->first_ns) / 1e9, rtt, out);
+		if (r->drops_of || r->app)	/* a fixed-width OUTCOME before them */
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), "%*s",
+				 (int)(16 - (strlen(out) < 16 ? strlen(out) : 16)), "");
 		if (r->drops_of)	/* after a fixed-width OUTCOME */
-			snprintf(line + strlen(line), sizeof(line) - strlen(line), "%*s %5" PRIu64,
-				 (int)(16 - (strlen(out) < 16 ? strlen(out) : 16)), "",
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %5" PRIu64,
 				 (uint64_t)r->drops_of(k, r->drops_arg));
+		/* HTTP or DNS: the last status or code, the mean response time */
+		if (r->app) {
+			xtap_app_cells(xtap_app_find(r->app, k), status, sizeof(status), resp,
+				       sizeof(resp));
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %-8s %s", status,
+				 resp);
+		}
 		end = strlen(line);
 		while (end && line[end - 1] == ' ')
 			end--;	/* no trailing blanks where the cells are empty */

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "user/app.h"
 #include "user/json.h"
 #include "user/maps.h"
 
@@ -14,6 +15,8 @@ struct xtap_report {
 	FILE *out;
 	__s64 time_offset_ns;
 	size_t limit;		/* 0: every flow */
+	/* the STATUS and RESP columns: HTTP/DNS state to join; NULL: no columns */
+	const struct xtap_app_table *app;
 	/* the DROPS column: packets of the flow the kernel dropped (xtap
 	 * drops); NULL: no column */
 	__u64 (*drops_of)(const struct xtap_flow_key *k, void *arg);
@@ -21,6 +24,9 @@ struct xtap_report {
 };
 
 void xtap_flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 time_offset_ns);
+/* The same, with the flow's HTTP or DNS state (app NULL: none). */
+void xtap_flow_json_app(struct json *j, const struct xtap_flow_entry *e, __s64 time_offset_ns,
+			const struct xtap_app *app);
 /* The same members, without the braces around them. */
 void xtap_flow_json_fields(struct json *j, const struct xtap_flow_entry *e, __s64 time_offset_ns);
 void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry *f, size_t n);

@@ -194,16 +194,27 @@ static inline void run_pb(struct env *e, int hook, const struct pb *b, __u64 now
 	run_frame(e, hook, b->d, b->len, 0, now);
 }
 
-/* The counters of the hook's point must equal want exactly. */
+/* Counters of the HTTP/DNS parser, which test_app checks: other tests send
+ * pattern payloads to ports 53 and 80 that it rightly counts as not DNS or
+ * not HTTP. */
+static inline int stat_is_app(int i)
+{
+	return i >= XTAP_STAT_HTTP_BAD && i <= XTAP_STAT_APP_FAIL;
+}
+
+/* The counters of the hook's point must equal want exactly (the HTTP/DNS
+ * ones when want has them). */
 static inline void expect_stats(struct env *e, int hook, const struct xtap_stats *want,
 				const char *what)
 {
 	struct xtap_stats got;
-	int bad = 0;
+	int bad = 0, app = 0;
 
 	assert_int_equal(xtap_stats_read(e->stats_fd, XTAP_POINT(0, hook), &got), 0);
+	for (int i = 0; i < XTAP_STAT_MAX; i++)
+		app |= stat_is_app(i) && want->c[i];
 	for (int i = 0; i < XTAP_STAT_MAX; i++) {
-		if (got.c[i] == want->c[i])
+		if (got.c[i] == want->c[i] || (stat_is_app(i) && !app))
 			continue;
 		print_error("%s [%s]: counter %s = %llu, want %llu\n", what, hook_str(hook),
 			    xtap_stat_name(i), (unsigned long long)got.c[i],
