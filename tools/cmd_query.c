@@ -36,6 +36,7 @@ static int open_state(const char *cmd, struct xtap_state *st)
 	return st->reg_fd < 0;
 }
 
+/* The flow table with the write-back deltas merged, in no order. */
 static int read_flows(const char *cmd, struct xtap_state *st, struct xtap_flow_entry **f,
 		      size_t *n, __u32 *max)
 {
@@ -52,7 +53,7 @@ static int read_flows(const char *cmd, struct xtap_state *st, struct xtap_flow_e
 	if (max)
 		*max = bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
 	cfd = xtap_map_open(st, "xtap_fcache");
-	err = xtap_flows_dump(fd, cfd, f, n);
+	err = xtap_flows_read(fd, cfd, f, n);	/* in no order */
 	close(fd);
 	if (cfd >= 0)
 		close(cfd);
@@ -365,9 +366,11 @@ int cmd_flows(int argc, char **argv)
 		double *rate;
 		double secs;
 
-		/* sorted by key, which flow_rates needs */
 		if (read_flows("flows", &st, &f, &n, NULL))
 			goto cleanup;
+		/* flow_rates pairs samples by key: only --watch has an earlier one */
+		if (watch)
+			xtap_flows_sort(f, n, XTAP_SORT_KEY);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		secs = prev ? (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 : 0;
 		rate = calloc(n + 1, sizeof(*rate));
