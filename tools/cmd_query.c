@@ -247,7 +247,10 @@ static int by_rate(const void *a, const void *b)
 {
 	const struct ranked *x = a, *y = b;
 
-	return x->rate < y->rate ? 1 : x->rate > y->rate ? -1 : 0;
+	if (x->rate != y->rate)
+		return x->rate < y->rate ? 1 : -1;
+	/* equal rates in key order, as the other orders: the read has none */
+	return memcmp(&x->e.key, &y->e.key, sizeof(x->e.key));
 }
 
 /* xtap_drops of the state xtap flows shows, or -1: no DROPS column */
