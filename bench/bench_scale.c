@@ -20,8 +20,9 @@
  *   dump     the table filled to its size, read with batch lookups, with
  *            get_next_key + lookup one by one, with xtap_flows_dump (batch
  *            read, write-back deltas, sort by key) and xtap_flows_read (the
- *            same without the sort: what `xtap flows` calls), then the default
- *            sort (bytes) and the JSON text of `xtap flows -j`.
+ *            same without the sort: what `xtap flows` calls), then the sort
+ *            by bytes (the table's default; -j sorts only when asked) and the
+ *            JSON text of `xtap flows -j`.
  *   cmd      the whole `xtap flows -j` command on a million flows: xtap
  *            attached to lo in a private network namespace with its own pin
  *            root and --flows XTAP_SCALE_ENTRIES, the pinned table filled
@@ -364,8 +365,8 @@ static int section_dump(struct bench *b)
 			return fail("xtap_flows_read", err);
 	}
 	tr = bench_median(t, TIMES);
-	/* the two steps of `xtap flows -j` after the read: the default order
-	 * (bytes), and the JSON text, written to /dev/null */
+	/* the steps after the read: the table's default order (bytes; -j sorts
+	 * only with --sort or -n), and the JSON text, written to /dev/null */
 	err = xtap_flows_read(fd, cfd, &f, &nr);
 	if (err)
 		return fail("xtap_flows_read", err);
@@ -409,7 +410,7 @@ static int section_dump(struct bench *b)
 		  NULL);
 	bench_row("scale", "1M flows: xtap_flows_read (read+merge, no sort: xtap flows)", tr,
 		  "s CPU", "batch lookups alone", tb, NULL);
-	bench_row("scale", "1M flows: sort by bytes (flows' default)", tsort, "s CPU", NULL, 0,
+	bench_row("scale", "1M flows: sort by bytes (table's default, -j --sort bytes)", tsort, "s CPU", NULL, 0,
 		  NULL);
 	bench_row("scale", "1M flows: JSON text of every flow", tjson, "s CPU", NULL, 0, NULL);
 	bench_note("scale", "dump: %zu flows in a %u-entry table; batch of %d; thread CPU "

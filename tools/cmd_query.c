@@ -253,6 +253,10 @@ static int by_rate(const void *a, const void *b)
 	return memcmp(&x->e.key, &y->e.key, sizeof(x->e.key));
 }
 
+/* show_flows' orders besides enum xtap_sort: rates, highest first; none */
+#define FLOWS_BY_RATE (-1)
+#define FLOWS_UNSORTED (-2)
+
 /* xtap_drops of the state xtap flows shows, or -1: no DROPS column */
 static int flows_drops_fd = -1;
 
@@ -261,7 +265,9 @@ static void show_flows(struct xtap_flow_entry *f, size_t n, double *rate, int so
 {
 	__s64 off = xtap_mono_to_real_ns();
 
-	if (sort < 0) {
+	if (sort == FLOWS_UNSORTED) {
+		/* -j without --sort or -n: the order of the read */
+	} else if (sort == FLOWS_BY_RATE) {
 		struct ranked *r = malloc(n * sizeof(*r) + 1);
 
 		if (r) {
@@ -316,7 +322,7 @@ int cmd_flows(int argc, char **argv)
 	struct xtap_state st;
 	bool json = false;
 	__u32 limit = 0, watch = 0;
-	int c, sort = XTAP_SORT_BYTES, none, ret = XTAP_EXIT_ERR;
+	int c, sort = -3, none, ret = XTAP_EXIT_ERR;	/* -3: no --sort given */
 	struct timespec t0 = { 0 }, t1;
 
 	optind = 1;
@@ -343,7 +349,7 @@ int cmd_flows(int argc, char **argv)
 			else if (!strcmp(optarg, "age"))
 				sort = XTAP_SORT_AGE;
 			else if (!strcmp(optarg, "rate"))
-				sort = -1;
+				sort = FLOWS_BY_RATE;
 			else {
 				xtap_err("flows: --sort %s: not one of bytes, packets, age, rate", optarg);
 				return XTAP_EXIT_USAGE;
@@ -355,6 +361,10 @@ int cmd_flows(int argc, char **argv)
 	}
 	if (optind != argc)
 		return xtap_usage_of("flows");
+	/* the table shows the biggest flows first; -j is sorted only when asked
+	 * (--sort), or when -n keeps the biggest: a million flows take a while */
+	if (sort == -3)
+		sort = json && !limit ? FLOWS_UNSORTED : XTAP_SORT_BYTES;
 	none = open_state("flows", &st);
 	if (none < 0)
 		return XTAP_EXIT_ERR;
