@@ -410,8 +410,8 @@ static int section_dump(struct bench *b)
 		  NULL);
 	bench_row("scale", "1M flows: xtap_flows_read (read+merge, no sort: xtap flows)", tr,
 		  "s CPU", "batch lookups alone", tb, NULL);
-	bench_row("scale", "1M flows: sort by bytes (table's default, -j --sort bytes)", tsort, "s CPU", NULL, 0,
-		  NULL);
+	bench_row("scale", "1M flows: sort by bytes (table's default, -j --sort bytes)", tsort,
+		  "s CPU", NULL, 0, NULL);
 	bench_row("scale", "1M flows: JSON text of every flow", tjson, "s CPU", NULL, 0, NULL);
 	bench_note("scale", "dump: %zu flows in a %u-entry table; batch of %d; thread CPU "
 		   "time, each step %d time(s) a run", n, XTAP_SCALE_ENTRIES, BATCH, TIMES);
