@@ -13,6 +13,7 @@
 # exporter CPU time (user + system) per thousand records. softflowd's figure
 # includes reading and parsing the packets of the capture; xtap's reading the
 # table the kernel built. Indicative on a shared machine: compare the ratio.
+# ROW and NOTE lines (bench/row.h) go to bench/run.sh.
 #
 #   XTAP=build/xtap bench/bench_export.sh [FLOWS]       (root; default 20000)
 set -u
@@ -27,9 +28,13 @@ tmp=$(mktemp -d "/tmp/$id.XXXXXX")
 pids=()
 
 for t in nfcapd nfdump softflowd tcpdump python3; do
-	command -v "$t" >/dev/null || { echo "bench_export: needs $t (make deps)"; exit 0; }
+	command -v "$t" >/dev/null || {
+		echo "bench_export: needs $t (make deps)"
+		printf 'NOTE\texport\tnot run: needs %s (make deps)\n' "$t"
+		exit 0
+	}
 done
-[ "$(id -u)" = 0 ] || { echo "bench_export: needs root"; exit 0; }
+[ "$(id -u)" = 0 ] || { echo "bench_export: needs root"; printf 'NOTE\texport\tnot run: needs root\n'; exit 0; }
 
 cleanup()
 {
@@ -133,4 +138,18 @@ for l in open(sys.argv[1]):
 if "xtap" in r and "softflowd" in r and r["softflowd"][1] and r["xtap"][2]:
     print("xtap / softflowd: %.2fx the records per second, %.2fx less CPU per record" %
           (r["xtap"][1] / r["softflowd"][1], r["softflowd"][2] / r["xtap"][2]))
+# ROW lines for bench/run.sh (bench/row.h): xtap against softflowd, reported
+def row(name, unit, i):
+    x = r["xtap"][i]
+    if "softflowd" in r:
+        s = r["softflowd"][i]
+        print("ROW\texport\t%s\t%.6g\t%s\tsoftflowd -r\t%.6g\t%s\t-" %
+              (name, x, unit, s, "%.6g" % (x / s) if s else "-"))
+    else:
+        print("ROW\texport\t%s\t%.6g\t%s\t-\t-\t-\t-" % (name, x, unit))
+if "xtap" in r:
+    row("xtap export --once: records stored by nfcapd", "records", 0)
+    row("xtap export --once: records/s", "rec/s", 1)
+    row("xtap export --once: CPU per 1000 records", "ms CPU", 2)
 EOF
+printf 'NOTE\texport\tbench_export: %s UDP flows of one datagram between two namespaces, IPFIX over UDP to one nfcapd on loopback; xtap export --once reads the table xtap built, softflowd -r the capture of the same traffic (its figure includes reading the packets); records/s over the exporter wall time, CPU = user+system of the exporter\n' "$flows"

@@ -13,7 +13,7 @@
  *     (BPF_ENABLE_STATS), which leave the syscall out.
  *
  * Rounds alternate the two builds so that drift hits both. The target is
- * printed, never enforced.
+ * printed, never enforced; ROW and NOTE lines (bench/row.h) go to bench/run.sh.
  *
  * usage: bench_hops [-r ROUNDS] [-n REPEAT] [-c CPU]
  */
@@ -34,6 +34,7 @@
 #include "user/maps.h"
 #include "tests/fixtures/pkt.h"
 #include "bench/xtap_nohops.skel.h"
+#include "bench/row.h"
 
 #define TARGET_RATIO 1.15
 #define MAX_ROUNDS 101
@@ -108,12 +109,23 @@ static int hop_path(const struct variant *v, const struct pb *f, int n, double *
 	return 0;
 }
 
+/* The ROW line of a case for bench/run.sh (bench/row.h). */
+static void row(const char *what, double base, double hops)
+{
+	char name[96], target[32];
+
+	snprintf(name, sizeof(name), "ipv4 tcp 64B, %s", what);
+	snprintf(target, sizeof(target), "ratio<=%.2f", TARGET_RATIO);
+	bench_row("hops", name, hops, "ns/pkt", "core without hops", base, target);
+}
+
 static void line(const char *what, double base, double hops)
 {
 	double r = base > 0 ? hops / base : 0;
 
 	printf("%-34s %9.1f %9.1f %7.2fx  %s\n", what, base, hops, r,
 	       r > 0 && r <= TARGET_RATIO ? "PASS" : "MISS");
+	row(what, base, hops);
 }
 
 int main(int argc, char **argv)
@@ -269,7 +281,12 @@ int main(int argc, char **argv)
 
 		printf("%-34s %9.1f %9.1f %7.2fx  %s\n", "xdp, 1 in 16 on average", b, b + avg,
 		       (b + avg) / b, (b + avg) / b <= TARGET_RATIO ? "PASS" : "MISS");
+		row("xdp, 1 in 16 on average", b, b + avg);
 	}
+	bench_note("hops", "bench_hops: xtap.bpf.o against the same core built with "
+		   "-DXTAP_FEATURE_HOPS=0, BPF_PROG_TEST_RUN, %d rounds alternating; steady: %d "
+		   "repeats of one frame at one hook; hop: %d runs alternating TC egress and XDP, "
+		   "kernel run-time stats; medians of rounds", rounds, repeat, repeat / 100);
 	ret = 0;
 cleanup:
 	if (stats_fd >= 0)

@@ -36,6 +36,7 @@ static int open_state(const char *cmd, struct xtap_state *st)
 	return st->reg_fd < 0;
 }
 
+/* The flow table with the write-back deltas merged, in no order. */
 static int read_flows(const char *cmd, struct xtap_state *st, struct xtap_flow_entry **f,
 		      size_t *n, __u32 *max)
 {
@@ -52,7 +53,7 @@ static int read_flows(const char *cmd, struct xtap_state *st, struct xtap_flow_e
 	if (max)
 		*max = bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
 	cfd = xtap_map_open(st, "xtap_fcache");
-	err = xtap_flows_dump(fd, cfd, f, n);
+	err = xtap_flows_read(fd, cfd, f, n);	/* in no order */
 	close(fd);
 	if (cfd >= 0)
 		close(cfd);
@@ -261,8 +262,15 @@ static int by_rate(const void *a, const void *b)
 {
 	const struct ranked *x = a, *y = b;
 
-	return x->rate < y->rate ? 1 : x->rate > y->rate ? -1 : 0;
+	if (x->rate != y->rate)
+		return x->rate < y->rate ? 1 : -1;
+	/* equal rates in key order, as the other orders: the read has none */
+	return memcmp(&x->e.key, &y->e.key, sizeof(x->e.key));
 }
+
+/* show_flows' orders besides enum xtap_sort: rates, highest first; none */
+#define FLOWS_BY_RATE (-1)
+#define FLOWS_UNSORTED (-2)
 
 /* xtap_drops of the state xtap flows shows, or -1: no DROPS column */
 static int flows_drops_fd = -1;
@@ -272,7 +280,9 @@ static void show_flows(struct xtap_flow_entry *f, size_t n, double *rate, int so
 {
 	__s64 off = xtap_mono_to_real_ns();
 
-	if (sort < 0) {
+	if (sort == FLOWS_UNSORTED) {
+		/* -j without --sort or -n: the order of the read */
+	} else if (sort == FLOWS_BY_RATE) {
 		struct ranked *r = malloc(n * sizeof(*r) + 1);
 
 		if (r) {
@@ -329,7 +339,7 @@ int cmd_flows(int argc, char **argv)
 	struct xtap_state st;
 	bool json = false;
 	__u32 limit = 0, watch = 0;
-	int c, sort = XTAP_SORT_BYTES, none, ret = XTAP_EXIT_ERR;
+	int c, sort = -3, none, ret = XTAP_EXIT_ERR;	/* -3: no --sort given */
 	struct timespec t0 = { 0 }, t1;
 
 	optind = 1;
@@ -356,7 +366,7 @@ int cmd_flows(int argc, char **argv)
 			else if (!strcmp(optarg, "age"))
 				sort = XTAP_SORT_AGE;
 			else if (!strcmp(optarg, "rate"))
-				sort = -1;
+				sort = FLOWS_BY_RATE;
 			else {
 				xtap_err("flows: --sort %s: not one of bytes, packets, age, rate", optarg);
 				return XTAP_EXIT_USAGE;
@@ -368,6 +378,10 @@ int cmd_flows(int argc, char **argv)
 	}
 	if (optind != argc)
 		return xtap_usage_of("flows");
+	/* the table shows the biggest flows first; -j is sorted only when asked
+	 * (--sort), or when -n keeps the biggest: a million flows take a while */
+	if (sort == -3)
+		sort = json && !limit ? FLOWS_UNSORTED : XTAP_SORT_BYTES;
 	none = open_state("flows", &st);
 	if (none < 0)
 		return XTAP_EXIT_ERR;
@@ -382,9 +396,11 @@ int cmd_flows(int argc, char **argv)
 		double *rate;
 		double secs;
 
-		/* sorted by key, which flow_rates needs */
 		if (read_flows("flows", &st, &f, &n, NULL))
 			goto cleanup;
+		/* flow_rates pairs samples by key: only --watch has an earlier one */
+		if (watch)
+			xtap_flows_sort(f, n, XTAP_SORT_KEY);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		secs = prev ? (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 : 0;
 		rate = calloc(n + 1, sizeof(*rate));

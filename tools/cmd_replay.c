@@ -189,7 +189,7 @@ int cmd_replay(int argc, char **argv)
 		ret = XTAP_EXIT_OK;
 		goto cleanup;
 	}
-	err = xtap_flows_dump(bpf_map__fd(r.skel->maps.xtap_flows),
+	err = xtap_flows_read(bpf_map__fd(r.skel->maps.xtap_flows),
 			      bpf_map__fd(r.skel->maps.xtap_fcache), &flows, &n);
 	if (err) {
 		xtap_err("replay: read flows: %s", strerror(-err));

@@ -40,19 +40,42 @@ static void putch(struct json *j, char c)
 	j->buf[j->len++] = c;
 }
 
+/* Whether none of the 8 bytes of w needs an escape (< 0x20, '"', '\\',
+ * 0x7f): a zero byte of w ^ c, or a byte below 0x20, sets its high bit in
+ * the classic has-zero/has-less tests; a false alarm only sends the word to
+ * the byte-by-byte path. */
+static bool word_plain(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\'), d = w ^ (ones * 0x7f);
+
+	return !((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b) |
+		  ((d - ones) & ~d)) & high);
+}
+
 static void put_escaped(struct json *j, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	const char *run = s;
+	size_t n = strlen(s), i = 0, run = 0;
 
 	putch(j, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (i < n) {
+		unsigned char c;
 
+		if (i + 8 <= n) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if (word_plain(w)) {
+				i += 8;
+				continue;
+			}
+		}
+		c = (unsigned char)s[i++];
 		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
 			continue;
-		put(j, run, s - run);
-		run = s + 1;
+		put(j, s + run, i - 1 - run);
+		run = i;
 		if (c == '"' || c == '\\') {
 			putch(j, '\\');
 			putch(j, c);
@@ -66,7 +89,7 @@ static void put_escaped(struct json *j, const char *s)
 			put(j, u, sizeof(u));
 		}
 	}
-	put(j, run, s - run);
+	put(j, s + run, n - run);
 	putch(j, '"');
 }
 

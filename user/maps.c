@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <endian.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -106,8 +108,6 @@ cleanup:
 	return err;
 }
 
-static int by_key(const void *a, const void *b);
-
 static void add_deltas(struct xtap_flow *f, const struct xtap_fcache *c)
 {
 	for (int d = 0; d < 2; d++) {
@@ -149,40 +149,108 @@ static int each_delta(int fd, int (*fn)(const struct xtap_fcache *c, void *arg),
 	return err;
 }
 
-struct merge {
-	struct xtap_flow_entry *v;
-	size_t n;
+/* The write-back deltas of a dump, in a hash table on the flow key: a few
+ * hundred entries at most (slots x CPUs), looked up once for every flow of
+ * the table, so that the table itself needs no order for the merge. Deltas
+ * of one flow held by several CPUs are chained. */
+struct deltas {
+	struct xtap_fcache *v;
+	__u32 *head, *next;	/* bucket -> first delta, delta -> next; ~0u ends */
+	size_t n, cap;
+	__u32 mask;
 };
 
-static int merge_one(const struct xtap_fcache *c, void *arg)
-{
-	struct merge *m = arg;
-	struct xtap_flow_entry key = { .key = c->key }, *e;
+#define NO_DELTA (~0u)
 
-	e = bsearch(&key, m->v, m->n, sizeof(*m->v), by_key);
-	if (e)		/* else the table evicted the flow: its deltas go too */
-		add_deltas(&e->val, c);
+static __u32 key_hash(const struct xtap_flow_key *k)
+{
+	__u64 w[(sizeof(*k) + 7) / 8] = { 0 }, h = 0;
+
+	memcpy(w, k, sizeof(*k));
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ull;
+	return (__u32)(h >> 32);
+}
+
+static int keep_delta(const struct xtap_fcache *c, void *arg)
+{
+	struct deltas *d = arg;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		struct xtap_fcache *v = realloc(d->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		d->v = v;
+		d->cap = cap;
+	}
+	d->v[d->n++] = *c;
 	return 0;
 }
 
-int xtap_flows_dump(int fd, int fcache_fd, struct xtap_flow_entry **out, size_t *n)
+static int deltas_index(struct deltas *d)
 {
-	struct merge m;
+	size_t buckets = 16;
+
+	while (buckets < 2 * d->n)
+		buckets *= 2;
+	d->head = malloc(buckets * sizeof(*d->head));
+	d->next = malloc((d->n + 1) * sizeof(*d->next));
+	if (!d->head || !d->next)
+		return -ENOMEM;
+	memset(d->head, 0xff, buckets * sizeof(*d->head));
+	d->mask = (__u32)buckets - 1;
+	for (size_t i = 0; i < d->n; i++) {
+		__u32 b = key_hash(&d->v[i].key) & d->mask;
+
+		d->next[i] = d->head[b];
+		d->head[b] = (__u32)i;
+	}
+	return 0;
+}
+
+/* Adds to every flow of v the deltas held for its key. */
+static void merge_deltas(struct xtap_flow_entry *v, size_t n, const struct deltas *d)
+{
+	for (size_t i = 0; i < n; i++)
+		for (__u32 j = d->head[key_hash(&v[i].key) & d->mask]; j != NO_DELTA;
+		     j = d->next[j])
+			if (!memcmp(&d->v[j].key, &v[i].key, sizeof(v[i].key)))
+				add_deltas(&v[i].val, &d->v[j]);
+	/* a delta whose flow the table evicted goes with it */
+}
+
+int xtap_flows_read(int fd, int fcache_fd, struct xtap_flow_entry **out, size_t *n)
+{
+	struct deltas d = { 0 };
 	int err = read_table(fd, out, n);
 
-	if (err)
+	if (err || fcache_fd < 0)
 		return err;
-	xtap_flows_sort(*out, *n, XTAP_SORT_KEY);
-	if (fcache_fd < 0)
-		return 0;
-	m.v = *out;
-	m.n = *n;
-	err = each_delta(fcache_fd, merge_one, &m);
+	err = each_delta(fcache_fd, keep_delta, &d);
+	if (!err && d.n) {
+		err = deltas_index(&d);
+		if (!err)
+			merge_deltas(*out, *n, &d);
+	}
+	free(d.v);
+	free(d.head);
+	free(d.next);
 	if (err) {
 		free(*out);
 		*out = NULL;
 		*n = 0;
 	}
+	return err;
+}
+
+int xtap_flows_dump(int fd, int fcache_fd, struct xtap_flow_entry **out, size_t *n)
+{
+	int err = xtap_flows_read(fd, fcache_fd, out, n);
+
+	if (!err)
+		xtap_flows_sort(*out, *n, XTAP_SORT_KEY);
 	return err;
 }
 
@@ -276,10 +344,112 @@ static int by_age(const void *a, const void *b)
 	return r ? r : by_key(a, b);
 }
 
+/* A flow's place in an order: the order's own field, then the key read as
+ * big-endian words (word by word, it compares as memcmp does), and where the
+ * flow was. A million of them sort in a few passes over compact memory,
+ * where qsort on the entries (168 bytes, through pointers) misses the cache
+ * on every comparison. */
+struct rank {
+	__u64 w[1 + sizeof(struct xtap_flow_key) / 8];
+	size_t at;
+};
+
+_Static_assert(sizeof(struct xtap_flow_key) % 8 == 0, "the key is read as 64-bit words");
+
+static void rank_of(struct rank *r, const struct xtap_flow_entry *e, enum xtap_sort by, size_t at)
+{
+	__u64 w;
+
+	r->w[0] = by == XTAP_SORT_BYTES	  ? ~flow_bytes(e)	/* largest first */
+		  : by == XTAP_SORT_PACKETS ? ~flow_pkts(e)
+		  : by == XTAP_SORT_AGE	  ? e->val.first_ns	/* oldest first */
+					    : 0;
+	for (size_t i = 0; i < sizeof(e->key) / 8; i++) {
+		memcpy(&w, (const __u8 *)&e->key + 8 * i, 8);
+		r->w[1 + i] = be64toh(w);
+	}
+	r->at = at;
+}
+
+static inline bool rank_before(const struct rank *a, const struct rank *b)
+{
+	for (size_t i = 0; i < sizeof(a->w) / sizeof(a->w[0]); i++)
+		if (a->w[i] != b->w[i])
+			return a->w[i] < b->w[i];
+	return false;
+}
+
+/* Sorts a[0..n): insertion sort of runs of 16, then merges of runs, bottom
+ * up, between a and tmp. Returns the array that holds the result. */
+static struct rank *rank_sort(struct rank *a, struct rank *tmp, size_t n)
+{
+	enum { RUN = 16 };
+
+	for (size_t lo = 0; lo < n; lo += RUN) {
+		size_t hi = lo + RUN < n ? lo + RUN : n;
+
+		for (size_t i = lo + 1; i < hi; i++) {
+			struct rank x = a[i];
+			size_t j = i;
+
+			for (; j > lo && rank_before(&x, &a[j - 1]); j--)
+				a[j] = a[j - 1];
+			a[j] = x;
+		}
+	}
+	for (size_t w = RUN; w < n; w *= 2) {
+		struct rank *t;
+
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, k = lo;
+
+			while (i < mid && j < hi)
+				tmp[k++] = rank_before(&a[j], &a[i]) ? a[j++] : a[i++];
+			while (i < mid)
+				tmp[k++] = a[i++];
+			while (j < hi)
+				tmp[k++] = a[j++];
+		}
+		t = a;
+		a = tmp;
+		tmp = t;
+	}
+	return a;
+}
+
 void xtap_flows_sort(struct xtap_flow_entry *f, size_t n, enum xtap_sort by)
 {
 	int (*cmp)(const void *, const void *) = by_key;
+	struct rank *r = n ? malloc(2 * n * sizeof(*r)) : NULL, *s;
 
+	if (r) {
+		for (size_t i = 0; i < n; i++)
+			rank_of(&r[i], &f[i], by, i);
+		s = rank_sort(r, r + n, n);
+		/* f[i] = old f[s[i].at], one cycle of the permutation at a time */
+		for (size_t i = 0; i < n; i++) {
+			struct xtap_flow_entry keep;
+			size_t j = i, k;
+
+			if (s[i].at == i)
+				continue;
+			keep = f[i];
+			for (;;) {
+				k = s[j].at;
+				s[j].at = j;
+				if (k == i) {
+					f[j] = keep;
+					break;
+				}
+				f[j] = f[k];
+				j = k;
+			}
+		}
+		free(r);
+		return;
+	}
+	/* no memory for the ranks: in place */
 	if (by == XTAP_SORT_BYTES)
 		cmp = by_bytes;
 	else if (by == XTAP_SORT_PACKETS)

@@ -16,6 +16,9 @@ struct xtap_flow_entry {
  * (fcache_fd, or -1 to read the table alone) added in. *out is malloc'ed and
  * sorted by key; returns 0 or -errno. */
 int xtap_flows_dump(int map_fd, int fcache_fd, struct xtap_flow_entry **out, size_t *n);
+/* Same, in the order the kernel hands the entries out (no sort: callers that
+ * sort by an order of their own, or need none, save the sort by key). */
+int xtap_flows_read(int map_fd, int fcache_fd, struct xtap_flow_entry **out, size_t *n);
 /* One flow, deltas included. 0, -ENOENT, or -errno. */
 int xtap_flow_lookup(int map_fd, int fcache_fd, const struct xtap_flow_key *key,
 		     struct xtap_flow *out);

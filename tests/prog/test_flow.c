@@ -222,6 +222,34 @@ static void test_same_address(void **state)
 	}
 }
 
+/* Every flow of xtap_flows_dump (sorted by key) and of xtap_flows_read (in
+ * the table's order) carries the write-back deltas xtap_flow_lookup adds. */
+static void expect_dumps_merged(struct env *e, size_t want, const char *what)
+{
+	for (int sorted = 0; sorted < 2; sorted++) {
+		struct xtap_flow_entry *f = NULL;
+		size_t n = 0;
+
+		assert_int_equal(sorted ? xtap_flows_dump(e->flows_fd, fcache_fd(e), &f, &n)
+					: xtap_flows_read(e->flows_fd, fcache_fd(e), &f, &n), 0);
+		assert_int_equal(n, want);
+		for (size_t i = 0; i < n; i++) {
+			struct xtap_flow v;
+
+			assert_int_equal(xtap_flow_lookup(e->flows_fd, fcache_fd(e), &f[i].key, &v), 0);
+			if (memcmp(&v, &f[i].val, sizeof(v))) {
+				print_error("%s: %s: flow %zu differs from its lookup\n", what,
+					    sorted ? "xtap_flows_dump" : "xtap_flows_read", i);
+				free(f);
+				fail();
+			}
+			if (sorted && i)
+				assert_true(memcmp(&f[i - 1].key, &f[i].key, sizeof(f[i].key)) < 0);
+		}
+		free(f);
+	}
+}
+
 /*
  * The per-CPU write-back entries (XTAP_FCACHE_BATCH packets per flush): a
  * conversation far longer than a batch, read while packets are still held
@@ -246,6 +274,7 @@ static void test_write_back_long(void **state)
 	FOR_CONV_HOOK(*state, ci, hi) {
 		/* before the FIN: the last 37 + data packets are held per CPU */
 		conversation(*state, hooks[hi], &convs[ci], s, N - 3, 1, 1, "long, held");
+		expect_dumps_merged(*state, 1, "long, held");
 		env_reset(*state);
 		conversation(*state, hooks[hi], &convs[ci], s, N, 1, 1, "long, closed");
 	}
@@ -305,6 +334,7 @@ static void test_write_back_collision(void **state)
 		expect_nflows(e, 2, "two flows in one write-back slot");
 		expect_flow(e, &k1, &w1, "first of two flows in one slot");
 		expect_flow(e, &k2, &w2, "second of two flows in one slot");
+		expect_dumps_merged(e, 2, "two flows in one slot");
 	}
 }
 

@@ -143,6 +143,70 @@ static void test_empty_and_single(void **state)
 	assert_memory_equal(&one, &copy, sizeof(one));
 }
 
+static __u64 sum_of(const __u64 *v)
+{
+	return v[0] + v[1];
+}
+
+/* The orders spelt out with memcmp on the key, for test_many. */
+static int want_cmp(const struct xtap_flow_entry *a, const struct xtap_flow_entry *b,
+		    enum xtap_sort by)
+{
+	__u64 x = 0, y = 0;
+
+	if (by == XTAP_SORT_BYTES)
+		x = sum_of(b->val.bytes), y = sum_of(a->val.bytes);
+	else if (by == XTAP_SORT_PACKETS)
+		x = sum_of(b->val.pkts), y = sum_of(a->val.pkts);
+	else if (by == XTAP_SORT_AGE)
+		x = a->val.first_ns, y = b->val.first_ns;
+	if (x != y)
+		return x < y ? -1 : 1;
+	return memcmp(&a->key, &b->key, sizeof(a->key));
+}
+
+/* Thousands of flows, many ties, keys that differ in any byte and in IPv6:
+ * every order holds pair by pair and every flow is still there, whole. */
+static void test_many(void **state)
+{
+	enum { M = 5003 };
+	struct xtap_flow_entry *f = calloc(M, sizeof(*f));
+	__u64 *seen = calloc(M, sizeof(*seen));
+	unsigned int seed = 7;
+
+	(void)state;
+	assert_non_null(f);
+	assert_non_null(seen);
+	for (int by = XTAP_SORT_BYTES; by <= XTAP_SORT_KEY; by++) {
+		for (size_t i = 0; i < M; i++) {
+			f[i] = flow((__u16)(rand_r(&seed) % 7), (__u8)(rand_r(&seed) % 5),
+				    (__u16)(rand_r(&seed) % 3), (__u64)(rand_r(&seed) % 20),
+				    (__u64)(rand_r(&seed) % 30) << (i % 40), (__u64)(rand_r(&seed) % 50));
+			if (i % 3 == 0) {
+				f[i].key.ip_version = 6;
+				f[i].key.addr_a[rand_r(&seed) % 16] = (__u8)rand_r(&seed);
+			}
+			f[i].key.addr_b[0] = (__u8)(i >> 8);	/* keys all differ */
+			f[i].key.addr_b[1] = (__u8)i;
+			f[i].val.last_ns = i;			/* which flow it was */
+		}
+		xtap_flows_sort(f, M, (enum xtap_sort)by);
+		memset(seen, 0, M * sizeof(*seen));
+		for (size_t i = 0; i < M; i++) {
+			assert_true(f[i].val.last_ns < M);
+			seen[f[i].val.last_ns]++;
+			assert_int_equal((f[i].key.addr_b[0] << 8 | f[i].key.addr_b[1]),
+					 f[i].val.last_ns & 0xffff);
+			if (i && want_cmp(&f[i - 1], &f[i], (enum xtap_sort)by) >= 0)
+				fail_msg("order %d: positions %zu and %zu out of order", by, i - 1, i);
+		}
+		for (size_t i = 0; i < M; i++)
+			assert_int_equal(seen[i], 1);
+	}
+	free(f);
+	free(seen);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_by_key),
 		cmocka_unit_test(test_large_counts),
 		cmocka_unit_test(test_empty_and_single),
+		cmocka_unit_test(test_many),
 	};
 
 	return cmocka_run_group_tests_name("flows_sort", tests, NULL, NULL);

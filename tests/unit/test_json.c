@@ -69,6 +69,32 @@ static void test_every_byte_is_valid_json(void **state)
 	}
 }
 
+/* Every byte at every position of a longer string (the writer scans 8 bytes
+ * at a time) escapes as it does alone. */
+static void test_every_byte_everywhere(void **state)
+{
+	(void)state;
+	for (int c = 1; c < 256; c++) {
+		char in[2] = { (char)c, 0 }, *one = write_str(in);
+		size_t el = strlen(one) - 5;	/* [" "]\n around the escape */
+
+		for (size_t at = 0; at < 20; at++) {
+			char str[21], want[64], *got;
+
+			memset(str, 'x', 20);
+			str[20] = 0;
+			str[at] = (char)c;
+			snprintf(want, sizeof(want), "[\"%.*s%.*s%s\"]\n", (int)at, str, (int)el,
+				 one + 2, str + at + 1);
+			got = write_str(str);
+			if (strcmp(got, want))
+				fail_msg("byte 0x%02x at %zu: %s, want %s", c, at, got, want);
+			free(got);
+		}
+		free(one);
+	}
+}
+
 static void test_null_string_is_empty(void **state)
 {
 	(void)state;
@@ -186,6 +212,7 @@ int main(void)
 		cmocka_unit_test(test_every_byte_is_valid_json),
 		cmocka_unit_test(test_null_string_is_empty),
 		cmocka_unit_test(test_keys_are_escaped),
+		cmocka_unit_test(test_every_byte_everywhere),
 		cmocka_unit_test(test_commas_and_nesting),
 		cmocka_unit_test(test_top_level_lines),
 		cmocka_unit_test(test_deepest_nesting),
