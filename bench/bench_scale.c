@@ -65,6 +65,7 @@
 #include "tests/fixtures/pkt.h"
 #include "bench/scale.skel.h"
 #include "bench/row.h"
+#include "user/capslot.h"
 
 #define XTAP_SCALE_ENTRIES (1u << 20)
 #define RING_BYTES (64u << 20)
@@ -200,7 +201,7 @@ static int section_mem(struct bench *b)
 
 		if (v > 0)
 			all += v;
-		if (m == b->x->maps.xtap_ring)
+		if (m == b->x->maps.xtap_rings)
 			ring = v;
 	}
 	bench_row("scale", "flow table, kernel bytes per entry", (double)flows / XTAP_SCALE_ENTRIES,
@@ -551,17 +552,26 @@ static int count_rec(void *ctx, void *data, size_t size)
 static int section_capture(struct bench *b)
 {
 	static const __u32 snaps[] = { 64, 256, 1514 };
-	int cfg_fd = bpf_map__fd(b->x->maps.xtap_capture);
-	struct ring_buffer *rb;
+	struct ring_buffer *rb = NULL;
+	struct xtap_capmaps maps;
+	struct xtap_capslot cap = { 0 };
 	double off[MAX_ROUNDS], on[MAX_ROUNDS], dummy;
 	size_t got = 0;
-	__u32 zero = 0;
 	char name[64];
 	int ret = -1, err;
 
-	rb = ring_buffer__new(bpf_map__fd(b->x->maps.xtap_ring), count_rec, &got, NULL);
-	if (!rb)
-		return fail("capture ring", -errno);
+	/* one capture, no filter, one ring that every CPU writes to */
+	xtap_capmaps_of(b->x, &maps);
+	err = xtap_capslot_claim(&cap, &maps);
+	if (!err)
+		err = xtap_capslot_rings(&cap, 1, RING_BYTES);
+	if (err)
+		return fail("capture slot", err);
+	rb = ring_buffer__new(cap.ring[0], count_rec, &got, NULL);
+	if (!rb) {
+		fail("capture ring", -errno);
+		goto out;
+	}
 	/* the frame's flow exists before anything is measured */
 	err = run(b->tap_fd, &b->big, 1, &dummy);
 	if (err) {
@@ -569,18 +579,18 @@ static int section_capture(struct bench *b)
 		goto out;
 	}
 	for (size_t i = 0; i < sizeof(snaps) / sizeof(snaps[0]); i++) {
-		struct xtap_capture_cfg cfg = { .enabled = 1, .snaplen = snaps[i],
-						.hooks = 1u << XTAP_HOOK_XDP };
-		struct xtap_capture_cfg none = { 0 };
-		__u64 drop0 = stat_sum(b, XTAP_STAT_CAPTURE_DROP), drop1;
+		struct xtap_capture_cfg cfg = { .snaplen = snaps[i], .hooks = 1u << XTAP_HOOK_XDP,
+						.owner_pid = (__u32)getpid() };
+		__u64 cap0, drop0, cap1, drop1;
 
+		xtap_capslot_counts(&cap, &cap0, &drop0);
 		for (int r = 0; r < b->rounds; r++) {
 			got = 0;
-			if (bpf_map_update_elem(cfg_fd, &zero, &none, BPF_ANY) ||
-			    (err = run(b->tap_fd, &b->big, CAP_REPEAT, &off[r])) ||
-			    bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY) ||
+			xtap_capslot_off(&cap);
+			if ((err = run(b->tap_fd, &b->big, CAP_REPEAT, &off[r])) ||
+			    (err = xtap_capslot_start(&cap, &cfg)) ||
 			    (err = run(b->tap_fd, &b->big, CAP_REPEAT, &on[r]))) {
-				fail("capture test run", err ? err : -errno);
+				fail("capture test run", err);
 				goto out;
 			}
 			if (ring_buffer__consume(rb) < 0 || got != CAP_REPEAT) {
@@ -589,7 +599,9 @@ static int section_capture(struct bench *b)
 				goto out;
 			}
 		}
-		drop1 = stat_sum(b, XTAP_STAT_CAPTURE_DROP);
+		xtap_capslot_counts(&cap, &cap1, &drop1);
+		(void)cap1;
+		(void)cap0;
 		if (drop1 != drop0) {
 			fprintf(stderr, "xtap: bench scale: snap %u: %llu records dropped\n",
 				snaps[i], (unsigned long long)(drop1 - drop0));
@@ -599,13 +611,13 @@ static int section_capture(struct bench *b)
 		bench_row("capture", name, bench_median(on, b->rounds), "ns/pkt", "capture off",
 			  bench_median(off, b->rounds), NULL);
 	}
-	bpf_map_update_elem(cfg_fd, &zero, &(struct xtap_capture_cfg){ 0 }, BPF_ANY);
 	bench_note("capture", "snap length: BPF_PROG_TEST_RUN of xdp_tap on a 1514-byte TCP ACK "
 		   "of an existing flow, capture on (XDP hook) vs off, medians of %d rounds of %u "
 		   "runs; the %u MiB ring is drained between rounds (not timed) and nothing is "
 		   "dropped; consumer cost not included", b->rounds, CAP_REPEAT, RING_BYTES >> 20);
 	ret = 0;
 out:
+	xtap_capslot_stop(&cap);
 	ring_buffer__free(rb);
 	return ret;
 }
@@ -645,7 +657,7 @@ static bool want(const char *list, const char *s)
 int main(int argc, char **argv)
 {
 	static struct bench b = { .rounds = 5 };
-	struct xtap_load_opts lo = { .flows_max = XTAP_SCALE_ENTRIES, .ring_size = RING_BYTES };
+	struct xtap_load_opts lo = { .flows_max = XTAP_SCALE_ENTRIES };
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *sections = "mem,flows,dump,capture,cmd";
 	int c, cpu = 0, err, ret = 1;
