@@ -83,12 +83,15 @@ print(" ".join("%02x" % x for x in struct.pack("<43Q", 3, 1003000, 1000000, *b))
 # Flows that ended (FIN) go to nfcapd while the exporter runs; nfdump reads
 # back, per direction, the endpoints, packets and bytes that xtap's table
 # holds, and a capture of the messages decodes to the handshake times,
-# outcome and SYN retransmissions under PEN 32473 with the documented IDs.
+# outcome, SYN retransmissions, retransmissions, passive RTT and HTTP time and
+# status of each curl (and DNS time and code of a dig) under PEN 32473 with
+# the documented IDs, equal to what `xtap flows -j` shows.
 test_export_ipfix_to_nfcapd()
 {
-	local port dir=$XT_TMP/nf nf exp cap pcap=$XT_TMP/ipfix.pcap flows=$XT_TMP/flows.json
-	xt_require nfcapd nfdump tcpdump bpftool
+	local port dir=$XT_TMP/nf nf exp cap pcap=$XT_TMP/ipfix.pcap flows=$XT_TMP/flows.json dns
+	xt_require nfcapd nfdump tcpdump bpftool dig
 	exp_setup
+	xt_dns_server dns "$XT_NS_S" www.xtap.test=10.77.0.9
 	exp_port port udp
 	exp_nfcapd nf "$port" "$dir"
 	xt_capture_start cap "" lo "$pcap" udp port "$port"
@@ -97,6 +100,8 @@ test_export_ipfix_to_nfcapd()
 	xt_wait_log "xtap export" "$exp" "$XT_TMP/export.log" 'export: 127.0.0.1'
 	exp_curl 3
 	xt_ok ping xt_ns "$XT_NS_C" ping -c 3 -i 0.2 -q "$XT_S4"
+	xt_ok dig xt_ns "$XT_NS_C" dig +tries=1 +time=3 +short -b "$XT_C4#40053" @"$XT_S4" \
+		www.xtap.test A
 	sleep 3.5   # end quiet (1 s) and a round (1 s): the TCP flows went as ended
 	xt_ok "xtap flows -j" "$XTAP" flows -j
 	printf '%s\n' "$XT_STDOUT" >"$flows"
@@ -128,13 +133,14 @@ bad = []
 mine = [f for f in flows if {f["a"]["addr"], f["b"]["addr"]} == {cli, srv}]
 tcp = [f for f in mine if f["proto"] == "tcp"]
 icmp = [f for f in mine if f["proto"] == "icmp"]
-if len(tcp) != 3 or len(icmp) != 1:
-    bad.append("xtap has %d tcp and %d icmp flows" % (len(tcp), len(icmp)))
+udp = [f for f in mine if f["proto"] == "udp"]
+if len(tcp) != 3 or len(icmp) != 1 or len(udp) != 1:
+    bad.append("xtap has %d tcp, %d icmp and %d udp flows" % (len(tcp), len(icmp), len(udp)))
 for f in mine:
     for d, s, t in (("ab", "a", "b"), ("ba", "b", "a")):
-        sp = f[s].get("port", 0) if f["proto"] == "tcp" else 0
-        dp = f[t].get("port", 0) if f["proto"] == "tcp" else (8 if s == f["initiator"] else 0)
-        proto = 6 if f["proto"] == "tcp" else 1
+        sp = f[s].get("port", 0) if f["proto"] != "icmp" else 0
+        dp = f[t].get("port", 0) if f["proto"] != "icmp" else (8 if s == f["initiator"] else 0)
+        proto = {"tcp": 6, "udp": 17}.get(f["proto"], 1)
         k = (f[s]["addr"], f[t]["addr"], sp, dp, proto)
         want = (f["packets_" + d], f["bytes_" + d])
         if nf.get(k) != want:
@@ -152,11 +158,40 @@ for f in tcp:
         bad.append("port %d: biflowDirection %s" % (c["port"], r.get("239")))
     want = {"32473:1": f["handshake_syn_synack_ns"], "32473:2": f["handshake_synack_ack_ns"],
             "32473:3": 7, "32473:4": f["syn_retransmits"]}
+    # 5-9: the one record of an ended flow carries its whole counts; RTT
+    # and HTTP time are the flow's means, all ones when not measured
+    ci = "ab" if f["initiator"] == "a" else "ba"
+    si = ci[::-1]
+    none64 = (1 << 64) - 1
+    http = f.get("http") or {}
+    want.update({"32473:5": f["retransmits_" + ci], "32473:6": f["retransmits_" + si],
+                 "32473:7": f["rtt_mean_ns_" + ci] if f["rtt_mean_ns_" + ci] is not None else none64,
+                 "32473:8": http.get("response_mean_ns"), "32473:9": 200})
+    if http.get("last_status") != 200 or not http.get("timed"):
+        bad.append("port %d: xtap's http object %s, want status 200 and a timed response" % (c["port"], http))
     for ie, v in want.items():
         if r.get(ie) != v:
             bad.append("port %d: IE %s is %s, xtap %s" % (c["port"], ie, r.get(ie), v))
+    # no DNS on a TCP flow: absent or all ones
+    for ie, v in (("32473:10", none64), ("32473:11", 255)):
+        if r.get(ie, v) != v:
+            bad.append("port %d: IE %s is %s on a TCP flow" % (c["port"], ie, r.get(ie)))
     if abs(r["152"] - f["first_ns"] // 1000000) > 1:
         bad.append("port %d: flowStartMilliseconds %d, first_ns %d" % (c["port"], r["152"], f["first_ns"]))
+# the DNS query: its time and code; no retransmissions, RTT or HTTP on UDP
+none64 = (1 << 64) - 1
+for f in udp:
+    c = f["a"] if f["initiator"] == "a" else f["b"]
+    init = [r["fields"] for r in recs if r["template"] == 256 and r["fields"]["7"] == c["port"]]
+    dns = f.get("dns") or {}
+    if len(init) != 1 or not dns.get("timed"):
+        bad.append("dns port %d: %d initiator records, xtap's dns %s" % (c["port"], len(init), dns))
+        continue
+    want = {"4": 17, "32473:5": 0, "32473:6": 0, "32473:7": none64, "32473:8": none64,
+            "32473:9": 0xffff, "32473:10": dns["response_mean_ns"], "32473:11": 0}
+    for ie, v in want.items():
+        if init[0].get(ie) != v:
+            bad.append("dns port %d: IE %s is %s, want %s" % (c["port"], ie, init[0].get(ie), v))
 # the seeded handshake histogram (kind 0); the traffic's own RTT samples
 # (kind 3) may go out for the same service too
 svc = [r["fields"] for r in recs if r["template"] == 260 and r["fields"].get("32473:20") == 0]
@@ -242,7 +277,8 @@ test_export_tcp_reconnects()
 }
 
 # JSON lines: one object per record; the deltas of a flow's records add up
-# to the counts in xtap's table, and ended TCP flows say so.
+# to the counts in xtap's table (retransmissions too), ended TCP flows say
+# so, and a flow's last record carries its HTTP state as `xtap flows` does.
 test_export_json_lines()
 {
 	local exp out=$XT_TMP/flows.jsonl
@@ -260,14 +296,17 @@ recs = [json.loads(l) for l in open(sys.argv[1])]
 flows = json.load(open(sys.argv[2]))["flows"]
 tot = {}
 ends = {}
+last = {}
 for r in recs:
     if r["type"] != "flow":
         continue
     k = (r["a"]["addr"], r["a"].get("port"), r["b"]["addr"], r["b"].get("port"), r["proto"])
-    t = tot.setdefault(k, [0, 0, 0, 0])
-    for i, f in enumerate(("delta_packets_ab", "delta_bytes_ab", "delta_packets_ba", "delta_bytes_ba")):
+    t = tot.setdefault(k, [0, 0, 0, 0, 0, 0])
+    for i, f in enumerate(("delta_packets_ab", "delta_bytes_ab", "delta_packets_ba", "delta_bytes_ba",
+                           "delta_retrans_ab", "delta_retrans_ba")):
         t[i] += r[f]
     ends.setdefault(k, []).append(r["reason"])
+    last[k] = r
 bad = []
 n = 0
 for f in flows:
@@ -275,9 +314,17 @@ for f in flows:
         continue
     n += 1
     k = (f["a"]["addr"], f["a"].get("port"), f["b"]["addr"], f["b"].get("port"), f["proto"])
-    want = [f["packets_ab"], f["bytes_ab"], f["packets_ba"], f["bytes_ba"]]
+    want = [f["packets_ab"], f["bytes_ab"], f["packets_ba"], f["bytes_ba"],
+            f["retransmits_ab"], f["retransmits_ba"]]
     if tot.get(k) != want:
         bad.append("%s: records add to %s, table %s" % (k, tot.get(k), want))
+    # equal but for the wall clock of the last response: each command
+    # converts the programs' clock with its own reading of the offset
+    h = dict(last.get(k, {}).get("http") or {})
+    t = dict(f.get("http") or {})
+    at, tat = h.pop("last_response_at_ns", None), t.pop("last_response_at_ns", None)
+    if not t or h != t or h.get("last_status") != 200 or abs((at or 0) - (tat or 0)) > 1000000:
+        bad.append("%s: last record's http %s, table %s" % (k, last.get(k, {}).get("http"), f.get("http")))
     if ends.get(k, [""])[-1] != "end":
         bad.append("%s: reasons %s" % (k, ends.get(k)))
 if n != 3:

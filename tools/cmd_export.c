@@ -19,6 +19,7 @@
 
 #include "loader/attach.h"
 #include "tools/cmd.h"
+#include "user/app.h"
 #include "user/export.h"
 #include "user/ipfix.h"
 #include "user/json.h"
@@ -76,6 +77,7 @@ struct sink {
 	/* JSON */
 	FILE *json;
 	/* both */
+	const struct xtap_app_table *app;	/* this round's HTTP/DNS state */
 	__s64 off_ns;		/* monotonic to epoch */
 	__u64 now_ns;
 	__u64 sent, unsent;	/* data records */
@@ -377,11 +379,19 @@ static void put_flow(struct sink *s, const struct xtap_ipfix_flow *f)
 	xtap_ipfix_put_flow(&s->msg, f);
 }
 
+/* The mean of n samples summing to sum, or all ones for none. */
+static uint64_t mean_or_none(__u64 sum, __u64 n)
+{
+	return n ? sum / n : UINT64_MAX;
+}
+
 static int emit_ipfix(const struct xtap_flow_entry *e, const struct xtap_export_rec *r, void *arg)
 {
 	struct sink *s = arg;
 	const struct xtap_flow *v = &e->val;
+	const struct xtap_app *a = xtap_app_find(s->app, &e->key);
 	int in = v->initiator & 1, re = !in;
+	bool tcp = e->key.proto == IPPROTO_TCP;
 	struct xtap_ipfix_flow f = {
 		.key = e->key,
 		.start_ms = to_ms(s, r->start_ns),
@@ -391,7 +401,25 @@ static int emit_ipfix(const struct xtap_flow_entry *e, const struct xtap_export_
 		.synack_ack_ns = v->hs_seen & XTAP_HS_SEEN_ACK ? v->synack_ack_ns : UINT64_MAX,
 		.outcome = v->outcome,
 		.syn_retransmits = v->syn_retransmits,
+		.retrans_init = tcp ? r->retrans[in] : 0,
+		.retrans_resp = tcp ? r->retrans[re] : 0,
+		/* as TS-RTT: the initiator's timestamps, echoed by the responder */
+		.passive_rtt_ns = tcp ? mean_or_none(v->rtt_sum_ns[in], v->rtt_samples[in]) : UINT64_MAX,
+		.http_resp_ns = UINT64_MAX,
+		.http_status = UINT16_MAX,
+		.dns_resp_ns = UINT64_MAX,
+		.dns_rcode = UINT8_MAX,
 	};
+
+	if (a && a->kind == XTAP_APP_HTTP) {
+		f.http_resp_ns = mean_or_none(a->sum_ns, a->timed);
+		if (a->last_status)
+			f.http_status = a->last_status;
+	} else if (a && a->kind == XTAP_APP_DNS) {
+		f.dns_resp_ns = mean_or_none(a->sum_ns, a->timed);
+		if (a->responses)
+			f.dns_rcode = a->dns_rcode;
+	}
 
 	f.src_side = (uint8_t)in;
 	f.packets = r->pkts[in];
@@ -414,6 +442,7 @@ static int emit_ipfix(const struct xtap_flow_entry *e, const struct xtap_export_
 static int emit_json(const struct xtap_flow_entry *e, const struct xtap_export_rec *r, void *arg)
 {
 	struct sink *s = arg;
+	const struct xtap_app *a = xtap_app_find(s->app, &e->key);
 	struct json j;
 
 	json_init(&j, s->json);
@@ -426,7 +455,11 @@ static int emit_json(const struct xtap_flow_entry *e, const struct xtap_export_r
 	json_u64(&j, "delta_bytes_ab", r->bytes[0]);
 	json_u64(&j, "delta_packets_ba", r->pkts[1]);
 	json_u64(&j, "delta_bytes_ba", r->bytes[1]);
+	json_u64(&j, "delta_retrans_ab", r->retrans[0]);
+	json_u64(&j, "delta_retrans_ba", r->retrans[1]);
 	xtap_flow_json_fields(&j, e, s->off_ns);
+	if (a)
+		xtap_app_json(&j, a, s->off_ns);
 	json_close(&j, '}');
 	if (ferror(s->json))
 		return -EIO;
@@ -515,7 +548,7 @@ static void svc_round(struct sink *s, struct svc_seen *seen, int fd)
 /* --- the loop ----------------------------------------------------------------------- */
 
 struct maps {
-	int flows, fcache, hist;
+	int flows, fcache, hist, app;
 };
 
 /* Opens the maps under the state lock, then lets the lock go. 1: nothing
@@ -526,7 +559,7 @@ static int maps_open(struct maps *m)
 	char err[XTAP_ERRLEN] = "";
 	int r;
 
-	m->flows = m->fcache = m->hist = -1;
+	m->flows = m->fcache = m->hist = m->app = -1;
 	if (xtap_state_open(&st, NULL, false, err, sizeof(err))) {
 		xtap_err("export: %s", err);
 		return -1;
@@ -536,6 +569,8 @@ static int maps_open(struct maps *m)
 		m->flows = xtap_map_open(&st, "xtap_flows");
 		m->fcache = xtap_map_open(&st, "xtap_fcache");
 		m->hist = xtap_map_open(&st, "xtap_hist");
+		/* a state pinned before it existed has none: records go without */
+		m->app = xtap_map_open(&st, "xtap_app");
 		r = m->flows < 0;
 	}
 	xtap_state_close(&st);
@@ -550,12 +585,15 @@ static void maps_close(struct maps *m)
 		close(m->fcache);
 	if (m->hist >= 0)
 		close(m->hist);
+	if (m->app >= 0)
+		close(m->app);
 }
 
 static int one_round(struct sink *s, struct xtap_export_state *es, struct svc_seen *seen,
 		     const struct xtap_export_cfg *cfg, bool force)
 {
 	struct xtap_flow_entry *f = NULL;
+	struct xtap_app_table app = { 0 };
 	struct maps m;
 	size_t n = 0;
 	long r;
@@ -574,6 +612,9 @@ static int one_round(struct sink *s, struct xtap_export_state *es, struct svc_se
 		maps_close(&m);
 		return -1;
 	}
+	if (m.app >= 0 && xtap_app_dump(m.app, &app))
+		xtap_info("export: HTTP/DNS state unreadable; records go without it");
+	s->app = &app;
 	if (!s->json)
 		sink_begin(s);
 	r = xtap_export_round(es, cfg, f, n, s->now_ns, force, s->json ? emit_json : emit_ipfix, s);
@@ -583,6 +624,8 @@ static int one_round(struct sink *s, struct xtap_export_state *es, struct svc_se
 		fflush(s->json);
 	else
 		sink_flush(s);
+	s->app = NULL;
+	xtap_app_free(&app);
 	free(f);
 	maps_close(&m);
 	if (r < 0) {

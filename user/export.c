@@ -85,6 +85,8 @@ long xtap_export_round(struct xtap_export_state *st, const struct xtap_export_cf
 		for (int d = 0; d < 2; d++) {
 			r.pkts[d] = v->pkts[d] - s->pkts[d];
 			r.bytes[d] = v->bytes[d] - s->bytes[d];
+			/* a read behind the last one: none new (not negative) */
+			r.retrans[d] = v->retrans[d] > s->retrans[d] ? v->retrans[d] - s->retrans[d] : 0;
 		}
 		r.start_ns = s->any ? s->end_ns : v->first_ns;
 		r.end_ns = v->last_ns;
@@ -94,6 +96,7 @@ long xtap_export_round(struct xtap_export_state *st, const struct xtap_export_cf
 		for (int d = 0; d < 2; d++) {
 			s->pkts[d] = v->pkts[d];
 			s->bytes[d] = v->bytes[d];
+			s->retrans[d] += r.retrans[d];
 		}
 		s->export_ns = now;
 		s->end_ns = v->last_ns;

@@ -35,6 +35,7 @@ struct xtap_export_cfg {
 /* One record to send: what is new in one flow since its last record. */
 struct xtap_export_rec {
 	__u64 pkts[2], bytes[2];	/* deltas, by enum xtap_dir */
+	__u32 retrans[2];		/* TCP retransmissions: deltas too */
 	__u64 start_ns, end_ns;		/* CLOCK_MONOTONIC: the span of the deltas */
 	__u8 reason;			/* enum ipfix_end_reason */
 };
@@ -43,6 +44,7 @@ struct xtap_export_seen {
 	struct xtap_flow_key key;
 	__u64 first_ns;		/* of the entry: another value is another entry */
 	__u64 pkts[2], bytes[2];	/* exported so far */
+	__u32 retrans[2];
 	__u64 export_ns;	/* when the last record went (monotonic) */
 	__u64 end_ns;		/* last_ns of the last record */
 	bool any;		/* a record went out */

@@ -49,7 +49,9 @@ static const int flow_v4_init[] = {
 	XIE_SRC_V4, XIE_DST_V4, XIE_SRC_PORT, XIE_DST_PORT, XIE_PROTO, XIE_VLAN,
 	XIE_ICMP_V4, XIE_OCTETS, XIE_PACKETS, XIE_START_MS, XIE_END_MS, XIE_TCP_FLAGS,
 	XIE_END_REASON, XIE_BIFLOW_DIR,
-	XIE_HS_SYN_SYNACK_NS, XIE_HS_SYNACK_ACK_NS, XIE_OUTCOME, XIE_SYN_RETRANS, END,
+	XIE_HS_SYN_SYNACK_NS, XIE_HS_SYNACK_ACK_NS, XIE_OUTCOME, XIE_SYN_RETRANS,
+	XIE_RETRANS_INIT, XIE_RETRANS_RESP, XIE_PASSIVE_RTT_NS, XIE_HTTP_RESP_NS,
+	XIE_HTTP_STATUS, XIE_DNS_RESP_NS, XIE_DNS_RCODE, END,
 };
 static const int flow_v4_resp[] = {
 	XIE_SRC_V4, XIE_DST_V4, XIE_SRC_PORT, XIE_DST_PORT, XIE_PROTO, XIE_VLAN,
@@ -60,7 +62,9 @@ static const int flow_v6_init[] = {
 	XIE_SRC_V6, XIE_DST_V6, XIE_SRC_PORT, XIE_DST_PORT, XIE_PROTO, XIE_VLAN,
 	XIE_ICMP_V6, XIE_OCTETS, XIE_PACKETS, XIE_START_MS, XIE_END_MS, XIE_TCP_FLAGS,
 	XIE_END_REASON, XIE_BIFLOW_DIR,
-	XIE_HS_SYN_SYNACK_NS, XIE_HS_SYNACK_ACK_NS, XIE_OUTCOME, XIE_SYN_RETRANS, END,
+	XIE_HS_SYN_SYNACK_NS, XIE_HS_SYNACK_ACK_NS, XIE_OUTCOME, XIE_SYN_RETRANS,
+	XIE_RETRANS_INIT, XIE_RETRANS_RESP, XIE_PASSIVE_RTT_NS, XIE_HTTP_RESP_NS,
+	XIE_HTTP_STATUS, XIE_DNS_RESP_NS, XIE_DNS_RCODE, END,
 };
 static const int flow_v6_resp[] = {
 	XIE_SRC_V6, XIE_DST_V6, XIE_SRC_PORT, XIE_DST_PORT, XIE_PROTO, XIE_VLAN,
@@ -256,6 +260,13 @@ bool xtap_ipfix_put_flow(struct xtap_ipfix_msg *m, const struct xtap_ipfix_flow 
 		case XIE_HS_SYNACK_ACK_NS: put64(p, f->synack_ack_ns); break;
 		case XIE_OUTCOME: *p = f->outcome; break;
 		case XIE_SYN_RETRANS: put32(p, f->syn_retransmits); break;
+		case XIE_RETRANS_INIT: put32(p, f->retrans_init); break;
+		case XIE_RETRANS_RESP: put32(p, f->retrans_resp); break;
+		case XIE_PASSIVE_RTT_NS: put64(p, f->passive_rtt_ns); break;
+		case XIE_HTTP_RESP_NS: put64(p, f->http_resp_ns); break;
+		case XIE_HTTP_STATUS: put16(p, f->http_status); break;
+		case XIE_DNS_RESP_NS: put64(p, f->dns_resp_ns); break;
+		case XIE_DNS_RCODE: *p = f->dns_rcode; break;
 		default: memset(p, 0, xtap_ipfix_ies[*ie].len); break;
 		}
 		p += xtap_ipfix_ies[*ie].len;

@@ -56,21 +56,22 @@ enum xtap_ie {
 	XIE_OCTETS, XIE_PACKETS, XIE_START_MS, XIE_END_MS,
 	XIE_TCP_FLAGS, XIE_END_REASON, XIE_BIFLOW_DIR,
 	XIE_ICMP_V4, XIE_ICMP_V6,
-	/* PEN 32473: measured by the kernel today */
+	/* PEN 32473: per flow, on the initiator's record */
 	XIE_HS_SYN_SYNACK_NS,	/* 1: SYN to SYN-ACK, ns */
 	XIE_HS_SYNACK_ACK_NS,	/* 2: SYN-ACK to ACK, ns */
 	XIE_OUTCOME,		/* 3: enum xtap_outcome */
 	XIE_SYN_RETRANS,	/* 4: SYNs after the first */
-	/* PEN 32473: numbers reserved for measurements the flow table does
-	 * not hold yet. To export one: add it to the initiator template list
-	 * in ipfix.c (flow_ies) and set it in xtap_ipfix_put_flow. */
-	XIE_RETRANS_INIT,	/* 5: TCP retransmissions, initiator to responder */
-	XIE_RETRANS_RESP,	/* 6: TCP retransmissions, responder to initiator */
-	XIE_PASSIVE_RTT_NS,	/* 7: passive RTT (TCP timestamps), ns */
-	XIE_HTTP_RESP_NS,	/* 8: HTTP request to first response byte, ns */
-	XIE_HTTP_STATUS,	/* 9: HTTP status code */
-	XIE_DNS_RESP_NS,	/* 10: DNS query to response, ns */
-	XIE_DNS_RCODE,		/* 11: DNS response code */
+	XIE_RETRANS_INIT,	/* 5: TCP retransmissions, initiator to responder,
+				 * since the flow's last record (a delta) */
+	XIE_RETRANS_RESP,	/* 6: the same, responder to initiator */
+	XIE_PASSIVE_RTT_NS,	/* 7: passive RTT (TCP timestamps), ns: the mean
+				 * of the initiator's samples so far */
+	XIE_HTTP_RESP_NS,	/* 8: HTTP request to response, ns: the mean of
+				 * the flow's timed responses so far */
+	XIE_HTTP_STATUS,	/* 9: the last HTTP status code */
+	XIE_DNS_RESP_NS,	/* 10: DNS query to response, ns: the mean of the
+				 * flow's timed responses so far */
+	XIE_DNS_RCODE,		/* 11: the last DNS response code */
 	/* PEN 32473: service latency records (the xtap_hist map) */
 	XIE_LAT_KIND,		/* 20: enum xtap_lat_kind */
 	XIE_LAT_COUNT,		/* 21: samples since the last record */
@@ -118,6 +119,11 @@ struct xtap_ipfix_flow {
 	uint64_t syn_synack_ns, synack_ack_ns;	/* UINT64_MAX: not measured */
 	uint8_t outcome;
 	uint32_t syn_retransmits;
+	uint32_t retrans_init, retrans_resp;	/* deltas; 0 when not TCP */
+	uint64_t passive_rtt_ns;		/* UINT64_MAX: not measured */
+	uint64_t http_resp_ns, dns_resp_ns;	/* UINT64_MAX: not measured */
+	uint16_t http_status;			/* UINT16_MAX: none */
+	uint8_t dns_rcode;			/* UINT8_MAX: none */
 };
 
 struct xtap_ipfix_svc {

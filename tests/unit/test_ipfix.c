@@ -22,10 +22,11 @@ static void test_record_lengths(void **state)
 {
 	(void)state;
 	/* 4+4+2+2+1+2+2 (keys, icmp) + 8+8+8+8 (counts, times) + 2+1+1
-	 * (flags, reason, direction) = 53; + 8+8+1+4 enterprise = 74 */
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_INIT), 74);
+	 * (flags, reason, direction) = 53; + 8+8+1+4 (handshake) + 4+4+8
+	 * (retransmissions, passive RTT) + 8+2+8+1 (HTTP, DNS) enterprise = 109 */
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_INIT), 109);
 	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_RESP), 53);
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_INIT), 98);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_INIT), 133);
 	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_RESP), 77);
 	/* 4+2+1+8+8 + 1+8+8+8+320 */
 	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_SVC_V4), 368);
@@ -62,16 +63,23 @@ static void test_templates(void **state)
 		0x80, 0x02, 0x00, 0x08, 0x00, 0x00, 0x7e, 0xd9,
 		0x80, 0x03, 0x00, 0x01, 0x00, 0x00, 0x7e, 0xd9,
 		0x80, 0x04, 0x00, 0x04, 0x00, 0x00, 0x7e, 0xd9,
+		0x80, 0x05, 0x00, 0x04, 0x00, 0x00, 0x7e, 0xd9,
+		0x80, 0x06, 0x00, 0x04, 0x00, 0x00, 0x7e, 0xd9,
+		0x80, 0x07, 0x00, 0x08, 0x00, 0x00, 0x7e, 0xd9,
+		0x80, 0x08, 0x00, 0x08, 0x00, 0x00, 0x7e, 0xd9,
+		0x80, 0x09, 0x00, 0x02, 0x00, 0x00, 0x7e, 0xd9,
+		0x80, 0x0a, 0x00, 0x08, 0x00, 0x00, 0x7e, 0xd9,
+		0x80, 0x0b, 0x00, 0x01, 0x00, 0x00, 0x7e, 0xd9,
 	};
 
 	(void)state;
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_templates(&m));
 	len = xtap_ipfix_msg_finish(&m, 0x01020304, 7, 1);
-	/* templates: 256 and 258 have 18 fields (14 IANA, 4 enterprise):
-	 * 4 + 56 + 32 = 92; 257 and 259: 4 + 56 = 60; 260 and 261: 10
+	/* templates: 256 and 258 have 25 fields (14 IANA, 11 enterprise):
+	 * 4 + 56 + 88 = 148; 257 and 259: 4 + 56 = 60; 260 and 261: 10
 	 * fields (5 and 5): 4 + 20 + 40 = 64. Set header 4, message 16. */
-	assert_int_equal(len, 16 + 4 + 92 + 60 + 92 + 60 + 64 + 64);
+	assert_int_equal(len, 16 + 4 + 148 + 60 + 148 + 60 + 64 + 64);
 	assert_int_equal(be16(buf), 10);
 	assert_int_equal(be16(buf + 2), len);
 	assert_int_equal(be32(buf + 4), 0x01020304);
@@ -81,15 +89,17 @@ static void test_templates(void **state)
 	assert_int_equal(be16(buf + 18), len - 16);
 	off = 20;
 	assert_int_equal(be16(buf + off), 256);
-	assert_int_equal(be16(buf + off + 2), 18);
-	assert_memory_equal(buf + off + 92 - sizeof(t256_tail), t256_tail, sizeof(t256_tail));
-	off += 92;
+	assert_int_equal(be16(buf + off + 2), 25);
+	assert_memory_equal(buf + off + 148 - sizeof(t256_tail), t256_tail, sizeof(t256_tail));
+	off += 148;
 	assert_memory_equal(buf + off, t257, sizeof(t257));
 	off += 60;
 	assert_int_equal(be16(buf + off), 258);
 	assert_int_equal(be16(buf + off + 4), 27);	/* sourceIPv6Address */
 	assert_int_equal(be16(buf + off + 6), 16);
-	off += 92 + 60;
+	assert_int_equal(be16(buf + off + 2), 25);
+	assert_memory_equal(buf + off + 148 - sizeof(t256_tail), t256_tail, sizeof(t256_tail));
+	off += 148 + 60;
 	assert_int_equal(be16(buf + off), 260);
 	assert_int_equal(be16(buf + off + 2), 10);
 	/* its last field: xtapLatencyLog2Buckets, 320 bytes */
@@ -122,6 +132,13 @@ static struct xtap_ipfix_flow tcp_flow(void)
 	f.synack_ack_ns = UINT64_MAX;
 	f.outcome = XTAP_OUTCOME_CLOSED;
 	f.syn_retransmits = 2;
+	f.retrans_init = 3;
+	f.retrans_resp = 0x0104;
+	f.passive_rtt_ns = 40000;
+	f.http_resp_ns = 0x0102030405ull;
+	f.http_status = 404;
+	f.dns_resp_ns = UINT64_MAX;
+	f.dns_rcode = UINT8_MAX;
 	return f;
 }
 
@@ -131,7 +148,7 @@ static void test_flow_record(void **state)
 	struct xtap_ipfix_msg m;
 	struct xtap_ipfix_flow f = tcp_flow();
 	static const uint8_t want[] = {
-		0x01, 0x00, 0x00, 0x4e,			/* set 256, 4 + 74 */
+		0x01, 0x00, 0x00, 0x71,			/* set 256, 4 + 109 */
 		10, 0, 0, 1, 10, 0, 0, 2,		/* addresses */
 		0x9c, 0x40, 0x00, 0x50,			/* 40000 -> 80 */
 		0x06, 0x00, 0x05, 0x00, 0x00,		/* tcp, vlan 5, no icmp */
@@ -144,6 +161,12 @@ static void test_flow_record(void **state)
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* not measured */
 		0x07,					/* closed */
 		0, 0, 0, 2,				/* SYN retransmits */
+		0, 0, 0, 3, 0, 0, 0x01, 0x04,		/* retransmissions, both ways */
+		0, 0, 0, 0, 0, 0, 0x9c, 0x40,		/* passive RTT: 40000 ns */
+		0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x05,	/* HTTP response time */
+		0x01, 0x94,				/* HTTP status 404 */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* no DNS time */
+		0xff,					/* no DNS code */
 	};
 	static const uint8_t resp[] = {
 		0x01, 0x01, 0x00, 0x39,			/* set 257, 4 + 53 */
@@ -179,19 +202,19 @@ static void test_sets_and_full_message(void **state)
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	while (xtap_ipfix_put_flow(&m, &f))
 		n++;
-	/* (1400 - 16 - 4) / 74 */
-	assert_int_equal(n, 18);
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 18 * 74);
-	assert_int_equal(be16(buf + 18), 4 + 18 * 74);
+	/* (1400 - 16 - 4) / 109 */
+	assert_int_equal(n, 12);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 12 * 109);
+	assert_int_equal(be16(buf + 18), 4 + 12 * 109);
 
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
 	f.reverse = true;
 	assert_true(xtap_ipfix_put_flow(&m, &f));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 78 + 4 + 2 * 53);
-	assert_int_equal(be16(buf + 16 + 78), 257);
-	assert_int_equal(be16(buf + 16 + 78 + 2), 4 + 2 * 53);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 113 + 4 + 2 * 53);
+	assert_int_equal(be16(buf + 16 + 113), 257);
+	assert_int_equal(be16(buf + 16 + 113 + 2), 4 + 2 * 53);
 }
 
 /* ICMP: ports 0, type and code in their element; the responder's record of
@@ -220,7 +243,7 @@ static void test_icmp_and_v6(void **state)
 	f.key.addr_a[0] = 0xfd;
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 98);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 133);
 	assert_int_equal(be16(buf + 16), XTAP_TMPL_V6_INIT);
 	assert_memory_equal(buf + 20, f.key.addr_a, 16);
 	assert_memory_equal(buf + 36, f.key.addr_b, 16);
@@ -301,6 +324,7 @@ static void test_export_deltas(void **state)
 	e.val.last_ns = 101 * S;
 	e.val.pkts[0] = 10;
 	e.val.bytes[0] = 1000;
+	e.val.retrans[1] = 2;
 	/* active, quiet for less than the idle timeout: nothing yet */
 	assert_int_equal(round_at(&st, &e, 102 * S, false, &g), 0);
 	/* the active timeout: the first record spans first to last packet */
@@ -308,18 +332,25 @@ static void test_export_deltas(void **state)
 	assert_int_equal(round_at(&st, &e, 160 * S, false, &g), 1);
 	assert_int_equal(g.r[0].reason, IPFIX_END_ACTIVE);
 	assert_int_equal(g.r[0].pkts[0], 10);
+	assert_int_equal(g.r[0].retrans[0], 0);
+	assert_int_equal(g.r[0].retrans[1], 2);
 	assert_int_equal(g.r[0].start_ns, 100 * S);
 	assert_int_equal(g.r[0].end_ns, 159 * S);
 	/* counts that came meanwhile go with the next record, only them */
 	e.val.pkts[0] = 15;
 	e.val.bytes[0] = 1500;
 	e.val.pkts[1] = 4;
+	e.val.retrans[0] = 1;
+	e.val.retrans[1] = 5;
 	e.val.last_ns = 219 * S;
 	assert_int_equal(round_at(&st, &e, 200 * S, false, &g), 0);
 	assert_int_equal(round_at(&st, &e, 220 * S, false, &g), 1);
 	assert_int_equal(g.r[0].pkts[0], 5);
 	assert_int_equal(g.r[0].bytes[0], 500);
 	assert_int_equal(g.r[0].pkts[1], 4);
+	/* retransmissions are deltas as packets are */
+	assert_int_equal(g.r[0].retrans[0], 1);
+	assert_int_equal(g.r[0].retrans[1], 3);
 	assert_int_equal(g.r[0].start_ns, 159 * S);
 	/* FIN both ways: ends once quiet for a second, with the last ACK */
 	e.val.fin[0] = e.val.fin[1] = 1;
@@ -330,6 +361,7 @@ static void test_export_deltas(void **state)
 	assert_int_equal(round_at(&st, &e, 231 * S, false, &g), 1);
 	assert_int_equal(g.r[0].reason, IPFIX_END_OF_FLOW);
 	assert_int_equal(g.r[0].pkts[0], 3);
+	assert_int_equal(g.r[0].retrans[1], 0);
 	/* nothing new: nothing more */
 	assert_int_equal(round_at(&st, &e, 300 * S, true, &g), 0);
 	xtap_export_state_free(&st);
@@ -353,15 +385,27 @@ static void test_export_races(void **state)
 	e.val.last_ns = 40 * S;
 	assert_int_equal(round_at(&st, &e, 60 * S, false, &g), 0);
 	e.val.pkts[0] = 130;
+	e.val.retrans[0] = 4;
 	assert_int_equal(round_at(&st, &e, 60 * S, false, &g), 1);
 	assert_int_equal(g.r[0].pkts[0], 30);
+	assert_int_equal(g.r[0].retrans[0], 4);
+	/* retransmissions read behind the last record: none, not negative,
+	 * and the ones that went are not sent again */
+	e.val.pkts[0] = 135;
+	e.val.retrans[0] = 3;
+	assert_int_equal(round_at(&st, &e, 80 * S, false, &g), 1);
+	assert_int_equal(g.r[0].retrans[0], 0);
+	e.val.pkts[0] = 138;
+	e.val.retrans[0] = 6;
+	assert_int_equal(round_at(&st, &e, 100 * S, false, &g), 1);
+	assert_int_equal(g.r[0].retrans[0], 2);
 	/* a failed emit keeps the marks: the delta goes next time */
 	e.val.pkts[0] = 140;
 	g.fail = 1;
 	assert_true(round_at(&st, &e, 80 * S, false, &g) < 0);
 	g.fail = 0;
 	assert_int_equal(round_at(&st, &e, 80 * S, false, &g), 1);
-	assert_int_equal(g.r[0].pkts[0], 10);
+	assert_int_equal(g.r[0].pkts[0], 2);
 	/* the LRU reused the key for a new entry (another first_ns): its
 	 * counts start from zero */
 	e.val.first_ns = 90 * S;
