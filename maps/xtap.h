@@ -9,7 +9,7 @@
 
 #include <linux/types.h>
 
-#define XTAP_ABI_VERSION 3
+#define XTAP_ABI_VERSION 4
 
 /* An attach point is (interface slot, hook). The loader gives every attached
  * interface a slot; the programs of that interface carry it as rodata. */
