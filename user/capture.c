@@ -146,7 +146,9 @@ static void write_one(struct xtap_capture *c, const struct xtap_capture_rec *r)
 			return;
 		}
 	}
-	if (r->flow_id && r->flow_dir <= XTAP_DIR_BA)
+	if (c->base && c->fmt == XTAP_PCAP)
+		p.comment = NULL;	/* a pcap file has no place for it */
+	else if (r->flow_id && r->flow_dir <= XTAP_DIR_BA)
 		snprintf(comment, sizeof(comment), "hook %s, flow %016llx, direction %s",
 			 xtap_hook_name(r->hook), (unsigned long long)r->flow_id, dirs[r->flow_dir]);
 	else
@@ -247,16 +249,49 @@ int xtap_capture_init(struct xtap_capture *c, int ring_fd, struct xtap_pcapw *w)
 
 /*
  * Several rings, one reader thread per ring or group of rings. A reader
- * copies each record it takes from its rings into a held record and hands
- * them over in batches; the caller's thread (xtap_capture_poll) keeps them
- * in a heap ordered by time and writes those the reorder window lets go.
+ * copies each record it takes from a ring into its current chunk, a large
+ * block filled in order, and hands the records over in batches, per ring.
+ * One CPU writes each ring, so a ring's records come in time order: the
+ * caller's thread (xtap_capture_poll) keeps one queue per ring sorted by time
+ * (a late record is put in its place from the tail), merges the queue heads
+ * through a small heap of rings and writes the records the reorder window
+ * lets go. A chunk goes back to its reader once its records are written and
+ * the reader has moved on to another.
  */
+#define CHUNK_BYTES (4u << 20)
+
+struct reader;
+
+struct chunk {
+	struct chunk *next;	/* in the reader's list of free chunks */
+	struct reader *owner;
+	size_t size;
+	__u32 refs;		/* records not yet written, +1 while filled */
+	__u32 reserved;
+};
+
 struct held {
 	__u64 ts;
 	__u64 seq;		/* per reader: ties keep ring order */
 	__u32 reader;
 	__u32 size;
+	struct chunk *chunk;
 	/* the record */
+};
+
+struct vec {
+	struct held **v;
+	size_t n, cap;
+};
+
+/* One ring's records on their way. */
+struct ringq {
+	struct reader *r;
+	struct vec loc;		/* the reader's: taken, not yet handed over */
+	struct vec pend;	/* under mu: handed over, not yet queued */
+	struct vec tmp;		/* the caller's: pend taken out of the lock */
+	struct vec q;		/* the caller's: sorted by (ts, reader, seq) */
+	size_t qh;		/* first one of q still held */
 };
 
 struct reader {
@@ -267,47 +302,113 @@ struct reader {
 	__u32 idx;
 	__u64 seq;
 	__u64 received, invalid, nomem;
-	struct held **loc;	/* taken, not yet handed over */
-	size_t nloc, caploc;
+	struct chunk *cur;	/* being filled */
+	size_t used;		/* bytes of cur taken */
+	struct chunk *mine;	/* free chunks this reader took back */
+	struct chunk *spare;	/* free chunks given back by the writer */
 };
 
 struct xtap_capture_readers {
 	pthread_mutex_t mu;
 	volatile int stop;
-	struct held **pend;	/* handed over, not yet in the heap */
-	size_t npend, cappend;
-	struct held **heap;	/* min-heap by (ts, reader, seq) */
-	size_t nheap, capheap;
 	size_t held_bytes;
-	int n;
+	int n, nq;
+	struct ringq *mh[XTAP_CAPTURE_RINGS];	/* min-heap of queues by head */
+	int nmh;
 	struct reader r[XTAP_CAPTURE_RINGS];
+	struct ringq q[XTAP_CAPTURE_RINGS];
 };
 
-static int push(struct held ***v, size_t *n, size_t *cap, struct held *h)
+static int push(struct vec *v, struct held *h)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 1024;
-		struct held **p = realloc(*v, nc * sizeof(*p));
+	if (v->n == v->cap) {
+		size_t nc = v->cap ? v->cap * 2 : 1024;
+		struct held **p = realloc(v->v, nc * sizeof(*p));
 
 		if (!p)
 			return -ENOMEM;
-		*v = p;
-		*cap = nc;
+		v->v = p;
+		v->cap = nc;
 	}
-	(*v)[(*n)++] = h;
+	v->v[v->n++] = h;
 	return 0;
+}
+
+/* Drops one reference to a chunk: the last one gives it back to its reader. */
+static void chunk_put(struct chunk *k)
+{
+	struct reader *r = k->owner;
+
+	if (__atomic_sub_fetch(&k->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (k->size != CHUNK_BYTES) {
+		free(k);
+		return;
+	}
+	k->next = __atomic_load_n(&r->spare, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&r->spare, &k->next, k, true, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED))
+		;
+}
+
+static void chunks_free(struct chunk *k)
+{
+	while (k) {
+		struct chunk *next = k->next;
+
+		free(k);
+		k = next;
+	}
+}
+
+/* Room for a held record of size bytes in the reader's current chunk. */
+static struct held *take(struct reader *r, size_t size)
+{
+	size_t need = (sizeof(struct held) + size + 7) & ~(size_t)7;
+	struct held *h;
+
+	if (!r->cur || r->used + need > r->cur->size) {
+		size_t sz = sizeof(struct chunk) + need;
+		struct chunk *k = NULL;
+
+		if (sz <= CHUNK_BYTES) {
+			sz = CHUNK_BYTES;
+			if (!r->mine)
+				r->mine = __atomic_exchange_n(&r->spare, NULL, __ATOMIC_ACQUIRE);
+			k = r->mine;
+			if (k)
+				r->mine = k->next;
+		}
+		if (!k)
+			k = malloc(sz);
+		if (!k)
+			return NULL;
+		k->owner = r;
+		k->size = sz;
+		k->refs = 1;
+		if (r->cur)
+			chunk_put(r->cur);
+		r->cur = k;
+		r->used = sizeof(*k);
+	}
+	h = (void *)((__u8 *)r->cur + r->used);
+	r->used += need;
+	__atomic_add_fetch(&r->cur->refs, 1, __ATOMIC_RELAXED);
+	h->chunk = r->cur;
+	return h;
 }
 
 static int on_held(void *ctx, void *data, size_t size)
 {
-	struct reader *r = ctx;
+	struct ringq *q = ctx;
+	struct reader *r = q->r;
 	struct held *h;
 
 	if (xtap_capture_rec_check(data, size)) {
 		r->invalid++;
 		return 0;
 	}
-	h = malloc(sizeof(*h) + size);
+	h = take(r, size);
 	if (!h) {
 		r->nomem++;
 		return 0;
@@ -317,8 +418,8 @@ static int on_held(void *ctx, void *data, size_t size)
 	h->reader = r->idx;
 	h->size = (__u32)size;
 	memcpy(h + 1, data, size);
-	if (push(&r->loc, &r->nloc, &r->caploc, h)) {
-		free(h);
+	if (push(&q->loc, h)) {
+		chunk_put(h->chunk);
 		r->nomem++;
 		return 0;
 	}
@@ -326,21 +427,32 @@ static int on_held(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* The reader's records to the shared list. */
+/* The reader's records to the shared lists. */
 static void hand_over(struct reader *r)
 {
 	struct xtap_capture_readers *a = r->all;
 
-	if (!r->nloc)
-		return;
 	pthread_mutex_lock(&a->mu);
-	for (size_t i = 0; i < r->nloc; i++)
-		if (push(&a->pend, &a->npend, &a->cappend, r->loc[i])) {
-			free(r->loc[i]);
-			r->nomem++;
+	for (int i = 0; i < a->nq; i++) {
+		struct ringq *q = &a->q[i];
+
+		if (q->r != r || !q->loc.n)
+			continue;
+		if (!q->pend.n) {
+			struct vec t = q->pend;
+
+			q->pend = q->loc;
+			q->loc = t;
+			continue;
 		}
+		for (size_t j = 0; j < q->loc.n; j++)
+			if (push(&q->pend, q->loc.v[j])) {
+				chunk_put(q->loc.v[j]->chunk);
+				r->nomem++;
+			}
+		q->loc.n = 0;
+	}
 	pthread_mutex_unlock(&a->mu);
-	r->nloc = 0;
 }
 
 static void *reader_main(void *arg)
@@ -363,47 +475,48 @@ static bool held_before(const struct held *a, const struct held *b)
 	return a->seq < b->seq;
 }
 
-static void heap_push(struct xtap_capture_readers *a, struct held *h)
+/* Into the ring's queue, in its place (nearly always the end). */
+static void enqueue(struct xtap_capture_readers *a, struct ringq *q, struct held *h)
 {
-	size_t i;
+	size_t j;
 
-	if (push(&a->heap, &a->nheap, &a->capheap, h)) {
-		free(h);
+	if (q->q.n == q->q.cap && q->qh) {
+		memmove(q->q.v, q->q.v + q->qh, (q->q.n - q->qh) * sizeof(q->q.v[0]));
+		q->q.n -= q->qh;
+		q->qh = 0;
+	}
+	if (push(&q->q, h)) {
+		chunk_put(h->chunk);
 		return;
 	}
+	for (j = q->q.n - 1; j > q->qh && held_before(h, q->q.v[j - 1]); j--)
+		q->q.v[j] = q->q.v[j - 1];
+	q->q.v[j] = h;
 	a->held_bytes += h->size;
-	for (i = a->nheap - 1; i > 0; i = (i - 1) / 2) {
-		struct held **p = &a->heap[(i - 1) / 2];
-
-		if (!held_before(a->heap[i], *p))
-			break;
-		a->heap[i] = *p;
-		*p = h;
-	}
 }
 
-static struct held *heap_pop(struct xtap_capture_readers *a)
+static bool q_before(const struct ringq *x, const struct ringq *y)
 {
-	struct held *top = a->heap[0], *last = a->heap[--a->nheap];
-	size_t i = 0;
+	return held_before(x->q.v[x->qh], y->q.v[y->qh]);
+}
 
-	a->held_bytes -= top->size;
-	if (!a->nheap)
-		return top;
+static void mh_down(struct xtap_capture_readers *a, int i)
+{
+	struct ringq *t = a->mh[i];
+
 	for (;;) {
-		size_t l = 2 * i + 1, m = i;
+		int l = 2 * i + 1, m = l;
 
-		if (l < a->nheap && held_before(a->heap[l], last))
-			m = l;
-		if (l + 1 < a->nheap && held_before(a->heap[l + 1], m == i ? last : a->heap[l]))
-			m = l + 1;
-		if (m == i)
+		if (l >= a->nmh)
 			break;
-		a->heap[i] = a->heap[m];
+		if (l + 1 < a->nmh && q_before(a->mh[l + 1], a->mh[l]))
+			m = l + 1;
+		if (!q_before(a->mh[m], t))
+			break;
+		a->mh[i] = a->mh[m];
 		i = m;
 	}
-	a->heap[i] = last;
-	return top;
+	a->mh[i] = t;
 }
 
 static __u64 mono_ns(void)
@@ -424,17 +537,43 @@ static int write_held(struct xtap_capture *c, bool all)
 	int n = 0, err;
 
 	pthread_mutex_lock(&a->mu);
-	for (size_t i = 0; i < a->npend; i++)
-		heap_push(a, a->pend[i]);
-	a->npend = 0;
-	pthread_mutex_unlock(&a->mu);
-	while (a->nheap && (all || a->heap[0]->ts <= horizon ||
-			    a->held_bytes > XTAP_CAPTURE_HOLD_BYTES)) {
-		struct held *h = heap_pop(a);
+	for (int i = 0; i < a->nq; i++) {
+		struct ringq *q = &a->q[i];
+		struct vec t = q->tmp;
 
+		q->tmp = q->pend;
+		q->pend = t;
+	}
+	pthread_mutex_unlock(&a->mu);
+	a->nmh = 0;
+	for (int i = 0; i < a->nq; i++) {
+		struct ringq *q = &a->q[i];
+
+		for (size_t j = 0; j < q->tmp.n; j++)
+			enqueue(a, q, q->tmp.v[j]);
+		q->tmp.n = 0;
+		if (q->qh < q->q.n)
+			a->mh[a->nmh++] = q;
+	}
+	for (int i = a->nmh / 2 - 1; i >= 0; i--)
+		mh_down(a, i);
+	while (a->nmh) {
+		struct ringq *q = a->mh[0];
+		struct held *h = q->q.v[q->qh];
+
+		if (!all && h->ts > horizon && a->held_bytes <= XTAP_CAPTURE_HOLD_BYTES)
+			break;
+		q->qh++;
+		a->held_bytes -= h->size;
 		write_one(c, (const void *)(h + 1));
-		free(h);
+		chunk_put(h->chunk);
 		n++;
+		if (q->qh == q->q.n) {
+			q->qh = q->q.n = 0;
+			a->mh[0] = a->mh[--a->nmh];
+		}
+		if (a->nmh)
+			mh_down(a, 0);
 	}
 	err = flush(c);
 	return err ? err : n;
@@ -472,22 +611,32 @@ static int readers_finish(struct xtap_capture *c)
 	return n;
 }
 
+static void vec_free(struct vec *v, size_t from)
+{
+	for (size_t j = from; j < v->n; j++)
+		chunk_put(v->v[j]->chunk);
+	free(v->v);
+}
+
 static void readers_free(struct xtap_capture_readers *a)
 {
 	if (!a)
 		return;
-	for (int i = 0; i < a->n; i++) {
-		for (size_t j = 0; j < a->r[i].nloc; j++)
-			free(a->r[i].loc[j]);
-		free(a->r[i].loc);
-		ring_buffer__free(a->r[i].rb);
+	for (int i = 0; i < a->nq; i++) {
+		vec_free(&a->q[i].loc, 0);
+		vec_free(&a->q[i].pend, 0);
+		vec_free(&a->q[i].tmp, 0);
+		vec_free(&a->q[i].q, a->q[i].qh);
 	}
-	for (size_t i = 0; i < a->npend; i++)
-		free(a->pend[i]);
-	for (size_t i = 0; i < a->nheap; i++)
-		free(a->heap[i]);
-	free(a->pend);
-	free(a->heap);
+	for (int i = 0; i < a->n; i++) {
+		struct reader *r = &a->r[i];
+
+		ring_buffer__free(r->rb);
+		if (r->cur)
+			chunk_put(r->cur);
+		chunks_free(r->mine);
+		chunks_free(r->spare);
+	}
 	pthread_mutex_destroy(&a->mu);
 	free(a);
 }
@@ -512,15 +661,17 @@ int xtap_capture_init_rings(struct xtap_capture *c, const int *ring_fds, int nri
 		return -ENOMEM;
 	pthread_mutex_init(&a->mu, NULL);
 	a->n = nthreads;
+	a->nq = nrings;
 	c->rd = a;
 	for (int i = 0; i < nrings; i++) {
 		struct reader *r = &a->r[i % nthreads];
 
 		r->all = a;
 		r->idx = (__u32)(i % nthreads);
+		a->q[i].r = r;
 		if (!r->rb)
-			r->rb = ring_buffer__new(ring_fds[i], on_held, r, NULL);
-		else if (ring_buffer__add(r->rb, ring_fds[i], on_held, r))
+			r->rb = ring_buffer__new(ring_fds[i], on_held, &a->q[i], NULL);
+		else if (ring_buffer__add(r->rb, ring_fds[i], on_held, &a->q[i]))
 			err = errno ? -errno : -EINVAL;
 		if (!r->rb && !err)
 			err = errno ? -errno : -EINVAL;
