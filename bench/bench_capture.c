@@ -63,6 +63,7 @@
 #include "empty.skel.h"
 #include "bench/gen.skel.h"
 #include "bench/row.h"
+#include "loader/attach.h"
 
 #define FRAME_LEN 1514
 #define GEN_CPU 0
@@ -731,7 +732,12 @@ static void cleanup(struct bench *b)
 		fprintf(stderr, "xtap: bench capture: ip netns del %s failed\n", b->ns_a);
 	if (b->host_fd >= 0)
 		close(b->host_fd);
-	rmdir(b->pin_root);	/* only when xtap left it empty */
+	if (!rmdir(b->pin_root)) {	/* only when xtap left it empty */
+		char lock[192];
+
+		xtap_lock_path(b->pin_root, lock, sizeof(lock));
+		unlink(lock);
+	}
 }
 
 static int find_xtap(struct bench *b)

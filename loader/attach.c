@@ -114,10 +114,18 @@ static int mkdir_private(const char *p)
 	return 0;
 }
 
+void xtap_lock_path(const char *root, char *buf, size_t len)
+{
+	/* one lock per state directory: /run/xtap.lock for the default one */
+	if (!strcmp(root, XTAP_PIN_ROOT))
+		snprintf(buf, len, "%s", XTAP_LOCK);
+	else
+		snprintf(buf, len, "/run/xtap.%s.lock", strrchr(root, '/') + 1);
+}
+
 int xtap_state_open(struct xtap_state *st, const char *root, bool create, char *err, size_t len)
 {
 	char p[256], lock[192];
-	const char *base;
 	int e;
 
 	memset(st, 0, sizeof(*st));
@@ -132,12 +140,7 @@ int xtap_state_open(struct xtap_state *st, const char *root, bool create, char *
 			    XTAP_BPFFS);
 	snprintf(st->root, sizeof(st->root), "%s", root);
 
-	/* one lock per state directory: /run/xtap.lock for the default one */
-	base = strrchr(st->root, '/') + 1;
-	if (!strcmp(st->root, XTAP_PIN_ROOT))
-		snprintf(lock, sizeof(lock), "%s", XTAP_LOCK);
-	else
-		snprintf(lock, sizeof(lock), "/run/xtap.%s.lock", base);
+	xtap_lock_path(st->root, lock, sizeof(lock));
 	st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX)) {
 		e = errno;

@@ -42,6 +42,11 @@ struct xtap_attach_opts {
 int xtap_state_open(struct xtap_state *st, const char *root, bool create, char *err, size_t len);
 void xtap_state_close(struct xtap_state *st);
 
+/* The lock file of the state under root (a path under XTAP_BPFFS): what
+ * xtap_state_open locks. A program that made a state of its own for a while
+ * (a benchmark) removes it when done. */
+void xtap_lock_path(const char *root, char *buf, size_t len);
+
 /* Returns 0 when attached, 1 when the interface already was (nothing done),
  * or -errno with the cause in err; a failure leaves nothing behind. */
 int xtap_attach(struct xtap_state *st, const struct xtap_attach_opts *o, struct xtap_iface *out,
