@@ -33,19 +33,18 @@ static __always_inline __u32 hist_log2(__u64 v)
 	return r;
 }
 
-/* Add one latency of ns to the histogram of kind for the service at addr
- * (16 bytes, IPv4-mapped), port (host order) and proto. */
-static __always_inline void hist_add(const __u8 *addr, __u16 port, __u8 proto, __u8 kind, __u64 ns)
+/* Add ns to the histogram at key in map (any hash of struct xtap_hist),
+ * making it on first use; its zeros come from .rodata, as 344 bytes do not
+ * fit the stack the packet path has left. */
+static __always_inline void hist_record(void *map, const void *key, __u64 ns)
 {
-	struct xtap_svc_key k = { .port = port, .proto = proto, .kind = kind };
 	struct xtap_hist *h;
 	__u32 b = hist_log2(ns);
 
-	__builtin_memcpy(k.addr, addr, 16);
-	h = bpf_map_lookup_elem(&xtap_hist, &k);
+	h = bpf_map_lookup_elem(map, key);
 	if (!h) {
-		bpf_map_update_elem(&xtap_hist, &k, &hist_zero, BPF_NOEXIST);
-		h = bpf_map_lookup_elem(&xtap_hist, &k);
+		bpf_map_update_elem(map, key, &hist_zero, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(map, key);
 		if (!h)
 			return;
 	}
@@ -56,6 +55,16 @@ static __always_inline void hist_add(const __u8 *addr, __u16 port, __u8 proto, _
 	h->sum_ns += ns;
 	if (ns > h->max_ns)
 		h->max_ns = ns;
+}
+
+/* Add one latency of ns to the histogram of kind for the service at addr
+ * (16 bytes, IPv4-mapped), port (host order) and proto. */
+static __always_inline void hist_add(const __u8 *addr, __u16 port, __u8 proto, __u8 kind, __u64 ns)
+{
+	struct xtap_svc_key k = { .port = port, .proto = proto, .kind = kind };
+
+	__builtin_memcpy(k.addr, addr, 16);
+	hist_record(&xtap_hist, &k, ns);
 }
 
 #endif

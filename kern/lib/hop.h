@@ -106,8 +106,6 @@ struct {
 	__type(value, __u64);
 } xtap_hop_lost SEC(".maps");
 
-static const struct xtap_hist hop_zero_hist;
-
 /* The fingerprint of an IP packet (see the top of this file). */
 static __always_inline __u64 hop_fingerprint(const struct pkt *p)
 {
@@ -161,25 +159,8 @@ static __always_inline int hop_fans_out(const struct pkt *p)
 static __always_inline void hop_add(__u32 from, __u32 to, __u64 ns)
 {
 	struct xtap_hop_key k = { .from = from, .to = to };
-	struct xtap_hist *h;
-	__u32 b = hist_log2(ns);
 
-	h = bpf_map_lookup_elem(&xtap_hops, &k);
-	if (!h) {
-		/* the new entry's zeros from .rodata: 344 bytes of stack are
-		 * more than the core has left */
-		bpf_map_update_elem(&xtap_hops, &k, &hop_zero_hist, BPF_NOEXIST);
-		h = bpf_map_lookup_elem(&xtap_hops, &k);
-		if (!h)
-			return;
-	}
-	if (b >= XTAP_HIST_BUCKETS)
-		b = XTAP_HIST_BUCKETS - 1;
-	h->bucket[b]++;
-	h->count++;
-	h->sum_ns += ns;
-	if (ns > h->max_ns)
-		h->max_ns = ns;
+	hist_record(&xtap_hops, &k, ns);
 }
 
 /* The sighting of fp moves on to point at now. */
