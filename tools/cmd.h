@@ -27,6 +27,11 @@ int cmd_serve(int argc, char **argv);
 int cmd_hops(int argc, char **argv);
 int cmd_drops(int argc, char **argv);
 
+struct xtap_state;
+/* Opens the state read-only for a query command; prints the error. 0, 1 when
+ * nothing is attached, -1 on error. */
+int xtap_cmd_open_state(const char *cmd, struct xtap_state *st);
+
 extern const struct xtap_cmd xtap_cmds[];
 int xtap_usage_of(const char *name);	/* prints the usage line; returns 2 */
 

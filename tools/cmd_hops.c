@@ -40,20 +40,6 @@ static const struct option hops_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Opens the state; prints the error. 1 when nothing is attached. */
-static int open_state(const char *cmd, struct xtap_state *st)
-{
-	char err[XTAP_ERRLEN] = "";
-
-	if (xtap_check_privileges(cmd))
-		return -1;
-	if (xtap_state_open(st, NULL, false, err, sizeof(err))) {
-		xtap_err("%s: %s", cmd, err);
-		return -1;
-	}
-	return st->reg_fd < 0;
-}
-
 /* "veth0/xdp", or "slot3/xdp" for a slot no longer attached. */
 static void point_str(const struct xtap_state *st, __u32 point, char *buf, size_t len)
 {
@@ -152,7 +138,7 @@ int cmd_hops(int argc, char **argv)
 			 d.timeout_ms, XTAP_HOP_TIMEOUT_MS);
 		return XTAP_EXIT_USAGE;
 	}
-	none = open_state("hops", &st);
+	none = xtap_cmd_open_state("hops", &st);
 	if (none < 0)
 		return XTAP_EXIT_ERR;
 	if (none) {
@@ -332,7 +318,7 @@ int cmd_drops(int argc, char **argv)
 	}
 	if (optind != argc)
 		return xtap_usage_of("drops");
-	none = open_state("drops", &st);
+	none = xtap_cmd_open_state("drops", &st);
 	if (none < 0)
 		return XTAP_EXIT_ERR;
 	if (!none) {

@@ -22,8 +22,7 @@
 static const char *const xdp_mode_names[] = { "-", "native", "generic" };
 static const char *const tc_mech_names[] = { "-", "tcx", "clsact" };
 
-/* Opens the state read-only; prints the error. 1 when nothing is attached. */
-static int open_state(const char *cmd, struct xtap_state *st)
+int xtap_cmd_open_state(const char *cmd, struct xtap_state *st)
 {
 	char err[XTAP_ERRLEN] = "";
 
@@ -140,7 +139,7 @@ int cmd_status(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	none = open_state("status", &st);
+	none = xtap_cmd_open_state("status", &st);
 	if (none < 0)
 		return XTAP_EXIT_ERR;
 	if (!none && read_flows("status", &st, &f, &n, &max)) {
@@ -382,7 +381,7 @@ int cmd_flows(int argc, char **argv)
 	 * (--sort), or when -n keeps the biggest: a million flows take a while */
 	if (sort == -3)
 		sort = json && !limit ? FLOWS_UNSORTED : XTAP_SORT_BYTES;
-	none = open_state("flows", &st);
+	none = xtap_cmd_open_state("flows", &st);
 	if (none < 0)
 		return XTAP_EXIT_ERR;
 	if (none) {
@@ -448,7 +447,7 @@ int cmd_stats(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	none = open_state("stats", &st);
+	none = xtap_cmd_open_state("stats", &st);
 	if (none < 0)
 		return XTAP_EXIT_ERR;
 	if (none) {
