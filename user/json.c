@@ -40,11 +40,17 @@ static void putch(struct json *j, char c)
 	j->buf[j->len++] = c;
 }
 
-/* Whether none of the 8 bytes of w needs an escape (< 0x20, '"', '\\',
- * 0x7f): a zero byte of w ^ c, or a byte below 0x20, sets its high bit in
- * the classic has-zero/has-less tests; a false alarm only sends the word to
- * the byte-by-byte path. */
-static bool word_plain(uint64_t w)
+/* Bytes a JSON string must escape: control characters, '"', '\\', DEL. */
+static bool needs_escape(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\' || c == 0x7f;
+}
+
+/* Whether none of the 8 bytes of w needs an escape: a zero byte of w ^ c,
+ * or a byte below 0x20, sets its high bit in the classic has-zero and
+ * has-less-than tests; a false alarm only sends the string to the byte
+ * path. */
+static inline bool word_plain(uint64_t w)
 {
 	const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
 	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\'), d = w ^ (ones * 0x7f);
@@ -53,43 +59,98 @@ static bool word_plain(uint64_t w)
 		  ((d - ones) & ~d)) & high);
 }
 
+/* Whether the n bytes at s need no escape, 8 at a time (the last word
+ * overlaps the one before it rather than reading past the end). */
+static bool plain(const char *s, size_t n)
+{
+	uint64_t w;
+
+	if (n < 8) {
+		for (size_t i = 0; i < n; i++)
+			if (needs_escape((unsigned char)s[i]))
+				return false;
+		return true;
+	}
+	for (size_t i = 0; i + 8 < n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (!word_plain(w))
+			return false;
+	}
+	memcpy(&w, s + n - 8, 8);
+	return word_plain(w);
+}
+
+/* n plain bytes between quotes, then tail (0 to 2 bytes), one room check. */
+static void put_quoted(struct json *j, bool comma, const char *s, size_t n, const char *tail,
+		       size_t tn)
+{
+	char *o;
+
+	if (j->len + n + tn + 3 > sizeof(j->buf)) {
+		json_flush(j);
+		if (n + tn + 3 > sizeof(j->buf)) {
+			if (comma)
+				putch(j, ',');
+			putch(j, '"');
+			put(j, s, n);
+			putch(j, '"');
+			put(j, tail, tn);
+			return;
+		}
+	}
+	o = j->buf + j->len;
+	if (comma)
+		*o++ = ',';
+	*o++ = '"';
+	memcpy(o, s, n);
+	o += n;
+	*o++ = '"';
+	memcpy(o, tail, tn);
+	j->len = (size_t)(o + tn - j->buf);
+}
+
+/* A string as a JSON string, in one pass straight into buf: the bytes that
+ * need no escape (the keys and nearly every value) are copied as they are
+ * checked. Room for the worst case of a byte (\u00XX) is made before each. */
 static void put_escaped(struct json *j, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t n = strlen(s), i = 0, run = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	char *o, *end;
 
+	if (plain(s, n)) {
+		put_quoted(j, false, s, n, "", 0);
+		return;
+	}
 	putch(j, '"');
-	while (i < n) {
-		unsigned char c;
-
-		if (i + 8 <= n) {
-			uint64_t w;
-
-			memcpy(&w, s + i, 8);
-			if (word_plain(w)) {
-				i += 8;
-				continue;
-			}
+	o = j->buf + j->len;
+	end = j->buf + sizeof(j->buf) - 7;
+	for (unsigned char c; (c = *p) != '\0'; p++) {
+		if (o > end) {
+			j->len = (size_t)(o - j->buf);
+			json_flush(j);
+			o = j->buf;
 		}
-		c = (unsigned char)s[i++];
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
-			continue;
-		put(j, s + run, i - 1 - run);
-		run = i;
-		if (c == '"' || c == '\\') {
-			putch(j, '\\');
-			putch(j, c);
+		if (!needs_escape(c)) {
+			*o++ = (char)c;
+		} else if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)c;
 		} else if (c == '\n') {
-			put(j, "\\n", 2);
+			*o++ = '\\';
+			*o++ = 'n';
 		} else if (c == '\t') {
-			put(j, "\\t", 2);
+			*o++ = '\\';
+			*o++ = 't';
 		} else {
-			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-
-			put(j, u, sizeof(u));
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 15];
+			o += 6;
 		}
 	}
-	put(j, s + run, n - run);
+	j->len = (size_t)(o - j->buf);
 	putch(j, '"');
 }
 
@@ -106,11 +167,19 @@ static void put_u64(struct json *j, uint64_t v, bool neg)
 	put(j, p, buf + sizeof(buf) - p);
 }
 
+/* The comma before a member, and its key. */
 static void member(struct json *j, const char *key)
 {
-	if (!j->first[j->depth])
-		putch(j, ',');
+	bool comma = !j->first[j->depth];
+	size_t n;
+
 	j->first[j->depth] = false;
+	if (key && plain(key, n = strlen(key))) {
+		put_quoted(j, comma, key, n, ":", 1);
+		return;
+	}
+	if (comma)
+		putch(j, ',');
 	if (key) {
 		put_escaped(j, key);
 		putch(j, ':');
@@ -167,5 +236,43 @@ void json_bool(struct json *j, const char *key, bool v)
 void json_null(struct json *j, const char *key)
 {
 	member(j, key);
+	put(j, "null", 4);
+}
+
+/* A member whose key comes quoted, with its colon (JSON_QKEY). */
+static void member_q(struct json *j, const char *qkey, size_t qlen)
+{
+	bool comma = !j->first[j->depth];
+
+	j->first[j->depth] = false;
+	if (j->len + qlen + 1 > sizeof(j->buf))
+		json_flush(j);
+	if (comma)
+		j->buf[j->len++] = ',';
+	memcpy(j->buf + j->len, qkey, qlen);
+	j->len += qlen;
+}
+
+void json_str_q(struct json *j, const char *qkey, size_t qlen, const char *v)
+{
+	member_q(j, qkey, qlen);
+	put_escaped(j, v ? v : "");
+}
+
+void json_u64_q(struct json *j, const char *qkey, size_t qlen, uint64_t v)
+{
+	member_q(j, qkey, qlen);
+	put_u64(j, v, false);
+}
+
+void json_i64_q(struct json *j, const char *qkey, size_t qlen, int64_t v)
+{
+	member_q(j, qkey, qlen);
+	put_u64(j, v < 0 ? -(uint64_t)v : (uint64_t)v, v < 0);
+}
+
+void json_null_q(struct json *j, const char *qkey, size_t qlen)
+{
+	member_q(j, qkey, qlen);
 	put(j, "null", 4);
 }

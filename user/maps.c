@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <endian.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include "user/maps.h"
 
 #define BATCH 4096
+/* the largest table read_table sizes its result for before reading */
+#define MAX_PRESIZE (1u << 24)
 
 static int grow(struct xtap_flow_entry **v, size_t *cap, size_t need)
 {
@@ -43,6 +46,20 @@ static int read_table(int fd, struct xtap_flow_entry **out, size_t *n)
 	if (!keys || !vals) {
 		err = -ENOMEM;
 		goto cleanup;
+	}
+	/* room for a full table at once: growing by copies costs more than
+	 * reading (a million flows are some 300 MB), and the pages a smaller
+	 * table leaves untouched cost nothing */
+	{
+		struct bpf_map_info info = { 0 };
+		__u32 ilen = sizeof(info);
+
+		if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) && info.max_entries &&
+		    info.max_entries <= MAX_PRESIZE) {
+			err = grow(&v, &cap, info.max_entries + BATCH);
+			if (err)
+				goto cleanup;
+		}
 	}
 	for (;;) {
 		__u32 count = BATCH;
@@ -243,6 +260,153 @@ int xtap_flows_read(int fd, int fcache_fd, struct xtap_flow_entry **out, size_t 
 		*n = 0;
 	}
 	return err;
+}
+
+/*
+ * xtap_flows_each: a reader thread fills NSLOTS batch slots while the caller
+ * hands the filled ones to fn, in the order read.
+ */
+#define NSLOTS 4
+
+struct stream {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct xtap_flow_entry *slot[NSLOTS];
+	size_t count[NSLOTS];
+	unsigned long filled, used;	/* batches read, batches handed out */
+	bool done, stop;
+	int err;
+	int fd;
+	const struct deltas *d;
+};
+
+static void *stream_read(void *arg)
+{
+	struct stream *s = arg;
+	struct xtap_flow_key *keys = calloc(BATCH, sizeof(*keys));
+	struct xtap_flow *vals = calloc(BATCH, sizeof(*vals));
+	__u32 in_tok = 0, out_tok = 0;
+	void *in = NULL;
+	int err = keys && vals ? 0 : -ENOMEM;
+
+	while (!err) {
+		__u32 count = BATCH;
+		struct xtap_flow_entry *v;
+		bool stop;
+		int r, e;
+
+		pthread_mutex_lock(&s->mu);
+		while (s->filled - s->used == NSLOTS && !s->stop)
+			pthread_cond_wait(&s->cv, &s->mu);
+		stop = s->stop;
+		pthread_mutex_unlock(&s->mu);
+		if (stop)
+			break;
+		r = bpf_map_lookup_batch(s->fd, in, &out_tok, keys, vals, &count, NULL);
+		e = r ? errno : 0;
+		if (r && e != ENOENT) {
+			err = -e;
+			break;
+		}
+		v = s->slot[s->filled % NSLOTS];
+		for (__u32 i = 0; i < count; i++) {
+			v[i].key = keys[i];
+			v[i].val = vals[i];
+		}
+		if (s->d)
+			merge_deltas(v, count, s->d);
+		pthread_mutex_lock(&s->mu);
+		s->count[s->filled % NSLOTS] = count;
+		s->filled++;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		if (e == ENOENT)
+			break;
+		in_tok = out_tok;
+		in = &in_tok;
+	}
+	free(keys);
+	free(vals);
+	pthread_mutex_lock(&s->mu);
+	s->err = err;
+	s->done = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Where the kernel has no batch operations: the whole table, then fn once. */
+static int each_whole(int fd, int fcache_fd, xtap_flows_fn fn, void *arg)
+{
+	struct xtap_flow_entry *v = NULL;
+	size_t n = 0;
+	int err = xtap_flows_read(fd, fcache_fd, &v, &n);
+
+	if (!err && n)
+		err = fn(v, n, arg);
+	free(v);
+	return err;
+}
+
+int xtap_flows_each(int fd, int fcache_fd, xtap_flows_fn fn, void *arg)
+{
+	struct deltas d = { 0 };
+	struct stream s = { .fd = fd };
+	pthread_t th;
+	int err = 0, ret = 0;
+
+	/* the deltas first, indexed, so that each batch is merged as it is read */
+	if (fcache_fd >= 0) {
+		err = each_delta(fcache_fd, keep_delta, &d);
+		if (!err && d.n && !(err = deltas_index(&d)))
+			s.d = &d;
+	}
+	for (int i = 0; i < NSLOTS && !err; i++)
+		if (!(s.slot[i] = malloc(BATCH * sizeof(*s.slot[i]))))
+			err = -ENOMEM;
+	if (!err) {
+		pthread_mutex_init(&s.mu, NULL);
+		pthread_cond_init(&s.cv, NULL);
+		err = -pthread_create(&th, NULL, stream_read, &s);
+	}
+	if (!err) {
+		for (;;) {
+			unsigned long at;
+
+			pthread_mutex_lock(&s.mu);
+			while (s.used == s.filled && !s.done)
+				pthread_cond_wait(&s.cv, &s.mu);
+			if (s.used == s.filled) {	/* done, all handed out */
+				pthread_mutex_unlock(&s.mu);
+				break;
+			}
+			at = s.used % NSLOTS;
+			pthread_mutex_unlock(&s.mu);
+			if (s.count[at])
+				ret = fn(s.slot[at], s.count[at], arg);
+			pthread_mutex_lock(&s.mu);
+			s.used++;
+			if (ret)
+				s.stop = true;
+			pthread_cond_broadcast(&s.cv);
+			pthread_mutex_unlock(&s.mu);
+			if (ret)
+				break;
+		}
+		pthread_join(th, NULL);
+		err = s.err;
+		/* a kernel without batch operations fails the first one */
+		if (!ret && !s.filled && (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP))
+			err = each_whole(fd, fcache_fd, fn, arg);
+		pthread_mutex_destroy(&s.mu);
+		pthread_cond_destroy(&s.cv);
+	}
+	for (int i = 0; i < NSLOTS; i++)
+		free(s.slot[i]);
+	free(d.v);
+	free(d.head);
+	free(d.next);
+	return ret ? ret : err;
 }
 
 int xtap_flows_dump(int fd, int fcache_fd, struct xtap_flow_entry **out, size_t *n)

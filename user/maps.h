@@ -19,6 +19,13 @@ int xtap_flows_dump(int map_fd, int fcache_fd, struct xtap_flow_entry **out, siz
 /* Same, in the order the kernel hands the entries out (no sort: callers that
  * sort by an order of their own, or need none, save the sort by key). */
 int xtap_flows_read(int map_fd, int fcache_fd, struct xtap_flow_entry **out, size_t *n);
+/* Same, in batches handed to fn as they are read (deltas merged), while a
+ * second thread reads the next ones: a dump that prints every flow takes
+ * about as long to read as to print, and overlaps the two. The entries are
+ * fn's only during the call. fn returning non-zero stops the walk and is
+ * returned; else 0 or -errno (fn may have seen part of the table). */
+typedef int (*xtap_flows_fn)(const struct xtap_flow_entry *v, size_t n, void *arg);
+int xtap_flows_each(int map_fd, int fcache_fd, xtap_flows_fn fn, void *arg);
 /* One flow, deltas included. 0, -ENOENT, or -errno. */
 int xtap_flow_lookup(int map_fd, int fcache_fd, const struct xtap_flow_key *key,
 		     struct xtap_flow *out);

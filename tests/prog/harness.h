@@ -47,9 +47,9 @@ struct env {
 
 /* Load the programs for replay with private maps; with a ring size, claim
  * capture id 0 with one ring of that size (its config is the test's). */
-static inline int env_setup_ring(void **state, __u32 ring_size)
+static inline int env_setup_sized(void **state, __u32 ring_size, __u32 flows_max)
 {
-	struct xtap_load_opts lo = { .replay = true, .flows_max = 1024 };
+	struct xtap_load_opts lo = { .replay = true, .flows_max = flows_max };
 	struct env *e = calloc(1, sizeof(*e));
 	int err;
 
@@ -81,6 +81,11 @@ static inline int env_setup_ring(void **state, __u32 ring_size)
 	e->ncpu = libbpf_num_possible_cpus();
 	*state = e;
 	return 0;
+}
+
+static inline int env_setup_ring(void **state, __u32 ring_size)
+{
+	return env_setup_sized(state, ring_size, 1024);
 }
 
 static inline int env_setup(void **state)

@@ -222,32 +222,117 @@ static void test_same_address(void **state)
 	}
 }
 
-/* Every flow of xtap_flows_dump (sorted by key) and of xtap_flows_read (in
- * the table's order) carries the write-back deltas xtap_flow_lookup adds. */
+struct collected {
+	struct xtap_flow_entry *v;
+	size_t n, cap, calls, stop_after;
+};
+
+/* xtap_flows_each's batches gathered into one array. */
+static int collect(const struct xtap_flow_entry *v, size_t n, void *arg)
+{
+	struct collected *c = arg;
+
+	if (c->n + n > c->cap) {
+		c->cap = (c->n + n) * 2;
+		c->v = realloc(c->v, c->cap * sizeof(*c->v));
+		assert_non_null(c->v);
+	}
+	memcpy(c->v + c->n, v, n * sizeof(*v));
+	c->n += n;
+	return ++c->calls == c->stop_after ? -EINTR : 0;
+}
+
+/* Every flow of xtap_flows_dump (sorted by key), xtap_flows_read (in the
+ * table's order) and xtap_flows_each (batches, read by a second thread)
+ * carries the write-back deltas xtap_flow_lookup adds. */
 static void expect_dumps_merged(struct env *e, size_t want, const char *what)
 {
-	for (int sorted = 0; sorted < 2; sorted++) {
+	static const char *const how[3] = { "xtap_flows_read", "xtap_flows_dump", "xtap_flows_each" };
+
+	for (int m = 0; m < 3; m++) {
 		struct xtap_flow_entry *f = NULL;
+		struct collected c = { 0 };
 		size_t n = 0;
 
-		assert_int_equal(sorted ? xtap_flows_dump(e->flows_fd, fcache_fd(e), &f, &n)
-					: xtap_flows_read(e->flows_fd, fcache_fd(e), &f, &n), 0);
+		if (m == 2) {
+			assert_int_equal(xtap_flows_each(e->flows_fd, fcache_fd(e), collect, &c), 0);
+			f = c.v;
+			n = c.n;
+		} else {
+			assert_int_equal(m ? xtap_flows_dump(e->flows_fd, fcache_fd(e), &f, &n)
+					   : xtap_flows_read(e->flows_fd, fcache_fd(e), &f, &n), 0);
+		}
 		assert_int_equal(n, want);
 		for (size_t i = 0; i < n; i++) {
 			struct xtap_flow v;
 
 			assert_int_equal(xtap_flow_lookup(e->flows_fd, fcache_fd(e), &f[i].key, &v), 0);
 			if (memcmp(&v, &f[i].val, sizeof(v))) {
-				print_error("%s: %s: flow %zu differs from its lookup\n", what,
-					    sorted ? "xtap_flows_dump" : "xtap_flows_read", i);
+				print_error("%s: %s: flow %zu differs from its lookup\n", what, how[m], i);
 				free(f);
 				fail();
 			}
-			if (sorted && i)
+			if (m == 1 && i)
 				assert_true(memcmp(&f[i - 1].key, &f[i].key, sizeof(f[i].key)) < 0);
 		}
 		free(f);
 	}
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return memcmp(&((const struct xtap_flow_entry *)a)->key,
+		      &((const struct xtap_flow_entry *)b)->key, sizeof(struct xtap_flow_key));
+}
+
+/*
+ * A table of many batches (xtap_flows_each reads 4096 flows a batch into 4
+ * slots it reuses): the flows streamed are exactly the flows read whole,
+ * write-back deltas included; a callback that fails stops the walk and its
+ * error comes back.
+ */
+static int env_setup_big(void **state)
+{
+	return env_setup_sized(state, 0, 32768);
+}
+
+static void test_streamed_dump(void **state)
+{
+	struct env *e = *state;
+	enum { FLOWS = 5 * 4096 + 123 };
+	struct collected c = { 0 }, stop = { .stop_after = 2 };
+	struct xtap_flow_entry *f = NULL;
+	size_t n = 0;
+
+	for (int i = 0; i < FLOWS; i++) {
+		struct pb_ip4 ip;
+		struct pb b;
+
+		ip4_ab(&ip, 1);
+		pb_init(&b, PB_MAC_B, PB_MAC_A);
+		pb_ipv4(&b, &ip);
+		pb_udp(&b, (__u16)(1024 + i % 60000), (__u16)(53 + i / 60000));
+		pb_payload(&b, NULL, (size_t)i % 50);
+		pb_finish(&b);
+		run_pb(e, XTAP_HOOK_XDP, &b, T0 + (__u64)i);
+		if (i % 7 == 0)		/* a second packet, held in a write-back entry */
+			run_pb(e, XTAP_HOOK_XDP, &b, T0 + (__u64)i + 1);
+	}
+	assert_int_equal(xtap_flows_read(e->flows_fd, fcache_fd(e), &f, &n), 0);
+	assert_int_equal(n, FLOWS);
+	assert_int_equal(xtap_flows_each(e->flows_fd, fcache_fd(e), collect, &c), 0);
+	assert_int_equal(c.n, FLOWS);
+	assert_true(c.calls >= FLOWS / 4096);
+	qsort(f, n, sizeof(*f), by_key);
+	qsort(c.v, c.n, sizeof(*c.v), by_key);
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(&f[i], &c.v[i], sizeof(f[i])))
+			fail_msg("streamed flow %zu differs from the whole read", i);
+	assert_int_equal(xtap_flows_each(e->flows_fd, fcache_fd(e), collect, &stop), -EINTR);
+	assert_int_equal(stop.calls, 2);
+	free(stop.v);
+	free(c.v);
+	free(f);
 }
 
 /*
@@ -352,6 +437,7 @@ int main(void)
 		T(test_same_address),
 		T(test_write_back_long),
 		T(test_write_back_collision),
+		cmocka_unit_test_setup_teardown(test_streamed_dump, env_setup_big, env_teardown),
 #undef T
 	};
 

@@ -203,6 +203,86 @@ static void test_deepest_nesting(void **state)
 	free(s);
 }
 
+/* A key with an escape at any position of any length up to 20 (keys are
+ * checked 8 bytes at a time, the last word overlapping) escapes as a value. */
+static void test_keys_every_length(void **state)
+{
+	(void)state;
+	for (size_t n = 1; n <= 20; n++) {
+		for (size_t at = 0; at <= n; at++) {
+			char key[21], want[128], *got;
+			struct mem_out m;
+			struct json j;
+
+			memset(key, 'k', n);
+			key[n] = 0;
+			if (at < n)
+				key[at] = '"';
+			snprintf(want, sizeof(want), "{\"%.*s%s%s\":7}\n", (int)(at < n ? at : n), key,
+				 at < n ? "\\\"" : "", at < n ? key + at + 1 : "");
+			json_init(&j, mem_open(&m));
+			json_open(&j, NULL, '{');
+			json_u64(&j, key, 7);
+			json_close(&j, '}');
+			got = mem_done(&m);
+			if (strcmp(got, want))
+				fail_msg("key of %zu with '\"' at %zu: %s, want %s", n, at, got, want);
+			free(got);
+		}
+	}
+}
+
+/* The literal-key writers (json_*_k) write what the others write, across
+ * many fills of the buffer, next to strings longer than the buffer. */
+static void test_literal_keys_same_output(void **state)
+{
+	static char big[JSON_BUF + 1000], bigesc[JSON_BUF + 1000];
+	struct mem_out m1, m2;
+	struct json *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	char *s1, *s2;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	memset(big, 'x', sizeof(big) - 1);
+	memset(bigesc, '\n', sizeof(bigesc) - 1);
+	json_init(a, mem_open(&m1));
+	json_init(b, mem_open(&m2));
+	json_open(a, NULL, '[');
+	json_open(b, NULL, '[');
+	for (int i = 0; i < 20000; i++) {
+		json_open(a, NULL, '{');
+		json_open(b, NULL, '{');
+		json_u64(a, "packets_ab", (uint64_t)i * 977);
+		json_u64_k(b, "packets_ab", (uint64_t)i * 977);
+		json_i64(a, "first_ns", -(int64_t)i);
+		json_i64_k(b, "first_ns", -(int64_t)i);
+		json_null(a, "rtt_min_ns_ab");
+		json_null_k(b, "rtt_min_ns_ab");
+		json_str(a, "outcome", i % 3 ? "established" : "a\"b");
+		json_str_k(b, "outcome", i % 3 ? "established" : "a\"b");
+		if (i % 5000 == 0) {
+			json_str(a, "big", i % 10000 ? big : bigesc);
+			json_str_k(b, "big", i % 10000 ? big : bigesc);
+		}
+		json_close(a, '}');
+		json_close(b, '}');
+	}
+	json_close(a, ']');
+	json_close(b, ']');
+	s1 = mem_done(&m1);
+	s2 = mem_done(&m2);
+	assert_true(strlen(s1) > 4 * JSON_BUF);
+	assert_string_equal(s1, s2);
+	assert_true(json_valid(s2));
+	assert_contains(s2, "{\"packets_ab\":977,\"first_ns\":-1,\"rtt_min_ns_ab\":null,"
+			    "\"outcome\":\"established\"}");
+	free(s1);
+	free(s2);
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +296,8 @@ int main(void)
 		cmocka_unit_test(test_commas_and_nesting),
 		cmocka_unit_test(test_top_level_lines),
 		cmocka_unit_test(test_deepest_nesting),
+		cmocka_unit_test(test_keys_every_length),
+		cmocka_unit_test(test_literal_keys_same_output),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
