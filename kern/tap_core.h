@@ -34,13 +34,16 @@ static __always_inline int tap_core(void *ctx, void *data, void *data_end, __u64
 	}
 	capture = capture_prepare(&p, outcome, hook);
 	if (outcome <= XTAP_STAT_IP_FRAGMENT) {	/* else not IP, or malformed: no flow */
-		if (xtap_hook_counts(hook)) {	/* else XDP already counted it here */
+		int counts = xtap_hook_counts(hook);	/* else XDP already counted it here */
+
+		if (counts)
 			flow_account(&p, XTAP_POINT(xtap_slot, hook), st);
-#if XTAP_FEATURE_LATENCY
-			app_account(ctx, &p, hook);
-#endif
-		}
 		hop_observe(ctx, &p, hook, st);
+#if XTAP_FEATURE_LATENCY
+		/* last: its early returns leave the verifier no path to follow */
+		if (counts)
+			app_account(ctx, data, data_end, &p, hook);
+#endif
 	}
 	return capture;
 }

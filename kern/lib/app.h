@@ -833,12 +833,26 @@ __attribute__((noinline)) int xtap_app_skb(struct __sk_buff *ctx, const struct p
 }
 
 /* Called by the core for every IP packet that was accounted to a flow. */
-static __always_inline void app_account(void *ctx, const struct pkt *p, __u32 hook)
+static __always_inline void app_account(void *ctx, void *data, void *data_end, const struct pkt *p,
+					__u32 hook)
 {
 	struct app_scratch *s;
-	__u32 zero = 0;
+	__u32 zero = 0, off = p->payload_off;
 	int slow;
 
+	/* What app_packet turns away at once is turned away here, without the
+	 * call: pure ACKs, the datagrams of every other UDP service, and the
+	 * TCP segments of other services whose first bytes start no HTTP
+	 * request or response (most of a data transfer). */
+	if (p->frag == XTAP_FRAG_LATER || p->payload_len < 4)
+		return;
+	if (p->l4proto == IPPROTO_TCP) {
+		if (p->dport != DNS_PORT && p->sport != DNS_PORT && p->dport != HTTP_PORT &&
+		    off < 1024 && data + off + 4 <= data_end && http_token(*(__u32 *)(data + off)) < 0)
+			return;
+	} else if (p->l4proto != IPPROTO_UDP || (p->dport != DNS_PORT && p->sport != DNS_PORT)) {
+		return;
+	}
 	if (hook == XTAP_HOOK_XDP)
 		slow = xtap_app_xdp(ctx, p, hook);
 	else

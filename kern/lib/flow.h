@@ -208,7 +208,7 @@ static __always_inline int fcache_holds(const struct xtap_fcache *c, const struc
 /* Retransmissions and passive RTT of a TCP segment on the write-back path:
  * the high-water mark is the entry's own; a TSval or TSecr that differs from
  * the last one this entry saw in the direction takes the shared entry. */
-static __noinline void fcache_tcp(struct xtap_fcache *c, int dir, const struct pkt *p, __u8 fl)
+static __always_inline void fcache_tcp(struct xtap_fcache *c, int dir, const struct pkt *p, __u8 fl)
 {
 #if XTAP_FEATURE_LATENCY
 	__u8 bit = 1 << dir;
