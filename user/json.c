@@ -240,39 +240,8 @@ void json_null(struct json *j, const char *key)
 }
 
 /* A member whose key comes quoted, with its colon (JSON_QKEY). */
-static void member_q(struct json *j, const char *qkey, size_t qlen)
-{
-	bool comma = !j->first[j->depth];
-
-	j->first[j->depth] = false;
-	if (j->len + qlen + 1 > sizeof(j->buf))
-		json_flush(j);
-	if (comma)
-		j->buf[j->len++] = ',';
-	memcpy(j->buf + j->len, qkey, qlen);
-	j->len += qlen;
-}
-
 void json_str_q(struct json *j, const char *qkey, size_t qlen, const char *v)
 {
-	member_q(j, qkey, qlen);
+	j->len = (size_t)(json_member_q(j, qkey, qlen, 0) - j->buf);
 	put_escaped(j, v ? v : "");
-}
-
-void json_u64_q(struct json *j, const char *qkey, size_t qlen, uint64_t v)
-{
-	member_q(j, qkey, qlen);
-	put_u64(j, v, false);
-}
-
-void json_i64_q(struct json *j, const char *qkey, size_t qlen, int64_t v)
-{
-	member_q(j, qkey, qlen);
-	put_u64(j, v < 0 ? -(uint64_t)v : (uint64_t)v, v < 0);
-}
-
-void json_null_q(struct json *j, const char *qkey, size_t qlen)
-{
-	member_q(j, qkey, qlen);
-	put(j, "null", 4);
 }
