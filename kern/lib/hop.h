@@ -61,17 +61,27 @@
 
 #define XTAP_HOP_TIMEOUT_NS (XTAP_HOP_TIMEOUT_MS * 1000000ull)
 
+/* Direct-mapped sightings: slot fp & (XTAP_HOP_SEEN_MAX - 1). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XTAP_HOP_SEEN_MAX);
-	__type(key, __u64);
+	__type(key, __u32);
 	__type(value, struct xtap_hop_seen);
 } xtap_hop_seen SEC(".maps");
 
+/* (from, to) -> 1 + its histogram's index in xtap_hops; the last entry
+ * allocates (maps/xtap.h) */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XTAP_HOP_INDEX_NEXT + 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} xtap_hop_index SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XTAP_HOPS_MAX);
-	__type(key, struct xtap_hop_key);
+	__type(key, __u32);
 	__type(value, struct xtap_hist);
 } xtap_hops SEC(".maps");
 
@@ -156,19 +166,48 @@ static __always_inline int hop_fans_out(const struct pkt *p)
 	return (d[12] & 0xf0) == 0xe0 || p->daddr[3] == 0xffffffff;
 }
 
-static __always_inline void hop_add(__u32 from, __u32 to, __u64 ns)
-{
-	struct xtap_hop_key k = { .from = from, .to = to };
+#define HOP_READ(x) (*(volatile __u64 *)&(x))
+#define HOP_WRITE(x, v) (*(volatile __u64 *)&(x) = (v))
 
-	hist_record(&xtap_hops, &k, ns);
+/* The histogram of the hop (from, to): two array lookups (inlined by the
+ * verifier). A hop's first time takes the next free histogram; two CPUs
+ * that race for one hop agree through the compare-and-swap, the loser's
+ * index stays unused. */
+static __always_inline struct xtap_hist *hop_hist(__u32 from, __u32 to, struct xtap_stats *st)
+{
+	__u32 k = from * XTAP_MAX_POINTS + to, next = XTAP_HOP_INDEX_NEXT, idx, *slot, *alloc;
+
+	if (from >= XTAP_MAX_POINTS || to >= XTAP_MAX_POINTS)
+		return NULL;
+	slot = bpf_map_lookup_elem(&xtap_hop_index, &k);
+	if (!slot)
+		return NULL;
+	idx = *slot;
+	if (!idx) {
+		alloc = bpf_map_lookup_elem(&xtap_hop_index, &next);
+		if (!alloc)
+			return NULL;
+		idx = *alloc < XTAP_HOPS_MAX ? __sync_fetch_and_add(alloc, 1) : XTAP_HOPS_MAX;
+		if (idx >= XTAP_HOPS_MAX) {
+			if (st)
+				st->c[XTAP_STAT_HOP_FULL]++;
+			return NULL;
+		}
+		idx++;
+		k = __sync_val_compare_and_swap(slot, 0, idx);
+		if (k)
+			idx = k;	/* another CPU was first */
+	}
+	idx--;
+	return bpf_map_lookup_elem(&xtap_hops, &idx);
 }
 
-/* The sighting of fp moves on to point at now. */
-static __always_inline void hop_move(struct xtap_hop_seen *s, __u32 point, __u64 now)
+static __always_inline void hop_add(__u32 from, __u32 to, __u64 ns, struct xtap_stats *st)
 {
-	s->ns = now;
-	s->point = point;
-	s->hops++;
+	struct xtap_hist *h = hop_hist(from, to, st);
+
+	if (h)
+		hist_put(h, ns);
 }
 
 /* TC ingress: XDP's stamp, if this packet carries one from this interface
@@ -181,6 +220,7 @@ static __always_inline int hop_from_meta(struct __sk_buff *skb, __u32 point,
 	__u32 xdp_point = XTAP_POINT(xtap_slot, XTAP_HOOK_XDP);
 	struct xtap_hop_seen *s;
 	__u64 now, fp;
+	__u32 k;
 
 	/* the stamp alone: had another XDP program put its metadata in front
 	 * of it, its offset would be variable; the fingerprint path takes
@@ -194,11 +234,18 @@ static __always_inline int hop_from_meta(struct __sk_buff *skb, __u32 point,
 	now = bpf_ktime_get_ns();
 	if (now < m->ns || now - m->ns >= XTAP_HOP_TIMEOUT_NS)
 		return 0;
-	hop_add(xdp_point, point, now - m->ns);
+	hop_add(xdp_point, point, now - m->ns, st);
 	fp = m->fp;
-	s = bpf_map_lookup_elem(&xtap_hop_seen, &fp);
-	if (s && s->point == xdp_point)
-		hop_move(s, point, now);
+	k = fp & (XTAP_HOP_SEEN_MAX - 1);
+	s = bpf_map_lookup_elem(&xtap_hop_seen, &k);
+	if (s) {
+		__u64 at = HOP_READ(s->at);
+
+		/* moved on only if still XDP's: not taken over meanwhile */
+		if (HOP_READ(s->fp) == fp && at && XTAP_HOP_AT_POINT(at) == xdp_point &&
+		    HOP_READ(s->fp) == fp)
+			HOP_WRITE(s->at, XTAP_HOP_AT(now, point));
+	}
 	if (st) {
 		st->c[XTAP_STAT_HOP_META]++;
 		st->c[XTAP_STAT_HOP_MATCHED]++;
@@ -256,11 +303,11 @@ no_room:
  */
 __attribute__((noinline)) int xtap_hop_see(const struct pkt *p, __u32 hook)
 {
-	__u32 point = XTAP_POINT(xtap_slot, hook), zero = 0;
+	__u32 point = XTAP_POINT(xtap_slot, hook), zero = 0, k;
 	struct xtap_stats *st = xtap_stats_of(hook);
 	struct xtap_hop_cfg *cfg;
 	struct xtap_hop_seen *s;
-	__u64 fp, now;
+	__u64 fp, now, at, age;
 
 	if (!p || hop_fans_out(p))
 		return 0;
@@ -270,24 +317,34 @@ __attribute__((noinline)) int xtap_hop_see(const struct pkt *p, __u32 hook)
 	    (fp >> (64 - cfg->sample_shift)))
 		return 0;		/* not in the sample, here or anywhere */
 	now = bpf_ktime_get_ns();
-	s = bpf_map_lookup_elem(&xtap_hop_seen, &fp);
-	if (s && s->point != point && now >= s->ns && now - s->ns < XTAP_HOP_TIMEOUT_NS) {
-		hop_add(s->point, point, now - s->ns);
-		hop_move(s, point, now);
-		if (st)
-			st->c[XTAP_STAT_HOP_MATCHED]++;
-	} else if (s) {
-		/* the same packet again here, or an old sighting: a new path */
-		s->ns = now;
-		s->point = point;
-		s->first_point = point;
-		s->hops = 0;
-		if (st)
-			st->c[XTAP_STAT_HOP_REPEAT]++;
-	} else {
-		struct xtap_hop_seen n = { .ns = now, .point = point, .first_point = point };
+	k = fp & (XTAP_HOP_SEEN_MAX - 1);
+	s = bpf_map_lookup_elem(&xtap_hop_seen, &k);
+	if (!s)
+		return 0;
+	/* fp, at, fp again: a takeover on another CPU between the reads shows
+	 * as a changed fp (see the top of this file) */
+	at = HOP_READ(s->fp) == fp ? HOP_READ(s->at) : 0;
+	age = XTAP_HOP_AT_AGE(at, now);
+	if (at && HOP_READ(s->fp) == fp) {
+		__u32 from = XTAP_HOP_AT_POINT(at);
 
-		bpf_map_update_elem(&xtap_hop_seen, &fp, &n, BPF_ANY);
+		HOP_WRITE(s->at, XTAP_HOP_AT(now, point));
+		if (from != point && age < XTAP_HOP_TIMEOUT_NS) {
+			hop_add(from, point, age, st);
+			if (st)
+				st->c[XTAP_STAT_HOP_MATCHED]++;
+		} else if (st) {
+			/* the same packet again here, or an old sighting: a new path */
+			st->c[XTAP_STAT_HOP_REPEAT]++;
+		}
+	} else {
+		at = HOP_READ(s->at);
+		if (st && at && XTAP_HOP_AT_AGE(at, now) < XTAP_HOP_TIMEOUT_NS)
+			st->c[XTAP_STAT_HOP_OVERWRITE]++;
+		/* empty first, so that no reader pairs fp with the old time */
+		HOP_WRITE(s->at, 0);
+		HOP_WRITE(s->fp, fp);
+		HOP_WRITE(s->at, XTAP_HOP_AT(now, point));
 		if (st)
 			st->c[XTAP_STAT_HOP_FIRST]++;
 	}

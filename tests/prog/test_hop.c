@@ -39,21 +39,34 @@ static int live_setup(void **state)
 
 static int seen_fd(struct env *e) { return bpf_map__fd(e->skel->maps.xtap_hop_seen); }
 static int hops_fd(struct env *e) { return bpf_map__fd(e->skel->maps.xtap_hops); }
+static int index_fd(struct env *e) { return bpf_map__fd(e->skel->maps.xtap_hop_index); }
 
-static void clear_map(int fd, size_t key_size)
+/* Zero every entry of an array map (per-CPU values: value_size each). */
+static void clear_array(int fd, __u32 n, size_t value_size)
 {
-	__u8 k[64];
+	void *zero = calloc(libbpf_num_possible_cpus(), value_size);
 
-	assert_true(key_size <= sizeof(k));
-	while (bpf_map_get_next_key(fd, NULL, k) == 0)
-		assert_int_equal(bpf_map_delete_elem(fd, k), 0);
+	assert_non_null(zero);
+	for (__u32 k = 0; k < n; k++)
+		assert_int_equal(bpf_map_update_elem(fd, &k, zero, BPF_ANY), 0);
+	free(zero);
 }
 
 static void hop_reset(struct env *e)
 {
 	env_reset(e);
-	clear_map(seen_fd(e), sizeof(__u64));
-	clear_map(hops_fd(e), sizeof(struct xtap_hop_key));
+	clear_array(seen_fd(e), XTAP_HOP_SEEN_MAX, sizeof(struct xtap_hop_seen));
+	clear_array(index_fd(e), XTAP_HOP_INDEX_NEXT + 1, sizeof(__u32));
+	clear_array(hops_fd(e), XTAP_HOPS_MAX, sizeof(struct xtap_hist));
+}
+
+/* The sighting in fp's slot, 0 when the slot holds another fingerprint. */
+static int seen_of(struct env *e, __u64 fp, struct xtap_hop_seen *s)
+{
+	__u32 k = (__u32)(fp & (XTAP_HOP_SEEN_MAX - 1));
+
+	assert_int_equal(bpf_map_lookup_elem(seen_fd(e), &k, s), 0);
+	return s->at && s->fp == fp;
 }
 
 /* Run the frame at hook, live clock; returns the bytes of metadata the
@@ -88,14 +101,18 @@ static size_t run_live(struct env *e, int hook, const void *data, size_t len, co
 
 static __u64 hop_count(struct env *e, int from_hook, int to_hook)
 {
-	struct xtap_hop_key k = { .from = XTAP_POINT(0, from_hook), .to = XTAP_POINT(0, to_hook) };
+	__u32 k = XTAP_POINT(0, from_hook) * XTAP_MAX_POINTS + XTAP_POINT(0, to_hook), idx = 0;
 	struct xtap_hist *pc = calloc(e->ncpu, sizeof(*pc));
 	__u64 n = 0;
 
 	assert_non_null(pc);
-	if (bpf_map_lookup_elem(hops_fd(e), &k, pc) == 0)
+	assert_int_equal(bpf_map_lookup_elem(index_fd(e), &k, &idx), 0);
+	if (idx) {
+		idx--;
+		assert_int_equal(bpf_map_lookup_elem(hops_fd(e), &idx, pc), 0);
 		for (int c = 0; c < e->ncpu; c++)
 			n += pc[c].count;
+	}
 	free(pc);
 	return n;
 }
@@ -344,9 +361,9 @@ static void test_xdp_stamp(void **state)
 	assert_int_equal(m.magic, XTAP_HOP_META_MAGIC);
 	assert_int_equal(m.point, XTAP_POINT(0, XTAP_HOOK_XDP));
 	assert_true(m.ns > 0);
-	assert_int_equal(bpf_map_lookup_elem(seen_fd(e), &m.fp, &s), 0);
-	assert_int_equal(s.point, XTAP_POINT(0, XTAP_HOOK_XDP));
-	assert_true(s.ns == m.ns);
+	assert_true(seen_of(e, m.fp, &s));
+	assert_int_equal(XTAP_HOP_AT_POINT(s.at), XTAP_POINT(0, XTAP_HOOK_XDP));
+	assert_true(s.at == XTAP_HOP_AT(m.ns, XTAP_POINT(0, XTAP_HOOK_XDP)));
 	assert_int_equal(stat_of(e, XTAP_HOOK_XDP, XTAP_STAT_HOP_NO_ROOM), 0);
 }
 
