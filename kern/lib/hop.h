@@ -304,8 +304,8 @@ no_room:
 __attribute__((noinline)) int xtap_hop_see(const struct pkt *p, __u32 hook)
 {
 	__u32 point = XTAP_POINT(xtap_slot, hook), zero = 0, k;
-	struct xtap_stats *st = xtap_stats_of(hook);
 	struct xtap_hop_cfg *cfg;
+	struct xtap_stats *st;
 	struct xtap_hop_seen *s;
 	__u64 fp, now, at, age;
 
@@ -316,6 +316,7 @@ __attribute__((noinline)) int xtap_hop_see(const struct pkt *p, __u32 hook)
 	if (cfg && cfg->sample_shift && cfg->sample_shift <= XTAP_HOP_SAMPLE_SHIFT_MAX &&
 	    (fp >> (64 - cfg->sample_shift)))
 		return 0;		/* not in the sample, here or anywhere */
+	st = xtap_stats_of(hook);
 	now = bpf_ktime_get_ns();
 	k = fp & (XTAP_HOP_SEEN_MAX - 1);
 	s = bpf_map_lookup_elem(&xtap_hop_seen, &k);

@@ -449,6 +449,90 @@ static void test_sampling_consistent(void **state)
 	assert_int_equal(bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY), 0);
 }
 
+/* Two packets whose fingerprints share a slot of the direct-mapped table:
+ * the second takes the slot over (counted), and the first, seen next at
+ * another point, matches nothing: counted as a new path, never guessed. */
+static void test_slot_taken_over(void **state)
+{
+	struct env *e = *state;
+	static __u64 fps[1024];
+	struct xtap_hop_meta m;
+	struct xtap_hop_seen s;
+	struct frame a = base, b = base;
+	struct pb f;
+	int x = -1, y = -1;
+
+	/* XDP's stamp tells each frame's fingerprint: look for two in one slot */
+	hop_reset(e);
+	for (int i = 0; i < 1024 && x < 0; i++) {
+		a.seq = base.seq + (uint32_t)i;
+		build(&f, &a);
+		assert_int_equal(run_live(e, XTAP_HOOK_XDP, f.d, f.len, NULL, 0), sizeof(m));
+		memcpy(&m, e->out, sizeof(m));
+		fps[i] = m.fp;
+		for (int j = 0; j < i; j++)
+			if (((fps[j] ^ m.fp) & (XTAP_HOP_SEEN_MAX - 1)) == 0 && fps[j] != m.fp) {
+				x = j;
+				y = i;
+				break;
+			}
+	}
+	assert_true(x >= 0);	/* 1024 frames in 65536 slots: 1 - e^-8 */
+	a.seq = base.seq + (uint32_t)x;
+	b.seq = base.seq + (uint32_t)y;
+
+	hop_reset(e);
+	build(&f, &a);
+	run_live(e, FROM_HOOK, f.d, f.len, NULL, 0);
+	build(&f, &b);
+	run_live(e, FROM_HOOK, f.d, f.len, NULL, 0);
+	assert_int_equal(stat_of(e, FROM_HOOK, XTAP_STAT_HOP_FIRST), 2);
+	assert_int_equal(stat_of(e, FROM_HOOK, XTAP_STAT_HOP_OVERWRITE), 1);
+	assert_true(seen_of(e, fps[y], &s));
+	assert_false(seen_of(e, fps[x], &s));
+	build(&f, &a);
+	run_live(e, TO_HOOK, f.d, f.len, NULL, 0);
+	assert_int_equal(stat_of(e, TO_HOOK, XTAP_STAT_HOP_MATCHED), 0);
+	assert_int_equal(stat_of(e, TO_HOOK, XTAP_STAT_HOP_FIRST), 1);
+	assert_int_equal(hop_count(e, FROM_HOOK, TO_HOOK), 0);
+	/* b's sighting went with it: a's took the slot back */
+	build(&f, &b);
+	run_live(e, TO_HOOK, f.d, f.len, NULL, 0);
+	assert_int_equal(stat_of(e, TO_HOOK, XTAP_STAT_HOP_MATCHED), 0);
+	assert_int_equal(stat_of(e, TO_HOOK, XTAP_STAT_HOP_OVERWRITE), 2);
+}
+
+/* All histograms taken: a new hop is counted, not recorded; hops that
+ * already have one go on. */
+static void test_hops_full(void **state)
+{
+	struct env *e = *state;
+	__u32 next = XTAP_HOP_INDEX_NEXT, n;
+	struct pb f;
+
+	hop_reset(e);
+	build(&f, &base);
+	run_live(e, XTAP_HOOK_TC_EGRESS, f.d, f.len, NULL, 0);
+	run_live(e, XTAP_HOOK_XDP, f.d, f.len, NULL, 0);
+	assert_int_equal(hop_count(e, XTAP_HOOK_TC_EGRESS, XTAP_HOOK_XDP), 1);
+	assert_int_equal(bpf_map_lookup_elem(index_fd(e), &next, &n), 0);
+	assert_int_equal(n, 1);
+	n = XTAP_HOPS_MAX;
+	assert_int_equal(bpf_map_update_elem(index_fd(e), &next, &n, BPF_ANY), 0);
+	run_live(e, XTAP_HOOK_TC_INGRESS, f.d, f.len, NULL, 0);
+	assert_int_equal(stat_of(e, XTAP_HOOK_TC_INGRESS, XTAP_STAT_HOP_MATCHED), 1);
+	assert_int_equal(stat_of(e, XTAP_HOOK_TC_INGRESS, XTAP_STAT_HOP_FULL), 1);
+	assert_int_equal(hop_count(e, XTAP_HOOK_XDP, XTAP_HOOK_TC_INGRESS), 0);
+	assert_int_equal(bpf_map_lookup_elem(index_fd(e), &next, &n), 0);
+	assert_int_equal(n, XTAP_HOPS_MAX);	/* no wrap */
+	/* the next packet along the known hop still gets its histogram */
+	build(&f, &(struct frame){ .proto = IPPROTO_UDP, .saddr = base.saddr, .daddr = base.daddr,
+				   .id = 7, .sport = 1, .dport = 2, .payload = 10 });
+	run_live(e, XTAP_HOOK_TC_EGRESS, f.d, f.len, NULL, 0);
+	run_live(e, XTAP_HOOK_XDP, f.d, f.len, NULL, 0);
+	assert_int_equal(hop_count(e, XTAP_HOOK_TC_EGRESS, XTAP_HOOK_XDP), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +546,8 @@ int main(void)
 		T(test_xdp_stamp_leaves_other_metadata),
 		T(test_fan_out_not_followed),
 		T(test_sampling_consistent),
+		T(test_slot_taken_over),
+		T(test_hops_full),
 #undef T
 	};
 
