@@ -22,15 +22,49 @@
  * back-to-back unconnected IPv4 UDP datagrams of one length, which carry ID
  * 0). While both are in flight the second restarts the first one's path, so
  * at most one hop time is taken between the two instead of along each. Two
- * different packets collide through the 64-bit hash with probability
- * below XTAP_HOP_SEEN_MAX / 2^64 per packet. Multicast and broadcast packets
- * fan out to several next points and are not followed.
+ * different packets share a fingerprint through the 64-bit hash with
+ * probability about 2^-64 per pair: the slot keeps the whole fingerprint and
+ * a packet matches only its own.
  *
- * The sighting map holds the last point and time per fingerprint: a later
- * point that finds it within XTAP_HOP_TIMEOUT_NS adds the difference to the
- * hop's histogram and takes the entry over, so each hop is between
- * consecutive points. Nothing is guessed: a fingerprint that matches nothing
- * starts a path (XTAP_STAT_HOP_FIRST).
+ * The sightings: xtap_hop_seen, an array of XTAP_HOP_SEEN_MAX slots, the
+ * slot of a fingerprint its low 16 bits (direct-mapped: one inlined array
+ * lookup per packet, where a shared hash cost about 40 ns). A slot holds a
+ * fingerprint and its last point and time, the two in one word (maps/xtap.h:
+ * xtap_hop_seen.at). A later point that finds its fingerprint there within
+ * XTAP_HOP_TIMEOUT_NS adds the difference to the hop's histogram and takes
+ * the slot over, so each hop is between consecutive points. Nothing is
+ * guessed: a slot that holds another fingerprint, or nothing, is no match,
+ * and the packet starts a path there (XTAP_STAT_HOP_FIRST), taking the slot.
+ *
+ * Overwrites: a packet that takes a slot whose sighting is younger than the
+ * timeout ends that sighting (XTAP_STAT_HOP_OVERWRITE); the packet it
+ * belonged to, if still travelling, starts a new path at its next point,
+ * so the hop it was on is missed (never mis-timed). With packets followed at
+ * a rate of R per second and hops of latency L, a sighting is overwritten
+ * before its next point with probability about R * L / XTAP_HOP_SEEN_MAX
+ * (1 Mpps and 100 us: 0.15%); a sighting that waits for `xtap hops` to call
+ * its packet lost survives the timeout with probability about
+ * exp(-R * timeout / XTAP_HOP_SEEN_MAX), so at high rates loss is seen only
+ * through sampling (--hop-sample) or a shorter read interval.
+ *
+ * Concurrent writers: slots are plain memory shared by all CPUs. A reader
+ * reads fp, then at, then fp again; a writer that takes a slot over writes
+ * at = 0, fp, then at (volatile stores, in that order). On a CPU that keeps
+ * stores and loads in order (x86) a reader that sees a new at also sees the
+ * new fp and drops the match, and one that sees the new fp sees at 0 or the
+ * new at. What is left is two packets with different fingerprints taking
+ * one slot over on two CPUs within the same few nanoseconds, which can pair
+ * one's fingerprint with the other's time and point: one packet's next hop
+ * mis-timed, with probability about (concurrent takeovers) / 65536. On
+ * weakly ordered CPUs the same error has a wider window. Moving a sighting
+ * on is one store of at, never torn.
+ *
+ * Histograms: a hop (from, to) finds its struct xtap_hist in the per-CPU
+ * array xtap_hops through xtap_hop_index (two inlined array lookups); the
+ * first time a hop is seen it takes the next free index with an atomic add
+ * and publishes it with a compare-and-swap (a CPU that loses the race uses
+ * the winner's and wastes one index). Past XTAP_HOPS_MAX hops a new hop is
+ * counted (XTAP_STAT_HOP_FULL), not recorded.
  *
  * Within one interface, XDP also writes its time and the fingerprint into
  * the metadata area in front of the frame, only when the area is empty and
@@ -40,10 +74,11 @@
  * on kernels that do not hand metadata to the skb, no headroom, metadata in
  * use by another program) TC ingress falls back to the fingerprint.
  *
- * Cost: the fingerprint on every IP packet; the clock, one lookup in the
- * shared sighting map (an insert at a path's first point) and a histogram
- * update on every followed one. xtap_hop_cfg can follow 1 in 2^N packets by
- * fingerprint (trajectory sampling), the same packets at every point.
+ * Cost: the fingerprint and the sample decision on every IP packet; the
+ * clock (bpf_ktime_get_ns), the slot and, on a match, the histogram on every
+ * followed one: all array memory, no hash lookup. xtap_hop_cfg can follow 1
+ * in 2^N packets by fingerprint (trajectory sampling), the same packets at
+ * every point.
  *
  * Not in replay (one point, capture times) and not when built with
  * -DXTAP_FEATURE_HOPS=0.
