@@ -9,7 +9,7 @@
 
 #include <linux/types.h>
 
-#define XTAP_ABI_VERSION 4
+#define XTAP_ABI_VERSION 5
 
 /* An attach point is (interface slot, hook). The loader gives every attached
  * interface a slot; the programs of that interface carry it as rodata. */
@@ -80,6 +80,11 @@ enum xtap_stat {
 	XTAP_STAT_HOP_REPEAT,	/* matched a sighting at this same point: restarted */
 	XTAP_STAT_HOP_META,	/* TC ingress found XDP's stamp in the metadata */
 	XTAP_STAT_HOP_NO_ROOM,	/* XDP could not stamp: no room, or metadata in use */
+	XTAP_STAT_HOP_OVERWRITE,	/* a sighting younger than the timeout lost its
+					 * slot to another fingerprint: that packet's
+					 * next point will start a path */
+	XTAP_STAT_HOP_FULL,	/* a hop matched but all XTAP_HOPS_MAX histograms are
+				 * taken: not recorded */
 	/* HTTP/1.x and DNS timing (kern/lib/app.h): segments and datagrams
 	 * that were not parsed or not matched, by reason; none of them is
 	 * timed or attributed to a request */
@@ -561,15 +566,22 @@ _Static_assert(sizeof(struct xtap_app) == 384, "xtap_app layout");
 /*
  * Per-hop latency and loss (kern/lib/hop.h). Every IP packet (multicast and
  * broadcast excepted) gets a 64-bit fingerprint from fields that forwarding
- * does not change; xtap_hop_seen (an LRU hash keyed by it) holds where and
- * when it was seen last. A later point that finds the fingerprint adds the
- * time since to the histogram of the hop (from, to) in xtap_hops (per-CPU
- * hash of struct xtap_hist), and takes the entry over. Loss is finished in
- * user space: `xtap hops` moves sightings older than its timeout that stopped
- * at a point with a usual next point into xtap_hop_lost.
+ * does not change. xtap_hop_seen, an array of XTAP_HOP_SEEN_MAX slots, holds
+ * at slot (fingerprint & (XTAP_HOP_SEEN_MAX - 1)) the fingerprint last seen
+ * there with its point and time: direct-mapped, a newer packet takes the
+ * slot over. A later point that finds its own fingerprint in the slot adds
+ * the time since to the histogram of the hop (from, to) and takes the slot
+ * over. Hops get their histogram on first use: xtap_hop_index maps (from,
+ * to), as from * XTAP_MAX_POINTS + to, to 1 + the index of its struct
+ * xtap_hist in xtap_hops (a per-CPU array), 0 while the hop has none; the
+ * last entry, XTAP_HOP_INDEX_NEXT, is the allocator (the next free index).
+ * Loss is finished in user space: `xtap hops` clears sightings older than
+ * its timeout that stopped at a point with a usual next point and counts
+ * them into xtap_hop_lost.
  */
-#define XTAP_HOP_SEEN_MAX 65536
+#define XTAP_HOP_SEEN_MAX 65536	/* a power of two */
 #define XTAP_HOPS_MAX 1024
+#define XTAP_HOP_INDEX_NEXT (XTAP_MAX_POINTS * XTAP_MAX_POINTS)
 #define XTAP_HOP_TIMEOUT_MS 1000	/* a sighting older than this matches nothing */
 #define XTAP_HOP_META_MAGIC 0x78746870u	/* "xthp" */
 
@@ -589,12 +601,20 @@ struct xtap_hop_key {
 	__u16 to;
 };
 
+/* A slot of xtap_hop_seen. at packs the time and the point into one word,
+ * so that a reader never sees the time of one sighting with the point of
+ * another: (CLOCK_MONOTONIC ns << 8) | XTAP_POINT, the time modulo 2^56 ns
+ * (2.28 years; ages are taken modulo the same). at 0: an empty slot. */
 struct xtap_hop_seen {
-	__u64 ns;		/* CLOCK_MONOTONIC at the last sighting */
-	__u16 point;		/* XTAP_POINT of the last sighting */
-	__u16 first_point;	/* where the path started */
-	__u32 hops;		/* hops matched so far */
+	__u64 fp;		/* the fingerprint */
+	__u64 at;
 };
+
+#define XTAP_HOP_AT(ns, point) ((__u64)(ns) << 8 | (__u8)(point))
+#define XTAP_HOP_AT_POINT(at) ((__u16)((at) & 0xff))
+/* the age of a sighting at now, modulo 2^56 ns: a time ahead of now reads
+ * as very old */
+#define XTAP_HOP_AT_AGE(at, now) ((((__u64)(now) << 8) - ((at) & ~0xffull)) >> 8)
 
 /* XDP's stamp in the metadata area, right before the frame: TC ingress of
  * the same interface finds it by the magic and the point. */
@@ -629,6 +649,8 @@ struct xtap_drop_val {
 _Static_assert(sizeof(struct xtap_hop_key) == 4, "xtap_hop_key layout");
 _Static_assert(sizeof(struct xtap_hop_cfg) == 8, "xtap_hop_cfg layout");
 _Static_assert(sizeof(struct xtap_hop_seen) == 16, "xtap_hop_seen layout");
+_Static_assert(XTAP_MAX_POINTS <= 256, "a point fits the 8 low bits of xtap_hop_seen.at");
+_Static_assert((XTAP_HOP_SEEN_MAX & (XTAP_HOP_SEEN_MAX - 1)) == 0, "XTAP_HOP_SEEN_MAX: a power of two");
 _Static_assert(sizeof(struct xtap_hop_meta) == 24, "xtap_hop_meta layout");
 _Static_assert(sizeof(struct xtap_drop_key) == 56, "xtap_drop_key layout");
 _Static_assert(sizeof(struct xtap_drop_val) == 24, "xtap_drop_val layout");

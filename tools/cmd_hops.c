@@ -112,7 +112,7 @@ int cmd_hops(int argc, char **argv)
 	struct xtap_state st;
 	struct timespec now;
 	size_t n = 0;
-	int c, none, hops_fd = -1, lost_fd = -1, seen_fd = -1, ret = XTAP_EXIT_ERR, r;
+	int c, none, hops_fd = -1, lost_fd = -1, seen_fd = -1, index_fd = -1, ret = XTAP_EXIT_ERR, r;
 	long lost;
 	__u32 sample = 1;
 
@@ -152,12 +152,14 @@ int cmd_hops(int argc, char **argv)
 	hops_fd = xtap_map_open(&st, "xtap_hops");
 	lost_fd = xtap_map_open(&st, "xtap_hop_lost");
 	seen_fd = xtap_map_open(&st, "xtap_hop_seen");
-	if (hops_fd < 0 || lost_fd < 0 || seen_fd < 0) {
+	index_fd = xtap_map_open(&st, "xtap_hop_index");
+	if (hops_fd < 0 || lost_fd < 0 || seen_fd < 0 || index_fd < 0) {
 		xtap_err("hops: hop maps: %s (attached by an xtap without hops?)",
-			 strerror(-(hops_fd < 0 ? hops_fd : lost_fd < 0 ? lost_fd : seen_fd)));
+			 strerror(-(hops_fd < 0 ? hops_fd : lost_fd < 0 ? lost_fd :
+				    seen_fd < 0 ? seen_fd : index_fd)));
 		goto cleanup;
 	}
-	r = xtap_hops_read(hops_fd, lost_fd, &rows, &n);
+	r = xtap_hops_read(index_fd, hops_fd, lost_fd, &rows, &n);
 	if (r) {
 		xtap_err("hops: read: %s", strerror(-r));
 		goto cleanup;
@@ -248,6 +250,8 @@ cleanup:
 		close(lost_fd);
 	if (seen_fd >= 0)
 		close(seen_fd);
+	if (index_fd >= 0)
+		close(index_fd);
 	xtap_state_close(&st);
 	return ret;
 }

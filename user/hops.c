@@ -8,12 +8,54 @@
 
 #include "user/hops.h"
 
-int xtap_hops_read(int hops_fd, int lost_fd, struct xtap_hop_row **out, size_t *n)
+/* All n values of an array map into vals (n * vsize bytes): in batches,
+ * else one at a time. */
+static int read_array(int fd, __u32 n, size_t vsize, void *vals)
+{
+	__u32 *keys = calloc(n, sizeof(*keys)), in = 0, out = 0, got = 0, cnt;
+	char *buf = malloc((size_t)n * vsize);
+	int err = 0;
+
+	if (!keys || !buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (got < n) {
+		cnt = n - got;
+		err = bpf_map_lookup_batch(fd, got ? &in : NULL, &out, keys, buf, &cnt, NULL);
+		if (err && errno != ENOENT)
+			break;
+		for (__u32 i = 0; i < cnt; i++)
+			if (keys[i] < n)
+				memcpy((char *)vals + (size_t)keys[i] * vsize, buf + (size_t)i * vsize,
+				       vsize);
+		got += cnt;
+		in = out;
+		if (err || !cnt) {
+			err = 0;
+			break;
+		}
+	}
+	if (err) {	/* no batch operations: one by one */
+		err = 0;
+		for (__u32 k = 0; k < n; k++)
+			if (bpf_map_lookup_elem(fd, &k, (char *)vals + (size_t)k * vsize)) {
+				err = -errno;
+				break;
+			}
+	}
+out:
+	free(keys);
+	free(buf);
+	return err;
+}
+
+int xtap_hops_read(int index_fd, int hops_fd, int lost_fd, struct xtap_hop_row **out, size_t *n)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct xtap_hop_row *rows = NULL, *grown;
 	struct xtap_hist *pc = NULL;
-	struct xtap_hop_key k, last, *prev = NULL;
+	__u32 *index = NULL;
 	size_t cap = 0, cnt = 0;
 	int err = 0;
 
@@ -22,16 +64,21 @@ int xtap_hops_read(int hops_fd, int lost_fd, struct xtap_hop_row **out, size_t *
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
 	pc = calloc(ncpu, sizeof(*pc));
-	if (!pc)
-		return -ENOMEM;
-	while (bpf_map_get_next_key(hops_fd, prev, &k) == 0) {
+	index = calloc(XTAP_HOP_INDEX_NEXT, sizeof(*index));
+	if (!pc || !index) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = read_array(index_fd, XTAP_HOP_INDEX_NEXT, sizeof(*index), index);
+	if (err)
+		goto out;
+	for (__u32 k = 0; k < XTAP_HOP_INDEX_NEXT; k++) {
 		struct xtap_hop_row *r;
+		__u32 i = index[k] - 1;
 
-		last = k;
-		prev = &last;
-		if (bpf_map_lookup_elem(hops_fd, &k, pc)) {
-			if (errno == ENOENT)
-				continue;	/* removed meanwhile */
+		if (!index[k] || i >= XTAP_HOPS_MAX)
+			continue;
+		if (bpf_map_lookup_elem(hops_fd, &i, pc)) {
 			err = -errno;
 			goto out;
 		}
@@ -46,7 +93,8 @@ int xtap_hops_read(int hops_fd, int lost_fd, struct xtap_hop_row **out, size_t *
 		}
 		r = &rows[cnt++];
 		memset(r, 0, sizeof(*r));
-		r->key = k;
+		r->key.from = (__u16)(k / XTAP_MAX_POINTS);
+		r->key.to = (__u16)(k % XTAP_MAX_POINTS);
 		for (int c = 0; c < ncpu; c++) {
 			r->h.count += pc[c].count;
 			r->h.sum_ns += pc[c].sum_ns;
@@ -55,7 +103,7 @@ int xtap_hops_read(int hops_fd, int lost_fd, struct xtap_hop_row **out, size_t *
 			for (int b = 0; b < XTAP_HIST_BUCKETS; b++)
 				r->h.bucket[b] += pc[c].bucket[b];
 		}
-		if (lost_fd >= 0 && bpf_map_lookup_elem(lost_fd, &k, &r->lost))
+		if (lost_fd >= 0 && bpf_map_lookup_elem(lost_fd, &r->key, &r->lost))
 			r->lost = 0;
 	}
 	*out = rows;
@@ -64,6 +112,7 @@ int xtap_hops_read(int hops_fd, int lost_fd, struct xtap_hop_row **out, size_t *
 out:
 	free(rows);
 	free(pc);
+	free(index);
 	return err;
 }
 
@@ -84,39 +133,50 @@ static int usual_next(const struct xtap_hop_row *rows, size_t n, __u16 point)
 long xtap_hops_settle(int seen_fd, int lost_fd, struct xtap_hop_row *rows, size_t n,
 		      __u64 now_ns, __u64 timeout_ns)
 {
-	__u64 k, next;
+	struct xtap_hop_seen *seen = calloc(XTAP_HOP_SEEN_MAX, sizeof(*seen));
 	long lost = 0;
-	bool more;
+	int err;
 
-	more = bpf_map_get_next_key(seen_fd, NULL, &k) == 0;
-	while (more) {
-		struct xtap_hop_seen s;
+	if (!seen)
+		return -ENOMEM;
+	err = read_array(seen_fd, XTAP_HOP_SEEN_MAX, sizeof(*seen), seen);
+	if (err) {
+		free(seen);
+		return err;
+	}
+	for (__u32 k = 0; k < XTAP_HOP_SEEN_MAX; k++) {
+		static const struct xtap_hop_seen empty;
+		struct xtap_hop_seen s = seen[k], again;
+		__u64 age = XTAP_HOP_AT_AGE(s.at, now_ns);
 		int to;
 
-		/* the next key first: this one may go */
-		more = bpf_map_get_next_key(seen_fd, &k, &next) == 0;
-		if (bpf_map_lookup_elem(seen_fd, &k, &s) || s.ns > now_ns ||
-		    now_ns - s.ns <= timeout_ns)
-			goto step;
-		to = usual_next(rows, n, s.point);
-		if (bpf_map_delete_elem(seen_fd, &k))
-			goto step;	/* taken over meanwhile */
+		/* empty, young, or (modulo 2^56) from after now */
+		if (!s.at || age <= timeout_ns || age >= 1ull << 55)
+			continue;
+		/* clear it unless taken over since the batch read; what a
+		 * takeover between this read and the clear loses is one new
+		 * sighting (its next point starts a path) */
+		if (bpf_map_lookup_elem(seen_fd, &k, &again) || again.fp != s.fp || again.at != s.at ||
+		    bpf_map_update_elem(seen_fd, &k, &empty, BPF_ANY))
+			continue;
+		to = usual_next(rows, n, XTAP_HOP_AT_POINT(s.at));
 		if (to >= 0) {
-			struct xtap_hop_key hk = { .from = s.point, .to = (__u16)to };
+			struct xtap_hop_key hk = { .from = XTAP_HOP_AT_POINT(s.at), .to = (__u16)to };
 			__u64 v = 0;
 
 			bpf_map_lookup_elem(lost_fd, &hk, &v);
 			v++;
-			if (bpf_map_update_elem(lost_fd, &hk, &v, BPF_ANY))
-				return -errno;
+			if (bpf_map_update_elem(lost_fd, &hk, &v, BPF_ANY)) {
+				lost = -errno;
+				break;
+			}
 			for (size_t i = 0; i < n; i++)
 				if (rows[i].key.from == hk.from && rows[i].key.to == hk.to)
 					rows[i].lost++;
 			lost++;
 		}
-step:
-		k = next;
 	}
+	free(seen);
 	return lost;
 }
 

@@ -14,12 +14,13 @@ struct xtap_hop_row {
 	__u64 lost;
 };
 
-/* Every hop of xtap_hops with its loss from xtap_hop_lost (lost_fd may be
- * -1). *out is malloc'ed; returns 0 or -errno. */
-int xtap_hops_read(int hops_fd, int lost_fd, struct xtap_hop_row **out, size_t *n);
+/* Every hop that has a histogram (xtap_hop_index, xtap_hops) with its loss
+ * from xtap_hop_lost (lost_fd may be -1). *out is malloc'ed; returns 0 or
+ * -errno. */
+int xtap_hops_read(int index_fd, int hops_fd, int lost_fd, struct xtap_hop_row **out, size_t *n);
 
 /* Finish the loss accounting: every sighting in xtap_hop_seen older than
- * timeout_ns at now_ns (CLOCK_MONOTONIC) is removed, and counted as lost on
+ * timeout_ns at now_ns (CLOCK_MONOTONIC) is cleared, and counted as lost on
  * the hop from its point to that point's usual next point (the successor
  * with the most packets in rows) when the point has one. Adds to
  * xtap_hop_lost and to rows[].lost. Returns the packets counted lost, or

@@ -58,6 +58,8 @@ static const char *const stat_names[XTAP_STAT_MAX] = {
 	[XTAP_STAT_HOP_REPEAT] = "hop_repeat",
 	[XTAP_STAT_HOP_META] = "hop_meta_stamp",
 	[XTAP_STAT_HOP_NO_ROOM] = "hop_meta_no_room",
+	[XTAP_STAT_HOP_OVERWRITE] = "hop_overwrite",
+	[XTAP_STAT_HOP_FULL] = "hop_full",
 };
 
 const char *xtap_stat_name(enum xtap_stat s)

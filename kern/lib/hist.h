@@ -33,13 +33,26 @@ static __always_inline __u32 hist_log2(__u64 v)
 	return r;
 }
 
+/* Add ns to the histogram h (a per-CPU value: plain increments). */
+static __always_inline void hist_put(struct xtap_hist *h, __u64 ns)
+{
+	__u32 b = hist_log2(ns);
+
+	if (b >= XTAP_HIST_BUCKETS)
+		b = XTAP_HIST_BUCKETS - 1;
+	h->bucket[b]++;
+	h->count++;
+	h->sum_ns += ns;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+}
+
 /* Add ns to the histogram at key in map (any hash of struct xtap_hist),
  * making it on first use; its zeros come from .rodata, as 344 bytes do not
  * fit the stack the packet path has left. */
 static __always_inline void hist_record(void *map, const void *key, __u64 ns)
 {
 	struct xtap_hist *h;
-	__u32 b = hist_log2(ns);
 
 	h = bpf_map_lookup_elem(map, key);
 	if (!h) {
@@ -48,13 +61,7 @@ static __always_inline void hist_record(void *map, const void *key, __u64 ns)
 		if (!h)
 			return;
 	}
-	if (b >= XTAP_HIST_BUCKETS)
-		b = XTAP_HIST_BUCKETS - 1;
-	h->bucket[b]++;
-	h->count++;
-	h->sum_ns += ns;
-	if (ns > h->max_ns)
-		h->max_ns = ns;
+	hist_put(h, ns);
 }
 
 /* Add one latency of ns to the histogram of kind for the service at addr

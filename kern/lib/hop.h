@@ -22,15 +22,49 @@
  * back-to-back unconnected IPv4 UDP datagrams of one length, which carry ID
  * 0). While both are in flight the second restarts the first one's path, so
  * at most one hop time is taken between the two instead of along each. Two
- * different packets collide through the 64-bit hash with probability
- * below XTAP_HOP_SEEN_MAX / 2^64 per packet. Multicast and broadcast packets
- * fan out to several next points and are not followed.
+ * different packets share a fingerprint through the 64-bit hash with
+ * probability about 2^-64 per pair: the slot keeps the whole fingerprint and
+ * a packet matches only its own.
  *
- * The sighting map holds the last point and time per fingerprint: a later
- * point that finds it within XTAP_HOP_TIMEOUT_NS adds the difference to the
- * hop's histogram and takes the entry over, so each hop is between
- * consecutive points. Nothing is guessed: a fingerprint that matches nothing
- * starts a path (XTAP_STAT_HOP_FIRST).
+ * The sightings: xtap_hop_seen, an array of XTAP_HOP_SEEN_MAX slots, the
+ * slot of a fingerprint its low 16 bits (direct-mapped: one inlined array
+ * lookup per packet, where a shared hash cost about 40 ns). A slot holds a
+ * fingerprint and its last point and time, the two in one word (maps/xtap.h:
+ * xtap_hop_seen.at). A later point that finds its fingerprint there within
+ * XTAP_HOP_TIMEOUT_NS adds the difference to the hop's histogram and takes
+ * the slot over, so each hop is between consecutive points. Nothing is
+ * guessed: a slot that holds another fingerprint, or nothing, is no match,
+ * and the packet starts a path there (XTAP_STAT_HOP_FIRST), taking the slot.
+ *
+ * Overwrites: a packet that takes a slot whose sighting is younger than the
+ * timeout ends that sighting (XTAP_STAT_HOP_OVERWRITE); the packet it
+ * belonged to, if still travelling, starts a new path at its next point,
+ * so the hop it was on is missed (never mis-timed). With packets followed at
+ * a rate of R per second and hops of latency L, a sighting is overwritten
+ * before its next point with probability about R * L / XTAP_HOP_SEEN_MAX
+ * (1 Mpps and 100 us: 0.15%); a sighting that waits for `xtap hops` to call
+ * its packet lost survives the timeout with probability about
+ * exp(-R * timeout / XTAP_HOP_SEEN_MAX), so at high rates loss is seen only
+ * through sampling (--hop-sample) or a shorter read interval.
+ *
+ * Concurrent writers: slots are plain memory shared by all CPUs. A reader
+ * reads fp, then at, then fp again; a writer that takes a slot over writes
+ * at = 0, fp, then at (volatile stores, in that order). On a CPU that keeps
+ * stores and loads in order (x86) a reader that sees a new at also sees the
+ * new fp and drops the match, and one that sees the new fp sees at 0 or the
+ * new at. What is left is two packets with different fingerprints taking
+ * one slot over on two CPUs within the same few nanoseconds, which can pair
+ * one's fingerprint with the other's time and point: one packet's next hop
+ * mis-timed, with probability about (concurrent takeovers) / 65536. On
+ * weakly ordered CPUs the same error has a wider window. Moving a sighting
+ * on is one store of at, never torn.
+ *
+ * Histograms: a hop (from, to) finds its struct xtap_hist in the per-CPU
+ * array xtap_hops through xtap_hop_index (two inlined array lookups); the
+ * first time a hop is seen it takes the next free index with an atomic add
+ * and publishes it with a compare-and-swap (a CPU that loses the race uses
+ * the winner's and wastes one index). Past XTAP_HOPS_MAX hops a new hop is
+ * counted (XTAP_STAT_HOP_FULL), not recorded.
  *
  * Within one interface, XDP also writes its time and the fingerprint into
  * the metadata area in front of the frame, only when the area is empty and
@@ -40,10 +74,11 @@
  * on kernels that do not hand metadata to the skb, no headroom, metadata in
  * use by another program) TC ingress falls back to the fingerprint.
  *
- * Cost: the fingerprint on every IP packet; the clock, one lookup in the
- * shared sighting map (an insert at a path's first point) and a histogram
- * update on every followed one. xtap_hop_cfg can follow 1 in 2^N packets by
- * fingerprint (trajectory sampling), the same packets at every point.
+ * Cost: the fingerprint and the sample decision on every IP packet; the
+ * clock (bpf_ktime_get_ns), the slot and, on a match, the histogram on every
+ * followed one: all array memory, no hash lookup. xtap_hop_cfg can follow 1
+ * in 2^N packets by fingerprint (trajectory sampling), the same packets at
+ * every point.
  *
  * Not in replay (one point, capture times) and not when built with
  * -DXTAP_FEATURE_HOPS=0.
@@ -61,17 +96,27 @@
 
 #define XTAP_HOP_TIMEOUT_NS (XTAP_HOP_TIMEOUT_MS * 1000000ull)
 
+/* Direct-mapped sightings: slot fp & (XTAP_HOP_SEEN_MAX - 1). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XTAP_HOP_SEEN_MAX);
-	__type(key, __u64);
+	__type(key, __u32);
 	__type(value, struct xtap_hop_seen);
 } xtap_hop_seen SEC(".maps");
 
+/* (from, to) -> 1 + its histogram's index in xtap_hops; the last entry
+ * allocates (maps/xtap.h) */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XTAP_HOP_INDEX_NEXT + 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} xtap_hop_index SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XTAP_HOPS_MAX);
-	__type(key, struct xtap_hop_key);
+	__type(key, __u32);
 	__type(value, struct xtap_hist);
 } xtap_hops SEC(".maps");
 
@@ -156,19 +201,48 @@ static __always_inline int hop_fans_out(const struct pkt *p)
 	return (d[12] & 0xf0) == 0xe0 || p->daddr[3] == 0xffffffff;
 }
 
-static __always_inline void hop_add(__u32 from, __u32 to, __u64 ns)
-{
-	struct xtap_hop_key k = { .from = from, .to = to };
+#define HOP_READ(x) (*(volatile __u64 *)&(x))
+#define HOP_WRITE(x, v) (*(volatile __u64 *)&(x) = (v))
 
-	hist_record(&xtap_hops, &k, ns);
+/* The histogram of the hop (from, to): two array lookups (inlined by the
+ * verifier). A hop's first time takes the next free histogram; two CPUs
+ * that race for one hop agree through the compare-and-swap, the loser's
+ * index stays unused. */
+static __always_inline struct xtap_hist *hop_hist(__u32 from, __u32 to, struct xtap_stats *st)
+{
+	__u32 k = from * XTAP_MAX_POINTS + to, next = XTAP_HOP_INDEX_NEXT, idx, *slot, *alloc;
+
+	if (from >= XTAP_MAX_POINTS || to >= XTAP_MAX_POINTS)
+		return NULL;
+	slot = bpf_map_lookup_elem(&xtap_hop_index, &k);
+	if (!slot)
+		return NULL;
+	idx = *slot;
+	if (!idx) {
+		alloc = bpf_map_lookup_elem(&xtap_hop_index, &next);
+		if (!alloc)
+			return NULL;
+		idx = *alloc < XTAP_HOPS_MAX ? __sync_fetch_and_add(alloc, 1) : XTAP_HOPS_MAX;
+		if (idx >= XTAP_HOPS_MAX) {
+			if (st)
+				st->c[XTAP_STAT_HOP_FULL]++;
+			return NULL;
+		}
+		idx++;
+		k = __sync_val_compare_and_swap(slot, 0, idx);
+		if (k)
+			idx = k;	/* another CPU was first */
+	}
+	idx--;
+	return bpf_map_lookup_elem(&xtap_hops, &idx);
 }
 
-/* The sighting of fp moves on to point at now. */
-static __always_inline void hop_move(struct xtap_hop_seen *s, __u32 point, __u64 now)
+static __always_inline void hop_add(__u32 from, __u32 to, __u64 ns, struct xtap_stats *st)
 {
-	s->ns = now;
-	s->point = point;
-	s->hops++;
+	struct xtap_hist *h = hop_hist(from, to, st);
+
+	if (h)
+		hist_put(h, ns);
 }
 
 /* TC ingress: XDP's stamp, if this packet carries one from this interface
@@ -181,6 +255,7 @@ static __always_inline int hop_from_meta(struct __sk_buff *skb, __u32 point,
 	__u32 xdp_point = XTAP_POINT(xtap_slot, XTAP_HOOK_XDP);
 	struct xtap_hop_seen *s;
 	__u64 now, fp;
+	__u32 k;
 
 	/* the stamp alone: had another XDP program put its metadata in front
 	 * of it, its offset would be variable; the fingerprint path takes
@@ -194,11 +269,18 @@ static __always_inline int hop_from_meta(struct __sk_buff *skb, __u32 point,
 	now = bpf_ktime_get_ns();
 	if (now < m->ns || now - m->ns >= XTAP_HOP_TIMEOUT_NS)
 		return 0;
-	hop_add(xdp_point, point, now - m->ns);
+	hop_add(xdp_point, point, now - m->ns, st);
 	fp = m->fp;
-	s = bpf_map_lookup_elem(&xtap_hop_seen, &fp);
-	if (s && s->point == xdp_point)
-		hop_move(s, point, now);
+	k = fp & (XTAP_HOP_SEEN_MAX - 1);
+	s = bpf_map_lookup_elem(&xtap_hop_seen, &k);
+	if (s) {
+		__u64 at = HOP_READ(s->at);
+
+		/* moved on only if still XDP's: not taken over meanwhile */
+		if (HOP_READ(s->fp) == fp && at && XTAP_HOP_AT_POINT(at) == xdp_point &&
+		    HOP_READ(s->fp) == fp)
+			HOP_WRITE(s->at, XTAP_HOP_AT(now, point));
+	}
 	if (st) {
 		st->c[XTAP_STAT_HOP_META]++;
 		st->c[XTAP_STAT_HOP_MATCHED]++;
@@ -256,11 +338,11 @@ no_room:
  */
 __attribute__((noinline)) int xtap_hop_see(const struct pkt *p, __u32 hook)
 {
-	__u32 point = XTAP_POINT(xtap_slot, hook), zero = 0;
-	struct xtap_stats *st = xtap_stats_of(hook);
+	__u32 point = XTAP_POINT(xtap_slot, hook), zero = 0, k;
 	struct xtap_hop_cfg *cfg;
+	struct xtap_stats *st;
 	struct xtap_hop_seen *s;
-	__u64 fp, now;
+	__u64 fp, now, at, age;
 
 	if (!p || hop_fans_out(p))
 		return 0;
@@ -269,25 +351,36 @@ __attribute__((noinline)) int xtap_hop_see(const struct pkt *p, __u32 hook)
 	if (cfg && cfg->sample_shift && cfg->sample_shift <= XTAP_HOP_SAMPLE_SHIFT_MAX &&
 	    (fp >> (64 - cfg->sample_shift)))
 		return 0;		/* not in the sample, here or anywhere */
+	st = xtap_stats_of(hook);
 	now = bpf_ktime_get_ns();
-	s = bpf_map_lookup_elem(&xtap_hop_seen, &fp);
-	if (s && s->point != point && now >= s->ns && now - s->ns < XTAP_HOP_TIMEOUT_NS) {
-		hop_add(s->point, point, now - s->ns);
-		hop_move(s, point, now);
-		if (st)
-			st->c[XTAP_STAT_HOP_MATCHED]++;
-	} else if (s) {
-		/* the same packet again here, or an old sighting: a new path */
-		s->ns = now;
-		s->point = point;
-		s->first_point = point;
-		s->hops = 0;
-		if (st)
-			st->c[XTAP_STAT_HOP_REPEAT]++;
-	} else {
-		struct xtap_hop_seen n = { .ns = now, .point = point, .first_point = point };
+	k = fp & (XTAP_HOP_SEEN_MAX - 1);
+	s = bpf_map_lookup_elem(&xtap_hop_seen, &k);
+	if (!s)
+		return 0;
+	/* fp, at, fp again: a takeover on another CPU between the reads shows
+	 * as a changed fp (see the top of this file) */
+	at = HOP_READ(s->fp) == fp ? HOP_READ(s->at) : 0;
+	age = XTAP_HOP_AT_AGE(at, now);
+	if (at && HOP_READ(s->fp) == fp) {
+		__u32 from = XTAP_HOP_AT_POINT(at);
 
-		bpf_map_update_elem(&xtap_hop_seen, &fp, &n, BPF_ANY);
+		HOP_WRITE(s->at, XTAP_HOP_AT(now, point));
+		if (from != point && age < XTAP_HOP_TIMEOUT_NS) {
+			hop_add(from, point, age, st);
+			if (st)
+				st->c[XTAP_STAT_HOP_MATCHED]++;
+		} else if (st) {
+			/* the same packet again here, or an old sighting: a new path */
+			st->c[XTAP_STAT_HOP_REPEAT]++;
+		}
+	} else {
+		at = HOP_READ(s->at);
+		if (st && at && XTAP_HOP_AT_AGE(at, now) < XTAP_HOP_TIMEOUT_NS)
+			st->c[XTAP_STAT_HOP_OVERWRITE]++;
+		/* empty first, so that no reader pairs fp with the old time */
+		HOP_WRITE(s->at, 0);
+		HOP_WRITE(s->fp, fp);
+		HOP_WRITE(s->at, XTAP_HOP_AT(now, point));
 		if (st)
 			st->c[XTAP_STAT_HOP_FIRST]++;
 	}

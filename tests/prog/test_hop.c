@@ -39,21 +39,34 @@ static int live_setup(void **state)
 
 static int seen_fd(struct env *e) { return bpf_map__fd(e->skel->maps.xtap_hop_seen); }
 static int hops_fd(struct env *e) { return bpf_map__fd(e->skel->maps.xtap_hops); }
+static int index_fd(struct env *e) { return bpf_map__fd(e->skel->maps.xtap_hop_index); }
 
-static void clear_map(int fd, size_t key_size)
+/* Zero every entry of an array map (per-CPU values: value_size each). */
+static void clear_array(int fd, __u32 n, size_t value_size)
 {
-	__u8 k[64];
+	void *zero = calloc(libbpf_num_possible_cpus(), value_size);
 
-	assert_true(key_size <= sizeof(k));
-	while (bpf_map_get_next_key(fd, NULL, k) == 0)
-		assert_int_equal(bpf_map_delete_elem(fd, k), 0);
+	assert_non_null(zero);
+	for (__u32 k = 0; k < n; k++)
+		assert_int_equal(bpf_map_update_elem(fd, &k, zero, BPF_ANY), 0);
+	free(zero);
 }
 
 static void hop_reset(struct env *e)
 {
 	env_reset(e);
-	clear_map(seen_fd(e), sizeof(__u64));
-	clear_map(hops_fd(e), sizeof(struct xtap_hop_key));
+	clear_array(seen_fd(e), XTAP_HOP_SEEN_MAX, sizeof(struct xtap_hop_seen));
+	clear_array(index_fd(e), XTAP_HOP_INDEX_NEXT + 1, sizeof(__u32));
+	clear_array(hops_fd(e), XTAP_HOPS_MAX, sizeof(struct xtap_hist));
+}
+
+/* The sighting in fp's slot, 0 when the slot holds another fingerprint. */
+static int seen_of(struct env *e, __u64 fp, struct xtap_hop_seen *s)
+{
+	__u32 k = (__u32)(fp & (XTAP_HOP_SEEN_MAX - 1));
+
+	assert_int_equal(bpf_map_lookup_elem(seen_fd(e), &k, s), 0);
+	return s->at && s->fp == fp;
 }
 
 /* Run the frame at hook, live clock; returns the bytes of metadata the
@@ -88,14 +101,18 @@ static size_t run_live(struct env *e, int hook, const void *data, size_t len, co
 
 static __u64 hop_count(struct env *e, int from_hook, int to_hook)
 {
-	struct xtap_hop_key k = { .from = XTAP_POINT(0, from_hook), .to = XTAP_POINT(0, to_hook) };
+	__u32 k = XTAP_POINT(0, from_hook) * XTAP_MAX_POINTS + XTAP_POINT(0, to_hook), idx = 0;
 	struct xtap_hist *pc = calloc(e->ncpu, sizeof(*pc));
 	__u64 n = 0;
 
 	assert_non_null(pc);
-	if (bpf_map_lookup_elem(hops_fd(e), &k, pc) == 0)
+	assert_int_equal(bpf_map_lookup_elem(index_fd(e), &k, &idx), 0);
+	if (idx) {
+		idx--;
+		assert_int_equal(bpf_map_lookup_elem(hops_fd(e), &idx, pc), 0);
 		for (int c = 0; c < e->ncpu; c++)
 			n += pc[c].count;
+	}
 	free(pc);
 	return n;
 }
@@ -344,9 +361,9 @@ static void test_xdp_stamp(void **state)
 	assert_int_equal(m.magic, XTAP_HOP_META_MAGIC);
 	assert_int_equal(m.point, XTAP_POINT(0, XTAP_HOOK_XDP));
 	assert_true(m.ns > 0);
-	assert_int_equal(bpf_map_lookup_elem(seen_fd(e), &m.fp, &s), 0);
-	assert_int_equal(s.point, XTAP_POINT(0, XTAP_HOOK_XDP));
-	assert_true(s.ns == m.ns);
+	assert_true(seen_of(e, m.fp, &s));
+	assert_int_equal(XTAP_HOP_AT_POINT(s.at), XTAP_POINT(0, XTAP_HOOK_XDP));
+	assert_true(s.at == XTAP_HOP_AT(m.ns, XTAP_POINT(0, XTAP_HOOK_XDP)));
 	assert_int_equal(stat_of(e, XTAP_HOOK_XDP, XTAP_STAT_HOP_NO_ROOM), 0);
 }
 
@@ -432,6 +449,90 @@ static void test_sampling_consistent(void **state)
 	assert_int_equal(bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY), 0);
 }
 
+/* Two packets whose fingerprints share a slot of the direct-mapped table:
+ * the second takes the slot over (counted), and the first, seen next at
+ * another point, matches nothing: counted as a new path, never guessed. */
+static void test_slot_taken_over(void **state)
+{
+	struct env *e = *state;
+	static __u64 fps[1024];
+	struct xtap_hop_meta m;
+	struct xtap_hop_seen s;
+	struct frame a = base, b = base;
+	struct pb f;
+	int x = -1, y = -1;
+
+	/* XDP's stamp tells each frame's fingerprint: look for two in one slot */
+	hop_reset(e);
+	for (int i = 0; i < 1024 && x < 0; i++) {
+		a.seq = base.seq + (uint32_t)i;
+		build(&f, &a);
+		assert_int_equal(run_live(e, XTAP_HOOK_XDP, f.d, f.len, NULL, 0), sizeof(m));
+		memcpy(&m, e->out, sizeof(m));
+		fps[i] = m.fp;
+		for (int j = 0; j < i; j++)
+			if (((fps[j] ^ m.fp) & (XTAP_HOP_SEEN_MAX - 1)) == 0 && fps[j] != m.fp) {
+				x = j;
+				y = i;
+				break;
+			}
+	}
+	assert_true(x >= 0);	/* 1024 frames in 65536 slots: 1 - e^-8 */
+	a.seq = base.seq + (uint32_t)x;
+	b.seq = base.seq + (uint32_t)y;
+
+	hop_reset(e);
+	build(&f, &a);
+	run_live(e, FROM_HOOK, f.d, f.len, NULL, 0);
+	build(&f, &b);
+	run_live(e, FROM_HOOK, f.d, f.len, NULL, 0);
+	assert_int_equal(stat_of(e, FROM_HOOK, XTAP_STAT_HOP_FIRST), 2);
+	assert_int_equal(stat_of(e, FROM_HOOK, XTAP_STAT_HOP_OVERWRITE), 1);
+	assert_true(seen_of(e, fps[y], &s));
+	assert_false(seen_of(e, fps[x], &s));
+	build(&f, &a);
+	run_live(e, TO_HOOK, f.d, f.len, NULL, 0);
+	assert_int_equal(stat_of(e, TO_HOOK, XTAP_STAT_HOP_MATCHED), 0);
+	assert_int_equal(stat_of(e, TO_HOOK, XTAP_STAT_HOP_FIRST), 1);
+	assert_int_equal(hop_count(e, FROM_HOOK, TO_HOOK), 0);
+	/* b's sighting went with it: a's took the slot back */
+	build(&f, &b);
+	run_live(e, TO_HOOK, f.d, f.len, NULL, 0);
+	assert_int_equal(stat_of(e, TO_HOOK, XTAP_STAT_HOP_MATCHED), 0);
+	assert_int_equal(stat_of(e, TO_HOOK, XTAP_STAT_HOP_OVERWRITE), 2);
+}
+
+/* All histograms taken: a new hop is counted, not recorded; hops that
+ * already have one go on. */
+static void test_hops_full(void **state)
+{
+	struct env *e = *state;
+	__u32 next = XTAP_HOP_INDEX_NEXT, n;
+	struct pb f;
+
+	hop_reset(e);
+	build(&f, &base);
+	run_live(e, XTAP_HOOK_TC_EGRESS, f.d, f.len, NULL, 0);
+	run_live(e, XTAP_HOOK_XDP, f.d, f.len, NULL, 0);
+	assert_int_equal(hop_count(e, XTAP_HOOK_TC_EGRESS, XTAP_HOOK_XDP), 1);
+	assert_int_equal(bpf_map_lookup_elem(index_fd(e), &next, &n), 0);
+	assert_int_equal(n, 1);
+	n = XTAP_HOPS_MAX;
+	assert_int_equal(bpf_map_update_elem(index_fd(e), &next, &n, BPF_ANY), 0);
+	run_live(e, XTAP_HOOK_TC_INGRESS, f.d, f.len, NULL, 0);
+	assert_int_equal(stat_of(e, XTAP_HOOK_TC_INGRESS, XTAP_STAT_HOP_MATCHED), 1);
+	assert_int_equal(stat_of(e, XTAP_HOOK_TC_INGRESS, XTAP_STAT_HOP_FULL), 1);
+	assert_int_equal(hop_count(e, XTAP_HOOK_XDP, XTAP_HOOK_TC_INGRESS), 0);
+	assert_int_equal(bpf_map_lookup_elem(index_fd(e), &next, &n), 0);
+	assert_int_equal(n, XTAP_HOPS_MAX);	/* no wrap */
+	/* the next packet along the known hop still gets its histogram */
+	build(&f, &(struct frame){ .proto = IPPROTO_UDP, .saddr = base.saddr, .daddr = base.daddr,
+				   .id = 7, .sport = 1, .dport = 2, .payload = 10 });
+	run_live(e, XTAP_HOOK_TC_EGRESS, f.d, f.len, NULL, 0);
+	run_live(e, XTAP_HOOK_XDP, f.d, f.len, NULL, 0);
+	assert_int_equal(hop_count(e, XTAP_HOOK_TC_EGRESS, XTAP_HOOK_XDP), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +546,8 @@ int main(void)
 		T(test_xdp_stamp_leaves_other_metadata),
 		T(test_fan_out_not_followed),
 		T(test_sampling_consistent),
+		T(test_slot_taken_over),
+		T(test_hops_full),
 #undef T
 	};
 
