@@ -128,6 +128,7 @@ static void write_one(struct xtap_capture *c, const struct xtap_capture_rec *r)
 		.data = r + 1,
 		.dir = r->hook == XTAP_HOOK_TC_EGRESS ? XTAP_PCAPW_OUT : XTAP_PCAPW_IN,
 		.comment = comment,
+		.keep = true,	/* the caller keeps the record until it flushes */
 	};
 	int id;
 
@@ -259,6 +260,24 @@ int xtap_capture_init(struct xtap_capture *c, int ring_fd, struct xtap_pcapw *w)
  * the reader has moved on to another.
  */
 #define CHUNK_BYTES (4u << 20)
+/* A reader hands its records over after this many, and after each pass over
+ * its rings; an idle reader still looks at its rings this often, so that
+ * their watermarks keep up with the clock. */
+#define READER_HAND_OVER 1024u
+#define READER_WAIT_MS 5
+/* Chunks a reader fills at most: then it stops reading until the writer
+ * gives one back, and its ring holds what comes meanwhile (the kernel counts
+ * what does not fit). The records held stay few enough to be in cache. */
+#define READER_CHUNKS 8u
+
+static __u64 mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (__u64)t.tv_sec * 1000000000ull + (__u64)t.tv_nsec;
+}
+
 
 struct reader;
 
@@ -292,6 +311,9 @@ struct ringq {
 	struct vec tmp;		/* the caller's: pend taken out of the lock */
 	struct vec q;		/* the caller's: sorted by (ts, reader, seq) */
 	size_t qh;		/* first one of q still held */
+	__u64 last;		/* the reader's: latest time taken from the ring */
+	__u64 wm;		/* under mu: every record of the ring older than
+				 * this has been handed over */
 };
 
 struct reader {
@@ -302,6 +324,9 @@ struct reader {
 	__u32 idx;
 	__u64 seq;
 	__u64 received, invalid, nomem;
+	__u32 loose;		/* records taken since the last hand-over */
+	__u32 nchunks;		/* CHUNK_BYTES chunks allocated */
+	bool full;		/* all of them in use: stop reading */
 	struct chunk *cur;	/* being filled */
 	size_t used;		/* bytes of cur taken */
 	struct chunk *mine;	/* free chunks this reader took back */
@@ -315,6 +340,13 @@ struct xtap_capture_readers {
 	int n, nq;
 	struct ringq *mh[XTAP_CAPTURE_RINGS];	/* min-heap of queues by head */
 	int nmh;
+	/* the caller's: chunks of the records written, kept until the flush,
+	 * as runs of records in the same chunk */
+	struct run {
+		struct chunk *k;
+		__u32 n;
+	} *done;
+	size_t ndone, capdone;
 	struct reader r[XTAP_CAPTURE_RINGS];
 	struct ringq q[XTAP_CAPTURE_RINGS];
 };
@@ -334,12 +366,12 @@ static int push(struct vec *v, struct held *h)
 	return 0;
 }
 
-/* Drops one reference to a chunk: the last one gives it back to its reader. */
-static void chunk_put(struct chunk *k)
+/* Drops n references to a chunk: the last one gives it back to its reader. */
+static void chunk_put_n(struct chunk *k, __u32 n)
 {
 	struct reader *r = k->owner;
 
-	if (__atomic_sub_fetch(&k->refs, 1, __ATOMIC_ACQ_REL))
+	if (__atomic_sub_fetch(&k->refs, n, __ATOMIC_ACQ_REL))
 		return;
 	if (k->size != CHUNK_BYTES) {
 		free(k);
@@ -349,6 +381,11 @@ static void chunk_put(struct chunk *k)
 	while (!__atomic_compare_exchange_n(&r->spare, &k->next, k, true, __ATOMIC_RELEASE,
 					    __ATOMIC_RELAXED))
 		;
+}
+
+static void chunk_put(struct chunk *k)
+{
+	chunk_put_n(k, 1);
 }
 
 static void chunks_free(struct chunk *k)
@@ -378,11 +415,20 @@ static struct held *take(struct reader *r, size_t size)
 			k = r->mine;
 			if (k)
 				r->mine = k->next;
+			if (!k && r->nchunks >= READER_CHUNKS) {
+				/* this record in a chunk of its own, the last
+				 * one before the reader waits */
+				sz = sizeof(struct chunk) + need;
+				r->full = true;
+			}
 		}
-		if (!k)
+		if (!k) {
 			k = malloc(sz);
-		if (!k)
-			return NULL;
+			if (!k)
+				return NULL;
+			if (sz == CHUNK_BYTES)
+				r->nchunks++;
+		}
 		k->owner = r;
 		k->size = sz;
 		k->refs = 1;
@@ -397,6 +443,8 @@ static struct held *take(struct reader *r, size_t size)
 	h->chunk = r->cur;
 	return h;
 }
+
+static void hand_over(struct reader *r, __u64 drained);
 
 static int on_held(void *ctx, void *data, size_t size)
 {
@@ -418,25 +466,55 @@ static int on_held(void *ctx, void *data, size_t size)
 	h->reader = r->idx;
 	h->size = (__u32)size;
 	memcpy(h + 1, data, size);
+	if (h->ts > q->last)
+		q->last = h->ts;
 	if (push(&q->loc, h)) {
 		chunk_put(h->chunk);
 		r->nomem++;
 		return 0;
 	}
 	r->received++;
+	if (r->full)
+		return -EBUSY;	/* stops the pass: the record is taken */
+	/* a ring that never runs dry still hands over in good time */
+	if (++r->loose == READER_HAND_OVER)
+		hand_over(r, 0);
 	return 0;
 }
 
-/* The reader's records to the shared lists. */
-static void hand_over(struct reader *r)
+/* The reader stopped, its chunks full: waits until the writer gives one
+ * back (or the capture stops). */
+static void wait_room(struct reader *r)
+{
+	struct timespec t = { .tv_nsec = 1000000L };
+
+	while (!__atomic_load_n(&r->spare, __ATOMIC_ACQUIRE) && !r->mine && !r->all->stop)
+		nanosleep(&t, NULL);
+	r->full = false;
+}
+
+/* The reader's records to the shared lists, with each ring's watermark: the
+ * time before which the ring holds nothing more. A ring's records come in
+ * time order (one CPU writes it, its programs do not nest); drained, when
+ * the reader found it empty after reading the clock at drained (0: not
+ * known). Either less the slack: a record is stamped a little before it is
+ * committed. */
+static void hand_over(struct reader *r, __u64 drained)
 {
 	struct xtap_capture_readers *a = r->all;
 
+	r->loose = 0;
 	pthread_mutex_lock(&a->mu);
 	for (int i = 0; i < a->nq; i++) {
 		struct ringq *q = &a->q[i];
+		__u64 wm = q->last > drained ? q->last : drained;
 
-		if (q->r != r || !q->loc.n)
+		if (q->r != r)
+			continue;
+		wm = wm > XTAP_CAPTURE_SLACK_NS ? wm - XTAP_CAPTURE_SLACK_NS : 0;
+		if (wm > q->wm)
+			q->wm = wm;
+		if (!q->loc.n)
 			continue;
 		if (!q->pend.n) {
 			struct vec t = q->pend;
@@ -460,8 +538,22 @@ static void *reader_main(void *arg)
 	struct reader *r = arg;
 
 	while (!r->all->stop) {
-		ring_buffer__poll(r->rb, 50);
-		hand_over(r);
+		__u64 t;
+		int err;
+
+		err = ring_buffer__poll(r->rb, READER_WAIT_MS);
+		if (err != -EBUSY) {
+			/* consume returns once it finds every ring empty (or
+			 * a record still being written, in the slack): empty
+			 * as of t, unless it stopped for want of room */
+			t = mono_ns();
+			err = ring_buffer__consume(r->rb);
+			hand_over(r, err < 0 ? 0 : t);
+		} else {
+			hand_over(r, 0);
+		}
+		if (err == -EBUSY)
+			wait_room(r);
 	}
 	return NULL;
 }
@@ -519,12 +611,41 @@ static void mh_down(struct xtap_capture_readers *a, int i)
 	a->mh[i] = t;
 }
 
-static __u64 mono_ns(void)
+/* Flushes the file, then gives back the chunks of the records written. */
+static int flush_done(struct xtap_capture *c)
 {
-	struct timespec t;
+	struct xtap_capture_readers *a = c->rd;
+	int err = flush(c);
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (__u64)t.tv_sec * 1000000000ull + (__u64)t.tv_nsec;
+	for (size_t j = 0; j < a->ndone; j++)
+		chunk_put_n(a->done[j].k, a->done[j].n);
+	a->ndone = 0;
+	return err;
+}
+
+/* Notes that a record of chunk k was given to the writer. */
+static void done_add(struct xtap_capture *c, struct chunk *k)
+{
+	struct xtap_capture_readers *a = c->rd;
+
+	if (a->ndone && a->done[a->ndone - 1].k == k) {
+		a->done[a->ndone - 1].n++;
+		return;
+	}
+	if (a->ndone == a->capdone) {
+		size_t nc = a->capdone ? a->capdone * 2 : 256;
+		struct run *p = realloc(a->done, nc * sizeof(*p));
+
+		if (!p) {
+			/* no room to note it: flushed now */
+			flush_done(c);
+			chunk_put(k);
+			return;
+		}
+		a->done = p;
+		a->capdone = nc;
+	}
+	a->done[a->ndone++] = (struct run){ .k = k, .n = 1 };
 }
 
 /* Writes the held records older than horizon (all: every one), in time
@@ -534,6 +655,7 @@ static int write_held(struct xtap_capture *c, bool all)
 	struct xtap_capture_readers *a = c->rd;
 	__u64 now = mono_ns();
 	__u64 horizon = now > XTAP_CAPTURE_REORDER_NS ? now - XTAP_CAPTURE_REORDER_NS : 0;
+	__u64 wm = ~0ull;
 	int n = 0, err;
 
 	pthread_mutex_lock(&a->mu);
@@ -543,8 +665,13 @@ static int write_held(struct xtap_capture *c, bool all)
 
 		q->tmp = q->pend;
 		q->pend = t;
+		if (q->wm < wm)
+			wm = q->wm;
 	}
 	pthread_mutex_unlock(&a->mu);
+	/* nothing older than every ring's watermark is still to come */
+	if (wm > horizon)
+		horizon = wm;
 	a->nmh = 0;
 	for (int i = 0; i < a->nq; i++) {
 		struct ringq *q = &a->q[i];
@@ -559,15 +686,35 @@ static int write_held(struct xtap_capture *c, bool all)
 		mh_down(a, i);
 	while (a->nmh) {
 		struct ringq *q = a->mh[0];
-		struct held *h = q->q.v[q->qh];
+		/* the first queue's records go until the next queue's head */
+		const struct held *rival = NULL;
+		bool stop = false;
 
-		if (!all && h->ts > horizon && a->held_bytes <= XTAP_CAPTURE_HOLD_BYTES)
+		for (int i = 1; i <= 2 && i < a->nmh; i++) {
+			const struct held *o = a->mh[i]->q.v[a->mh[i]->qh];
+
+			if (!rival || held_before(o, rival))
+				rival = o;
+		}
+		while (q->qh < q->q.n) {
+			struct held *h = q->q.v[q->qh];
+
+			if (!all && h->ts > horizon && a->held_bytes <= XTAP_CAPTURE_HOLD_BYTES) {
+				stop = true;
+				break;
+			}
+			if (rival && !held_before(h, rival))
+				break;
+			q->qh++;
+			a->held_bytes -= h->size;
+			/* the writer takes the packet from the chunk: kept
+			 * until the flush */
+			write_one(c, (const void *)(h + 1));
+			done_add(c, h->chunk);
+			n++;
+		}
+		if (stop)
 			break;
-		q->qh++;
-		a->held_bytes -= h->size;
-		write_one(c, (const void *)(h + 1));
-		chunk_put(h->chunk);
-		n++;
 		if (q->qh == q->q.n) {
 			q->qh = q->q.n = 0;
 			a->mh[0] = a->mh[--a->nmh];
@@ -575,7 +722,7 @@ static int write_held(struct xtap_capture *c, bool all)
 		if (a->nmh)
 			mh_down(a, 0);
 	}
-	err = flush(c);
+	err = flush_done(c);
 	return err ? err : n;
 }
 
@@ -595,20 +742,34 @@ static void readers_stop(struct xtap_capture *c)
 static int readers_finish(struct xtap_capture *c)
 {
 	struct xtap_capture_readers *a = c->rd;
-	int n;
+	int n = 0, m = 0;
 
 	readers_stop(c);
 	for (int i = 0; i < a->n; i++) {
-		ring_buffer__consume(a->r[i].rb);
-		hand_over(&a->r[i]);
+		struct reader *r = &a->r[i];
+
+		/* a reader without room: write what it holds, then go on */
+		while (ring_buffer__consume(r->rb) == -EBUSY) {
+			hand_over(r, 0);
+			m = write_held(c, true);
+			if (m < 0)
+				break;
+			n += m;
+			r->full = false;
+		}
+		hand_over(r, 0);
+		if (m < 0)
+			break;
 	}
-	n = write_held(c, true);
+	m = write_held(c, true);
 	c->received = c->invalid = 0;
 	for (int i = 0; i < a->n; i++) {
 		c->received += a->r[i].received;
 		c->invalid += a->r[i].invalid;
+		c->unwritten += a->r[i].nomem;	/* taken, no memory to hold it */
+		a->r[i].nomem = 0;
 	}
-	return n;
+	return m < 0 ? m : n + m;
 }
 
 static void vec_free(struct vec *v, size_t from)
@@ -628,6 +789,9 @@ static void readers_free(struct xtap_capture_readers *a)
 		vec_free(&a->q[i].tmp, 0);
 		vec_free(&a->q[i].q, a->q[i].qh);
 	}
+	for (size_t j = 0; j < a->ndone; j++)
+		chunk_put_n(a->done[j].k, a->done[j].n);
+	free(a->done);
 	for (int i = 0; i < a->n; i++) {
 		struct reader *r = &a->r[i];
 
@@ -708,7 +872,8 @@ int xtap_capture_poll(struct xtap_capture *c, int timeout_ms)
 {
 	if (c->rd) {
 		/* the readers wait for the rings; this waits for the window */
-		struct timespec t = { .tv_nsec = (timeout_ms < 20 ? timeout_ms : 20) * 1000000L };
+		struct timespec t = { .tv_nsec = (timeout_ms < XTAP_CAPTURE_WRITE_MS ?
+						  timeout_ms : XTAP_CAPTURE_WRITE_MS) * 1000000L };
 
 		if (nanosleep(&t, NULL))
 			return -errno;

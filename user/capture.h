@@ -66,15 +66,19 @@ int xtap_capture_init(struct xtap_capture *c, int ring_fd, struct xtap_pcapw *w)
 /*
  * Reads nrings rings (one per CPU: CPU n writes to ring n % nrings) with one
  * thread per ring, up to nthreads threads (each then reads several rings).
- * Records from different rings are merged in time order through a reorder
- * window: a record is written once the monotonic clock is
- * XTAP_CAPTURE_REORDER_NS past its time, by when any record of an earlier
- * time has been read from its own ring; more than XTAP_CAPTURE_HOLD_BYTES
- * held back and the oldest are written at once. Then xtap_capture_poll
- * writes what the window lets go and xtap_capture_drain stops the threads
- * and writes the rest. 0 or -errno.
+ * Records from different rings are merged in time order: a record is
+ * written once every ring's watermark is past its time (the reader has
+ * found that ring empty since the clock read that time, or has taken a
+ * later record from it; less XTAP_CAPTURE_SLACK_NS, the most a record is
+ * stamped before it is committed), and in any case once the monotonic clock
+ * is XTAP_CAPTURE_REORDER_NS past its time; more than
+ * XTAP_CAPTURE_HOLD_BYTES held back and the oldest are written at once.
+ * xtap_capture_poll writes what may go every XTAP_CAPTURE_WRITE_MS and
+ * xtap_capture_drain stops the threads and writes the rest. 0 or -errno.
  */
 #define XTAP_CAPTURE_REORDER_NS (200ull * 1000 * 1000)
+#define XTAP_CAPTURE_SLACK_NS (2ull * 1000 * 1000)
+#define XTAP_CAPTURE_WRITE_MS 5
 #define XTAP_CAPTURE_HOLD_BYTES (64u << 20)
 int xtap_capture_init_rings(struct xtap_capture *c, const int *ring_fds, int nrings, int nthreads,
 			    struct xtap_pcapw *w);
