@@ -253,7 +253,7 @@ int cmd_capture(int argc, char **argv)
 	char err[XTAP_ERRLEN] = "", names[512] = "", first[4096];
 	__u64 slots = 0, present = 0, captured = 0, drops = 0;
 	__u32 hooks_there = 0;
-	int ret = XTAP_EXIT_ERR, r, n, nrings, nthreads;
+	int ret = XTAP_EXIT_ERR, r, n, nrings;
 	bool have_slot = false, have_c = false;
 	size_t nl = 0;
 
@@ -316,13 +316,10 @@ int cmd_capture(int argc, char **argv)
 		goto cleanup;
 	}
 
-	/* a ring per CPU, a reader thread per online CPU */
+	/* a ring per CPU */
 	nrings = libbpf_num_possible_cpus();
 	if (nrings < 1 || nrings > XTAP_CAPTURE_RINGS)
 		nrings = nrings < 1 ? 1 : XTAP_CAPTURE_RINGS;
-	nthreads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (nthreads < 1 || nthreads > nrings)
-		nthreads = nrings;
 	r = xtap_capmaps_open(&st, &maps);
 	if (r) {
 		if (r == -ENOENT)
@@ -357,7 +354,7 @@ int cmd_capture(int argc, char **argv)
 		xtap_err("capture: %s: %s", first, err);
 		goto cleanup;
 	}
-	r = xtap_capture_init_rings(&c, slot.ring, slot.nrings, nthreads, w);
+	r = xtap_capture_init_rings(&c, slot.ring, slot.nrings, w);
 	if (r) {
 		xtap_err("capture: capture ring: %s", strerror(-r));
 		goto cleanup;

@@ -563,7 +563,7 @@ static void on_cpu(int cpu)
 	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
 }
 
-/* A ring per CPU, a reader thread per ring: records that reach the rings
+/* A ring per CPU, read in place: records that reach the rings
  * out of time order (their times are the replay's) are written in time
  * order, every one of them. */
 static void test_rings_merged(void **state)
@@ -599,7 +599,7 @@ static void test_rings_merged(void **state)
 	close(fd);
 	w = xtap_pcapw_open(path, XTAP_PCAP, XTAP_SNAP_MAX, err, sizeof(err));
 	assert_non_null(w);
-	assert_int_equal(xtap_capture_init_rings(&c, c1.ring, 2, 2, w), 0);
+	assert_int_equal(xtap_capture_init_rings(&c, c1.ring, 2, w), 0);
 	c.ts_offset = 0;
 	assert_int_equal(xtap_capslot_start(&c1, &(struct xtap_capture_cfg){ .hooks = 1 }), 0);
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
