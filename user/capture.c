@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -295,6 +296,7 @@ struct rring {
 
 struct xtap_capture_rings {
 	int nq;
+	int epfd;		/* the rings, to wait for data when none is held */
 	__u64 held_bytes, hold_max;
 	struct rring *mh[XTAP_CAPTURE_RINGS];	/* min-heap of rings by queue head */
 	int nmh;
@@ -493,10 +495,21 @@ static int write_held(struct xtap_capture *c, bool all)
 	return err ? err : n;
 }
 
+/* Every ring given back to where the kernel has written: none has data. */
+static bool rings_empty(const struct xtap_capture_rings *a)
+{
+	for (int i = 0; i < a->nq; i++)
+		if (__atomic_load_n(a->q[i].prod_pos, __ATOMIC_ACQUIRE) != a->q[i].seen)
+			return false;
+	return true;
+}
+
 static void rings_free(struct xtap_capture_rings *a)
 {
 	if (!a)
 		return;
+	if (a->epfd >= 0)
+		close(a->epfd);
 	for (int i = 0; i < a->nq; i++) {
 		struct rring *r = &a->q[i];
 
@@ -554,13 +567,21 @@ int xtap_capture_init_rings(struct xtap_capture *c, const int *ring_fds, int nri
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
+	a->epfd = -1;
 	a->nq = nrings;
 	a->hold_max = XTAP_CAPTURE_HOLD_BYTES;
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (a->epfd < 0)
+		err = -errno;
 	for (int i = 0; i < nrings && !err; i++) {
+		struct epoll_event ev = { .events = EPOLLIN };
+
 		a->q[i].idx = (__u32)i;
 		err = ring_map(&a->q[i], ring_fds[i]);
 		if (!err && (a->q[i].mask + 1) / 2 < a->hold_max)
 			a->hold_max = (a->q[i].mask + 1) / 2;
+		if (!err && epoll_ctl(a->epfd, EPOLL_CTL_ADD, ring_fds[i], &ev))
+			err = -errno;
 	}
 	if (err) {
 		rings_free(a);
@@ -582,12 +603,24 @@ static int finish(struct xtap_capture *c, int n)
 int xtap_capture_poll(struct xtap_capture *c, int timeout_ms)
 {
 	if (c->rd) {
-		/* the rings hold what comes meanwhile */
-		struct timespec t = { .tv_nsec = (timeout_ms < XTAP_CAPTURE_WRITE_MS ?
-						  timeout_ms : XTAP_CAPTURE_WRITE_MS) * 1000000L };
+		struct xtap_capture_rings *a = c->rd;
+		int ms = timeout_ms < XTAP_CAPTURE_WRITE_MS ? timeout_ms : XTAP_CAPTURE_WRITE_MS;
 
-		if (nanosleep(&t, NULL))
-			return -errno;
+		if (a->held_bytes || !rings_empty(a)) {
+			/* the rings hold what comes meanwhile */
+			struct timespec t = { .tv_nsec = ms * 1000000L };
+
+			if (nanosleep(&t, NULL))
+				return -errno;
+		} else {
+			/* nothing held, every ring given back and empty: the
+			 * next record's commit finds the consumer caught up
+			 * and wakes this */
+			struct epoll_event ev[XTAP_CAPTURE_RINGS];
+
+			if (epoll_wait(a->epfd, ev, XTAP_CAPTURE_RINGS, timeout_ms) < 0)
+				return -errno;
+		}
 		return write_held(c, false);
 	}
 	return finish(c, ring_buffer__poll(c->rb, timeout_ms));

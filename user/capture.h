@@ -75,12 +75,13 @@ int xtap_capture_init(struct xtap_capture *c, int ring_fd, struct xtap_pcapw *w)
  * committed), and in any case once the monotonic clock is
  * XTAP_CAPTURE_REORDER_NS past its time; when the records held take more
  * than half a ring (at most XTAP_CAPTURE_HOLD_BYTES) the oldest are written
- * at once. xtap_capture_poll makes a pass every XTAP_CAPTURE_WRITE_MS and
+ * at once. xtap_capture_poll makes a pass every XTAP_CAPTURE_WRITE_MS while
+ * records are held, else once a ring has data (the kernel wakes it); and
  * xtap_capture_drain writes everything. 0 or -errno.
  */
 #define XTAP_CAPTURE_REORDER_NS (200ull * 1000 * 1000)
-#define XTAP_CAPTURE_SLACK_NS (2ull * 1000 * 1000)
-#define XTAP_CAPTURE_WRITE_MS 5
+#define XTAP_CAPTURE_SLACK_NS (1ull * 1000 * 1000)
+#define XTAP_CAPTURE_WRITE_MS 2
 #define XTAP_CAPTURE_HOLD_BYTES (64u << 20)
 int xtap_capture_init_rings(struct xtap_capture *c, const int *ring_fds, int nrings,
 			    struct xtap_pcapw *w);
