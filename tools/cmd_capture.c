@@ -77,14 +77,17 @@ static void on_stop(int sig)
 	stop_requested = 1;
 }
 
-/* Bytes per ring: 16 MiB each for up to 2 rings, then 32 MiB shared out,
- * at least 4 MiB each (some 2,700 records of 1514-byte frames). */
+/* Bytes per ring: 32 MiB each for up to 2 rings, then 64 MiB shared out,
+ * at least 4 MiB each (some 2,700 records of 1514-byte frames). The rings
+ * are the capture's only buffer (records wait there to be merged in time
+ * order), so they have the room a buffer in user space would have. */
+#define RING_BYTES_ALL (64u << 20)
 static __u32 ring_bytes(int nrings)
 {
-	__u32 size = XTAP_RING_SIZE_DEFAULT;
+	__u32 size = RING_BYTES_ALL / 2;
 
 	if (nrings > 2) {
-		size = (32u << 20) / (__u32)nrings;
+		size = RING_BYTES_ALL / (__u32)nrings;
 		size = 1u << (31 - __builtin_clz(size));	/* a power of 2 */
 		if (size < (4u << 20))
 			size = 4u << 20;
