@@ -77,14 +77,17 @@ static void on_stop(int sig)
 	stop_requested = 1;
 }
 
-/* Bytes per ring: 16 MiB each for up to 2 rings, then 32 MiB shared out,
- * at least 4 MiB each (some 2,700 records of 1514-byte frames). */
+/* Bytes per ring: 32 MiB each for up to 2 rings, then 64 MiB shared out,
+ * at least 4 MiB each (some 2,700 records of 1514-byte frames). The rings
+ * are the capture's only buffer (records wait there to be merged in time
+ * order), so they have the room a buffer in user space would have. */
+#define RING_BYTES_ALL (64u << 20)
 static __u32 ring_bytes(int nrings)
 {
-	__u32 size = XTAP_RING_SIZE_DEFAULT;
+	__u32 size = RING_BYTES_ALL / 2;
 
 	if (nrings > 2) {
-		size = (32u << 20) / (__u32)nrings;
+		size = RING_BYTES_ALL / (__u32)nrings;
 		size = 1u << (31 - __builtin_clz(size));	/* a power of 2 */
 		if (size < (4u << 20))
 			size = 4u << 20;
@@ -253,7 +256,7 @@ int cmd_capture(int argc, char **argv)
 	char err[XTAP_ERRLEN] = "", names[512] = "", first[4096];
 	__u64 slots = 0, present = 0, captured = 0, drops = 0;
 	__u32 hooks_there = 0;
-	int ret = XTAP_EXIT_ERR, r, n, nrings, nthreads;
+	int ret = XTAP_EXIT_ERR, r, n, nrings;
 	bool have_slot = false, have_c = false;
 	size_t nl = 0;
 
@@ -316,13 +319,10 @@ int cmd_capture(int argc, char **argv)
 		goto cleanup;
 	}
 
-	/* a ring per CPU, a reader thread per online CPU */
+	/* a ring per CPU */
 	nrings = libbpf_num_possible_cpus();
 	if (nrings < 1 || nrings > XTAP_CAPTURE_RINGS)
 		nrings = nrings < 1 ? 1 : XTAP_CAPTURE_RINGS;
-	nthreads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (nthreads < 1 || nthreads > nrings)
-		nthreads = nrings;
 	r = xtap_capmaps_open(&st, &maps);
 	if (r) {
 		if (r == -ENOENT)
@@ -357,7 +357,7 @@ int cmd_capture(int argc, char **argv)
 		xtap_err("capture: %s: %s", first, err);
 		goto cleanup;
 	}
-	r = xtap_capture_init_rings(&c, slot.ring, slot.nrings, nthreads, w);
+	r = xtap_capture_init_rings(&c, slot.ring, slot.nrings, w);
 	if (r) {
 		xtap_err("capture: capture ring: %s", strerror(-r));
 		goto cleanup;

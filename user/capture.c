@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/bpf.h>
 
 #include "user/capture.h"
 #include "user/names.h"
@@ -128,6 +131,7 @@ static void write_one(struct xtap_capture *c, const struct xtap_capture_rec *r)
 		.data = r + 1,
 		.dir = r->hook == XTAP_HOOK_TC_EGRESS ? XTAP_PCAPW_OUT : XTAP_PCAPW_IN,
 		.comment = comment,
+		.keep = true,	/* the caller keeps the record until it flushes */
 	};
 	int id;
 
@@ -248,261 +252,166 @@ int xtap_capture_init(struct xtap_capture *c, int ring_fd, struct xtap_pcapw *w)
 
 
 /*
- * Several rings, one reader thread per ring or group of rings. A reader
- * copies each record it takes from a ring into its current chunk, a large
- * block filled in order, and hands the records over in batches, per ring.
- * One CPU writes each ring, so a ring's records come in time order: the
- * caller's thread (xtap_capture_poll) keeps one queue per ring sorted by time
- * (a late record is put in its place from the tail), merges the queue heads
- * through a small heap of rings and writes the records the reorder window
- * lets go. A chunk goes back to its reader once its records are written and
- * the reader has moved on to another.
+ * Several rings, read in place by the caller's thread. Each pass looks at
+ * what the programs committed since the last one and queues each record
+ * where it lies in its ring's memory; one CPU writes each ring, so a ring's
+ * records come in time order (a late one is put in its place from the
+ * tail). The queue heads are merged through a small heap of rings, and the
+ * records that may go are written with writev straight from the ring (no
+ * copy in user space). Once the file is flushed, each ring's consumer
+ * position moves past its records written, and the kernel may reuse that
+ * room: the ring itself is the reorder buffer.
+ *
+ * A record may go once every ring's watermark is past its time: the clock
+ * read before a pass that found the ring empty, or the latest time taken from
+ * it, less XTAP_CAPTURE_SLACK_NS (a record is stamped a little before it is
+ * committed); and in any case once the clock is XTAP_CAPTURE_REORDER_NS past
+ * it. When the records held take more than half a ring (or
+ * XTAP_CAPTURE_HOLD_BYTES), the oldest go at once.
  */
-#define CHUNK_BYTES (4u << 20)
-
-struct reader;
-
-struct chunk {
-	struct chunk *next;	/* in the reader's list of free chunks */
-	struct reader *owner;
-	size_t size;
-	__u32 refs;		/* records not yet written, +1 while filled */
-	__u32 reserved;
-};
-
-struct held {
+struct rent {
 	__u64 ts;
-	__u64 seq;		/* per reader: ties keep ring order */
-	__u32 reader;
+	__u64 seq;		/* ring order: ties keep it */
+	__u64 pos;		/* of its header in the ring */
+	const struct xtap_capture_rec *rec;
 	__u32 size;
-	struct chunk *chunk;
-	/* the record */
+	__u32 ring;
 };
 
-struct vec {
-	struct held **v;
-	size_t n, cap;
-};
-
-/* One ring's records on their way. */
-struct ringq {
-	struct reader *r;
-	struct vec loc;		/* the reader's: taken, not yet handed over */
-	struct vec pend;	/* under mu: handed over, not yet queued */
-	struct vec tmp;		/* the caller's: pend taken out of the lock */
-	struct vec q;		/* the caller's: sorted by (ts, reader, seq) */
-	size_t qh;		/* first one of q still held */
-};
-
-struct reader {
-	struct xtap_capture_readers *all;
-	struct ring_buffer *rb;
-	pthread_t th;
-	bool started;
+struct rring {
 	__u32 idx;
+	void *cons_map, *prod_map;
+	size_t prod_len;
+	unsigned long *cons_pos;	/* the kernel's layout: one page each */
+	const unsigned long *prod_pos;
+	const __u8 *data;		/* mapped twice: a record is contiguous */
+	__u64 mask;
+	__u64 seen;		/* position of the next record to look at */
 	__u64 seq;
-	__u64 received, invalid, nomem;
-	struct chunk *cur;	/* being filled */
-	size_t used;		/* bytes of cur taken */
-	struct chunk *mine;	/* free chunks this reader took back */
-	struct chunk *spare;	/* free chunks given back by the writer */
+	__u64 last;		/* latest time taken */
+	__u64 wm;		/* nothing older still to come from this ring */
+	struct rent *q;		/* sorted by (ts, seq), from qh */
+	size_t qh, n, cap;
 };
 
-struct xtap_capture_readers {
-	pthread_mutex_t mu;
-	volatile int stop;
-	size_t held_bytes;
-	int n, nq;
-	struct ringq *mh[XTAP_CAPTURE_RINGS];	/* min-heap of queues by head */
+struct xtap_capture_rings {
+	int nq;
+	int epfd;		/* the rings, to wait for data when none is held */
+	__u64 held_bytes, hold_max;
+	struct rring *mh[XTAP_CAPTURE_RINGS];	/* min-heap of rings by queue head */
 	int nmh;
-	struct reader r[XTAP_CAPTURE_RINGS];
-	struct ringq q[XTAP_CAPTURE_RINGS];
+	struct rring q[XTAP_CAPTURE_RINGS];
 };
 
-static int push(struct vec *v, struct held *h)
+static __u64 mono_ns(void)
 {
-	if (v->n == v->cap) {
-		size_t nc = v->cap ? v->cap * 2 : 1024;
-		struct held **p = realloc(v->v, nc * sizeof(*p));
+	struct timespec t;
 
-		if (!p)
-			return -ENOMEM;
-		v->v = p;
-		v->cap = nc;
-	}
-	v->v[v->n++] = h;
-	return 0;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (__u64)t.tv_sec * 1000000000ull + (__u64)t.tv_nsec;
 }
 
-/* Drops one reference to a chunk: the last one gives it back to its reader. */
-static void chunk_put(struct chunk *k)
-{
-	struct reader *r = k->owner;
-
-	if (__atomic_sub_fetch(&k->refs, 1, __ATOMIC_ACQ_REL))
-		return;
-	if (k->size != CHUNK_BYTES) {
-		free(k);
-		return;
-	}
-	k->next = __atomic_load_n(&r->spare, __ATOMIC_RELAXED);
-	while (!__atomic_compare_exchange_n(&r->spare, &k->next, k, true, __ATOMIC_RELEASE,
-					    __ATOMIC_RELAXED))
-		;
-}
-
-static void chunks_free(struct chunk *k)
-{
-	while (k) {
-		struct chunk *next = k->next;
-
-		free(k);
-		k = next;
-	}
-}
-
-/* Room for a held record of size bytes in the reader's current chunk. */
-static struct held *take(struct reader *r, size_t size)
-{
-	size_t need = (sizeof(struct held) + size + 7) & ~(size_t)7;
-	struct held *h;
-
-	if (!r->cur || r->used + need > r->cur->size) {
-		size_t sz = sizeof(struct chunk) + need;
-		struct chunk *k = NULL;
-
-		if (sz <= CHUNK_BYTES) {
-			sz = CHUNK_BYTES;
-			if (!r->mine)
-				r->mine = __atomic_exchange_n(&r->spare, NULL, __ATOMIC_ACQUIRE);
-			k = r->mine;
-			if (k)
-				r->mine = k->next;
-		}
-		if (!k)
-			k = malloc(sz);
-		if (!k)
-			return NULL;
-		k->owner = r;
-		k->size = sz;
-		k->refs = 1;
-		if (r->cur)
-			chunk_put(r->cur);
-		r->cur = k;
-		r->used = sizeof(*k);
-	}
-	h = (void *)((__u8 *)r->cur + r->used);
-	r->used += need;
-	__atomic_add_fetch(&r->cur->refs, 1, __ATOMIC_RELAXED);
-	h->chunk = r->cur;
-	return h;
-}
-
-static int on_held(void *ctx, void *data, size_t size)
-{
-	struct ringq *q = ctx;
-	struct reader *r = q->r;
-	struct held *h;
-
-	if (xtap_capture_rec_check(data, size)) {
-		r->invalid++;
-		return 0;
-	}
-	h = take(r, size);
-	if (!h) {
-		r->nomem++;
-		return 0;
-	}
-	h->ts = ((const struct xtap_capture_rec *)data)->ts_ns;
-	h->seq = r->seq++;
-	h->reader = r->idx;
-	h->size = (__u32)size;
-	memcpy(h + 1, data, size);
-	if (push(&q->loc, h)) {
-		chunk_put(h->chunk);
-		r->nomem++;
-		return 0;
-	}
-	r->received++;
-	return 0;
-}
-
-/* The reader's records to the shared lists. */
-static void hand_over(struct reader *r)
-{
-	struct xtap_capture_readers *a = r->all;
-
-	pthread_mutex_lock(&a->mu);
-	for (int i = 0; i < a->nq; i++) {
-		struct ringq *q = &a->q[i];
-
-		if (q->r != r || !q->loc.n)
-			continue;
-		if (!q->pend.n) {
-			struct vec t = q->pend;
-
-			q->pend = q->loc;
-			q->loc = t;
-			continue;
-		}
-		for (size_t j = 0; j < q->loc.n; j++)
-			if (push(&q->pend, q->loc.v[j])) {
-				chunk_put(q->loc.v[j]->chunk);
-				r->nomem++;
-			}
-		q->loc.n = 0;
-	}
-	pthread_mutex_unlock(&a->mu);
-}
-
-static void *reader_main(void *arg)
-{
-	struct reader *r = arg;
-
-	while (!r->all->stop) {
-		ring_buffer__poll(r->rb, 50);
-		hand_over(r);
-	}
-	return NULL;
-}
-
-static bool held_before(const struct held *a, const struct held *b)
+static bool rent_before(const struct rent *a, const struct rent *b)
 {
 	if (a->ts != b->ts)
 		return a->ts < b->ts;
-	if (a->reader != b->reader)
-		return a->reader < b->reader;
+	if (a->ring != b->ring)
+		return a->ring < b->ring;
 	return a->seq < b->seq;
 }
 
 /* Into the ring's queue, in its place (nearly always the end). */
-static void enqueue(struct xtap_capture_readers *a, struct ringq *q, struct held *h)
+static int enqueue(struct rring *r, const struct rent *e)
 {
 	size_t j;
 
-	if (q->q.n == q->q.cap && q->qh) {
-		memmove(q->q.v, q->q.v + q->qh, (q->q.n - q->qh) * sizeof(q->q.v[0]));
-		q->q.n -= q->qh;
-		q->qh = 0;
+	if (r->n == r->cap && r->qh) {
+		memmove(r->q, r->q + r->qh, (r->n - r->qh) * sizeof(r->q[0]));
+		r->n -= r->qh;
+		r->qh = 0;
 	}
-	if (push(&q->q, h)) {
-		chunk_put(h->chunk);
-		return;
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 4096;
+		struct rent *p = realloc(r->q, nc * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		r->q = p;
+		r->cap = nc;
 	}
-	for (j = q->q.n - 1; j > q->qh && held_before(h, q->q.v[j - 1]); j--)
-		q->q.v[j] = q->q.v[j - 1];
-	q->q.v[j] = h;
-	a->held_bytes += h->size;
+	for (j = r->n; j > r->qh && rent_before(e, &r->q[j - 1]); j--)
+		r->q[j] = r->q[j - 1];
+	r->q[j] = *e;
+	r->n++;
+	return 0;
 }
 
-static bool q_before(const struct ringq *x, const struct ringq *y)
+/* Queues what ring r holds past what was seen; t: the clock before. */
+static void ring_scan(struct xtap_capture *c, struct rring *r, __u64 t)
 {
-	return held_before(x->q.v[x->qh], y->q.v[y->qh]);
+	struct xtap_capture_rings *a = c->rd;
+	__u64 prod = __atomic_load_n(r->prod_pos, __ATOMIC_ACQUIRE);
+	bool drained = true;
+
+	while (r->seen < prod) {
+		const __u32 *hdr = (const void *)(r->data + (r->seen & r->mask));
+		__u32 len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+		struct rent e;
+
+		if (len & BPF_RINGBUF_BUSY_BIT) {
+			drained = false;	/* being written: next pass */
+			break;
+		}
+		e.pos = r->seen;
+		r->seen += (BPF_RINGBUF_HDR_SZ + (len & ~BPF_RINGBUF_DISCARD_BIT) + 7) & ~7ull;
+		if (len & BPF_RINGBUF_DISCARD_BIT)
+			continue;
+		e.rec = (const void *)((const __u8 *)hdr + BPF_RINGBUF_HDR_SZ);
+		if (xtap_capture_rec_check(e.rec, len)) {
+			c->invalid++;
+			continue;
+		}
+		e.ts = e.rec->ts_ns;
+		e.seq = r->seq++;
+		e.size = len;
+		e.ring = r->idx;
+		if (enqueue(r, &e)) {
+			c->unwritten++;	/* no memory to hold it: released unwritten */
+			continue;
+		}
+		c->received++;
+		a->held_bytes += len;
+		if (e.ts > r->last)
+			r->last = e.ts;
+	}
+	if (drained && t > r->last)
+		r->last = t;
+	if (r->last > XTAP_CAPTURE_SLACK_NS && r->last - XTAP_CAPTURE_SLACK_NS > r->wm)
+		r->wm = r->last - XTAP_CAPTURE_SLACK_NS;
 }
 
-static void mh_down(struct xtap_capture_readers *a, int i)
+/* Gives the kernel back the room of ring r's records written: up to the
+ * first one still queued (in ring order). */
+static void ring_release(struct rring *r)
 {
-	struct ringq *t = a->mh[i];
+	__u64 pos = r->seen;
+
+	for (size_t j = r->qh; j < r->n; j++)
+		if (r->q[j].pos < pos)
+			pos = r->q[j].pos;
+	if (r->qh == r->n)
+		r->qh = r->n = 0;
+	__atomic_store_n(r->cons_pos, (unsigned long)pos, __ATOMIC_RELEASE);
+}
+
+static bool q_before(const struct rring *x, const struct rring *y)
+{
+	return rent_before(&x->q[x->qh], &y->q[y->qh]);
+}
+
+static void mh_down(struct xtap_capture_rings *a, int i)
+{
+	struct rring *t = a->mh[i];
 
 	for (;;) {
 		int l = 2 * i + 1, m = l;
@@ -519,139 +428,138 @@ static void mh_down(struct xtap_capture_readers *a, int i)
 	a->mh[i] = t;
 }
 
-static __u64 mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (__u64)t.tv_sec * 1000000000ull + (__u64)t.tv_nsec;
-}
-
-/* Writes the held records older than horizon (all: every one), in time
- * order, then flushes. Returns the records written, or -errno. */
+/* One pass: takes what the rings hold, writes the records that may go (all:
+ * every one) in time order, flushes, gives the room back. Returns the
+ * records written, or -errno. */
 static int write_held(struct xtap_capture *c, bool all)
 {
-	struct xtap_capture_readers *a = c->rd;
+	struct xtap_capture_rings *a = c->rd;
 	__u64 now = mono_ns();
 	__u64 horizon = now > XTAP_CAPTURE_REORDER_NS ? now - XTAP_CAPTURE_REORDER_NS : 0;
+	__u64 wm = ~0ull;
 	int n = 0, err;
 
-	pthread_mutex_lock(&a->mu);
-	for (int i = 0; i < a->nq; i++) {
-		struct ringq *q = &a->q[i];
-		struct vec t = q->tmp;
-
-		q->tmp = q->pend;
-		q->pend = t;
-	}
-	pthread_mutex_unlock(&a->mu);
 	a->nmh = 0;
 	for (int i = 0; i < a->nq; i++) {
-		struct ringq *q = &a->q[i];
+		struct rring *r = &a->q[i];
 
-		for (size_t j = 0; j < q->tmp.n; j++)
-			enqueue(a, q, q->tmp.v[j]);
-		q->tmp.n = 0;
-		if (q->qh < q->q.n)
-			a->mh[a->nmh++] = q;
+		ring_scan(c, r, now);
+		if (r->wm < wm)
+			wm = r->wm;
+		if (r->qh < r->n)
+			a->mh[a->nmh++] = r;
 	}
+	/* nothing older than every ring's watermark is still to come */
+	if (wm > horizon)
+		horizon = wm;
 	for (int i = a->nmh / 2 - 1; i >= 0; i--)
 		mh_down(a, i);
 	while (a->nmh) {
-		struct ringq *q = a->mh[0];
-		struct held *h = q->q.v[q->qh];
+		struct rring *r = a->mh[0];
+		/* the first ring's records go until the next ring's head */
+		const struct rent *rival = NULL;
+		bool stop = false;
 
-		if (!all && h->ts > horizon && a->held_bytes <= XTAP_CAPTURE_HOLD_BYTES)
-			break;
-		q->qh++;
-		a->held_bytes -= h->size;
-		write_one(c, (const void *)(h + 1));
-		chunk_put(h->chunk);
-		n++;
-		if (q->qh == q->q.n) {
-			q->qh = q->q.n = 0;
-			a->mh[0] = a->mh[--a->nmh];
+		for (int i = 1; i <= 2 && i < a->nmh; i++) {
+			const struct rent *o = &a->mh[i]->q[a->mh[i]->qh];
+
+			if (!rival || rent_before(o, rival))
+				rival = o;
 		}
+		while (r->qh < r->n) {
+			const struct rent *e = &r->q[r->qh];
+
+			if (!all && e->ts > horizon && a->held_bytes <= a->hold_max) {
+				stop = true;
+				break;
+			}
+			if (rival && !rent_before(e, rival))
+				break;
+			r->qh++;
+			a->held_bytes -= e->size;
+			/* written from the ring: its room is given back after
+			 * the flush */
+			write_one(c, e->rec);
+			n++;
+		}
+		if (stop)
+			break;
+		if (r->qh == r->n)
+			a->mh[0] = a->mh[--a->nmh];
 		if (a->nmh)
 			mh_down(a, 0);
 	}
 	err = flush(c);
+	for (int i = 0; i < a->nq; i++)
+		ring_release(&a->q[i]);
 	return err ? err : n;
 }
 
-static void readers_stop(struct xtap_capture *c)
+/* Every ring given back to where the kernel has written: none has data. */
+static bool rings_empty(const struct xtap_capture_rings *a)
 {
-	struct xtap_capture_readers *a = c->rd;
-
-	a->stop = 1;
-	for (int i = 0; i < a->n; i++) {
-		if (a->r[i].started)
-			pthread_join(a->r[i].th, NULL);
-		a->r[i].started = false;
-	}
+	for (int i = 0; i < a->nq; i++)
+		if (__atomic_load_n(a->q[i].prod_pos, __ATOMIC_ACQUIRE) != a->q[i].seen)
+			return false;
+	return true;
 }
 
-/* Stops the readers, takes what the rings still hold, writes all. */
-static int readers_finish(struct xtap_capture *c)
-{
-	struct xtap_capture_readers *a = c->rd;
-	int n;
-
-	readers_stop(c);
-	for (int i = 0; i < a->n; i++) {
-		ring_buffer__consume(a->r[i].rb);
-		hand_over(&a->r[i]);
-	}
-	n = write_held(c, true);
-	c->received = c->invalid = 0;
-	for (int i = 0; i < a->n; i++) {
-		c->received += a->r[i].received;
-		c->invalid += a->r[i].invalid;
-	}
-	return n;
-}
-
-static void vec_free(struct vec *v, size_t from)
-{
-	for (size_t j = from; j < v->n; j++)
-		chunk_put(v->v[j]->chunk);
-	free(v->v);
-}
-
-static void readers_free(struct xtap_capture_readers *a)
+static void rings_free(struct xtap_capture_rings *a)
 {
 	if (!a)
 		return;
+	if (a->epfd >= 0)
+		close(a->epfd);
 	for (int i = 0; i < a->nq; i++) {
-		vec_free(&a->q[i].loc, 0);
-		vec_free(&a->q[i].pend, 0);
-		vec_free(&a->q[i].tmp, 0);
-		vec_free(&a->q[i].q, a->q[i].qh);
-	}
-	for (int i = 0; i < a->n; i++) {
-		struct reader *r = &a->r[i];
+		struct rring *r = &a->q[i];
 
-		ring_buffer__free(r->rb);
-		if (r->cur)
-			chunk_put(r->cur);
-		chunks_free(r->mine);
-		chunks_free(r->spare);
+		if (r->cons_map)
+			munmap(r->cons_map, (size_t)getpagesize());
+		if (r->prod_map)
+			munmap(r->prod_map, r->prod_len);
+		free(r->q);
 	}
-	pthread_mutex_destroy(&a->mu);
 	free(a);
 }
 
-int xtap_capture_init_rings(struct xtap_capture *c, const int *ring_fds, int nrings, int nthreads,
+static int ring_map(struct rring *r, int fd)
+{
+	size_t page = (size_t)getpagesize();
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return errno ? -errno : -EINVAL;
+	if (info.type != BPF_MAP_TYPE_RINGBUF || !info.max_entries ||
+	    (info.max_entries & (info.max_entries - 1)))
+		return -EINVAL;
+	r->mask = info.max_entries - 1;
+	r->cons_map = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (r->cons_map == MAP_FAILED) {
+		r->cons_map = NULL;
+		return -errno;
+	}
+	r->prod_len = page + 2 * (size_t)info.max_entries;
+	r->prod_map = mmap(NULL, r->prod_len, PROT_READ, MAP_SHARED, fd, (off_t)page);
+	if (r->prod_map == MAP_FAILED) {
+		r->prod_map = NULL;
+		return -errno;
+	}
+	r->cons_pos = r->cons_map;
+	r->prod_pos = r->prod_map;
+	r->data = (const __u8 *)r->prod_map + page;
+	r->seen = __atomic_load_n(r->cons_pos, __ATOMIC_ACQUIRE);
+	return 0;
+}
+
+int xtap_capture_init_rings(struct xtap_capture *c, const int *ring_fds, int nrings,
 			    struct xtap_pcapw *w)
 {
-	struct xtap_capture_readers *a;
-	sigset_t all, old;
+	struct xtap_capture_rings *a;
 	int err = 0;
 
-	if (nrings < 1 || nrings > XTAP_CAPTURE_RINGS || nthreads < 1)
+	if (nrings < 1 || nrings > XTAP_CAPTURE_RINGS)
 		return -EINVAL;
-	if (nthreads > nrings)
-		nthreads = nrings;
 	memset(c, 0, sizeof(*c));
 	c->w = w;
 	for (size_t i = 0; i < XTAP_MAX_POINTS; i++)
@@ -659,40 +567,28 @@ int xtap_capture_init_rings(struct xtap_capture *c, const int *ring_fds, int nri
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
-	pthread_mutex_init(&a->mu, NULL);
-	a->n = nthreads;
+	a->epfd = -1;
 	a->nq = nrings;
-	c->rd = a;
-	for (int i = 0; i < nrings; i++) {
-		struct reader *r = &a->r[i % nthreads];
+	a->hold_max = XTAP_CAPTURE_HOLD_BYTES;
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (a->epfd < 0)
+		err = -errno;
+	for (int i = 0; i < nrings && !err; i++) {
+		struct epoll_event ev = { .events = EPOLLIN };
 
-		r->all = a;
-		r->idx = (__u32)(i % nthreads);
-		a->q[i].r = r;
-		if (!r->rb)
-			r->rb = ring_buffer__new(ring_fds[i], on_held, &a->q[i], NULL);
-		else if (ring_buffer__add(r->rb, ring_fds[i], on_held, &a->q[i]))
-			err = errno ? -errno : -EINVAL;
-		if (!r->rb && !err)
-			err = errno ? -errno : -EINVAL;
-		if (err)
-			goto fail;
+		a->q[i].idx = (__u32)i;
+		err = ring_map(&a->q[i], ring_fds[i]);
+		if (!err && (a->q[i].mask + 1) / 2 < a->hold_max)
+			a->hold_max = (a->q[i].mask + 1) / 2;
+		if (!err && epoll_ctl(a->epfd, EPOLL_CTL_ADD, ring_fds[i], &ev))
+			err = -errno;
 	}
-	/* signals are for the caller's thread */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (int i = 0; i < nthreads && !err; i++) {
-		err = -pthread_create(&a->r[i].th, NULL, reader_main, &a->r[i]);
-		a->r[i].started = !err;
+	if (err) {
+		rings_free(a);
+		return err;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!err)
-		return 0;
-fail:
-	readers_stop(c);
-	readers_free(a);
-	c->rd = NULL;
-	return err;
+	c->rd = a;
+	return 0;
 }
 
 static int finish(struct xtap_capture *c, int n)
@@ -707,11 +603,24 @@ static int finish(struct xtap_capture *c, int n)
 int xtap_capture_poll(struct xtap_capture *c, int timeout_ms)
 {
 	if (c->rd) {
-		/* the readers wait for the rings; this waits for the window */
-		struct timespec t = { .tv_nsec = (timeout_ms < 20 ? timeout_ms : 20) * 1000000L };
+		struct xtap_capture_rings *a = c->rd;
+		int ms = timeout_ms < XTAP_CAPTURE_WRITE_MS ? timeout_ms : XTAP_CAPTURE_WRITE_MS;
 
-		if (nanosleep(&t, NULL))
-			return -errno;
+		if (a->held_bytes || !rings_empty(a)) {
+			/* the rings hold what comes meanwhile */
+			struct timespec t = { .tv_nsec = ms * 1000000L };
+
+			if (nanosleep(&t, NULL))
+				return -errno;
+		} else {
+			/* nothing held, every ring given back and empty: the
+			 * next record's commit finds the consumer caught up
+			 * and wakes this */
+			struct epoll_event ev[XTAP_CAPTURE_RINGS];
+
+			if (epoll_wait(a->epfd, ev, XTAP_CAPTURE_RINGS, timeout_ms) < 0)
+				return -errno;
+		}
 		return write_held(c, false);
 	}
 	return finish(c, ring_buffer__poll(c->rb, timeout_ms));
@@ -719,8 +628,16 @@ int xtap_capture_poll(struct xtap_capture *c, int timeout_ms)
 
 int xtap_capture_drain(struct xtap_capture *c)
 {
-	if (c->rd)
-		return readers_finish(c);
+	if (c->rd) {
+		int n = 0, m;
+
+		/* until a pass finds nothing more */
+		do {
+			m = write_held(c, true);
+			n += m > 0 ? m : 0;
+		} while (m > 0);
+		return m < 0 ? m : n;
+	}
 	return finish(c, ring_buffer__consume(c->rb));
 }
 
@@ -731,11 +648,8 @@ bool xtap_capture_done(const struct xtap_capture *c)
 
 void xtap_capture_free(struct xtap_capture *c)
 {
-	if (c->rd) {
-		readers_stop(c);
-		readers_free(c->rd);
-		c->rd = NULL;
-	}
+	rings_free(c->rd);
+	c->rd = NULL;
 	ring_buffer__free(c->rb);
 	c->rb = NULL;
 	free(c->buf);

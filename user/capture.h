@@ -15,7 +15,7 @@
 #include "user/pcapw.h"
 
 struct ring_buffer;
-struct xtap_capture_readers;
+struct xtap_capture_rings;
 
 struct xtap_capture {
 	struct ring_buffer *rb;
@@ -41,9 +41,9 @@ struct xtap_capture {
 	__u64 over_limit;	/* read after the limit was reached, not written */
 	__u64 written;		/* packets in the file */
 	int err;		/* first write error, -errno; 0 while none */
-	/* several rings read by threads (xtap_capture_init_rings); NULL: one
-	 * ring, read by the caller */
-	struct xtap_capture_readers *rd;
+	/* several rings read in place (xtap_capture_init_rings); NULL: one
+	 * ring, read through libbpf */
+	struct xtap_capture_rings *rd;
 	/* the batch of one poll */
 	__u8 *buf;
 	size_t used, cap;
@@ -64,19 +64,26 @@ void xtap_capture_file_name(const char *base, __u32 n, __u32 files, char *buf, s
 /* Starts reading the ring map ring_fd into w. 0 or -errno. */
 int xtap_capture_init(struct xtap_capture *c, int ring_fd, struct xtap_pcapw *w);
 /*
- * Reads nrings rings (one per CPU: CPU n writes to ring n % nrings) with one
- * thread per ring, up to nthreads threads (each then reads several rings).
- * Records from different rings are merged in time order through a reorder
- * window: a record is written once the monotonic clock is
- * XTAP_CAPTURE_REORDER_NS past its time, by when any record of an earlier
- * time has been read from its own ring; more than XTAP_CAPTURE_HOLD_BYTES
- * held back and the oldest are written at once. Then xtap_capture_poll
- * writes what the window lets go and xtap_capture_drain stops the threads
- * and writes the rest. 0 or -errno.
+ * Reads nrings rings (one per CPU: CPU n writes to ring n % nrings) in the
+ * caller's thread, each record where it lies in its ring: written to the
+ * file with writev from there, its room given back to the kernel after the
+ * flush, so the rings are the reorder buffer. Records from different rings
+ * are merged in time order: a record is written once every ring's
+ * watermark is past its time (a pass found that ring empty after the clock
+ * read that time, or took a later record from it; less
+ * XTAP_CAPTURE_SLACK_NS, the most a record is stamped before it is
+ * committed), and in any case once the monotonic clock is
+ * XTAP_CAPTURE_REORDER_NS past its time; when the records held take more
+ * than half a ring (at most XTAP_CAPTURE_HOLD_BYTES) the oldest are written
+ * at once. xtap_capture_poll makes a pass every XTAP_CAPTURE_WRITE_MS while
+ * records are held, else once a ring has data (the kernel wakes it); and
+ * xtap_capture_drain writes everything. 0 or -errno.
  */
 #define XTAP_CAPTURE_REORDER_NS (200ull * 1000 * 1000)
+#define XTAP_CAPTURE_SLACK_NS (1ull * 1000 * 1000)
+#define XTAP_CAPTURE_WRITE_MS 2
 #define XTAP_CAPTURE_HOLD_BYTES (64u << 20)
-int xtap_capture_init_rings(struct xtap_capture *c, const int *ring_fds, int nrings, int nthreads,
+int xtap_capture_init_rings(struct xtap_capture *c, const int *ring_fds, int nrings,
 			    struct xtap_pcapw *w);
 /* Waits up to timeout_ms for records, writes what came and flushes the file.
  * Returns the records read, or -errno (-EINTR: a signal came first; a write

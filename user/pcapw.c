@@ -2,19 +2,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
-/* libpcap's classic struct bpf_insn clashes with the kernel's */
-#define PCAP_DONT_INCLUDE_PCAP_BPF_H
-#include <pcap/pcap.h>
-#include <pcap/dlt.h>
 
 #include "user/pcapw.h"
 
 #define PCAPW_MAX_IFACES 256
+/* Bytes copied here (headers, small packets) and pieces written by one
+ * writev: a packet kept by reference is written from where it lies. */
 #define PCAPW_BUFSIZE (1u << 20)
+#define PCAPW_IOV 1024
+#define PCAPW_REF_MIN 256	/* shorter data is copied: cheaper than a piece */
+
+#define LT_EN10MB 1
+#define PCAP_NSEC_MAGIC 0xa1b23c4du
 
 /* pcapng block types and options */
 #define NG_SHB 0x0A0D0D0Au
@@ -30,16 +33,18 @@
 
 struct xtap_pcapw {
 	enum xtap_pcapw_fmt fmt;
-	FILE *f;
 	int fd;
 	bool is_stdout;
 	bool failed;
 	int err;
 	__u32 snaplen;
-	char *buf;		/* stdio buffer */
-	pcap_t *dead;		/* pcap: libpcap's writer */
-	pcap_dumper_t *dump;
-	off_t good;		/* file length after the last successful flush */
+	__u8 *buf;		/* copied bytes, pieces of iov */
+	size_t bused;
+	struct iovec iov[PCAPW_IOV];	/* what is queued, in file order */
+	int niov;
+	__u64 queued;		/* bytes in iov */
+	__u64 off;		/* bytes written to the file */
+	__u64 good;		/* file length after the last successful flush */
 	__u64 written, pending;
 	char *ifnames[PCAPW_MAX_IFACES];
 	int nifaces;
@@ -54,13 +59,84 @@ static int fail_errno(struct xtap_pcapw *w, int e)
 	return -w->err;
 }
 
-/* Writes bytes into the stdio buffer; the error shows at the latest on flush. */
+/* Writes what is queued, all of it (a pipe may take it in parts). */
+static int out(struct xtap_pcapw *w)
+{
+	struct iovec *v = w->iov;
+	int n = w->niov;
+
+	while (n && !w->failed) {
+		ssize_t r = writev(w->fd, v, n);	/* n <= PCAPW_IOV, IOV_MAX on Linux */
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			fail_errno(w, errno);
+			break;
+		}
+		if (r == 0) {
+			fail_errno(w, EIO);
+			break;
+		}
+		w->off += (__u64)r;
+		while (n && (size_t)r >= v->iov_len) {
+			r -= (ssize_t)v->iov_len;
+			v++;
+			n--;
+		}
+		if (n) {
+			v->iov_base = (__u8 *)v->iov_base + r;
+			v->iov_len -= (size_t)r;
+		}
+	}
+	w->niov = 0;
+	w->bused = 0;
+	w->queued = 0;
+	return w->failed ? -w->err : 0;
+}
+
+/* Queues bytes, copied; the error shows at the latest on flush. */
 static int put(struct xtap_pcapw *w, const void *p, size_t n)
 {
+	struct iovec *last;
+
 	if (w->failed)
 		return -w->err;
-	if (n && fwrite(p, 1, n, w->f) != n)
-		return fail_errno(w, errno);
+	if (!n)
+		return 0;
+	if (w->bused + n > PCAPW_BUFSIZE || w->niov == PCAPW_IOV) {
+		if (out(w))
+			return -w->err;
+		if (n > PCAPW_BUFSIZE) {
+			w->iov[0] = (struct iovec){ .iov_base = (void *)p, .iov_len = n };
+			w->niov = 1;
+			w->queued = n;
+			return out(w);
+		}
+	}
+	memcpy(w->buf + w->bused, p, n);
+	last = w->niov ? &w->iov[w->niov - 1] : NULL;
+	if (last && (__u8 *)last->iov_base + last->iov_len == w->buf + w->bused)
+		last->iov_len += n;	/* follows on in buf: one piece */
+	else
+		w->iov[w->niov++] = (struct iovec){ .iov_base = w->buf + w->bused, .iov_len = n };
+	w->bused += n;
+	w->queued += n;
+	return 0;
+}
+
+/* Queues bytes by reference: they must stay as they are until the next
+ * flush (or close) returns. */
+static int put_ref(struct xtap_pcapw *w, const void *p, size_t n)
+{
+	if (n < PCAPW_REF_MIN)
+		return put(w, p, n);
+	if (w->failed)
+		return -w->err;
+	if (w->niov == PCAPW_IOV && out(w))
+		return -w->err;
+	w->iov[w->niov++] = (struct iovec){ .iov_base = (void *)p, .iov_len = n };
+	w->queued += n;
 	return 0;
 }
 
@@ -113,7 +189,7 @@ static int ng_idb(struct xtap_pcapw *w, const char *name)
 {
 	size_t nl = strlen(name);
 	__u32 len = 20 + opt_len(nl) + opt_len(1) + 4;
-	__u16 lt[2] = { DLT_EN10MB, 0 };
+	__u16 lt[2] = { LT_EN10MB, 0 };
 	__u8 tsresol = 9;
 
 	if (put32(w, NG_IDB) || put32(w, len) || put(w, lt, 4) || put32(w, w->snaplen) ||
@@ -121,6 +197,11 @@ static int ng_idb(struct xtap_pcapw *w, const char *name)
 	    put32(w, NG_OPT_END) || put32(w, len))
 		return -w->err;
 	return 0;
+}
+
+static int put_data(struct xtap_pcapw *w, const struct xtap_pcapw_pkt *p)
+{
+	return p->keep ? put_ref(w, p->data, p->cap_len) : put(w, p->data, p->cap_len);
 }
 
 static int ng_epb(struct xtap_pcapw *w, const struct xtap_pcapw_pkt *p)
@@ -133,11 +214,23 @@ static int ng_epb(struct xtap_pcapw *w, const struct xtap_pcapw_pkt *p)
 		cl = 0xffff;
 	if (put32(w, NG_EPB) || put32(w, len) || put32(w, p->iface) ||
 	    put32(w, (__u32)(p->ts_ns >> 32)) || put32(w, (__u32)p->ts_ns) || put32(w, p->cap_len) ||
-	    put32(w, p->wire_len) || put(w, p->data, p->cap_len) || put_pad(w, p->cap_len) ||
+	    put32(w, p->wire_len) || put_data(w, p) || put_pad(w, p->cap_len) ||
 	    put_opt(w, NG_EPB_FLAGS, &flags, 4) || (cl && put_opt(w, NG_OPT_COMMENT, p->comment, cl)) ||
 	    put32(w, NG_OPT_END) || put32(w, len))
 		return -w->err;
 	return 0;
+}
+
+static int pcap_hdr(struct xtap_pcapw *w)
+{
+	struct {
+		__u32 magic;
+		__u16 major, minor;
+		__s32 thiszone;
+		__u32 sigfigs, snaplen, linktype;
+	} h = { PCAP_NSEC_MAGIC, 2, 4, 0, 0, w->snaplen, LT_EN10MB };
+
+	return put(w, &h, sizeof(h));
 }
 
 struct xtap_pcapw *xtap_pcapw_open(const char *path, enum xtap_pcapw_fmt fmt, __u32 snaplen,
@@ -154,37 +247,20 @@ struct xtap_pcapw *xtap_pcapw_open(const char *path, enum xtap_pcapw_fmt fmt, __
 	w->snaplen = snaplen;
 	w->fd = -1;
 	w->is_stdout = !strcmp(path, "-");
-	if (w->is_stdout) {
-		w->fd = dup(STDOUT_FILENO);
-	} else {
-		w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	w->buf = malloc(PCAPW_BUFSIZE);
+	if (!w->buf) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
 	}
+	if (w->is_stdout)
+		w->fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
+	else
+		w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (w->fd < 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		goto fail;
 	}
-	w->f = fdopen(w->fd, "wb");
-	if (!w->f) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		close(w->fd);
-		goto fail;
-	}
-	w->buf = malloc(PCAPW_BUFSIZE);
-	if (w->buf)
-		setvbuf(w->f, w->buf, _IOFBF, PCAPW_BUFSIZE);
-	if (fmt == XTAP_PCAP) {
-		w->dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, (int)snaplen,
-							       PCAP_TSTAMP_PRECISION_NANO);
-		if (!w->dead) {
-			snprintf(err, errlen, "pcap_open_dead failed");
-			goto fail;
-		}
-		w->dump = pcap_dump_fopen(w->dead, w->f);
-		if (!w->dump) {
-			snprintf(err, errlen, "%s", pcap_geterr(w->dead));
-			goto fail;
-		}
-	} else if (ng_shb(w)) {
+	if (fmt == XTAP_PCAP ? pcap_hdr(w) : ng_shb(w)) {
 		snprintf(err, errlen, "%s", strerror(w->err));
 		goto fail;
 	}
@@ -223,17 +299,15 @@ int xtap_pcapw_write(struct xtap_pcapw *w, const struct xtap_pcapw_pkt *p)
 	if (w->failed)
 		return -w->err;
 	if (w->fmt == XTAP_PCAP) {
-		struct pcap_pkthdr h = {
-			.ts.tv_sec = (time_t)(p->ts_ns / 1000000000ull),
-			/* nanoseconds: the dumper was opened with nano precision */
-			.ts.tv_usec = (suseconds_t)(p->ts_ns % 1000000000ull),
-			.caplen = p->cap_len,
-			.len = p->wire_len,
+		__u32 h[4] = {
+			(__u32)(p->ts_ns / 1000000000ull),
+			(__u32)(p->ts_ns % 1000000000ull),	/* nanosecond magic */
+			p->cap_len,
+			p->wire_len,
 		};
 
-		pcap_dump((u_char *)w->dump, &h, p->data);
-		if (ferror(w->f))
-			return fail_errno(w, errno);
+		if (put(w, h, sizeof(h)) || put_data(w, p))
+			return -w->err;
 	} else if (ng_epb(w, p)) {
 		return -w->err;
 	}
@@ -243,25 +317,22 @@ int xtap_pcapw_write(struct xtap_pcapw *w, const struct xtap_pcapw_pkt *p)
 
 int xtap_pcapw_flush(struct xtap_pcapw *w)
 {
-	if (!w->failed && fflush(w->f) == 0 && !ferror(w->f)) {
+	if (!w->failed && !out(w)) {
 		w->written += w->pending;
 		w->pending = 0;
-		if (!w->is_stdout)
-			w->good = lseek(w->fd, 0, SEEK_CUR);
+		w->good = w->off;
 		return 0;
 	}
-	fail_errno(w, errno);
 	/* cut a partly written packet: the file ends with the last whole one */
-	if (!w->is_stdout && w->good > 0 && ftruncate(w->fd, w->good))
+	if (!w->is_stdout && w->good > 0 && w->off > w->good &&
+	    ftruncate(w->fd, (off_t)w->good))
 		return -w->err;
 	return -w->err;
 }
 
 __u64 xtap_pcapw_size(const struct xtap_pcapw *w)
 {
-	off_t o = ftello(w->f);
-
-	return o < 0 ? 0 : (__u64)o;
+	return w->off + w->queued;
 }
 
 __u64 xtap_pcapw_written(const struct xtap_pcapw *w)
@@ -280,21 +351,10 @@ int xtap_pcapw_close(struct xtap_pcapw *w)
 
 	if (!w)
 		return 0;
-	if (w->f) {
+	if (w->fd >= 0) {
 		ret = xtap_pcapw_flush(w);
-		if (w->failed) {
-			/* stdio would try the buffered bytes again on fclose */
-			__fpurge(w->f);
-		}
-		if (w->dump)
-			pcap_dump_close(w->dump);	/* closes w->f */
-		else
-			fclose(w->f);
-	} else if (w->fd >= 0) {
 		close(w->fd);
 	}
-	if (w->dead)
-		pcap_close(w->dead);
 	for (int i = 0; i < w->nifaces; i++)
 		free(w->ifnames[i]);
 	free(w->buf);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Capture file writers: pcap (through libpcap, nanosecond timestamps) and
- * pcapng (written here: one interface block per (interface, hook), a
- * direction flag and a comment per packet). Packets are buffered and written
- * by xtap_pcapw_flush; when a write fails the file is cut back to the end of
- * the last flushed packet, so it stays valid.
+ * Capture file writers: pcap (nanosecond timestamps) and pcapng (one
+ * interface block per (interface, hook), a direction flag and a comment per
+ * packet). Packets are queued and written by xtap_pcapw_flush (or sooner,
+ * when the queue is full) with writev: headers are copied, and the data of
+ * a packet given with keep is written from where it lies, not copied. When
+ * a write fails the file is cut back to the end of the last flushed packet,
+ * so it stays valid.
  */
 #ifndef XTAP_USER_PCAPW_H
 #define XTAP_USER_PCAPW_H
@@ -25,6 +27,8 @@ struct xtap_pcapw_pkt {
 	__u32 iface;		/* pcapng: the id xtap_pcapw_iface returned */
 	int dir;		/* enum xtap_pcapw_dir */
 	const char *comment;	/* pcapng: NULL for none */
+	bool keep;		/* data stays as it is until the next flush or
+				 * close returns: written from there, not copied */
 };
 
 struct xtap_pcapw;

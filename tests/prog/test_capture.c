@@ -563,7 +563,7 @@ static void on_cpu(int cpu)
 	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
 }
 
-/* A ring per CPU, a reader thread per ring: records that reach the rings
+/* A ring per CPU, read in place: records that reach the rings
  * out of time order (their times are the replay's) are written in time
  * order, every one of them. */
 static void test_rings_merged(void **state)
@@ -599,7 +599,7 @@ static void test_rings_merged(void **state)
 	close(fd);
 	w = xtap_pcapw_open(path, XTAP_PCAP, XTAP_SNAP_MAX, err, sizeof(err));
 	assert_non_null(w);
-	assert_int_equal(xtap_capture_init_rings(&c, c1.ring, 2, 2, w), 0);
+	assert_int_equal(xtap_capture_init_rings(&c, c1.ring, 2, w), 0);
 	c.ts_offset = 0;
 	assert_int_equal(xtap_capslot_start(&c1, &(struct xtap_capture_cfg){ .hooks = 1 }), 0);
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
@@ -634,6 +634,70 @@ static void test_rings_merged(void **state)
 	unlink(path);
 	assert_int_equal(n, 6);
 	assert_int_equal(prev, T0 + 40);
+}
+
+/* The rings are read in place: once written, a record's room goes back to
+ * the kernel, so rounds of many times a ring's worth all get through. */
+static void test_rings_room_given_back(void **state)
+{
+	struct env *e = *state;
+	char path[] = "/tmp/xtap-test-room-XXXXXX", err[256];
+	struct xtap_capture c;
+	struct xtap_capslot c1;
+	struct xtap_pcapw *w;
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	cpu_set_t saved;
+	__u64 captured = 0, dropped = 0, prev = 0, ts = T0;
+	size_t n = 0, per_round = RING_SIZE / 1200 - 4, rounds = 6;
+	pcap_t *pc;
+	int fd;
+	struct pb b;
+
+	if (e->ncpu < 2)
+		skip();
+	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
+	reset(e);
+	tcp_frame(&b, 1, 1000);
+	assert_int_equal(xtap_capslot_claim(&c1, &e->capmaps), 0);
+	assert_int_equal(xtap_capslot_rings(&c1, 2, RING_SIZE), 0);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	w = xtap_pcapw_open(path, XTAP_PCAPNG, XTAP_SNAP_MAX, err, sizeof(err));
+	assert_non_null(w);
+	assert_int_equal(xtap_capture_init_rings(&c, c1.ring, 2, w), 0);
+	assert_int_equal(xtap_capslot_start(&c1, &(struct xtap_capture_cfg){ .hooks = 1 }), 0);
+	for (size_t r = 0; r < rounds; r++) {
+		for (size_t i = 0; i < per_round; i++) {
+			on_cpu((int)(i & 1));
+			run_pb(e, XTAP_HOOK_XDP, &b, ++ts);
+		}
+		assert_int_equal(xtap_capture_drain(&c), (int)per_round);
+	}
+	assert_int_equal(sched_setaffinity(0, sizeof(saved), &saved), 0);
+	assert_int_equal(xtap_capslot_counts(&c1, &captured, &dropped), 0);
+	assert_int_equal(dropped, 0);
+	assert_int_equal(c.written, per_round * rounds);
+	xtap_capslot_stop(&c1);
+	assert_int_equal(xtap_pcapw_close(c.w), 0);
+	c.w = NULL;
+	xtap_capture_free(&c);
+
+	pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+	assert_non_null(pc);
+	while (pcap_next_ex(pc, &h, &data) == 1) {
+		__u64 t = (__u64)h->ts.tv_sec * 1000000000ull + (__u64)h->ts.tv_usec;
+
+		assert_true(t > prev);
+		prev = t;
+		assert_int_equal(h->caplen, b.len);
+		assert_memory_equal(data, b.d, b.len);
+		n++;
+	}
+	pcap_close(pc);
+	unlink(path);
+	assert_int_equal(n, per_round * rounds);
 }
 
 /* Frames longer than a page (XDP multi-buffer in test-run) and longer than
@@ -748,7 +812,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_record_each_hook), T(test_record_not_ip), T(test_snaplen),
 		T(test_not_selected), T(test_sampling), T(test_sample_flows), T(test_ring_full),
-		T(test_filter_in_path), T(test_concurrent_captures), T(test_rings_merged),
+		T(test_filter_in_path), T(test_concurrent_captures), T(test_rings_merged), T(test_rings_room_given_back),
 		T(test_big_frames), T(test_filter_big_frame),
 	};
 

@@ -262,11 +262,68 @@ static void test_file_names(void **state)
 	assert_string_equal(b, "x005");
 }
 
+/* Many packets kept by reference (written from where they lie, more pieces
+ * than one writev takes), some copied, both formats: libpcap reads back
+ * every one, in order, byte for byte. */
+static void test_keep_many(void **state)
+{
+	enum { N = 3000, LEN = 1000 };
+	__u8 *buf = malloc((size_t)N * LEN);
+	enum xtap_pcapw_fmt fmts[] = { XTAP_PCAP, XTAP_PCAPNG };
+
+	(void)state;
+	assert_non_null(buf);
+	for (size_t i = 0; i < (size_t)N * LEN; i++)
+		buf[i] = (__u8)(i * 7 + i / LEN);
+	for (int f = 0; f < 2; f++) {
+		char err[PCAP_ERRBUF_SIZE] = "";
+		struct pcap_pkthdr *h;
+		const u_char *d;
+		struct xtap_pcapw *w;
+		struct tmp t;
+		pcap_t *pc;
+		int i = 0;
+
+		tmp_path(&t, fmts[f] == XTAP_PCAP ? ".pcap" : ".pcapng");
+		w = xtap_pcapw_open(t.path, fmts[f], 65535, err, sizeof(err));
+		assert_non_null(w);
+		if (fmts[f] == XTAP_PCAPNG)
+			assert_int_equal(xtap_pcapw_iface(w, "veth0@xdp"), 0);
+		for (i = 0; i < N; i++) {
+			struct xtap_pcapw_pkt p = {
+				.ts_ns = 1700000000000000000ull + (__u64)i, .wire_len = LEN + 10,
+				.cap_len = i % 5 ? LEN : 100, .data = buf + (size_t)i * LEN,
+				.comment = "hook xdp, no flow", .keep = i % 7 != 0,
+			};
+
+			assert_int_equal(xtap_pcapw_write(w, &p), 0);
+			if (i == N / 2)
+				assert_int_equal(xtap_pcapw_flush(w), 0);
+		}
+		assert_int_equal(xtap_pcapw_close(w), 0);
+		pc = pcap_open_offline_with_tstamp_precision(t.path, PCAP_TSTAMP_PRECISION_NANO, err);
+		if (!pc)
+			fail_msg("%s: %s", t.path, err);
+		for (i = 0; pcap_next_ex(pc, &h, &d) == 1; i++) {
+			assert_true(i < N);
+			assert_int_equal(h->caplen, i % 5 ? LEN : 100);
+			assert_int_equal(h->len, LEN + 10);
+			assert_int_equal(h->ts.tv_usec, i);	/* nanoseconds */
+			assert_memory_equal(d, buf + (size_t)i * LEN, h->caplen);
+		}
+		assert_int_equal(i, N);
+		pcap_close(pc);
+		unlink(t.path);
+	}
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pcap_read_back),
 		cmocka_unit_test(test_pcapng_read_back),
+		cmocka_unit_test(test_keep_many),
 		cmocka_unit_test(test_write_error),
 		cmocka_unit_test(test_record_checks),
 		cmocka_unit_test(test_file_names),
