@@ -260,7 +260,11 @@ int xtap_capture_init(struct xtap_capture *c, int ring_fd, struct xtap_pcapw *w)
  * records that may go are written with writev straight from the ring (no
  * copy in user space). Once the file is flushed, each ring's consumer
  * position moves past its records written, and the kernel may reuse that
- * room: the ring itself is the reorder buffer.
+ * room: the ring itself is the reorder buffer. libbpf's ring_buffer hands
+ * each record to a callback and gives its room back when the callback
+ * returns, so a record could not stay in the ring until it is written: the
+ * rings are mapped here the way libbpf maps them (the kernel's layout: the
+ * consumer page, the producer page, the data mapped twice).
  *
  * A record may go once every ring's watermark is past its time: the clock
  * read before a pass that found the ring empty, or the latest time taken from
