@@ -382,23 +382,13 @@ struct xtap_capture_pkt {
 	__u32 cur;		/* the capture being run */
 	__u32 mask;		/* xtap_capture_on when the packet came */
 	__u32 wire_len;		/* the frame's length: a filter's BPF_LEN */
-	/* The data plane stores the parse as it is (key_raw 1: key holds the
-	 * source as a, the destination as b, the TCP/UDP ports); the copy
-	 * makes the canonical key and flow_dir from it on the first packet it
-	 * keeps, so that a packet every filter rejects pays no more. */
-	__u8 icmp_type;
-	__u8 icmp_code;
-	__u16 icmp_id;
-	__u8 frag;		/* enum xtap_frag */
-	__u8 tcp_flags;
-	__u8 key_raw;
-	__u8 reserved0;
+	__u64 reserved0;
 	struct xtap_flow_key key;
 	__u16 slot;		/* interface slot */
 	__u8 hook;		/* enum xtap_hook */
-	__u8 flow_dir;		/* enum xtap_dir, or XTAP_CAPTURE_NO_FLOW (set with the key) */
+	__u8 flow_dir;		/* enum xtap_dir, or XTAP_CAPTURE_NO_FLOW */
 	__u8 has_flow;
-	__u8 edge;		/* a TCP SYN, FIN or RST (not a later fragment; set with the key) */
+	__u8 edge;		/* a TCP SYN, FIN or RST (not a later fragment) */
 	__u16 reserved1;
 };
 

@@ -104,71 +104,29 @@ struct {
 #define XTAP_TCP_EDGES (XTAP_TCP_SYN | XTAP_TCP_FIN | XTAP_TCP_RST)
 
 /* The data-plane side: is a capture running? Then keep what the copy needs
- * of the parse in the per-CPU scratch and say so. Inlined and with no
- * branch but the lookup's (the verifier's state count), and no flow key:
- * the parse goes in as it is, capture_key() in the copy makes the key. As a
- * global function that made the key it cost a packet ~10 ns more with a
- * capture running, which a filter's reject then paid every time. */
-static __always_inline int xtap_capture_fill(const struct pkt *p, int outcome, __u32 hook,
-					     __u32 mask)
+ * of the parse in the per-CPU scratch and say so. */
+/* Fills the scratch for the captures in mask: a global function, verified
+ * once on its own rather than on every path through the data plane. */
+__attribute__((noinline)) int xtap_capture_fill(const struct pkt *p, int outcome, __u32 hook,
+						 __u32 mask)
 {
 	struct xtap_capture_pkt *s;
 	__u32 zero = 0;
 
 	s = bpf_map_lookup_elem(&xtap_capscratch, &zero);
-	if (!s)
+	if (!s || !p)
 		return 0;
 	s->mask = mask & ((1u << XTAP_CAPTURES_MAX) - 1);
 	s->wire_len = p->len;
-	s->icmp_type = p->icmp_type;
-	s->icmp_code = p->icmp_code;
-	s->icmp_id = p->icmp_id;
-	s->frag = p->frag;
-	s->tcp_flags = p->tcp_flags;
-	s->key_raw = 1;
-	*(__u64 *)&s->key.addr_a[0] = p->saddr64[0];
-	*(__u64 *)&s->key.addr_a[8] = p->saddr64[1];
-	*(__u64 *)&s->key.addr_b[0] = p->daddr64[0];
-	*(__u64 *)&s->key.addr_b[8] = p->daddr64[1];
-	s->key.port_a = p->sport;
-	s->key.port_b = p->dport;
-	s->key.vlan = p->vlan;
-	s->key.proto = p->l4proto;
-	s->key.ip_version = p->ip_version;
 	s->slot = xtap_slot;
 	s->hook = hook;
-	s->has_flow = (__u32)outcome <= XTAP_STAT_IP_FRAGMENT;
-	return 1;
-}
-
-/* The copy side, once per packet: the canonical flow key, its direction
- * and the TCP edge from what xtap_capture_fill stored. */
-static __always_inline void capture_key(struct xtap_capture_pkt *s)
-{
-	struct pkt p = {};
-
-	if (!s->key_raw)
-		return;
-	s->key_raw = 0;
-	s->edge = s->key.proto == IPPROTO_TCP && s->frag != XTAP_FRAG_LATER &&
-		  (s->tcp_flags & XTAP_TCP_EDGES);
+	s->has_flow = outcome >= 0 && outcome <= XTAP_STAT_IP_FRAGMENT;
 	s->flow_dir = XTAP_CAPTURE_NO_FLOW;
-	if (!s->has_flow)
-		return;
-	p.saddr64[0] = *(__u64 *)&s->key.addr_a[0];
-	p.saddr64[1] = *(__u64 *)&s->key.addr_a[8];
-	p.daddr64[0] = *(__u64 *)&s->key.addr_b[0];
-	p.daddr64[1] = *(__u64 *)&s->key.addr_b[8];
-	p.sport = s->key.port_a;
-	p.dport = s->key.port_b;
-	p.vlan = s->key.vlan;
-	p.l4proto = s->key.proto;
-	p.ip_version = s->key.ip_version;
-	p.frag = s->frag;
-	p.icmp_type = s->icmp_type;
-	p.icmp_code = s->icmp_code;
-	p.icmp_id = s->icmp_id;
-	s->flow_dir = flow_key_make(&p, &s->key);
+	if (s->has_flow)
+		s->flow_dir = flow_key_make(p, &s->key);
+	s->edge = p->l4proto == IPPROTO_TCP && p->frag != XTAP_FRAG_LATER &&
+		  (p->tcp_flags & XTAP_TCP_EDGES);
+	return 1;
 }
 
 /* Does a capture run? With none, this is all a packet pays: one lookup. */
@@ -430,10 +388,8 @@ static __always_inline void capture_step(void *ctx, int xdp)
 	id = s->cur;
 	if (id >= XTAP_CAPTURES_MAX)
 		return;
-	if (s->verdict) {
-		capture_key(s);
+	if (s->verdict)
 		capture_copy(ctx, xdp, s, id);
-	}
 	rest = s->mask & ~((2u << id) - 1);
 	id = capture_first(rest);
 	if (id < XTAP_CAPTURES_MAX)
