@@ -732,7 +732,8 @@ static void cleanup(struct bench *b)
 		fprintf(stderr, "xtap: bench capture: ip netns del %s failed\n", b->ns_a);
 	if (b->host_fd >= 0)
 		close(b->host_fd);
-	if (!rmdir(b->pin_root)) {	/* only when xtap left it empty */
+	/* only when xtap left it empty, or removed it on its last detach */
+	if (!rmdir(b->pin_root) || errno == ENOENT) {
 		char lock[192];
 
 		xtap_lock_path(b->pin_root, lock, sizeof(lock));
