@@ -18,6 +18,7 @@
 #include "user/drops.h"
 #include "user/hops.h"
 #include "user/json.h"
+#include "user/latency.h"
 #include "user/log.h"
 #include "user/names.h"
 #include "user/opts.h"
@@ -53,18 +54,6 @@ static void point_str(const struct xtap_state *st, __u32 point, char *buf, size_
 		snprintf(buf, len, "slot%u/%s", slot, hook);
 }
 
-static void dur_str(__u64 ns, char *buf, size_t len)
-{
-	if (ns < 1000)
-		snprintf(buf, len, "%" PRIu64 "ns", (uint64_t)ns);
-	else if (ns < 1000000)
-		snprintf(buf, len, "%.1fus", (double)ns / 1e3);
-	else if (ns < 1000000000)
-		snprintf(buf, len, "%.3fms", (double)ns / 1e6);
-	else
-		snprintf(buf, len, "%.3fs", (double)ns / 1e9);
-}
-
 static void point_json(struct json *j, const struct xtap_state *st, const char *key, __u32 point)
 {
 	struct xtap_iface e;
@@ -96,8 +85,8 @@ static void bars(const struct xtap_hist *h)
 
 		if (!h->bucket[b])
 			continue;
-		dur_str(b ? 1ull << b : 0, lo, sizeof(lo));
-		dur_str(2ull << b, hi, sizeof(hi));
+		xtap_duration_str(b ? 1ull << b : 0, lo, sizeof(lo));
+		xtap_duration_str(2ull << b, hi, sizeof(hi));
 		w = (int)((h->bucket[b] * 40 + top - 1) / top);
 		memset(bar, '#', (size_t)w);
 		bar[w] = '\0';
@@ -229,10 +218,10 @@ int cmd_hops(int argc, char **argv)
 
 			point_str(&st, rows[i].key.from, from, sizeof(from));
 			point_str(&st, rows[i].key.to, to, sizeof(to));
-			dur_str(xtap_hop_quantile(h, 0.50), p50, sizeof(p50));
-			dur_str(xtap_hop_quantile(h, 0.90), p90, sizeof(p90));
-			dur_str(xtap_hop_quantile(h, 0.99), p99, sizeof(p99));
-			dur_str(h->max_ns, mx, sizeof(mx));
+			xtap_duration_str(xtap_hop_quantile(h, 0.50), p50, sizeof(p50));
+			xtap_duration_str(xtap_hop_quantile(h, 0.90), p90, sizeof(p90));
+			xtap_duration_str(xtap_hop_quantile(h, 0.99), p99, sizeof(p99));
+			xtap_duration_str(h->max_ns, mx, sizeof(mx));
 			printf("%-28s %-28s %9" PRIu64 " %9s %9s %9s %9s %7" PRIu64 "\n", from, to,
 			       (uint64_t)h->count, p50, p90, p99, mx, (uint64_t)rows[i].lost);
 			if (d.verbose)

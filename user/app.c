@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 
 #include "user/app.h"
+#include "user/latency.h"
 
 static int by_key(const void *a, const void *b)
 {
@@ -228,19 +229,6 @@ void xtap_app_json(struct json *j, const struct xtap_app *a, __s64 off)
 	}
 }
 
-/* As report.c's durations: 850ns, 12.3us, 1.234ms, 2.500s. */
-static void duration_str(__u64 ns, char *buf, size_t len)
-{
-	if (ns < 1000)
-		snprintf(buf, len, "%" PRIu64 "ns", (uint64_t)ns);
-	else if (ns < 1000000)
-		snprintf(buf, len, "%.1fus", (double)ns / 1e3);
-	else if (ns < 1000000000)
-		snprintf(buf, len, "%.3fms", (double)ns / 1e6);
-	else
-		snprintf(buf, len, "%.3fs", (double)ns / 1e9);
-}
-
 void xtap_app_cells(const struct xtap_app *a, char *status, size_t slen, char *resp, size_t rlen)
 {
 	status[0] = resp[0] = '\0';
@@ -257,7 +245,7 @@ void xtap_app_cells(const struct xtap_app *a, char *status, size_t slen, char *r
 		snprintf(status, slen, "-");
 	}
 	if (a->timed)
-		duration_str(a->sum_ns / a->timed, resp, rlen);
+		xtap_duration_str(a->sum_ns / a->timed, resp, rlen);
 	else
 		snprintf(resp, rlen, "-");
 }
