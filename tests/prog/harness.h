@@ -384,6 +384,27 @@ static inline void ip6_ab(struct pb_ip6 *o, int from_a)
 #define CONV_CPORT 51000
 #define CONV_SPORT 443
 
+/* Ethernet (with an 802.1Q tag when vlan is set) and the IPv4 or IPv6
+ * header of a packet from side a (from_a) or b; the MAC addresses go the
+ * way from_client says. */
+static inline void pb_eth_ip(struct pb *b, int v6, __u16 vlan, int from_client, int from_a)
+{
+	pb_init(b, from_client ? PB_MAC_B : PB_MAC_A, from_client ? PB_MAC_A : PB_MAC_B);
+	if (vlan)
+		pb_vlan(b, 0x8100, vlan);
+	if (v6) {
+		struct pb_ip6 ip;
+
+		ip6_ab(&ip, from_a);
+		pb_ipv6(b, &ip);
+	} else {
+		struct pb_ip4 ip;
+
+		ip4_ab(&ip, from_a);
+		pb_ipv4(b, &ip);
+	}
+}
+
 struct tcp_conv {
 	int client_a;		/* the client is side a of the key */
 	int v6;
@@ -395,20 +416,7 @@ static inline void conv_seg(struct pb *b, const struct tcp_conv *c, int from_cli
 {
 	int from_a = c->client_a ? from_client : !from_client;
 
-	pb_init(b, from_client ? PB_MAC_B : PB_MAC_A, from_client ? PB_MAC_A : PB_MAC_B);
-	if (c->vlan)
-		pb_vlan(b, 0x8100, c->vlan);
-	if (c->v6) {
-		struct pb_ip6 ip;
-
-		ip6_ab(&ip, from_a);
-		pb_ipv6(b, &ip);
-	} else {
-		struct pb_ip4 ip;
-
-		ip4_ab(&ip, from_a);
-		pb_ipv4(b, &ip);
-	}
+	pb_eth_ip(b, c->v6, c->vlan, from_client, from_a);
 	pb_tcp(b, &(struct pb_tcp){ .sport = from_client ? CONV_CPORT : CONV_SPORT,
 				    .dport = from_client ? CONV_SPORT : CONV_CPORT,
 				    .seq = from_client ? 100 : 900, .ack = 1, .flags = flags });

@@ -24,18 +24,7 @@
 static void tseg(struct pb *b, int v6, int from_client, __u16 sport, __u32 seq, __u8 flags,
 		 const void *data, size_t len)
 {
-	pb_init(b, from_client ? PB_MAC_B : PB_MAC_A, from_client ? PB_MAC_A : PB_MAC_B);
-	if (v6) {
-		struct pb_ip6 ip;
-
-		ip6_ab(&ip, from_client);
-		pb_ipv6(b, &ip);
-	} else {
-		struct pb_ip4 ip;
-
-		ip4_ab(&ip, from_client);
-		pb_ipv4(b, &ip);
-	}
+	pb_eth_ip(b, v6, 0, from_client, from_client);
 	pb_tcp(b, &(struct pb_tcp){ .sport = from_client ? CPORT : sport,
 				    .dport = from_client ? sport : CPORT, .seq = seq, .ack = 1,
 				    .flags = flags });
@@ -46,18 +35,7 @@ static void tseg(struct pb *b, int v6, int from_client, __u16 sport, __u32 seq, 
 
 static void udp_msg(struct pb *b, int v6, int from_client, const void *data, size_t len)
 {
-	pb_init(b, from_client ? PB_MAC_B : PB_MAC_A, from_client ? PB_MAC_A : PB_MAC_B);
-	if (v6) {
-		struct pb_ip6 ip;
-
-		ip6_ab(&ip, from_client);
-		pb_ipv6(b, &ip);
-	} else {
-		struct pb_ip4 ip;
-
-		ip4_ab(&ip, from_client);
-		pb_ipv4(b, &ip);
-	}
+	pb_eth_ip(b, v6, 0, from_client, from_client);
 	pb_udp(b, from_client ? 40000 : 53, from_client ? 53 : 40000);
 	pb_payload(b, data, len);
 	pb_finish(b);

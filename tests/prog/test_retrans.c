@@ -45,20 +45,7 @@ static void seg_build(struct pb *b, const struct tcp_conv *c, const struct seg *
 	__u8 opt[12];
 	size_t olen = s->ts ? pb_opt_ts(opt, s->tsval, s->tsecr) : 0;
 
-	pb_init(b, s->from_client ? PB_MAC_B : PB_MAC_A, s->from_client ? PB_MAC_A : PB_MAC_B);
-	if (c->vlan)
-		pb_vlan(b, 0x8100, c->vlan);
-	if (c->v6) {
-		struct pb_ip6 ip;
-
-		ip6_ab(&ip, from_a);
-		pb_ipv6(b, &ip);
-	} else {
-		struct pb_ip4 ip;
-
-		ip4_ab(&ip, from_a);
-		pb_ipv4(b, &ip);
-	}
+	pb_eth_ip(b, c->v6, c->vlan, s->from_client, from_a);
 	pb_tcp(b, &(struct pb_tcp){ .sport = s->from_client ? CONV_CPORT : CONV_SPORT,
 				    .dport = s->from_client ? CONV_SPORT : CONV_CPORT,
 				    .seq = s->seq, .ack = 1, .flags = s->flags,
