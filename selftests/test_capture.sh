@@ -264,6 +264,42 @@ test_capture_errors()
 	xt_assert_rc "a bad --hook" 2 xt_ns "$XT_NS_C" "$XTAP" capture -w "$XT_TMP/x.pcap" --hook nope
 }
 
+# -B sets the ring's size. A ring that fills while its reader is stopped
+# drops what does not fit, counted in the summary, and the file holds
+# exactly the packets the summary says were captured.
+test_capture_ring_full()
+{
+	local pid log rc captured dropped
+	cap_setup
+	xt_assert_rc "-B below a jumbo frame's record" 2 xt_ns "$XT_NS_C" "$XTAP" capture \
+		-i "$XT_IF_C" -w "$XT_TMP/x.pcap" -B 16
+	xt_assert_match "-B message" "capture: -B 16: not a ring size in KiB" "$XT_STDERR"
+	cap_start pid "$XT_TMP/rf.log" -i "$XT_IF_C" -w "$XT_TMP/rf.pcap" --hook xdp -B 256
+	kill -STOP "$pid"
+	# 300 echo replies of 1442 bytes at C's XDP: some 440 kB for a 256 KiB ring
+	xt_ok "ping while the capture is stopped" xt_ns "$XT_NS_C" ping -c 300 -i 0.002 -s 1400 \
+		-W 1 -q "$XT_S4"
+	kill -CONT "$pid"
+	sleep 0.3
+	kill -INT "$pid"
+	for ((i = 0; i < 50; i++)); do xt_alive "$pid" || break; sleep 0.1; done
+	xt_alive "$pid" && xt_fail "xtap capture did not stop on SIGINT"
+	wait "$pid"
+	rc=$?
+	log=$XT_TMP/rf.log
+	[ "$rc" -eq 0 ] || xt_fail "xtap capture exited $rc: $(tail -n 4 "$log" | tr '\n' ' ')"
+	captured=$(sed -n 's/^\([0-9]*\) packets captured$/\1/p' "$log")
+	dropped=$(sed -n 's/^\([0-9]*\) packets dropped by kernel (capture ring full)$/\1/p' "$log")
+	[ -n "$captured" ] && [ -n "$dropped" ] || xt_fail "no summary: $(tail -n 4 "$log")"
+	[ "$dropped" -gt 0 ] || xt_fail "a 256 KiB ring took 300 frames of 1442 bytes: $(cat "$log")"
+	[ "$captured" -gt 100 ] || xt_fail "only $captured packets in a 256 KiB ring"
+	# the replies, and any ARP or neighbour discovery that came along
+	[ $((captured + dropped)) -ge 300 ] && [ $((captured + dropped)) -le 310 ] ||
+		xt_fail "captured $captured + dropped $dropped is not the 300 replies"
+	cap_tshark "$XT_TMP/rf.pcap" -T fields -e frame.number
+	xt_assert_eq "packets in the file of a full ring" "$captured" "$(grep -c . <<<"$XT_STDOUT")"
+}
+
 # replay -w writes the frames of its input with their times, as the live path
 # would capture them; -s cuts them.
 test_capture_replay_write()

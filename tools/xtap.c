@@ -22,7 +22,7 @@ const struct xtap_cmd xtap_cmds[] = {
 	  "run a pcap/pcapng through the programs; print flows and counters, or write what "
 	  "capture would" },
 	{ "capture", cmd_capture,
-	  "[-i IFACE...] -w FILE|- [-c COUNT] [-s SNAPLEN] [-C MB [-W FILES]] [--pcapng] "
+	  "[-i IFACE...] -w FILE|- [-c COUNT] [-s SNAPLEN] [-B KiB] [-C MB [-W FILES]] [--pcapng] "
 	  "[--sample N|--sample-flows K] "
 	  "[--hook xdp|tc-ingress|tc-egress|all] [--afxdp] [-v] [EXPR]",
 	  "write the packets the attached programs see to a pcap or pcapng file" },
