@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The one data-plane core, called by every entry point. It observes: it never
- * changes the packet and its verdict is always "go on". It returns non-zero
- * when a capture wants the packet: the entry point then calls
- * capture_dispatch() as its very last act (a tail call does not return), after
- * its own verdict work (AF_XDP, the hop stamp).
+ * changes the packet and its verdict is always "go on". It returns the mask
+ * of the captures that run, when any does: the entry point then calls
+ * capture_dispatch() as its very last act (a tail call does not
+ * return), after its own verdict work (AF_XDP, the hop stamp).
  */
 #ifndef XTAP_KERN_TAP_CORE_H
 #define XTAP_KERN_TAP_CORE_H
@@ -16,12 +16,12 @@
 #include "lib/hop.h"
 #include "lib/app.h"
 
-static __always_inline int tap_core(void *ctx, void *data, void *data_end, __u64 frame_len,
+static __always_inline __u32 tap_core(void *ctx, void *data, void *data_end, __u64 frame_len,
 				    __u16 l3_proto, __u16 vlan, __u32 hook)
 {
 	struct xtap_stats *st = xtap_stats_of(hook);
 	struct pkt p = {};
-	int outcome, capture;
+	int outcome;
 
 	frame_len = xtap_wire_len(frame_len);
 	outcome = parse_packet(ctx, hook == XTAP_HOOK_XDP, data, data_end, frame_len, l3_proto, &p);
@@ -32,7 +32,6 @@ static __always_inline int tap_core(void *ctx, void *data, void *data_end, __u64
 			st->c[outcome]++;
 		st->c[XTAP_STAT_BYTES] += p.len;
 	}
-	capture = capture_prepare(&p, outcome, hook);
 	if (outcome <= XTAP_STAT_IP_FRAGMENT) {	/* else not IP, or malformed: no flow */
 		int counts = xtap_hook_counts(hook);	/* else XDP already counted it here */
 
@@ -45,7 +44,9 @@ static __always_inline int tap_core(void *ctx, void *data, void *data_end, __u64
 			app_account(ctx, data, data_end, &p, hook);
 #endif
 	}
-	return capture;
+	/* last: the verifier walks what comes before once, not once with a
+	 * capture and once without */
+	return capture_mask();
 }
 
 #endif

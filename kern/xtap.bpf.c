@@ -14,13 +14,14 @@ int xdp_tap(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	int act, capture;
+	__u32 capture;
+	int act;
 
 	capture = tap_core(ctx, data, data_end, bpf_xdp_get_buff_len(ctx), 0, 0, XTAP_HOOK_XDP);
 	act = xsk_verdict(ctx);	/* XDP_PASS unless AF_XDP capture is on */
 	hop_xdp_stamp(ctx, act == XDP_PASS);	/* it moves the metadata pointer */
 	if (capture && act == XDP_PASS)
-		capture_dispatch(ctx, XTAP_HOOK_XDP);	/* a tail call: last */
+		capture_dispatch(ctx, 1, XTAP_HOOK_XDP, capture);	/* a tail call: last */
 	return act;
 }
 
@@ -31,29 +32,6 @@ int xdp_tap(struct xdp_md *ctx)
  * TC_ACT_UNSPEC (TCX_NEXT) hands the packet to the next program and, at the
  * end of the chain, is the default "pass".
  */
-/*
- * At TC ingress the buffer normally starts at the Ethernet header, but an skb
- * that lost its mac_len (seen after generic XDP copied it) starts at the
- * network header instead. Tell the two apart by comparing the bytes at the
- * MAC header with the bytes at data. Returns 0 for "starts at Ethernet", else
- * the EtherType of the network header that data points to.
- */
-static __always_inline __u16 tc_l3_start(struct __sk_buff *skb, void *data, void *data_end)
-{
-	__u8 mac[ETH_HLEN];
-	__u8 *d = data;
-
-	if (d + ETH_HLEN > (__u8 *)data_end)
-		return 0;
-	if (bpf_skb_load_bytes_relative(skb, 0, mac, ETH_HLEN, BPF_HDR_START_MAC))
-		return 0;
-#pragma unroll
-	for (int i = 0; i < ETH_HLEN; i++)
-		if (mac[i] != d[i])
-			return bpf_ntohs(skb->protocol);
-	return 0;
-}
-
 static __always_inline int tc_tap(struct __sk_buff *skb, __u32 hook)
 {
 	void *data = (void *)(long)skb->data;
@@ -62,8 +40,10 @@ static __always_inline int tc_tap(struct __sk_buff *skb, __u32 hook)
 	/* a tag the driver stripped lives in the skb, not in the frame */
 	__u16 vlan = skb->vlan_present ? skb->vlan_tci & 0x0fff : 0;
 
-	if (tap_core(skb, data, data_end, skb->len, l3, vlan, hook))
-		capture_dispatch(skb, hook);	/* a tail call: last */
+	__u32 capture = tap_core(skb, data, data_end, skb->len, l3, vlan, hook);
+
+	if (capture)
+		capture_dispatch(skb, 0, hook, capture);	/* a tail call: last */
 	return TC_ACT_UNSPEC;
 }
 

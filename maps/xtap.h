@@ -383,14 +383,18 @@ struct xtap_capture_pkt {
 	__u32 mask;		/* xtap_capture_on when the packet came */
 	__u32 wire_len;		/* the frame's length: a filter's BPF_LEN */
 	__u64 reserved0;
+	/* the rest is filled by the copy, which parses the packet again: a
+	 * packet that every filter rejects costs the data plane a few stores */
 	struct xtap_flow_key key;
 	__u16 slot;		/* interface slot */
 	__u8 hook;		/* enum xtap_hook */
 	__u8 flow_dir;		/* enum xtap_dir, or XTAP_CAPTURE_NO_FLOW */
-	__u8 has_flow;
+	__u8 has_flow;		/* XTAP_CAPTURE_UNPARSED until the copy parsed it */
 	__u8 edge;		/* a TCP SYN, FIN or RST (not a later fragment) */
 	__u16 reserved1;
 };
+
+#define XTAP_CAPTURE_UNPARSED 0xff	/* xtap_capture_pkt.has_flow */
 
 /* Per capture id, per CPU (xtap_capstats). */
 struct xtap_capture_stats {

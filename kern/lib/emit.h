@@ -103,41 +103,56 @@ struct {
 
 #define XTAP_TCP_EDGES (XTAP_TCP_SYN | XTAP_TCP_FIN | XTAP_TCP_RST)
 
-/* The data-plane side: is a capture running? Then keep what the copy needs
- * of the parse in the per-CPU scratch and say so. */
-/* Fills the scratch for the captures in mask: a global function, verified
- * once on its own rather than on every path through the data plane. */
-__attribute__((noinline)) int xtap_capture_fill(const struct pkt *p, int outcome, __u32 hook,
-						 __u32 mask)
-{
-	struct xtap_capture_pkt *s;
-	__u32 zero = 0;
-
-	s = bpf_map_lookup_elem(&xtap_capscratch, &zero);
-	if (!s || !p)
-		return 0;
-	s->mask = mask & ((1u << XTAP_CAPTURES_MAX) - 1);
-	s->wire_len = p->len;
-	s->slot = xtap_slot;
-	s->hook = hook;
-	s->has_flow = outcome >= 0 && outcome <= XTAP_STAT_IP_FRAGMENT;
-	s->flow_dir = XTAP_CAPTURE_NO_FLOW;
-	if (s->has_flow)
-		s->flow_dir = flow_key_make(p, &s->key);
-	s->edge = p->l4proto == IPPROTO_TCP && p->frag != XTAP_FRAG_LATER &&
-		  (p->tcp_flags & XTAP_TCP_EDGES);
-	return 1;
-}
-
-/* Does a capture run? With none, this is all a packet pays: one lookup. */
-static __always_inline int capture_prepare(const struct pkt *p, int outcome, __u32 hook)
+/*
+ * Does a capture run? With none, this is all a packet pays: one lookup. The
+ * answer is the running captures' mask, read with no branch and nothing of
+ * the packet in it: the verifier walks the rest of the data plane once,
+ * where a value that differs from path to path (a 0 here and a 1 there, the
+ * frame's length as each path's checks narrowed it) would have it walk the
+ * paths apart.
+ */
+static __always_inline __u32 capture_mask(void)
 {
 	__u32 zero = 0, *on;
 
 	on = bpf_map_lookup_elem(&xtap_capture_on, &zero);
-	if (!on || !*on)
+	if (!on)
 		return 0;
-	return xtap_capture_fill(p, outcome, hook, *on);
+	return *on & ((1u << XTAP_CAPTURES_MAX) - 1);
+}
+
+/* The copy's parse of the packet, once per packet whatever the number of
+ * captures: the same parse as the data plane's (the same start, the same
+ * stripped tag), on the same bytes, so the same flow. */
+static __always_inline void capture_parse(void *ctx, int xdp, struct xtap_capture_pkt *s)
+{
+	void *data, *data_end;
+	struct pkt p = {};
+	__u16 l3 = 0, vlan = 0;
+	int outcome;
+
+	if (xdp) {
+		data = (void *)(long)((struct xdp_md *)ctx)->data;
+		data_end = (void *)(long)((struct xdp_md *)ctx)->data_end;
+	} else {
+		struct __sk_buff *skb = ctx;
+
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+		if (s->hook == XTAP_HOOK_TC_INGRESS)
+			l3 = tc_l3_start(skb, data, data_end);
+		vlan = skb->vlan_present ? skb->vlan_tci & 0x0fff : 0;
+	}
+	outcome = parse_packet(ctx, xdp, data, data_end, s->wire_len, l3, &p);
+	if (!p.vlan)
+		p.vlan = vlan;
+	s->wire_len = p.len;	/* with the Ethernet header a TC buffer lacked */
+	s->has_flow = outcome >= 0 && outcome <= XTAP_STAT_IP_FRAGMENT;
+	s->flow_dir = XTAP_CAPTURE_NO_FLOW;
+	if (s->has_flow)
+		s->flow_dir = flow_key_make(&p, &s->key);
+	s->edge = p.l4proto == IPPROTO_TCP && p.frag != XTAP_FRAG_LATER &&
+		  (p.tcp_flags & XTAP_TCP_EDGES);
 }
 
 /* The lowest capture id set in mask, or XTAP_CAPTURES_MAX. */
@@ -185,8 +200,16 @@ static __always_inline void capture_tail(void *ctx, int xdp, struct xtap_capture
 		CAPTURE_TAIL_IN(ctx, &xtap_capprog_tc, id);
 }
 
-/* The data-plane program's last act when capture_prepare said yes. */
-static __always_inline void capture_dispatch(void *ctx, __u32 hook)
+/*
+ * The data-plane program's last act when capture_mask has a capture: keep in
+ * the per-CPU scratch what a filter needs (a few stores), and run the first
+ * capture's filter. Everything else, the flow key, the direction, the TCP
+ * edge, where the parse starts, is the copy's to work out (capture_parse),
+ * for the packets a filter accepts: a packet every filter rejects pays no
+ * more. Nothing of the data plane's own parse is kept for this, as a value
+ * kept until here would have the verifier walk the data plane's paths apart.
+ */
+static __always_inline void capture_dispatch(void *ctx, int xdp, __u32 hook, __u32 mask)
 {
 	struct xtap_capture_pkt *s;
 	__u32 zero = 0, id;
@@ -194,9 +217,16 @@ static __always_inline void capture_dispatch(void *ctx, __u32 hook)
 	s = bpf_map_lookup_elem(&xtap_capscratch, &zero);
 	if (!s)
 		return;
-	id = capture_first(s->mask);
+	s->mask = mask;
+	/* a filter's BPF_LEN: the frame's length (capture_parse adds the
+	 * Ethernet header a TC ingress buffer may lack) */
+	s->wire_len = xtap_wire_len(xdp ? bpf_xdp_get_buff_len(ctx) : ((struct __sk_buff *)ctx)->len);
+	s->slot = xtap_slot;
+	s->hook = hook;
+	s->has_flow = XTAP_CAPTURE_UNPARSED;
+	id = capture_first(mask);
 	if (id < XTAP_CAPTURES_MAX)
-		capture_tail(ctx, hook == XTAP_HOOK_XDP, s, id);
+		capture_tail(ctx, xdp, s, id);
 }
 
 /* Flow-aware sampling: the first K packets of each flow, and every TCP SYN,
@@ -388,8 +418,11 @@ static __always_inline void capture_step(void *ctx, int xdp)
 	id = s->cur;
 	if (id >= XTAP_CAPTURES_MAX)
 		return;
-	if (s->verdict)
+	if (s->verdict) {
+		if (s->has_flow == XTAP_CAPTURE_UNPARSED)
+			capture_parse(ctx, xdp, s);
 		capture_copy(ctx, xdp, s, id);
+	}
 	rest = s->mask & ~((2u << id) - 1);
 	id = capture_first(rest);
 	if (id < XTAP_CAPTURES_MAX)

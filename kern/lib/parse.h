@@ -471,4 +471,27 @@ static __always_inline int xtap_outcome_is_bad(int outcome)
 	return outcome >= XTAP_STAT_BAD_FIRST && outcome <= XTAP_STAT_BAD_LAST;
 }
 
+/*
+ * At TC ingress the buffer normally starts at the Ethernet header, but an skb
+ * that lost its mac_len (seen after generic XDP copied it) starts at the
+ * network header instead. Tell the two apart by comparing the bytes at the
+ * MAC header with the bytes at data. Returns 0 for "starts at Ethernet", else
+ * the EtherType of the network header that data points to.
+ */
+static __always_inline __u16 tc_l3_start(struct __sk_buff *skb, void *data, void *data_end)
+{
+	__u8 mac[ETH_HLEN];
+	__u8 *d = data;
+
+	if (d + ETH_HLEN > (__u8 *)data_end)
+		return 0;
+	if (bpf_skb_load_bytes_relative(skb, 0, mac, ETH_HLEN, BPF_HDR_START_MAC))
+		return 0;
+#pragma unroll
+	for (int i = 0; i < ETH_HLEN; i++)
+		if (mac[i] != d[i])
+			return bpf_ntohs(skb->protocol);
+	return 0;
+}
+
 #endif
