@@ -44,8 +44,6 @@ static __always_inline __u32 tap_core(void *ctx, void *data, void *data_end, __u
 			app_account(ctx, data, data_end, &p, hook);
 #endif
 	}
-	/* last: the verifier walks what comes before once, not once with a
-	 * capture and once without */
 	return capture_mask();
 }
 

@@ -105,11 +105,13 @@ struct {
 
 /*
  * Does a capture run? With none, this is all a packet pays: one lookup. The
- * answer is the running captures' mask, read with no branch and nothing of
- * the packet in it: the verifier walks the rest of the data plane once,
- * where a value that differs from path to path (a 0 here and a 1 there, the
- * frame's length as each path's checks narrowed it) would have it walk the
- * paths apart.
+ * answer is the running captures' mask.
+ *
+ * Verifier cost: xdp_tap verifies in about 540k instructions (clang 14;
+ * 606k with clang 16; the limit is 1M), against 172k when this path called a
+ * global function that built the flow key. Without that call (it alone, by
+ * experiment) the verifier prunes fewer of the data plane's paths; the
+ * count does not depend on where the mask is read or on the dispatch.
  */
 static __always_inline __u32 capture_mask(void)
 {
@@ -206,8 +208,9 @@ static __always_inline void capture_tail(void *ctx, int xdp, struct xtap_capture
  * capture's filter. Everything else, the flow key, the direction, the TCP
  * edge, where the parse starts, is the copy's to work out (capture_parse),
  * for the packets a filter accepts: a packet every filter rejects pays no
- * more. Nothing of the data plane's own parse is kept for this, as a value
- * kept until here would have the verifier walk the data plane's paths apart.
+ * more. Nothing of the data plane's own parse is kept for this: the start
+ * and the tag it took at TC ingress, kept until here, made tc_tap_ingress
+ * verify in 712k instructions instead of 188k.
  */
 static __always_inline void capture_dispatch(void *ctx, int xdp, __u32 hook, __u32 mask)
 {
