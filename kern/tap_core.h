@@ -17,7 +17,7 @@
 #include "lib/app.h"
 
 static __always_inline __u32 tap_core(void *ctx, void *data, void *data_end, __u64 frame_len,
-				    __u16 l3_proto, __u16 vlan, __u32 hook)
+				    __u16 l3_proto, __u16 vlan, __u32 hook, int *hop_stamp)
 {
 	struct xtap_stats *st = xtap_stats_of(hook);
 	struct pkt p = {};
@@ -37,12 +37,11 @@ static __always_inline __u32 tap_core(void *ctx, void *data, void *data_end, __u
 
 		if (counts)
 			flow_account(&p, XTAP_POINT(xtap_slot, hook), st);
-		hop_observe(ctx, &p, hook, st);
 #if XTAP_FEATURE_LATENCY
-		/* last: its early returns leave the verifier no path to follow */
 		if (counts)
 			app_account(ctx, data, data_end, &p, hook);
 #endif
+		*hop_stamp = hop_observe(ctx, &p, hook, st);
 	}
 	return capture_mask();
 }

@@ -151,30 +151,19 @@ struct {
 	__type(value, __u64);
 } xtap_hop_lost SEC(".maps");
 
-/* The fingerprint of an IP packet (see the top of this file). */
+/*
+ * The fingerprint of an IP packet (see the top of this file). Branch-free:
+ * the parser leaves a field zero where the packet has none (no ports in a
+ * later fragment, no sequence numbers outside TCP, no ICMP words outside
+ * ICMP), so each word below holds just the fields of the packet's kind.
+ */
 static __always_inline __u64 hop_fingerprint(const struct pkt *p)
 {
-	__u64 h, l4a = 0, l4b = 0;
-	__u32 ident = p->ip_ident;
+	__u64 h, l4a, l4b;
 
-	if (p->ip_version == 6)
-		ident &= bpf_htonl(0x000fffff);	/* the flow label alone */
-	if (p->frag != XTAP_FRAG_LATER) {
-		switch (p->l4proto) {
-		case IPPROTO_TCP:
-			l4a = (__u64)p->sport << 16 | p->dport | (__u64)p->tcp_flags << 32;
-			l4b = (__u64)p->seq << 32 | p->ack;
-			break;
-		case IPPROTO_UDP:
-			l4a = (__u64)p->sport << 16 | p->dport;
-			break;
-		case IPPROTO_ICMP:
-		case IPPROTO_ICMPV6:
-			l4a = (__u64)p->icmp_type << 8 | p->icmp_code;
-			l4b = p->icmp_rest;
-			break;
-		}
-	}
+	l4a = (__u64)p->sport << 16 | p->dport | (__u64)p->tcp_flags << 32 |
+	      (__u64)p->icmp_type << 40 | (__u64)p->icmp_code << 48;
+	l4b = ((__u64)p->seq << 32 | p->ack) ^ p->icmp_rest;
 	/* multilinear: independent multiplies (they pipeline), each by an odd
 	 * constant, so a change in any one word always changes the sum; then
 	 * a bijective finalizer spreads it over all 64 bits */
@@ -182,13 +171,31 @@ static __always_inline __u64 hop_fingerprint(const struct pkt *p)
 	    p->daddr64[0] * 0x165667b19e3779f9ull + p->daddr64[1] * 0xd6e8feb86659fd93ull +
 	    ((__u64)p->payload_len << 32 | (__u64)p->l4proto << 8 | p->ip_version) *
 		    0xff51afd7ed558ccdull +
-	    ((__u64)ident << 32 | p->frag) * 0xc4ceb9fe1a85ec53ull + l4a * 0x27d4eb2f165667c5ull +
-	    l4b * 0x94d049bb133111ebull;
+	    ((__u64)p->ip_ident << 32 | p->frag) * 0xc4ceb9fe1a85ec53ull +
+	    l4a * 0x27d4eb2f165667c5ull + l4b * 0x94d049bb133111ebull;
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ull;
 	return h ^ (h >> 33);
+}
+
+/*
+ * Trajectory sampling: a packet is followed when the top sample_shift bits
+ * of this hash are zero, at every point alike, since it takes only fields
+ * the fingerprint takes (so two packets with one fingerprint share the
+ * decision too). Cheaper than the fingerprint, which only the followed
+ * packets pay for: the per-packet fields (IPv4 ID or flow label, TCP
+ * sequence and acknowledgement, the ICMP echo sequence) and the low words
+ * of the addresses and the ports, folded, then one multiply whose top bits
+ * depend on every bit folded in.
+ */
+static __always_inline __u64 hop_sample_hash(const struct pkt *p)
+{
+	__u64 x = (__u64)(p->saddr[3] ^ p->daddr[3] ^ p->ip_ident) << 32 |
+		  (p->seq ^ p->ack ^ p->icmp_rest ^ ((__u32)p->sport << 16 | p->dport));
+
+	return x * 0x9e3779b97f4a7c15ull;
 }
 
 /* Multicast and broadcast: one packet, several next points. */
@@ -289,8 +296,8 @@ static __always_inline int hop_from_meta(struct __sk_buff *skb, __u32 point,
 }
 
 /*
- * XDP entry point, after the core: stamp the time and fingerprint of a
- * followed packet in front of the frame, for TC ingress. Call with
+ * XDP entry point, after the core, for a packet hop_observe followed: stamp
+ * its time and fingerprint in front of the frame, for TC ingress. Call with
  * to_stack 0 when the frame does not go on to the stack (redirected to an
  * AF_XDP socket, whose reader expects only its own metadata): the pending
  * stamp is dropped. Only into an empty metadata area: another program's
@@ -328,29 +335,22 @@ no_room:
 #endif
 }
 
-/* One IP packet at (xtap_slot, hook). In XDP, a followed packet's stamp is
- * left pending for hop_xdp_stamp. */
 #if XTAP_FEATURE_HOPS
 /*
- * The sighting itself: a global function, so the verifier checks it once on
- * its own instead of once per path through the rest of the program (the
- * whole program would otherwise pass the verifier's instruction limit).
+ * The sighting of a followed packet, fingerprint fp, at (xtap_slot, hook).
+ * In XDP its stamp is left pending for hop_xdp_stamp. A global function,
+ * so the verifier checks it once on its own instead of once per path
+ * through the rest of the program (the whole program would otherwise pass
+ * the verifier's instruction limit); it takes the fingerprint, not the
+ * packet, so the caller's struct pkt need not live in memory for it.
  */
-__attribute__((noinline)) int xtap_hop_see(const struct pkt *p, __u32 hook)
+__attribute__((noinline)) int xtap_hop_see(__u64 fp, __u32 hook)
 {
 	__u32 point = XTAP_POINT(xtap_slot, hook), zero = 0, k;
-	struct xtap_hop_cfg *cfg;
 	struct xtap_stats *st;
 	struct xtap_hop_seen *s;
-	__u64 fp, now, at, age;
+	__u64 now, at, age;
 
-	if (!p || hop_fans_out(p))
-		return 0;
-	fp = hop_fingerprint(p);
-	cfg = bpf_map_lookup_elem(&xtap_hop_cfg, &zero);	/* zero: also the pending slot */
-	if (cfg && cfg->sample_shift && cfg->sample_shift <= XTAP_HOP_SAMPLE_SHIFT_MAX &&
-	    (fp >> (64 - cfg->sample_shift)))
-		return 0;		/* not in the sample, here or anywhere */
 	st = xtap_stats_of(hook);
 	now = bpf_ktime_get_ns();
 	k = fp & (XTAP_HOP_SEEN_MAX - 1);
@@ -398,16 +398,35 @@ __attribute__((noinline)) int xtap_hop_see(const struct pkt *p, __u32 hook)
 }
 #endif
 
-static __always_inline void hop_observe(void *ctx, const struct pkt *p, __u32 hook,
-					struct xtap_stats *st)
+/* One IP packet at (xtap_slot, hook): the fingerprint and the sample
+ * decision here, inline; the sighting of a followed packet in xtap_hop_see.
+ * Returns 1 when the packet was followed at XDP: its stamp is pending for
+ * hop_xdp_stamp. */
+static __always_inline int hop_observe(void *ctx, const struct pkt *p, __u32 hook,
+				       struct xtap_stats *st)
 {
 #if XTAP_FEATURE_HOPS
+	struct xtap_hop_cfg *cfg;
+	__u32 zero = 0;
+	__u64 fp;
+
 	if (xtap_replay_mode)
-		return;
+		return 0;
 	if (hook == XTAP_HOOK_TC_INGRESS &&
 	    hop_from_meta(ctx, XTAP_POINT(xtap_slot, hook), st))
-		return;
-	xtap_hop_see(p, hook);
+		return 0;
+	/* the sample first: the packets outside it pay for nothing more */
+	cfg = bpf_map_lookup_elem(&xtap_hop_cfg, &zero);
+	if (cfg && cfg->sample_shift && cfg->sample_shift <= XTAP_HOP_SAMPLE_SHIFT_MAX &&
+	    (hop_sample_hash(p) >> (64 - cfg->sample_shift)))
+		return 0;		/* not in the sample, here or anywhere */
+	if (hop_fans_out(p))
+		return 0;
+	fp = hop_fingerprint(p);
+	xtap_hop_see(fp, hook);
+	return hook == XTAP_HOOK_XDP;
+#else
+	return 0;
 #endif
 }
 

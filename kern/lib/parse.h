@@ -128,7 +128,7 @@ struct pkt {
 	__u8 icmp_code;
 	__u16 icmp_id;		/* echo identifier, host order */
 	/* for the hop fingerprint (kern/lib/hop.h), raw */
-	__u32 ip_ident;		/* IPv4 identification, or the IPv6 version/class/flow label word */
+	__u32 ip_ident;		/* IPv4 identification, or the IPv6 flow label (both raw) */
 	__u32 icmp_rest;	/* ICMP/ICMPv6 header's second word (echo id and sequence) */
 } __attribute__((aligned(8)));
 
@@ -227,7 +227,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p, __u64 fra
 		return -XTAP_STAT_IPV6_LEN_LONG;
 
 	p->ip_version = 6;
-	p->ip_ident = *(__u32 *)ip6;
+	p->ip_ident = *(__u32 *)ip6 & bpf_htonl(0x000fffff);	/* the flow label */
 	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
 	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
 	nh = ip6->nexthdr;
