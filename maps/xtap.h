@@ -590,14 +590,18 @@ _Static_assert(sizeof(struct xtap_app) == 384, "xtap_app layout");
 #define XTAP_HOP_META_MAGIC 0x78746870u	/* "xthp" */
 
 /* xtap_hop_cfg, a one-entry array: trajectory sampling. A packet is followed
- * when the top sample_shift bits of its fingerprint are zero, 1 in
- * 2^sample_shift; every point decides alike, so a followed packet is
- * followed along its whole path. 0: every packet. */
+ * when the top sample_shift bits of a hash of its invariant fields are zero
+ * (kern/lib/hop.h: hop_sample_hash), 1 in 2^sample_shift; every point
+ * decides alike, so a followed packet is followed along its whole path.
+ * 0: every packet (what a map fresh from the loader holds). xtap attach
+ * writes XTAP_HOP_SAMPLE_SHIFT_DEFAULT into a state it finds unconfigured,
+ * and --hop-sample's shift into any. */
 #define XTAP_HOP_SAMPLE_SHIFT_MAX 16
+#define XTAP_HOP_SAMPLE_SHIFT_DEFAULT 4	/* 1 in 16 */
 
 struct xtap_hop_cfg {
 	__u32 sample_shift;
-	__u32 reserved;
+	__u32 configured;	/* 1 once xtap attach has written it */
 };
 
 struct xtap_hop_key {

@@ -58,11 +58,13 @@ hops_detach_all()
 	rm -rf -- "$XTAP_PIN_ROOT"
 }
 
-# hops_attach [ATTACH ARGS...] : xtap on the four veth ends
+# hops_attach [ATTACH ARGS...] : xtap on the four veth ends, following every
+# packet unless the arguments name a --hop-sample
 hops_attach()
 {
 	local e ns dev
 	local -a extra=("$@")
+	[[ " $* " == *" --hop-sample "* ]] || extra+=(--hop-sample 1)
 	[ -e "$XTAP_PIN_ROOT" ] && xt_skip "$XTAP_PIN_ROOT is in use"
 	xt_defer hops_detach_all
 	for e in "$H_NS_C $H_C0" "$H_NS_R $H_R0" "$H_NS_R $H_R1" "$H_NS_S $H_S0"; do
@@ -158,6 +160,43 @@ test_hops_sample_option()
 	xt_assert_match "one-line error" 'hop-sample 3: a power of 2' "$XT_STDERR"
 	[ "$had" = 0 ] && [ -e "$XTAP_PIN_ROOT" ] && xt_fail "a refused attach left $XTAP_PIN_ROOT"
 	return 0
+}
+
+# Sampling: a new state follows 1 in 16 packets; --hop-sample sets the rate
+# for every interface, later attaches keep it; and every point follows the
+# same packets, so each hop of a path counts the same ones, none lost.
+test_hops_sampled_path()
+{
+	local e ns dev n=64 want c
+	hops_topology
+	hops_attach --hop-sample 16
+	xt_ok "xtap hops" "$XTAP" hops
+	xt_assert_match "says what it follows" 'following 1 in 16 packets' "$XT_STDOUT"
+	hops_detach_all >/dev/null
+	xt_ok "attach without --hop-sample" xt_ns "$H_NS_C" "$XTAP" attach "$H_C0"
+	xt_ok "xtap hops -j" "$XTAP" hops -j
+	xt_assert_match "a new state follows 1 in 16" '"sample": *16[,}]' "$XT_STDOUT"
+	xt_ok "attach --hop-sample 2" xt_ns "$H_NS_R" "$XTAP" attach --hop-sample 2 "$H_R0"
+	for e in "$H_NS_R $H_R1" "$H_NS_S $H_S0"; do
+		read -r ns dev <<<"$e"
+		xt_ok "attach $dev" xt_ns "$ns" "$XTAP" attach "$dev"
+	done
+	xt_ok "xtap hops -j" "$XTAP" hops -j
+	xt_assert_match "later attaches keep 1 in 2" '"sample": *2[,}]' "$XT_STDOUT"
+	xt_ok "ping x$n" xt_ns "$H_NS_C" ping -c "$n" -i 0.02 -W 1 -q "$H_S4"
+	hops_get
+	for p in "$H_C0/tc-egress $H_R0/xdp $H_R0/tc-ingress $H_R1/tc-egress $H_S0/xdp $H_S0/tc-ingress" \
+		 "$H_S0/tc-egress $H_R1/xdp $H_R1/tc-ingress $H_R0/tc-egress $H_C0/xdp $H_C0/tc-ingress"; do
+		set -- $p
+		want=$(hops_line "$1" "$2" | awk '{print $3}')
+		# 1 in 2 of 64: outside 12..52 with a chance of about 1e-7
+		[ -n "$want" ] && [ "$want" -ge 12 ] && [ "$want" -le 52 ] ||
+			{ xt_show "$H_HOPS"; xt_fail "hop $1 -> $2: ${want:-no} packets of $n at 1 in 2"; }
+		while [ $# -ge 2 ]; do
+			hops_expect "$1" "$2" "$want" 0
+			shift
+		done
+	done
 }
 
 # An nftables drop in the router for UDP to one port: the loss shows on the

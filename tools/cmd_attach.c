@@ -20,7 +20,7 @@ struct defaults_attach {
 	int mode;
 	int tc;
 	__u32 flows;
-	__u32 hop_sample;	/* 0: leave the state's setting */
+	__u32 hop_sample;	/* 0: the state's setting, or the default in a new state */
 	bool verbose;
 };
 
@@ -161,15 +161,25 @@ int cmd_attach(int argc, char **argv)
 			       e.tc_mech ? ", tc " : "",
 			       e.tc_mech == XTAP_TC_TCX ? "tcx" : e.tc_mech == XTAP_TC_CLSACT ? "clsact" : "");
 	}
-	/* hop sampling: one setting for every interface of the state */
-	if (d.hop_sample) {
-		struct xtap_hop_cfg cfg = { .sample_shift = (__u32)__builtin_ctz(d.hop_sample) };
+	/* hop sampling: one setting for every interface of the state; a
+	 * state nobody configured gets the default, one that was keeps its
+	 * setting unless --hop-sample names another */
+	if (ret == XTAP_EXIT_OK) {
+		struct xtap_hop_cfg cfg = { 0 };
 		int fd = xtap_map_open(&st, "xtap_hop_cfg");
 		__u32 zero = 0;
 
-		if (fd < 0 || bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY)) {
-			xtap_err("attach: --hop-sample: %s", strerror(fd < 0 ? -fd : errno));
+		if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &cfg)) {
+			xtap_err("attach: hop sampling: %s", strerror(fd < 0 ? -fd : errno));
 			ret = XTAP_EXIT_ERR;
+		} else if (d.hop_sample || !cfg.configured) {
+			cfg.sample_shift = d.hop_sample ? (__u32)__builtin_ctz(d.hop_sample)
+							: XTAP_HOP_SAMPLE_SHIFT_DEFAULT;
+			cfg.configured = 1;
+			if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY)) {
+				xtap_err("attach: hop sampling: %s", strerror(errno));
+				ret = XTAP_EXIT_ERR;
+			}
 		}
 		if (fd >= 0)
 			close(fd);

@@ -209,7 +209,8 @@ int cmd_hops(int argc, char **argv)
 		printf("\n");
 	} else {
 		if (sample > 1)
-			printf("following 1 in %u packets (xtap attach --hop-sample)\n", sample);
+			printf("following 1 in %u packets, the same ones at every point: counts are "
+			       "of those (xtap attach --hop-sample 1 follows all)\n", sample);
 		printf("%-28s %-28s %9s %9s %9s %9s %9s %7s\n", "FROM", "TO", "COUNT", "P50", "P90",
 		       "P99", "MAX", "LOST");
 		for (size_t i = 0; i < n; i++) {

@@ -106,7 +106,8 @@ in_rtr ip link set $VRS up; in_srv ip link set $VSR up
 in_cli ip route add 10.202.0.0/24 via 10.201.0.254
 in_srv ip route add 10.201.0.0/24 via 10.202.0.254
 in_cli ping -c 1 -W 2 -q 10.202.0.2 >/dev/null	# neighbours resolved first
-in_cli "$XTAP" attach $VCR >/dev/null && in_rtr "$XTAP" attach $VRC $VRS >/dev/null &&
+# a few pings: follow every packet (the default follows 1 in 16)
+in_cli "$XTAP" attach --hop-sample 1 $VCR >/dev/null && in_rtr "$XTAP" attach $VRC $VRS >/dev/null &&
 	in_srv "$XTAP" attach $VSR >/dev/null || exit 1
 in_cli ping -c 10 -i 0.1 -q 10.202.0.2 | tail -2
 for i in 1 2 3; do in_cli curl -s -o /dev/null -w 'GET / via the router -> %{http_code}\n' http://10.202.0.2:8080/; done

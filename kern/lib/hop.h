@@ -74,11 +74,12 @@
  * on kernels that do not hand metadata to the skb, no headroom, metadata in
  * use by another program) TC ingress falls back to the fingerprint.
  *
- * Cost: the fingerprint and the sample decision on every IP packet; the
- * clock (bpf_ktime_get_ns), the slot and, on a match, the histogram on every
- * followed one: all array memory, no hash lookup. xtap_hop_cfg can follow 1
- * in 2^N packets by fingerprint (trajectory sampling), the same packets at
- * every point.
+ * Cost: on every IP packet the sample decision (xtap_hop_cfg, 1 in 16 by
+ * default from xtap attach: trajectory sampling, the same packets at every
+ * point), a hash of a few loads and one multiply; on a followed packet the
+ * fingerprint, the global call, the clock (bpf_ktime_get_ns, as much as a
+ * sixth of the core on its own), the slot and, on a match, the histogram:
+ * all array memory, no hash lookup; at XDP also the metadata stamp.
  *
  * Not in replay (one point, capture times) and not when built with
  * -DXTAP_FEATURE_HOPS=0.
