@@ -14,16 +14,16 @@ int xdp_tap(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	__u64 len = bpf_xdp_get_buff_len(ctx);	/* a helper call: once */
 	int act, hop_stamp = 0;
 	__u32 capture;
 
-	capture = tap_core(ctx, data, data_end, bpf_xdp_get_buff_len(ctx), 0, 0, XTAP_HOOK_XDP,
-			   &hop_stamp);
+	capture = tap_core(ctx, data, data_end, len, 0, 0, XTAP_HOOK_XDP, &hop_stamp);
 	act = xsk_verdict(ctx);	/* XDP_PASS unless AF_XDP capture is on */
 	if (hop_stamp)
 		hop_xdp_stamp(ctx, act == XDP_PASS);	/* it moves the metadata pointer */
 	if (capture && act == XDP_PASS)
-		capture_dispatch(ctx, 1, XTAP_HOOK_XDP, capture);	/* a tail call: last */
+		capture_dispatch(ctx, 1, XTAP_HOOK_XDP, capture, len);	/* a tail call: last */
 	return act;
 }
 
@@ -46,7 +46,7 @@ static __always_inline int tc_tap(struct __sk_buff *skb, __u32 hook)
 	__u32 capture = tap_core(skb, data, data_end, skb->len, l3, vlan, hook, &hop_stamp);
 
 	if (capture)
-		capture_dispatch(skb, 0, hook, capture);	/* a tail call: last */
+		capture_dispatch(skb, 0, hook, capture, skb->len);	/* a tail call: last */
 	return TC_ACT_UNSPEC;
 }
 

@@ -212,7 +212,8 @@ static __always_inline void capture_tail(void *ctx, int xdp, struct xtap_capture
  * and the tag it took at TC ingress, kept until here, made tc_tap_ingress
  * verify in 712k instructions instead of 188k.
  */
-static __always_inline void capture_dispatch(void *ctx, int xdp, __u32 hook, __u32 mask)
+static __always_inline void capture_dispatch(void *ctx, int xdp, __u32 hook, __u32 mask,
+					     __u64 frame_len)
 {
 	struct xtap_capture_pkt *s;
 	__u32 zero = 0, id;
@@ -221,9 +222,9 @@ static __always_inline void capture_dispatch(void *ctx, int xdp, __u32 hook, __u
 	if (!s)
 		return;
 	s->mask = mask;
-	/* a filter's BPF_LEN: the frame's length (capture_parse adds the
-	 * Ethernet header a TC ingress buffer may lack) */
-	s->wire_len = xtap_wire_len(xdp ? bpf_xdp_get_buff_len(ctx) : ((struct __sk_buff *)ctx)->len);
+	/* a filter's BPF_LEN: the frame's length, as the entry point read it
+	 * (capture_parse adds the Ethernet header a TC ingress buffer may lack) */
+	s->wire_len = xtap_wire_len(frame_len);
 	s->slot = xtap_slot;
 	s->hook = hook;
 	s->has_flow = XTAP_CAPTURE_UNPARSED;
