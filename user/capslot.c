@@ -165,7 +165,8 @@ int xtap_capslot_filter(struct xtap_capslot *c, const struct xtap_cbpf_insn *cla
 
 	for (int t = 0; t < 2 && n; t++) {
 		struct xtap_filter_capture fc = { .tc = t, .scratch_fd = c->m->scratch,
-						  .progs_fd = c->m->prog[t] };
+						  .progs_fd = c->m->prog[t], .on_fd = c->m->on,
+						  .id = c->id };
 		struct xtap_filter f = { 0 };
 		char why[XTAP_ERRLEN] = "";
 

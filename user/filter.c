@@ -71,6 +71,7 @@ _Static_assert(sizeof(struct xtap_cbpf_insn) == sizeof(struct bpf_insn), "classi
 #define E_DW 0x18
 #define E_IMM 0x00
 #define PSEUDO_MAP_FD 1
+#define PSEUDO_MAP_VALUE 2
 #define FN_MAP_LOOKUP 1		/* bpf_map_lookup_elem */
 #define FN_TAIL_CALL 12		/* bpf_tail_call */
 
@@ -122,6 +123,7 @@ struct tx {
 	size_t nfix, capfix;
 	struct stub *stubs;
 	size_t nstubs, capstubs;
+	int lazy_scratch;	/* capture: the filter never reads the length */
 	int nomem;
 };
 
@@ -694,35 +696,66 @@ static void emit_map_fd(struct tx *t, int dst, int fd)
 	emit(t, 0, 0, 0, 0, 0);
 }
 
-/* Capture prologue: r8 = ctx, the scratch pointer saved on the stack. */
-static void capture_prologue(struct tx *t)
+static void emit_map_value(struct tx *t, int dst, int fd, int32_t off)
 {
-	emit(t, E_ALU64 | E_MOV | E_X, R8, R1, 0, 0);
+	emit(t, E_LD | E_DW | E_IMM, dst, PSEUDO_MAP_VALUE, 0, fd);
+	emit(t, 0, 0, 0, 0, off);
+}
+
+/* dst = the per-CPU scratch, or a jump to TGT_PASS when there is none. */
+static void scratch_lookup(struct tx *t)
+{
 	emit(t, E_ST | E_MEM | E_W, R10, 0, KEY_OFF, 0);
 	emit_map_fd(t, R1, t->fc->scratch_fd);
 	emit(t, E_ALU64 | E_MOV | E_X, R2, R10, 0, 0);
 	emit(t, E_ALU64 | E_ADD | E_K, R2, 0, 0, KEY_OFF);
 	emit(t, E_JMP | E_CALL, 0, 0, 0, FN_MAP_LOOKUP);
 	emit_jump(t, E_JMP | E_JEQ | E_K, R0, 0, 0, TGT_PASS);
+}
+
+/* Capture prologue: r8 = ctx; the scratch pointer saved on the stack when
+ * the filter reads the length (the only field of the scratch it reads),
+ * else looked up only once the verdict needs handing on. */
+static void capture_prologue(struct tx *t)
+{
+	emit(t, E_ALU64 | E_MOV | E_X, R8, R1, 0, 0);
+	if (t->lazy_scratch)
+		return;
+	scratch_lookup(t);
 	emit(t, E_STX | E_MEM | E_DW, R10, R0, SCRATCH_OFF, 0);
 }
 
-/* Capture epilogue: verdict (r0) to the scratch, tail call to the copy;
- * returns where TGT_PASS is. */
+/*
+ * Capture epilogue: a packet this filter rejects, with no capture after
+ * this one running (xtap_capture_on, read in place: no lookup), ends here;
+ * otherwise the verdict (r0) goes to the scratch and the copy takes over
+ * (which runs the next capture's filter on a reject). Returns where
+ * TGT_PASS is.
+ */
 static size_t capture_epilogue(struct tx *t)
 {
+	uint32_t later = ((1u << XTAP_CAPTURES_MAX) - 1) & ~((2u << t->fc->id) - 1);
 	size_t pass;
 
-	emit(t, E_LDX | E_MEM | E_DW, R2, R10, SCRATCH_OFF, 0);
-	emit(t, E_STX | E_MEM | E_W, R2, R0, (int16_t)offsetof(struct xtap_capture_pkt, verdict), 0);
-	/* rejected, and no capture after this one runs: nothing to do */
-	emit(t, E_JMP32 | E_JNE | E_K, R0, 0, 6, 0);
-	emit(t, E_LDX | E_MEM | E_W, R3, R2, (int16_t)offsetof(struct xtap_capture_pkt, mask), 0);
-	emit(t, E_LDX | E_MEM | E_W, R4, R2, (int16_t)offsetof(struct xtap_capture_pkt, cur), 0);
-	emit(t, E_ALU | E_AND | E_K, R4, 0, 0, 31);
-	emit(t, E_ALU | E_RSH | E_X, R3, R4, 0, 0);
-	emit(t, E_ALU | E_RSH | E_K, R3, 0, 0, 1);
-	emit(t, E_JMP32 | E_JEQ | E_K, R3, 0, 5, 0);	/* to the "go on" below */
+	if (!later) {	/* the last id: no capture can come after it */
+		emit_jump(t, E_JMP32 | E_JEQ | E_K, R0, 0, 0, TGT_PASS);
+	} else {
+		emit(t, E_JMP32 | E_JNE | E_K, R0, 0, 5, 0);	/* accepted: on */
+		emit_map_value(t, R2, t->fc->on_fd, 0);
+		emit(t, E_LDX | E_MEM | E_W, R3, R2, 0, 0);
+		emit(t, E_ALU | E_AND | E_K, R3, 0, 0, (int32_t)later);
+		emit_jump(t, E_JMP32 | E_JEQ | E_K, R3, 0, 0, TGT_PASS);
+	}
+	if (t->lazy_scratch) {
+		emit(t, E_ALU64 | E_MOV | E_X, RX, R0, 0, 0);	/* X is dead here */
+		scratch_lookup(t);
+		emit(t, E_STX | E_MEM | E_W, R0, RX, (int16_t)offsetof(struct xtap_capture_pkt, verdict),
+		     0);
+	} else {
+		emit(t, E_LDX | E_MEM | E_DW, R2, R10, SCRATCH_OFF, 0);
+		emit(t, E_STX | E_MEM | E_W, R2, R0, (int16_t)offsetof(struct xtap_capture_pkt, verdict),
+		     0);
+	}
 	emit(t, E_ALU64 | E_MOV | E_X, R1, R8, 0, 0);
 	emit_map_fd(t, R2, t->fc->progs_fd);
 	emit(t, E_ALU64 | E_MOV | E_K, R3, 0, 0, XTAP_CAPTURE_STEP);
@@ -809,8 +842,15 @@ static int translate(const struct xtap_cbpf_insn *classic, size_t n,
 		emit(&t, E_LDX | E_MEM | E_W, RDATA, R1, 0, 0);	/* offsetof(xdp_md, data) */
 		emit(&t, E_LDX | E_MEM | E_W, REND, R1, 4, 0);	/* offsetof(xdp_md, data_end) */
 	}
-	if (cap)
+	if (cap) {
+		t.lazy_scratch = 1;
+		for (size_t i = 0; i < n; i++)
+			if (reach[i] && (BPF_CLASS(classic[i].code) == BPF_LD ||
+					 BPF_CLASS(classic[i].code) == BPF_LDX) &&
+			    BPF_MODE(classic[i].code) == BPF_LEN)
+				t.lazy_scratch = 0;
 		capture_prologue(&t);
+	}
 	if (need_init & DEF_A)
 		emit(&t, E_ALU | E_MOV | E_K, RA, 0, 0, 0);
 	if (need_init & DEF_X)

@@ -74,6 +74,8 @@ struct xtap_filter_capture {
 	int tc;			/* 0: XDP; 1: TC (BPF_PROG_TYPE_SCHED_CLS) */
 	int scratch_fd;		/* xtap_capscratch */
 	int progs_fd;		/* xtap_capprog_xdp or xtap_capprog_tc */
+	int on_fd;		/* xtap_capture_on */
+	uint32_t id;		/* the capture's id: its filter's index in progs_fd */
 };
 
 int xtap_filter_translate_capture(const struct xtap_cbpf_insn *classic, size_t n,
