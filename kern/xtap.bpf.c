@@ -38,12 +38,9 @@ static __always_inline int tc_tap(struct __sk_buff *skb, __u32 hook)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
-	__u16 l3 = hook == XTAP_HOOK_TC_INGRESS ? tc_l3_start(skb, data, data_end) : 0;
-	/* a tag the driver stripped lives in the skb, not in the frame */
-	__u16 vlan = skb->vlan_present ? skb->vlan_tci & 0x0fff : 0;
-
 	int hop_stamp = 0;	/* XDP's alone */
-	__u32 capture = tap_core(skb, data, data_end, skb->len, l3, vlan, hook, &hop_stamp);
+	__u32 capture = tap_core(skb, data, data_end, skb->len, tc_l3_of(skb, hook, data, data_end),
+				 tc_vlan_of(skb), hook, &hop_stamp);
 
 	if (capture)
 		capture_dispatch(skb, 0, hook, capture, skb->len);	/* a tail call: last */

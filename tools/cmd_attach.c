@@ -164,7 +164,7 @@ int cmd_attach(int argc, char **argv)
 	/* hop sampling: one setting for every interface of the state; a
 	 * state nobody configured gets the default, one that was keeps its
 	 * setting unless --hop-sample names another */
-	if (ret == XTAP_EXIT_OK) {
+	{
 		struct xtap_hop_cfg cfg = { 0 };
 		int fd = xtap_map_open(&st, "xtap_hop_cfg");
 		__u32 zero = 0;

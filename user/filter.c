@@ -123,7 +123,7 @@ struct tx {
 	size_t nfix, capfix;
 	struct stub *stubs;
 	size_t nstubs, capstubs;
-	int lazy_scratch;	/* capture: the filter never reads the length */
+	int reads_len;		/* capture: the filter reads the length (the scratch's) */
 	int nomem;
 };
 
@@ -690,15 +690,11 @@ static uint64_t xmax_after(const struct xtap_cbpf_insn *c, uint64_t xmax)
 	return xmax;
 }
 
-static void emit_map_fd(struct tx *t, int dst, int fd)
+/* dst = a map (PSEUDO_MAP_FD) or the address off in its value
+ * (PSEUDO_MAP_VALUE, a one-entry array's direct access). */
+static void emit_map_ld(struct tx *t, int dst, int pseudo, int fd, int32_t off)
 {
-	emit(t, E_LD | E_DW | E_IMM, dst, PSEUDO_MAP_FD, 0, fd);
-	emit(t, 0, 0, 0, 0, 0);
-}
-
-static void emit_map_value(struct tx *t, int dst, int fd, int32_t off)
-{
-	emit(t, E_LD | E_DW | E_IMM, dst, PSEUDO_MAP_VALUE, 0, fd);
+	emit(t, E_LD | E_DW | E_IMM, dst, pseudo, 0, fd);
 	emit(t, 0, 0, 0, 0, off);
 }
 
@@ -706,7 +702,7 @@ static void emit_map_value(struct tx *t, int dst, int fd, int32_t off)
 static void scratch_lookup(struct tx *t)
 {
 	emit(t, E_ST | E_MEM | E_W, R10, 0, KEY_OFF, 0);
-	emit_map_fd(t, R1, t->fc->scratch_fd);
+	emit_map_ld(t, R1, PSEUDO_MAP_FD, t->fc->scratch_fd, 0);
 	emit(t, E_ALU64 | E_MOV | E_X, R2, R10, 0, 0);
 	emit(t, E_ALU64 | E_ADD | E_K, R2, 0, 0, KEY_OFF);
 	emit(t, E_JMP | E_CALL, 0, 0, 0, FN_MAP_LOOKUP);
@@ -714,12 +710,12 @@ static void scratch_lookup(struct tx *t)
 }
 
 /* Capture prologue: r8 = ctx; the scratch pointer saved on the stack when
- * the filter reads the length (the only field of the scratch it reads),
- * else looked up only once the verdict needs handing on. */
+ * the filter reads the length (the only field of the scratch it reads);
+ * the epilogue looks it up again only when the verdict goes on. */
 static void capture_prologue(struct tx *t)
 {
 	emit(t, E_ALU64 | E_MOV | E_X, R8, R1, 0, 0);
-	if (t->lazy_scratch)
+	if (!t->reads_len)
 		return;
 	scratch_lookup(t);
 	emit(t, E_STX | E_MEM | E_DW, R10, R0, SCRATCH_OFF, 0);
@@ -741,23 +737,16 @@ static size_t capture_epilogue(struct tx *t)
 		emit_jump(t, E_JMP32 | E_JEQ | E_K, R0, 0, 0, TGT_PASS);
 	} else {
 		emit(t, E_JMP32 | E_JNE | E_K, R0, 0, 5, 0);	/* accepted: on */
-		emit_map_value(t, R2, t->fc->on_fd, 0);
+		emit_map_ld(t, R2, PSEUDO_MAP_VALUE, t->fc->on_fd, 0);
 		emit(t, E_LDX | E_MEM | E_W, R3, R2, 0, 0);
 		emit(t, E_ALU | E_AND | E_K, R3, 0, 0, (int32_t)later);
 		emit_jump(t, E_JMP32 | E_JEQ | E_K, R3, 0, 0, TGT_PASS);
 	}
-	if (t->lazy_scratch) {
-		emit(t, E_ALU64 | E_MOV | E_X, RX, R0, 0, 0);	/* X is dead here */
-		scratch_lookup(t);
-		emit(t, E_STX | E_MEM | E_W, R0, RX, (int16_t)offsetof(struct xtap_capture_pkt, verdict),
-		     0);
-	} else {
-		emit(t, E_LDX | E_MEM | E_DW, R2, R10, SCRATCH_OFF, 0);
-		emit(t, E_STX | E_MEM | E_W, R2, R0, (int16_t)offsetof(struct xtap_capture_pkt, verdict),
-		     0);
-	}
+	emit(t, E_ALU64 | E_MOV | E_X, RX, R0, 0, 0);	/* X is dead here */
+	scratch_lookup(t);
+	emit(t, E_STX | E_MEM | E_W, R0, RX, (int16_t)offsetof(struct xtap_capture_pkt, verdict), 0);
 	emit(t, E_ALU64 | E_MOV | E_X, R1, R8, 0, 0);
-	emit_map_fd(t, R2, t->fc->progs_fd);
+	emit_map_ld(t, R2, PSEUDO_MAP_FD, t->fc->progs_fd, 0);
 	emit(t, E_ALU64 | E_MOV | E_K, R3, 0, 0, XTAP_CAPTURE_STEP);
 	emit(t, E_JMP | E_CALL, 0, 0, 0, FN_TAIL_CALL);
 	pass = t->len;
@@ -843,12 +832,11 @@ static int translate(const struct xtap_cbpf_insn *classic, size_t n,
 		emit(&t, E_LDX | E_MEM | E_W, REND, R1, 4, 0);	/* offsetof(xdp_md, data_end) */
 	}
 	if (cap) {
-		t.lazy_scratch = 1;
 		for (size_t i = 0; i < n; i++)
 			if (reach[i] && (BPF_CLASS(classic[i].code) == BPF_LD ||
 					 BPF_CLASS(classic[i].code) == BPF_LDX) &&
 			    BPF_MODE(classic[i].code) == BPF_LEN)
-				t.lazy_scratch = 0;
+				t.reads_len = 1;
 		capture_prologue(&t);
 	}
 	if (need_init & DEF_A)

@@ -141,9 +141,8 @@ static __always_inline void capture_parse(void *ctx, int xdp, struct xtap_captur
 
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
-		if (s->hook == XTAP_HOOK_TC_INGRESS)
-			l3 = tc_l3_start(skb, data, data_end);
-		vlan = skb->vlan_present ? skb->vlan_tci & 0x0fff : 0;
+		l3 = tc_l3_of(skb, s->hook, data, data_end);
+		vlan = tc_vlan_of(skb);
 	}
 	outcome = parse_packet(ctx, xdp, data, data_end, s->wire_len, l3, &p);
 	if (!p.vlan)

@@ -494,4 +494,17 @@ static __always_inline __u16 tc_l3_start(struct __sk_buff *skb, void *data, void
 	return 0;
 }
 
+/* Where a TC hook's frame starts (see tc_l3_start: at ingress only) and the
+ * VLAN ID a driver stripped into the skb, which the frame no longer has. */
+static __always_inline __u16 tc_l3_of(struct __sk_buff *skb, __u32 hook, void *data,
+				      void *data_end)
+{
+	return hook == XTAP_HOOK_TC_INGRESS ? tc_l3_start(skb, data, data_end) : 0;
+}
+
+static __always_inline __u16 tc_vlan_of(struct __sk_buff *skb)
+{
+	return skb->vlan_present ? skb->vlan_tci & 0x0fff : 0;
+}
+
 #endif
