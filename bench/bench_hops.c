@@ -77,10 +77,14 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double median(double *v, int n)
+/* Sorts a copy: the rounds stay in order for the paired ratios. */
+static double median(const double *v, int n)
 {
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	double c[MAX_ROUNDS];
+
+	memcpy(c, v, (size_t)n * sizeof(*c));
+	qsort(c, n, sizeof(*c), cmp_double);
+	return n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
 }
 
 static int prog_stats(int fd, __u64 *ns, __u64 *cnt)
@@ -144,7 +148,7 @@ static void show(const char *what, double base, double hops, double r)
 	row(what, base, hops, r);
 }
 
-static void line(const char *what, double *base, double *hops, int n)
+static void line(const char *what, const double *base, const double *hops, int n)
 {
 	double r = paired(base, hops, n);
 
