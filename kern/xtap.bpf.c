@@ -23,7 +23,7 @@ int xdp_tap(struct xdp_md *ctx)
 	if (hop_stamp)
 		hop_xdp_stamp(ctx, act == XDP_PASS);	/* it moves the metadata pointer */
 	if (capture && act == XDP_PASS)
-		capture_dispatch(ctx, 1, XTAP_HOOK_XDP, capture, len);	/* a tail call: last */
+		capture_dispatch(ctx, 1, XTAP_HOOK_XDP, capture);	/* a tail call: last */
 	return act;
 }
 
@@ -43,7 +43,7 @@ static __always_inline int tc_tap(struct __sk_buff *skb, __u32 hook)
 				 tc_vlan_of(skb), hook, &hop_stamp);
 
 	if (capture)
-		capture_dispatch(skb, 0, hook, capture, skb->len);	/* a tail call: last */
+		capture_dispatch(skb, 0, hook, capture);	/* a tail call: last */
 	return TC_ACT_UNSPEC;
 }
 

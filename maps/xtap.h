@@ -363,13 +363,14 @@ struct xtap_capflow {
  * Several captures at once, each with its own config (xtap_capture[id]),
  * filter, ring and counters. xtap_capture_on is one word: bit id set while
  * capture id runs, so that with no capture the programs pay one lookup.
- * When it is not 0 the program fills the per-CPU struct xtap_capture_pkt and
- * tail-calls entry id of its hook's program array (xtap_capprog_xdp,
- * xtap_capprog_tc) for the lowest capture id that runs: the capture's
- * translated filter, which writes its verdict there and tail-calls entry
- * XTAP_CAPTURE_STEP, the copy. An empty entry means no filter (the program
- * goes to XTAP_CAPTURE_STEP with verdict ~0). The copy then goes on to the
- * next capture id the same way: tail calls do not return.
+ * When it is not 0 the program writes the head of the per-CPU struct
+ * xtap_capture_pkt (one store) and tail-calls entry id of its hook's program
+ * array (xtap_capprog_xdp, xtap_capprog_tc) for the lowest capture id that
+ * runs: the capture's translated filter, which on a verdict to hand on
+ * writes it there with its id and tail-calls entry XTAP_CAPTURE_STEP, the
+ * copy. An empty entry means no filter (the program goes to
+ * XTAP_CAPTURE_STEP with verdict ~0). The copy then goes on to the next
+ * capture id the same way: tail calls do not return.
  * Each capture writes to its rings: xtap_rings[id * XTAP_CAPTURE_RINGS +
  * cpu % XTAP_CAPTURE_RINGS], which may all be one ring or one per CPU.
  */
@@ -377,21 +378,28 @@ struct xtap_capflow {
 #define XTAP_CAPTURE_STEP XTAP_CAPTURES_MAX	/* program array index of the copy */
 #define XTAP_CAPTURE_RINGS 64			/* ring entries per capture */
 
+/* What the data-plane program tells the filters and the copy: one 64-bit
+ * store, the whole cost of the scratch to a packet every filter rejects. */
+union xtap_capture_head {
+	struct {
+		__u32 mask;	/* xtap_capture_on when the packet came */
+		__u16 slot;	/* interface slot */
+		__u8 hook;	/* enum xtap_hook */
+		__u8 has_flow;	/* XTAP_CAPTURE_UNPARSED until the copy parsed it */
+	};
+	__u64 word;
+};
+
 struct xtap_capture_pkt {
 	__u32 verdict;		/* the filter's: bytes to keep, 0 to skip; first */
-	__u32 cur;		/* the capture being run */
-	__u32 mask;		/* xtap_capture_on when the packet came */
-	__u32 wire_len;		/* the frame's length: a filter's BPF_LEN */
-	__u64 reserved0;
-	/* the rest is filled by the copy, which parses the packet again: a
-	 * packet that every filter rejects costs the data plane a few stores */
-	struct xtap_flow_key key;
-	__u16 slot;		/* interface slot */
-	__u8 hook;		/* enum xtap_hook */
+	__u32 cur;		/* the capture the verdict is of */
+	union xtap_capture_head h;
+	/* the rest is filled by the copy, which parses the packet again */
+	__u32 wire_len;		/* the frame's length */
 	__u8 flow_dir;		/* enum xtap_dir, or XTAP_CAPTURE_NO_FLOW */
-	__u8 has_flow;		/* XTAP_CAPTURE_UNPARSED until the copy parsed it */
 	__u8 edge;		/* a TCP SYN, FIN or RST (not a later fragment) */
-	__u16 reserved1;
+	__u16 reserved0;
+	struct xtap_flow_key key;
 };
 
 #define XTAP_CAPTURE_UNPARSED 0xff	/* xtap_capture_pkt.has_flow */
@@ -669,7 +677,8 @@ _Static_assert(sizeof(struct xtap_hist) == 8 * (3 + XTAP_HIST_BUCKETS), "xtap_hi
 _Static_assert(sizeof(struct xtap_capture_cfg) == 40, "xtap_capture_cfg layout");
 _Static_assert(sizeof(struct xtap_capflow) == 8, "xtap_capflow layout");
 _Static_assert(sizeof(struct xtap_capture_rec) == 40, "xtap_capture_rec layout");
-_Static_assert(sizeof(struct xtap_capture_pkt) == 72, "xtap_capture_pkt layout");
+_Static_assert(sizeof(struct xtap_capture_pkt) == 64, "xtap_capture_pkt layout");
+_Static_assert(sizeof(union xtap_capture_head) == 8, "xtap_capture_head layout");
 _Static_assert(sizeof(struct xtap_capture_stats) == 16, "xtap_capture_stats layout");
 
 _Static_assert(sizeof(struct xtap_iface) == 96, "xtap_iface layout");

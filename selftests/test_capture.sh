@@ -352,6 +352,18 @@ test_capture_replay_write()
 	xt_ok "xtap replay -w -s 60" "$XTAP" replay -r "$in" -w "$XT_TMP/snap.pcap" -s 60
 	cap_tshark "$XT_TMP/snap.pcap" -T fields -e frame.cap_len
 	xt_assert_eq "no frame longer than 60 bytes" "" "$(awk '$1 > 60' <<<"$XT_STDOUT")"
+
+	# a filter on the length of frames the file cut: `greater` sees the
+	# length they had on the wire, as tcpdump -r does
+	xt_ok "xtap replay -w 'greater 200' of a cut file" \
+		"$XTAP" replay -r "$XT_TMP/snap.pcap" -w "$XT_TMP/g.pcap" greater 200
+	xt_ok "tcpdump -r -w 'greater 200' of a cut file" \
+		tcpdump -r "$XT_TMP/snap.pcap" -w "$XT_TMP/g-ref.pcap" greater 200
+	want=$(cap_bytes "$XT_TMP/g-ref.pcap")
+	got=$(cap_bytes "$XT_TMP/g.pcap")
+	[ -n "$got" ] || xt_fail "replay 'greater 200' of a cut file kept nothing"
+	[ "$want" == "$got" ] || xt_fail "replay 'greater 200' of a cut file:" \
+		"$(grep -c . <<<"$got") frames, tcpdump -r $(grep -c . <<<"$want")"
 }
 
 # A full disk ends the capture with an error and a file that is whole up to

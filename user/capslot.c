@@ -21,6 +21,8 @@ void xtap_capmaps_of(struct xtap_bpf *skel, struct xtap_capmaps *m)
 	m->rings = bpf_map__fd(skel->maps.xtap_rings);
 	m->prog[0] = bpf_map__fd(skel->maps.xtap_capprog_xdp);
 	m->prog[1] = bpf_map__fd(skel->maps.xtap_capprog_tc);
+	/* a filter's BPF_LEN, like the data plane, takes the wire length there */
+	m->replay = skel->rodata->xtap_replay_mode ? bpf_map__fd(skel->maps.xtap_replay) : -1;
 	m->owned = false;
 }
 
@@ -43,6 +45,7 @@ int xtap_capmaps_open(const struct xtap_state *st, struct xtap_capmaps *m)
 			return err;
 		}
 	}
+	m->replay = -1;	/* a live attach */
 	m->owned = true;
 	return 0;
 }
@@ -166,7 +169,7 @@ int xtap_capslot_filter(struct xtap_capslot *c, const struct xtap_cbpf_insn *cla
 	for (int t = 0; t < 2 && n; t++) {
 		struct xtap_filter_capture fc = { .tc = t, .scratch_fd = c->m->scratch,
 						  .progs_fd = c->m->prog[t], .on_fd = c->m->on,
-						  .id = c->id };
+						  .replay_fd = c->m->replay, .id = c->id };
 		struct xtap_filter f = { 0 };
 		char why[XTAP_ERRLEN] = "";
 

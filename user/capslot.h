@@ -27,6 +27,7 @@ struct xtap_capmaps {
 	int stats;		/* xtap_capstats */
 	int rings;		/* xtap_rings */
 	int prog[2];		/* xtap_capprog_xdp, xtap_capprog_tc */
+	int replay;		/* xtap_replay of a replay-mode load, else -1 */
 	bool owned;		/* opened from pins: xtap_capmaps_close closes them */
 };
 

@@ -73,6 +73,7 @@ _Static_assert(sizeof(struct xtap_cbpf_insn) == sizeof(struct bpf_insn), "classi
 #define PSEUDO_MAP_FD 1
 #define PSEUDO_MAP_VALUE 2
 #define FN_MAP_LOOKUP 1		/* bpf_map_lookup_elem */
+#define FN_XDP_BUFF_LEN 188	/* bpf_xdp_get_buff_len */
 #define FN_TAIL_CALL 12		/* bpf_tail_call */
 
 enum { R0 = 0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 };
@@ -90,9 +91,9 @@ enum { R0 = 0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 };
 #define TGT_EPILOGUE (-2)	/* capture: hand the verdict on */
 #define TGT_PASS (-3)		/* capture: end with the hook's "go on" */
 
-/* Capture mode: the scratch pointer and the lookup key on the stack, and
- * where a load past the linear part puts its bytes (and A meanwhile). */
-#define SCRATCH_OFF (-72)
+/* Capture mode: BPF_LEN and the lookup key on the stack, and where a load
+ * past the linear part puts its bytes (and A meanwhile). */
+#define LEN_OFF (-72)
 #define KEY_OFF (-76)
 #define SAVE_A_OFF (-80)
 #define BUF_OFF (-88)
@@ -123,7 +124,7 @@ struct tx {
 	size_t nfix, capfix;
 	struct stub *stubs;
 	size_t nstubs, capstubs;
-	int reads_len;		/* capture: the filter reads the length (the scratch's) */
+	int reads_len;		/* capture: the filter reads the length (prologue's) */
 	int nomem;
 };
 
@@ -295,14 +296,12 @@ static void emit_stubs(struct tx *t)
 	}
 }
 
-/* dst = data_end - data, the frame's length; in a capture, the wire length
- * the data-plane program put in the scratch. */
+/* dst = data_end - data, the frame's length; in a capture, the whole
+ * frame's (the prologue's). */
 static void load_len(struct tx *t, int dst)
 {
 	if (t->fc) {
-		emit(t, E_LDX | E_MEM | E_DW, R2, R10, SCRATCH_OFF, 0);
-		emit(t, E_LDX | E_MEM | E_W, dst, R2,
-		     (int16_t)offsetof(struct xtap_capture_pkt, wire_len), 0);
+		emit(t, E_LDX | E_MEM | E_W, dst, R10, LEN_OFF, 0);
 		return;
 	}
 	emit(t, E_ALU64 | E_MOV | E_X, dst, REND, 0, 0);
@@ -709,16 +708,37 @@ static void scratch_lookup(struct tx *t)
 	emit_jump(t, E_JMP | E_JEQ | E_K, R0, 0, 0, TGT_PASS);
 }
 
-/* Capture prologue: r8 = ctx; the scratch pointer saved on the stack when
- * the filter reads the length (the only field of the scratch it reads);
- * the epilogue looks it up again only when the verdict goes on. */
+/*
+ * Capture prologue: r8 = ctx; when the filter reads the length, the frame's
+ * whole length (linear and paged parts; in replay, the wire length
+ * xtap_replay holds when it is more, as the data plane takes it) at LEN_OFF.
+ * Before data and data_end are loaded: r9 and the helpers' registers are
+ * free here.
+ */
 static void capture_prologue(struct tx *t)
 {
 	emit(t, E_ALU64 | E_MOV | E_X, R8, R1, 0, 0);
 	if (!t->reads_len)
 		return;
-	scratch_lookup(t);
-	emit(t, E_STX | E_MEM | E_DW, R10, R0, SCRATCH_OFF, 0);
+	if (t->fc->tc)
+		emit(t, E_LDX | E_MEM | E_W, R9, R1, 0, 0);	/* __sk_buff len */
+	else {
+		emit(t, E_JMP | E_CALL, 0, 0, 0, FN_XDP_BUFF_LEN);
+		emit(t, E_ALU | E_MOV | E_X, R9, R0, 0, 0);
+	}
+	if (t->fc->replay_fd >= 0) {
+		emit(t, E_ST | E_MEM | E_W, R10, 0, KEY_OFF, 0);
+		emit_map_ld(t, R1, PSEUDO_MAP_FD, t->fc->replay_fd, 0);
+		emit(t, E_ALU64 | E_MOV | E_X, R2, R10, 0, 0);
+		emit(t, E_ALU64 | E_ADD | E_K, R2, 0, 0, KEY_OFF);
+		emit(t, E_JMP | E_CALL, 0, 0, 0, FN_MAP_LOOKUP);
+		emit(t, E_JMP | E_JEQ | E_K, R0, 0, 3, 0);
+		emit(t, E_LDX | E_MEM | E_W, R1, R0,
+		     (int16_t)offsetof(struct xtap_replay_pkt, wire_len), 0);
+		emit(t, E_JMP32 | E_JLE | E_X, R1, R9, 1, 0);
+		emit(t, E_ALU | E_MOV | E_X, R9, R1, 0, 0);
+	}
+	emit(t, E_STX | E_MEM | E_W, R10, R9, LEN_OFF, 0);
 }
 
 /*
@@ -745,6 +765,8 @@ static size_t capture_epilogue(struct tx *t)
 	emit(t, E_ALU64 | E_MOV | E_X, RX, R0, 0, 0);	/* X is dead here */
 	scratch_lookup(t);
 	emit(t, E_STX | E_MEM | E_W, R0, RX, (int16_t)offsetof(struct xtap_capture_pkt, verdict), 0);
+	emit(t, E_ST | E_MEM | E_W, R0, 0, (int16_t)offsetof(struct xtap_capture_pkt, cur),
+	     (int32_t)t->fc->id);
 	emit(t, E_ALU64 | E_MOV | E_X, R1, R8, 0, 0);
 	emit_map_ld(t, R2, PSEUDO_MAP_FD, t->fc->progs_fd, 0);
 	emit(t, E_ALU64 | E_MOV | E_K, R3, 0, 0, XTAP_CAPTURE_STEP);
@@ -824,13 +846,6 @@ static int translate(const struct xtap_cbpf_insn *classic, size_t n,
 
 	/* Pass 2: emit. Prologue: data, data_end, A = X = 0 (if read before written),
 	 * scratch words that are read = 0. */
-	if (cap && cap->tc) {
-		emit(&t, E_LDX | E_MEM | E_W, RDATA, R1, 76, 0);	/* __sk_buff data */
-		emit(&t, E_LDX | E_MEM | E_W, REND, R1, 80, 0);	/* __sk_buff data_end */
-	} else {
-		emit(&t, E_LDX | E_MEM | E_W, RDATA, R1, 0, 0);	/* offsetof(xdp_md, data) */
-		emit(&t, E_LDX | E_MEM | E_W, REND, R1, 4, 0);	/* offsetof(xdp_md, data_end) */
-	}
 	if (cap) {
 		for (size_t i = 0; i < n; i++)
 			if (reach[i] && (BPF_CLASS(classic[i].code) == BPF_LD ||
@@ -838,6 +853,16 @@ static int translate(const struct xtap_cbpf_insn *classic, size_t n,
 			    BPF_MODE(classic[i].code) == BPF_LEN)
 				t.reads_len = 1;
 		capture_prologue(&t);
+	}
+	/* r1 or, in a capture, r8: the context */
+	if (cap && cap->tc) {
+		emit(&t, E_LDX | E_MEM | E_W, RDATA, R8, 76, 0);	/* __sk_buff data */
+		emit(&t, E_LDX | E_MEM | E_W, REND, R8, 80, 0);	/* __sk_buff data_end */
+	} else {
+		int c = cap ? R8 : R1;
+
+		emit(&t, E_LDX | E_MEM | E_W, RDATA, c, 0, 0);	/* offsetof(xdp_md, data) */
+		emit(&t, E_LDX | E_MEM | E_W, REND, c, 4, 0);	/* offsetof(xdp_md, data_end) */
 	}
 	if (need_init & DEF_A)
 		emit(&t, E_ALU | E_MOV | E_K, RA, 0, 0, 0);

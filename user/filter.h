@@ -65,16 +65,19 @@ int xtap_filter_translate(const struct xtap_cbpf_insn *classic, size_t n, struct
  * entry id of the hook's program array. It reads the frame of an xdp_md or,
  * with tc, of a __sk_buff: the linear part directly, bytes past it (XDP
  * fragments, paged skb data) with bpf_xdp_load_bytes / bpf_skb_load_bytes,
- * a load past the end of the frame rejecting the packet. It takes
- * BPF_LEN from the wire length in xtap_capture_pkt, and instead of returning
- * writes its verdict to xtap_capture_pkt.verdict and tail-calls
- * XTAP_CAPTURE_STEP of progs_fd.
+ * a load past the end of the frame rejecting the packet. BPF_LEN is the
+ * frame's whole length (bpf_xdp_get_buff_len, skb->len), or in replay the
+ * wire length xtap_replay holds when it is more. A packet it rejects, with
+ * no capture after this one running (xtap_capture_on, read in place), ends
+ * there; otherwise it writes its verdict and id to xtap_capture_pkt.verdict
+ * and .cur and tail-calls XTAP_CAPTURE_STEP of progs_fd.
  */
 struct xtap_filter_capture {
 	int tc;			/* 0: XDP; 1: TC (BPF_PROG_TYPE_SCHED_CLS) */
 	int scratch_fd;		/* xtap_capscratch */
 	int progs_fd;		/* xtap_capprog_xdp or xtap_capprog_tc */
 	int on_fd;		/* xtap_capture_on */
+	int replay_fd;		/* xtap_replay in replay mode, else -1 */
 	uint32_t id;		/* the capture's id: its filter's index in progs_fd */
 };
 

@@ -4,7 +4,7 @@
  * rings of each capture that runs (maps/xtap.h tells the whole path). With
  * no capture running this costs one array lookup.
  *
- * The data-plane program calls capture_prepare() where it has parsed the
+ * The data-plane program calls capture_mask() where it has parsed the
  * packet and capture_dispatch() last, as a tail call does not return. The
  * copy, capture_step(), is its own program (xtap_cap_xdp, xtap_cap_tc) that
  * the loader puts at XTAP_CAPTURE_STEP of the program arrays.
@@ -141,16 +141,16 @@ static __always_inline void capture_parse(void *ctx, int xdp, struct xtap_captur
 
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
-		l3 = tc_l3_of(skb, s->hook, data, data_end);
+		l3 = tc_l3_of(skb, s->h.hook, data, data_end);
 		vlan = tc_vlan_of(skb);
 	}
 	outcome = parse_packet(ctx, xdp, data, data_end, s->wire_len, l3, &p);
 	if (!p.vlan)
 		p.vlan = vlan;
 	s->wire_len = p.len;	/* with the Ethernet header a TC buffer lacked */
-	s->has_flow = outcome >= 0 && outcome <= XTAP_STAT_IP_FRAGMENT;
+	s->h.has_flow = outcome >= 0 && outcome <= XTAP_STAT_IP_FRAGMENT;
 	s->flow_dir = XTAP_CAPTURE_NO_FLOW;
-	if (s->has_flow)
+	if (s->h.has_flow)
 		s->flow_dir = flow_key_make(&p, &s->key);
 	s->edge = p.l4proto == IPPROTO_TCP && p.frag != XTAP_FRAG_LATER &&
 		  (p.tcp_flags & XTAP_TCP_EDGES);
@@ -175,7 +175,7 @@ static __always_inline __u32 capture_first(__u32 mask)
 		     : : [c] "r"(ctx), [m] "i"(map), [i] "i"(k)                            \
 		     : "r0", "r1", "r2", "r3", "r4", "r5", "memory")
 
-#define CAPTURE_TAIL_IN(ctx, map, id)                                                 \
+#define CAPTURE_TAIL_IN(ctx, map, id, s)                                              \
 	do {                                                                          \
 		switch (id) {                                                         \
 		case 0: CAPTURE_TAIL_CONST(ctx, map, 0); break;                      \
@@ -184,49 +184,48 @@ static __always_inline __u32 capture_first(__u32 mask)
 		case 3: CAPTURE_TAIL_CONST(ctx, map, 3); break;                      \
 		}                                                                     \
 		/* no filter there: the copy takes every packet */                    \
+		(s)->cur = (id);                                                      \
+		(s)->verdict = ~0u;                                                   \
 		CAPTURE_TAIL_CONST(ctx, map, XTAP_CAPTURE_STEP);                      \
 	} while (0)
 
 _Static_assert(XTAP_CAPTURES_MAX == 4, "CAPTURE_TAIL_IN has a case per capture id");
 
 /* Runs capture id's filter, else the copy with no filter; returns only when
- * neither is there (a capture stopping meanwhile). */
+ * neither is there (a capture stopping meanwhile). The filter writes its
+ * verdict and id (capture_pkt.verdict, .cur) when it hands one on. */
 static __always_inline void capture_tail(void *ctx, int xdp, struct xtap_capture_pkt *s, __u32 id)
 {
-	s->cur = id;
-	s->verdict = ~0u;
 	if (xdp)
-		CAPTURE_TAIL_IN(ctx, &xtap_capprog_xdp, id);
+		CAPTURE_TAIL_IN(ctx, &xtap_capprog_xdp, id, s);
 	else
-		CAPTURE_TAIL_IN(ctx, &xtap_capprog_tc, id);
+		CAPTURE_TAIL_IN(ctx, &xtap_capprog_tc, id, s);
 }
 
 /*
- * The data-plane program's last act when capture_mask has a capture: keep in
- * the per-CPU scratch what a filter needs (a few stores), and run the first
- * capture's filter. Everything else, the flow key, the direction, the TCP
- * edge, where the parse starts, is the copy's to work out (capture_parse),
- * for the packets a filter accepts: a packet every filter rejects pays no
- * more. Nothing of the data plane's own parse is kept for this: the start
- * and the tag it took at TC ingress, kept until here, made tc_tap_ingress
- * verify in 712k instructions instead of 188k.
+ * The data-plane program's last act when capture_mask has a capture: one
+ * store to the per-CPU scratch (the captures that run, the interface, the
+ * hook) and a tail call to the first capture's filter. Everything else, the
+ * frame's length, the flow key, the direction, the TCP edge, where the parse
+ * starts, is the copy's to work out (capture_parse), for the packets a
+ * filter accepts: a packet every filter rejects pays no more. The store is
+ * one on purpose: the head's four fields stored one by one, with the length
+ * and the verdict, made a rejected packet cost about 10 ns more (paired
+ * BPF_PROG_TEST_RUN). Nothing of the data plane's own parse is kept for
+ * this: the start and the tag it took at TC ingress, kept until here, made
+ * tc_tap_ingress verify in 712k instructions instead of 188k.
  */
-static __always_inline void capture_dispatch(void *ctx, int xdp, __u32 hook, __u32 mask,
-					     __u64 frame_len)
+static __always_inline void capture_dispatch(void *ctx, int xdp, __u32 hook, __u32 mask)
 {
+	union xtap_capture_head h = { .mask = mask, .slot = xtap_slot, .hook = hook,
+				      .has_flow = XTAP_CAPTURE_UNPARSED };
 	struct xtap_capture_pkt *s;
 	__u32 zero = 0, id;
 
 	s = bpf_map_lookup_elem(&xtap_capscratch, &zero);
 	if (!s)
 		return;
-	s->mask = mask;
-	/* a filter's BPF_LEN: the frame's length, as the entry point read it
-	 * (capture_parse adds the Ethernet header a TC ingress buffer may lack) */
-	s->wire_len = xtap_wire_len(frame_len);
-	s->slot = xtap_slot;
-	s->hook = hook;
-	s->has_flow = XTAP_CAPTURE_UNPARSED;
+	s->h.word = h.word;
 	id = capture_first(mask);
 	if (id < XTAP_CAPTURES_MAX)
 		capture_tail(ctx, xdp, s, id);
@@ -240,7 +239,7 @@ static __always_inline int capture_flow_sampled(const struct xtap_capture_cfg *c
 	struct xtap_capflows_val *f, nf = {};
 	struct xtap_capflow *c;
 
-	if (!s->has_flow)
+	if (!s->h.has_flow)
 		return 1;
 	if (id >= XTAP_CAPTURES_MAX)
 		return 0;
@@ -278,7 +277,7 @@ static __always_inline int capture_point_selected(const struct xtap_capture_cfg 
 /* dropped: 1 the ring was full, 0 the record is in, else nothing happened */
 static __always_inline void capture_count(const struct xtap_capture_pkt *s, __u32 id, int dropped)
 {
-	__u32 point = XTAP_POINT(s->slot & (XTAP_MAX_SLOTS - 1), s->hook % XTAP_HOOK_MAX);
+	__u32 point = XTAP_POINT(s->h.slot & (XTAP_MAX_SLOTS - 1), s->h.hook % XTAP_HOOK_MAX);
 	struct xtap_capture_stats *cs;
 	struct xtap_stats *st;
 
@@ -354,7 +353,7 @@ static __always_inline void capture_copy(void *ctx, int xdp, struct xtap_capture
 	cfg = bpf_map_lookup_elem(&xtap_capture, &id);
 	if (!cfg || !cfg->enabled)
 		return;
-	if (!capture_point_selected(cfg, s->hook, s->slot))
+	if (!capture_point_selected(cfg, s->h.hook, s->h.slot))
 		return;
 	if (!cfg->sample_flows && cfg->sample > 1 && bpf_get_prandom_u32() % cfg->sample)
 		return;
@@ -383,9 +382,9 @@ static __always_inline void capture_copy(void *ctx, int xdp, struct xtap_capture
 		return;
 
 	b->rec.version = XTAP_CAPTURE_VERSION;
-	b->rec.hook = s->hook;
+	b->rec.hook = s->h.hook;
 	b->rec.flow_dir = s->flow_dir;
-	b->rec.slot = s->slot;
+	b->rec.slot = s->h.slot;
 	b->rec.reserved0 = 0;
 	b->rec.ifindex = xdp ? ((struct xdp_md *)ctx)->ingress_ifindex
 			     : ((struct __sk_buff *)ctx)->ifindex;
@@ -394,7 +393,7 @@ static __always_inline void capture_copy(void *ctx, int xdp, struct xtap_capture
 	b->rec.reserved1 = 0;
 	/* the clock costs as much as a filter: read for copied packets only */
 	b->rec.ts_ns = xtap_now();
-	b->rec.flow_id = s->has_flow ? xtap_flow_id(&s->key) : 0;
+	b->rec.flow_id = s->h.has_flow ? xtap_flow_id(&s->key) : 0;
 
 	if (n > XTAP_CAPTURE_CHUNK) {
 		capture_count(s, id, capture_copy_big(ctx, xdp, rb, b, n));
@@ -422,11 +421,14 @@ static __always_inline void capture_step(void *ctx, int xdp)
 	if (id >= XTAP_CAPTURES_MAX)
 		return;
 	if (s->verdict) {
-		if (s->has_flow == XTAP_CAPTURE_UNPARSED)
+		if (s->h.has_flow == XTAP_CAPTURE_UNPARSED) {
+			s->wire_len = xtap_wire_len(xdp ? bpf_xdp_get_buff_len(ctx)
+						   : ((struct __sk_buff *)ctx)->len);
 			capture_parse(ctx, xdp, s);
+		}
 		capture_copy(ctx, xdp, s, id);
 	}
-	rest = s->mask & ~((2u << id) - 1);
+	rest = s->h.mask & ~((2u << id) - 1);
 	id = capture_first(rest);
 	if (id < XTAP_CAPTURES_MAX)
 		capture_tail(ctx, xdp, s, id);
