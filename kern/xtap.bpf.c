@@ -14,7 +14,7 @@ int xdp_tap(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u64 len = bpf_xdp_get_buff_len(ctx);	/* a helper call: once */
+	__u64 len = bpf_xdp_get_buff_len(ctx);	/* once here; the copy reads it again for what it takes */
 	int act, hop_stamp = 0;
 	__u32 capture;
 
