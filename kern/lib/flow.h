@@ -7,11 +7,6 @@
 #include "parse.h"
 #include "latency.h"
 
-#ifndef ICMP_ECHO
-#define ICMP_ECHOREPLY 0
-#define ICMP_ECHO 8
-#endif
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XTAP_FLOWS_DEFAULT);	/* the loader sets the size */

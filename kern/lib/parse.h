@@ -16,12 +16,30 @@
 #include <linux/in.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
-#include <linux/icmp.h>
 #include <linux/icmpv6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
 #include "../../maps/xtap.h"
+
+/* The ICMP header, here rather than from <linux/icmp.h>: that one pulls in
+ * <linux/if.h> and the C library's <sys/socket.h>, which on x86_64 needs
+ * the 32-bit glibc headers once the target is bpf. */
+struct xtap_icmphdr {
+	__u8 type;
+	__u8 code;
+	__be16 checksum;
+	union {
+		struct {
+			__be16 id;
+			__be16 sequence;
+		} echo;
+		__be32 rest;
+	} un;
+};
+
+#define ICMP_ECHOREPLY 0
+#define ICMP_ECHO 8
 
 #ifndef VLAN_MAX_DEPTH
 #define VLAN_MAX_DEPTH 2
@@ -382,7 +400,7 @@ static __always_inline int parse_l4(struct cursor *c, struct pkt *p, void *frame
 		return XTAP_STAT_UDP;
 	}
 	case IPPROTO_ICMP: {
-		struct icmphdr *ih = c->pos;
+		struct xtap_icmphdr *ih = c->pos;
 
 		if ((void *)(ih + 1) > c->end || p->payload_len < sizeof(*ih))
 			return -XTAP_STAT_TRUNC_ICMP;
