@@ -48,6 +48,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -622,6 +623,102 @@ out:
 	xtap_off(b);
 }
 
+/*
+ * The floor under every capturer that writes a file: the same records (a
+ * 16-byte header and the frame) written to a new file in DIR with writev, 512
+ * to a call, from one buffer that stays in cache, by a thread on the
+ * capturers' cpu; no capture, no packets. Returns the thread's CPU seconds
+ * per record, or -1. A file's new page-cache pages are most of it where
+ * memory is costly to take (a VM whose balloon reports free pages to the
+ * host takes a host fault for each page again).
+ */
+struct floor_arg {
+	const char *dir;
+	__u64 records;
+	double cpu_s;
+};
+
+static void *floor_thread(void *arg)
+{
+	struct floor_arg *f = arg;
+	static __u8 buf[512 * (16 + FRAME_LEN)];
+	struct iovec iov[512];
+	struct timespec c0, c1;
+	char file[PATH_MAX];
+	cpu_set_t set;
+	__u64 done = 0;
+	int fd;
+
+	f->cpu_s = -1;
+	CPU_ZERO(&set);
+	CPU_SET(CAP_CPU, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
+		return NULL;
+	snprintf(file, sizeof(file), "%s/xtap-bench-%d-floor.pcap", f->dir, (int)getpid());
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return NULL;
+	memset(buf, 0x5a, sizeof(buf));
+	for (int i = 0; i < 512; i++)
+		iov[i] = (struct iovec){ .iov_base = buf + i * (16 + FRAME_LEN),
+					 .iov_len = 16 + FRAME_LEN };
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+	while (done < f->records && !stop) {
+		int n = f->records - done < 512 ? (int)(f->records - done) : 512;
+
+		if (writev(fd, iov, n) != (ssize_t)n * (16 + FRAME_LEN))
+			break;
+		done += (__u64)n;
+	}
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	close(fd);
+	unlink(file);
+	if (done == f->records && done)
+		f->cpu_s = ((double)(c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9) /
+			   (double)done;
+	return NULL;
+}
+
+static double write_floor(const struct bench *b, __u64 records)
+{
+	struct floor_arg f = { .dir = b->dir, .records = records, .cpu_s = -1 };
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, floor_thread, &f))
+		return -1;
+	pthread_join(th, NULL);
+	return f.cpu_s;
+}
+
+/* The kernel's free page reporting (virtio-balloon): a page freed and taken
+ * again costs a host fault. "" where there is none. */
+static void page_reporting(char *buf, size_t len)
+{
+	static const char *const dir = "/sys/module/page_reporting/parameters";
+	char path[128], order[32] = "", ms[32] = "";
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/page_reporting_order", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (!fgets(order, sizeof(order), f))
+		order[0] = '\0';
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/min_free_ms", dir);
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(ms, sizeof(ms), f))
+			ms[0] = '\0';
+		fclose(f);
+	}
+	order[strcspn(order, "\n")] = '\0';
+	ms[strcspn(ms, "\n")] = '\0';
+	snprintf(buf, len, "free page reporting on (order %s%s%s)", order, ms[0] ? ", min_free_ms " : "",
+		 ms);
+}
+
 /* ROW lines for bench/run.sh: per capturer, the packets lost (sent, not in
  * its file) and the CPU per captured packet against tcpdump's. with_targets:
  * the rate the targets are set at (the ring loses none, and costs less CPU
@@ -771,6 +868,8 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *tools = "tcpdump,xdpdump,xtap,afxdp";
 	double rates[MAX_RATES] = { 350000, 100000 }, secs = 2.5, carried, flat = 1.0;
+	double floor = -1;
+	char reporting[128];
 	int nrates = 2;
 	__u64 fsent, frx;
 	int c, rc = 1;
@@ -875,6 +974,10 @@ int main(int argc, char **argv)
 
 		printf("== %.0f pps%s, %.1f s per capturer\n", pps,
 		       rates[i] > 0 ? "" : " (the rate B carried flat out)", secs);
+		floor = write_floor(&b, (__u64)(pps * secs));
+		if (floor > 0)
+			printf("writing the same records to a new file in %s, from one buffer in cache, "
+			       "no capture: %.3f us CPU per packet\n", b.dir, floor * 1e6);
 		for (int t = 0; t < NTOOLS; t++) {
 			res[t].ran = false;
 			snprintf(res[t].why, sizeof(res[t].why), "not selected");
@@ -886,7 +989,19 @@ int main(int argc, char **argv)
 			goto cleanup;
 		print_table(res);
 		print_rows(res, pps, i == 0);
+		if (floor > 0) {
+			char name[128];
+
+			snprintf(name, sizeof(name), "file write floor at %.0f kpps 1514B: CPU per packet",
+				 pps / 1000);
+			bench_row("capture", name, floor * 1e6, "us/pkt", NULL, 0, NULL);
+		}
 	}
+	page_reporting(reporting, sizeof(reporting));
+	if (reporting[0])
+		bench_note("capture", "this machine's balloon has %s: a page a file takes that was "
+			   "freed is faulted in from the host again, which every capturer pays for "
+			   "each page of its file (see the file write floor row)", reporting);
 	bench_note("capture", "bench_capture: 1514-byte frames, full snap, veth pair between two "
 		   "namespaces, generator on cpu %d at a fixed rate, capturer on cpu %d, %.1f s "
 		   "each; lost = sent but not in the capturer's file; CPU = the capturer's "
