@@ -302,6 +302,7 @@ struct xtap_capture_rings {
 	int nq;
 	int epfd;		/* the rings, to wait for data when none is held */
 	__u64 held_bytes, hold_max;
+	bool behind;		/* the last pass took longer than the wait */
 	struct rring *mh[XTAP_CAPTURE_RINGS];	/* min-heap of rings by queue head */
 	int nmh;
 	struct rring q[XTAP_CAPTURE_RINGS];
@@ -440,9 +441,11 @@ static int write_held(struct xtap_capture *c, bool all)
 	struct xtap_capture_rings *a = c->rd;
 	__u64 now = mono_ns();
 	__u64 horizon = now > XTAP_CAPTURE_REORDER_NS ? now - XTAP_CAPTURE_REORDER_NS : 0;
-	__u64 wm = ~0ull;
+	__u64 wm = ~0ull, bytes = 0, pass_max = a->hold_max / 4;
 	int n = 0, err;
 
+	if (pass_max > XTAP_CAPTURE_PASS_BYTES)
+		pass_max = XTAP_CAPTURE_PASS_BYTES;
 	a->nmh = 0;
 	for (int i = 0; i < a->nq; i++) {
 		struct rring *r = &a->q[i];
@@ -479,6 +482,14 @@ static int write_held(struct xtap_capture *c, bool all)
 			}
 			if (rival && !rent_before(e, rival))
 				break;
+			if (bytes >= pass_max) {
+				/* the room of what is written goes back at
+				 * the end of a pass: a long one would keep a
+				 * ring full while more comes */
+				stop = true;
+				break;
+			}
+			bytes += e->size;
 			r->qh++;
 			a->held_bytes -= e->size;
 			/* written from the ring: its room is given back after
@@ -496,6 +507,7 @@ static int write_held(struct xtap_capture *c, bool all)
 	err = flush(c);
 	for (int i = 0; i < a->nq; i++)
 		ring_release(&a->q[i]);
+	a->behind = bytes >= pass_max || mono_ns() - now >= XTAP_CAPTURE_WRITE_MS * 1000000ull;
 	return err ? err : n;
 }
 
@@ -610,7 +622,11 @@ int xtap_capture_poll(struct xtap_capture *c, int timeout_ms)
 		struct xtap_capture_rings *a = c->rd;
 		int ms = timeout_ms < XTAP_CAPTURE_WRITE_MS ? timeout_ms : XTAP_CAPTURE_WRITE_MS;
 
-		if (a->held_bytes || !rings_empty(a)) {
+		if (a->behind) {
+			/* the last pass took longer than a wait: what came
+			 * meanwhile goes now, while it is still in the cache,
+			 * rather than after a wait that lets it pile up */
+		} else if (a->held_bytes || !rings_empty(a)) {
 			/* the rings hold what comes meanwhile */
 			struct timespec t = { .tv_nsec = ms * 1000000L };
 

@@ -76,13 +76,17 @@ int xtap_capture_init(struct xtap_capture *c, int ring_fd, struct xtap_pcapw *w)
  * XTAP_CAPTURE_REORDER_NS past its time; when the records held take more
  * than half a ring (at most XTAP_CAPTURE_HOLD_BYTES) the oldest are written
  * at once. xtap_capture_poll makes a pass every XTAP_CAPTURE_WRITE_MS while
- * records are held, else once a ring has data (the kernel wakes it); and
+ * records are held (at once when the last pass took longer than that, or
+ * stopped at XTAP_CAPTURE_PASS_BYTES, at most a quarter of what may be held:
+ * a ring's room comes back at the end of a pass), else once a ring has data
+ * (the kernel wakes it); and
  * xtap_capture_drain writes everything. 0 or -errno.
  */
 #define XTAP_CAPTURE_REORDER_NS (200ull * 1000 * 1000)
 #define XTAP_CAPTURE_SLACK_NS (1ull * 1000 * 1000)
 #define XTAP_CAPTURE_WRITE_MS 2
 #define XTAP_CAPTURE_HOLD_BYTES (64u << 20)
+#define XTAP_CAPTURE_PASS_BYTES (4u << 20)
 int xtap_capture_init_rings(struct xtap_capture *c, const int *ring_fds, int nrings,
 			    struct xtap_pcapw *w);
 /* Waits up to timeout_ms for records, writes what came and flushes the file.
