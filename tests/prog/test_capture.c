@@ -566,6 +566,63 @@ static void on_cpu(int cpu)
 /* A ring per CPU, read in place: records that reach the rings
  * out of time order (their times are the replay's) are written in time
  * order, every one of them. */
+/* A capture reading two rings of RING_SIZE into a new file at path (a
+ * mkstemp template), started on the XDP hook; and its end: the capture
+ * stopped and the file opened with libpcap. */
+static void rings_open(struct env *e, struct xtap_capture *c, struct xtap_capslot *c1, char *path,
+		       enum xtap_pcapw_fmt fmt)
+{
+	struct xtap_pcapw *w;
+	char err[256];
+	int fd;
+
+	assert_int_equal(xtap_capslot_claim(c1, &e->capmaps), 0);
+	assert_int_equal(xtap_capslot_rings(c1, 2, RING_SIZE), 0);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	w = xtap_pcapw_open(path, fmt, XTAP_SNAP_MAX, err, sizeof(err));
+	assert_non_null(w);
+	assert_int_equal(xtap_capture_init_rings(c, c1->ring, 2, w), 0);
+	c->ts_offset = 0;
+	assert_int_equal(xtap_capslot_start(c1, &(struct xtap_capture_cfg){ .hooks = 1 }), 0);
+}
+
+static pcap_t *rings_close(struct xtap_capture *c, struct xtap_capslot *c1, const char *path)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *pc;
+
+	xtap_capslot_stop(c1);
+	assert_int_equal(xtap_pcapw_close(c->w), 0);
+	c->w = NULL;
+	xtap_capture_free(c);
+	pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+	assert_non_null(pc);
+	return pc;
+}
+
+/* Reads the file to its end: every packet b, at times rising; the count. */
+static size_t rings_read_in_order(pcap_t *pc, const struct pb *b)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	__u64 prev = 0;
+	size_t n = 0;
+
+	while (pcap_next_ex(pc, &h, &data) == 1) {
+		__u64 t = (__u64)h->ts.tv_sec * 1000000000ull + (__u64)h->ts.tv_usec;
+
+		assert_true(t > prev);
+		prev = t;
+		assert_int_equal(h->caplen, b->len);
+		assert_memory_equal(data, b->d, b->len);
+		n++;
+	}
+	pcap_close(pc);
+	return n;
+}
+
 static void test_rings_merged(void **state)
 {
 	static const struct {
@@ -574,17 +631,15 @@ static void test_rings_merged(void **state)
 	} runs[] = { { 0, T0 + 20 }, { 1, T0 + 10 }, { 1, T0 + 30 }, { 0, T0 + 25 },
 		     { 0, T0 + 40 }, { 1, T0 + 5 } };
 	struct env *e = *state;
-	char path[] = "/tmp/xtap-test-rings-XXXXXX", err[256];
+	char path[] = "/tmp/xtap-test-rings-XXXXXX";
 	struct xtap_capture c;
 	struct xtap_capslot c1;
-	struct xtap_pcapw *w;
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	cpu_set_t saved;
 	pcap_t *pc;
 	__u64 prev = 0;
 	size_t n = 0;
-	int fd;
 	struct pb b;
 
 	if (e->ncpu < 2)
@@ -592,16 +647,7 @@ static void test_rings_merged(void **state)
 	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
 	reset(e);
 	tcp_frame(&b, 1, 40);
-	assert_int_equal(xtap_capslot_claim(&c1, &e->capmaps), 0);
-	assert_int_equal(xtap_capslot_rings(&c1, 2, RING_SIZE), 0);
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	w = xtap_pcapw_open(path, XTAP_PCAP, XTAP_SNAP_MAX, err, sizeof(err));
-	assert_non_null(w);
-	assert_int_equal(xtap_capture_init_rings(&c, c1.ring, 2, w), 0);
-	c.ts_offset = 0;
-	assert_int_equal(xtap_capslot_start(&c1, &(struct xtap_capture_cfg){ .hooks = 1 }), 0);
+	rings_open(e, &c, &c1, path, XTAP_PCAP);
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
 		on_cpu(runs[i].cpu);
 		run_pb(e, XTAP_HOOK_XDP, &b, runs[i].ts);
@@ -612,13 +658,7 @@ static void test_rings_merged(void **state)
 	assert_int_equal(xtap_capture_drain(&c), 6);
 	assert_int_equal(c.written, 6);
 	assert_int_equal(c.received, 6);
-	xtap_capslot_stop(&c1);
-	assert_int_equal(xtap_pcapw_close(c.w), 0);
-	c.w = NULL;
-	xtap_capture_free(&c);
-
-	pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
-	assert_non_null(pc);
+	pc = rings_close(&c, &c1, path);
 	while (pcap_next_ex(pc, &h, &data) == 1) {
 		__u64 ts = (__u64)h->ts.tv_sec * 1000000000ull + (__u64)h->ts.tv_usec;
 
@@ -641,17 +681,13 @@ static void test_rings_merged(void **state)
 static void test_rings_room_given_back(void **state)
 {
 	struct env *e = *state;
-	char path[] = "/tmp/xtap-test-room-XXXXXX", err[256];
+	char path[] = "/tmp/xtap-test-room-XXXXXX";
 	struct xtap_capture c;
 	struct xtap_capslot c1;
-	struct xtap_pcapw *w;
-	struct pcap_pkthdr *h;
-	const u_char *data;
 	cpu_set_t saved;
-	__u64 captured = 0, dropped = 0, prev = 0, ts = T0;
+	__u64 captured = 0, dropped = 0, ts = T0;
 	size_t n = 0, per_round = RING_SIZE / 1200 - 4, rounds = 6;
 	pcap_t *pc;
-	int fd;
 	struct pb b;
 
 	if (e->ncpu < 2)
@@ -659,15 +695,7 @@ static void test_rings_room_given_back(void **state)
 	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
 	reset(e);
 	tcp_frame(&b, 1, 1000);
-	assert_int_equal(xtap_capslot_claim(&c1, &e->capmaps), 0);
-	assert_int_equal(xtap_capslot_rings(&c1, 2, RING_SIZE), 0);
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	w = xtap_pcapw_open(path, XTAP_PCAPNG, XTAP_SNAP_MAX, err, sizeof(err));
-	assert_non_null(w);
-	assert_int_equal(xtap_capture_init_rings(&c, c1.ring, 2, w), 0);
-	assert_int_equal(xtap_capslot_start(&c1, &(struct xtap_capture_cfg){ .hooks = 1 }), 0);
+	rings_open(e, &c, &c1, path, XTAP_PCAPNG);
 	for (size_t r = 0; r < rounds; r++) {
 		for (size_t i = 0; i < per_round; i++) {
 			on_cpu((int)(i & 1));
@@ -679,23 +707,8 @@ static void test_rings_room_given_back(void **state)
 	assert_int_equal(xtap_capslot_counts(&c1, &captured, &dropped), 0);
 	assert_int_equal(dropped, 0);
 	assert_int_equal(c.written, per_round * rounds);
-	xtap_capslot_stop(&c1);
-	assert_int_equal(xtap_pcapw_close(c.w), 0);
-	c.w = NULL;
-	xtap_capture_free(&c);
-
-	pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
-	assert_non_null(pc);
-	while (pcap_next_ex(pc, &h, &data) == 1) {
-		__u64 t = (__u64)h->ts.tv_sec * 1000000000ull + (__u64)h->ts.tv_usec;
-
-		assert_true(t > prev);
-		prev = t;
-		assert_int_equal(h->caplen, b.len);
-		assert_memory_equal(data, b.d, b.len);
-		n++;
-	}
-	pcap_close(pc);
+	pc = rings_close(&c, &c1, path);
+	n = rings_read_in_order(pc, &b);
 	unlink(path);
 	assert_int_equal(n, per_round * rounds);
 }
@@ -708,16 +721,13 @@ static void test_rings_room_given_back(void **state)
 static void test_rings_pass_bounded(void **state)
 {
 	struct env *e = *state;
-	char path[] = "/tmp/xtap-test-pass-XXXXXX", err[256];
+	char path[] = "/tmp/xtap-test-pass-XXXXXX";
 	struct xtap_capture c;
 	struct xtap_capslot c1;
-	struct xtap_pcapw *w;
-	struct pcap_pkthdr *h;
-	const u_char *data;
 	cpu_set_t saved;
-	__u64 captured = 0, dropped = 0, prev = 0, ts = T0;
+	__u64 captured = 0, dropped = 0, ts = T0;
 	size_t n = 0, total = RING_SIZE / 1200 - 4, first_max = RING_SIZE / 8 / 1000 + 1;
-	int m, polls = 0, fd;
+	int m, polls = 0;
 	pcap_t *pc;
 	struct pb b;
 
@@ -726,16 +736,7 @@ static void test_rings_pass_bounded(void **state)
 	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
 	reset(e);
 	tcp_frame(&b, 1, 1000);
-	assert_int_equal(xtap_capslot_claim(&c1, &e->capmaps), 0);
-	assert_int_equal(xtap_capslot_rings(&c1, 2, RING_SIZE), 0);
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	w = xtap_pcapw_open(path, XTAP_PCAP, XTAP_SNAP_MAX, err, sizeof(err));
-	assert_non_null(w);
-	assert_int_equal(xtap_capture_init_rings(&c, c1.ring, 2, w), 0);
-	c.ts_offset = 0;
-	assert_int_equal(xtap_capslot_start(&c1, &(struct xtap_capture_cfg){ .hooks = 1 }), 0);
+	rings_open(e, &c, &c1, path, XTAP_PCAP);
 	on_cpu(0);
 	for (size_t i = 0; i < total; i++)
 		run_pb(e, XTAP_HOOK_XDP, &b, ++ts);
@@ -756,22 +757,8 @@ static void test_rings_pass_bounded(void **state)
 	assert_int_equal(c.written, total);
 	assert_int_equal(xtap_capslot_counts(&c1, &captured, &dropped), 0);
 	assert_int_equal(dropped, 0);
-	xtap_capslot_stop(&c1);
-	assert_int_equal(xtap_pcapw_close(c.w), 0);
-	c.w = NULL;
-	xtap_capture_free(&c);
-
-	pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
-	assert_non_null(pc);
-	while (pcap_next_ex(pc, &h, &data) == 1) {
-		__u64 t = (__u64)h->ts.tv_sec * 1000000000ull + (__u64)h->ts.tv_usec;
-
-		assert_true(t > prev);
-		prev = t;
-		assert_memory_equal(data, b.d, b.len);
-		n++;
-	}
-	pcap_close(pc);
+	pc = rings_close(&c, &c1, path);
+	n = rings_read_in_order(pc, &b);
 	unlink(path);
 	assert_int_equal(n, total);
 }
