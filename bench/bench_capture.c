@@ -24,6 +24,8 @@
  *        TOOLS: comma separated tcpdump,xdpdump,xtap,afxdp (default all)
  *        DIR: where the capture files go (default /dev/shm; each is removed
  *        once counted). XTAP=path/to/xtap (default: next to this build's bench/)
+ * Before the capturers, each rate measures the file write floor: the same
+ * records written to a new file in DIR from a buffer in cache, no capture.
  * Prints a table per rate, and ROW and NOTE lines for bench/run.sh
  * (bench/row.h), the targets at the first rate: xtap's ring loses nothing
  * and costs less CPU per captured packet than tcpdump.
@@ -692,31 +694,34 @@ static double write_floor(const struct bench *b, __u64 records)
 
 /* The kernel's free page reporting (virtio-balloon): a page freed and taken
  * again costs a host fault. "" where there is none. */
-static void page_reporting(char *buf, size_t len)
+static bool page_reporting_param(const char *name, char *buf, size_t len)
 {
-	static const char *const dir = "/sys/module/page_reporting/parameters";
-	char path[128], order[32] = "", ms[32] = "";
+	char path[128];
 	FILE *f;
+	bool ok;
 
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "%s/page_reporting_order", dir);
+	snprintf(path, sizeof(path), "/sys/module/page_reporting/parameters/%s", name);
 	f = fopen(path, "r");
 	if (!f)
-		return;
-	if (!fgets(order, sizeof(order), f))
-		order[0] = '\0';
+		return false;
+	ok = fgets(buf, (int)len, f) != NULL;
 	fclose(f);
-	snprintf(path, sizeof(path), "%s/min_free_ms", dir);
-	f = fopen(path, "r");
-	if (f) {
-		if (!fgets(ms, sizeof(ms), f))
-			ms[0] = '\0';
-		fclose(f);
-	}
-	order[strcspn(order, "\n")] = '\0';
-	ms[strcspn(ms, "\n")] = '\0';
-	snprintf(buf, len, "free page reporting on (order %s%s%s)", order, ms[0] ? ", min_free_ms " : "",
-		 ms);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ok;
+}
+
+static void page_reporting(char *buf, size_t len)
+{
+	char order[32], ms[32];
+
+	buf[0] = '\0';
+	if (!page_reporting_param("page_reporting_order", order, sizeof(order)))
+		return;
+	if (page_reporting_param("min_free_ms", ms, sizeof(ms)))
+		snprintf(buf, len, "free page reporting on (order %s, min_free_ms %s)", order, ms);
+	else
+		snprintf(buf, len, "free page reporting on (order %s)", order);
 }
 
 /* ROW lines for bench/run.sh: per capturer, the packets lost (sent, not in
@@ -868,7 +873,6 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *tools = "tcpdump,xdpdump,xtap,afxdp";
 	double rates[MAX_RATES] = { 350000, 100000 }, secs = 2.5, carried, flat = 1.0;
-	double floor = -1;
 	char reporting[128];
 	int nrates = 2;
 	__u64 fsent, frx;
@@ -971,6 +975,7 @@ int main(int argc, char **argv)
 
 	for (int i = 0; i < nrates && !stop; i++) {
 		double pps = rates[i] > 0 ? rates[i] : (double)((long)(carried / 10000)) * 10000;
+		double floor;
 
 		printf("== %.0f pps%s, %.1f s per capturer\n", pps,
 		       rates[i] > 0 ? "" : " (the rate B carried flat out)", secs);

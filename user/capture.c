@@ -302,7 +302,8 @@ struct xtap_capture_rings {
 	int nq;
 	int epfd;		/* the rings, to wait for data when none is held */
 	__u64 held_bytes, hold_max;
-	bool behind;		/* the last pass took longer than the wait */
+	__u64 pass_max;		/* bytes a pass writes at most */
+	bool behind;		/* the last pass stopped there, or took longer than a wait */
 	struct rring *mh[XTAP_CAPTURE_RINGS];	/* min-heap of rings by queue head */
 	int nmh;
 	struct rring q[XTAP_CAPTURE_RINGS];
@@ -441,11 +442,9 @@ static int write_held(struct xtap_capture *c, bool all)
 	struct xtap_capture_rings *a = c->rd;
 	__u64 now = mono_ns();
 	__u64 horizon = now > XTAP_CAPTURE_REORDER_NS ? now - XTAP_CAPTURE_REORDER_NS : 0;
-	__u64 wm = ~0ull, bytes = 0, pass_max = a->hold_max / 4;
+	__u64 wm = ~0ull, bytes = 0;
 	int n = 0, err;
 
-	if (pass_max > XTAP_CAPTURE_PASS_BYTES)
-		pass_max = XTAP_CAPTURE_PASS_BYTES;
 	a->nmh = 0;
 	for (int i = 0; i < a->nq; i++) {
 		struct rring *r = &a->q[i];
@@ -482,7 +481,7 @@ static int write_held(struct xtap_capture *c, bool all)
 			}
 			if (rival && !rent_before(e, rival))
 				break;
-			if (bytes >= pass_max) {
+			if (bytes >= a->pass_max) {
 				/* the room of what is written goes back at
 				 * the end of a pass: a long one would keep a
 				 * ring full while more comes */
@@ -507,7 +506,7 @@ static int write_held(struct xtap_capture *c, bool all)
 	err = flush(c);
 	for (int i = 0; i < a->nq; i++)
 		ring_release(&a->q[i]);
-	a->behind = bytes >= pass_max || mono_ns() - now >= XTAP_CAPTURE_WRITE_MS * 1000000ull;
+	a->behind = bytes >= a->pass_max || mono_ns() - now >= XTAP_CAPTURE_WRITE_MS * 1000000ull;
 	return err ? err : n;
 }
 
@@ -603,6 +602,8 @@ int xtap_capture_init_rings(struct xtap_capture *c, const int *ring_fds, int nri
 		rings_free(a);
 		return err;
 	}
+	a->pass_max = a->hold_max / 4 < XTAP_CAPTURE_PASS_BYTES ? a->hold_max / 4
+							       : XTAP_CAPTURE_PASS_BYTES;
 	c->rd = a;
 	return 0;
 }
@@ -623,9 +624,8 @@ int xtap_capture_poll(struct xtap_capture *c, int timeout_ms)
 		int ms = timeout_ms < XTAP_CAPTURE_WRITE_MS ? timeout_ms : XTAP_CAPTURE_WRITE_MS;
 
 		if (a->behind) {
-			/* the last pass took longer than a wait: what came
-			 * meanwhile goes now, while it is still in the cache,
-			 * rather than after a wait that lets it pile up */
+			/* the last pass left records or took longer than a
+			 * wait: no wait, or the backlog grows with each pass */
 		} else if (a->held_bytes || !rings_empty(a)) {
 			/* the rings hold what comes meanwhile */
 			struct timespec t = { .tv_nsec = ms * 1000000L };

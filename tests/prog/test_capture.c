@@ -563,9 +563,6 @@ static void on_cpu(int cpu)
 	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
 }
 
-/* A ring per CPU, read in place: records that reach the rings
- * out of time order (their times are the replay's) are written in time
- * order, every one of them. */
 /* A capture reading two rings of RING_SIZE into a new file at path (a
  * mkstemp template), started on the XDP hook; and its end: the capture
  * stopped and the file opened with libpcap. */
@@ -623,6 +620,9 @@ static size_t rings_read_in_order(pcap_t *pc, const struct pb *b)
 	return n;
 }
 
+/* A ring per CPU, read in place: records that reach the rings
+ * out of time order (their times are the replay's) are written in time
+ * order, every one of them. */
 static void test_rings_merged(void **state)
 {
 	static const struct {
