@@ -3,16 +3,19 @@
 #ifndef XTAP_TOOLS_CMD_H
 #define XTAP_TOOLS_CMD_H
 
-#define XTAP_EXIT_OK 0
-#define XTAP_EXIT_ERR 1
-#define XTAP_EXIT_USAGE 2
+#include "user/opts.h"
 
+/* A command: its options table (name, help, usage) and what runs it.
+ * Commands not yet on tables give name, usage and help by hand. */
 struct xtap_cmd {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	const char *usage;	/* one line of arguments */
 	const char *help;	/* what it does */
+	const struct xtap_cmd_spec *spec;
 };
+
+extern const struct xtap_cmd_spec xtap_spec_latency;
 
 int cmd_replay(int argc, char **argv);
 int cmd_attach(int argc, char **argv);

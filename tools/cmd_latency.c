@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* xtap latency: the per-service latency histograms of the live state. */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,63 +15,48 @@
 
 struct defaults_latency {
 	bool json;
-	struct xtap_hist_filter filter;
+	const char *service;
+	int kind;		/* enum xtap_lat_kind; -1: every kind */
 };
 
 static const struct defaults_latency defaults_latency = {
-	.filter = { .kind = -1 },
+	.kind = -1,
 };
 
-/* Parses the options into d; returns -1 to go on, else the exit code. */
-static int latency_opts(int argc, char **argv, struct defaults_latency *d)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "service", required_argument, NULL, 's' },
-		{ "kind", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+#define F(x) offsetof(struct defaults_latency, x)
+static const struct xtap_opt latency_opts[] = {
+	{ "json", 'j', XTAP_OPT_FLAG, F(json), NULL, .help = "JSON: {\"latency\": [...]}" },
+	{ "service", 0, XTAP_OPT_STR, F(service), "ADDR:PORT", .help = "one service ([ADDR]:PORT for IPv6)" },
+	{ "kind", 0, XTAP_OPT_ENUM, F(kind), NULL, .help = "one kind of latency",
+	  .names = xtap_lat_kind_names },
+	{ NULL },
+};
+#undef F
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': d->json = true; break;
-		case 's':
-			if (xtap_svc_parse(optarg, &d->filter)) {
-				xtap_err("latency: --service %s: not ADDR:PORT ([ADDR]:PORT for IPv6)",
-					 optarg);
-				return XTAP_EXIT_USAGE;
-			}
-			break;
-		case 'k':
-			d->filter.kind = xtap_lat_kind_parse(optarg);
-			if (d->filter.kind < 0) {
-				xtap_err("latency: --kind %s: not one of handshake, http, dns, rtt", optarg);
-				return XTAP_EXIT_USAGE;
-			}
-			break;
-		case 'h': xtap_usage_of("latency"); return XTAP_EXIT_OK;
-		default: return xtap_usage_of("latency");
-		}
-	}
-	if (optind != argc)
-		return xtap_usage_of("latency");
-	return -1;
-}
+const struct xtap_cmd_spec xtap_spec_latency = {
+	.name = "latency",
+	.help = "per-service latency histograms with count, p50, p90, p99 and max",
+	.opts = latency_opts,
+};
 
 int cmd_latency(int argc, char **argv)
 {
 	struct defaults_latency d = defaults_latency;
+	struct xtap_hist_filter filter = { .kind = -1 };
 	struct xtap_hist_entry *v = NULL;
 	char err[XTAP_ERRLEN] = "";
+	struct xtap_parsed p;
 	struct xtap_state st;
 	size_t n = 0;
-	int rc = latency_opts(argc, argv, &d), fd, e;
+	int rc = xtap_opts_parse(&xtap_spec_latency, &d, argc, argv, &p), fd, e;
 
 	if (rc >= 0)
 		return rc;
+	if (d.service && xtap_svc_parse(d.service, &filter)) {
+		xtap_err("latency: --service %s: not ADDR:PORT ([ADDR]:PORT for IPv6)", d.service);
+		return XTAP_EXIT_USAGE;
+	}
+	filter.kind = d.kind;
 	if (xtap_check_privileges("latency"))
 		return XTAP_EXIT_ERR;
 	if (xtap_state_open(&st, NULL, false, err, sizeof(err))) {
@@ -100,10 +85,10 @@ int cmd_latency(int argc, char **argv)
 
 		json_init(&j, stdout);
 		json_open(&j, NULL, '{');
-		xtap_hist_print_json(&j, "latency", v, n, &d.filter);
+		xtap_hist_print_json(&j, "latency", v, n, &filter);
 		json_close(&j, '}');
 	} else {
-		xtap_hist_print(stdout, v, n, &d.filter);
+		xtap_hist_print(stdout, v, n, &filter);
 	}
 	rc = XTAP_EXIT_OK;
 cleanup:

@@ -7,37 +7,59 @@
 
 const struct xtap_cmd xtap_cmds[] = {
 	{ "attach", cmd_attach,
-	  "IFACE [IFACE...] [--mode auto|native|generic] [--hooks xdp,tc-ingress,tc-egress] "
+	  .usage = "IFACE [IFACE...] [--mode auto|native|generic] [--hooks xdp,tc-ingress,tc-egress] "
 	  "[--tc auto|tcx|clsact] [--flows N] [--hop-sample N] [-v]",
-	  "attach to interfaces; all of them share one pinned flow table" },
-	{ "detach", cmd_detach, "IFACE...|--all [-v]", "remove exactly what attach added" },
-	{ "status", cmd_status, "[-j]", "attached interfaces, hooks, modes, program ids, flow table use" },
-	{ "flows", cmd_flows, "[-j] [-n N] [--sort bytes|packets|age|rate] [--watch SECONDS]",
-	  "the live flow table" },
-	{ "stats", cmd_stats, "[-j]", "counters per reason, per interface and hook" },
-	{ "latency", cmd_latency, "[-j] [--service ADDR:PORT] [--kind handshake|http|dns|rtt]", "per-service latency histograms with count, p50, p90, p99 and max" },
+	  .help = "attach to interfaces; all of them share one pinned flow table" },
+	{ "detach", cmd_detach,
+	  .usage = "IFACE...|--all [-v]",
+	  .help = "remove exactly what attach added" },
+	{ "status", cmd_status,
+	  .usage = "[-j]",
+	  .help = "attached interfaces, hooks, modes, program ids, flow table use" },
+	{ "flows", cmd_flows,
+	  .usage = "[-j] [-n N] [--sort bytes|packets|age|rate] [--watch SECONDS]",
+	  .help = "the live flow table" },
+	{ "stats", cmd_stats,
+	  .usage = "[-j]",
+	  .help = "counters per reason, per interface and hook" },
+	{ "latency", cmd_latency, .spec = &xtap_spec_latency },
 	{ "replay", cmd_replay,
-	  "-r FILE [-j] [--hook xdp|tc-ingress|tc-egress] [--flows N] "
+	  .usage = "-r FILE [-j] [--hook xdp|tc-ingress|tc-egress] [--flows N] "
 	  "[-w OUT [--pcapng] [-s SNAPLEN] [--sample N|--sample-flows K] [EXPR]] [-v]",
-	  "run a pcap/pcapng through the programs; print flows and counters, or write what "
+	  .help = "run a pcap/pcapng through the programs; print flows and counters, or write what "
 	  "capture would" },
 	{ "capture", cmd_capture,
-	  "[-i IFACE...] -w FILE|- [-c COUNT] [-s SNAPLEN] [-B KiB] [-C MB [-W FILES]] [--pcapng] "
+	  .usage = "[-i IFACE...] -w FILE|- [-c COUNT] [-s SNAPLEN] [-B KiB] [-C MB [-W FILES]] [--pcapng] "
 	  "[--sample N|--sample-flows K] "
 	  "[--hook xdp|tc-ingress|tc-egress|all] [--afxdp] [-v] [EXPR]",
-	  "write the packets the attached programs see to a pcap or pcapng file" },
-	{ "export", cmd_export, "--ipfix HOST:PORT [--udp|--tcp] [--interval S] [--active-timeout S] [--idle-timeout S] [--template-refresh S] [--once] [-v] | --json FILE|- [same timing options]", "send flow records to an IPFIX collector, or write them as JSON lines" },
-	{ "serve", cmd_serve, "[--listen ADDR:PORT] [-v]", "Prometheus metrics on http://ADDR:PORT/metrics (default 127.0.0.1:9477)" },
-	{ "hops", cmd_hops, "[-j] [-v] [--timeout MS]", "per-hop latency and loss between attach points, in path order" },
-	{ "drops", cmd_drops, "[-j]", "packets of seen flows the kernel dropped, per interface and drop reason" },
-	{ NULL, NULL, NULL, NULL },
+	  .help = "write the packets the attached programs see to a pcap or pcapng file" },
+	{ "export", cmd_export,
+	  .usage = "--ipfix HOST:PORT [--udp|--tcp] [--interval S] [--active-timeout S] [--idle-timeout S] [--template-refresh S] [--once] [-v] | --json FILE|- [same timing options]",
+	  .help = "send flow records to an IPFIX collector, or write them as JSON lines" },
+	{ "serve", cmd_serve,
+	  .usage = "[--listen ADDR:PORT] [-v]",
+	  .help = "Prometheus metrics on http://ADDR:PORT/metrics (default 127.0.0.1:9477)" },
+	{ "hops", cmd_hops,
+	  .usage = "[-j] [-v] [--timeout MS]",
+	  .help = "per-hop latency and loss between attach points, in path order" },
+	{ "drops", cmd_drops,
+	  .usage = "[-j]",
+	  .help = "packets of seen flows the kernel dropped, per interface and drop reason" },
+	{ NULL },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: xtap COMMAND [OPTIONS]\n\ncommands:\n");
-	for (const struct xtap_cmd *c = xtap_cmds; c->name; c++)
-		fprintf(f, "  %-8s %s\n           %s\n", c->name, c->help, c->usage);
+	for (const struct xtap_cmd *c = xtap_cmds; c->name; c++) {
+		char buf[1024];
+
+		if (c->spec)
+			fprintf(f, "  %-8s %s\n           %s\n", c->name, c->spec->help,
+				xtap_opts_synopsis(c->spec, buf, sizeof(buf)));
+		else
+			fprintf(f, "  %-8s %s\n           %s\n", c->name, c->help, c->usage);
+	}
 	fprintf(f, "\n'xtap COMMAND --help' shows a command's options.\n");
 }
 
@@ -45,7 +67,10 @@ int xtap_usage_of(const char *name)
 {
 	for (const struct xtap_cmd *c = xtap_cmds; c->name; c++)
 		if (!strcmp(c->name, name)) {
-			fprintf(stderr, "usage: xtap %s %s\n", c->name, c->usage);
+			if (c->spec)
+				xtap_opts_usage(stderr, c->spec);
+			else
+				fprintf(stderr, "usage: xtap %s %s\n", c->name, c->usage);
 			break;
 		}
 	return XTAP_EXIT_USAGE;

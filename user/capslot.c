@@ -10,6 +10,7 @@
 
 #include "loader/attach.h"
 #include "loader/loader.h"
+#include "loader/percpu.h"
 #include "user/capslot.h"
 
 void xtap_capmaps_of(struct xtap_bpf *skel, struct xtap_capmaps *m)
@@ -210,16 +211,8 @@ fail:
 int xtap_capslot_start(struct xtap_capslot *c, const struct xtap_capture_cfg *cfg)
 {
 	struct xtap_capture_cfg on = *cfg;
-	int ncpu = libbpf_num_possible_cpus(), err;
-	struct xtap_capture_stats *zero;
+	int err = xtap_percpu_zero(c->m->stats, &c->id, sizeof(struct xtap_capture_stats));
 
-	if (ncpu < 0)
-		return ncpu;
-	zero = calloc(ncpu, sizeof(*zero));
-	if (!zero)
-		return -ENOMEM;
-	err = bpf_map_update_elem(c->m->stats, &c->id, zero, BPF_ANY) ? -errno : 0;
-	free(zero);
 	if (err)
 		return err;
 	on.enabled = 1;
@@ -231,27 +224,14 @@ int xtap_capslot_start(struct xtap_capslot *c, const struct xtap_capture_cfg *cf
 
 int xtap_capslot_counts(const struct xtap_capslot *c, __u64 *captured, __u64 *dropped)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct xtap_capture_stats *v;
+	__u64 v[2];
+	int err;
 
-	*captured = *dropped = 0;
-	if (ncpu < 0)
-		return ncpu;
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(c->m->stats, &c->id, v)) {
-		int err = -errno;
-
-		free(v);
-		return err;
-	}
-	for (int i = 0; i < ncpu; i++) {
-		*captured += v[i].captured;
-		*dropped += v[i].dropped;
-	}
-	free(v);
-	return 0;
+	_Static_assert(sizeof(struct xtap_capture_stats) == sizeof(v), "captured, dropped");
+	err = xtap_percpu_sum(c->m->stats, &c->id, v, 2);
+	*captured = v[0];
+	*dropped = v[1];
+	return err;
 }
 
 void xtap_capslot_off(struct xtap_capslot *c)

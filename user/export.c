@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "loader/percpu.h"
 #include "user/export.h"
 #include "user/ipfix.h"
 
@@ -123,25 +124,17 @@ static int by_svc(const void *a, const void *b)
 
 int xtap_hist_dump(int fd, struct xtap_hist_entry **out, size_t *n)
 {
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
 	struct xtap_hist_entry *v = NULL, *nv;
 	struct xtap_svc_key key, next;
-	struct xtap_hist *per = NULL;
 	size_t len = 0, cap = 0;
 	void *prev = NULL;
+	int err = 0;
 
 	*out = NULL;
 	*n = 0;
-	if (ncpu < 0)
-		return ncpu;
-	per = calloc(ncpu, sizeof(*per));
-	if (!per)
-		return -ENOMEM;
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, per))
-			continue;	/* evicted meanwhile */
 		if (len == cap) {
 			cap = cap ? cap * 2 : 64;
 			nv = realloc(v, cap * sizeof(*v));
@@ -151,18 +144,9 @@ int xtap_hist_dump(int fd, struct xtap_hist_entry **out, size_t *n)
 			}
 			v = nv;
 		}
-		memset(&v[len], 0, sizeof(v[len]));
 		v[len].key = key;
-		for (int c = 0; c < ncpu; c++) {
-			struct xtap_hist *h = &v[len].h;
-
-			h->count += per[c].count;
-			h->sum_ns += per[c].sum_ns;
-			if (per[c].max_ns > h->max_ns)
-				h->max_ns = per[c].max_ns;
-			for (int b = 0; b < XTAP_HIST_BUCKETS; b++)
-				h->bucket[b] += per[c].bucket[b];
-		}
+		if (xtap_percpu_hist(fd, &key, &v[len].h))
+			continue;	/* evicted meanwhile */
 		len++;
 	}
 	if (len)
@@ -172,6 +156,5 @@ int xtap_hist_dump(int fd, struct xtap_hist_entry **out, size_t *n)
 	v = NULL;
 cleanup:
 	free(v);
-	free(per);
 	return err;
 }

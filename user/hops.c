@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "loader/percpu.h"
 #include "user/hops.h"
 
 /* All n values of an array map into vals (n * vsize bytes): in batches,
@@ -52,20 +53,16 @@ out:
 
 int xtap_hops_read(int index_fd, int hops_fd, int lost_fd, struct xtap_hop_row **out, size_t *n)
 {
-	int ncpu = libbpf_num_possible_cpus();
 	struct xtap_hop_row *rows = NULL, *grown;
-	struct xtap_hist *pc = NULL;
+	struct xtap_hist h;
 	__u32 *index = NULL;
 	size_t cap = 0, cnt = 0;
 	int err = 0;
 
 	*out = NULL;
 	*n = 0;
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	pc = calloc(ncpu, sizeof(*pc));
 	index = calloc(XTAP_HOP_INDEX_NEXT, sizeof(*index));
-	if (!pc || !index) {
+	if (!index) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -78,10 +75,9 @@ int xtap_hops_read(int index_fd, int hops_fd, int lost_fd, struct xtap_hop_row *
 
 		if (!index[k] || i >= XTAP_HOPS_MAX)
 			continue;
-		if (bpf_map_lookup_elem(hops_fd, &i, pc)) {
-			err = -errno;
+		err = xtap_percpu_hist(hops_fd, &i, &h);
+		if (err)
 			goto out;
-		}
 		if (cnt == cap) {
 			cap = cap ? cap * 2 : 16;
 			grown = realloc(rows, cap * sizeof(*rows));
@@ -95,14 +91,7 @@ int xtap_hops_read(int index_fd, int hops_fd, int lost_fd, struct xtap_hop_row *
 		memset(r, 0, sizeof(*r));
 		r->key.from = (__u16)(k / XTAP_MAX_POINTS);
 		r->key.to = (__u16)(k % XTAP_MAX_POINTS);
-		for (int c = 0; c < ncpu; c++) {
-			r->h.count += pc[c].count;
-			r->h.sum_ns += pc[c].sum_ns;
-			if (pc[c].max_ns > r->h.max_ns)
-				r->h.max_ns = pc[c].max_ns;
-			for (int b = 0; b < XTAP_HIST_BUCKETS; b++)
-				r->h.bucket[b] += pc[c].bucket[b];
-		}
+		r->h = h;
 		if (lost_fd >= 0 && bpf_map_lookup_elem(lost_fd, &r->key, &r->lost))
 			r->lost = 0;
 	}
@@ -111,7 +100,6 @@ int xtap_hops_read(int index_fd, int hops_fd, int lost_fd, struct xtap_hop_row *
 	rows = NULL;
 out:
 	free(rows);
-	free(pc);
 	free(index);
 	return err;
 }

@@ -92,12 +92,13 @@ __u64 xtap_hist_percentile(const struct xtap_hist *h, double p)
 	return h->max_ns;
 }
 
-static const char *const kind_names[XTAP_LAT_KIND_MAX] = {
+const char *const xtap_lat_kind_names[XTAP_LAT_KIND_MAX + 1] = {
 	[XTAP_LAT_HANDSHAKE] = "handshake",
 	[XTAP_LAT_HTTP] = "http",
 	[XTAP_LAT_DNS] = "dns",
 	[XTAP_LAT_RTT] = "rtt",
 };
+#define kind_names xtap_lat_kind_names
 
 const char *xtap_lat_kind_name(unsigned kind)
 {

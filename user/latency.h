@@ -43,6 +43,8 @@ __u64 xtap_hist_bucket_hi(unsigned i);
  */
 __u64 xtap_hist_percentile(const struct xtap_hist *h, double p);
 
+/* The kinds' names by enum, NULL-terminated. */
+extern const char *const xtap_lat_kind_names[];
 /* "handshake", "http", "dns", "rtt"; NULL for an unknown kind. */
 const char *xtap_lat_kind_name(unsigned kind);
 /* The kind named s, or -1. */

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "loader/percpu.h"
 #include "user/maps.h"
 
 #define BATCH 4096
@@ -443,26 +444,7 @@ int xtap_flow_lookup(int fd, int fcache_fd, const struct xtap_flow_key *key, str
 
 int xtap_stats_read(int fd, __u32 point, struct xtap_stats *out)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct xtap_stats *per;
-
-	if (ncpu < 0)
-		return ncpu;
-	per = calloc(ncpu, sizeof(*per));
-	if (!per)
-		return -ENOMEM;
-	memset(out, 0, sizeof(*out));
-	if (bpf_map_lookup_elem(fd, &point, per)) {
-		int e = -errno;
-
-		free(per);
-		return e;
-	}
-	for (int c = 0; c < ncpu; c++)
-		for (int i = 0; i < XTAP_STAT_MAX; i++)
-			out->c[i] += per[c].c[i];
-	free(per);
-	return 0;
+	return xtap_percpu_sum(fd, &point, out->c, XTAP_STAT_MAX);
 }
 
 static __u64 flow_bytes(const struct xtap_flow_entry *e)
