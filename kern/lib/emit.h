@@ -13,6 +13,7 @@
 #define XTAP_KERN_EMIT_H
 
 #include "ctx.h"
+#include "pkt_ctx.h"
 #include "parse.h"
 #include "flow.h"
 
@@ -128,22 +129,11 @@ static __always_inline __u32 capture_mask(void)
  * stripped tag), on the same bytes, so the same flow. */
 static __always_inline void capture_parse(void *ctx, int xdp, struct xtap_capture_pkt *s)
 {
-	void *data, *data_end;
+	void *data = ctx_data(ctx, xdp), *data_end = ctx_data_end(ctx, xdp);
+	__u16 l3 = ctx_l3_proto(ctx, xdp, s->h.hook, data, data_end), vlan = ctx_vlan(ctx, xdp);
 	struct pkt p = {};
-	__u16 l3 = 0, vlan = 0;
 	int outcome;
 
-	if (xdp) {
-		data = (void *)(long)((struct xdp_md *)ctx)->data;
-		data_end = (void *)(long)((struct xdp_md *)ctx)->data_end;
-	} else {
-		struct __sk_buff *skb = ctx;
-
-		data = (void *)(long)skb->data;
-		data_end = (void *)(long)skb->data_end;
-		l3 = tc_l3_of(skb, s->h.hook, data, data_end);
-		vlan = tc_vlan_of(skb);
-	}
 	outcome = parse_packet(ctx, xdp, data, data_end, s->wire_len, l3, &p);
 	if (!p.vlan)
 		p.vlan = vlan;
@@ -295,13 +285,6 @@ static __always_inline void capture_count(const struct xtap_capture_pkt *s, __u3
 		st->c[dropped ? XTAP_STAT_CAPTURE_DROP : XTAP_STAT_CAPTURED]++;
 }
 
-static __always_inline long load_bytes(void *ctx, int xdp, __u32 off, void *to, __u64 len)
-{
-	if (xdp)
-		return bpf_xdp_load_bytes(ctx, off, to, len);
-	return bpf_skb_load_bytes(ctx, off, to, len);
-}
-
 /* A frame longer than a chunk: the record is reserved in the ring whole and
  * filled a chunk at a time through the per-CPU buffer. Returns 1 when the
  * ring had no room (a drop), -1 when the frame could not be read, else 0. */
@@ -329,7 +312,7 @@ static __always_inline int capture_copy_big(void *ctx, int xdp, void *rb, struct
 			len = XTAP_CAPTURE_CHUNK;
 		if (len < 1)
 			break;
-		if (load_bytes(ctx, xdp, off, b->data, len))
+		if (ctx_load_bytes(ctx, xdp, off, b->data, len))
 			goto bad;
 		if (bpf_dynptr_write(&dp, sizeof(b->rec) + off, b->data, len, 0))
 			goto bad;
@@ -367,11 +350,7 @@ static __always_inline void capture_copy(void *ctx, int xdp, struct xtap_capture
 	if (!b)
 		return;
 
-	/* bytes the context holds: linear and paged parts */
-	if (xdp)
-		avail = bpf_xdp_get_buff_len(ctx);
-	else
-		avail = ((struct __sk_buff *)ctx)->len;
+	avail = ctx_len(ctx, xdp);
 	snap = cfg->snaplen;
 	if (!snap || snap > XTAP_SNAP_MAX)
 		snap = XTAP_SNAP_MAX;
@@ -386,8 +365,7 @@ static __always_inline void capture_copy(void *ctx, int xdp, struct xtap_capture
 	b->rec.flow_dir = s->flow_dir;
 	b->rec.slot = s->h.slot;
 	b->rec.reserved0 = 0;
-	b->rec.ifindex = xdp ? ((struct xdp_md *)ctx)->ingress_ifindex
-			     : ((struct __sk_buff *)ctx)->ifindex;
+	b->rec.ifindex = ctx_ifindex(ctx, xdp);
 	b->rec.wire_len = s->wire_len > avail ? s->wire_len : avail;
 	b->rec.cap_len = n;
 	b->rec.reserved1 = 0;
@@ -402,7 +380,7 @@ static __always_inline void capture_copy(void *ctx, int xdp, struct xtap_capture
 	/* clang 14: the bound must be on the 64-bit value the helper gets */
 	if (n > XTAP_CAPTURE_CHUNK)
 		n = XTAP_CAPTURE_CHUNK;
-	if (load_bytes(ctx, xdp, 0, b->data, n))
+	if (ctx_load_bytes(ctx, xdp, 0, b->data, n))
 		return;
 	capture_count(s, id, bpf_ringbuf_output(rb, b, sizeof(b->rec) + n, 0) != 0);
 }
@@ -422,8 +400,7 @@ static __always_inline void capture_step(void *ctx, int xdp)
 		return;
 	if (s->verdict) {
 		if (s->h.has_flow == XTAP_CAPTURE_UNPARSED) {
-			s->wire_len = xtap_wire_len(xdp ? bpf_xdp_get_buff_len(ctx)
-						   : ((struct __sk_buff *)ctx)->len);
+			s->wire_len = xtap_wire_len(ctx_len(ctx, xdp));
 			capture_parse(ctx, xdp, s);
 		}
 		capture_copy(ctx, xdp, s, id);

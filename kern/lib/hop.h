@@ -88,6 +88,7 @@
 #define XTAP_KERN_HOP_H
 
 #include "ctx.h"
+#include "pkt_ctx.h"
 #include "parse.h"
 #include "hist.h"
 
@@ -258,8 +259,8 @@ static __always_inline void hop_add(__u32 from, __u32 to, __u64 ns, struct xtap_
 static __always_inline int hop_from_meta(struct __sk_buff *skb, __u32 point,
 					 struct xtap_stats *st)
 {
-	void *data = (void *)(long)skb->data;
-	struct xtap_hop_meta *m = (void *)(long)skb->data_meta;
+	void *data = ctx_data(skb, 0);
+	struct xtap_hop_meta *m = ctx_data_meta(skb, 0);
 	__u32 xdp_point = XTAP_POINT(xtap_slot, XTAP_HOOK_XDP);
 	struct xtap_hop_seen *s;
 	__u64 now, fp;
@@ -318,11 +319,11 @@ static __always_inline void hop_xdp_stamp(struct xdp_md *x, int to_stack)
 	pd->valid = 0;
 	if (!to_stack)
 		return;
-	if (x->data_meta != x->data ||
+	if (ctx_data_meta(x, 1) != ctx_data(x, 1) ||
 	    bpf_xdp_adjust_meta(x, -(int)sizeof(struct xtap_hop_meta)))
 		goto no_room;
-	m = (void *)(long)x->data_meta;
-	if ((void *)(m + 1) > (void *)(long)x->data)
+	m = ctx_data_meta(x, 1);
+	if ((void *)(m + 1) > ctx_data(x, 1))
 		goto no_room;
 	m->ns = pd->ns;
 	m->fp = pd->fp;
