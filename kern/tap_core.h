@@ -9,7 +9,8 @@
 #ifndef XTAP_KERN_TAP_CORE_H
 #define XTAP_KERN_TAP_CORE_H
 
-#include "lib/ctx.h"
+#include "lib/config.h"
+#include "lib/stats.h"
 #include "lib/parse.h"
 #include "lib/flow.h"
 #include "lib/emit.h"

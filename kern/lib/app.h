@@ -34,16 +34,12 @@
 #ifndef XTAP_KERN_APP_H
 #define XTAP_KERN_APP_H
 
-#include "ctx.h"
+#include "config.h"
+#include "stats.h"
 #include "pkt_ctx.h"
 #include "parse.h"
 #include "flow.h"
 #include "hist.h"
-
-/* 0 builds the core without HTTP/DNS (and handshake) timing, for benchmarks */
-#ifndef XTAP_FEATURE_LATENCY
-#define XTAP_FEATURE_LATENCY 1
-#endif
 
 #define APP_BUF 512		/* scratch bytes; indexes are masked to it */
 #define APP_LOAD 320		/* payload bytes copied: a DNS header, a 255-byte name

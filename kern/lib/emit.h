@@ -12,7 +12,8 @@
 #ifndef XTAP_KERN_EMIT_H
 #define XTAP_KERN_EMIT_H
 
-#include "ctx.h"
+#include "config.h"
+#include "stats.h"
 #include "pkt_ctx.h"
 #include "parse.h"
 #include "flow.h"

@@ -3,7 +3,8 @@
 #ifndef XTAP_KERN_FLOW_H
 #define XTAP_KERN_FLOW_H
 
-#include "ctx.h"
+#include "config.h"
+#include "stats.h"
 #include "parse.h"
 #include "latency.h"
 

@@ -87,14 +87,11 @@
 #ifndef XTAP_KERN_HOP_H
 #define XTAP_KERN_HOP_H
 
-#include "ctx.h"
+#include "config.h"
+#include "stats.h"
 #include "pkt_ctx.h"
 #include "parse.h"
 #include "hist.h"
-
-#ifndef XTAP_FEATURE_HOPS
-#define XTAP_FEATURE_HOPS 1
-#endif
 
 #define XTAP_HOP_TIMEOUT_NS (XTAP_HOP_TIMEOUT_MS * 1000000ull)
 

@@ -57,7 +57,7 @@
 #ifndef XTAP_KERN_LATENCY_H
 #define XTAP_KERN_LATENCY_H
 
-#include "ctx.h"
+#include "config.h"
 #include "hist.h"
 
 /* TCP flag bits, also used by flow.h */

@@ -8,7 +8,7 @@
 #ifndef XTAP_KERN_XSK_H
 #define XTAP_KERN_XSK_H
 
-#include "ctx.h"
+#include "config.h"
 #include "pkt_ctx.h"
 
 struct {
