@@ -820,7 +820,9 @@ __attribute__((noinline)) int xtap_app_skb(struct __sk_buff *ctx, const struct p
 	return app_packet(ctx, 0, p, hook);
 }
 
-/* Called by the core for every IP packet that was accounted to a flow. */
+/* Called by the core for every IP packet that was accounted to a flow; an
+ * empty stub when XTAP_FEATURE_LATENCY is 0. */
+#if XTAP_FEATURE_LATENCY
 static __always_inline void app_account(void *ctx, void *data, void *data_end, const struct pkt *p,
 					__u32 hook)
 {
@@ -851,5 +853,11 @@ static __always_inline void app_account(void *ctx, void *data, void *data_end, c
 	if (s)
 		xtap_app_parse(s);
 }
+#else
+static __always_inline void app_account(void *ctx, void *data, void *data_end, const struct pkt *p,
+					__u32 hook)
+{
+}
+#endif
 
 #endif

@@ -103,8 +103,6 @@ struct {
 	__type(value, struct xtap_capflows_val);
 } xtap_capflows SEC(".maps");
 
-#define XTAP_TCP_EDGES (XTAP_TCP_SYN | XTAP_TCP_FIN | XTAP_TCP_RST)
-
 /*
  * Does a capture run? With none, this is all a packet pays: one lookup. The
  * answer is the running captures' mask.

@@ -251,6 +251,9 @@ static __always_inline void hop_add(__u32 from, __u32 to, __u64 ns, struct xtap_
 		hist_put(h, ns);
 }
 
+/* What the data plane calls, hop_observe and hop_xdp_stamp, are empty stubs
+ * when XTAP_FEATURE_HOPS is 0. */
+#if XTAP_FEATURE_HOPS
 /* TC ingress: XDP's stamp, if this packet carries one from this interface
  * and nothing else in its metadata area. */
 static __always_inline int hop_from_meta(struct __sk_buff *skb, __u32 point,
@@ -304,7 +307,6 @@ static __always_inline int hop_from_meta(struct __sk_buff *skb, __u32 point,
  */
 static __always_inline void hop_xdp_stamp(struct xdp_md *x, int to_stack)
 {
-#if XTAP_FEATURE_HOPS
 	struct hop_pending *pd;
 	struct xtap_hop_meta *m;
 	struct xtap_stats *st;
@@ -331,10 +333,8 @@ no_room:
 	st = xtap_stats_of(XTAP_HOOK_XDP);
 	if (st)
 		st->c[XTAP_STAT_HOP_NO_ROOM]++;
-#endif
 }
 
-#if XTAP_FEATURE_HOPS
 /*
  * The sighting of a followed packet, fingerprint fp, at (xtap_slot, hook).
  * In XDP its stamp is left pending for hop_xdp_stamp. A global function,
@@ -395,7 +395,6 @@ __attribute__((noinline)) int xtap_hop_see(__u64 fp, __u32 hook)
 	}
 	return 0;
 }
-#endif
 
 /* One IP packet at (xtap_slot, hook): the fingerprint and the sample
  * decision here, inline; the sighting of a followed packet in xtap_hop_see.
@@ -404,7 +403,6 @@ __attribute__((noinline)) int xtap_hop_see(__u64 fp, __u32 hook)
 static __always_inline int hop_observe(void *ctx, const struct pkt *p, __u32 hook,
 				       struct xtap_stats *st)
 {
-#if XTAP_FEATURE_HOPS
 	struct xtap_hop_cfg *cfg;
 	__u32 zero = 0;
 	__u64 fp;
@@ -424,9 +422,17 @@ static __always_inline int hop_observe(void *ctx, const struct pkt *p, __u32 hoo
 	fp = hop_fingerprint(p);
 	xtap_hop_see(fp, hook);
 	return hook == XTAP_HOOK_XDP;
-#else
-	return 0;
-#endif
 }
+#else
+static __always_inline void hop_xdp_stamp(struct xdp_md *x, int to_stack)
+{
+}
+
+static __always_inline int hop_observe(void *ctx, const struct pkt *p, __u32 hook,
+				       struct xtap_stats *st)
+{
+	return 0;
+}
+#endif
 
 #endif

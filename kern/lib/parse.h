@@ -69,6 +69,14 @@ struct xtap_icmphdr {
 #define TCPOLEN_TIMESTAMP 10
 #endif
 
+/* TCP flag bits, as in the header's 14th byte (struct pkt.tcp_flags) */
+#define XTAP_TCP_FIN 0x01
+#define XTAP_TCP_SYN 0x02
+#define XTAP_TCP_RST 0x04
+#define XTAP_TCP_ACK 0x10
+/* the flags that open or close a connection */
+#define XTAP_TCP_EDGES (XTAP_TCP_SYN | XTAP_TCP_FIN | XTAP_TCP_RST)
+
 #define XTAP_VLAN_HLEN 4
 #define XTAP_ARP_HLEN 8
 #define XTAP_IP_MF 0x2000
