@@ -67,8 +67,8 @@ static __always_inline __u64 xtap_now(void)
 	return bpf_ktime_get_ns();
 }
 
-/* The per-packet clock: CLOCK_MONOTONIC at the last tick. bpf_ktime_get_ns
- * costs about as much as the rest of the parse; packets that only refresh a
+/* The per-packet clock: CLOCK_MONOTONIC at the last tick, a load where
+ * bpf_ktime_get_ns reads the clock source. Packets that only refresh a
  * flow's last-seen time take this one, which has the same base. */
 static __always_inline __u64 xtap_now_coarse(void)
 {

@@ -103,16 +103,8 @@ struct {
 	__type(value, struct xtap_capflows_val);
 } xtap_capflows SEC(".maps");
 
-/*
- * Does a capture run? With none, this is all a packet pays: one lookup. The
- * answer is the running captures' mask.
- *
- * Verifier cost: xdp_tap verifies in about 540k instructions (clang 14;
- * 606k with clang 16; the limit is 1M), against 172k when this path called a
- * global function that built the flow key. Without that call (it alone, by
- * experiment) the verifier prunes fewer of the data plane's paths; the
- * count does not depend on where the mask is read or on the dispatch.
- */
+/* Does a capture run? With none, this is all a packet pays: one lookup. The
+ * answer is the running captures' mask. */
 static __always_inline __u32 capture_mask(void)
 {
 	__u32 zero = 0, *on;
@@ -156,9 +148,9 @@ static __always_inline __u32 capture_first(__u32 mask)
 }
 
 /* A tail call with a constant index: the JIT patches it into a direct
- * jump. With an index in a register it is an indirect jump, which costs
- * tens of ns with retpolines. In asm, as clang would otherwise merge the
- * calls of different indexes into one with the index in a register. */
+ * jump. With an index in a register it is an indirect jump, which
+ * retpolines make slow. In asm, as clang would otherwise merge the calls of
+ * different indexes into one with the index in a register. */
 #define CAPTURE_TAIL_CONST(ctx, map, k)                                               \
 	asm volatile("r1 = %[c]\n\tr2 = %[m] ll\n\tr3 = %[i]\n\tcall 12"                     \
 		     : : [c] "r"(ctx), [m] "i"(map), [i] "i"(k)                            \
@@ -194,15 +186,13 @@ static __always_inline void capture_tail(void *ctx, int xdp, struct xtap_capture
 /*
  * The data-plane program's last act when capture_mask has a capture: one
  * store to the per-CPU scratch (the captures that run, the interface, the
- * hook) and a tail call to the first capture's filter. Everything else, the
- * frame's length, the flow key, the direction, the TCP edge, where the parse
+ * hook; union xtap_capture_head is one word so that it is one store) and a
+ * tail call to the first capture's filter. Everything else, the frame's
+ * length, the flow key, the direction, the TCP edge, where the parse
  * starts, is the copy's to work out (capture_parse), for the packets a
- * filter accepts: a packet every filter rejects pays no more. The store is
- * one on purpose: the head's four fields stored one by one, with the length
- * and the verdict, made a rejected packet cost about 10 ns more (paired
- * BPF_PROG_TEST_RUN). Nothing of the data plane's own parse is kept for
- * this: the start and the tag it took at TC ingress, kept until here, made
- * tc_tap_ingress verify in 712k instructions instead of 188k.
+ * filter accepts: a packet every filter rejects pays no more. Nothing of
+ * the data plane's own parse is kept for this: values kept alive until the
+ * tail call multiply the states the verifier follows through the core.
  */
 static __always_inline void capture_dispatch(void *ctx, int xdp, __u32 hook, __u32 mask)
 {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Per-hop latency between attach points (maps/xtap.h: xtap_hop_*).
+ * Per-hop latency and loss between attach points: the method, and the maps
+ * xtap_hop_* it keeps (their types are in maps/xtap.h).
  *
  * A packet is recognised at every point of its path by a 64-bit fingerprint
  * of the fields that forwarding leaves alone:
@@ -16,6 +17,8 @@
  * in at different points), MAC addresses and VLAN tags (rewritten per link),
  * the IPv4 TOS / IPv6 traffic class (DSCP re-marking, ECN CE marking).
  * NAT changes addresses and ports: a NATed packet starts a new path.
+ * Multicast and broadcast packets, which go on to several next points, are
+ * not followed.
  *
  * Collisions: two packets that agree in every field above share a
  * fingerprint (a retransmitted IPv6 TCP segment with the same flow label,
@@ -28,9 +31,9 @@
  *
  * The sightings: xtap_hop_seen, an array of XTAP_HOP_SEEN_MAX slots, the
  * slot of a fingerprint its low 16 bits (direct-mapped: one inlined array
- * lookup per packet, where a shared hash cost about 40 ns). A slot holds a
- * fingerprint and its last point and time, the two in one word (maps/xtap.h:
- * xtap_hop_seen.at). A later point that finds its fingerprint there within
+ * lookup per packet, no hash table). A slot holds a fingerprint and its
+ * last point and time, the two in one word (maps/xtap.h: xtap_hop_seen.at).
+ * A later point that finds its fingerprint there within
  * XTAP_HOP_TIMEOUT_NS adds the difference to the hop's histogram and takes
  * the slot over, so each hop is between consecutive points. Nothing is
  * guessed: a slot that holds another fingerprint, or nothing, is no match,
@@ -60,11 +63,18 @@
  * on is one store of at, never torn.
  *
  * Histograms: a hop (from, to) finds its struct xtap_hist in the per-CPU
- * array xtap_hops through xtap_hop_index (two inlined array lookups); the
- * first time a hop is seen it takes the next free index with an atomic add
- * and publishes it with a compare-and-swap (a CPU that loses the race uses
- * the winner's and wastes one index). Past XTAP_HOPS_MAX hops a new hop is
- * counted (XTAP_STAT_HOP_FULL), not recorded.
+ * array xtap_hops through xtap_hop_index (two inlined array lookups), whose
+ * entry from * XTAP_MAX_POINTS + to holds 1 + the histogram's index, 0
+ * while the hop has none; its last entry, XTAP_HOP_INDEX_NEXT, is the
+ * allocator (the next free index). The first time a hop is seen it takes
+ * the next free index with an atomic add and publishes it with a
+ * compare-and-swap (a CPU that loses the race uses the winner's and wastes
+ * one index). Past XTAP_HOPS_MAX hops a new hop is counted
+ * (XTAP_STAT_HOP_FULL), not recorded.
+ *
+ * Loss is finished in user space: `xtap hops` clears the sightings older
+ * than its timeout that stopped at a point with a usual next point, and
+ * counts them per hop into xtap_hop_lost, which only it writes.
  *
  * Within one interface, XDP also writes its time and the fingerprint into
  * the metadata area in front of the frame, only when the area is empty and
@@ -77,9 +87,9 @@
  * Cost: on every IP packet the sample decision (xtap_hop_cfg, 1 in 16 by
  * default from xtap attach: trajectory sampling, the same packets at every
  * point), a hash of a few loads and one multiply; on a followed packet the
- * fingerprint, the global call, the clock (bpf_ktime_get_ns, as much as a
- * sixth of the core on its own), the slot and, on a match, the histogram:
- * all array memory, no hash lookup; at XDP also the metadata stamp.
+ * fingerprint, the global call, the clock (bpf_ktime_get_ns, the dearest
+ * part), the slot and, on a match, the histogram: all array memory, no hash
+ * lookup; at XDP also the metadata stamp.
  *
  * Not in replay (one point, capture times) and not when built with
  * -DXTAP_FEATURE_HOPS=0.
@@ -142,7 +152,7 @@ struct {
 	__type(value, struct hop_pending);
 } xtap_hop_pending SEC(".maps");
 
-/* Packets lost per hop: written by `xtap hops` only (see maps/xtap.h). */
+/* Packets lost per hop: written by `xtap hops` only (see Loss above). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XTAP_HOPS_MAX);
