@@ -9,7 +9,8 @@
 #ifndef XTAP_KERN_TAP_CORE_H
 #define XTAP_KERN_TAP_CORE_H
 
-#include "lib/ctx.h"
+#include "lib/config.h"
+#include "lib/stats.h"
 #include "lib/parse.h"
 #include "lib/flow.h"
 #include "lib/emit.h"
@@ -35,12 +36,10 @@ static __always_inline __u32 tap_core(void *ctx, void *data, void *data_end, __u
 	if (outcome <= XTAP_STAT_IP_FRAGMENT) {	/* else not IP, or malformed: no flow */
 		int counts = xtap_hook_counts(hook);	/* else XDP already counted it here */
 
-		if (counts)
+		if (counts) {
 			flow_account(&p, XTAP_POINT(xtap_slot, hook), st);
-#if XTAP_FEATURE_LATENCY
-		if (counts)
 			app_account(ctx, data, data_end, &p, hook);
-#endif
+		}
 		*hop_stamp = hop_observe(ctx, &p, hook, st);
 	}
 	return capture_mask();

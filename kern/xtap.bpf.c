@@ -12,9 +12,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("xdp.frags")
 int xdp_tap(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u64 len = bpf_xdp_get_buff_len(ctx);	/* once here; the copy reads it again for what it takes */
+	void *data = ctx_data(ctx, 1);
+	void *data_end = ctx_data_end(ctx, 1);
+	__u64 len = ctx_len(ctx, 1);	/* once here; the copy reads it again for what it takes */
 	int act, hop_stamp = 0;
 	__u32 capture;
 
@@ -36,11 +36,12 @@ int xdp_tap(struct xdp_md *ctx)
  */
 static __always_inline int tc_tap(struct __sk_buff *skb, __u32 hook)
 {
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
+	void *data = ctx_data(skb, 0);
+	void *data_end = ctx_data_end(skb, 0);
 	int hop_stamp = 0;	/* XDP's alone */
-	__u32 capture = tap_core(skb, data, data_end, skb->len, tc_l3_of(skb, hook, data, data_end),
-				 tc_vlan_of(skb), hook, &hop_stamp);
+	__u32 capture = tap_core(skb, data, data_end, ctx_len(skb, 0),
+				 ctx_l3_proto(skb, 0, hook, data, data_end), ctx_vlan(skb, 0), hook,
+				 &hop_stamp);
 
 	if (capture)
 		capture_dispatch(skb, 0, hook, capture);	/* a tail call: last */

@@ -575,22 +575,8 @@ struct xtap_app {
 _Static_assert(sizeof(struct xtap_app_pend) == 16, "xtap_app_pend layout");
 _Static_assert(sizeof(struct xtap_app) == 384, "xtap_app layout");
 
-/*
- * Per-hop latency and loss (kern/lib/hop.h). Every IP packet (multicast and
- * broadcast excepted) gets a 64-bit fingerprint from fields that forwarding
- * does not change. xtap_hop_seen, an array of XTAP_HOP_SEEN_MAX slots, holds
- * at slot (fingerprint & (XTAP_HOP_SEEN_MAX - 1)) the fingerprint last seen
- * there with its point and time: direct-mapped, a newer packet takes the
- * slot over. A later point that finds its own fingerprint in the slot adds
- * the time since to the histogram of the hop (from, to) and takes the slot
- * over. Hops get their histogram on first use: xtap_hop_index maps (from,
- * to), as from * XTAP_MAX_POINTS + to, to 1 + the index of its struct
- * xtap_hist in xtap_hops (a per-CPU array), 0 while the hop has none; the
- * last entry, XTAP_HOP_INDEX_NEXT, is the allocator (the next free index).
- * Loss is finished in user space: `xtap hops` clears sightings older than
- * its timeout that stopped at a point with a usual next point and counts
- * them into xtap_hop_lost.
- */
+/* Per-hop latency and loss: the method and the maps are described in
+ * kern/lib/hop.h. */
 #define XTAP_HOP_SEEN_MAX 65536	/* a power of two */
 #define XTAP_HOPS_MAX 1024
 #define XTAP_HOP_INDEX_NEXT (XTAP_MAX_POINTS * XTAP_MAX_POINTS)

@@ -34,15 +34,12 @@
 #ifndef XTAP_KERN_APP_H
 #define XTAP_KERN_APP_H
 
-#include "ctx.h"
+#include "config.h"
+#include "stats.h"
+#include "pkt_ctx.h"
 #include "parse.h"
 #include "flow.h"
 #include "hist.h"
-
-/* 0 builds the core without HTTP/DNS (and handshake) timing, for benchmarks */
-#ifndef XTAP_FEATURE_LATENCY
-#define XTAP_FEATURE_LATENCY 1
-#endif
 
 #define APP_BUF 512		/* scratch bytes; indexes are masked to it */
 #define APP_LOAD 320		/* payload bytes copied: a DNS header, a 255-byte name
@@ -688,12 +685,12 @@ static __always_inline void dns_message(struct app_scratch *s, struct xtap_stats
 
 /* Copy up to APP_LOAD bytes of the payload, from skip bytes into it, to the
  * scratch buffer. Returns the bytes copied, 0 when none could be. */
-static __always_inline __u32 app_load(void *ctx, int is_xdp, const struct pkt *p, __u32 skip,
+static __always_inline __u32 app_load(void *ctx, int xdp, const struct pkt *p, __u32 skip,
 				      struct app_scratch *s)
 {
 	__u64 avail, n, off = (__u64)p->payload_off + skip;
 
-	avail = is_xdp ? bpf_xdp_get_buff_len(ctx) : ((struct __sk_buff *)ctx)->len;
+	avail = ctx_len(ctx, xdp);
 	if (avail <= off || p->payload_len <= skip)
 		return 0;
 	n = avail - off;
@@ -704,13 +701,8 @@ static __always_inline __u32 app_load(void *ctx, int is_xdp, const struct pkt *p
 		n = APP_LOAD;
 	if (n < 1)
 		return 0;
-	if (is_xdp) {
-		if (bpf_xdp_load_bytes(ctx, off, s->buf, n))
-			return 0;
-	} else {
-		if (bpf_skb_load_bytes(ctx, off, s->buf, n))
-			return 0;
-	}
+	if (ctx_load_bytes(ctx, xdp, off, s->buf, n))
+		return 0;
 	return n;
 }
 
@@ -739,7 +731,7 @@ __attribute__((noinline)) int xtap_app_parse(struct app_scratch *s)
  * what the parser needs go to the scratch. what is the http_token result, or
  * APP_DNS (skip: 2 over TCP, 0 over UDP). Returns 1 when the parser has
  * something to do. */
-static __always_inline int app_slow(void *ctx, int is_xdp, const struct pkt *p, int what,
+static __always_inline int app_slow(void *ctx, int xdp, const struct pkt *p, int what,
 				    __u32 skip, __u32 hook)
 {
 	struct app_scratch *s;
@@ -748,7 +740,7 @@ static __always_inline int app_slow(void *ctx, int is_xdp, const struct pkt *p, 
 	s = bpf_map_lookup_elem(&xtap_appbuf, &zero);
 	if (!s)
 		return 0;
-	n = app_load(ctx, is_xdp, p, skip, s);
+	n = app_load(ctx, xdp, p, skip, s);
 	if (!n)
 		return 0;
 	s->n = n;
@@ -775,9 +767,9 @@ static __always_inline void http_port80_other(const struct pkt *p, __u32 hook)
 
 /* What every IP packet that was accounted to a flow goes through: 1 when
  * the parser has to look at it. */
-static __always_inline int app_packet(void *ctx, int is_xdp, void *data, void *data_end,
-				      const struct pkt *p, __u32 hook)
+static __always_inline int app_packet(void *ctx, int xdp, const struct pkt *p, __u32 hook)
 {
+	void *data = ctx_data(ctx, xdp), *data_end = ctx_data_end(ctx, xdp);
 	__u32 off = p->payload_off, w = 0;
 	int what;
 
@@ -785,27 +777,23 @@ static __always_inline int app_packet(void *ctx, int is_xdp, void *data, void *d
 		return 0;
 	if (p->l4proto == IPPROTO_UDP) {
 		if (p->dport == DNS_PORT || p->sport == DNS_PORT)
-			return app_slow(ctx, is_xdp, p, APP_DNS, 0, hook);
+			return app_slow(ctx, xdp, p, APP_DNS, 0, hook);
 		return 0;
 	}
 	if (p->l4proto != IPPROTO_TCP)
 		return 0;
 	if (p->dport == DNS_PORT || p->sport == DNS_PORT) {
 		/* DNS over TCP: a two-byte length, then the message */
-		return app_slow(ctx, is_xdp, p, APP_DNS, 2, hook);
+		return app_slow(ctx, xdp, p, APP_DNS, 2, hook);
 	}
 	/* the first four payload bytes, in place when the linear part has them */
-	if (off < 1024 && data + off + 4 <= data_end) {
+	if (off < 1024 && data + off + 4 <= data_end)
 		w = *(__u32 *)(data + off);
-	} else if (is_xdp) {
-		if (bpf_xdp_load_bytes(ctx, off, &w, 4))
-			return 0;
-	} else if (bpf_skb_load_bytes(ctx, off, &w, 4)) {
+	else if (ctx_load_bytes(ctx, xdp, off, &w, 4))
 		return 0;
-	}
 	what = http_token(w);
 	if (what >= 0)
-		return app_slow(ctx, is_xdp, p, what, 0, hook);
+		return app_slow(ctx, xdp, p, what, 0, hook);
 	if (p->dport == HTTP_PORT)
 		http_port80_other(p, hook);
 	return 0;
@@ -822,17 +810,19 @@ __attribute__((noinline)) int xtap_app_xdp(struct xdp_md *ctx, const struct pkt 
 {
 	if (!p)
 		return 0;
-	return app_packet(ctx, 1, (void *)(long)ctx->data, (void *)(long)ctx->data_end, p, hook);
+	return app_packet(ctx, 1, p, hook);
 }
 
 __attribute__((noinline)) int xtap_app_skb(struct __sk_buff *ctx, const struct pkt *p, __u32 hook)
 {
 	if (!p)
 		return 0;
-	return app_packet(ctx, 0, (void *)(long)ctx->data, (void *)(long)ctx->data_end, p, hook);
+	return app_packet(ctx, 0, p, hook);
 }
 
-/* Called by the core for every IP packet that was accounted to a flow. */
+/* Called by the core for every IP packet that was accounted to a flow; an
+ * empty stub when XTAP_FEATURE_LATENCY is 0. */
+#if XTAP_FEATURE_LATENCY
 static __always_inline void app_account(void *ctx, void *data, void *data_end, const struct pkt *p,
 					__u32 hook)
 {
@@ -863,5 +853,11 @@ static __always_inline void app_account(void *ctx, void *data, void *data_end, c
 	if (s)
 		xtap_app_parse(s);
 }
+#else
+static __always_inline void app_account(void *ctx, void *data, void *data_end, const struct pkt *p,
+					__u32 hook)
+{
+}
+#endif
 
 #endif

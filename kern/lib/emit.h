@@ -12,7 +12,9 @@
 #ifndef XTAP_KERN_EMIT_H
 #define XTAP_KERN_EMIT_H
 
-#include "ctx.h"
+#include "config.h"
+#include "stats.h"
+#include "pkt_ctx.h"
 #include "parse.h"
 #include "flow.h"
 
@@ -101,18 +103,8 @@ struct {
 	__type(value, struct xtap_capflows_val);
 } xtap_capflows SEC(".maps");
 
-#define XTAP_TCP_EDGES (XTAP_TCP_SYN | XTAP_TCP_FIN | XTAP_TCP_RST)
-
-/*
- * Does a capture run? With none, this is all a packet pays: one lookup. The
- * answer is the running captures' mask.
- *
- * Verifier cost: xdp_tap verifies in about 540k instructions (clang 14;
- * 606k with clang 16; the limit is 1M), against 172k when this path called a
- * global function that built the flow key. Without that call (it alone, by
- * experiment) the verifier prunes fewer of the data plane's paths; the
- * count does not depend on where the mask is read or on the dispatch.
- */
+/* Does a capture run? With none, this is all a packet pays: one lookup. The
+ * answer is the running captures' mask. */
 static __always_inline __u32 capture_mask(void)
 {
 	__u32 zero = 0, *on;
@@ -128,22 +120,11 @@ static __always_inline __u32 capture_mask(void)
  * stripped tag), on the same bytes, so the same flow. */
 static __always_inline void capture_parse(void *ctx, int xdp, struct xtap_capture_pkt *s)
 {
-	void *data, *data_end;
+	void *data = ctx_data(ctx, xdp), *data_end = ctx_data_end(ctx, xdp);
+	__u16 l3 = ctx_l3_proto(ctx, xdp, s->h.hook, data, data_end), vlan = ctx_vlan(ctx, xdp);
 	struct pkt p = {};
-	__u16 l3 = 0, vlan = 0;
 	int outcome;
 
-	if (xdp) {
-		data = (void *)(long)((struct xdp_md *)ctx)->data;
-		data_end = (void *)(long)((struct xdp_md *)ctx)->data_end;
-	} else {
-		struct __sk_buff *skb = ctx;
-
-		data = (void *)(long)skb->data;
-		data_end = (void *)(long)skb->data_end;
-		l3 = tc_l3_of(skb, s->h.hook, data, data_end);
-		vlan = tc_vlan_of(skb);
-	}
 	outcome = parse_packet(ctx, xdp, data, data_end, s->wire_len, l3, &p);
 	if (!p.vlan)
 		p.vlan = vlan;
@@ -167,9 +148,9 @@ static __always_inline __u32 capture_first(__u32 mask)
 }
 
 /* A tail call with a constant index: the JIT patches it into a direct
- * jump. With an index in a register it is an indirect jump, which costs
- * tens of ns with retpolines. In asm, as clang would otherwise merge the
- * calls of different indexes into one with the index in a register. */
+ * jump. With an index in a register it is an indirect jump, which
+ * retpolines make slow. In asm, as clang would otherwise merge the calls of
+ * different indexes into one with the index in a register. */
 #define CAPTURE_TAIL_CONST(ctx, map, k)                                               \
 	asm volatile("r1 = %[c]\n\tr2 = %[m] ll\n\tr3 = %[i]\n\tcall 12"                     \
 		     : : [c] "r"(ctx), [m] "i"(map), [i] "i"(k)                            \
@@ -205,15 +186,13 @@ static __always_inline void capture_tail(void *ctx, int xdp, struct xtap_capture
 /*
  * The data-plane program's last act when capture_mask has a capture: one
  * store to the per-CPU scratch (the captures that run, the interface, the
- * hook) and a tail call to the first capture's filter. Everything else, the
- * frame's length, the flow key, the direction, the TCP edge, where the parse
+ * hook; union xtap_capture_head is one word so that it is one store) and a
+ * tail call to the first capture's filter. Everything else, the frame's
+ * length, the flow key, the direction, the TCP edge, where the parse
  * starts, is the copy's to work out (capture_parse), for the packets a
- * filter accepts: a packet every filter rejects pays no more. The store is
- * one on purpose: the head's four fields stored one by one, with the length
- * and the verdict, made a rejected packet cost about 10 ns more (paired
- * BPF_PROG_TEST_RUN). Nothing of the data plane's own parse is kept for
- * this: the start and the tag it took at TC ingress, kept until here, made
- * tc_tap_ingress verify in 712k instructions instead of 188k.
+ * filter accepts: a packet every filter rejects pays no more. Nothing of
+ * the data plane's own parse is kept for this: values kept alive until the
+ * tail call multiply the states the verifier follows through the core.
  */
 static __always_inline void capture_dispatch(void *ctx, int xdp, __u32 hook, __u32 mask)
 {
@@ -295,13 +274,6 @@ static __always_inline void capture_count(const struct xtap_capture_pkt *s, __u3
 		st->c[dropped ? XTAP_STAT_CAPTURE_DROP : XTAP_STAT_CAPTURED]++;
 }
 
-static __always_inline long load_bytes(void *ctx, int xdp, __u32 off, void *to, __u64 len)
-{
-	if (xdp)
-		return bpf_xdp_load_bytes(ctx, off, to, len);
-	return bpf_skb_load_bytes(ctx, off, to, len);
-}
-
 /* A frame longer than a chunk: the record is reserved in the ring whole and
  * filled a chunk at a time through the per-CPU buffer. Returns 1 when the
  * ring had no room (a drop), -1 when the frame could not be read, else 0. */
@@ -329,7 +301,7 @@ static __always_inline int capture_copy_big(void *ctx, int xdp, void *rb, struct
 			len = XTAP_CAPTURE_CHUNK;
 		if (len < 1)
 			break;
-		if (load_bytes(ctx, xdp, off, b->data, len))
+		if (ctx_load_bytes(ctx, xdp, off, b->data, len))
 			goto bad;
 		if (bpf_dynptr_write(&dp, sizeof(b->rec) + off, b->data, len, 0))
 			goto bad;
@@ -367,11 +339,7 @@ static __always_inline void capture_copy(void *ctx, int xdp, struct xtap_capture
 	if (!b)
 		return;
 
-	/* bytes the context holds: linear and paged parts */
-	if (xdp)
-		avail = bpf_xdp_get_buff_len(ctx);
-	else
-		avail = ((struct __sk_buff *)ctx)->len;
+	avail = ctx_len(ctx, xdp);
 	snap = cfg->snaplen;
 	if (!snap || snap > XTAP_SNAP_MAX)
 		snap = XTAP_SNAP_MAX;
@@ -386,8 +354,7 @@ static __always_inline void capture_copy(void *ctx, int xdp, struct xtap_capture
 	b->rec.flow_dir = s->flow_dir;
 	b->rec.slot = s->h.slot;
 	b->rec.reserved0 = 0;
-	b->rec.ifindex = xdp ? ((struct xdp_md *)ctx)->ingress_ifindex
-			     : ((struct __sk_buff *)ctx)->ifindex;
+	b->rec.ifindex = ctx_ifindex(ctx, xdp);
 	b->rec.wire_len = s->wire_len > avail ? s->wire_len : avail;
 	b->rec.cap_len = n;
 	b->rec.reserved1 = 0;
@@ -402,7 +369,7 @@ static __always_inline void capture_copy(void *ctx, int xdp, struct xtap_capture
 	/* clang 14: the bound must be on the 64-bit value the helper gets */
 	if (n > XTAP_CAPTURE_CHUNK)
 		n = XTAP_CAPTURE_CHUNK;
-	if (load_bytes(ctx, xdp, 0, b->data, n))
+	if (ctx_load_bytes(ctx, xdp, 0, b->data, n))
 		return;
 	capture_count(s, id, bpf_ringbuf_output(rb, b, sizeof(b->rec) + n, 0) != 0);
 }
@@ -422,8 +389,7 @@ static __always_inline void capture_step(void *ctx, int xdp)
 		return;
 	if (s->verdict) {
 		if (s->h.has_flow == XTAP_CAPTURE_UNPARSED) {
-			s->wire_len = xtap_wire_len(xdp ? bpf_xdp_get_buff_len(ctx)
-						   : ((struct __sk_buff *)ctx)->len);
+			s->wire_len = xtap_wire_len(ctx_len(ctx, xdp));
 			capture_parse(ctx, xdp, s);
 		}
 		capture_copy(ctx, xdp, s, id);

@@ -3,7 +3,8 @@
 #ifndef XTAP_KERN_FLOW_H
 #define XTAP_KERN_FLOW_H
 
-#include "ctx.h"
+#include "config.h"
+#include "stats.h"
 #include "parse.h"
 #include "latency.h"
 
@@ -103,8 +104,8 @@ static __always_inline int flow_key_make(const struct pkt *p, struct xtap_flow_k
 	return swap ? XTAP_DIR_BA : XTAP_DIR_AB;
 }
 
-/* XTAP_TCP_FIN, _SYN, _RST, _ACK: latency.h */
-
+/* A new entry's first packet, direction d (a constant: the arrays are
+ * indexed at fixed offsets). */
 static __always_inline void flow_first_packet(struct xtap_flow *f, const int d, const struct pkt *p,
 					      __u8 fl, int tcp)
 {
@@ -114,31 +115,8 @@ static __always_inline void flow_first_packet(struct xtap_flow *f, const int d, 
 	f->syn[d] = !!(fl & XTAP_TCP_SYN);
 	f->fin[d] = !!(fl & XTAP_TCP_FIN);
 	f->rst[d] = !!(fl & XTAP_TCP_RST);
-#if XTAP_FEATURE_LATENCY
-	if (!tcp)
-		return;
-	/* the first segment sets the mark; its TSval waits for an echo */
-	seq_track(&f->seq_next[d], &f->seq_seen, 1 << d, p->seq, p->payload_len, fl);
-	if (p->has_ts) {
-		f->ts_last[d] = p->tsval;
-		f->ts_val[d] = p->tsval;
-		f->ts_ns[d] = f->first_ns;
-		f->ts_seen = 1 << d;
-		f->ts_pending = 1 << d;
-	}
-#endif
-}
-
-/* The write-back entry takes the flow's high-water marks from the shared
- * entry (it counts against its own copy) and forgets the timestamps it saw. */
-static __always_inline void fcache_take_tcp(struct xtap_fcache *c, const struct xtap_flow *f)
-{
-#if XTAP_FEATURE_LATENCY
-	c->seq_next[0] = f->seq_next[0];
-	c->seq_next[1] = f->seq_next[1];
-	c->seq_seen = f->seq_seen;
-	c->ts_seen = 0;
-#endif
+	if (tcp)
+		lat_flow_first(f, d, p, fl);
 }
 
 /* Move an entry's deltas into the shared table. A flow the table has
@@ -161,18 +139,7 @@ static __always_inline void fcache_flush(struct xtap_fcache *c)
 			__sync_fetch_and_or(&f->tcp_flags[1], c->tcp_flags[1]);
 		if (c->last_ns > f->last_ns)
 			f->last_ns = c->last_ns;
-#if XTAP_FEATURE_LATENCY
-		if (c->retrans[0])
-			__sync_fetch_and_add(&f->retrans[0], c->retrans[0]);
-		if (c->retrans[1])
-			__sync_fetch_and_add(&f->retrans[1], c->retrans[1]);
-		/* the larger high-water mark wins */
-		if ((c->seq_seen & 1) && (!(f->seq_seen & 1) || seq_before(f->seq_next[0], c->seq_next[0])))
-			f->seq_next[0] = c->seq_next[0];
-		if ((c->seq_seen & 2) && (!(f->seq_seen & 2) || seq_before(f->seq_next[1], c->seq_next[1])))
-			f->seq_next[1] = c->seq_next[1];
-		f->seq_seen |= c->seq_seen;
-#endif
+		lat_fcache_flush(f, c);
 	}
 	c->retrans[0] = c->retrans[1] = 0;
 	c->pkts[0] = c->pkts[1] = 0;
@@ -201,27 +168,18 @@ static __always_inline int fcache_holds(const struct xtap_fcache *c, const struc
 }
 
 /* Retransmissions and passive RTT of a TCP segment on the write-back path:
- * the high-water mark is the entry's own; a TSval or TSecr that differs from
- * the last one this entry saw in the direction takes the shared entry. */
+ * the entry counts against its own high-water mark; a TSval or TSecr that
+ * differs from the last one this entry saw in the direction takes the
+ * shared entry. */
 static __always_inline void fcache_tcp(struct xtap_fcache *c, int dir, const struct pkt *p, __u8 fl)
 {
-#if XTAP_FEATURE_LATENCY
-	__u8 bit = 1 << dir;
+	struct xtap_flow *f;
 
-	if (seq_track(&c->seq_next[dir], &c->seq_seen, bit, p->seq, p->payload_len, fl))
-		c->retrans[dir]++;
-	if (p->has_ts && (!(c->ts_seen & bit) || c->tsval[dir] != p->tsval ||
-			  c->tsecr[dir] != p->tsecr)) {
-		struct xtap_flow *f;
-
-		c->tsval[dir] = p->tsval;
-		c->tsecr[dir] = p->tsecr;
-		c->ts_seen |= bit;
-		f = bpf_map_lookup_elem(&xtap_flows, &c->key);
-		if (f)
-			ts_track(f, &c->key, dir, p->tsval, p->tsecr);
-	}
-#endif
+	if (!lat_fcache_segment(c, dir, p, fl))
+		return;
+	f = bpf_map_lookup_elem(&xtap_flows, &c->key);
+	if (f)
+		ts_track(f, &c->key, dir, p->tsval, p->tsecr);
 }
 
 /* The hot path: one more packet of the flow this CPU's entry holds. */
@@ -246,75 +204,168 @@ static __always_inline void fcache_add(struct xtap_fcache *c, int dir, const str
 		fcache_flush(c);
 }
 
-/* Account one packet to its flow, creating the entry on first sight. The
+/*
+ * The short path, on this CPU's write-back entry c for the flow k. Returns
+ * 1 when the packet is done with: added to the entry, or left to the
+ * interface that owns the flow (the one that saw the conversation first
+ * owns its counts, so a packet crossing several attached interfaces is
+ * counted once). Returns 0 when the packet goes on to the shared entry: a
+ * SYN, FIN or RST (the entry's deltas are flushed first), or a flow the
+ * entry does not hold (the entry is flushed and freed for it).
+ */
+static __always_inline int fcache_account(struct xtap_fcache *c, const struct xtap_flow_key *k,
+					  int dir, const struct pkt *p, int tcp, __u8 fl, int event)
+{
+	if (!c)
+		return 0;
+	if (fcache_holds(c, k)) {
+		if (c->owner_slot != xtap_slot)
+			return 1;
+		if (!event) {
+			fcache_add(c, dir, p, tcp, fl);
+			return 1;
+		}
+		fcache_flush(c);
+		return 0;
+	}
+	fcache_flush(c);
+	c->valid = 0;
+	return 0;
+}
+
+/* A TCP SYN, FIN or RST on the shared entry: counted per direction; the
+ * first SYN without ACK names the initiator. */
+static __always_inline void flow_tcp_edge(struct xtap_flow *f, int dir, __u8 fl, int syn_only)
+{
+	if (fl & XTAP_TCP_SYN)
+		__sync_fetch_and_add(&f->syn[dir], 1);
+	if (fl & XTAP_TCP_FIN)
+		__sync_fetch_and_add(&f->fin[dir], 1);
+	if (fl & XTAP_TCP_RST)
+		__sync_fetch_and_add(&f->rst[dir], 1);
+	if (syn_only && !f->initiator_syn) {
+		f->initiator = dir;
+		f->initiator_syn = 1;
+	}
+}
+
+/* One more packet of an existing flow, on its shared entry. The fine clock
+ * is read for what the handshake times, the coarse one for the rest. */
+static __always_inline void flow_update(struct xtap_flow *f, const struct xtap_flow_key *k, int dir,
+					const struct pkt *p, int tcp, __u8 fl, int event,
+					int syn_only)
+{
+	int pending = tcp && hs_pending(f);
+	__u64 now;
+
+	__sync_fetch_and_add(&f->pkts[dir], 1);
+	__sync_fetch_and_add(&f->bytes[dir], p->len);
+	now = event || pending ? xtap_now() : xtap_now_coarse();
+	if (now > f->last_ns)
+		f->last_ns = now;
+	if (tcp && (f->tcp_flags[dir] | fl) != f->tcp_flags[dir])
+		__sync_fetch_and_or(&f->tcp_flags[dir], fl);
+	if (event)
+		flow_tcp_edge(f, dir, fl, syn_only);
+	if (event || pending)
+		hs_update(f, k, dir, fl, now);
+	if (tcp)
+		lat_flow_segment(f, k, dir, p, fl);
+}
+
+/*
+ * After the shared entry f (the flow's, or the new one): the next packets
+ * of the flow on this CPU take the short path. hold is 0 while the flow's
+ * handshake is under way: such a flow stays out of the write-back entry
+ * (its deltas were flushed), so that the ACK completing the handshake
+ * reaches the shared entry too. The entry takes the marks this packet may
+ * have moved. point is where the flow was first seen: its owner.
+ */
+static __always_inline void fcache_remember(struct xtap_fcache *c, const struct xtap_flow_key *k,
+					    const struct xtap_flow *f, __u32 point, int hold)
+{
+	if (!c)
+		return;
+	if (!hold) {
+		c->valid = 0;
+		return;
+	}
+	lat_fcache_take(c, f);
+	if (!c->valid) {
+		__builtin_memcpy(&c->key, k, sizeof(*k));
+		c->owner_slot = point / XTAP_HOOK_MAX;
+		c->valid = 1;
+	}
+}
+
+/* A flow seen for the first time, at point: its entry, built in the
+ * per-CPU scratch (it is too big for the stack). NULL when there is none. */
+static __always_inline struct xtap_flow *flow_new(int dir, const struct pkt *p, __u32 point,
+						  int tcp, __u8 fl, int syn_only)
+{
+	struct xtap_flow *nf;
+	__u32 zero = 0;
+	__u64 now;
+
+	nf = bpf_map_lookup_elem(&xtap_newflow, &zero);
+	if (!nf)
+		return NULL;
+	__builtin_memset(nf, 0, sizeof(*nf));
+	now = xtap_now();
+	nf->first_ns = now;
+	nf->last_ns = now;
+	nf->initiator = dir;
+	nf->initiator_syn = syn_only;
+	nf->first_point = point;
+	if (tcp)
+		hs_first(nf, dir, fl, now);
+	if (dir == XTAP_DIR_AB)
+		flow_first_packet(nf, 0, p, fl, tcp);
+	else
+		flow_first_packet(nf, 1, p, fl, tcp);
+	return nf;
+}
+
+/*
+ * Account one packet to its flow, creating the entry on first sight. The
  * common case touches only this CPU's write-back entry; the shared table is
  * looked up when a flow starts, changes, carries SYN/FIN/RST, or every
- * XTAP_FCACHE_BATCH packets. */
+ * XTAP_FCACHE_BATCH packets. point is where the packet is seen: a new flow
+ * belongs to it, and only the interface a flow belongs to counts it.
+ */
 static __always_inline void flow_account(const struct pkt *p, __u32 point, struct xtap_stats *st)
 {
 	struct xtap_flow_key k __attribute__((aligned(8)));
+	__u8 fl = p->tcp_flags;
+	/* a later fragment has no TCP header: its flags are no TCP's */
+	int dir, tcp = p->l4proto == IPPROTO_TCP && p->frag != XTAP_FRAG_LATER;
+	int syn_only = tcp && (fl & (XTAP_TCP_SYN | XTAP_TCP_ACK)) == XTAP_TCP_SYN;
+	int event = tcp && (fl & XTAP_TCP_EDGES);
 	struct xtap_fcache *c;
 	struct xtap_flow *f;
 	__u32 slot;
-	__u64 now;
-	int hold, pending;
-	__u8 fl = p->tcp_flags;
-	int dir, tcp = p->l4proto == IPPROTO_TCP && p->frag != XTAP_FRAG_LATER;
-	int syn_only = tcp && (fl & (XTAP_TCP_SYN | XTAP_TCP_ACK)) == XTAP_TCP_SYN;
-	int event = tcp && (fl & (XTAP_TCP_SYN | XTAP_TCP_FIN | XTAP_TCP_RST));
 
 	if (!tcp)
 		fl = 0;
 	dir = flow_key_make(p, &k);
 	slot = fcache_slot(&k);
 	c = bpf_map_lookup_elem(&xtap_fcache, &slot);
-	if (c && fcache_holds(c, &k)) {
-		/* the interface that saw the conversation first owns its
-		 * counts, so a packet crossing several attached interfaces is
-		 * counted once */
-		if (c->owner_slot != xtap_slot)
-			return;
-		if (!event) {
-			fcache_add(c, dir, p, tcp, fl);
-			return;
-		}
-		fcache_flush(c);	/* deltas first, then the event */
-	} else if (c) {
-		fcache_flush(c);	/* the slot goes to this flow */
-		c->valid = 0;
-	}
+	if (fcache_account(c, &k, dir, p, tcp, fl, event))
+		return;
 
 	f = bpf_map_lookup_elem(&xtap_flows, &k);
 	if (!f) {
-		__u32 zero = 0;
-		struct xtap_flow *nfp = bpf_map_lookup_elem(&xtap_newflow, &zero);
-		long err;
+		struct xtap_flow *nf = flow_new(dir, p, point, tcp, fl, syn_only);
+		int hold;
 
-		if (!nfp)
+		if (!nf)
 			return;
-#define nf (*nfp)
-		__builtin_memset(nfp, 0, sizeof(*nfp));
-		now = xtap_now();
-		nf.first_ns = now;
-		nf.last_ns = now;
-		nf.initiator = dir;
-		nf.initiator_syn = syn_only;
-		nf.first_point = point;
-		if (tcp)
-			hs_first(&nf, dir, fl, now);
-		hold = !hs_pending(&nf);
-		if (dir == XTAP_DIR_AB)
-			flow_first_packet(&nf, 0, p, fl, tcp);
-		else
-			flow_first_packet(&nf, 1, p, fl, tcp);
-		err = bpf_map_update_elem(&xtap_flows, &k, &nf, BPF_NOEXIST);
-		if (!err) {
+		hold = !hs_pending(nf);
+		if (!bpf_map_update_elem(&xtap_flows, &k, nf, BPF_NOEXIST)) {
 			if (st)
 				st->c[XTAP_STAT_FLOW_NEW]++;
-			if (c && hold)
-				fcache_take_tcp(c, &nf);
-#undef nf
-			goto remember;
+			fcache_remember(c, &k, nf, point, hold);
+			return;
 		}
 		/* another CPU created it meanwhile: account on that entry */
 		f = bpf_map_lookup_elem(&xtap_flows, &k);
@@ -324,57 +375,9 @@ static __always_inline void flow_account(const struct pkt *p, __u32 point, struc
 			return;
 		}
 	}
-
-	if (f->first_point / XTAP_HOOK_MAX == xtap_slot) {
-		pending = tcp && hs_pending(f);
-		__sync_fetch_and_add(&f->pkts[dir], 1);
-		__sync_fetch_and_add(&f->bytes[dir], p->len);
-		now = event || pending ? xtap_now() : xtap_now_coarse();
-		if (now > f->last_ns)
-			f->last_ns = now;
-		if (tcp && (f->tcp_flags[dir] | fl) != f->tcp_flags[dir])
-			__sync_fetch_and_or(&f->tcp_flags[dir], fl);
-		if (event) {
-			if (fl & XTAP_TCP_SYN)
-				__sync_fetch_and_add(&f->syn[dir], 1);
-			if (fl & XTAP_TCP_FIN)
-				__sync_fetch_and_add(&f->fin[dir], 1);
-			if (fl & XTAP_TCP_RST)
-				__sync_fetch_and_add(&f->rst[dir], 1);
-			if (syn_only && !f->initiator_syn) {
-				f->initiator = dir;
-				f->initiator_syn = 1;
-			}
-		}
-		if (event || pending)
-			hs_update(f, &k, dir, fl, now);
-#if XTAP_FEATURE_LATENCY
-		if (tcp) {
-			if (seq_track(&f->seq_next[dir], &f->seq_seen, 1 << dir, p->seq,
-				      p->payload_len, fl))
-				__sync_fetch_and_add(&f->retrans[dir], 1);
-			if (p->has_ts)
-				ts_track(f, &k, dir, p->tsval, p->tsecr);
-		}
-#endif
-	}
-	point = f->first_point;
-	hold = !hs_pending(f);
-	/* the marks this packet may have moved, for the short path */
-	if (c && hold)
-		fcache_take_tcp(c, f);
-remember:
-	/* A flow whose handshake is under way stays out of the write-back
-	 * entry (its deltas were flushed above), so that the ACK completing
-	 * the handshake takes this path too. */
-	if (c && !hold)
-		c->valid = 0;
-	/* the next packets of this flow on this CPU take the short path */
-	else if (c && !c->valid) {
-		__builtin_memcpy(&c->key, &k, sizeof(k));
-		c->owner_slot = point / XTAP_HOOK_MAX;
-		c->valid = 1;
-	}
+	if (f->first_point / XTAP_HOOK_MAX == xtap_slot)
+		flow_update(f, &k, dir, p, tcp, fl, event, syn_only);
+	fcache_remember(c, &k, f, f->first_point, !hs_pending(f));
 }
 
 #endif

@@ -6,7 +6,7 @@
 #ifndef XTAP_KERN_HIST_H
 #define XTAP_KERN_HIST_H
 
-#include "ctx.h"
+#include "config.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);

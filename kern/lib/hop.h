@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Per-hop latency between attach points (maps/xtap.h: xtap_hop_*).
+ * Per-hop latency and loss between attach points: the method, and the maps
+ * xtap_hop_* it keeps (their types are in maps/xtap.h).
  *
  * A packet is recognised at every point of its path by a 64-bit fingerprint
  * of the fields that forwarding leaves alone:
@@ -16,6 +17,8 @@
  * in at different points), MAC addresses and VLAN tags (rewritten per link),
  * the IPv4 TOS / IPv6 traffic class (DSCP re-marking, ECN CE marking).
  * NAT changes addresses and ports: a NATed packet starts a new path.
+ * Multicast and broadcast packets, which go on to several next points, are
+ * not followed.
  *
  * Collisions: two packets that agree in every field above share a
  * fingerprint (a retransmitted IPv6 TCP segment with the same flow label,
@@ -28,9 +31,9 @@
  *
  * The sightings: xtap_hop_seen, an array of XTAP_HOP_SEEN_MAX slots, the
  * slot of a fingerprint its low 16 bits (direct-mapped: one inlined array
- * lookup per packet, where a shared hash cost about 40 ns). A slot holds a
- * fingerprint and its last point and time, the two in one word (maps/xtap.h:
- * xtap_hop_seen.at). A later point that finds its fingerprint there within
+ * lookup per packet, no hash table). A slot holds a fingerprint and its
+ * last point and time, the two in one word (maps/xtap.h: xtap_hop_seen.at).
+ * A later point that finds its fingerprint there within
  * XTAP_HOP_TIMEOUT_NS adds the difference to the hop's histogram and takes
  * the slot over, so each hop is between consecutive points. Nothing is
  * guessed: a slot that holds another fingerprint, or nothing, is no match,
@@ -60,11 +63,18 @@
  * on is one store of at, never torn.
  *
  * Histograms: a hop (from, to) finds its struct xtap_hist in the per-CPU
- * array xtap_hops through xtap_hop_index (two inlined array lookups); the
- * first time a hop is seen it takes the next free index with an atomic add
- * and publishes it with a compare-and-swap (a CPU that loses the race uses
- * the winner's and wastes one index). Past XTAP_HOPS_MAX hops a new hop is
- * counted (XTAP_STAT_HOP_FULL), not recorded.
+ * array xtap_hops through xtap_hop_index (two inlined array lookups), whose
+ * entry from * XTAP_MAX_POINTS + to holds 1 + the histogram's index, 0
+ * while the hop has none; its last entry, XTAP_HOP_INDEX_NEXT, is the
+ * allocator (the next free index). The first time a hop is seen it takes
+ * the next free index with an atomic add and publishes it with a
+ * compare-and-swap (a CPU that loses the race uses the winner's and wastes
+ * one index). Past XTAP_HOPS_MAX hops a new hop is counted
+ * (XTAP_STAT_HOP_FULL), not recorded.
+ *
+ * Loss is finished in user space: `xtap hops` clears the sightings older
+ * than its timeout that stopped at a point with a usual next point, and
+ * counts them per hop into xtap_hop_lost, which only it writes.
  *
  * Within one interface, XDP also writes its time and the fingerprint into
  * the metadata area in front of the frame, only when the area is empty and
@@ -77,9 +87,9 @@
  * Cost: on every IP packet the sample decision (xtap_hop_cfg, 1 in 16 by
  * default from xtap attach: trajectory sampling, the same packets at every
  * point), a hash of a few loads and one multiply; on a followed packet the
- * fingerprint, the global call, the clock (bpf_ktime_get_ns, as much as a
- * sixth of the core on its own), the slot and, on a match, the histogram:
- * all array memory, no hash lookup; at XDP also the metadata stamp.
+ * fingerprint, the global call, the clock (bpf_ktime_get_ns, the dearest
+ * part), the slot and, on a match, the histogram: all array memory, no hash
+ * lookup; at XDP also the metadata stamp.
  *
  * Not in replay (one point, capture times) and not when built with
  * -DXTAP_FEATURE_HOPS=0.
@@ -87,13 +97,11 @@
 #ifndef XTAP_KERN_HOP_H
 #define XTAP_KERN_HOP_H
 
-#include "ctx.h"
+#include "config.h"
+#include "stats.h"
+#include "pkt_ctx.h"
 #include "parse.h"
 #include "hist.h"
-
-#ifndef XTAP_FEATURE_HOPS
-#define XTAP_FEATURE_HOPS 1
-#endif
 
 #define XTAP_HOP_TIMEOUT_NS (XTAP_HOP_TIMEOUT_MS * 1000000ull)
 
@@ -144,7 +152,7 @@ struct {
 	__type(value, struct hop_pending);
 } xtap_hop_pending SEC(".maps");
 
-/* Packets lost per hop: written by `xtap hops` only (see maps/xtap.h). */
+/* Packets lost per hop: written by `xtap hops` only (see Loss above). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XTAP_HOPS_MAX);
@@ -253,13 +261,16 @@ static __always_inline void hop_add(__u32 from, __u32 to, __u64 ns, struct xtap_
 		hist_put(h, ns);
 }
 
+/* What the data plane calls, hop_observe and hop_xdp_stamp, are empty stubs
+ * when XTAP_FEATURE_HOPS is 0. */
+#if XTAP_FEATURE_HOPS
 /* TC ingress: XDP's stamp, if this packet carries one from this interface
  * and nothing else in its metadata area. */
 static __always_inline int hop_from_meta(struct __sk_buff *skb, __u32 point,
 					 struct xtap_stats *st)
 {
-	void *data = (void *)(long)skb->data;
-	struct xtap_hop_meta *m = (void *)(long)skb->data_meta;
+	void *data = ctx_data(skb, 0);
+	struct xtap_hop_meta *m = ctx_data_meta(skb, 0);
 	__u32 xdp_point = XTAP_POINT(xtap_slot, XTAP_HOOK_XDP);
 	struct xtap_hop_seen *s;
 	__u64 now, fp;
@@ -306,7 +317,6 @@ static __always_inline int hop_from_meta(struct __sk_buff *skb, __u32 point,
  */
 static __always_inline void hop_xdp_stamp(struct xdp_md *x, int to_stack)
 {
-#if XTAP_FEATURE_HOPS
 	struct hop_pending *pd;
 	struct xtap_hop_meta *m;
 	struct xtap_stats *st;
@@ -318,11 +328,11 @@ static __always_inline void hop_xdp_stamp(struct xdp_md *x, int to_stack)
 	pd->valid = 0;
 	if (!to_stack)
 		return;
-	if (x->data_meta != x->data ||
+	if (ctx_data_meta(x, 1) != ctx_data(x, 1) ||
 	    bpf_xdp_adjust_meta(x, -(int)sizeof(struct xtap_hop_meta)))
 		goto no_room;
-	m = (void *)(long)x->data_meta;
-	if ((void *)(m + 1) > (void *)(long)x->data)
+	m = ctx_data_meta(x, 1);
+	if ((void *)(m + 1) > ctx_data(x, 1))
 		goto no_room;
 	m->ns = pd->ns;
 	m->fp = pd->fp;
@@ -333,10 +343,8 @@ no_room:
 	st = xtap_stats_of(XTAP_HOOK_XDP);
 	if (st)
 		st->c[XTAP_STAT_HOP_NO_ROOM]++;
-#endif
 }
 
-#if XTAP_FEATURE_HOPS
 /*
  * The sighting of a followed packet, fingerprint fp, at (xtap_slot, hook).
  * In XDP its stamp is left pending for hop_xdp_stamp. A global function,
@@ -397,7 +405,6 @@ __attribute__((noinline)) int xtap_hop_see(__u64 fp, __u32 hook)
 	}
 	return 0;
 }
-#endif
 
 /* One IP packet at (xtap_slot, hook): the fingerprint and the sample
  * decision here, inline; the sighting of a followed packet in xtap_hop_see.
@@ -406,7 +413,6 @@ __attribute__((noinline)) int xtap_hop_see(__u64 fp, __u32 hook)
 static __always_inline int hop_observe(void *ctx, const struct pkt *p, __u32 hook,
 				       struct xtap_stats *st)
 {
-#if XTAP_FEATURE_HOPS
 	struct xtap_hop_cfg *cfg;
 	__u32 zero = 0;
 	__u64 fp;
@@ -426,9 +432,17 @@ static __always_inline int hop_observe(void *ctx, const struct pkt *p, __u32 hoo
 	fp = hop_fingerprint(p);
 	xtap_hop_see(fp, hook);
 	return hook == XTAP_HOOK_XDP;
-#else
-	return 0;
-#endif
 }
+#else
+static __always_inline void hop_xdp_stamp(struct xdp_md *x, int to_stack)
+{
+}
+
+static __always_inline int hop_observe(void *ctx, const struct pkt *p, __u32 hook,
+				       struct xtap_stats *st)
+{
+	return 0;
+}
+#endif
 
 #endif

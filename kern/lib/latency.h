@@ -57,16 +57,9 @@
 #ifndef XTAP_KERN_LATENCY_H
 #define XTAP_KERN_LATENCY_H
 
-#include "ctx.h"
+#include "config.h"
+#include "parse.h"
 #include "hist.h"
-
-/* TCP flag bits, also used by flow.h */
-#ifndef XTAP_TCP_FIN
-#define XTAP_TCP_FIN 0x01
-#define XTAP_TCP_SYN 0x02
-#define XTAP_TCP_RST 0x04
-#define XTAP_TCP_ACK 0x10
-#endif
 
 /* a before b in sequence space (RFC 1982 serial arithmetic) */
 static __always_inline int seq_before(__u32 a, __u32 b)
@@ -74,16 +67,22 @@ static __always_inline int seq_before(__u32 a, __u32 b)
 	return (__s32)(a - b) < 0;
 }
 
-/* One latency sample for the service on side b (side_b) or side a of k. */
+/* One latency sample for the service on side b (side_b) or side a of k.
+ * Compiled out, the histograms get none; the flow entry's handshake times
+ * are kept all the same. */
+#if XTAP_FEATURE_LATENCY
 static __always_inline void hist_side(const struct xtap_flow_key *k, int side_b, __u8 kind, __u64 ns)
 {
-#if XTAP_FEATURE_LATENCY
 	if (side_b)
 		hist_add(k->addr_b, k->port_b, k->proto, kind, ns);
 	else
 		hist_add(k->addr_a, k->port_a, k->proto, kind, ns);
-#endif
 }
+#else
+static __always_inline void hist_side(const struct xtap_flow_key *k, int side_b, __u8 kind, __u64 ns)
+{
+}
+#endif
 
 /* One segment against a direction's high-water mark (*next, valid when bit
  * is set in *seen). Returns 1 for a retransmission. */
@@ -236,5 +235,106 @@ static __always_inline void hs_update(struct xtap_flow *f, const struct xtap_flo
 	    (f->outcome == XTAP_OUTCOME_ESTABLISHED || f->outcome == XTAP_OUTCOME_NONE))
 		f->outcome = XTAP_OUTCOME_CLOSED;
 }
+
+/*
+ * The steps of flow accounting (flow.h) that keep a TCP flow's
+ * retransmissions and passive RTT, on the shared entry f and on the per-CPU
+ * write-back entry c. Compiled out, each is an empty stub.
+ */
+#if XTAP_FEATURE_LATENCY
+/* A new entry's first segment, direction d: it sets the mark; its TSval
+ * waits for an echo. */
+static __always_inline void lat_flow_first(struct xtap_flow *f, const int d, const struct pkt *p,
+					   __u8 fl)
+{
+	seq_track(&f->seq_next[d], &f->seq_seen, 1 << d, p->seq, p->payload_len, fl);
+	if (p->has_ts) {
+		f->ts_last[d] = p->tsval;
+		f->ts_val[d] = p->tsval;
+		f->ts_ns[d] = f->first_ns;
+		f->ts_seen = 1 << d;
+		f->ts_pending = 1 << d;
+	}
+}
+
+/* One more segment of an existing entry, on the shared entry. */
+static __always_inline void lat_flow_segment(struct xtap_flow *f, const struct xtap_flow_key *k,
+					     int dir, const struct pkt *p, __u8 fl)
+{
+	if (seq_track(&f->seq_next[dir], &f->seq_seen, 1 << dir, p->seq, p->payload_len, fl))
+		__sync_fetch_and_add(&f->retrans[dir], 1);
+	if (p->has_ts)
+		ts_track(f, k, dir, p->tsval, p->tsecr);
+}
+
+/* The write-back entry takes the flow's high-water marks from the shared
+ * entry (it counts against its own copy) and forgets the timestamps it saw. */
+static __always_inline void lat_fcache_take(struct xtap_fcache *c, const struct xtap_flow *f)
+{
+	c->seq_next[0] = f->seq_next[0];
+	c->seq_next[1] = f->seq_next[1];
+	c->seq_seen = f->seq_seen;
+	c->ts_seen = 0;
+}
+
+/* The write-back entry's retransmissions go to the shared entry; the larger
+ * high-water mark wins. */
+static __always_inline void lat_fcache_flush(struct xtap_flow *f, const struct xtap_fcache *c)
+{
+	if (c->retrans[0])
+		__sync_fetch_and_add(&f->retrans[0], c->retrans[0]);
+	if (c->retrans[1])
+		__sync_fetch_and_add(&f->retrans[1], c->retrans[1]);
+	if ((c->seq_seen & 1) && (!(f->seq_seen & 1) || seq_before(f->seq_next[0], c->seq_next[0])))
+		f->seq_next[0] = c->seq_next[0];
+	if ((c->seq_seen & 2) && (!(f->seq_seen & 2) || seq_before(f->seq_next[1], c->seq_next[1])))
+		f->seq_next[1] = c->seq_next[1];
+	f->seq_seen |= c->seq_seen;
+}
+
+/* A segment on the write-back path: the high-water mark is the entry's own.
+ * Returns 1 when its TSval or TSecr differs from the last one this entry
+ * saw in the direction: then the shared entry times it (ts_track). */
+static __always_inline int lat_fcache_segment(struct xtap_fcache *c, int dir, const struct pkt *p,
+					      __u8 fl)
+{
+	__u8 bit = 1 << dir;
+
+	if (seq_track(&c->seq_next[dir], &c->seq_seen, bit, p->seq, p->payload_len, fl))
+		c->retrans[dir]++;
+	if (p->has_ts && (!(c->ts_seen & bit) || c->tsval[dir] != p->tsval ||
+			  c->tsecr[dir] != p->tsecr)) {
+		c->tsval[dir] = p->tsval;
+		c->tsecr[dir] = p->tsecr;
+		c->ts_seen |= bit;
+		return 1;
+	}
+	return 0;
+}
+#else
+static __always_inline void lat_flow_first(struct xtap_flow *f, const int d, const struct pkt *p,
+					   __u8 fl)
+{
+}
+
+static __always_inline void lat_flow_segment(struct xtap_flow *f, const struct xtap_flow_key *k,
+					     int dir, const struct pkt *p, __u8 fl)
+{
+}
+
+static __always_inline void lat_fcache_take(struct xtap_fcache *c, const struct xtap_flow *f)
+{
+}
+
+static __always_inline void lat_fcache_flush(struct xtap_flow *f, const struct xtap_fcache *c)
+{
+}
+
+static __always_inline int lat_fcache_segment(struct xtap_fcache *c, int dir, const struct pkt *p,
+					      __u8 fl)
+{
+	return 0;
+}
+#endif
 
 #endif

@@ -21,6 +21,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "../../maps/xtap.h"
+#include "pkt_ctx.h"
 
 /* The ICMP header, here rather than from <linux/icmp.h>: that one pulls in
  * <linux/if.h> and the C library's <sys/socket.h>, which on x86_64 needs
@@ -68,6 +69,14 @@ struct xtap_icmphdr {
 #define TCPOLEN_TIMESTAMP 10
 #endif
 
+/* TCP flag bits, as in the header's 14th byte (struct pkt.tcp_flags) */
+#define XTAP_TCP_FIN 0x01
+#define XTAP_TCP_SYN 0x02
+#define XTAP_TCP_RST 0x04
+#define XTAP_TCP_ACK 0x10
+/* the flags that open or close a connection */
+#define XTAP_TCP_EDGES (XTAP_TCP_SYN | XTAP_TCP_FIN | XTAP_TCP_RST)
+
 #define XTAP_VLAN_HLEN 4
 #define XTAP_ARP_HLEN 8
 #define XTAP_IP_MF 0x2000
@@ -89,18 +98,9 @@ struct cursor {
 	void *pos;
 	void *end;
 	void *data;	/* start of the frame */
-	void *ctx;	/* xdp_md or __sk_buff, for the load_bytes helpers */
-	int is_xdp;
+	void *ctx;	/* for ctx_load_bytes */
+	int xdp;	/* 1: ctx is an xdp_md, 0: an __sk_buff */
 };
-
-/* Copy bytes out of the frame. The helpers take a scalar offset, so loops
- * that use them keep the verifier's states small. */
-static __always_inline long cursor_load(const struct cursor *c, __u32 off, void *to, __u32 len)
-{
-	if (c->is_xdp)
-		return bpf_xdp_load_bytes(c->ctx, off, to, len);
-	return bpf_skb_load_bytes(c->ctx, off, to, len);
-}
 
 enum xtap_frag {
 	XTAP_FRAG_NONE = 0,
@@ -259,7 +259,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p, __u64 fra
 
 		if (!ipv6_is_ext(nh))
 			break;
-		if (off + 8 > linear || cursor_load(c, off, h, sizeof(h)) < 0)
+		if (off + 8 > linear || ctx_load_bytes(c->ctx, c->xdp, off, h, sizeof(h)) < 0)
 			return -XTAP_STAT_TRUNC_IPV6_EXT;
 		if (nh == IPPROTO_FRAGMENT) {
 			__u16 fo = (__u16)h[2] << 8 | h[3];
@@ -319,7 +319,7 @@ static __always_inline void parse_tcp_ts(struct cursor *c, struct tcphdr *th, st
 	for (int i = 0; i < TCP_OPT_MAX; i++) {
 		__u8 o[10];
 
-		if (off >= end || cursor_load(c, off, o, 1))
+		if (off >= end || ctx_load_bytes(c->ctx, c->xdp, off, o, 1))
 			return;
 		if (o[0] == TCPOPT_EOL)
 			return;
@@ -327,10 +327,11 @@ static __always_inline void parse_tcp_ts(struct cursor *c, struct tcphdr *th, st
 			off++;
 			continue;
 		}
-		if (off + 2 > end || cursor_load(c, off, o, 2) || o[1] < 2)
+		if (off + 2 > end || ctx_load_bytes(c->ctx, c->xdp, off, o, 2) || o[1] < 2)
 			return;
 		if (o[0] == TCPOPT_TIMESTAMP && o[1] == TCPOLEN_TIMESTAMP) {
-			if (off + TCPOLEN_TIMESTAMP > end || cursor_load(c, off, o, TCPOLEN_TIMESTAMP))
+			if (off + TCPOLEN_TIMESTAMP > end ||
+			    ctx_load_bytes(c->ctx, c->xdp, off, o, TCPOLEN_TIMESTAMP))
 				return;
 			p->tsval = (__u32)o[2] << 24 | (__u32)o[3] << 16 | (__u32)o[4] << 8 | o[5];
 			p->tsecr = (__u32)o[6] << 24 | (__u32)o[7] << 16 | (__u32)o[8] << 8 | o[9];
@@ -440,10 +441,10 @@ static __always_inline int parse_l4(struct cursor *c, struct pkt *p, void *frame
  * header. Returns the enum xtap_stat outcome: a
  * class when the packet was understood, a malformed reason when it was not.
  */
-static __always_inline int parse_packet(void *ctx, int is_xdp, void *data, void *data_end,
+static __always_inline int parse_packet(void *ctx, int xdp, void *data, void *data_end,
 					__u64 frame_len, __u16 l3_proto, struct pkt *p)
 {
-	struct cursor c = { .pos = data, .end = data_end, .data = data, .ctx = ctx, .is_xdp = is_xdp };
+	struct cursor c = { .pos = data, .end = data_end, .data = data, .ctx = ctx, .xdp = xdp };
 	__u64 left;
 	int r;
 
@@ -487,42 +488,6 @@ static __always_inline int parse_packet(void *ctx, int is_xdp, void *data, void 
 static __always_inline int xtap_outcome_is_bad(int outcome)
 {
 	return outcome >= XTAP_STAT_BAD_FIRST && outcome <= XTAP_STAT_BAD_LAST;
-}
-
-/*
- * At TC ingress the buffer normally starts at the Ethernet header, but an skb
- * that lost its mac_len (seen after generic XDP copied it) starts at the
- * network header instead. Tell the two apart by comparing the bytes at the
- * MAC header with the bytes at data. Returns 0 for "starts at Ethernet", else
- * the EtherType of the network header that data points to.
- */
-static __always_inline __u16 tc_l3_start(struct __sk_buff *skb, void *data, void *data_end)
-{
-	__u8 mac[ETH_HLEN];
-	__u8 *d = data;
-
-	if (d + ETH_HLEN > (__u8 *)data_end)
-		return 0;
-	if (bpf_skb_load_bytes_relative(skb, 0, mac, ETH_HLEN, BPF_HDR_START_MAC))
-		return 0;
-#pragma unroll
-	for (int i = 0; i < ETH_HLEN; i++)
-		if (mac[i] != d[i])
-			return bpf_ntohs(skb->protocol);
-	return 0;
-}
-
-/* Where a TC hook's frame starts (see tc_l3_start: at ingress only) and the
- * VLAN ID a driver stripped into the skb, which the frame no longer has. */
-static __always_inline __u16 tc_l3_of(struct __sk_buff *skb, __u32 hook, void *data,
-				      void *data_end)
-{
-	return hook == XTAP_HOOK_TC_INGRESS ? tc_l3_start(skb, data, data_end) : 0;
-}
-
-static __always_inline __u16 tc_vlan_of(struct __sk_buff *skb)
-{
-	return skb->vlan_present ? skb->vlan_tci & 0x0fff : 0;
 }
 
 #endif

@@ -8,7 +8,8 @@
 #ifndef XTAP_KERN_XSK_H
 #define XTAP_KERN_XSK_H
 
-#include "ctx.h"
+#include "config.h"
+#include "pkt_ctx.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -38,15 +39,15 @@ static __always_inline int xsk_verdict(struct xdp_md *ctx)
 		return XDP_PASS;
 	if (cfg->sample > 1 && bpf_get_prandom_u32() % cfg->sample)
 		return XDP_PASS;
-	q = ctx->rx_queue_index;
+	q = ctx_rx_queue(ctx);
 	if (q >= XTAP_XSK_QUEUES)
 		return XDP_PASS;
 	/* the receive time goes in front of the frame, where the socket's
 	 * reader finds it; a driver without metadata room gets none */
 	meta = !bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m));
 	if (meta) {
-		m = (void *)(long)ctx->data_meta;
-		data = (void *)(long)ctx->data;
+		m = ctx_data_meta(ctx, 1);
+		data = ctx_data(ctx, 1);
 		if ((void *)(m + 1) <= data) {
 			m->ts_ns = xtap_now();
 			m->magic = XTAP_XSK_META_MAGIC;

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Per-load settings, the clock and the per-point counters. */
-#ifndef XTAP_KERN_CTX_H
-#define XTAP_KERN_CTX_H
+/*
+ * What one loaded instance is built and set up with: the features compiled
+ * in, the settings the loader writes into .rodata, and what follows from
+ * them for every packet: the clock (live, or the capture's in replay), the
+ * frame's length in replay, and whether this hook counts packets to flows.
+ */
+#ifndef XTAP_KERN_CONFIG_H
+#define XTAP_KERN_CONFIG_H
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -10,9 +15,16 @@
 
 /* 1: the latency features of the flow table (retransmissions, passive RTT,
  * per-service histograms, HTTP and DNS timing). -DXTAP_FEATURE_LATENCY=0
- * compiles them out: the benchmark's baseline. */
+ * compiles them out (kern/lib/latency.h, kern/lib/app.h): the benchmark's
+ * baseline. */
 #ifndef XTAP_FEATURE_LATENCY
 #define XTAP_FEATURE_LATENCY 1
+#endif
+
+/* 1: per-hop latency (kern/lib/hop.h). -DXTAP_FEATURE_HOPS=0 compiles it
+ * out: bench_hops' baseline. */
+#ifndef XTAP_FEATURE_HOPS
+#define XTAP_FEATURE_HOPS 1
 #endif
 
 /* Set by the loader between open and load. */
@@ -28,13 +40,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xtap_replay_pkt);
 } xtap_replay SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XTAP_MAX_POINTS);
-	__type(key, __u32);
-	__type(value, struct xtap_stats);
-} xtap_stats SEC(".maps");
 
 /* Replay: the capture's wire length when it is longer than what the file
  * kept (a snap length). Live frames are whole. */
@@ -62,8 +67,8 @@ static __always_inline __u64 xtap_now(void)
 	return bpf_ktime_get_ns();
 }
 
-/* The per-packet clock: CLOCK_MONOTONIC at the last tick. bpf_ktime_get_ns
- * costs about as much as the rest of the parse; packets that only refresh a
+/* The per-packet clock: CLOCK_MONOTONIC at the last tick, a load where
+ * bpf_ktime_get_ns reads the clock source. Packets that only refresh a
  * flow's last-seen time take this one, which has the same base. */
 static __always_inline __u64 xtap_now_coarse(void)
 {
@@ -77,13 +82,6 @@ static __always_inline __u64 xtap_now_coarse(void)
 static __always_inline int xtap_hook_counts(__u32 hook)
 {
 	return hook != XTAP_HOOK_TC_INGRESS || xtap_tc_ingress_counts;
-}
-
-static __always_inline struct xtap_stats *xtap_stats_of(__u32 hook)
-{
-	__u32 point = XTAP_POINT(xtap_slot, hook);
-
-	return bpf_map_lookup_elem(&xtap_stats, &point);
 }
 
 #endif
