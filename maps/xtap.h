@@ -9,6 +9,8 @@
 
 #include <linux/types.h>
 
+/* Recorded in the pinned state when it is made (<pin root>/abi); an xtap
+ * whose number differs refuses that state until `xtap detach --all`. */
 #define XTAP_ABI_VERSION 5
 
 /* An attach point is (interface slot, hook). The loader gives every attached

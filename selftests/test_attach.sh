@@ -850,3 +850,65 @@ test_flows_watch_stops_on_sigint()
 	xt_ok "detach" xt_ns "$A_NS_S" "$XTAP" detach "$A_IF_S"
 	att_pins_gone "after detach" "$A_IF_S"
 }
+
+# --- 10: the ABI recorded in the pinned state ----------------------------------------
+
+# att_abi_refused WHAT ABI CMD... : xtap CMD fails with exit code 1 and the one
+# line that names the state's ABI and this xtap's
+att_abi_refused()
+{
+	local what=$1 abi=$2 cmd=$3
+	shift 2
+	att_in "" "$@"
+	xt_assert_eq "$what: exit code" 1 "$XT_RC"
+	xt_assert_eq "$what: error" \
+		"xtap: $cmd: pinned state at $XTAP_PIN_ROOT has ABI $abi, this xtap has ABI $ATT_ABI: run 'xtap detach --all', then attach again" \
+		"$XT_STDERR"
+}
+
+# A state recorded by another ABI, or by an xtap from before the record (none:
+# version 0), is refused by every command that reads it; detach --all, the
+# fix, still works and leaves nothing.
+test_attach_abi_mismatch_refused()
+{
+	local others rec ids cmd
+	xt_require bpftool
+	others=$(att_others)
+	[ -z "$others" ] || xt_skip "other interfaces are attached: $(echo $others)"
+	att_pair 17
+	att_detach_later "$A_NS_S" "$A_IF_S"
+	xt_ok "attach" xt_ns "$A_NS_S" "$XTAP" attach "$A_IF_S" --mode generic
+	rec=$XTAP_PIN_ROOT/abi
+	[ -e "$rec" ] || xt_fail "no ABI record at $rec"
+	ATT_ABI=$(bpftool -j map lookup pinned "$rec" key 0 0 0 0 | "$XT_PYTHON" -c '
+import json, sys
+v = json.load(sys.stdin)["value"]
+print(int.from_bytes(bytes(int(b, 16) for b in v), "little"))') || xt_fail "cannot read $rec"
+	[ "$ATT_ABI" -gt 0 ] || xt_fail "the ABI record holds $ATT_ABI"
+	att_json ids "status -j" "" status -j
+	ids=$(att_py status "$A_IF_S" prog_ids <<<"$ids")
+
+	bpftool map update pinned "$rec" key 0 0 0 0 value $((ATT_ABI + 1)) 0 0 0 ||
+		xt_fail "cannot change $rec"
+	for cmd in status flows stats latency hops drops; do
+		att_abi_refused "$cmd, another ABI" $((ATT_ABI + 1)) "$cmd"
+	done
+	att_abi_refused "detach by name, another ABI" $((ATT_ABI + 1)) detach "$A_IF_S"
+	att_abi_refused "attach, another ABI" $((ATT_ABI + 1)) attach lo
+
+	rm -f -- "$rec" || xt_fail "cannot remove $rec"
+	att_abi_refused "status, no record" 0 status
+	att_abi_refused "flows, no record" 0 flows
+
+	xt_ok "detach --all" "$XTAP" detach --all
+	xt_assert_eq "detach --all's report" "$A_IF_S: detached" "$XT_STDOUT"
+	[ ! -e "$XTAP_PIN_ROOT" ] || xt_fail "$XTAP_PIN_ROOT still there after detach --all"
+	xt_assert_eq "$A_IF_S after detach --all" "" \
+		"$(xt_ns "$A_NS_S" ip link show dev "$A_IF_S" | grep -o 'prog/xdp.*')"
+	# shellcheck disable=SC2086
+	att_progs_gone "after detach --all" $ids
+	xt_ok "attach again" xt_ns "$A_NS_S" "$XTAP" attach "$A_IF_S" --mode generic
+	xt_ok "status after attaching again" "$XTAP" status
+	xt_ok "detach" xt_ns "$A_NS_S" "$XTAP" detach "$A_IF_S"
+	att_pins_gone "after detach" "$A_IF_S"
+}

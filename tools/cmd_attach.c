@@ -1,18 +1,17 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* xtap attach IFACE... and xtap detach IFACE...|--all */
 #include <getopt.h>
-#include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 
 #include "loader/attach.h"
-#include "loader/drops.h"
 #include "tools/cmd.h"
 #include "user/log.h"
+#include "user/names.h"
 #include "user/opts.h"
 
 struct defaults_attach {
@@ -42,37 +41,27 @@ static const struct option attach_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char *const mode_names[] = { "auto", "native", "generic" };
-static const char *const tc_names[] = { "auto", "tcx", "clsact" };
-
-static int pick(const char *s, const char *const *names, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (!strcmp(s, names[i]))
-			return i;
-	return -1;
-}
-
 int cmd_attach(int argc, char **argv)
 {
 	struct defaults_attach d = defaults_attach;
 	char err[XTAP_ERRLEN] = "";
-	__u32 made[XTAP_MAX_SLOTS];
+	struct xtap_attach_result res = { 0 };
+	struct xtap_attach_opts o;
 	struct xtap_state st;
-	int c, nmade = 0, ret = XTAP_EXIT_OK;
+	int c, ret = XTAP_EXIT_OK;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "vh", attach_opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			d.mode = pick(optarg, mode_names, 3);
+			d.mode = xtap_xdp_mode_parse(optarg);
 			if (d.mode < 0) {
 				xtap_err("attach: --mode %s: not one of auto, native, generic", optarg);
 				return XTAP_EXIT_USAGE;
 			}
 			break;
 		case 't':
-			d.tc = pick(optarg, tc_names, 3);
+			d.tc = xtap_tc_mech_parse(optarg);
 			if (d.tc < 0) {
 				xtap_err("attach: --tc %s: not one of auto, tcx, clsact", optarg);
 				return XTAP_EXIT_USAGE;
@@ -107,87 +96,48 @@ int cmd_attach(int argc, char **argv)
 		xtap_err("attach: name at least one interface");
 		return xtap_usage_of("attach");
 	}
+	o = (struct xtap_attach_opts){ .hooks = d.hooks, .xdp_mode = d.mode, .tc_mech = d.tc,
+				       .flows_max = d.flows };
 	xtap_log_init(d.verbose);
 	if (xtap_check_privileges("attach"))
 		return XTAP_EXIT_ERR;
-	if (xtap_state_open(&st, NULL, true, err, sizeof(err))) {
+	if (xtap_state_open(&st, NULL, XTAP_STATE_CREATE, err, sizeof(err))) {
 		xtap_err("attach: %s", err);
 		return XTAP_EXIT_ERR;
 	}
-	/* all or nothing: every name must exist before anything is attached,
-	 * and a failure later detaches what this command attached */
-	for (int i = optind; i < argc; i++)
-		if (!if_nametoindex(argv[i])) {
-			xtap_err("attach %s: interface not found", argv[i]);
-			ret = XTAP_EXIT_ERR;
-			goto cleanup;
-		}
-	for (int i = optind; i < argc; i++) {
-		struct xtap_attach_opts o = {
-			.ifname = argv[i], .hooks = d.hooks, .xdp_mode = d.mode, .tc_mech = d.tc,
-			.flows_max = d.flows,
-		};
-		struct xtap_iface e;
+	res.each = calloc((size_t)(argc - optind), sizeof(*res.each));
+	if (!res.each) {
+		xtap_err("attach: %s", strerror(ENOMEM));
+		ret = XTAP_EXIT_ERR;
+		goto cleanup;
+	}
+	if (xtap_attach_all(&st, argv + optind, argc - optind, &o, d.hop_sample, &res, err,
+			    sizeof(err)))
+		ret = XTAP_EXIT_ERR;
+	for (int i = 0; i < res.done; i++) {
+		const struct xtap_iface *e = &res.each[i].iface;
 		char hooks[64];
-		int r = xtap_attach(&st, &o, &e, err, sizeof(err));
 
-		if (r < 0) {
-			xtap_err("attach %s: %s", argv[i], err);
-			ret = XTAP_EXIT_ERR;
-			for (int k = 0; k < nmade; k++) {
-				char e2[XTAP_ERRLEN];
-
-				if (xtap_detach_slot(&st, made[k], e2, sizeof(e2)))
-					xtap_err("attach: rolling back: %s", e2);
-			}
-			if (nmade)
-				fprintf(stderr, "xtap: attach: detached the %d interface%s this command had attached\n",
-					nmade, nmade == 1 ? "" : "s");
-			goto cleanup;
-		}
-		if (r == 0) {
-			int slot = xtap_find_slot(&st, argv[i]);
-
-			if (slot >= 0 && nmade < XTAP_MAX_SLOTS)
-				made[nmade++] = (__u32)slot;
-		}
-		xtap_hooks_str(e.hooks, hooks, sizeof(hooks));
-		if (r == 1)
-			printf("%s: already attached (%s); nothing changed\n", argv[i], hooks);
+		xtap_hooks_str(e->hooks, hooks, sizeof(hooks));
+		if (res.each[i].already)
+			printf("%s: already attached (%s); nothing changed\n", argv[optind + i], hooks);
 		else
-			printf("%s: attached %s%s%s%s%s\n", argv[i], hooks,
-			       e.hooks & 1 ? ", xdp " : "",
-			       e.hooks & 1 ? (e.xdp_mode == XTAP_XDP_GENERIC ? "generic" : "native") : "",
-			       e.tc_mech ? ", tc " : "",
-			       e.tc_mech == XTAP_TC_TCX ? "tcx" : e.tc_mech == XTAP_TC_CLSACT ? "clsact" : "");
+			printf("%s: attached %s%s%s%s%s\n", argv[optind + i], hooks,
+			       e->hooks & (1u << XTAP_HOOK_XDP) ? ", xdp " : "",
+			       e->hooks & (1u << XTAP_HOOK_XDP) ? xtap_xdp_mode_name(e->xdp_mode) : "",
+			       e->tc_mech ? ", tc " : "", e->tc_mech ? xtap_tc_mech_name(e->tc_mech) : "");
 	}
-	/* hop sampling: one setting for every interface of the state; a
-	 * state nobody configured gets the default, one that was keeps its
-	 * setting unless --hop-sample names another */
-	{
-		struct xtap_hop_cfg cfg = { 0 };
-		int fd = xtap_map_open(&st, "xtap_hop_cfg");
-		__u32 zero = 0;
-
-		if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &cfg)) {
-			xtap_err("attach: hop sampling: %s", strerror(fd < 0 ? -fd : errno));
-			ret = XTAP_EXIT_ERR;
-		} else if (d.hop_sample || !cfg.configured) {
-			cfg.sample_shift = d.hop_sample ? (__u32)__builtin_ctz(d.hop_sample)
-							: XTAP_HOP_SAMPLE_SHIFT_DEFAULT;
-			cfg.configured = 1;
-			if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY)) {
-				xtap_err("attach: hop sampling: %s", strerror(errno));
-				ret = XTAP_EXIT_ERR;
-			}
-		}
-		if (fd >= 0)
-			close(fd);
-	}
-	/* drop reasons: one tracepoint for the whole state, best effort */
-	if (xtap_drops_attach(&st, err, sizeof(err)) < 0)
-		fprintf(stderr, "xtap: attach: %s; xtap drops will stay empty\n", err);
+	if (ret != XTAP_EXIT_OK)
+		xtap_err("%s", err);
+	if (res.rollback_err[0])
+		xtap_err("attach: rolling back: %s", res.rollback_err);
+	if (res.rolled_back)
+		fprintf(stderr, "xtap: attach: detached the %d interface%s this command had attached\n",
+			res.rolled_back, res.rolled_back == 1 ? "" : "s");
+	if (res.drops_err[0])
+		fprintf(stderr, "xtap: attach: %s; xtap drops will stay empty\n", res.drops_err);
 cleanup:
+	free(res.each);
 	xtap_state_close(&st);
 	return ret;
 }
@@ -221,7 +171,9 @@ int cmd_detach(int argc, char **argv)
 	xtap_log_init(verbose);
 	if (xtap_check_privileges("detach"))
 		return XTAP_EXIT_ERR;
-	if (xtap_state_open(&st, NULL, false, err, sizeof(err))) {
+	/* --all is the way out of a state another xtap made: it does not
+	 * ask for this xtap's ABI */
+	if (xtap_state_open(&st, NULL, all ? XTAP_STATE_ANY_ABI : 0, err, sizeof(err))) {
 		xtap_err("detach: %s", err);
 		return XTAP_EXIT_ERR;
 	}

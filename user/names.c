@@ -88,6 +88,56 @@ int xtap_hook_parse(const char *s)
 	return -1;
 }
 
+static const char *const xdp_mode_names[] = {
+	[XTAP_XDP_NONE] = "-",
+	[XTAP_XDP_NATIVE] = "native",
+	[XTAP_XDP_GENERIC] = "generic",
+};
+
+static const char *const tc_mech_names[] = {
+	[XTAP_TC_NONE] = "-",
+	[XTAP_TC_TCX] = "tcx",
+	[XTAP_TC_CLSACT] = "clsact",
+};
+
+#define NNAMES(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static const char *name_of(const char *const *names, int n, int v)
+{
+	return v >= 0 && v < n ? names[v] : "unknown";
+}
+
+/* "auto" is 0, where the table has "-" (an entry with none) */
+static int parse_choice(const char *s, const char *const *names, int n)
+{
+	if (!strcmp(s, "auto"))
+		return 0;
+	for (int i = 1; i < n; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -1;
+}
+
+const char *xtap_xdp_mode_name(int mode)
+{
+	return name_of(xdp_mode_names, NNAMES(xdp_mode_names), mode);
+}
+
+const char *xtap_tc_mech_name(int mech)
+{
+	return name_of(tc_mech_names, NNAMES(tc_mech_names), mech);
+}
+
+int xtap_xdp_mode_parse(const char *s)
+{
+	return parse_choice(s, xdp_mode_names, NNAMES(xdp_mode_names));
+}
+
+int xtap_tc_mech_parse(const char *s)
+{
+	return parse_choice(s, tc_mech_names, NNAMES(tc_mech_names));
+}
+
 const char *xtap_proto_name(__u8 proto)
 {
 	switch (proto) {

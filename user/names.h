@@ -9,6 +9,14 @@
 const char *xtap_stat_name(enum xtap_stat s);
 const char *xtap_hook_name(enum xtap_hook h);
 int xtap_hook_parse(const char *s);	/* enum xtap_hook or -1 */
+/* An entry's XDP mode and TC mechanism: "native", "generic"; "tcx",
+ * "clsact"; "-" for none (0). */
+const char *xtap_xdp_mode_name(int mode);	/* enum xtap_xdp_mode */
+const char *xtap_tc_mech_name(int mech);	/* enum xtap_tc_mech */
+/* An option's value: "auto" gives 0 (XTAP_MODE_AUTO, XTAP_TC_AUTO), a name
+ * its enum value; -1 for anything else. */
+int xtap_xdp_mode_parse(const char *s);
+int xtap_tc_mech_parse(const char *s);
 const char *xtap_proto_name(__u8 proto);	/* "tcp", "udp", ..., NULL if unnamed */
 /* TCP flags as tcpdump letters (FSRPAUEW) into buf; returns buf. */
 char *xtap_tcp_flags_str(__u32 flags, char *buf, size_t len);

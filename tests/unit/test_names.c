@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* user/names.c: counter, hook and protocol names, TCP flags, addresses. */
+/* user/names.c: counter, hook, XDP mode, TC mechanism and protocol names, TCP
+ * flags, addresses. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -55,6 +56,30 @@ static void test_hook_round_trip(void **state)
 	assert_int_equal(xtap_hook_parse("XDP"), -1);
 	assert_int_equal(xtap_hook_parse("tc"), -1);
 	assert_int_equal(xtap_hook_parse("xdp "), -1);
+}
+
+static void test_mode_and_mech_names(void **state)
+{
+	(void)state;
+	assert_string_equal(xtap_xdp_mode_name(XTAP_XDP_NONE), "-");
+	assert_string_equal(xtap_xdp_mode_name(XTAP_XDP_NATIVE), "native");
+	assert_string_equal(xtap_xdp_mode_name(XTAP_XDP_GENERIC), "generic");
+	assert_string_equal(xtap_xdp_mode_name(3), "unknown");
+	assert_string_equal(xtap_tc_mech_name(XTAP_TC_NONE), "-");
+	assert_string_equal(xtap_tc_mech_name(XTAP_TC_TCX), "tcx");
+	assert_string_equal(xtap_tc_mech_name(XTAP_TC_CLSACT), "clsact");
+	assert_string_equal(xtap_tc_mech_name(-1), "unknown");
+	/* options: "auto" is 0, "-" is no option value */
+	assert_int_equal(xtap_xdp_mode_parse("auto"), 0);
+	assert_int_equal(xtap_xdp_mode_parse("native"), XTAP_XDP_NATIVE);
+	assert_int_equal(xtap_xdp_mode_parse("generic"), XTAP_XDP_GENERIC);
+	assert_int_equal(xtap_xdp_mode_parse("-"), -1);
+	assert_int_equal(xtap_xdp_mode_parse("tcx"), -1);
+	assert_int_equal(xtap_tc_mech_parse("auto"), 0);
+	assert_int_equal(xtap_tc_mech_parse("tcx"), XTAP_TC_TCX);
+	assert_int_equal(xtap_tc_mech_parse("clsact"), XTAP_TC_CLSACT);
+	assert_int_equal(xtap_tc_mech_parse("-"), -1);
+	assert_int_equal(xtap_tc_mech_parse("native"), -1);
 }
 
 static void test_proto_names(void **state)
@@ -156,6 +181,7 @@ int main(void)
 		cmocka_unit_test(test_every_stat_has_a_unique_name),
 		cmocka_unit_test(test_stat_names_fixed),
 		cmocka_unit_test(test_hook_round_trip),
+		cmocka_unit_test(test_mode_and_mech_names),
 		cmocka_unit_test(test_proto_names),
 		cmocka_unit_test(test_tcp_flags),
 		cmocka_unit_test(test_tcp_flags_short_buffer),

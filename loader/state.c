@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The pinned state: pin root, lock, ABI record, registry. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "loader/internal.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+#define XTAP_LOCK "/run/xtap.lock"
+#define NEEDS_ROOT " (xtap needs root, or CAP_BPF and CAP_NET_ADMIN)"
+
+int xtap_fail(char *err, size_t len, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return e < 0 ? e : -e;
+}
+
+void xtap_state_path(const struct xtap_state *st, const char *what, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", st->root, what);
+}
+
+static void link_path(const struct xtap_state *st, __u32 slot, enum xtap_hook h, char *buf,
+		      size_t len)
+{
+	snprintf(buf, len, "%s/links/%u-%s", st->root, slot, xtap_hooks[h].name);
+}
+
+int xtap_link_pin(const struct xtap_state *st, __u32 slot, enum xtap_hook h, int link_fd)
+{
+	char p[256];
+	int r;
+
+	link_path(st, slot, h, p, sizeof(p));
+	r = bpf_obj_pin(link_fd, p) ? -errno : 0;
+	close(link_fd);
+	return r;
+}
+
+void xtap_link_unpin(const struct xtap_state *st, __u32 slot, enum xtap_hook h)
+{
+	char p[256];
+
+	link_path(st, slot, h, p, sizeof(p));
+	unlink(p);	/* the last reference: the link detaches */
+}
+
+static int ensure_bpffs(char *err, size_t len)
+{
+	struct statfs fs;
+
+	if (statfs(XTAP_BPFFS, &fs) == 0 && fs.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", XTAP_BPFFS, "bpf", 0, "mode=0700"))
+		return xtap_fail(err, len, errno,
+				 "bpffs is not mounted at %s and mounting it failed: %s", XTAP_BPFFS,
+				 strerror(errno));
+	return 0;
+}
+
+static int mkdir_private(const char *p, char *err, size_t len)
+{
+	if (mkdir(p, 0700) && errno != EEXIST)
+		return xtap_fail(err, len, errno, "mkdir %s: %s", p, strerror(errno));
+	return 0;
+}
+
+void xtap_lock_path(const char *root, char *buf, size_t len)
+{
+	/* one lock per state directory: /run/xtap.lock for the default one */
+	if (!strcmp(root, XTAP_PIN_ROOT))
+		snprintf(buf, len, "%s", XTAP_LOCK);
+	else
+		snprintf(buf, len, "/run/xtap.%s.lock", strrchr(root, '/') + 1);
+}
+
+/*
+ * The ABI record: a one-entry array map pinned at <root>/abi holding the
+ * XTAP_ABI_VERSION of the xtap that made the state. A state made before
+ * there was a record has version 0.
+ */
+static __u32 abi_recorded(const struct xtap_state *st)
+{
+	struct bpf_map_info info = {};
+	__u32 ilen = sizeof(info), key = 0, v = 0;
+	char p[256];
+	int fd;
+
+	xtap_state_path(st, "abi", p, sizeof(p));
+	fd = bpf_obj_get(p);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) || info.type != BPF_MAP_TYPE_ARRAY ||
+	    info.key_size != sizeof(key) || info.value_size != sizeof(v) ||
+	    bpf_map_lookup_elem(fd, &key, &v))
+		v = 0;
+	close(fd);
+	return v;
+}
+
+static int abi_record(const struct xtap_state *st, char *err, size_t len)
+{
+	__u32 key = 0, v = XTAP_ABI_VERSION;
+	char p[256];
+	int fd, e = 0;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xtap_abi", sizeof(key), sizeof(v), 1, NULL);
+	if (fd < 0)
+		return xtap_fail(err, len, errno, "create the ABI record: %s%s", strerror(errno),
+				 errno == EPERM ? NEEDS_ROOT : "");
+	xtap_state_path(st, "abi", p, sizeof(p));
+	unlink(p);	/* left by a creation that failed later */
+	if (bpf_map_update_elem(fd, &key, &v, BPF_ANY))
+		e = xtap_fail(err, len, errno, "write the ABI record: %s", strerror(errno));
+	else if (bpf_obj_pin(fd, p))
+		e = xtap_fail(err, len, errno, "pin %s: %s", p, strerror(errno));
+	close(fd);
+	return e;
+}
+
+/* Are the registry's entries struct xtap_iface? */
+static bool registry_readable(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 ilen = sizeof(info);
+
+	return !bpf_obj_get_info_by_fd(fd, &info, &ilen) && info.key_size == sizeof(__u32) &&
+	       info.value_size == sizeof(struct xtap_iface) && info.max_entries >= XTAP_MAX_SLOTS;
+}
+
+static int state_create(struct xtap_state *st, char *err, size_t len)
+{
+	char p[256];
+	int e;
+
+	if ((e = ensure_bpffs(err, len)) || (e = mkdir_private(st->root, err, len)))
+		return e;
+	xtap_state_path(st, "maps", p, sizeof(p));
+	if ((e = mkdir_private(p, err, len)))
+		return e;
+	xtap_state_path(st, "links", p, sizeof(p));
+	if ((e = mkdir_private(p, err, len)))
+		return e;
+	/* the record first: a registry is what says that a state exists */
+	if ((e = abi_record(st, err, len)))
+		return e;
+
+	LIBBPF_OPTS(bpf_map_create_opts, mo);
+	st->reg_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xtap_ifaces", sizeof(__u32),
+				    sizeof(struct xtap_iface), XTAP_MAX_SLOTS, &mo);
+	if (st->reg_fd < 0)
+		return xtap_fail(err, len, errno, "create registry: %s%s", strerror(errno),
+				 errno == EPERM ? NEEDS_ROOT : "");
+	xtap_state_path(st, "ifaces", p, sizeof(p));
+	if (bpf_obj_pin(st->reg_fd, p))
+		return xtap_fail(err, len, errno, "pin %s: %s", p, strerror(errno));
+	st->reg_readable = true;
+	return 0;
+}
+
+/* The state as it is in the registry's absence: nothing attached. */
+static int state_open_registry(struct xtap_state *st, unsigned int flags, char *err, size_t len)
+{
+	char p[256];
+	__u32 abi;
+
+	xtap_state_path(st, "ifaces", p, sizeof(p));
+	st->reg_fd = bpf_obj_get(p);
+	if (st->reg_fd < 0 && !(flags & XTAP_STATE_CREATE))
+		return 0;
+	if (st->reg_fd < 0) {
+		if (errno == EPERM || errno == EACCES)
+			return xtap_fail(err, len, errno, "%s: permission denied" NEEDS_ROOT, p);
+		return state_create(st, err, len);
+	}
+	abi = abi_recorded(st);
+	if (abi != XTAP_ABI_VERSION && !(flags & XTAP_STATE_ANY_ABI))
+		return xtap_fail(err, len, EPROTO,
+				 "pinned state at %s has ABI %u, this xtap has ABI %u: run 'xtap detach --all', then attach again",
+				 st->root, abi, XTAP_ABI_VERSION);
+	/* another ABI's registry may not be laid out as this one's: its
+	 * entries read as empty, and detach --all removes the state */
+	st->reg_readable = registry_readable(st->reg_fd);
+	if (!st->reg_readable && !(flags & XTAP_STATE_ANY_ABI))
+		return xtap_fail(err, len, EPROTO,
+				 "pinned state at %s: the registry is not laid out as this xtap's: run 'xtap detach --all', then attach again",
+				 st->root);
+	return 0;
+}
+
+int xtap_state_open(struct xtap_state *st, const char *root, unsigned int flags, char *err,
+		    size_t len)
+{
+	char lock[192];
+	int e;
+
+	memset(st, 0, sizeof(*st));
+	st->reg_fd = st->lock_fd = -1;
+	if (!root)
+		root = getenv("XTAP_PIN_ROOT");
+	if (!root || !*root)
+		root = XTAP_PIN_ROOT;
+	if (strncmp(root, XTAP_BPFFS "/", sizeof(XTAP_BPFFS)) || strstr(root, "..") ||
+	    strlen(root) >= sizeof(st->root) - 32)
+		return xtap_fail(err, len, EINVAL, "XTAP_PIN_ROOT %s: must be a directory under %s",
+				 root, XTAP_BPFFS);
+	snprintf(st->root, sizeof(st->root), "%s", root);
+
+	xtap_lock_path(st->root, lock, sizeof(lock));
+	st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX)) {
+		e = xtap_fail(err, len, errno, "lock %s: %s", lock, strerror(errno));
+		goto fail;
+	}
+	e = state_open_registry(st, flags, err, len);
+	if (!e)
+		return 0;
+fail:
+	/* hold nothing: a caller that goes on may open the state again */
+	if (st->reg_fd >= 0)
+		close(st->reg_fd);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	st->reg_fd = st->lock_fd = -1;
+	return e;
+}
+
+void xtap_state_close(struct xtap_state *st)
+{
+	/* a registry with no attachment left (an attach that failed on a
+	 * clean host) is removed with everything under the pin root */
+	if (st->reg_fd >= 0 && xtap_registry_empty(st)) {
+		close(st->reg_fd);
+		st->reg_fd = -1;
+		xtap_state_remove(st);
+	}
+	if (st->reg_fd >= 0)
+		close(st->reg_fd);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	st->reg_fd = st->lock_fd = -1;
+}
+
+int xtap_iface_get(const struct xtap_state *st, __u32 slot, struct xtap_iface *out)
+{
+	if (st->reg_fd < 0 || !st->reg_readable)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(st->reg_fd, &slot, out))
+		return -errno;
+	return out->used ? 0 : -ENOENT;
+}
+
+int xtap_iface_put(const struct xtap_state *st, __u32 slot, const struct xtap_iface *e)
+{
+	return bpf_map_update_elem(st->reg_fd, &slot, e, BPF_ANY) ? -errno : 0;
+}
+
+bool xtap_registry_empty(const struct xtap_state *st)
+{
+	struct xtap_iface e;
+
+	for (__u32 s = 0; s < XTAP_MAX_SLOTS; s++)
+		if (xtap_iface_get(st, s, &e) == 0)
+			return false;
+	return true;
+}
+
+int xtap_find_slot(struct xtap_state *st, const char *ifname)
+{
+	__u64 dev = 0, ino = 0;
+	int gone = -ENOENT;
+
+	if (xtap_netns_id(&dev, &ino))
+		return -ENOENT;
+	for (__u32 s = 0; s < XTAP_MAX_SLOTS; s++) {
+		struct xtap_iface e;
+
+		if (xtap_iface_get(st, s, &e) || strncmp(e.name, ifname, sizeof(e.name)))
+			continue;
+		if (xtap_in_netns_of(&e))
+			return (int)s;
+		if (gone < 0 && xtap_iface_present(&e) != 1)
+			gone = (int)s;
+	}
+	return gone;
+}
+
+int xtap_map_open(const struct xtap_state *st, const char *name)
+{
+	char p[256];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/maps/%s", st->root, name);
+	fd = bpf_obj_get(p);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Every pin in dir (maps xtap pinned there), then dir itself. */
+static void remove_dir_pins(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	char p[512];
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+			unlink(p);
+		}
+	closedir(d);
+	rmdir(dir);
+}
+
+void xtap_state_remove(struct xtap_state *st)
+{
+	char p[256];
+
+	xtap_state_path(st, "maps", p, sizeof(p));
+	remove_dir_pins(p);
+	xtap_state_path(st, "ifaces", p, sizeof(p));
+	unlink(p);
+	xtap_state_path(st, "abi", p, sizeof(p));
+	unlink(p);
+	xtap_state_path(st, "links", p, sizeof(p));
+	remove_dir_pins(p);
+	rmdir(st->root);
+}

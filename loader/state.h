@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The pinned state: everything xtap leaves behind between commands lives under
+ * the pin root (XTAP_PIN_ROOT, or $XTAP_PIN_ROOT), mode 0700:
+ *   abi         the XTAP_ABI_VERSION of the xtap that made the state
+ *   ifaces      the registry of attached interfaces (struct xtap_iface by slot)
+ *   maps/       the shared maps (one flow table for the host)
+ *   links/      pinned XDP and tcx links, <slot>-<hook>
+ * A lock file per state directory serialises the xtap commands that use it.
+ */
+#ifndef XTAP_LOADER_STATE_H
+#define XTAP_LOADER_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "maps/xtap.h"
+
+#define XTAP_BPFFS "/sys/fs/bpf"
+#define XTAP_PIN_ROOT XTAP_BPFFS "/xtap"
+#define XTAP_ERRLEN 256
+
+struct xtap_state {
+	char root[128];
+	int reg_fd;		/* registry map; -1 when nothing is attached */
+	int lock_fd;
+	bool reg_readable;	/* the registry's entries have this xtap's layout */
+};
+
+/* Flags of xtap_state_open (0: open an existing state of this ABI). */
+enum xtap_state_flags {
+	XTAP_STATE_CREATE = 1u << 0,	/* make bpffs, the directories, the record and the registry */
+	XTAP_STATE_ANY_ABI = 1u << 1,	/* accept a state made by another ABI (detach --all) */
+};
+
+/*
+ * Open the state under root (XTAP_PIN_ROOT when NULL), taking the lock that
+ * serialises xtap commands. A state whose recorded ABI is not
+ * XTAP_ABI_VERSION (or that has no record) is refused unless
+ * XTAP_STATE_ANY_ABI; then only the entries of a registry with this xtap's
+ * layout can be read. Returns 0, or -errno with a cause in err (and holds
+ * nothing).
+ */
+int xtap_state_open(struct xtap_state *st, const char *root, unsigned int flags, char *err,
+		    size_t len);
+void xtap_state_close(struct xtap_state *st);
+
+/* The lock file of the state under root (a path under XTAP_BPFFS): what
+ * xtap_state_open locks. A program that made a state of its own for a while
+ * (a benchmark) removes it when done. */
+void xtap_lock_path(const char *root, char *buf, size_t len);
+
+/* Reads slot i of the registry; 0 when it holds an attachment. */
+int xtap_iface_get(const struct xtap_state *st, __u32 slot, struct xtap_iface *out);
+
+/* Slot of the attachment called ifname: in this network namespace, or one
+ * whose interface has vanished. -ENOENT when there is none. */
+int xtap_find_slot(struct xtap_state *st, const char *ifname);
+
+/* fd of a pinned shared map (xtap_flows, xtap_stats), or -errno. */
+int xtap_map_open(const struct xtap_state *st, const char *name);
+
+#endif
