@@ -79,7 +79,7 @@ static int run(int fd, const struct pb *b, unsigned repeat, double *ns)
 static int set_filter(struct xtap_capslot *c, int s)
 {
 	const char *expr = s == 1 ? "tcp port 80" : ten_clause;
-	struct xtap_cbpf_insn *classic = NULL;
+	struct sock_filter *classic = NULL;
 	char err[XTAP_FILTER_ERRLEN];
 	size_t n = 0;
 	int r;
