@@ -236,7 +236,8 @@ static void emit_stubs(struct tx *t)
 		emit(t, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0);
 		emit(t, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, BUF_OFF);
 		emit(t, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, st->size);
-		emit(t, BPF_JMP | BPF_CALL, 0, 0, 0, t->fc->tc ? BPF_FUNC_skb_load_bytes : BPF_FUNC_xdp_load_bytes);
+		emit(t, BPF_JMP | BPF_CALL, 0, 0, 0,
+		     t->fc->tc ? BPF_FUNC_skb_load_bytes : BPF_FUNC_xdp_load_bytes);
 		/* past the end of the whole frame: rejected, as by libpcap */
 		emit_jump(t, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_0, 0, 0, TGT_REJECT);
 		emit(t, BPF_LDX | BPF_MEM | ebpf_size(st->size), st->dst, BPF_REG_10, BUF_OFF, 0);
@@ -710,7 +711,8 @@ static size_t capture_epilogue(struct tx *t)
 	}
 	emit(t, BPF_ALU64 | BPF_MOV | BPF_X, RX, BPF_REG_0, 0, 0);	/* X is dead here */
 	scratch_lookup(t);
-	emit(t, BPF_STX | BPF_MEM | BPF_W, BPF_REG_0, RX, (int16_t)offsetof(struct xtap_capture_pkt, verdict), 0);
+	emit(t, BPF_STX | BPF_MEM | BPF_W, BPF_REG_0, RX,
+	     (int16_t)offsetof(struct xtap_capture_pkt, verdict), 0);
 	emit(t, BPF_ST | BPF_MEM | BPF_W, BPF_REG_0, 0, (int16_t)offsetof(struct xtap_capture_pkt, cur),
 	     (int32_t)t->fc->id);
 	emit(t, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_8, 0, 0);
