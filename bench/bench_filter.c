@@ -35,7 +35,7 @@
 #include "user/capslot.h"
 #include "user/filter.h"
 #include "tests/fixtures/pkt.h"
-#include "bench/row.h"
+#include "bench/lib.h"
 
 #define TARGET_NS 10.0
 #define MAX_ROUNDS 1001
