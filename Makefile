@@ -1,5 +1,11 @@
 # xtap build. `make` builds everything, `make check` runs every test tier,
 # `make demo` shows xtap on live traffic, `make bench` prints the benchmarks.
+#
+# Every C file becomes an object under $(BUILD) at its own path, with a
+# dependency file beside it (-MMD -MP) that names the headers it read.
+# libxtap (loader/ and user/) is one archive per build flavour:
+# $(BUILD)/libxtap.a, and $(BUILD)/asan/libxtap.a from objects compiled with
+# the sanitizers, which the sanitizer unit tests link.
 
 CLANG    ?= clang
 CC       ?= gcc
@@ -12,115 +18,141 @@ PKGS     := libbpf libxdp libpcap
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+DEPFLAGS := -MMD -MP
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -I/usr/include/$(MULTIARCH) -I.
 CFLAGS   ?= -O2 -g
 XCFLAGS  := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -I. -I$(BUILD) $(PKG_CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lelf -lz
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN     := $(BUILD)/asan
 
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
+
+# Data-plane programs: kern/X.bpf.c gives $(BUILD)/X.bpf.o and $(BUILD)/X.skel.h.
 BPF_SRCS := $(wildcard kern/*.bpf.c)
 BPF_OBJS := $(patsubst kern/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst kern/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-KERN_HDRS := $(wildcard kern/*.h kern/lib/*.h maps/*.h)
 
-LIB_SRCS := $(wildcard loader/*.c user/*.c)
-LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
-USER_HDRS := $(wildcard loader/*.h user/*.h maps/*.h)
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+asan_obj = $(patsubst %.c,$(ASAN)/%.o,$(1))
+
+LIB_SRCS  := $(wildcard loader/*.c user/*.c)
 TOOL_SRCS := $(wildcard tools/*.c)
-FIX_SRCS := $(wildcard tests/fixtures/*.c)
+FIX_SRCS  := $(wildcard tests/fixtures/*.c)
+LIB_OBJS  := $(call obj,$(LIB_SRCS))
+TOOL_OBJS := $(call obj,$(TOOL_SRCS))
+FIX_OBJS  := $(call obj,$(FIX_SRCS))
+LIB_ASAN_OBJS := $(call asan_obj,$(LIB_SRCS))
+FIX_ASAN_OBJS := $(call asan_obj,$(FIX_SRCS))
+LIB       := $(BUILD)/libxtap.a
+LIB_ASAN  := $(ASAN)/libxtap.a
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/tests/asan/%,$(UNIT_SRCS))
 PROG_SRCS := $(wildcard tests/prog/test_*.c)
 PROG_BINS := $(patsubst tests/prog/%.c,$(BUILD)/tests/prog/%,$(PROG_SRCS))
-BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
+MKPCAP    := $(BUILD)/tests/mkpcap
+
+# Benchmarks: bench/bench_X.c, each linked with bench/lib.c; bench/X.bpf.c are
+# their own BPF programs (load generators); bench/bench_X.sh are copied.
+BENCH_LIB_SRCS := bench/lib.c
+BENCH_SRCS := $(filter-out %.bpf.c $(BENCH_LIB_SRCS),$(wildcard bench/*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+BENCH_SH   := $(patsubst bench/%.sh,$(BUILD)/bench/%,$(wildcard bench/bench_*.sh))
 BENCH_BPF_SRCS := $(wildcard bench/*.bpf.c)
-BENCH_SKELS := $(patsubst bench/%.bpf.c,$(BUILD)/bench/%.skel.h,$(BENCH_BPF_SRCS))
-# the data-plane core with the latency features compiled out: bench_core's baseline
-BENCH_SKELS += $(BUILD)/bench/xtap_nolat.skel.h
+# The data-plane core built without a feature, as a baseline in the same run:
+# xtap_nolat without the HTTP/DNS timing (bench_core, bench_app), xtap_nohops
+# without hop tracking (bench_hops).
+BENCH_VARIANTS := xtap_nolat xtap_nohops
+BENCH_BPF_OBJS := $(patsubst bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(BENCH_BPF_SRCS)) \
+	$(patsubst %,$(BUILD)/bench/%.bpf.o,$(BENCH_VARIANTS))
+BENCH_SKELS := $(BENCH_BPF_OBJS:.bpf.o=.skel.h)
+BENCH_OBJS  := $(call obj,$(BENCH_SRCS) $(BENCH_LIB_SRCS))
 
 XTAP := $(BUILD)/xtap
 
-.PHONY: all deps check test unit unit-asan prog selftest demo bench clean install
+.PHONY: all deps check test unit unit-asan prog selftest demo bench clean
 .DELETE_ON_ERROR:
 # skeletons and objects are not intermediates: keep them between builds
 .SECONDARY:
 
-all: $(XTAP) $(BUILD)/libxtap.a
+all: $(XTAP) $(LIB)
 
-$(BUILD)/%.bpf.o: kern/%.bpf.c $(KERN_HDRS)
+# --- BPF objects and their skeletons
+$(BUILD)/%.bpf.o: kern/%.bpf.c
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
-
-$(BUILD)/%.o: %.c $(USER_HDRS) $(SKELS)
-	@mkdir -p $(@D)
-	$(CC) $(XCFLAGS) -c $< -o $@
-
-$(BUILD)/libxtap.a: $(LIB_OBJS)
-	ar rcs $@ $^
-
-$(XTAP): $(TOOL_SRCS) $(BUILD)/libxtap.a $(USER_HDRS)
-	$(CC) $(XCFLAGS) $(TOOL_SRCS) $(BUILD)/libxtap.a $(LDLIBS) -o $@
-
-# Test binaries: unit tests link libxtap's sources directly so that the
-# sanitizer build instruments them too.
-UNIT_DEPS := $(LIB_SRCS) $(FIX_SRCS) $(TOOL_SRCS) $(USER_HDRS) $(wildcard tests/unit/*.h) $(SKELS)
-
-$(BUILD)/tests/unit/%: tests/unit/%.c $(UNIT_DEPS)
-	@mkdir -p $(@D)
-	$(CC) $(XCFLAGS) $< $(LIB_SRCS) $(FIX_SRCS) $(LDLIBS) -lcmocka -o $@
-
-$(BUILD)/tests/asan/%: tests/unit/%.c $(UNIT_DEPS)
-	@mkdir -p $(@D)
-	$(CC) $(XCFLAGS) $(SAN) $< $(LIB_SRCS) $(FIX_SRCS) $(LDLIBS) -lcmocka -o $@
-
-$(BUILD)/tests/prog/%: tests/prog/%.c $(wildcard tests/prog/*.h tests/fixtures/*.h) $(BUILD)/libxtap.a $(FIX_SRCS) $(USER_HDRS) $(SKELS)
-	@mkdir -p $(@D)
-	$(CC) $(XCFLAGS) $< $(FIX_SRCS) $(BUILD)/libxtap.a $(LDLIBS) -lcmocka -o $@
-
-# Benchmarks' own BPF programs (load generators): bench/X.bpf.c gives
-# $(BUILD)/bench/X.bpf.o and $(BUILD)/bench/X.skel.h.
 $(BUILD)/bench/%.bpf.o: bench/%.bpf.c
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
-	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
-
-$(BUILD)/bench/xtap_nolat.bpf.o: kern/xtap.bpf.c $(KERN_HDRS)
+$(BUILD)/bench/xtap_nolat.bpf.o: VARIANT := -DXTAP_FEATURE_LATENCY=0
+$(BUILD)/bench/xtap_nohops.bpf.o: VARIANT := -DXTAP_FEATURE_HOPS=0
+$(BUILD)/bench/xtap_%.bpf.o: kern/xtap.bpf.c
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -DXTAP_FEATURE_LATENCY=0 -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) $(VARIANT) $(DEPFLAGS) -c $< -o $@
 
-$(BENCH_BINS): $(BENCH_SKELS) $(wildcard bench/*.h)
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$(notdir $*))_bpf > $@
 
-# Shell benchmarks (bench/bench_*.sh) run from $(BUILD)/bench like the others.
-BENCH_SH := $(patsubst bench/%.sh,$(BUILD)/bench/%,$(wildcard bench/bench_*.sh))
-$(BUILD)/bench/%: bench/%.sh
+# --- C objects, plain and sanitized. The skeletons come first: a source may
+# include one, and its dependency file says which only once it is compiled.
+$(BUILD)/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(ASAN)/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) $(SAN) $(DEPFLAGS) -c $< -o $@
+
+$(BENCH_OBJS): | $(BENCH_SKELS)
+
+# --- libxtap, one archive per flavour (rebuilt whole, so that a source
+# removed from the tree leaves no object behind in it)
+$(LIB): $(LIB_OBJS)
+$(LIB_ASAN): $(LIB_ASAN_OBJS)
+$(LIB) $(LIB_ASAN):
+	@rm -f $@
+	ar rcs $@ $^
+
+# --- programs: objects, then the archive
+$(XTAP): $(TOOL_OBJS) $(LIB)
+	$(CC) $(XCFLAGS) $^ $(LDLIBS) -o $@
+
+$(UNIT_BINS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(FIX_OBJS) $(LIB)
+	$(CC) $(XCFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+$(UNIT_ASAN): $(BUILD)/tests/asan/%: $(ASAN)/tests/unit/%.o $(FIX_ASAN_OBJS) $(LIB_ASAN)
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) $(SAN) $^ $(LDLIBS) -lcmocka -o $@
+
+$(PROG_BINS): $(BUILD)/tests/prog/%: $(BUILD)/tests/prog/%.o $(FIX_OBJS) $(LIB)
+	$(CC) $(XCFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+$(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(call obj,$(BENCH_LIB_SRCS)) $(FIX_OBJS) $(LIB)
+	$(CC) $(XCFLAGS) $^ $(LDLIBS) -o $@
+
+# bench_app loads the baseline core from its own directory at run time
+$(BUILD)/bench/bench_app: | $(BUILD)/bench/xtap_nolat.bpf.o
+
+# Shell benchmarks run from $(BUILD)/bench like the others.
+$(BENCH_SH): $(BUILD)/bench/%: bench/%.sh
 	install -D -m 0755 $< $@
-bench: $(BENCH_SH)
-# The core without hop tracking: the baseline of bench/bench_hops.c.
-$(BUILD)/bench/xtap_nohops.bpf.o: kern/xtap.bpf.c $(KERN_HDRS)
+
+# mkpcap OUT.pcap: crafted conversations for comparing xtap replay with tshark
+$(BUILD)/tests/mkpcap.o: tests/fixtures/mkpcap.c
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -DXTAP_FEATURE_HOPS=0 -c $< -o $@
+	$(CC) $(XCFLAGS) -DXTAP_MKPCAP_MAIN $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/bench/bench_hops: $(BUILD)/bench/xtap_nohops.skel.h
+$(MKPCAP): $(BUILD)/tests/mkpcap.o $(BUILD)/tests/fixtures/pkt.o
+	$(CC) $(XCFLAGS) $^ -lpcap -o $@
 
-# The core without the HTTP/DNS timing (XTAP_FEATURE_LATENCY=0): bench_app's
-# baseline, loaded from the same run's build directory.
-$(BUILD)/bench/xtap-nolat.bpf.o: kern/xtap.bpf.c $(KERN_HDRS)
-	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -DXTAP_FEATURE_LATENCY=0 -c $< -o $@
-
-$(BUILD)/bench/bench_app: $(BUILD)/bench/xtap-nolat.bpf.o
-
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libxtap.a $(FIX_SRCS) $(USER_HDRS) $(SKELS)
-	@mkdir -p $(@D)
-	$(CC) $(XCFLAGS) $< $(FIX_SRCS) $(BUILD)/libxtap.a $(LDLIBS) -o $@
+-include $(patsubst %.o,%.d,$(BPF_OBJS) $(BENCH_BPF_OBJS) $(LIB_OBJS) $(TOOL_OBJS) \
+	$(FIX_OBJS) $(LIB_ASAN_OBJS) $(FIX_ASAN_OBJS) $(BENCH_OBJS) $(BUILD)/tests/mkpcap.o \
+	$(call obj,$(UNIT_SRCS) $(PROG_SRCS)) $(call asan_obj,$(UNIT_SRCS)))
 
 # Debian 12 packages. Idempotent: apt runs only when something is missing.
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev xdp-tools libpcap-dev libcmocka-dev \
@@ -146,8 +178,8 @@ unit-asan: $(UNIT_ASAN)
 prog: $(PROG_BINS) $(BPF_OBJS)
 	@set -e; for t in $(PROG_BINS); do echo "== $$t"; $$t; done
 
-selftest: all $(BUILD)/tests/mkpcap
-	@XTAP_MKPCAP=$(abspath $(BUILD)/tests/mkpcap) XTAP=$(abspath $(XTAP)) ./selftests/run.sh
+selftest: all $(MKPCAP)
+	@XTAP_MKPCAP=$(abspath $(MKPCAP)) XTAP=$(abspath $(XTAP)) ./selftests/run.sh
 
 test: unit unit-asan prog selftest
 
@@ -158,13 +190,8 @@ check: deps
 demo: all
 	@XTAP=$(abspath $(XTAP)) ./tools/demo.sh
 
-bench: all $(BENCH_BINS)
+bench: all $(BENCH_BINS) $(BENCH_SH)
 	@BUILD=$(BUILD) ./bench/run.sh
 
 clean:
 	rm -rf $(BUILD)
-
-# mkpcap OUT.pcap: crafted conversations for comparing xtap replay with tshark
-$(BUILD)/tests/mkpcap: tests/fixtures/mkpcap.c tests/fixtures/pkt.c tests/fixtures/pkt.h
-	@mkdir -p $(@D)
-	$(CC) $(XCFLAGS) -DXTAP_MKPCAP_MAIN tests/fixtures/mkpcap.c tests/fixtures/pkt.c -lpcap -o $@

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Per-packet cost of the HTTP/DNS timing: the xtap XDP program against the
- * same core built with -DXTAP_FEATURE_LATENCY=0 (build/bench/xtap-nolat.bpf.o),
+ * same core built with -DXTAP_FEATURE_LATENCY=0 (build/bench/xtap_nolat.bpf.o),
  * measured with BPF_PROG_TEST_RUN in the same run, rounds alternating.
  *
  * Frames: a data segment of an established flow that is not HTTP (the hot
@@ -12,7 +12,7 @@
  * "request line, new" sends a new sequence number each run (one run per
  * call, so each figure carries the test-run's own timing overhead, the same
  * for both programs). Figures are printed, never enforced: a table, and one
- * ROW per frame for bench/run.sh (bench/row.h).
+ * ROW per frame for bench/run.sh (bench/lib.h).
  *
  * usage: bench_app [-r ROUNDS] [-n REPEAT] [-c CPU] [-o NOLAT_OBJECT]
  */
@@ -31,7 +31,7 @@
 #include <linux/if_ether.h>
 #include <netinet/in.h>
 
-#include "bench/row.h"
+#include "bench/lib.h"
 #include "loader/loader.h"
 #include "tests/fixtures/pkt.h"
 
@@ -165,7 +165,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		self[sl] = '\0';
-		snprintf(path, sizeof(path), "%s/xtap-nolat.bpf.o", dirname(self));
+		snprintf(path, sizeof(path), "%s/xtap_nolat.bpf.o", dirname(self));
 		obj = path;
 	}
 	CPU_ZERO(&set);

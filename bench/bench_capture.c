@@ -27,7 +27,7 @@
  * Before the capturers, each rate measures the file write floor: the same
  * records written to a new file in DIR from a buffer in cache, no capture.
  * Prints a table per rate, and ROW and NOTE lines for bench/run.sh
- * (bench/row.h), the targets at the first rate: xtap's ring loses nothing
+ * (bench/lib.h), the targets at the first rate: xtap's ring loses nothing
  * and costs less CPU per captured packet than tcpdump.
  * A tool that is missing or fails is reported as such; the exit code is 0
  * unless the benchmark itself could not run. Everything created is removed on
@@ -65,7 +65,7 @@
 
 #include "empty.skel.h"
 #include "bench/gen.skel.h"
-#include "bench/row.h"
+#include "bench/lib.h"
 #include "loader/attach.h"
 
 #define FRAME_LEN 1514
@@ -74,12 +74,7 @@
 #define NTOOLS 4
 #define MAX_RATES 4
 
-static const char mac_a[] = "02:78:74:00:01:01";
-static const char mac_b[] = "02:78:74:00:01:02";
-#define IP_A 0x0a620001u	/* 10.98.0.1, veth A (B has 10.98.0.2) */
-#define IP_DST 0x0a620063u	/* 10.98.0.99: on B's link, owned by nobody */
-
-static volatile sig_atomic_t stop;
+#define NET 0x0a620000u	/* 10.98.0.0/24: veth A .1, B .2; frames go to .99, nobody's */
 
 enum tool { T_TCPDUMP, T_XDPDUMP, T_XTAP, T_AFXDP };
 static const char *const tool_name[NTOOLS] = { "tcpdump", "xdpdump", "xtap", "afxdp" };
@@ -96,40 +91,14 @@ struct result {
 };
 
 struct bench {
-	char ns_a[32], ns_b[32], if_a[IFNAMSIZ], if_b[IFNAMSIZ];
-	char path_a[64], path_b[64], pin_root[64];
+	struct bench_pair p;	/* namespaces A and B, the veth pair, the programs */
+	char pin_root[64];
 	char xtap[PATH_MAX], dir[PATH_MAX];
-	bool made_a, made_b, xtap_on;
-	int host_fd, a_fd, b_fd, nl_b, idx_a, idx_b, base_link;
+	bool xtap_on;
 	pid_t child;
-	struct empty_bpf *empty;
-	struct gen_bpf *gen;
 	unsigned char frame[FRAME_LEN];
 	int verbose;
 };
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int enter(int fd, const char *what)
-{
-	if (setns(fd, CLONE_NEWNET)) {
-		fprintf(stderr, "xtap: bench capture: enter namespace %s: %s\n", what, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
 
 /* Starts argv in namespace fd ns_fd on cpu, output to log (or /dev/null). */
 static pid_t spawn(const struct bench *b, int ns_fd, int cpu, const char *log,
@@ -185,182 +154,20 @@ static int run_in(const struct bench *b, int ns_fd, const char *const argv[])
 
 #define RUN(b, fd, ...) run_in(b, fd, (const char *const[]){ __VA_ARGS__, NULL })
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-/* rx_packets of ifindex through the rtnetlink socket fd. */
-static int rx_packets(int fd, int ifindex, __u64 *out)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct ifinfomsg ifi;
-	} req = {
-		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
-			.nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 1 },
-		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex },
-	};
-	static char buf[16384] __attribute__((aligned(4)));
-	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
-	ssize_t n;
-
-	if (send(fd, &req, sizeof(req), 0) != sizeof(req))
-		return -1;
-	n = recv(fd, buf, sizeof(buf), 0);
-	if (n < 0 || !NLMSG_OK(nh, (size_t)n) || nh->nlmsg_type != RTM_NEWLINK)
-		return -1;
-	struct ifinfomsg *ifi = NLMSG_DATA(nh);
-	int len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi));
-
-	for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		if (a->rta_type == IFLA_STATS64 &&
-		    RTA_PAYLOAD(a) >= sizeof(struct rtnl_link_stats64)) {
-			struct rtnl_link_stats64 s;
-
-			memcpy(&s, RTA_DATA(a), sizeof(s));
-			*out = s.rx_packets;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static void put16(unsigned char *p, __u16 v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static __u16 csum16(const unsigned char *p, int len)
-{
-	__u32 sum = 0;
-
-	for (int i = 0; i + 1 < len; i += 2)
-		sum += (__u32)p[i] << 8 | p[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum & 0xffff;
-}
-
-/* 1514-byte Ethernet + IPv4 + UDP frame to a non-local address on B's link */
-static void craft(unsigned char *f)
-{
-	unsigned char *ip = f + 14, *udp = ip + 20;
-	unsigned int mb[6], ma[6];
-
-	memset(f, 0, FRAME_LEN);
-	sscanf(mac_b, "%x:%x:%x:%x:%x:%x", &mb[0], &mb[1], &mb[2], &mb[3], &mb[4], &mb[5]);
-	sscanf(mac_a, "%x:%x:%x:%x:%x:%x", &ma[0], &ma[1], &ma[2], &ma[3], &ma[4], &ma[5]);
-	for (int i = 0; i < 6; i++) {
-		f[i] = mb[i];
-		f[6 + i] = ma[i];
-	}
-	put16(f + 12, 0x0800);
-	ip[0] = 0x45;
-	put16(ip + 2, FRAME_LEN - 14);
-	put16(ip + 6, 0x4000);
-	ip[8] = 64;
-	ip[9] = 17;
-	put16(ip + 12, IP_A >> 16);
-	put16(ip + 14, IP_A & 0xffff);
-	put16(ip + 16, IP_DST >> 16);
-	put16(ip + 18, IP_DST & 0xffff);
-	put16(ip + 10, csum16(ip, 20));
-	put16(udp, 40000);
-	put16(udp + 2, 9);
-	put16(udp + 4, FRAME_LEN - 14 - 20);
-	for (int i = 42; i < FRAME_LEN; i++)
-		f[i] = (unsigned char)i;
-}
-
-static int setup(struct bench *b)
-{
-	if (RUN(b, -1, "ip", "netns", "add", b->ns_a))
-		return fprintf(stderr, "xtap: bench capture: ip netns add %s failed\n", b->ns_a), -1;
-	b->made_a = true;
-	if (RUN(b, -1, "ip", "netns", "add", b->ns_b))
-		return fprintf(stderr, "xtap: bench capture: ip netns add %s failed\n", b->ns_b), -1;
-	b->made_b = true;
-	b->a_fd = open(b->path_a, O_RDONLY | O_CLOEXEC);
-	b->b_fd = open(b->path_b, O_RDONLY | O_CLOEXEC);
-	if (b->a_fd < 0 || b->b_fd < 0)
-		return fprintf(stderr, "xtap: bench capture: open namespaces: %s\n", strerror(errno)), -1;
-	for (int i = 0; i < 2; i++) {
-		if (enter(i ? b->b_fd : b->a_fd, "A/B") ||
-		    write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1") ||
-		    write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1") ||
-		    write_file("/proc/sys/net/ipv4/ip_forward", "0"))
-			return fprintf(stderr, "xtap: bench capture: sysctl: %s\n", strerror(errno)), -1;
-	}
-	if (enter(b->host_fd, "host"))
-		return -1;
-	if (RUN(b, -1, "ip", "link", "add", b->if_a, "netns", b->ns_a, "address", mac_a, "mtu", "1500",
-		"type", "veth", "peer", "name", b->if_b, "netns", b->ns_b, "address", mac_b) ||
-	    RUN(b, b->a_fd, "ip", "addr", "add", "10.98.0.1/24", "dev", b->if_a) ||
-	    RUN(b, b->a_fd, "ip", "link", "set", b->if_a, "up") ||
-	    RUN(b, b->b_fd, "ip", "addr", "add", "10.98.0.2/24", "dev", b->if_b) ||
-	    RUN(b, b->b_fd, "ip", "link", "set", b->if_b, "up"))
-		return fprintf(stderr, "xtap: bench capture: create veth pair %s/%s failed\n", b->if_a,
-			       b->if_b), -1;
-	if (enter(b->b_fd, b->ns_b))
-		return -1;
-	b->idx_b = if_nametoindex(b->if_b);
-	b->nl_b = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (enter(b->a_fd, b->ns_a))
-		return -1;
-	b->idx_a = if_nametoindex(b->if_a);
-	if (!b->idx_a || !b->idx_b || b->nl_b < 0)
-		return fprintf(stderr, "xtap: bench capture: interfaces missing\n"), -1;
-	/* the process stays in A: test runs resolve the redirect there */
-	b->gen = gen_bpf__open();
-	if (!b->gen)
-		return fprintf(stderr, "xtap: bench capture: open generator: %s\n", strerror(errno)), -1;
-	b->gen->rodata->out_ifindex = b->idx_a;
-	if (gen_bpf__load(b->gen))
-		return fprintf(stderr, "xtap: bench capture: load generator: %s\n", strerror(errno)), -1;
-	b->empty = empty_bpf__open_and_load();
-	if (!b->empty)
-		return fprintf(stderr, "xtap: bench capture: load xdp_pass: %s\n", strerror(errno)), -1;
-	craft(b->frame);
-	return 0;
-}
-
 static int baseline_on(struct bench *b)
 {
-	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
-	int err;
-
-	if (enter(b->b_fd, b->ns_b))
-		return -1;
-	b->base_link = bpf_link_create(bpf_program__fd(b->empty->progs.xdp_pass), b->idx_b,
-				       BPF_XDP, &lo);
-	err = errno;
-	if (enter(b->a_fd, b->ns_a))
-		return -1;
-	if (b->base_link < 0)
-		return fprintf(stderr, "xtap: bench capture: attach xdp_pass to %s: %s\n", b->if_b,
-			       strerror(err)), -1;
-	return 0;
+	return bench_pair_baseline_on(&b->p);
 }
 
 static void baseline_off(struct bench *b)
 {
-	if (b->base_link >= 0)
-		close(b->base_link);
-	b->base_link = -1;
+	bench_pair_baseline_off(&b->p);
 }
 
 static void xtap_off(struct bench *b)
 {
 	if (b->xtap_on)
-		RUN(b, b->b_fd, b->xtap, "detach", b->if_b);
+		RUN(b, b->p.b_fd, b->xtap, "detach", b->p.if_b);
 	b->xtap_on = false;
 }
 
@@ -387,8 +194,8 @@ static void *gen_thread(void *arg)
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = g->b->frame, .data_size_in = FRAME_LEN,
 		    .batch_size = 64, .repeat = GEN_CHUNK, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
 
-	while (!stop && !g->err) {
-		double tn = now();
+	while (!bench_stop && !g->err) {
+		double tn = bench_now();
 
 		if (tn >= g->end)
 			break;
@@ -406,7 +213,7 @@ static void *gen_thread(void *arg)
 		} else {
 			__atomic_add_fetch(&g->sent, GEN_CHUNK, __ATOMIC_RELAXED);
 		}
-		if (bpf_prog_test_run_opts(bpf_program__fd(g->b->gen->progs.xdp_gen), &t)) {
+		if (bpf_prog_test_run_opts(bpf_program__fd(g->b->p.gen->progs.xdp_gen), &t)) {
 			if (errno != EINTR)
 				g->err = errno;
 			__atomic_sub_fetch(&g->sent, GEN_CHUNK, __ATOMIC_RELAXED);
@@ -424,19 +231,19 @@ static __u64 generate(struct bench *b, double pps, double *secs, __u64 *rx)
 	__u64 rx0 = 0, rx1 = 0;
 	int n = 0;
 
-	rx_packets(b->nl_b, b->idx_b, &rx0);
-	g.t0 = now();
+	bench_rx_packets(b->p.nl_b, b->p.idx_b, &rx0);
+	g.t0 = bench_now();
 	g.end = g.t0 + *secs;
 	for (; n < GEN_THREADS; n++)
 		if (pthread_create(&th[n], NULL, gen_thread, &g))
 			break;
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
-	*secs = now() - g.t0;
+	*secs = bench_now() - g.t0;
 	if (g.err)
 		fprintf(stderr, "xtap: bench capture: generator: %s\n", strerror(g.err));
 	usleep(20000);
-	rx_packets(b->nl_b, b->idx_b, &rx1);
+	bench_rx_packets(b->p.nl_b, b->p.idx_b, &rx1);
 	*rx = rx1 - rx0;
 	return g.sent;
 }
@@ -467,7 +274,7 @@ static int wait_ready(pid_t pid, const char *log, const char *what)
 {
 	char line[512];
 
-	for (int i = 0; i < 150 && !stop; i++) {
+	for (int i = 0; i < 150 && !bench_stop; i++) {
 		FILE *f = fopen(log, "r");
 		int st;
 
@@ -561,29 +368,29 @@ static void run_tool(struct bench *b, enum tool t, double pps, double secs, stru
 	}
 	if (t == T_XTAP || t == T_AFXDP) {
 		b->xtap_on = true;
-		if (RUN(b, b->b_fd, b->xtap, "attach", b->if_b, "--mode", "native")) {
+		if (RUN(b, b->p.b_fd, b->xtap, "attach", b->p.if_b, "--mode", "native")) {
 			snprintf(r->why, sizeof(r->why), "xtap attach failed");
 			goto out;
 		}
 	}
 	switch (t) {
 	case T_TCPDUMP:
-		pid = spawn(b, b->b_fd, CAP_CPU, log, (const char *const[]){
-			"tcpdump", "-i", b->if_b, "-n", "-s", "0", "-w", file, NULL });
+		pid = spawn(b, b->p.b_fd, CAP_CPU, log, (const char *const[]){
+			"tcpdump", "-i", b->p.if_b, "-n", "-s", "0", "-w", file, NULL });
 		break;
 	case T_XDPDUMP:
-		pid = spawn(b, b->b_fd, CAP_CPU, log, (const char *const[]){
-			"xdpdump", "-i", b->if_b, "--load-xdp-program", "-s", snap, "-w", file, NULL });
+		pid = spawn(b, b->p.b_fd, CAP_CPU, log, (const char *const[]){
+			"xdpdump", "-i", b->p.if_b, "--load-xdp-program", "-s", snap, "-w", file, NULL });
 		break;
 	case T_XTAP:
 		ready = "xtap: listening on";
-		pid = spawn(b, b->b_fd, CAP_CPU, log, (const char *const[]){
-			b->xtap, "capture", "-i", b->if_b, "-s", "0", "-w", file, NULL });
+		pid = spawn(b, b->p.b_fd, CAP_CPU, log, (const char *const[]){
+			b->xtap, "capture", "-i", b->p.if_b, "-s", "0", "-w", file, NULL });
 		break;
 	case T_AFXDP:
 		ready = "xtap: listening on";
-		pid = spawn(b, b->b_fd, CAP_CPU, log, (const char *const[]){
-			b->xtap, "capture", "--afxdp", "-i", b->if_b, "-s", "0", "-w", file, NULL });
+		pid = spawn(b, b->p.b_fd, CAP_CPU, log, (const char *const[]){
+			b->xtap, "capture", "--afxdp", "-i", b->p.if_b, "-s", "0", "-w", file, NULL });
 		break;
 	}
 	if (pid < 0) {
@@ -665,7 +472,7 @@ static void *floor_thread(void *arg)
 		iov[i] = (struct iovec){ .iov_base = buf + i * (16 + FRAME_LEN),
 					 .iov_len = 16 + FRAME_LEN };
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-	while (done < f->records && !stop) {
+	while (done < f->records && !bench_stop) {
 		int n = f->records - done < 512 ? (int)(f->records - done) : 512;
 
 		if (writev(fd, iov, n) != (ssize_t)n * (16 + FRAME_LEN))
@@ -808,32 +615,14 @@ static void print_table(const struct result *res)
 
 static void cleanup(struct bench *b)
 {
-	struct sigaction ign = { .sa_handler = SIG_IGN };
-
-	sigaction(SIGINT, &ign, NULL);
-	sigaction(SIGTERM, &ign, NULL);
+	bench_ignore_signals();
 	if (b->child > 0) {
 		kill(b->child, SIGKILL);
 		wait_exit(b->child);
 	}
 	xtap_off(b);
 	baseline_off(b);
-	gen_bpf__destroy(b->gen);
-	empty_bpf__destroy(b->empty);
-	if (b->nl_b >= 0)
-		close(b->nl_b);
-	if (b->host_fd >= 0)
-		enter(b->host_fd, "host");
-	if (b->a_fd >= 0)
-		close(b->a_fd);
-	if (b->b_fd >= 0)
-		close(b->b_fd);
-	if (b->made_b && RUN(b, -1, "ip", "netns", "del", b->ns_b))
-		fprintf(stderr, "xtap: bench capture: ip netns del %s failed\n", b->ns_b);
-	if (b->made_a && RUN(b, -1, "ip", "netns", "del", b->ns_a))
-		fprintf(stderr, "xtap: bench capture: ip netns del %s failed\n", b->ns_a);
-	if (b->host_fd >= 0)
-		close(b->host_fd);
+	bench_pair_cleanup(&b->p);
 	/* only when xtap left it empty, or removed it on its last detach */
 	if (!rmdir(b->pin_root) || errno == ENOENT) {
 		char lock[192];
@@ -843,34 +632,10 @@ static void cleanup(struct bench *b)
 	}
 }
 
-static int find_xtap(struct bench *b)
-{
-	const char *env = getenv("XTAP");
-	char self[PATH_MAX];
-	ssize_t n;
-
-	if (env && *env) {
-		snprintf(b->xtap, sizeof(b->xtap), "%s", env);
-	} else {
-		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n < 0)
-			return -1;
-		self[n] = 0;
-		snprintf(b->xtap, sizeof(b->xtap), "%s/xtap", dirname(dirname(self)));
-	}
-	if (access(b->xtap, X_OK)) {
-		fprintf(stderr, "xtap: bench capture: %s: %s (set XTAP)\n", b->xtap, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
-	static struct bench b = { .host_fd = -1, .a_fd = -1, .b_fd = -1, .nl_b = -1,
-				  .base_link = -1 };
+	static struct bench b;
 	struct result res[NTOOLS];
-	struct sigaction sa = { .sa_handler = on_signal };
 	const char *tools = "tcpdump,xdpdump,xtap,afxdp";
 	double rates[MAX_RATES] = { 350000, 100000 }, secs = 2.5, carried, flat = 1.0;
 	char reporting[128];
@@ -879,6 +644,7 @@ int main(int argc, char **argv)
 	int c, rc = 1;
 	cpu_set_t set;
 
+	bench_name = "capture";
 	snprintf(b.dir, sizeof(b.dir), "/dev/shm");
 	while ((c = getopt(argc, argv, "p:t:d:o:v")) != -1) {
 		switch (c) {
@@ -915,28 +681,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xtap: bench capture: needs root (namespaces, XDP)\n");
 		return 1;
 	}
-	if (find_xtap(&b))
+	if (bench_find_xtap(b.xtap, sizeof(b.xtap)))
 		return 1;
 	/* a state directory of its own: a capture elsewhere is not disturbed */
 	snprintf(b.pin_root, sizeof(b.pin_root), "/sys/fs/bpf/xtap-bench%d", (int)getpid());
 	setenv("XTAP_PIN_ROOT", b.pin_root, 1);
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	bench_catch_signals();
 	CPU_ZERO(&set);
 	CPU_SET(GEN_CPU, &set);
 	sched_setaffinity(0, sizeof(set), &set);
 
-	snprintf(b.ns_a, sizeof(b.ns_a), "xtapcA%d", (int)getpid());
-	snprintf(b.ns_b, sizeof(b.ns_b), "xtapcB%d", (int)getpid());
-	snprintf(b.if_a, sizeof(b.if_a), "xcA%d", (int)getpid());
-	snprintf(b.if_b, sizeof(b.if_b), "xcB%d", (int)getpid());
-	snprintf(b.path_a, sizeof(b.path_a), "/run/netns/%s", b.ns_a);
-	snprintf(b.path_b, sizeof(b.path_b), "/run/netns/%s", b.ns_b);
-	b.host_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (b.host_fd < 0 || setup(&b))
+	if (bench_pair_init(&b.p, 'c', NET, "02:78:74:00:01:01", "02:78:74:00:01:02"))
 		goto cleanup;
+	b.p.verbose = b.verbose;
+	if (bench_pair_setup(&b.p))
+		goto cleanup;
+	/* 1514 bytes, the payload a counting pattern */
+	bench_udp_frame(b.frame, FRAME_LEN, b.p.mac_a, b.p.mac_b, NET | 1, bench_pair_nobody(&b.p));
+	for (int i = 42; i < FRAME_LEN; i++)
+		b.frame[i] = (unsigned char)i;
 
 	/* one capture file at a time, of up to the fastest rate's frames */
 	{
@@ -958,8 +722,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	fsent = generate(&b, 0, &flat, &frx);
 	baseline_off(&b);
-	if (stop || !frx) {
-		fprintf(stderr, "xtap: bench capture: %s received nothing\n", b.if_b);
+	if (bench_stop || !frx) {
+		fprintf(stderr, "xtap: bench capture: %s received nothing\n", b.p.if_b);
 		goto cleanup;
 	}
 	carried = frx / flat;
@@ -973,7 +737,7 @@ int main(int argc, char **argv)
 	       FRAME_LEN, GEN_CPU, GEN_THREADS, GEN_CHUNK, CAP_CPU, b.dir, carried,
 	       100.0 * frx / fsent, (unsigned long long)fsent);
 
-	for (int i = 0; i < nrates && !stop; i++) {
+	for (int i = 0; i < nrates && !bench_stop; i++) {
 		double pps = rates[i] > 0 ? rates[i] : (double)((long)(carried / 10000)) * 10000;
 		double floor;
 
@@ -986,11 +750,11 @@ int main(int argc, char **argv)
 		for (int t = 0; t < NTOOLS; t++) {
 			res[t].ran = false;
 			snprintf(res[t].why, sizeof(res[t].why), "not selected");
-			if (!strstr(tools, tool_name[t]) || stop)
+			if (!strstr(tools, tool_name[t]) || bench_stop)
 				continue;
 			run_tool(&b, (enum tool)t, pps, secs, &res[t]);
 		}
-		if (stop)
+		if (bench_stop)
 			goto cleanup;
 		print_table(res);
 		print_rows(res, pps, i == 0);
@@ -1014,8 +778,8 @@ int main(int argc, char **argv)
 		   GEN_CPU, CAP_CPU, secs, carried);
 	rc = 0;
 cleanup:
-	if (stop)
+	if (bench_stop)
 		fprintf(stderr, "xtap: bench capture: interrupted, cleaning up\n");
 	cleanup(&b);
-	return stop ? 1 : rc;
+	return bench_stop ? 1 : rc;
 }

@@ -5,7 +5,7 @@
  * on one frame and reports the average duration in ns. Rounds alternate
  * empty and xtap so that drift hits both. The target is printed, never
  * enforced: the exit code is 0 unless something failed to run. Besides the
- * table it prints one ROW per frame for bench/run.sh (bench/row.h); the
+ * table it prints one ROW per frame for bench/run.sh (bench/lib.h); the
  * target (issue: the core on a TCP ACK of an existing flow) is on that row.
  *
  * In the same rounds, the same program built with -DXTAP_FEATURE_LATENCY=0
@@ -36,7 +36,7 @@
 #include "user/log.h"
 #include "user/maps.h"
 #include "empty.skel.h"
-#include "bench/row.h"
+#include "bench/lib.h"
 #include "bench/xtap_nolat.skel.h"
 
 #define TARGET_RATIO 2.0
@@ -56,20 +56,6 @@ struct result {
 	double med, min, max;
 };
 
-static void put16(unsigned char *p, __u16 v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static void put32(unsigned char *p, __u32 v)
-{
-	p[0] = v >> 24;
-	p[1] = (v >> 16) & 0xff;
-	p[2] = (v >> 8) & 0xff;
-	p[3] = v & 0xff;
-}
-
 static unsigned char *eth(unsigned char *b, __u16 proto)
 {
 	static const unsigned char dst[6] = { 0x02, 0, 0, 0, 0, 0x02 };
@@ -77,31 +63,31 @@ static unsigned char *eth(unsigned char *b, __u16 proto)
 
 	memcpy(b, dst, 6);
 	memcpy(b + 6, src, 6);
-	put16(b + 12, proto);
+	bench_put16(b + 12, proto);
 	return b + ETH_HLEN;
 }
 
 static unsigned char *ipv4(unsigned char *b, __u8 proto, __u16 tot_len)
 {
 	b[0] = 0x45;
-	put16(b + 2, tot_len);
-	put16(b + 6, 0x4000);	/* DF */
+	bench_put16(b + 2, tot_len);
+	bench_put16(b + 6, 0x4000);	/* DF */
 	b[8] = 64;
 	b[9] = proto;
-	put32(b + 12, 0x0a000001);	/* 10.0.0.1 */
-	put32(b + 16, 0x0a000002);	/* 10.0.0.2 */
+	bench_put32(b + 12, 0x0a000001);	/* 10.0.0.1 */
+	bench_put32(b + 16, 0x0a000002);	/* 10.0.0.2 */
 	return b + 20;
 }
 
 static unsigned char *tcp_port(unsigned char *b, __u16 sport, __u8 doff, __u8 flags)
 {
-	put16(b, sport);
-	put16(b + 2, 443);
-	put32(b + 4, 1000);
-	put32(b + 8, 2000);
+	bench_put16(b, sport);
+	bench_put16(b + 2, 443);
+	bench_put32(b + 4, 1000);
+	bench_put32(b + 8, 2000);
 	b[12] = doff << 4;
 	b[13] = flags;
-	put16(b + 14, 65535);
+	bench_put16(b + 14, 65535);
 	return b + 20;
 }
 
@@ -135,8 +121,8 @@ static void frame_ipv4_tcp_data_ts(struct frame *f)
 	o[1] = 1;
 	o[2] = 8;
 	o[3] = 10;
-	put32(o + 4, 123456);
-	put32(o + 8, 654321);
+	bench_put32(o + 4, 123456);
+	bench_put32(o + 8, 654321);
 	f->name = "ipv4 tcp data+ts 98B";
 	f->len = ETH_HLEN + 20 + 32 + 32;
 	f->has_flow = 1;
@@ -154,13 +140,13 @@ static void frame_ipv4_syn(struct frame *f)
 	o = tcp_port(p, 40001, 10, 0x02);
 	o[0] = 2;		/* MSS 1460 */
 	o[1] = 4;
-	put16(o + 2, 1460);
+	bench_put16(o + 2, 1460);
 	o[4] = 4;		/* SACK permitted */
 	o[5] = 2;
 	o[6] = 8;		/* TS */
 	o[7] = 10;
-	put32(o + 8, 123456);
-	put32(o + 12, 0);
+	bench_put32(o + 8, 123456);
+	bench_put32(o + 12, 0);
 	o[16] = 1;		/* NOP, window scale 7 */
 	o[17] = 3;
 	o[18] = 3;
@@ -176,9 +162,9 @@ static void frame_ipv4_udp(struct frame *f)
 	unsigned char *p = eth(f->buf, ETH_P_IP);
 
 	p = ipv4(p, IPPROTO_UDP, 20 + 8 + 22);
-	put16(p, 5353);
-	put16(p + 2, 53);
-	put16(p + 4, 8 + 22);
+	bench_put16(p, 5353);
+	bench_put16(p + 2, 53);
+	bench_put16(p + 4, 8 + 22);
 	f->name = "ipv4 udp 64B";
 	f->len = 64;
 	f->has_flow = 1;
@@ -191,7 +177,7 @@ static void frame_ipv6_tcp_ts(struct frame *f)
 	unsigned char *o;
 
 	p[0] = 0x60;
-	put16(p + 4, 32);
+	bench_put16(p + 4, 32);
 	p[6] = IPPROTO_TCP;
 	p[7] = 64;
 	p[8] = 0x20;		/* 2001:db8::1 -> 2001:db8::2 */
@@ -206,8 +192,8 @@ static void frame_ipv6_tcp_ts(struct frame *f)
 	o[1] = 1;
 	o[2] = 8;
 	o[3] = 10;
-	put32(o + 4, 123456);
-	put32(o + 8, 654321);
+	bench_put32(o + 4, 123456);
+	bench_put32(o + 8, 654321);
 	f->name = "ipv6 tcp ack+ts 86B";
 	f->len = ETH_HLEN + 40 + 32;
 	f->has_flow = 1;
@@ -219,14 +205,14 @@ static void frame_arp(struct frame *f)
 {
 	unsigned char *p = eth(f->buf, ETH_P_ARP);
 
-	put16(p, 1);		/* Ethernet */
-	put16(p + 2, ETH_P_IP);
+	bench_put16(p, 1);		/* Ethernet */
+	bench_put16(p + 2, ETH_P_IP);
 	p[4] = 6;
 	p[5] = 4;
-	put16(p + 6, 1);	/* request */
+	bench_put16(p + 6, 1);	/* request */
 	memcpy(p + 8, f->buf + 6, 6);
-	put32(p + 14, 0x0a000001);
-	put32(p + 24, 0x0a000002);
+	bench_put32(p + 14, 0x0a000001);
+	bench_put32(p + 24, 0x0a000002);
 	f->name = "arp 60B";
 	f->len = 60;
 	f->has_flow = 0;
@@ -250,18 +236,11 @@ static int run(int prog_fd, const struct frame *f, int repeat, double *ns)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static struct result summarize(double *v, int n)
 {
 	struct result r;
 
-	qsort(v, n, sizeof(*v), cmp_double);
+	qsort(v, n, sizeof(*v), bench_cmp_double);
 	r.min = v[0];
 	r.max = v[n - 1];
 	r.med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;

@@ -13,7 +13,7 @@
 # exporter CPU time (user + system) per thousand records. softflowd's figure
 # includes reading and parsing the packets of the capture; xtap's reading the
 # table the kernel built. Indicative on a shared machine: compare the ratio.
-# ROW and NOTE lines (bench/row.h) go to bench/run.sh.
+# ROW and NOTE lines (bench/lib.h) go to bench/run.sh.
 #
 #   XTAP=build/xtap bench/bench_export.sh [FLOWS]       (root; default 20000)
 set -u
@@ -138,7 +138,7 @@ for l in open(sys.argv[1]):
 if "xtap" in r and "softflowd" in r and r["softflowd"][1] and r["xtap"][2]:
     print("xtap / softflowd: %.2fx the records per second, %.2fx less CPU per record" %
           (r["xtap"][1] / r["softflowd"][1], r["softflowd"][2] / r["xtap"][2]))
-# ROW lines for bench/run.sh (bench/row.h): xtap against softflowd, reported
+# ROW lines for bench/run.sh (bench/lib.h): xtap against softflowd, reported
 def row(name, unit, i):
     x = r["xtap"][i]
     if "softflowd" in r:

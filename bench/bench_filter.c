@@ -35,7 +35,7 @@
 #include "user/capslot.h"
 #include "user/filter.h"
 #include "tests/fixtures/pkt.h"
-#include "bench/row.h"
+#include "bench/lib.h"
 
 #define TARGET_NS 10.0
 #define MAX_ROUNDS 1001
@@ -79,7 +79,7 @@ static int run(int fd, const struct pb *b, unsigned repeat, double *ns)
 static int set_filter(struct xtap_capslot *c, int s)
 {
 	const char *expr = s == 1 ? "tcp port 80" : ten_clause;
-	struct xtap_cbpf_insn *classic = NULL;
+	struct sock_filter *classic = NULL;
 	char err[XTAP_FILTER_ERRLEN];
 	size_t n = 0;
 	int r;

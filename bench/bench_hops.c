@@ -20,7 +20,7 @@
  * Rounds alternate the two builds so that drift hits both, and each ratio
  * is the median of the rounds' own ratios (the builds of a round run back
  * to back). The target is printed, never enforced; ROW and NOTE lines
- * (bench/row.h) go to bench/run.sh.
+ * (bench/lib.h) go to bench/run.sh.
  *
  * usage: bench_hops [-r ROUNDS] [-n REPEAT] [-c CPU]
  */
@@ -41,7 +41,7 @@
 #include "user/maps.h"
 #include "tests/fixtures/pkt.h"
 #include "bench/xtap_nohops.skel.h"
-#include "bench/row.h"
+#include "bench/lib.h"
 
 #define TARGET_RATIO 1.15
 #define MAX_ROUNDS 101
@@ -70,21 +70,13 @@ static int run(int fd, const struct pb *f, int repeat, int xdp, double *ns)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Sorts a copy: the rounds stay in order for the paired ratios. */
 static double median(const double *v, int n)
 {
 	double c[MAX_ROUNDS];
 
 	memcpy(c, v, (size_t)n * sizeof(*c));
-	qsort(c, n, sizeof(*c), cmp_double);
-	return n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+	return bench_median(c, n);
 }
 
 static int prog_stats(int fd, __u64 *ns, __u64 *cnt)
@@ -131,7 +123,7 @@ static double paired(const double *base, const double *hops, int n)
 	return median(r, n);
 }
 
-/* The ROW line of a case for bench/run.sh (bench/row.h). */
+/* The ROW line of a case for bench/run.sh (bench/lib.h). */
 static void row(const char *what, double base, double hops, double ratio)
 {
 	char name[96], target[32];

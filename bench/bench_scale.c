@@ -31,7 +31,7 @@
  *            on (snap 64, 256, 1514) against capture off, the ring drained
  *            between rounds (not timed) so that no record is dropped.
  *
- * Prints ROW and NOTE lines for bench/run.sh (bench/row.h) and nothing is
+ * Prints ROW and NOTE lines for bench/run.sh (bench/lib.h) and nothing is
  * enforced: the exit code is 0 unless something failed to run.
  *
  * usage: bench_scale [-r ROUNDS] [-c CPU] [-s SECTIONS] [-v]
@@ -64,7 +64,7 @@
 #include "user/report.h"
 #include "tests/fixtures/pkt.h"
 #include "bench/scale.skel.h"
-#include "bench/row.h"
+#include "bench/lib.h"
 #include "user/capslot.h"
 
 #define XTAP_SCALE_ENTRIES (1u << 20)
@@ -73,8 +73,6 @@
 #define MAX_ROUNDS 51
 #define BATCH 4096
 #define TIMES 1		/* timings per run of the dump steps: run.sh repeats the runs */
-
-static volatile sig_atomic_t stop;
 
 struct bench {
 	struct xtap_bpf *x;
@@ -88,21 +86,6 @@ struct bench {
 	bool attached;
 };
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Average ns per run of fd on the frame, repeat runs. */
 /* CPU time of this thread, user and system: the dump phases are timed with
  * it, as it is less disturbed than wall time by other work on the machine. */
 static double cpu_now(void)
@@ -113,13 +96,14 @@ static double cpu_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Average ns per run of fd on the frame, repeat runs. */
 static int run(int fd, const struct pb *b, __u32 repeat, double *ns)
 {
 	static unsigned char out[PB_MAX + 512];
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = b->d, .data_size_in = (__u32)b->len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
 
-	if (stop)
+	if (bench_stop)
 		return -EINTR;
 	if (bpf_prog_test_run_opts(fd, &t))
 		return -errno;
@@ -419,32 +403,6 @@ static int section_dump(struct bench *b)
 	return 0;
 }
 
-/* Runs argv, output to /dev/null unless -v. Exit status or -1. */
-static int sh(const struct bench *b, const char *const argv[])
-{
-	int st;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		if (!b->verbose) {
-			int fd = open("/dev/null", O_WRONLY);
-
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-#define SH(b, ...) sh(b, (const char *const[]){ __VA_ARGS__, NULL })
-
 /* Wall and CPU time (user + system) of `xtap flows -j`, its stdout read
  * from a pipe; bytes read. */
 static int time_flows_cmd(struct bench *b, double *secs, double *cpu, size_t *bytes)
@@ -452,7 +410,7 @@ static int time_flows_cmd(struct bench *b, double *secs, double *cpu, size_t *by
 	struct rusage ru;
 	static char buf[1 << 16];
 	int p[2], st;
-	double t0 = now();
+	double t0 = bench_now();
 	pid_t pid;
 	ssize_t r;
 
@@ -481,7 +439,7 @@ static int time_flows_cmd(struct bench *b, double *secs, double *cpu, size_t *by
 	while (wait4(pid, &st, 0, &ru) < 0)
 		if (errno != EINTR)
 			return -errno;
-	*secs = now() - t0;
+	*secs = bench_now() - t0;
 	*cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
 	       ru.ru_stime.tv_usec / 1e6;
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -ECHILD;
@@ -503,7 +461,8 @@ static int section_cmd(struct bench *b)
 	}
 	snprintf(flows_arg, sizeof(flows_arg), "%u", XTAP_SCALE_ENTRIES);
 	b->attached = true;
-	if (SH(b, b->xtap, "attach", "lo", "--hooks", "xdp", "--flows", flows_arg)) {
+	if (BENCH_RUN(b->verbose, NULL, b->xtap, "attach", "lo", "--hooks", "xdp", "--flows",
+		      flows_arg)) {
 		fprintf(stderr, "xtap: bench scale: %s attach lo --flows %s failed (-v shows why)\n",
 			b->xtap, flows_arg);
 		return -1;
@@ -622,28 +581,6 @@ out:
 	return ret;
 }
 
-static int find_xtap(struct bench *b)
-{
-	const char *env = getenv("XTAP");
-	char self[PATH_MAX];
-	ssize_t n;
-
-	if (env && *env) {
-		snprintf(b->xtap, sizeof(b->xtap), "%s", env);
-	} else {
-		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n < 0)
-			return -1;
-		self[n] = 0;
-		snprintf(b->xtap, sizeof(b->xtap), "%s/xtap", dirname(dirname(self)));
-	}
-	if (access(b->xtap, X_OK)) {
-		fprintf(stderr, "xtap: bench scale: %s: %s (set XTAP)\n", b->xtap, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static bool want(const char *list, const char *s)
 {
 	size_t n = strlen(s);
@@ -658,11 +595,11 @@ int main(int argc, char **argv)
 {
 	static struct bench b = { .rounds = 5 };
 	struct xtap_load_opts lo = { .flows_max = XTAP_SCALE_ENTRIES };
-	struct sigaction sa = { .sa_handler = on_signal };
 	const char *sections = "mem,flows,dump,capture,cmd";
 	int c, cpu = 0, err, ret = 1;
 	cpu_set_t set;
 
+	bench_name = "scale";
 	while ((c = getopt(argc, argv, "r:c:s:vh")) != -1) {
 		switch (c) {
 		case 'r': b.rounds = atoi(optarg); break;
@@ -686,16 +623,14 @@ int main(int argc, char **argv)
 	if (want(sections, "cmd")) {
 		const char *r = getenv("XTAP_PIN_ROOT");
 
-		if (find_xtap(&b))
+		if (bench_find_xtap(b.xtap, sizeof(b.xtap)))
 			return 1;
 		/* a state of its own: nothing else attached shares this table */
 		snprintf(b.root, sizeof(b.root), "%s-scale%d", r && *r ? r : XTAP_PIN_ROOT,
 			 (int)getpid());
 		setenv("XTAP_PIN_ROOT", b.root, 1);
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	bench_catch_signals();
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
@@ -732,14 +667,11 @@ int main(int argc, char **argv)
 		goto cleanup;
 	ret = 0;
 cleanup:
-	if (stop)
+	if (bench_stop)
 		fprintf(stderr, "xtap: bench scale: interrupted, cleaning up\n");
 	if (b.attached) {
-		struct sigaction ign = { .sa_handler = SIG_IGN };
-
-		sigaction(SIGINT, &ign, NULL);
-		sigaction(SIGTERM, &ign, NULL);
-		if (SH(&b, b.xtap, "detach", "lo"))
+		bench_ignore_signals();
+		if (BENCH_RUN(b.verbose, NULL, b.xtap, "detach", "lo"))
 			fprintf(stderr, "xtap: bench scale: %s detach lo failed\n", b.xtap);
 	}
 	if (b.root[0] && access(b.root, F_OK)) {	/* the state went with the detach */

@@ -44,7 +44,7 @@ struct defaults_capture {
 	bool verbose;
 	bool afxdp;		/* --afxdp: tools/cmd_afxdp.c */
 	char *expr;		/* the filter expression, NULL: none */
-	struct xtap_cbpf_insn *classic;	/* expr compiled by libpcap */
+	struct sock_filter *classic;	/* expr compiled by libpcap */
 	size_t nclassic;
 };
 

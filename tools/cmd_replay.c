@@ -83,7 +83,7 @@ int cmd_replay(int argc, char **argv)
 	struct defaults_replay d = defaults_replay;
 	struct xtap_replay r = { 0 };
 	struct xtap_flow_entry *flows = NULL;
-	struct xtap_cbpf_insn *classic = NULL;
+	struct sock_filter *classic = NULL;
 	struct xtap_hist_entry *hists = NULL;
 	struct xtap_app_table app = { 0 };
 	size_t n = 0, nh = 0, nclassic = 0;

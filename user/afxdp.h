@@ -28,7 +28,7 @@ struct xtap_afxdp {
 	__u64 limit;		/* stop after this many packets; 0: no limit */
 	__u32 snaplen;
 	/* user-space filter (classic BPF from libpcap); n == 0: none */
-	struct xtap_cbpf_insn *filter;
+	struct sock_filter *filter;
 	size_t filter_len;
 	struct xtap_afxdp_sock *s[XTAP_AFXDP_MAX_SOCKS];
 	int n;

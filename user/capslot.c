@@ -161,7 +161,7 @@ int xtap_capslot_rings(struct xtap_capslot *c, int nrings, __u32 size)
 	return 0;
 }
 
-int xtap_capslot_filter(struct xtap_capslot *c, const struct xtap_cbpf_insn *classic, size_t n,
+int xtap_capslot_filter(struct xtap_capslot *c, const struct sock_filter *classic, size_t n,
 			char *err, size_t errlen)
 {
 	int fd[2] = { -1, -1 };

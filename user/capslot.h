@@ -61,7 +61,7 @@ int xtap_capslot_rings(struct xtap_capslot *c, int nrings, __u32 size);
 /* Sets the filter, translated from libpcap's classic BPF for both hooks'
  * program types, or none (n == 0: every packet). Can be called while the
  * capture runs. 0, or -1 with a one-line message in err. */
-int xtap_capslot_filter(struct xtap_capslot *c, const struct xtap_cbpf_insn *classic, size_t n,
+int xtap_capslot_filter(struct xtap_capslot *c, const struct sock_filter *classic, size_t n,
 			char *err, size_t errlen);
 
 /* Turns the capture on with cfg (enabled is set here). 0 or -errno. */

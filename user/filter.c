@@ -12,6 +12,10 @@
  * tail when it does not fit. Multi-byte loads are converted to host order
  * with BPF_END (to big endian), as classic loads are network order.
  *
+ * Opcodes, registers, helper ids and context offsets are the kernel's own
+ * (linux/filter.h for classic BPF, linux/bpf.h for eBPF); libpcap stays in
+ * user/filter_pcap.c, as its <pcap/bpf.h> has a struct bpf_insn of its own.
+ *
  * Jumps: a first pass marks the reachable classic instructions (the kernel
  * refuses unreachable eBPF code), emission records where each classic
  * instruction starts, and a last pass patches every jump from that map.
@@ -21,70 +25,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pcap/pcap.h>
+#include <linux/bpf.h>
+#include <linux/filter.h>
+#include <linux/pkt_cls.h>
 
 #include "maps/xtap.h"
 #include "user/filter.h"
 
-_Static_assert(sizeof(struct xtap_ebpf_insn) == 8, "eBPF instruction is 8 bytes");
-_Static_assert(sizeof(struct xtap_cbpf_insn) == sizeof(struct bpf_insn), "classic layout");
-
-/* eBPF opcodes (linux/bpf.h values; that header clashes with pcap's). */
-#define E_LD 0x00
-#define E_LDX 0x01
-#define E_ST 0x02
-#define E_STX 0x03
-#define E_ALU 0x04
-#define E_JMP 0x05
-#define E_JMP32 0x06
-#define E_ALU64 0x07
-#define E_W 0x00
-#define E_H 0x08
-#define E_B 0x10
-#define E_MEM 0x60
-#define E_K 0x00
-#define E_X 0x08
-#define E_ADD 0x00
-#define E_SUB 0x10
-#define E_MUL 0x20
-#define E_DIV 0x30
-#define E_OR 0x40
-#define E_AND 0x50
-#define E_LSH 0x60
-#define E_RSH 0x70
-#define E_NEG 0x80
-#define E_MOD 0x90
-#define E_XOR 0xa0
-#define E_MOV 0xb0
-#define E_END 0xd0
-#define E_TO_BE 0x08
-#define E_JA 0x00
-#define E_JEQ 0x10
-#define E_JGT 0x20
-#define E_JGE 0x30
-#define E_JSET 0x40
-#define E_JNE 0x50
-#define E_JLT 0xa0
-#define E_JLE 0xb0
-#define E_EXIT 0x90
-#define E_CALL 0x80
-#define E_DW 0x18
-#define E_IMM 0x00
-#define PSEUDO_MAP_FD 1
-#define PSEUDO_MAP_VALUE 2
-#define FN_MAP_LOOKUP 1		/* bpf_map_lookup_elem */
-#define FN_XDP_BUFF_LEN 188	/* bpf_xdp_get_buff_len */
-#define FN_TAIL_CALL 12		/* bpf_tail_call */
-
-enum { R0 = 0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 };
-#define RA R0
-#define RX R9
-#define RDATA R6
-#define REND R7
+#define RA BPF_REG_0
+#define RX BPF_REG_9
+#define RDATA BPF_REG_6
+#define REND BPF_REG_7
 
 #define MEM_BASE (-64)	/* M[k] at fp + MEM_BASE + 4k */
 #define MAX_PKT_OFF 0xffff	/* the verifier's limit on packet offsets */
-#define CLASSIC_MAXINSNS 4096	/* classic BPF programs are at most this long */
 
 /* Jump targets beyond the classic program. */
 #define TGT_REJECT (-1)
@@ -98,8 +52,6 @@ enum { R0 = 0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 };
 #define SAVE_A_OFF (-80)
 #define BUF_OFF (-88)
 #define TGT_ABS_BASE (-1000000)	/* -(eBPF index) + this: an eBPF index */
-#define FN_SKB_LOAD_BYTES 26
-#define FN_XDP_LOAD_BYTES 189
 
 /* Capture mode: a load whose bytes are past the linear part goes to a stub
  * that reads them with bpf_skb_load_bytes / bpf_xdp_load_bytes (paged skb
@@ -118,7 +70,7 @@ struct fixup {
 
 struct tx {
 	const struct xtap_filter_capture *fc;	/* NULL: a standalone XDP program */
-	struct xtap_ebpf_insn *out;
+	struct bpf_insn *out;
 	size_t len, cap;
 	struct fixup *fix;
 	size_t nfix, capfix;
@@ -141,12 +93,12 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
 
 static size_t emit(struct tx *t, uint8_t code, int dst, int src, int16_t off, int32_t imm)
 {
-	struct xtap_ebpf_insn in = { .code = code, .dst_reg = dst, .src_reg = src, .off = off,
-				     .imm = imm };
+	struct bpf_insn in = { .code = code, .dst_reg = dst, .src_reg = src, .off = off,
+			       .imm = imm };
 
 	if (t->len == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct xtap_ebpf_insn *p = realloc(t->out, cap * sizeof(*p));
+		struct bpf_insn *p = realloc(t->out, cap * sizeof(*p));
 
 		if (!p) {
 			t->nomem = 1;
@@ -215,7 +167,7 @@ static int size_bytes(uint16_t code)
 
 static uint8_t ebpf_size(int bytes)
 {
-	return bytes == 4 ? E_W : bytes == 2 ? E_H : E_B;
+	return bytes == 4 ? BPF_W : bytes == 2 ? BPF_H : BPF_B;
 }
 
 /* dst = the big-endian value of size bytes at data + k (constant k).
@@ -227,15 +179,15 @@ static void load_abs(struct tx *t, int dst, uint32_t k, int size, uint32_t known
 
 	/* capture: no load skips its check, as a stub's path proves nothing */
 	if (!t->fc && (uint64_t)k + size <= known && k <= INT16_MAX) {
-		emit(t, E_LDX | E_MEM | ebpf_size(size), dst, RDATA, (int16_t)k, 0);
+		emit(t, BPF_LDX | BPF_MEM | ebpf_size(size), dst, RDATA, (int16_t)k, 0);
 	} else {
-		emit(t, E_ALU64 | E_MOV | E_X, R2, RDATA, 0, 0);
-		emit(t, E_ALU64 | E_ADD | E_K, R2, 0, 0, (int32_t)(k + size));
-		fi = emit_jump(t, E_JMP | E_JGT | E_X, R2, REND, 0, TGT_REJECT);
-		emit(t, E_LDX | E_MEM | ebpf_size(size), dst, R2, (int16_t)-size, 0);
+		emit(t, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, RDATA, 0, 0);
+		emit(t, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, (int32_t)(k + size));
+		fi = emit_jump(t, BPF_JMP | BPF_JGT | BPF_X, BPF_REG_2, REND, 0, TGT_REJECT);
+		emit(t, BPF_LDX | BPF_MEM | ebpf_size(size), dst, BPF_REG_2, (int16_t)-size, 0);
 	}
 	if (size > 1)
-		emit(t, E_ALU | E_END | E_TO_BE, dst, 0, 0, size * 8);
+		emit(t, BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, size * 8);
 	if (t->fc)
 		add_stub(t, fi, dst, size, 0, k);
 }
@@ -250,17 +202,17 @@ static void load_ind(struct tx *t, int dst, uint32_t k, int size, uint64_t xmax)
 
 	if (xmax + k + size > MAX_PKT_OFF)
 		/* also rejects X + k past 64 KiB, which no frame has */
-		emit_jump(t, E_JMP | E_JGT | E_K, RX, 0, MAX_PKT_OFF - (int32_t)k - size,
+		emit_jump(t, BPF_JMP | BPF_JGT | BPF_K, RX, 0, MAX_PKT_OFF - (int32_t)k - size,
 			  TGT_REJECT);
 	/* r3 = data + X, then the constant: the verifier's range is relative
 	 * to the variable part, so the check covers [X + k, X + k + size) */
-	emit(t, E_ALU64 | E_MOV | E_X, R3, RX, 0, 0);
-	emit(t, E_ALU64 | E_ADD | E_X, R3, RDATA, 0, 0);
-	emit(t, E_ALU64 | E_ADD | E_K, R3, 0, 0, (int32_t)(k + size));
-	fi = emit_jump(t, E_JMP | E_JGT | E_X, R3, REND, 0, TGT_REJECT);
-	emit(t, E_LDX | E_MEM | ebpf_size(size), dst, R3, (int16_t)-size, 0);
+	emit(t, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, RX, 0, 0);
+	emit(t, BPF_ALU64 | BPF_ADD | BPF_X, BPF_REG_3, RDATA, 0, 0);
+	emit(t, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, (int32_t)(k + size));
+	fi = emit_jump(t, BPF_JMP | BPF_JGT | BPF_X, BPF_REG_3, REND, 0, TGT_REJECT);
+	emit(t, BPF_LDX | BPF_MEM | ebpf_size(size), dst, BPF_REG_3, (int16_t)-size, 0);
 	if (size > 1)
-		emit(t, E_ALU | E_END | E_TO_BE, dst, 0, 0, size * 8);
+		emit(t, BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, size * 8);
 	if (t->fc)
 		add_stub(t, fi, dst, size, 1, k);
 }
@@ -273,26 +225,27 @@ static void emit_stubs(struct tx *t)
 
 		t->fix[st->fix].target = TGT_ABS_BASE - (long)t->len;
 		if (st->dst == RX)
-			emit(t, E_STX | E_MEM | E_W, R10, RA, SAVE_A_OFF, 0);
-		emit(t, E_ALU64 | E_MOV | E_X, R1, R8, 0, 0);
+			emit(t, BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, RA, SAVE_A_OFF, 0);
+		emit(t, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_8, 0, 0);
 		if (st->ind) {
-			emit(t, E_ALU | E_MOV | E_X, R2, RX, 0, 0);
-			emit(t, E_ALU | E_ADD | E_K, R2, 0, 0, (int32_t)st->k);
+			emit(t, BPF_ALU | BPF_MOV | BPF_X, BPF_REG_2, RX, 0, 0);
+			emit(t, BPF_ALU | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, (int32_t)st->k);
 		} else {
-			emit(t, E_ALU | E_MOV | E_K, R2, 0, 0, (int32_t)st->k);
+			emit(t, BPF_ALU | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, (int32_t)st->k);
 		}
-		emit(t, E_ALU64 | E_MOV | E_X, R3, R10, 0, 0);
-		emit(t, E_ALU64 | E_ADD | E_K, R3, 0, 0, BUF_OFF);
-		emit(t, E_ALU64 | E_MOV | E_K, R4, 0, 0, st->size);
-		emit(t, E_JMP | E_CALL, 0, 0, 0, t->fc->tc ? FN_SKB_LOAD_BYTES : FN_XDP_LOAD_BYTES);
+		emit(t, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0);
+		emit(t, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, BUF_OFF);
+		emit(t, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, st->size);
+		emit(t, BPF_JMP | BPF_CALL, 0, 0, 0,
+		     t->fc->tc ? BPF_FUNC_skb_load_bytes : BPF_FUNC_xdp_load_bytes);
 		/* past the end of the whole frame: rejected, as by libpcap */
-		emit_jump(t, E_JMP | E_JNE | E_K, R0, 0, 0, TGT_REJECT);
-		emit(t, E_LDX | E_MEM | ebpf_size(st->size), st->dst, R10, BUF_OFF, 0);
+		emit_jump(t, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_0, 0, 0, TGT_REJECT);
+		emit(t, BPF_LDX | BPF_MEM | ebpf_size(st->size), st->dst, BPF_REG_10, BUF_OFF, 0);
 		if (st->dst == RX)
-			emit(t, E_LDX | E_MEM | E_W, RA, R10, SAVE_A_OFF, 0);
+			emit(t, BPF_LDX | BPF_MEM | BPF_W, RA, BPF_REG_10, SAVE_A_OFF, 0);
 		if (st->size > 1)
-			emit(t, E_ALU | E_END | E_TO_BE, st->dst, 0, 0, st->size * 8);
-		emit_jump(t, E_JMP | E_JA, 0, 0, 0, TGT_ABS_BASE - (long)st->back);
+			emit(t, BPF_ALU | BPF_END | BPF_TO_BE, st->dst, 0, 0, st->size * 8);
+		emit_jump(t, BPF_JMP | BPF_JA, 0, 0, 0, TGT_ABS_BASE - (long)st->back);
 	}
 }
 
@@ -301,12 +254,12 @@ static void emit_stubs(struct tx *t)
 static void load_len(struct tx *t, int dst)
 {
 	if (t->fc) {
-		emit(t, E_LDX | E_MEM | E_W, dst, R10, LEN_OFF, 0);
+		emit(t, BPF_LDX | BPF_MEM | BPF_W, dst, BPF_REG_10, LEN_OFF, 0);
 		return;
 	}
-	emit(t, E_ALU64 | E_MOV | E_X, dst, REND, 0, 0);
-	emit(t, E_ALU64 | E_SUB | E_X, dst, RDATA, 0, 0);
-	emit(t, E_ALU | E_MOV | E_X, dst, dst, 0, 0);
+	emit(t, BPF_ALU64 | BPF_MOV | BPF_X, dst, REND, 0, 0);
+	emit(t, BPF_ALU64 | BPF_SUB | BPF_X, dst, RDATA, 0, 0);
+	emit(t, BPF_ALU | BPF_MOV | BPF_X, dst, dst, 0, 0);
 }
 
 static int16_t mem_off(uint32_t k)
@@ -316,7 +269,7 @@ static int16_t mem_off(uint32_t k)
 
 /* A load whose every execution is out of bounds ends the program like a
  * RET 0: the classic program would reject the packet there. */
-static int always_out_of_bounds(const struct xtap_cbpf_insn *c)
+static int always_out_of_bounds(const struct sock_filter *c)
 {
 	int size = size_bytes(c->code);
 
@@ -329,32 +282,35 @@ static int always_out_of_bounds(const struct xtap_cbpf_insn *c)
 	return 0;
 }
 
-/* Classic ALU operation -> eBPF operation, or -1. */
+/* A classic ALU operation's eBPF operation (classic and eBPF share the
+ * codes), or -1 for one eBPF has but classic BPF does not. */
 static int alu_op(uint16_t code)
 {
 	switch (BPF_OP(code)) {
-	case BPF_ADD: return E_ADD;
-	case BPF_SUB: return E_SUB;
-	case BPF_MUL: return E_MUL;
-	case BPF_DIV: return E_DIV;
-	case BPF_MOD: return E_MOD;
-	case BPF_AND: return E_AND;
-	case BPF_OR: return E_OR;
-	case BPF_XOR: return E_XOR;
-	case BPF_LSH: return E_LSH;
-	case BPF_RSH: return E_RSH;
-	case BPF_NEG: return E_NEG;
-	default: return -1;
+	case BPF_ADD:
+	case BPF_SUB:
+	case BPF_MUL:
+	case BPF_DIV:
+	case BPF_MOD:
+	case BPF_AND:
+	case BPF_OR:
+	case BPF_XOR:
+	case BPF_LSH:
+	case BPF_RSH:
+	case BPF_NEG:
+		return BPF_OP(code);
+	default:
+		return -1;
 	}
 }
 
 /* Checks one instruction and says where control may go next: the
  * successors are written to succ (up to 2), their count returned; -1 when
  * the instruction cannot be translated (err says why). */
-static int check_insn(const struct xtap_cbpf_insn *prog, size_t n, size_t i, long succ[2],
+static int check_insn(const struct sock_filter *prog, size_t n, size_t i, long succ[2],
 		      char *err, size_t errlen)
 {
-	const struct xtap_cbpf_insn *c = &prog[i];
+	const struct sock_filter *c = &prog[i];
 	uint16_t code = c->code;
 	int ns = 0;
 
@@ -469,28 +425,18 @@ badjump:
 	return -1;
 }
 
-static uint8_t jmp_op(uint16_t code)
-{
-	switch (BPF_OP(code)) {
-	case BPF_JEQ: return E_JEQ;
-	case BPF_JGT: return E_JGT;
-	case BPF_JGE: return E_JGE;
-	default: return E_JSET;
-	}
-}
-
 /* The condition that is true exactly when op is false (none for JSET). */
 static int jmp_negate(uint8_t op)
 {
 	switch (op) {
-	case E_JEQ: return E_JNE;
-	case E_JGT: return E_JLE;
-	case E_JGE: return E_JLT;
+	case BPF_JEQ: return BPF_JNE;
+	case BPF_JGT: return BPF_JLE;
+	case BPF_JGE: return BPF_JLT;
 	default: return -1;
 	}
 }
 
-static void translate_one(struct tx *t, const struct xtap_cbpf_insn *c, size_t i, uint32_t known,
+static void translate_one(struct tx *t, const struct sock_filter *c, size_t i, uint32_t known,
 			  uint64_t xmax)
 {
 	uint16_t code = c->code;
@@ -501,21 +447,21 @@ static void translate_one(struct tx *t, const struct xtap_cbpf_insn *c, size_t i
 		switch (BPF_MODE(code)) {
 		case BPF_ABS:
 			if (always_out_of_bounds(c))
-				emit_jump(t, E_JMP | E_JA, 0, 0, 0, TGT_REJECT);
+				emit_jump(t, BPF_JMP | BPF_JA, 0, 0, 0, TGT_REJECT);
 			else
 				load_abs(t, RA, c->k, size, known);
 			break;
 		case BPF_IND:
 			if (always_out_of_bounds(c))
-				emit_jump(t, E_JMP | E_JA, 0, 0, 0, TGT_REJECT);
+				emit_jump(t, BPF_JMP | BPF_JA, 0, 0, 0, TGT_REJECT);
 			else
 				load_ind(t, RA, c->k, size, xmax);
 			break;
 		case BPF_IMM:
-			emit(t, E_ALU | E_MOV | E_K, RA, 0, 0, (int32_t)c->k);
+			emit(t, BPF_ALU | BPF_MOV | BPF_K, RA, 0, 0, (int32_t)c->k);
 			break;
 		case BPF_MEM:
-			emit(t, E_LDX | E_MEM | E_W, RA, R10, mem_off(c->k), 0);
+			emit(t, BPF_LDX | BPF_MEM | BPF_W, RA, BPF_REG_10, mem_off(c->k), 0);
 			break;
 		case BPF_LEN:
 			load_len(t, RA);
@@ -525,97 +471,97 @@ static void translate_one(struct tx *t, const struct xtap_cbpf_insn *c, size_t i
 	case BPF_LDX:
 		if (code == (BPF_LDX | BPF_MSH | BPF_B)) {
 			if (always_out_of_bounds(c)) {
-				emit_jump(t, E_JMP | E_JA, 0, 0, 0, TGT_REJECT);
+				emit_jump(t, BPF_JMP | BPF_JA, 0, 0, 0, TGT_REJECT);
 				break;
 			}
 			load_abs(t, RX, c->k, 1, known);
-			emit(t, E_ALU | E_AND | E_K, RX, 0, 0, 0xf);
-			emit(t, E_ALU | E_LSH | E_K, RX, 0, 0, 2);
+			emit(t, BPF_ALU | BPF_AND | BPF_K, RX, 0, 0, 0xf);
+			emit(t, BPF_ALU | BPF_LSH | BPF_K, RX, 0, 0, 2);
 		} else if (BPF_MODE(code) == BPF_IMM) {
-			emit(t, E_ALU | E_MOV | E_K, RX, 0, 0, (int32_t)c->k);
+			emit(t, BPF_ALU | BPF_MOV | BPF_K, RX, 0, 0, (int32_t)c->k);
 		} else if (BPF_MODE(code) == BPF_MEM) {
-			emit(t, E_LDX | E_MEM | E_W, RX, R10, mem_off(c->k), 0);
+			emit(t, BPF_LDX | BPF_MEM | BPF_W, RX, BPF_REG_10, mem_off(c->k), 0);
 		} else {
 			load_len(t, RX);
 		}
 		break;
 	case BPF_ST:
-		emit(t, E_STX | E_MEM | E_W, R10, RA, mem_off(c->k), 0);
+		emit(t, BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, RA, mem_off(c->k), 0);
 		break;
 	case BPF_STX:
-		emit(t, E_STX | E_MEM | E_W, R10, RX, mem_off(c->k), 0);
+		emit(t, BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, RX, mem_off(c->k), 0);
 		break;
 	case BPF_ALU: {
 		int op = alu_op(code);
 
-		if (op == E_NEG) {
-			emit(t, E_ALU | E_NEG, RA, 0, 0, 0);
+		if (op == BPF_NEG) {
+			emit(t, BPF_ALU | BPF_NEG, RA, 0, 0, 0);
 		} else if (BPF_SRC(code) == BPF_K) {
-			if ((op == E_LSH || op == E_RSH) && c->k >= 32)
-				emit(t, E_ALU | E_MOV | E_K, RA, 0, 0, 0);
+			if ((op == BPF_LSH || op == BPF_RSH) && c->k >= 32)
+				emit(t, BPF_ALU | BPF_MOV | BPF_K, RA, 0, 0, 0);
 			else
-				emit(t, E_ALU | op | E_K, RA, 0, 0, (int32_t)c->k);
-		} else if (op == E_DIV || op == E_MOD) {
+				emit(t, BPF_ALU | op | BPF_K, RA, 0, 0, (int32_t)c->k);
+		} else if (op == BPF_DIV || op == BPF_MOD) {
 			/* libpcap returns 0 on division by a zero X */
-			emit_jump(t, E_JMP32 | E_JEQ | E_K, RX, 0, 0, TGT_REJECT);
-			emit(t, E_ALU | op | E_X, RA, RX, 0, 0);
-		} else if (op == E_LSH || op == E_RSH) {
+			emit_jump(t, BPF_JMP32 | BPF_JEQ | BPF_K, RX, 0, 0, TGT_REJECT);
+			emit(t, BPF_ALU | op | BPF_X, RA, RX, 0, 0);
+		} else if (op == BPF_LSH || op == BPF_RSH) {
 			/* libpcap: a shift by 32 or more gives 0 */
-			emit(t, E_JMP32 | E_JLT | E_K, RX, 0, 2, 32);
-			emit(t, E_ALU | E_MOV | E_K, RA, 0, 0, 0);
-			emit(t, E_JMP | E_JA, 0, 0, 1, 0);
-			emit(t, E_ALU | op | E_X, RA, RX, 0, 0);
+			emit(t, BPF_JMP32 | BPF_JLT | BPF_K, RX, 0, 2, 32);
+			emit(t, BPF_ALU | BPF_MOV | BPF_K, RA, 0, 0, 0);
+			emit(t, BPF_JMP | BPF_JA, 0, 0, 1, 0);
+			emit(t, BPF_ALU | op | BPF_X, RA, RX, 0, 0);
 		} else {
-			emit(t, E_ALU | op | E_X, RA, RX, 0, 0);
+			emit(t, BPF_ALU | op | BPF_X, RA, RX, 0, 0);
 		}
 		break;
 	}
 	case BPF_JMP: {
 		long tt = (long)(i + 1 + c->jt), tf = (long)(i + 1 + c->jf);
-		uint8_t op, cls = E_JMP32;
+		uint8_t op, cls = BPF_JMP32;
 		int src = 0, neg;
 		int32_t imm = 0;
 
 		if (BPF_OP(code) == BPF_JA) {
 			if (c->k)
-				emit_jump(t, E_JMP | E_JA, 0, 0, 0, (long)(i + 1 + c->k));
+				emit_jump(t, BPF_JMP | BPF_JA, 0, 0, 0, (long)(i + 1 + c->k));
 			break;
 		}
 		if (tt == tf) {
 			if (c->jt)
-				emit_jump(t, E_JMP | E_JA, 0, 0, 0, tt);
+				emit_jump(t, BPF_JMP | BPF_JA, 0, 0, 0, tt);
 			break;
 		}
-		op = jmp_op(code);
+		op = BPF_OP(code);	/* JEQ, JGT, JGE or JSET: the same codes in eBPF */
 		if (BPF_SRC(code) == BPF_X)
-			src = RX, op |= E_X;
+			src = RX, op |= BPF_X;
 		else
 			imm = (int32_t)c->k;
-		neg = jmp_negate(op & 0xf0);
+		neg = jmp_negate(BPF_OP(op));
 		if (c->jf == 0) {
 			emit_jump(t, cls | op, RA, src, imm, tt);
 		} else if (c->jt == 0 && neg >= 0) {
-			emit_jump(t, cls | neg | (op & E_X), RA, src, imm, tf);
+			emit_jump(t, cls | neg | (op & BPF_X), RA, src, imm, tf);
 		} else {
 			emit_jump(t, cls | op, RA, src, imm, tt);
-			emit_jump(t, E_JMP | E_JA, 0, 0, 0, tf);
+			emit_jump(t, BPF_JMP | BPF_JA, 0, 0, 0, tf);
 		}
 		break;
 	}
 	case BPF_RET:
 		if (BPF_RVAL(code) == BPF_K)
-			emit(t, E_ALU | E_MOV | E_K, R0, 0, 0, (int32_t)c->k);
+			emit(t, BPF_ALU | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, (int32_t)c->k);
 		/* RET A: A is r0 already */
 		if (t->fc)
-			emit_jump(t, E_JMP | E_JA, 0, 0, 0, TGT_EPILOGUE);
+			emit_jump(t, BPF_JMP | BPF_JA, 0, 0, 0, TGT_EPILOGUE);
 		else
-			emit(t, E_JMP | E_EXIT, 0, 0, 0, 0);
+			emit(t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 		break;
 	case BPF_MISC:
 		if (BPF_MISCOP(code) == BPF_TAX)
-			emit(t, E_ALU | E_MOV | E_X, RX, RA, 0, 0);
+			emit(t, BPF_ALU | BPF_MOV | BPF_X, RX, RA, 0, 0);
 		else
-			emit(t, E_ALU | E_MOV | E_X, RA, RX, 0, 0);
+			emit(t, BPF_ALU | BPF_MOV | BPF_X, RA, RX, 0, 0);
 		break;
 	}
 }
@@ -623,7 +569,7 @@ static void translate_one(struct tx *t, const struct xtap_cbpf_insn *c, size_t i
 /* The checked packet prefix after c: a constant-offset load that goes on
  * has proven data + k + size <= data_end. (Indirect loads prove it of
  * another pointer, which the verifier does not carry over to data.) */
-static uint32_t known_after(const struct xtap_cbpf_insn *c, uint32_t known)
+static uint32_t known_after(const struct sock_filter *c, uint32_t known)
 {
 	uint64_t end = (uint64_t)c->k + size_bytes(c->code);
 
@@ -639,7 +585,7 @@ static uint32_t known_after(const struct xtap_cbpf_insn *c, uint32_t known)
 #define DEF_X 2
 
 /* Which of A and X c reads, and which it leaves defined. */
-static unsigned reads(const struct xtap_cbpf_insn *c)
+static unsigned reads(const struct sock_filter *c)
 {
 	uint16_t code = c->code;
 	unsigned r = 0;
@@ -667,7 +613,7 @@ static unsigned reads(const struct xtap_cbpf_insn *c)
 	return r;
 }
 
-static unsigned defined_after(const struct xtap_cbpf_insn *c, unsigned def)
+static unsigned defined_after(const struct sock_filter *c, unsigned def)
 {
 	switch (BPF_CLASS(c->code)) {
 	case BPF_LD: return def | DEF_A;
@@ -678,7 +624,7 @@ static unsigned defined_after(const struct xtap_cbpf_insn *c, unsigned def)
 }
 
 /* The bound on X after c. */
-static uint64_t xmax_after(const struct xtap_cbpf_insn *c, uint64_t xmax)
+static uint64_t xmax_after(const struct sock_filter *c, uint64_t xmax)
 {
 	if (c->code == (BPF_LDX | BPF_MSH | BPF_B))
 		return 60;
@@ -689,23 +635,23 @@ static uint64_t xmax_after(const struct xtap_cbpf_insn *c, uint64_t xmax)
 	return xmax;
 }
 
-/* dst = a map (PSEUDO_MAP_FD) or the address off in its value
- * (PSEUDO_MAP_VALUE, a one-entry array's direct access). */
+/* dst = a map (BPF_PSEUDO_MAP_FD) or the address off in its value
+ * (BPF_PSEUDO_MAP_VALUE, a one-entry array's direct access). */
 static void emit_map_ld(struct tx *t, int dst, int pseudo, int fd, int32_t off)
 {
-	emit(t, E_LD | E_DW | E_IMM, dst, pseudo, 0, fd);
+	emit(t, BPF_LD | BPF_DW | BPF_IMM, dst, pseudo, 0, fd);
 	emit(t, 0, 0, 0, 0, off);
 }
 
 /* dst = the per-CPU scratch, or a jump to TGT_PASS when there is none. */
 static void scratch_lookup(struct tx *t)
 {
-	emit(t, E_ST | E_MEM | E_W, R10, 0, KEY_OFF, 0);
-	emit_map_ld(t, R1, PSEUDO_MAP_FD, t->fc->scratch_fd, 0);
-	emit(t, E_ALU64 | E_MOV | E_X, R2, R10, 0, 0);
-	emit(t, E_ALU64 | E_ADD | E_K, R2, 0, 0, KEY_OFF);
-	emit(t, E_JMP | E_CALL, 0, 0, 0, FN_MAP_LOOKUP);
-	emit_jump(t, E_JMP | E_JEQ | E_K, R0, 0, 0, TGT_PASS);
+	emit(t, BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, KEY_OFF, 0);
+	emit_map_ld(t, BPF_REG_1, BPF_PSEUDO_MAP_FD, t->fc->scratch_fd, 0);
+	emit(t, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
+	emit(t, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, KEY_OFF);
+	emit(t, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+	emit_jump(t, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, TGT_PASS);
 }
 
 /*
@@ -717,28 +663,29 @@ static void scratch_lookup(struct tx *t)
  */
 static void capture_prologue(struct tx *t)
 {
-	emit(t, E_ALU64 | E_MOV | E_X, R8, R1, 0, 0);
+	emit(t, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_8, BPF_REG_1, 0, 0);
 	if (!t->reads_len)
 		return;
-	if (t->fc->tc)
-		emit(t, E_LDX | E_MEM | E_W, R9, R1, 0, 0);	/* __sk_buff len */
-	else {
-		emit(t, E_JMP | E_CALL, 0, 0, 0, FN_XDP_BUFF_LEN);
-		emit(t, E_ALU | E_MOV | E_X, R9, R0, 0, 0);
+	if (t->fc->tc) {
+		emit(t, BPF_LDX | BPF_MEM | BPF_W, BPF_REG_9, BPF_REG_1,
+		     offsetof(struct __sk_buff, len), 0);
+	} else {
+		emit(t, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_xdp_get_buff_len);
+		emit(t, BPF_ALU | BPF_MOV | BPF_X, BPF_REG_9, BPF_REG_0, 0, 0);
 	}
 	if (t->fc->replay_fd >= 0) {
-		emit(t, E_ST | E_MEM | E_W, R10, 0, KEY_OFF, 0);
-		emit_map_ld(t, R1, PSEUDO_MAP_FD, t->fc->replay_fd, 0);
-		emit(t, E_ALU64 | E_MOV | E_X, R2, R10, 0, 0);
-		emit(t, E_ALU64 | E_ADD | E_K, R2, 0, 0, KEY_OFF);
-		emit(t, E_JMP | E_CALL, 0, 0, 0, FN_MAP_LOOKUP);
-		emit(t, E_JMP | E_JEQ | E_K, R0, 0, 3, 0);
-		emit(t, E_LDX | E_MEM | E_W, R1, R0,
+		emit(t, BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, KEY_OFF, 0);
+		emit_map_ld(t, BPF_REG_1, BPF_PSEUDO_MAP_FD, t->fc->replay_fd, 0);
+		emit(t, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
+		emit(t, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, KEY_OFF);
+		emit(t, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+		emit(t, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 3, 0);
+		emit(t, BPF_LDX | BPF_MEM | BPF_W, BPF_REG_1, BPF_REG_0,
 		     (int16_t)offsetof(struct xtap_replay_pkt, wire_len), 0);
-		emit(t, E_JMP32 | E_JLE | E_X, R1, R9, 1, 0);
-		emit(t, E_ALU | E_MOV | E_X, R9, R1, 0, 0);
+		emit(t, BPF_JMP32 | BPF_JLE | BPF_X, BPF_REG_1, BPF_REG_9, 1, 0);
+		emit(t, BPF_ALU | BPF_MOV | BPF_X, BPF_REG_9, BPF_REG_1, 0, 0);
 	}
-	emit(t, E_STX | E_MEM | E_W, R10, R9, LEN_OFF, 0);
+	emit(t, BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, BPF_REG_9, LEN_OFF, 0);
 }
 
 /*
@@ -754,31 +701,31 @@ static size_t capture_epilogue(struct tx *t)
 	size_t pass;
 
 	if (!later) {	/* the last id: no capture can come after it */
-		emit_jump(t, E_JMP32 | E_JEQ | E_K, R0, 0, 0, TGT_PASS);
+		emit_jump(t, BPF_JMP32 | BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, TGT_PASS);
 	} else {
-		emit(t, E_JMP32 | E_JNE | E_K, R0, 0, 5, 0);	/* accepted: on */
-		emit_map_ld(t, R2, PSEUDO_MAP_VALUE, t->fc->on_fd, 0);
-		emit(t, E_LDX | E_MEM | E_W, R3, R2, 0, 0);
-		emit(t, E_ALU | E_AND | E_K, R3, 0, 0, (int32_t)later);
-		emit_jump(t, E_JMP32 | E_JEQ | E_K, R3, 0, 0, TGT_PASS);
+		emit(t, BPF_JMP32 | BPF_JNE | BPF_K, BPF_REG_0, 0, 5, 0);	/* accepted: on */
+		emit_map_ld(t, BPF_REG_2, BPF_PSEUDO_MAP_VALUE, t->fc->on_fd, 0);
+		emit(t, BPF_LDX | BPF_MEM | BPF_W, BPF_REG_3, BPF_REG_2, 0, 0);
+		emit(t, BPF_ALU | BPF_AND | BPF_K, BPF_REG_3, 0, 0, (int32_t)later);
+		emit_jump(t, BPF_JMP32 | BPF_JEQ | BPF_K, BPF_REG_3, 0, 0, TGT_PASS);
 	}
-	emit(t, E_ALU64 | E_MOV | E_X, RX, R0, 0, 0);	/* X is dead here */
+	emit(t, BPF_ALU64 | BPF_MOV | BPF_X, RX, BPF_REG_0, 0, 0);	/* X is dead here */
 	scratch_lookup(t);
-	emit(t, E_STX | E_MEM | E_W, R0, RX, (int16_t)offsetof(struct xtap_capture_pkt, verdict), 0);
-	emit(t, E_ST | E_MEM | E_W, R0, 0, (int16_t)offsetof(struct xtap_capture_pkt, cur),
+	emit(t, BPF_STX | BPF_MEM | BPF_W, BPF_REG_0, RX,
+	     (int16_t)offsetof(struct xtap_capture_pkt, verdict), 0);
+	emit(t, BPF_ST | BPF_MEM | BPF_W, BPF_REG_0, 0, (int16_t)offsetof(struct xtap_capture_pkt, cur),
 	     (int32_t)t->fc->id);
-	emit(t, E_ALU64 | E_MOV | E_X, R1, R8, 0, 0);
-	emit_map_ld(t, R2, PSEUDO_MAP_FD, t->fc->progs_fd, 0);
-	emit(t, E_ALU64 | E_MOV | E_K, R3, 0, 0, XTAP_CAPTURE_STEP);
-	emit(t, E_JMP | E_CALL, 0, 0, 0, FN_TAIL_CALL);
+	emit(t, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_8, 0, 0);
+	emit_map_ld(t, BPF_REG_2, BPF_PSEUDO_MAP_FD, t->fc->progs_fd, 0);
+	emit(t, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, XTAP_CAPTURE_STEP);
+	emit(t, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_tail_call);
 	pass = t->len;
-	/* XDP_PASS, TC_ACT_UNSPEC */
-	emit(t, E_ALU64 | E_MOV | E_K, R0, 0, 0, t->fc->tc ? -1 : 2);
-	emit(t, E_JMP | E_EXIT, 0, 0, 0, 0);
+	emit(t, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, t->fc->tc ? TC_ACT_UNSPEC : XDP_PASS);
+	emit(t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	return pass;
 }
 
-static int translate(const struct xtap_cbpf_insn *classic, size_t n,
+static int translate(const struct sock_filter *classic, size_t n,
 		     const struct xtap_filter_capture *cap, struct xtap_filter *out, char *err,
 		     size_t errlen)
 {
@@ -799,8 +746,8 @@ static int translate(const struct xtap_cbpf_insn *classic, size_t n,
 		fail(err, errlen, "empty filter program");
 		return -1;
 	}
-	if (n > CLASSIC_MAXINSNS) {
-		fail(err, errlen, "filter program of %zu instructions (at most %d)", n, CLASSIC_MAXINSNS);
+	if (n > BPF_MAXINSNS) {
+		fail(err, errlen, "filter program of %zu instructions (at most %d)", n, BPF_MAXINSNS);
 		return -1;
 	}
 	reach = calloc(n, 1);
@@ -856,21 +803,23 @@ static int translate(const struct xtap_cbpf_insn *classic, size_t n,
 	}
 	/* r1 or, in a capture, r8: the context */
 	if (cap && cap->tc) {
-		emit(&t, E_LDX | E_MEM | E_W, RDATA, R8, 76, 0);	/* __sk_buff data */
-		emit(&t, E_LDX | E_MEM | E_W, REND, R8, 80, 0);	/* __sk_buff data_end */
+		emit(&t, BPF_LDX | BPF_MEM | BPF_W, RDATA, BPF_REG_8,
+		     offsetof(struct __sk_buff, data), 0);
+		emit(&t, BPF_LDX | BPF_MEM | BPF_W, REND, BPF_REG_8,
+		     offsetof(struct __sk_buff, data_end), 0);
 	} else {
-		int c = cap ? R8 : R1;
+		int c = cap ? BPF_REG_8 : BPF_REG_1;
 
-		emit(&t, E_LDX | E_MEM | E_W, RDATA, c, 0, 0);	/* offsetof(xdp_md, data) */
-		emit(&t, E_LDX | E_MEM | E_W, REND, c, 4, 0);	/* offsetof(xdp_md, data_end) */
+		emit(&t, BPF_LDX | BPF_MEM | BPF_W, RDATA, c, offsetof(struct xdp_md, data), 0);
+		emit(&t, BPF_LDX | BPF_MEM | BPF_W, REND, c, offsetof(struct xdp_md, data_end), 0);
 	}
 	if (need_init & DEF_A)
-		emit(&t, E_ALU | E_MOV | E_K, RA, 0, 0, 0);
+		emit(&t, BPF_ALU | BPF_MOV | BPF_K, RA, 0, 0, 0);
 	if (need_init & DEF_X)
-		emit(&t, E_ALU | E_MOV | E_K, RX, 0, 0, 0);
+		emit(&t, BPF_ALU | BPF_MOV | BPF_K, RX, 0, 0, 0);
 	for (uint32_t k = 0; k < BPF_MEMWORDS; k++)
 		if (mem_read & (1u << k))
-			emit(&t, E_ST | E_MEM | E_W, R10, 0, mem_off(k), 0);
+			emit(&t, BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, mem_off(k), 0);
 	for (size_t i = 0; i < n; i++) {
 		start[i] = -1;
 		if (!reach[i])
@@ -885,9 +834,9 @@ static int translate(const struct xtap_cbpf_insn *classic, size_t n,
 		need_reject = 1;	/* a stub's helper may fail */
 	if (need_reject) {
 		reject_at = t.len;
-		emit(&t, E_ALU | E_MOV | E_K, R0, 0, 0, 0);
+		emit(&t, BPF_ALU | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
 		if (!cap)
-			emit(&t, E_JMP | E_EXIT, 0, 0, 0, 0);
+			emit(&t, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	}
 	if (cap) {
 		epilogue_at = t.len;	/* the reject block falls into it */
@@ -936,13 +885,13 @@ cleanup:
 	return ret;
 }
 
-int xtap_filter_translate(const struct xtap_cbpf_insn *classic, size_t n, struct xtap_filter *out,
+int xtap_filter_translate(const struct sock_filter *classic, size_t n, struct xtap_filter *out,
 			  char *err, size_t errlen)
 {
 	return translate(classic, n, NULL, out, err, errlen);
 }
 
-int xtap_filter_translate_capture(const struct xtap_cbpf_insn *classic, size_t n,
+int xtap_filter_translate_capture(const struct sock_filter *classic, size_t n,
 				  const struct xtap_filter_capture *cap, struct xtap_filter *out,
 				  char *err, size_t errlen)
 {
@@ -953,42 +902,10 @@ int xtap_filter_translate_capture(const struct xtap_cbpf_insn *classic, size_t n
 	return translate(classic, n, cap, out, err, errlen);
 }
 
-int xtap_filter_classic(const char *expr, int snaplen, struct xtap_cbpf_insn **out, size_t *n,
-			char *err, size_t errlen)
-{
-	struct bpf_program bp = { 0 };
-	pcap_t *p;
-	int ret = -1;
-
-	*out = NULL;
-	*n = 0;
-	p = pcap_open_dead(DLT_EN10MB, snaplen);
-	if (!p) {
-		fail(err, errlen, "pcap_open_dead failed");
-		return -1;
-	}
-	if (pcap_compile(p, &bp, expr ? expr : "", 1, PCAP_NETMASK_UNKNOWN) != 0) {
-		fail(err, errlen, "%s", pcap_geterr(p));
-		goto cleanup;
-	}
-	*out = malloc(bp.bf_len * sizeof(**out) + 1);
-	if (!*out) {
-		fail(err, errlen, "compiling the filter: %s", strerror(ENOMEM));
-		goto cleanup;
-	}
-	memcpy(*out, bp.bf_insns, bp.bf_len * sizeof(**out));
-	*n = bp.bf_len;
-	ret = 0;
-cleanup:
-	pcap_freecode(&bp);
-	pcap_close(p);
-	return ret;
-}
-
 int xtap_filter_compile(const char *expr, int snaplen, struct xtap_filter *out, char *err,
 			size_t errlen)
 {
-	struct xtap_cbpf_insn *c;
+	struct sock_filter *c;
 	size_t n;
 	int ret;
 
@@ -1008,13 +925,6 @@ void xtap_filter_free(struct xtap_filter *f)
 	free(f->insns);
 	f->insns = NULL;
 	f->len = 0;
-}
-
-unsigned int xtap_filter_classic_run(const struct xtap_cbpf_insn *classic, size_t n,
-				     const uint8_t *pkt, size_t len)
-{
-	(void)n;
-	return bpf_filter((const struct bpf_insn *)classic, pkt, (u_int)len, (u_int)len);
 }
 
 char *xtap_filter_join(int argc, char **argv)

@@ -10,8 +10,11 @@
  * bpf_filter() does. BPF_LEN reads data_end - data (the frame's linear
  * length). Scratch memory M[0..15] lives on the stack, zeroed on entry.
  *
- * This header includes neither <linux/bpf.h> nor <pcap/bpf.h> (both define a
- * struct bpf_insn): it has its own layout-compatible instruction types.
+ * Programs are the kernel's types: struct sock_filter (linux/filter.h) for
+ * classic BPF, struct bpf_insn (linux/bpf.h) for eBPF. This header only
+ * declares them, so that it can be included beside libpcap's <pcap/bpf.h>,
+ * whose struct bpf_insn is a classic instruction: a file that includes that
+ * header must leave xtap_filter.insns alone.
  */
 #ifndef XTAP_USER_FILTER_H
 #define XTAP_USER_FILTER_H
@@ -19,25 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Layout of the kernel's eBPF struct bpf_insn (8 bytes). */
-struct xtap_ebpf_insn {
-	uint8_t code;
-	uint8_t dst_reg : 4;
-	uint8_t src_reg : 4;
-	int16_t off;
-	int32_t imm;
-};
-
-/* Layout of libpcap's classic struct bpf_insn (8 bytes). */
-struct xtap_cbpf_insn {
-	uint16_t code;
-	uint8_t jt;
-	uint8_t jf;
-	uint32_t k;
-};
+struct sock_filter;
+struct bpf_insn;
 
 struct xtap_filter {
-	struct xtap_ebpf_insn *insns;	/* malloc'd; xtap_filter_free */
+	struct bpf_insn *insns;	/* malloc'd; xtap_filter_free */
 	size_t len;
 };
 
@@ -50,14 +39,14 @@ struct xtap_filter {
 char *xtap_filter_join(int argc, char **argv);
 
 /* Compile expr with libpcap (optimised, netmask unknown) for DLT_EN10MB and
- * snaplen. Returns 0 and *n instructions in *out (free()), or -1 with
- * libpcap's own message in err. */
-int xtap_filter_classic(const char *expr, int snaplen, struct xtap_cbpf_insn **out, size_t *n,
+ * snaplen (user/filter_pcap.c). Returns 0 and *n instructions in *out
+ * (free()), or -1 with libpcap's own message in err. */
+int xtap_filter_classic(const char *expr, int snaplen, struct sock_filter **out, size_t *n,
 			char *err, size_t errlen);
 
 /* Translate n classic instructions. Returns 0, or -1 with a one-line
  * message in err (never a program that accepts what it cannot evaluate). */
-int xtap_filter_translate(const struct xtap_cbpf_insn *classic, size_t n, struct xtap_filter *out,
+int xtap_filter_translate(const struct sock_filter *classic, size_t n, struct xtap_filter *out,
 			  char *err, size_t errlen);
 
 /*
@@ -81,7 +70,7 @@ struct xtap_filter_capture {
 	uint32_t id;		/* the capture's id: its filter's index in progs_fd */
 };
 
-int xtap_filter_translate_capture(const struct xtap_cbpf_insn *classic, size_t n,
+int xtap_filter_translate_capture(const struct sock_filter *classic, size_t n,
 				  const struct xtap_filter_capture *cap, struct xtap_filter *out,
 				  char *err, size_t errlen);
 
@@ -96,8 +85,8 @@ int xtap_filter_compile(const char *expr, int snaplen, struct xtap_filter *out, 
 void xtap_filter_free(struct xtap_filter *f);
 
 /* libpcap's own interpreter on one frame (wirelen = buflen = len): the
- * reference the translation is tested against. */
-unsigned int xtap_filter_classic_run(const struct xtap_cbpf_insn *classic, size_t n,
+ * reference the translation is tested against (user/filter_pcap.c). */
+unsigned int xtap_filter_classic_run(const struct sock_filter *classic, size_t n,
 				     const uint8_t *pkt, size_t len);
 
 /* Load the translated program as BPF_PROG_TYPE_XDP (user/filter_load.c).

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Loading a translated filter (user/filter.c) as an XDP program. Kept apart
- * from the translator: <linux/bpf.h> and <pcap/bpf.h> both define
- * struct bpf_insn.
+ * Loading a translated filter (user/filter.c): the program types a filter
+ * runs as, and the verifier's complaint when the kernel refuses one.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,8 +11,6 @@
 #include <linux/bpf.h>
 
 #include "user/filter.h"
-
-_Static_assert(sizeof(struct xtap_ebpf_insn) == sizeof(struct bpf_insn), "eBPF layout");
 
 #define LOG_SIZE (1u << 20)
 
@@ -57,8 +54,7 @@ static int load_as(const struct xtap_filter *f, enum bpf_prog_type type, enum bp
 		snprintf(err, errlen, "load filter: empty program");
 		return -1;
 	}
-	fd = bpf_prog_load(type, name ? name : "xtap_filter", "Dual BSD/GPL",
-			   (const struct bpf_insn *)f->insns, f->len, &o);
+	fd = bpf_prog_load(type, name ? name : "xtap_filter", "Dual BSD/GPL", f->insns, f->len, &o);
 	if (fd >= 0)
 		return fd;
 	saved = errno;
@@ -69,8 +65,8 @@ static int load_as(const struct xtap_filter *f, enum bpf_prog_type type, enum bp
 			    .log_level = 1, .expected_attach_type = at, .prog_flags = flags);
 		char why[256];
 
-		fd = bpf_prog_load(type, name ? name : "xtap_filter", "Dual BSD/GPL",
-				   (const struct bpf_insn *)f->insns, f->len, &lo);
+		fd = bpf_prog_load(type, name ? name : "xtap_filter", "Dual BSD/GPL", f->insns,
+				   f->len, &lo);
 		if (fd >= 0) {
 			free(log);
 			return fd;

@@ -19,7 +19,7 @@ struct xtap_replay_opts {
 	__u32 sample;		/* keep 1 in N; 0 and 1 keep every frame */
 	__u32 sample_flows;	/* keep the first K packets of each flow */
 	/* a filter: libpcap's classic BPF (xtap_filter_classic); NULL: none */
-	const struct xtap_cbpf_insn *filter;
+	const struct sock_filter *filter;
 	size_t filter_len;
 };
 

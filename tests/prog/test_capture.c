@@ -402,7 +402,7 @@ static void drain_fd(int ring_fd, struct got *g)
 
 static void set_filter(struct xtap_capslot *c, const char *expr)
 {
-	struct xtap_cbpf_insn *classic = NULL;
+	struct sock_filter *classic = NULL;
 	char err[XTAP_FILTER_ERRLEN];
 	size_t n = 0;
 

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <netinet/in.h>
 
@@ -366,7 +367,7 @@ static int load(const struct xtap_filter *f, const char *what)
 /* Runs the classic program through the translator and over the corpus;
  * returns the number of frames on which eBPF and libpcap disagree (and
  * prints the first few when verbose). *accepted counts libpcap's accepts. */
-static size_t differ(const struct xtap_cbpf_insn *c, size_t n, const struct xtap_cbpf_insn *ref,
+static size_t differ(const struct sock_filter *c, size_t n, const struct sock_filter *ref,
 		     const char *what, int verbose, size_t *accepted)
 {
 	struct xtap_filter f;
@@ -497,7 +498,7 @@ static void test_expressions(void **state)
 	(void)state;
 	(void)ten_clause_note;
 	for (size_t e = 0; e < sizeof(exprs) / sizeof(exprs[0]); e++) {
-		struct xtap_cbpf_insn *c;
+		struct sock_filter *c;
 		size_t n, bad, acc;
 		int snap = exprs[e].snap ? exprs[e].snap : SNAP;
 
@@ -537,7 +538,7 @@ enum {
 
 struct hand {
 	const char *name;
-	struct xtap_cbpf_insn p[24];
+	struct sock_filter p[24];
 	size_t n;
 };
 
@@ -610,7 +611,7 @@ static void test_negative_control(void **state)
 
 	(void)state;
 	for (size_t e = 0; e < sizeof(es) / sizeof(es[0]); e++) {
-		struct xtap_cbpf_insn *c, *wrong;
+		struct sock_filter *c, *wrong;
 		size_t n, bad, j;
 
 		assert_int_equal(xtap_filter_classic(es[e], SNAP, &c, &n, err, sizeof(err)), 0);
@@ -636,7 +637,7 @@ static void test_negative_control(void **state)
 static void test_load_error(void **state)
 {
 	/* r0 = r2 (never written); exit */
-	struct xtap_ebpf_insn bad[2] = { { .code = 0xbf, .dst_reg = 0, .src_reg = 2 },
+	struct bpf_insn bad[2] = { { .code = 0xbf, .dst_reg = 0, .src_reg = 2 },
 					 { .code = 0x95 } };
 	struct xtap_filter f = { .insns = bad, .len = 2 };
 	char err[512];
