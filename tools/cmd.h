@@ -16,6 +16,7 @@ struct xtap_cmd {
 };
 
 extern const struct xtap_cmd_spec xtap_spec_latency;
+extern const struct xtap_cmd_spec xtap_spec_capture;
 
 int cmd_replay(int argc, char **argv);
 int cmd_attach(int argc, char **argv);

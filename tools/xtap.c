@@ -28,11 +28,7 @@ const struct xtap_cmd xtap_cmds[] = {
 	  "[-w OUT [--pcapng] [-s SNAPLEN] [--sample N|--sample-flows K] [EXPR]] [-v]",
 	  .help = "run a pcap/pcapng through the programs; print flows and counters, or write what "
 	  "capture would" },
-	{ "capture", cmd_capture,
-	  .usage = "[-i IFACE...] -w FILE|- [-c COUNT] [-s SNAPLEN] [-B KiB] [-C MB [-W FILES]] [--pcapng] "
-	  "[--sample N|--sample-flows K] "
-	  "[--hook xdp|tc-ingress|tc-egress|all] [--afxdp] [-v] [EXPR]",
-	  .help = "write the packets the attached programs see to a pcap or pcapng file" },
+	{ "capture", cmd_capture, .spec = &xtap_spec_capture },
 	{ "export", cmd_export,
 	  .usage = "--ipfix HOST:PORT [--udp|--tcp] [--interval S] [--active-timeout S] [--idle-timeout S] [--template-refresh S] [--once] [-v] | --json FILE|- [same timing options]",
 	  .help = "send flow records to an IPFIX collector, or write them as JSON lines" },

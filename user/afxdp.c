@@ -25,8 +25,8 @@
 /*
  * Per socket: a UMEM of s->frames chunks of FRAME bytes, and RX and fill
  * rings as large as that, so that every chunk can wait in the RX ring while
- * the writer is not scheduled: 16384 frames (64 MiB, some 45 ms at 350,000
- * frames a second) for one queue, down to 2048 each when there are many.
+ * the writer is not scheduled: 16384 frames (64 MiB) for one queue, down
+ * to 2048 each when there are many.
  */
 #define FRAME XSK_UMEM__DEFAULT_FRAME_SIZE
 #define FRAMES_ALL 65536u

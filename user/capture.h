@@ -1,102 +1,84 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The capture ring's consumer: reads the records the programs wrote, checks
- * each one, orders a poll's worth by time and hands them to a pcap or pcapng
- * writer.
+ * Capture sessions: what `xtap capture` runs, from the pinned state to the
+ * closed file.
+ *
+ * xtap_capture_run: claims a capture id (user/capslot.h), sets its filter
+ * and a ring per CPU, turns it on for the chosen interfaces and hooks, and
+ * reads the rings (user/capread.h) into the file (user/capsink.h) until
+ * *stop is set, the count is reached or a write fails; then turns it off,
+ * writes what the rings still hold and counts.
+ *
+ * xtap_capture_afxdp_run: for a port that exists to be captured (a tap or
+ * SPAN port): the attached XDP program of each interface hands the sampled
+ * frames to AF_XDP sockets (user/afxdp.h); they are written to the file
+ * and do not reach the stack. Frames not sampled go on as usual.
  */
 #ifndef XTAP_USER_CAPTURE_H
 #define XTAP_USER_CAPTURE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
 #include "maps/xtap.h"
-#include "user/pcapw.h"
+#include "user/filter.h"
 
-struct ring_buffer;
-struct xtap_capture_rings;
+struct xtap_capture_result;
 
-struct xtap_capture {
-	struct ring_buffer *rb;
-	struct xtap_pcapw *w;
-	__s64 ts_offset;	/* added to each record's time: ns since the epoch */
-	__u64 limit;		/* stop after this many packets; 0: no limit */
-	/* rotation (-C/-W): a new file once this one is larger than
-	 * rotate_bytes, named by xtap_capture_file_name */
-	__u64 rotate_bytes;	/* 0: one file */
-	__u32 rotate_files;	/* 0: no limit; else reuse names after this many */
-	__u32 file_no;		/* files opened before the current one */
-	const char *base;	/* -w FILE */
-	enum xtap_pcapw_fmt fmt;
+struct xtap_capture_opts {
+	const char *const *ifaces;	/* names; none: every attached interface (rings) */
+	int nifaces;
+	const char *file;	/* -w FILE; "-": stdout */
+	__u64 count;		/* stop after this many packets; 0: until *stop */
 	__u32 snaplen;
-	__u64 written_before;	/* packets in the files closed by rotation */
-	/* names of the slots for the pcapng interfaces ("" : "slotN") */
-	char names[XTAP_MAX_SLOTS][XTAP_IFNAMSIZ];
-	int iface_id[XTAP_MAX_POINTS];
-	/* counts */
-	__u64 received;		/* valid records read from the ring */
-	__u64 invalid;		/* records that failed the checks, not written */
-	__u64 unwritten;	/* valid records lost to a write error */
-	__u64 over_limit;	/* read after the limit was reached, not written */
-	__u64 written;		/* packets in the file */
-	int err;		/* first write error, -errno; 0 while none */
-	/* several rings read in place (xtap_capture_init_rings); NULL: one
-	 * ring, read through libbpf */
-	struct xtap_capture_rings *rd;
-	/* the batch of one poll */
-	__u8 *buf;
-	size_t used, cap;
-	size_t *offs;
-	size_t n, ncap;
-	__u64 seq;
+	bool pcapng;
+	__u32 sample;		/* keep 1 in N */
+	/* rings only */
+	__u32 sample_flows;	/* the first K packets of each flow */
+	__u32 hooks;		/* a bit per enum xtap_hook; 0: each packet once */
+	__u64 rotate_bytes;	/* -C: a new file once one is larger; 0: one file */
+	__u32 rotate_files;	/* -W */
+	__u32 ring_kib;		/* -B: each ring's size in KiB; 0: by the CPUs */
+	const struct sock_filter *filter;	/* libpcap's, run in the kernel */
+	size_t filter_len;
+	/* AF_XDP only: a filter expression run in user space; NULL: none */
+	const char *expr;
+	/* called once the capture is on, before the first read */
+	void (*started)(const struct xtap_capture_result *r, void *arg);
+	void *arg;
 };
 
-/* 0 when data (size bytes) is a record of this version whose lengths agree
- * with its size; else -EINVAL. */
-int xtap_capture_rec_check(const void *data, size_t size);
+struct xtap_capture_result {
+	char names[512];	/* the interfaces captured, comma separated */
+	int nsocks;		/* AF_XDP sockets, and those in zero-copy mode */
+	int nzerocopy;
+	/* counts */
+	__u64 written;		/* packets in the files */
+	__u64 dropped;		/* the kernel's: the ring or the socket was full */
+	__u64 unwritten;	/* not written: a write error, a record that failed its checks */
+	__u64 filtered;		/* AF_XDP: rejected by the filter */
+	int err;		/* the first write error, -errno; 0: none */
+	char file[4096];	/* the file it hit ("stdout" for -) */
+};
 
-/* Name of file number n (0 for the first) of a capture to base: base, then
- * base1, base2...; with files > 0 (a ring of files) base0 .. base<files-1>,
- * zero-padded to the same width, n taken modulo files. */
-void xtap_capture_file_name(const char *base, __u32 n, __u32 files, char *buf, size_t len);
+/* -B: from a jumbo frame's record to 1 GiB (the rings are locked kernel
+ * memory) */
+#define XTAP_CAPTURE_RING_KIB_MIN 256u
+#define XTAP_CAPTURE_RING_KIB_MAX (1u << 20)
 
-/* Starts reading the ring map ring_fd into w. 0 or -errno. */
-int xtap_capture_init(struct xtap_capture *c, int ring_fd, struct xtap_pcapw *w);
 /*
- * Reads nrings rings (one per CPU: CPU n writes to ring n % nrings) in the
- * caller's thread, each record where it lies in its ring: written to the
- * file with writev from there, its room given back to the kernel after the
- * flush, so the rings are the reorder buffer. Records from different rings
- * are merged in time order: a record is written once every ring's
- * watermark is past its time (a pass found that ring empty after the clock
- * read that time, or took a later record from it; less
- * XTAP_CAPTURE_SLACK_NS, the most a record is stamped before it is
- * committed), and in any case once the monotonic clock is
- * XTAP_CAPTURE_REORDER_NS past its time; when the records held take more
- * than half a ring (at most XTAP_CAPTURE_HOLD_BYTES) the oldest are written
- * at once. xtap_capture_poll makes a pass every XTAP_CAPTURE_WRITE_MS while
- * records are held (at once when the last pass took longer than that, or
- * stopped at XTAP_CAPTURE_PASS_BYTES, at most a quarter of what may be held:
- * a ring's room comes back at the end of a pass), else once a ring has data
- * (the kernel wakes it); and
- * xtap_capture_drain writes everything. 0 or -errno.
+ * Runs a capture: 0 once it ran (r->err tells whether the file is whole), or
+ * -1 when it could not start, with a one-line message in err (the AF_XDP
+ * capture then leaves no file). It stops once *stop is set (by the caller's
+ * signal handler).
  */
-#define XTAP_CAPTURE_REORDER_NS (200ull * 1000 * 1000)
-#define XTAP_CAPTURE_SLACK_NS (1ull * 1000 * 1000)
-#define XTAP_CAPTURE_WRITE_MS 2
-#define XTAP_CAPTURE_HOLD_BYTES (64u << 20)
-#define XTAP_CAPTURE_PASS_BYTES (4u << 20)
-int xtap_capture_init_rings(struct xtap_capture *c, const int *ring_fds, int nrings,
-			    struct xtap_pcapw *w);
-/* Waits up to timeout_ms for records, writes what came and flushes the file.
- * Returns the records read, or -errno (-EINTR: a signal came first; a write
- * error: c->err). */
-int xtap_capture_poll(struct xtap_capture *c, int timeout_ms);
-/* Reads whatever the ring holds now, without waiting; as xtap_capture_poll. */
-int xtap_capture_drain(struct xtap_capture *c);
-/* The limit is reached: the caller stops. */
-bool xtap_capture_done(const struct xtap_capture *c);
-void xtap_capture_free(struct xtap_capture *c);
+int xtap_capture_run(const struct xtap_capture_opts *o, struct xtap_capture_result *r,
+		     const volatile sig_atomic_t *stop, char *err, size_t errlen);
+/* The options the AF_XDP capture does not take: the reason, or NULL. */
+const char *xtap_capture_afxdp_refused(const struct xtap_capture_opts *o);
+int xtap_capture_afxdp_run(const struct xtap_capture_opts *o, struct xtap_capture_result *r,
+			   const volatile sig_atomic_t *stop, char *err, size_t errlen);
 
 #endif

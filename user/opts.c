@@ -259,7 +259,7 @@ int xtap_opts_parse(const struct xtap_cmd_spec *c, void *cfg, int argc, char **a
 		o = &c->opts[i];
 		if (!set_one(o, cfg, optarg, why, sizeof(why))) {
 			spelling(o, sp, sizeof(sp));
-			xtap_err("%s: %s %s: %s", c->name, sp, optarg, why);
+			xtap_err("%s: %s %s: %s", c->name, sp, optarg, o->bad ? o->bad : why);
 			ret = XTAP_EXIT_USAGE;
 			break;
 		}
@@ -348,4 +348,6 @@ void xtap_opts_help(FILE *f, const struct xtap_cmd_spec *c)
 			snprintf(left, sizeof(left), "    --%s%s%s", o->name, *arg ? " " : "", arg);
 		fprintf(f, "  %-34s %s\n", left, o->help ? o->help : "");
 	}
+	if (c->details)
+		fprintf(f, "\n%s", c->details);
 }

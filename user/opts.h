@@ -45,6 +45,7 @@ struct xtap_opt {
 	__u32 min, max;		/* U32, POW2; LIST: max entries (0: XTAP_STRLIST_MAX) */
 	const char *const *names;	/* ENUM: the accepted words, NULL-terminated */
 	bool required;		/* the command does not run without it */
+	const char *bad;	/* the error for a value not taken; NULL: generated */
 };
 
 struct xtap_cmd_spec {
@@ -55,6 +56,7 @@ struct xtap_cmd_spec {
 	int min_args;		/* positional arguments at least */
 	int max_args;		/* at most; -1: any number */
 	const char *usage;	/* a usage line written by hand; NULL: from opts */
+	const char *details;	/* --help: paragraphs after the options; NULL: none */
 };
 
 /* What xtap_opts_parse found besides the settings. */
@@ -78,7 +80,7 @@ bool xtap_opt_given(const struct xtap_cmd_spec *c, const struct xtap_parsed *p, 
 void xtap_opts_usage(FILE *f, const struct xtap_cmd_spec *c);
 /* The usage line's options and arguments alone, into buf. */
 char *xtap_opts_synopsis(const struct xtap_cmd_spec *c, char *buf, size_t len);
-/* The usage line, then a line per option with its help. */
+/* The usage line, then a line per option with its help, then the details. */
 void xtap_opts_help(FILE *f, const struct xtap_cmd_spec *c);
 
 /* Largest flow table a command accepts (--flows). */

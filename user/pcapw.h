@@ -10,8 +10,8 @@
  *
  * Both formats are written here rather than pcap through libpcap's
  * pcap_dump: that goes through stdio, which copies every packet once more
- * before the kernel copies it into the file, and that copy was the largest
- * cost of a capture at line rate left in user space. libpcap reads every
+ * before the kernel copies it into the file; here the data of a kept
+ * packet goes from where it lies straight to writev. libpcap reads every
  * file back in the tests (and tshark in the selftests).
  */
 #ifndef XTAP_USER_PCAPW_H

@@ -11,7 +11,8 @@
 #include <linux/if_ether.h>
 
 #include "user/capslot.h"
-#include "user/capture.h"
+#include "user/capread.h"
+#include "user/capsink.h"
 #include "user/log.h"
 #include "user/maps.h"
 #include "user/replay.h"
@@ -104,11 +105,12 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 	struct xtap_stats extra = { 0 };	/* frames test-run refuses */
 	pcap_t *pc = NULL;
 	void *out = NULL;
-	struct xtap_pcapw *w = NULL;
-	struct xtap_capture cap;
+	struct xtap_capsink *sink = NULL;
+	struct xtap_capread *rd = NULL;
+	struct xtap_capsink_counts sc;
 	struct xtap_capmaps maps;
 	struct xtap_capslot slot;
-	bool have_cap = false, have_slot = false;
+	bool have_slot = false;
 	int prog_fd, meta_fd, rc, ret = -1, err;
 
 	memset(r, 0, sizeof(*r));
@@ -148,10 +150,12 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 			.gen = 1,
 		};
 
-		w = xtap_pcapw_open(o->out, o->pcapng ? XTAP_PCAPNG : XTAP_PCAP, cfg.snaplen,
-				    errbuf, sizeof(errbuf));
-		if (!w) {
-			xtap_err("replay: %s: %s", o->out, errbuf);
+		/* the records' times are the file's: on the epoch's clock */
+		sink = xtap_capsink_open(&(struct xtap_capsink_opts){
+			.path = o->out, .fmt = o->pcapng ? XTAP_PCAPNG : XTAP_PCAP,
+			.snaplen = cfg.snaplen }, errbuf, sizeof(errbuf));
+		if (!sink) {
+			xtap_err("replay: %s", errbuf);
 			goto cleanup;
 		}
 		xtap_capmaps_of(r->skel, &maps);
@@ -167,13 +171,12 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 			xtap_err("replay: %s", errbuf);
 			goto cleanup;
 		}
-		err = xtap_capture_init(&cap, slot.ring[0], w);
+		err = xtap_capread_new(&rd, slot.ring, 1, sink);
 		if (err) {
 			xtap_err("replay: capture ring: %s", strerror(-err));
 			goto cleanup;
 		}
-		have_cap = true;
-		snprintf(cap.names[0], sizeof(cap.names[0]), "replay");
+		xtap_capsink_name(sink, 0, "replay");
 		err = xtap_capslot_start(&slot, &cfg);
 		if (err) {
 			xtap_err("replay: turn capture on: %s", strerror(-err));
@@ -198,8 +201,8 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 		}
 		if (run_frame(prog_fd, meta_fd, o->hook, h, data, out, &no, o->path, &extra))
 			goto cleanup;
-		if (have_cap && xtap_capture_drain(&cap) < 0) {
-			xtap_err("replay: %s: %s", o->out, strerror(-cap.err));
+		if (rd && (err = xtap_capread_drain(rd)) < 0) {
+			xtap_err("replay: %s: %s", o->out, strerror(-err));
 			goto cleanup;
 		}
 	}
@@ -217,10 +220,11 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 		r->stats.c[i] += extra.c[i];
 	r->stats.c[XTAP_STAT_TRUNC_ETH] += short_frames;
 	r->stats.c[XTAP_STAT_BYTES] += short_bytes;
-	if (have_cap) {
-		r->written = cap.written;
-		err = xtap_pcapw_close(w);
-		w = NULL;
+	if (sink) {
+		xtap_capsink_counts(sink, &sc);
+		r->written = sc.written;
+		err = xtap_capsink_close(sink);
+		sink = NULL;
 		if (err) {
 			xtap_err("replay: %s: %s", o->out, strerror(-err));
 			goto cleanup;
@@ -228,11 +232,10 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 	}
 	ret = 0;
 cleanup:
-	if (have_cap)
-		xtap_capture_free(&cap);
+	xtap_capread_free(rd);
 	if (have_slot)
 		xtap_capslot_stop(&slot);
-	xtap_pcapw_close(w);
+	xtap_capsink_close(sink);
 	free(out);
 	if (pc)
 		pcap_close(pc);

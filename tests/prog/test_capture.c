@@ -11,7 +11,8 @@
 #include <pcap/pcap.h>
 
 #include "tests/prog/harness.h"
-#include "user/capture.h"
+#include "user/capread.h"
+#include "user/capsink.h"
 #include "user/filter.h"
 
 #define RING_SIZE 65536u	/* small, so that the ring-full test fills it */
@@ -33,7 +34,7 @@ static int on_rec(void *ctx, void *data, size_t size)
 {
 	struct got *g = ctx;
 
-	if (xtap_capture_rec_check(data, size)) {
+	if (xtap_capread_rec_check(data, size)) {
 		g->bad++;
 		return 0;
 	}
@@ -566,34 +567,47 @@ static void on_cpu(int cpu)
 /* A capture reading two rings of RING_SIZE into a new file at path (a
  * mkstemp template), started on the XDP hook; and its end: the capture
  * stopped and the file opened with libpcap. */
-static void rings_open(struct env *e, struct xtap_capture *c, struct xtap_capslot *c1, char *path,
-		       enum xtap_pcapw_fmt fmt)
+struct rings {
+	struct xtap_capslot slot;
+	struct xtap_capsink *sink;
+	struct xtap_capread *rd;
+};
+
+static void rings_open(struct env *e, struct rings *c, char *path, enum xtap_pcapw_fmt fmt)
 {
-	struct xtap_pcapw *w;
 	char err[256];
 	int fd;
 
-	assert_int_equal(xtap_capslot_claim(c1, &e->capmaps), 0);
-	assert_int_equal(xtap_capslot_rings(c1, 2, RING_SIZE), 0);
+	assert_int_equal(xtap_capslot_claim(&c->slot, &e->capmaps), 0);
+	assert_int_equal(xtap_capslot_rings(&c->slot, 2, RING_SIZE), 0);
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	close(fd);
-	w = xtap_pcapw_open(path, fmt, XTAP_SNAP_MAX, err, sizeof(err));
-	assert_non_null(w);
-	assert_int_equal(xtap_capture_init_rings(c, c1->ring, 2, w), 0);
-	c->ts_offset = 0;
-	assert_int_equal(xtap_capslot_start(c1, &(struct xtap_capture_cfg){ .hooks = 1 }), 0);
+	c->sink = xtap_capsink_open(&(struct xtap_capsink_opts){ .path = path, .fmt = fmt,
+								  .snaplen = XTAP_SNAP_MAX },
+				    err, sizeof(err));
+	assert_non_null(c->sink);
+	assert_int_equal(xtap_capread_new(&c->rd, c->slot.ring, 2, c->sink), 0);
+	assert_int_equal(xtap_capslot_start(&c->slot, &(struct xtap_capture_cfg){ .hooks = 1 }), 0);
 }
 
-static pcap_t *rings_close(struct xtap_capture *c, struct xtap_capslot *c1, const char *path)
+/* Packets in the file, flushed. */
+static __u64 rings_written(const struct rings *c)
+{
+	struct xtap_capsink_counts n;
+
+	xtap_capsink_counts(c->sink, &n);
+	return n.written;
+}
+
+static pcap_t *rings_close(struct rings *c, const char *path)
 {
 	char err[PCAP_ERRBUF_SIZE];
 	pcap_t *pc;
 
-	xtap_capslot_stop(c1);
-	assert_int_equal(xtap_pcapw_close(c->w), 0);
-	c->w = NULL;
-	xtap_capture_free(c);
+	xtap_capslot_stop(&c->slot);
+	xtap_capread_free(c->rd);
+	assert_int_equal(xtap_capsink_close(c->sink), 0);
 	pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
 	assert_non_null(pc);
 	return pc;
@@ -632,8 +646,7 @@ static void test_rings_merged(void **state)
 		     { 0, T0 + 40 }, { 1, T0 + 5 } };
 	struct env *e = *state;
 	char path[] = "/tmp/xtap-test-rings-XXXXXX";
-	struct xtap_capture c;
-	struct xtap_capslot c1;
+	struct rings c;
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	cpu_set_t saved;
@@ -647,18 +660,23 @@ static void test_rings_merged(void **state)
 	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
 	reset(e);
 	tcp_frame(&b, 1, 40);
-	rings_open(e, &c, &c1, path, XTAP_PCAP);
+	rings_open(e, &c, path, XTAP_PCAP);
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
 		on_cpu(runs[i].cpu);
 		run_pb(e, XTAP_HOOK_XDP, &b, runs[i].ts);
 	}
 	assert_int_equal(sched_setaffinity(0, sizeof(saved), &saved), 0);
 	/* the times are the replay's, far from the clock: all held back */
-	assert_int_equal(xtap_capture_poll(&c, 10), 0);
-	assert_int_equal(xtap_capture_drain(&c), 6);
-	assert_int_equal(c.written, 6);
-	assert_int_equal(c.received, 6);
-	pc = rings_close(&c, &c1, path);
+	assert_int_equal(xtap_capread_poll(c.rd, 10), 0);
+	assert_int_equal(xtap_capread_drain(c.rd), 6);
+	assert_int_equal(rings_written(&c), 6);
+	{
+		struct xtap_capread_counts n;
+
+		xtap_capread_counts(c.rd, &n);
+		assert_int_equal(n.received, 6);
+	}
+	pc = rings_close(&c, path);
 	while (pcap_next_ex(pc, &h, &data) == 1) {
 		__u64 ts = (__u64)h->ts.tv_sec * 1000000000ull + (__u64)h->ts.tv_usec;
 
@@ -682,8 +700,7 @@ static void test_rings_room_given_back(void **state)
 {
 	struct env *e = *state;
 	char path[] = "/tmp/xtap-test-room-XXXXXX";
-	struct xtap_capture c;
-	struct xtap_capslot c1;
+	struct rings c;
 	cpu_set_t saved;
 	__u64 captured = 0, dropped = 0, ts = T0;
 	size_t n = 0, per_round = RING_SIZE / 1200 - 4, rounds = 6;
@@ -695,19 +712,19 @@ static void test_rings_room_given_back(void **state)
 	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
 	reset(e);
 	tcp_frame(&b, 1, 1000);
-	rings_open(e, &c, &c1, path, XTAP_PCAPNG);
+	rings_open(e, &c, path, XTAP_PCAPNG);
 	for (size_t r = 0; r < rounds; r++) {
 		for (size_t i = 0; i < per_round; i++) {
 			on_cpu((int)(i & 1));
 			run_pb(e, XTAP_HOOK_XDP, &b, ++ts);
 		}
-		assert_int_equal(xtap_capture_drain(&c), (int)per_round);
+		assert_int_equal(xtap_capread_drain(c.rd), (int)per_round);
 	}
 	assert_int_equal(sched_setaffinity(0, sizeof(saved), &saved), 0);
-	assert_int_equal(xtap_capslot_counts(&c1, &captured, &dropped), 0);
+	assert_int_equal(xtap_capslot_counts(&c.slot, &captured, &dropped), 0);
 	assert_int_equal(dropped, 0);
-	assert_int_equal(c.written, per_round * rounds);
-	pc = rings_close(&c, &c1, path);
+	assert_int_equal(rings_written(&c), per_round * rounds);
+	pc = rings_close(&c, path);
 	n = rings_read_in_order(pc, &b);
 	unlink(path);
 	assert_int_equal(n, per_round * rounds);
@@ -722,8 +739,7 @@ static void test_rings_pass_bounded(void **state)
 {
 	struct env *e = *state;
 	char path[] = "/tmp/xtap-test-pass-XXXXXX";
-	struct xtap_capture c;
-	struct xtap_capslot c1;
+	struct rings c;
 	cpu_set_t saved;
 	__u64 captured = 0, dropped = 0, ts = T0;
 	size_t n = 0, total = RING_SIZE / 1200 - 4, first_max = RING_SIZE / 8 / 1000 + 1;
@@ -736,28 +752,28 @@ static void test_rings_pass_bounded(void **state)
 	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
 	reset(e);
 	tcp_frame(&b, 1, 1000);
-	rings_open(e, &c, &c1, path, XTAP_PCAP);
+	rings_open(e, &c, path, XTAP_PCAP);
 	on_cpu(0);
 	for (size_t i = 0; i < total; i++)
 		run_pb(e, XTAP_HOOK_XDP, &b, ++ts);
 	assert_int_equal(sched_setaffinity(0, sizeof(saved), &saved), 0);
 	/* the replay's times are far ahead of the clock: what goes is what is
 	 * over half the ring, a pass at a time */
-	m = xtap_capture_poll(&c, 0);
+	m = xtap_capread_poll(c.rd, 0);
 	if (m <= 0 || (size_t)m > first_max)
 		fail_msg("first pass wrote %d records of %zu held, at most %zu expected", m, total,
 			 first_max);
-	while ((m = xtap_capture_poll(&c, 0)) > 0 && polls < 100)
+	while ((m = xtap_capread_poll(c.rd, 0)) > 0 && polls < 100)
 		polls++;
 	assert_int_equal(m, 0);
 	if (polls < 1)
 		fail_msg("one pass wrote all that was over half the ring");
-	assert_true(c.written < total);	/* half a ring still held, in time order */
-	assert_true(xtap_capture_drain(&c) > 0);
-	assert_int_equal(c.written, total);
-	assert_int_equal(xtap_capslot_counts(&c1, &captured, &dropped), 0);
+	assert_true(rings_written(&c) < total);	/* half a ring still held, in time order */
+	assert_true(xtap_capread_drain(c.rd) > 0);
+	assert_int_equal(rings_written(&c), total);
+	assert_int_equal(xtap_capslot_counts(&c.slot, &captured, &dropped), 0);
 	assert_int_equal(dropped, 0);
-	pc = rings_close(&c, &c1, path);
+	pc = rings_close(&c, path);
 	n = rings_read_in_order(pc, &b);
 	unlink(path);
 	assert_int_equal(n, total);
@@ -811,7 +827,7 @@ static void test_big_frames(void **state)
 			ring_buffer__free(rb);
 			if (cp.n != 1)
 				fail_msg("%zu-byte frame: %zu records", sizes[i], cp.n);
-			assert_int_equal(xtap_capture_rec_check(rec, cp.size), 0);
+			assert_int_equal(xtap_capread_rec_check(rec, cp.size), 0);
 			assert_int_equal(h->wire_len, sizes[i]);
 			assert_int_equal(h->cap_len, want);
 			assert_int_equal(h->flow_dir, XTAP_CAPTURE_NO_FLOW);

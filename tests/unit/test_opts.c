@@ -141,12 +141,52 @@ static void test_usage_and_help(void **state)
 	free(text);
 }
 
+/* An option's own error message (.bad) stands for the generated one, and
+ * --help ends with the spec's details. */
+static void test_own_messages(void **state)
+{
+	static const struct xtap_opt own[] = {
+		{ "count", 'c', XTAP_OPT_U32, offsetof(struct cfg, count), "N", .min = 1, .max = 9,
+		  .bad = "not a positive count" },
+		{ "interface", 'i', XTAP_OPT_LIST, offsetof(struct cfg, ifaces), "IFACE", .max = 1,
+		  .bad = "more than 1 interface" },
+		{ NULL },
+	};
+	static const struct xtap_cmd_spec own_spec = {
+		.name = "own", .opts = own, .details = "More words.\n",
+	};
+	char *argv[] = { "own", "-c", "10", NULL }, *argv2[] = { "own", "-i", "a", "-i", "b", NULL };
+	struct xtap_parsed p;
+	struct err_cap ec;
+	struct mem_out m;
+	struct cfg c = { 0 };
+	char *err, *text;
+
+	(void)state;
+	stderr_begin(&ec);
+	assert_int_equal(xtap_opts_parse(&own_spec, &c, 3, argv, &p), XTAP_EXIT_USAGE);
+	err = stderr_end(&ec);
+	assert_string_equal(err, "xtap: own: -c 10: not a positive count\n");
+	free(err);
+	stderr_begin(&ec);
+	assert_int_equal(xtap_opts_parse(&own_spec, &c, 5, argv2, &p), XTAP_EXIT_USAGE);
+	err = stderr_end(&ec);
+	assert_string_equal(err, "xtap: own: -i b: more than 1 interface\n");
+	free(err);
+	xtap_opts_help(mem_open(&m), &own_spec);
+	text = mem_done(&m);
+	assert_non_null(strstr(text, "  -c, --count N"));
+	assert_int_equal(strcmp(text + strlen(text) - strlen("\nMore words.\n"), "\nMore words.\n"), 0);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_all_kinds),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_usage_and_help),
+		cmocka_unit_test(test_own_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

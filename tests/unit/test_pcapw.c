@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* user/pcapw.c and the record checks of user/capture.c: files written, then
- * read back with libpcap (which reads pcapng too) and walked block by block. */
+/* user/pcapw.c, the file sink of user/capsink.c and the record checks of
+ * user/capread.c: files written, then read back with libpcap (which reads
+ * pcapng too) and walked block by block. */
 #include <errno.h>
 #include <sys/stat.h>
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
@@ -8,7 +9,8 @@
 #include <pcap/dlt.h>
 
 #include "tests/unit/unit_util.h"
-#include "user/capture.h"
+#include "user/capread.h"
+#include "user/capsink.h"
 #include "user/pcapw.h"
 
 #define NPKT 4
@@ -214,30 +216,30 @@ static void test_record_checks(void **state)
 	size_t full = sizeof(r.h) + 64;
 
 	(void)state;
-	assert_int_equal(xtap_capture_rec_check(&r, full), 0);
-	assert_int_equal(xtap_capture_rec_check(&r, full - 1), -EINVAL);	/* bytes missing */
-	assert_int_equal(xtap_capture_rec_check(&r, sizeof(r.h) - 1), -EINVAL);
+	assert_int_equal(xtap_capread_rec_check(&r, full), 0);
+	assert_int_equal(xtap_capread_rec_check(&r, full - 1), -EINVAL);	/* bytes missing */
+	assert_int_equal(xtap_capread_rec_check(&r, sizeof(r.h) - 1), -EINVAL);
 	r.h.version = XTAP_CAPTURE_VERSION + 1;
-	assert_int_equal(xtap_capture_rec_check(&r, full), -EINVAL);
+	assert_int_equal(xtap_capread_rec_check(&r, full), -EINVAL);
 	r.h.version = XTAP_CAPTURE_VERSION - 1;	/* the layout before flow_id */
-	assert_int_equal(xtap_capture_rec_check(&r, full), -EINVAL);
+	assert_int_equal(xtap_capread_rec_check(&r, full), -EINVAL);
 	r.h.version = XTAP_CAPTURE_VERSION;
 	r.h.hook = XTAP_HOOK_MAX;
-	assert_int_equal(xtap_capture_rec_check(&r, full), -EINVAL);
+	assert_int_equal(xtap_capread_rec_check(&r, full), -EINVAL);
 	r.h.hook = 0;
 	r.h.slot = XTAP_MAX_SLOTS;
-	assert_int_equal(xtap_capture_rec_check(&r, full), -EINVAL);
+	assert_int_equal(xtap_capread_rec_check(&r, full), -EINVAL);
 	r.h.slot = 0;
 	r.h.wire_len = 63;	/* fewer on the wire than captured */
-	assert_int_equal(xtap_capture_rec_check(&r, full), -EINVAL);
+	assert_int_equal(xtap_capread_rec_check(&r, full), -EINVAL);
 	r.h.wire_len = 64;
 	r.h.cap_len = 0;
-	assert_int_equal(xtap_capture_rec_check(&r, full), -EINVAL);
+	assert_int_equal(xtap_capread_rec_check(&r, full), -EINVAL);
 	r.h.cap_len = 64;
 	r.h.flow_dir = 7;
-	assert_int_equal(xtap_capture_rec_check(&r, full), -EINVAL);
+	assert_int_equal(xtap_capread_rec_check(&r, full), -EINVAL);
 	r.h.flow_dir = XTAP_CAPTURE_NO_FLOW;
-	assert_int_equal(xtap_capture_rec_check(&r, full), 0);
+	assert_int_equal(xtap_capread_rec_check(&r, full), 0);
 }
 
 /* Names of rotated files, as tcpdump's -C and -W. */
@@ -246,19 +248,19 @@ static void test_file_names(void **state)
 	char b[64];
 
 	(void)state;
-	xtap_capture_file_name("x.pcap", 0, 0, b, sizeof(b));
+	xtap_capsink_file_name("x.pcap", 0, 0, b, sizeof(b));
 	assert_string_equal(b, "x.pcap");
-	xtap_capture_file_name("x.pcap", 12, 0, b, sizeof(b));
+	xtap_capsink_file_name("x.pcap", 12, 0, b, sizeof(b));
 	assert_string_equal(b, "x.pcap12");
-	xtap_capture_file_name("x", 0, 3, b, sizeof(b));
+	xtap_capsink_file_name("x", 0, 3, b, sizeof(b));
 	assert_string_equal(b, "x0");
-	xtap_capture_file_name("x", 4, 3, b, sizeof(b));
+	xtap_capsink_file_name("x", 4, 3, b, sizeof(b));
 	assert_string_equal(b, "x1");
-	xtap_capture_file_name("x", 7, 10, b, sizeof(b));
+	xtap_capsink_file_name("x", 7, 10, b, sizeof(b));
 	assert_string_equal(b, "x7");
-	xtap_capture_file_name("x", 7, 11, b, sizeof(b));
+	xtap_capsink_file_name("x", 7, 11, b, sizeof(b));
 	assert_string_equal(b, "x07");
-	xtap_capture_file_name("x", 1005, 1000, b, sizeof(b));
+	xtap_capsink_file_name("x", 1005, 1000, b, sizeof(b));
 	assert_string_equal(b, "x005");
 }
 
@@ -318,6 +320,144 @@ static void test_keep_many(void **state)
 	free(buf);
 }
 
+/* A capture record with len bytes of data. */
+struct rec {
+	struct xtap_capture_rec h;
+	__u8 data[1000];
+};
+
+static void rec_fill(struct rec *r, __u32 i, int hook, __u32 slot)
+{
+	memset(r, 0, sizeof(*r));
+	r->h = (struct xtap_capture_rec){ .version = XTAP_CAPTURE_VERSION, .hook = (__u8)hook,
+					  .slot = (__u8)slot, .wire_len = 1200, .cap_len = 1000,
+					  .ts_ns = 1000 + i, .flow_dir = XTAP_CAPTURE_NO_FLOW };
+	memset(r->data, (int)i, sizeof(r->data));
+}
+
+/* Packets in path, each 1000 of 1200 bytes. */
+static int sink_read(const char *path)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+	int n = 0;
+
+	if (!pc)
+		fail_msg("%s: %s", path, err);
+	while (pcap_next_ex(pc, &h, &d) == 1) {
+		assert_int_equal(h->caplen, 1000);
+		assert_int_equal(h->len, 1200);
+		n++;
+	}
+	pcap_close(pc);
+	return n;
+}
+
+/* The sink: -C 3000 bytes with -W 3 makes base0 base1 base2, the oldest
+ * overwritten; the limit stops it at 10 packets. */
+static void test_sink_rotation(void **state)
+{
+	struct xtap_capsink_counts c;
+	struct xtap_capsink *s;
+	char err[256] = "", name[128];
+	struct rec r[12];
+	struct tmp t;
+	int total = 0;
+
+	(void)state;
+	tmp_path(&t, "");
+	s = xtap_capsink_open(&(struct xtap_capsink_opts){
+		.path = t.path, .fmt = XTAP_PCAPNG, .snaplen = 2000, .limit = 10,
+		.rotate_bytes = 3000, .rotate_files = 3 }, err, sizeof(err));
+	if (!s)
+		fail_msg("%s", err);
+	xtap_capsink_name(s, 2, "veth0");
+	for (__u32 i = 0; i < 12; i++) {
+		rec_fill(&r[i], i, i & 1 ? XTAP_HOOK_TC_EGRESS : XTAP_HOOK_XDP, i < 6 ? 2 : 5);
+		xtap_capsink_put(s, &r[i].h);
+		if (i % 2)
+			assert_int_equal(xtap_capsink_flush(s), 0);
+	}
+	assert_int_equal(xtap_capsink_flush(s), 0);
+	assert_true(xtap_capsink_done(s));
+	xtap_capsink_counts(s, &c);
+	assert_int_equal(c.written, 10);
+	assert_int_equal(c.over_limit, 2);
+	assert_int_equal(c.unwritten, 0);
+	snprintf(name, sizeof(name), "%s0", t.path);
+	assert_string_equal(xtap_capsink_path(s), name);	/* file 3 is file 0 again */
+	assert_int_equal(xtap_capsink_close(s), 0);
+	for (int f = 0; f < 4; f++) {
+		snprintf(name, sizeof(name), "%s%d", t.path, f);
+		if (f == 3) {
+			assert_int_equal(access(name, F_OK), -1);
+			break;
+		}
+		total += sink_read(name);
+		unlink(name);
+	}
+	/* files 0 to 3 held 3 packets each, file 3 the last one: reused 0 */
+	assert_int_equal(total, 3 + 3 + 1);
+}
+
+/* pcapng from the sink: an interface per (slot, hook) named after the slot
+ * (slotN without a name), described before its first packet; a comment
+ * with the hook and the flow. */
+static void test_sink_pcapng_blocks(void **state)
+{
+	struct xtap_capsink *s;
+	char err[256] = "", out[1024] = "";
+	__u8 buf[16384];
+	size_t len, off = 0;
+	struct rec r[3];
+	struct tmp t;
+	FILE *f;
+
+	(void)state;
+	tmp_path(&t, ".pcapng");
+	s = xtap_capsink_open(&(struct xtap_capsink_opts){ .path = t.path, .fmt = XTAP_PCAPNG,
+							    .snaplen = 2000 }, err, sizeof(err));
+	assert_non_null(s);
+	xtap_capsink_name(s, 1, "eth1");
+	rec_fill(&r[0], 0, XTAP_HOOK_XDP, 1);
+	rec_fill(&r[1], 1, XTAP_HOOK_TC_EGRESS, 1);
+	r[1].h.flow_id = 0xabcdef;
+	r[1].h.flow_dir = XTAP_DIR_BA;
+	rec_fill(&r[2], 2, XTAP_HOOK_TC_INGRESS, 4);
+	for (int i = 0; i < 3; i++)
+		xtap_capsink_put(s, &r[i].h);
+	assert_int_equal(xtap_capsink_close(s), 0);
+	assert_int_equal(sink_read(t.path), 3);
+	f = fopen(t.path, "rb");
+	assert_non_null(f);
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	unlink(t.path);
+	/* the interface names and packet comments, in file order */
+	while (off < len) {
+		__u32 type = get32(buf + off), blen = get32(buf + off + 4);
+		size_t o = type == 1 ? off + 16 : off + 28 + (get32(buf + off + 20) + 3) / 4 * 4;
+
+		assert_true(blen >= 12 && off + blen <= len);
+		while ((type == 1 || type == 6) && o + 4 <= off + blen - 4) {
+			__u16 code = buf[o] | buf[o + 1] << 8, ol = buf[o + 2] | buf[o + 3] << 8;
+
+			if (code == 0)
+				break;
+			if ((type == 1 && code == 2) || (type == 6 && code == 1))
+				snprintf(out + strlen(out), sizeof(out) - strlen(out), "%.*s\n", ol,
+					 (const char *)buf + o + 4);
+			o += 4 + (ol + 3u) / 4 * 4;
+		}
+		off += blen;
+	}
+	assert_string_equal(out, "eth1@xdp\nhook xdp, no flow\neth1@tc-egress\n"
+			    "hook tc-egress, flow 0000000000abcdef, direction ba\n"
+			    "slot4@tc-ingress\nhook tc-ingress, no flow\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +467,8 @@ int main(void)
 		cmocka_unit_test(test_write_error),
 		cmocka_unit_test(test_record_checks),
 		cmocka_unit_test(test_file_names),
+		cmocka_unit_test(test_sink_rotation),
+		cmocka_unit_test(test_sink_pcapng_blocks),
 	};
 
 	return cmocka_run_group_tests_name("pcapw", tests, NULL, NULL);
