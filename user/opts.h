@@ -45,6 +45,8 @@ struct xtap_opt {
 	__u32 min, max;		/* U32, POW2; LIST: max entries (0: XTAP_STRLIST_MAX) */
 	const char *const *names;	/* ENUM: the accepted words, NULL-terminated */
 	bool required;		/* the command does not run without it */
+	const char *unit;	/* U32: what the number counts, for the error
+				 * ("seconds from 1 to 60"); NULL: "not a count" */
 };
 
 struct xtap_cmd_spec {
