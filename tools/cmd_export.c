@@ -14,40 +14,32 @@
 #include "user/sock.h"
 
 struct defaults_export {
+	struct xtap_exporter_opts o;	/* the session's; the collector from ipfix */
 	const char *ipfix;
-	const char *json;
 	bool udp;
-	bool tcp;
-	__u32 interval;		/* s between reads of the table */
-	__u32 active;		/* s */
-	__u32 idle;		/* s */
-	__u32 tmpl_refresh;	/* s between templates over UDP */
-	bool once;
 	bool verbose;
 };
 
 static const struct defaults_export defaults_export = {
-	.interval = 1,
-	.active = 60,
-	.idle = 15,
-	.tmpl_refresh = 30,
+	.o = { .interval_s = 1, .active_s = 60, .idle_s = 15, .tmpl_refresh_s = 30 },
 };
 
 #define F(x) offsetof(struct defaults_export, x)
 #define SECONDS .min = 1, .max = 86400, .unit = "seconds"
 static const struct xtap_opt export_opts[] = {
 	{ "ipfix", 0, XTAP_OPT_STR, F(ipfix), "HOST:PORT", .help = "send IPFIX to this collector" },
-	{ "json", 0, XTAP_OPT_STR, F(json), "FILE|-", .help = "write JSON lines instead (- for stdout)" },
+	{ "json", 0, XTAP_OPT_STR, F(o.json), "FILE|-", .help = "write JSON lines instead (- for stdout)" },
 	{ "udp", 0, XTAP_OPT_FLAG, F(udp), NULL, .help = "IPFIX over UDP (the default)" },
-	{ "tcp", 0, XTAP_OPT_FLAG, F(tcp), NULL, .help = "IPFIX over TCP, reconnecting" },
-	{ "interval", 0, XTAP_OPT_U32, F(interval), "S", .help = "read the table every S s (1)", SECONDS },
-	{ "active-timeout", 0, XTAP_OPT_U32, F(active), "S",
+	{ "tcp", 0, XTAP_OPT_FLAG, F(o.tcp), NULL, .help = "IPFIX over TCP, reconnecting" },
+	{ "interval", 0, XTAP_OPT_U32, F(o.interval_s), "S", .help = "read the table every S s (1)",
+	  SECONDS },
+	{ "active-timeout", 0, XTAP_OPT_U32, F(o.active_s), "S",
 	  .help = "a record of a live flow every S s (60)", SECONDS },
-	{ "idle-timeout", 0, XTAP_OPT_U32, F(idle), "S",
+	{ "idle-timeout", 0, XTAP_OPT_U32, F(o.idle_s), "S",
 	  .help = "a flow S s without packets has ended (15)", SECONDS },
-	{ "template-refresh", 0, XTAP_OPT_U32, F(tmpl_refresh), "S",
+	{ "template-refresh", 0, XTAP_OPT_U32, F(o.tmpl_refresh_s), "S",
 	  .help = "templates again every S s over UDP (30)", SECONDS },
-	{ "once", 0, XTAP_OPT_FLAG, F(once), NULL, .help = "send everything once, then stop" },
+	{ "once", 0, XTAP_OPT_FLAG, F(o.once), NULL, .help = "send everything once, then stop" },
 	{ "verbose", 'v', XTAP_OPT_FLAG, F(verbose), NULL, .help = "say more" },
 	{ NULL },
 };
@@ -71,7 +63,6 @@ static void on_stop(int sig)
 int cmd_export(int argc, char **argv)
 {
 	struct defaults_export d = defaults_export;
-	struct xtap_exporter_opts o = { 0 };
 	struct sigaction sa = { .sa_handler = on_stop };
 	struct xtap_export_stats st = { 0 };
 	struct xtap_exporter *x = NULL;
@@ -81,36 +72,29 @@ int cmd_export(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (!d.ipfix == !d.json) {
+	if (!d.ipfix == !d.o.json) {
 		xtap_err("export: give one of --ipfix HOST:PORT or --json FILE|-");
 		return XTAP_EXIT_USAGE;
 	}
-	if (d.udp && d.tcp) {
+	if (d.udp && d.o.tcp) {
 		xtap_err("export: --udp and --tcp exclude each other");
 		return XTAP_EXIT_USAGE;
 	}
-	if ((d.udp || d.tcp) && !d.ipfix) {
+	if ((d.udp || d.o.tcp) && !d.ipfix) {
 		xtap_err("export: --udp and --tcp are for --ipfix");
 		return XTAP_EXIT_USAGE;
 	}
 	xtap_log_init(d.verbose);
 	if (d.ipfix &&
-	    xtap_parse_hostport(d.ipfix, d.tcp ? SOCK_STREAM : SOCK_DGRAM, false, &o.collector,
-				&o.collector_len, err, sizeof(err))) {
+	    xtap_parse_hostport(d.ipfix, d.o.tcp ? SOCK_STREAM : SOCK_DGRAM, false, &d.o.collector,
+				&d.o.collector_len, err, sizeof(err))) {
 		xtap_err("export: --ipfix %s: %s", d.ipfix, err);
 		return XTAP_EXIT_USAGE;
 	}
-	o.json = d.json;
-	o.tcp = d.tcp;
-	o.interval_s = d.interval;
-	o.active_s = d.active;
-	o.idle_s = d.idle;
-	o.tmpl_refresh_s = d.tmpl_refresh;
-	o.once = d.once;
 	rc = XTAP_EXIT_ERR;
 	if (xtap_check_privileges("export"))
 		goto summary;
-	if (xtap_exporter_new(&o, &x))
+	if (xtap_exporter_new(&d.o, &x))
 		return XTAP_EXIT_ERR;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
