@@ -17,6 +17,8 @@ struct xtap_cmd {
 
 extern const struct xtap_cmd_spec xtap_spec_latency;
 extern const struct xtap_cmd_spec xtap_spec_capture;
+extern const struct xtap_cmd_spec xtap_spec_export;
+extern const struct xtap_cmd_spec xtap_spec_serve;
 
 int cmd_replay(int argc, char **argv);
 int cmd_attach(int argc, char **argv);

@@ -2,7 +2,7 @@
 /*
  * IPFIX (RFC 7011) encoding of flow and service-latency records: the
  * information elements xtap exports, its templates, and a message builder.
- * Pure byte work: no sockets here (tools/cmd_export.c sends).
+ * Pure byte work: no sockets here (user/export_ipfix.c sends).
  *
  * Each conversation is exported as two uniflow records, one per direction,
  * marked with biflowDirection (RFC 5103 section 6.3): 1 for the initiator's

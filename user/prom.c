@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#define _GNU_SOURCE
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 
+#include "loader/attach.h"
+#include "user/maps.h"
 #include "user/names.h"
 #include "user/prom.h"
 
@@ -136,4 +142,73 @@ void xtap_prom_write(FILE *f, const struct xtap_prom_input *in)
 		for (size_t i = 0; i < in->nhist; i++)
 			histogram(f, &in->hist[i]);
 	}
+}
+
+char *xtap_prom_scrape(size_t *len)
+{
+	struct xtap_state st = { .reg_fd = -1, .lock_fd = -1 };
+	struct xtap_prom_point pts[XTAP_MAX_SLOTS * XTAP_HOOK_MAX];
+	struct xtap_iface ifs[XTAP_MAX_SLOTS];
+	char ns[XTAP_MAX_SLOTS][64], err[XTAP_ERRLEN];
+	struct xtap_prom_input in = { .points = pts };
+	struct xtap_stats total = { 0 };
+	struct xtap_flow_entry *f = NULL;
+	struct xtap_hist_entry *h = NULL;
+	struct bpf_map_info info = {};
+	__u32 ilen = sizeof(info);
+	int sfd = -1, ffd = -1, cfd = -1, hfd = -1;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *out;
+
+	if (!xtap_state_open(&st, NULL, false, err, sizeof(err)) && st.reg_fd >= 0) {
+		sfd = xtap_map_open(&st, "xtap_stats");
+		ffd = xtap_map_open(&st, "xtap_flows");
+		cfd = xtap_map_open(&st, "xtap_fcache");
+		hfd = xtap_map_open(&st, "xtap_hist");
+		for (__u32 s = 0; s < XTAP_MAX_SLOTS; s++) {
+			if (xtap_iface_get(&st, s, &ifs[s]))
+				continue;
+			in.ifaces++;
+			xtap_netns_name(&ifs[s], ns[s], sizeof(ns[s]));
+			for (int k = 0; k < XTAP_HOOK_MAX && sfd >= 0; k++) {
+				struct xtap_prom_point *p = &pts[in.npoints];
+
+				if (!(ifs[s].hooks & (1u << k)) ||
+				    xtap_stats_read(sfd, XTAP_POINT(s, k), &p->st))
+					continue;
+				p->iface = ifs[s].name;
+				p->netns = ns[s];
+				p->hook = xtap_hook_name(k);
+				for (int i = 0; i < XTAP_STAT_MAX; i++)
+					total.c[i] += p->st.c[i];
+				in.npoints++;
+			}
+		}
+	}
+	xtap_state_close(&st);	/* the lock: attach and detach go on meanwhile */
+	if (ffd >= 0) {
+		if (!bpf_obj_get_info_by_fd(ffd, &info, &ilen))
+			in.flows_max = info.max_entries;
+		if (!xtap_flows_read(ffd, cfd, &f, &n)) {	/* counted only */
+			in.flows_used = n;
+			in.flows_evicted = xtap_flows_evicted(&total, n);
+		}
+	}
+	if (hfd >= 0 && !xtap_hist_dump(hfd, &h, &in.nhist))
+		in.hist = h;
+	out = open_memstream(&buf, len);
+	if (out) {
+		xtap_prom_write(out, &in);
+		if (fclose(out)) {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	free(f);
+	free(h);
+	for (int *fd = (int[]){ sfd, ffd, cfd, hfd }, i = 0; i < 4; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	return buf;
 }

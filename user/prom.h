@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Prometheus text exposition (format 0.0.4) of xtap's counters, flow table
- * and per-service latency histograms. Pure formatting: tools/cmd_serve.c
- * reads the maps and serves the text.
+ * and per-service latency histograms: xtap_prom_write formats what it is
+ * given, xtap_prom_scrape reads it from the pinned state first.
  */
 #ifndef XTAP_USER_PROM_H
 #define XTAP_USER_PROM_H
@@ -31,6 +31,10 @@ struct xtap_prom_input {
 
 /* Writes every metric family of in to f. */
 void xtap_prom_write(FILE *f, const struct xtap_prom_input *in);
+/* The metrics of the pinned state as it is now, malloc'ed, its length in
+ * *len; with nothing attached, the families that say so. NULL when out of
+ * memory. */
+char *xtap_prom_scrape(size_t *len);
 /* The upper bound, in seconds, of log2 bucket b (b < XTAP_HIST_BUCKETS - 1;
  * the last bucket has none: it is +Inf). */
 double xtap_prom_bucket_le(int b);

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * user/serve.c: the HTTP handling of xtap serve, with the metrics text
+ * replaced by one made here. Clients are socketpairs handed to the server,
+ * and once a real listening socket on loopback.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "tests/unit/unit_util.h"
+#include "user/serve.h"
+
+struct body {
+	size_t len;		/* of the text; 0: fail (500) */
+	int calls;
+};
+
+static char *make_body(void *arg, size_t *len)
+{
+	struct body *b = arg;
+	char *t;
+
+	b->calls++;
+	if (!b->len)
+		return NULL;
+	t = malloc(b->len);
+	assert_non_null(t);
+	for (size_t i = 0; i < b->len; i++)
+		t[i] = (char)('a' + i % 26);
+	*len = b->len;
+	return t;
+}
+
+/* A client connection handed to s; the client's end returned. */
+static int client(struct xtap_http_server *s)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	assert_int_equal(xtap_http_server_add(s, sv[0]), 0);
+	return sv[1];
+}
+
+/* Steps the server until the client has the whole response (the server
+ * ended it); returns it, NUL-terminated. */
+static char *response(struct xtap_http_server *s, int c, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *r = malloc(cap + 1);
+
+	assert_non_null(r);
+	for (int i = 0; i < 1000; i++) {
+		ssize_t k;
+
+		assert_int_equal(xtap_http_server_step(s, 10), 0);
+		while ((k = recv(c, r + n, cap - n, MSG_DONTWAIT)) > 0) {
+			n += (size_t)k;
+			if (n == cap) {
+				cap *= 2;
+				r = realloc(r, cap + 1);
+				assert_non_null(r);
+			}
+		}
+		if (k == 0) {
+			r[n] = '\0';
+			*len = n;
+			return r;
+		}
+		assert_int_equal(errno, EAGAIN);
+	}
+	fail_msg("no complete response");
+	return NULL;
+}
+
+static char *ask(struct xtap_http_server *s, const char *req, size_t *len)
+{
+	int c = client(s);
+	char *r;
+
+	assert_int_equal(send(c, req, strlen(req), 0), (ssize_t)strlen(req));
+	r = response(s, c, len);
+	close(c);
+	return r;
+}
+
+static void test_answers(void **state)
+{
+	struct body b = { .len = 100 };
+	struct xtap_http_server *s = xtap_http_server_new(-1, make_body, &b);
+	size_t len;
+	char *r;
+
+	(void)state;
+	assert_non_null(s);
+	r = ask(s, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &len);
+	assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"
+				  "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+				  "Content-Length: 100\r\nConnection: close\r\n\r\nabcdefghij"));
+	assert_int_equal(len, strstr(r, "\r\n\r\n") + 4 - r + 100);
+	free(r);
+	/* a query string is the same page; a bare LF ends the head too */
+	r = ask(s, "GET /metrics?x=1 HTTP/1.0\n\n", &len);
+	assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
+	free(r);
+	/* HEAD: the head alone */
+	r = ask(s, "HEAD /metrics HTTP/1.1\r\n\r\n", &len);
+	assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
+	assert_non_null(strstr(r, "Content-Length: 0\r\n"));
+	assert_string_equal(strstr(r, "\r\n\r\n"), "\r\n\r\n");
+	free(r);
+	assert_int_equal(b.calls, 3);
+	r = ask(s, "GET / HTTP/1.1\r\n\r\n", &len);
+	assert_non_null(strstr(r, "HTTP/1.1 404 Not Found\r\n"));
+	assert_non_null(strstr(r, "\r\n\r\nnot found: xtap serves /metrics\n"));
+	free(r);
+	r = ask(s, "POST /metrics HTTP/1.1\r\n\r\n", &len);
+	assert_non_null(strstr(r, "HTTP/1.1 405 Method Not Allowed\r\n"));
+	free(r);
+	r = ask(s, "\r\n\r\n", &len);
+	assert_non_null(strstr(r, "HTTP/1.1 400 Bad Request\r\n"));
+	free(r);
+	assert_int_equal(b.calls, 3);
+	/* the metrics could not be made */
+	b.len = 0;
+	r = ask(s, "GET /metrics HTTP/1.1\r\n\r\n", &len);
+	assert_non_null(strstr(r, "HTTP/1.1 500 Internal Server Error\r\n"));
+	assert_non_null(strstr(r, "Content-Length: 0\r\n"));
+	free(r);
+	assert_int_equal(xtap_http_server_conns(s), 0);
+	xtap_http_server_free(s);
+}
+
+/* A head that comes in pieces is answered once complete; a client that
+ * leaves before asking, or never finishes, is closed. */
+static void test_pieces_and_leavers(void **state)
+{
+	struct body b = { .len = 10 };
+	struct xtap_http_server *s = xtap_http_server_new(-1, make_body, &b);
+	char buf[64];
+	size_t len;
+	int c, d;
+	char *r;
+
+	(void)state;
+	c = client(s);
+	assert_int_equal(send(c, "GET /metrics HTTP/1.1\r\n", 23, 0), 23);
+	assert_int_equal(xtap_http_server_step(s, 10), 0);
+	assert_int_equal(recv(c, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	assert_int_equal(b.calls, 0);
+	assert_int_equal(send(c, "Host: x\r\n\r\n", 11, 0), 11);
+	r = response(s, c, &len);
+	assert_non_null(strstr(r, "200 OK"));
+	free(r);
+	close(c);
+
+	c = client(s);
+	close(c);
+	assert_int_equal(xtap_http_server_step(s, 10), 0);
+	assert_int_equal(xtap_http_server_conns(s), 0);
+
+	xtap_http_server_timeout(s, 50);
+	c = client(s);
+	d = client(s);
+	assert_int_equal(send(d, "GET /met", 8, 0), 8);
+	assert_int_equal(xtap_http_server_step(s, 10), 0);
+	assert_int_equal(xtap_http_server_conns(s), 2);
+	usleep(80000);
+	assert_int_equal(xtap_http_server_step(s, 0), 0);
+	assert_int_equal(xtap_http_server_conns(s), 0);
+	assert_int_equal(recv(c, buf, sizeof(buf), 0), 0);
+	assert_int_equal(recv(d, buf, sizeof(buf), 0), 0);
+	close(c);
+	close(d);
+	xtap_http_server_free(s);
+}
+
+/* XTAP_HTTP_MAX_CONNS at once, no more. */
+static void test_limit(void **state)
+{
+	struct body b = { .len = 10 };
+	struct xtap_http_server *s = xtap_http_server_new(-1, make_body, &b);
+	int c[XTAP_HTTP_MAX_CONNS], sv[2];
+
+	(void)state;
+	for (int i = 0; i < XTAP_HTTP_MAX_CONNS; i++)
+		c[i] = client(s);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(xtap_http_server_add(s, sv[0]), -ENOSPC);
+	close(sv[0]);
+	close(sv[1]);
+	assert_int_equal(xtap_http_server_conns(s), XTAP_HTTP_MAX_CONNS);
+	xtap_http_server_free(s);
+	for (int i = 0; i < XTAP_HTTP_MAX_CONNS; i++)
+		close(c[i]);
+}
+
+/* On a real listening socket: accepted, and a body larger than the socket
+ * takes at once goes out over several rounds, whole. */
+static void test_listen_and_large_body(void **state)
+{
+	struct body b = { .len = 4 << 20 };
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+	struct xtap_http_server *s;
+	socklen_t al = sizeof(*a);
+	const char *req = "GET /metrics HTTP/1.1\r\n\r\n";
+	size_t len;
+	char *r, *p;
+	int lfd, c;
+
+	(void)state;
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = xtap_serve_listen(&ss, sizeof(*a));
+	assert_true(lfd >= 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)a, &al), 0);
+	s = xtap_http_server_new(lfd, make_body, &b);
+	assert_non_null(s);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(c >= 0);
+	assert_int_equal(connect(c, (struct sockaddr *)a, sizeof(*a)), 0);
+	assert_int_equal(send(c, req, strlen(req), 0), (ssize_t)strlen(req));
+	r = response(s, c, &len);
+	p = strstr(r, "\r\n\r\n");
+	assert_non_null(p);
+	assert_int_equal(len - (size_t)(p + 4 - r), b.len);
+	assert_int_equal(p[4 + 26 * 1000], 'a');
+	free(r);
+	close(c);
+	xtap_http_server_free(s);	/* closes lfd */
+}
+
+/* A port in use is the one-line error serve prints. */
+static void test_listen_in_use(void **state)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+	socklen_t al = sizeof(*a);
+	struct err_cap ec;
+	char want[128], *err;
+	int lfd;
+
+	(void)state;
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = xtap_serve_listen(&ss, sizeof(*a));
+	assert_true(lfd >= 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)a, &al), 0);
+	stderr_begin(&ec);
+	assert_int_equal(xtap_serve_listen(&ss, sizeof(*a)), -1);
+	err = stderr_end(&ec);
+	snprintf(want, sizeof(want), "xtap: serve: 127.0.0.1:%u: Address already in use\n",
+		 ntohs(a->sin_port));
+	assert_string_equal(err, want);
+	free(err);
+	close(lfd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_pieces_and_leavers),
+		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_listen_and_large_body),
+		cmocka_unit_test(test_listen_in_use),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
