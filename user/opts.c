@@ -259,7 +259,7 @@ int xtap_opts_parse(const struct xtap_cmd_spec *c, void *cfg, int argc, char **a
 		o = &c->opts[i];
 		if (!set_one(o, cfg, optarg, why, sizeof(why))) {
 			spelling(o, sp, sizeof(sp));
-			xtap_err("%s: %s %s: %s", c->name, sp, optarg, why);
+			xtap_err("%s: %s %s: %s", c->name, sp, optarg, o->why ? o->why : why);
 			ret = XTAP_EXIT_USAGE;
 			break;
 		}

@@ -45,6 +45,7 @@ struct xtap_opt {
 	__u32 min, max;		/* U32, POW2; LIST: max entries (0: XTAP_STRLIST_MAX) */
 	const char *const *names;	/* ENUM: the accepted words, NULL-terminated */
 	bool required;		/* the command does not run without it */
+	const char *why;	/* the reason a refused argument is given; NULL: the generated one */
 };
 
 struct xtap_cmd_spec {
