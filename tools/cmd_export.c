@@ -606,7 +606,7 @@ static int one_round(struct sink *s, struct xtap_export_state *es, struct svc_se
 		maps_close(&m);
 		return err < 0 ? -1 : 0;
 	}
-	err = xtap_flows_dump(m.flows, m.fcache, &f, &n);
+	err = xtap_flows_read(m.flows, m.fcache, XTAP_SORT_KEY, &f, &n);
 	if (err) {
 		xtap_err("export: read flows: %s", strerror(-err));
 		maps_close(&m);

@@ -13,21 +13,11 @@ const struct xtap_cmd xtap_cmds[] = {
 	{ "detach", cmd_detach,
 	  .usage = "IFACE...|--all [-v]",
 	  .help = "remove exactly what attach added" },
-	{ "status", cmd_status,
-	  .usage = "[-j]",
-	  .help = "attached interfaces, hooks, modes, program ids, flow table use" },
-	{ "flows", cmd_flows,
-	  .usage = "[-j] [-n N] [--sort bytes|packets|age|rate] [--watch SECONDS]",
-	  .help = "the live flow table" },
-	{ "stats", cmd_stats,
-	  .usage = "[-j]",
-	  .help = "counters per reason, per interface and hook" },
+	{ "status", cmd_status, .spec = &xtap_spec_status },
+	{ "flows", cmd_flows, .spec = &xtap_spec_flows },
+	{ "stats", cmd_stats, .spec = &xtap_spec_stats },
 	{ "latency", cmd_latency, .spec = &xtap_spec_latency },
-	{ "replay", cmd_replay,
-	  .usage = "-r FILE [-j] [--hook xdp|tc-ingress|tc-egress] [--flows N] "
-	  "[-w OUT [--pcapng] [-s SNAPLEN] [--sample N|--sample-flows K] [EXPR]] [-v]",
-	  .help = "run a pcap/pcapng through the programs; print flows and counters, or write what "
-	  "capture would" },
+	{ "replay", cmd_replay, .spec = &xtap_spec_replay },
 	{ "capture", cmd_capture,
 	  .usage = "[-i IFACE...] -w FILE|- [-c COUNT] [-s SNAPLEN] [-B KiB] [-C MB [-W FILES]] [--pcapng] "
 	  "[--sample N|--sample-flows K] "
@@ -39,12 +29,8 @@ const struct xtap_cmd xtap_cmds[] = {
 	{ "serve", cmd_serve,
 	  .usage = "[--listen ADDR:PORT] [-v]",
 	  .help = "Prometheus metrics on http://ADDR:PORT/metrics (default 127.0.0.1:9477)" },
-	{ "hops", cmd_hops,
-	  .usage = "[-j] [-v] [--timeout MS]",
-	  .help = "per-hop latency and loss between attach points, in path order" },
-	{ "drops", cmd_drops,
-	  .usage = "[-j]",
-	  .help = "packets of seen flows the kernel dropped, per interface and drop reason" },
+	{ "hops", cmd_hops, .spec = &xtap_spec_hops },
+	{ "drops", cmd_drops, .spec = &xtap_spec_drops },
 	{ NULL },
 };
 
