@@ -277,7 +277,7 @@ static int bench_frame(int empty_fd, int xtap_fd, int core_fd, const struct fram
 static int flow_count(int map_fd, size_t *n)
 {
 	struct xtap_flow_entry *f = NULL;
-	int err = xtap_flows_dump(map_fd, -1, &f, n);
+	int err = xtap_flows_read(map_fd, -1, XTAP_SORT_KEY, &f, n);
 
 	free(f);
 	return err;

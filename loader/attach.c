@@ -16,6 +16,7 @@
 
 #include "loader/drops.h"
 #include "loader/internal.h"
+#include "loader/percpu.h"
 
 /* tcx attach types (Linux 6.6); the 6.1 uapi headers lack them */
 #define XTAP_BPF_TCX_INGRESS 46
@@ -99,21 +100,14 @@ static int link_type(const char *ifname)
 /* A slot starts counting from zero: it may have served another interface. */
 static int zero_counters(struct xtap_bpf *skel, __u32 slot)
 {
-	int ncpu = libbpf_num_possible_cpus(), r = 0;
-	struct xtap_stats *zero;
+	int r = 0;
 
-	if (ncpu < 0)
-		return ncpu;
-	zero = calloc(ncpu, sizeof(*zero));
-	if (!zero)
-		return -ENOMEM;
 	for (int h = 0; h < XTAP_HOOK_MAX && !r; h++) {
 		__u32 point = XTAP_POINT(slot, h);
 
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.xtap_stats), &point, zero, BPF_ANY))
-			r = -errno;
+		r = xtap_percpu_zero(bpf_map__fd(skel->maps.xtap_stats), &point,
+				     sizeof(struct xtap_stats));
 	}
-	free(zero);
 	return r;
 }
 

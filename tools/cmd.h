@@ -19,6 +19,12 @@ extern const struct xtap_cmd_spec xtap_spec_latency;
 extern const struct xtap_cmd_spec xtap_spec_capture;
 extern const struct xtap_cmd_spec xtap_spec_export;
 extern const struct xtap_cmd_spec xtap_spec_serve;
+extern const struct xtap_cmd_spec xtap_spec_status;
+extern const struct xtap_cmd_spec xtap_spec_flows;
+extern const struct xtap_cmd_spec xtap_spec_stats;
+extern const struct xtap_cmd_spec xtap_spec_hops;
+extern const struct xtap_cmd_spec xtap_spec_drops;
+extern const struct xtap_cmd_spec xtap_spec_replay;	/* user/replay.c */
 
 int cmd_replay(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
@@ -32,11 +38,6 @@ int cmd_export(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_hops(int argc, char **argv);
 int cmd_drops(int argc, char **argv);
-
-struct xtap_state;
-/* Opens the state read-only for a query command; prints the error. 0, 1 when
- * nothing is attached, -1 on error. */
-int xtap_cmd_open_state(const char *cmd, struct xtap_state *st);
 
 extern const struct xtap_cmd xtap_cmds[];
 int xtap_usage_of(const char *name);	/* prints the usage line; returns 2 */

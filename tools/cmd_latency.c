@@ -4,14 +4,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "loader/attach.h"
 #include "tools/cmd.h"
 #include "user/latency.h"
 #include "user/log.h"
 #include "user/opts.h"
+#include "user/query.h"
 
 struct defaults_latency {
 	bool json;
@@ -44,11 +43,10 @@ int cmd_latency(int argc, char **argv)
 	struct defaults_latency d = defaults_latency;
 	struct xtap_hist_filter filter = { .kind = -1 };
 	struct xtap_hist_entry *v = NULL;
-	char err[XTAP_ERRLEN] = "";
 	struct xtap_parsed p;
 	struct xtap_state st;
 	size_t n = 0;
-	int rc = xtap_opts_parse(&xtap_spec_latency, &d, argc, argv, &p), fd, e;
+	int rc = xtap_opts_parse(&xtap_spec_latency, &d, argc, argv, &p), none;
 
 	if (rc >= 0)
 		return rc;
@@ -57,29 +55,16 @@ int cmd_latency(int argc, char **argv)
 		return XTAP_EXIT_USAGE;
 	}
 	filter.kind = d.kind;
-	if (xtap_check_privileges("latency"))
+	none = xtap_query_open("latency", &st);
+	if (none < 0)
 		return XTAP_EXIT_ERR;
-	if (xtap_state_open(&st, NULL, false, err, sizeof(err))) {
-		xtap_err("latency: %s", err);
-		return XTAP_EXIT_ERR;
-	}
 	rc = XTAP_EXIT_ERR;
-	if (st.reg_fd < 0) {
+	if (none) {
 		xtap_err("latency: xtap is not attached to any interface");
 		goto cleanup;
 	}
-	fd = xtap_map_open(&st, "xtap_hist");
-	if (fd < 0) {
-		xtap_err("latency: histograms: %s", strerror(-fd));
+	if (xtap_latency_query(&st, &v, &n))
 		goto cleanup;
-	}
-	e = xtap_hist_dump(fd, &v, &n);
-	close(fd);
-	if (e) {
-		xtap_err("latency: read histograms: %s", strerror(-e));
-		goto cleanup;
-	}
-	xtap_hist_sort(v, n);
 	if (d.json) {
 		struct json j;
 

@@ -1,10 +1,19 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 
+#include "loader/attach.h"
+#include "loader/drops.h"
 #include "user/drops.h"
+#include "user/json.h"
+#include "user/log.h"
+#include "user/names.h"
 
 int xtap_drops_read(int fd, struct xtap_drops *out)
 {
@@ -49,4 +58,119 @@ __u64 xtap_drops_of_flow(const struct xtap_flow_key *k, void *arg)
 		if (!memcmp(&d->d[i].key.flow, k, sizeof(*k)))
 			sum += d->d[i].val.pkts;
 	return sum;
+}
+
+static int drop_cmp(const void *a, const void *b)
+{
+	const struct xtap_drop_entry *x = a, *y = b;
+
+	if (x->val.pkts != y->val.pkts)
+		return x->val.pkts > y->val.pkts ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+int xtap_drops_query(const struct xtap_state *st, struct xtap_drops *out)
+{
+	int fd = xtap_map_open(st, "xtap_drops"), err;
+
+	out->d = NULL;
+	out->n = 0;
+	if (fd < 0) {
+		xtap_err("drops: the drop tracepoint is not loaded (%s)", strerror(-fd));
+		return -1;
+	}
+	err = xtap_drops_read(fd, out);
+	close(fd);
+	if (err) {
+		xtap_err("drops: read: %s", strerror(-err));
+		return -1;
+	}
+	if (out->n)
+		qsort(out->d, out->n, sizeof(*out->d), drop_cmp);
+	return 0;
+}
+
+/* The attached interface with this ifindex in this namespace, or "ifindex N". */
+static void drop_iface(const struct xtap_state *st, const struct xtap_drop_key *k, char *buf,
+		       size_t len)
+{
+	for (__u32 s = 0; s < XTAP_MAX_SLOTS; s++) {
+		struct xtap_iface e;
+
+		if (xtap_iface_get(st, s, &e) == 0 && e.ifindex == k->ifindex &&
+		    (__u32)e.netns_ino == k->netns_ino) {
+			snprintf(buf, len, "%s", e.name);
+			return;
+		}
+	}
+	if (k->ifindex)
+		snprintf(buf, len, "ifindex %u", k->ifindex);
+	else
+		snprintf(buf, len, "-");
+}
+
+static void drop_endpoint(const struct xtap_flow_key *k, int side, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	int ports = k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP || k->proto == IPPROTO_SCTP;
+
+	xtap_addr_str(side ? k->addr_b : k->addr_a, k->ip_version, a, sizeof(a));
+	if (!ports)
+		snprintf(buf, len, "%s", a);
+	else if (k->ip_version == 6)
+		snprintf(buf, len, "[%s]:%u", a, side ? k->port_b : k->port_a);
+	else
+		snprintf(buf, len, "%s:%u", a, side ? k->port_b : k->port_a);
+}
+
+void xtap_drops_print(FILE *out, const struct xtap_state *st, const struct xtap_drops *d, bool json)
+{
+	struct json j;
+
+	if (json) {
+		json_init(&j, out);
+		json_open(&j, NULL, '{');
+		json_open(&j, "drops", '[');
+	} else {
+		fprintf(out, "%-6s %-44s %-44s %-16s %-24s %9s %9s\n", "PROTO", "A", "B", "IFACE",
+			"REASON", "PKTS", "BYTES");
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		const struct xtap_drop_entry *e = &d->d[i];
+		const struct xtap_flow_key *f = &e->key.flow;
+		char a[64], b[64], ifn[32], reason[64], proto[16];
+		const char *pn = xtap_proto_name(f->proto);
+
+		if (pn)
+			snprintf(proto, sizeof(proto), "%s", pn);
+		else
+			snprintf(proto, sizeof(proto), "%u", f->proto);
+		drop_endpoint(f, 0, a, sizeof(a));
+		drop_endpoint(f, 1, b, sizeof(b));
+		drop_iface(st, &e->key, ifn, sizeof(ifn));
+		xtap_drop_reason_name(e->key.reason, reason, sizeof(reason));
+		if (json) {
+			json_open(&j, NULL, '{');
+			json_str(&j, "proto", proto);
+			json_u64(&j, "ip_version", f->ip_version);
+			json_str(&j, "a", a);
+			json_str(&j, "b", b);
+			json_str(&j, "iface", ifn);
+			json_u64(&j, "ifindex", e->key.ifindex);
+			json_u64(&j, "netns_ino", e->key.netns_ino);
+			json_str(&j, "reason", reason);
+			json_u64(&j, "reason_code", e->key.reason);
+			json_u64(&j, "packets", e->val.pkts);
+			json_u64(&j, "bytes", e->val.bytes);
+			json_close(&j, '}');
+		} else {
+			fprintf(out, "%-6s %-44s %-44s %-16s %-24s %9" PRIu64 " %9" PRIu64 "\n", proto,
+				a, b, ifn, reason, (uint64_t)e->val.pkts, (uint64_t)e->val.bytes);
+		}
+	}
+	if (json) {
+		json_close(&j, ']');
+		json_close(&j, '}');
+		fputc('\n', out);
+	}
 }

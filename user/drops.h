@@ -3,7 +3,9 @@
 #ifndef XTAP_USER_DROPS_H
 #define XTAP_USER_DROPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <linux/types.h>
 
 #include "maps/xtap.h"
@@ -24,5 +26,13 @@ void xtap_drops_free(struct xtap_drops *d);
 /* Packets of the flow dropped, over every interface and reason. arg: a
  * struct xtap_drops (the shape struct xtap_report's drops_of wants). */
 __u64 xtap_drops_of_flow(const struct xtap_flow_key *k, void *arg);
+
+struct xtap_state;
+
+/* The drops of the attached state st, most packets first. 0, or -1 after a
+ * one-line error. */
+int xtap_drops_query(const struct xtap_state *st, struct xtap_drops *out);
+/* As a table or as JSON; interfaces named from st's registry. */
+void xtap_drops_print(FILE *out, const struct xtap_state *st, const struct xtap_drops *d, bool json);
 
 #endif

@@ -59,7 +59,7 @@ struct xtap_export_state {
 typedef int (*xtap_export_emit)(const struct xtap_flow_entry *e, const struct xtap_export_rec *r,
 				void *arg);
 
-/* One pass over a dump sorted by key (xtap_flows_dump's order). now_ns is
+/* One pass over a dump sorted by key (xtap_flows_read's XTAP_SORT_KEY). now_ns is
  * CLOCK_MONOTONIC. force: every unexported count goes, reason forced end.
  * Returns the records emitted, or -errno. */
 long xtap_export_round(struct xtap_export_state *st, const struct xtap_export_cfg *cfg,

@@ -233,7 +233,7 @@ static int live_round(struct xtap_exporter *x, bool force)
 		maps_close(&m);
 		return err < 0 ? -1 : 0;
 	}
-	err = xtap_flows_dump(m.flows, m.fcache, &f, &in.nflows);
+	err = xtap_flows_read(m.flows, m.fcache, XTAP_SORT_KEY, &f, &in.nflows);
 	if (err) {
 		xtap_err("export: read flows: %s", strerror(-err));
 		maps_close(&m);

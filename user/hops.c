@@ -1,13 +1,21 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "loader/attach.h"
 #include "loader/percpu.h"
 #include "user/hops.h"
+#include "user/json.h"
+#include "user/latency.h"
+#include "user/log.h"
+#include "user/names.h"
 
 /* All n values of an array map into vals (n * vsize bytes): in batches,
  * else one at a time. */
@@ -246,4 +254,193 @@ __u64 xtap_hop_quantile(const struct xtap_hist *h, double q)
 		}
 	}
 	return h->max_ns;
+}
+
+/* 1 << the sample shift of xtap_hop_cfg: the programs follow 1 packet in that
+ * many; 1 when the map or its entry is not there. */
+static __u32 hop_sample(const struct xtap_state *st)
+{
+	struct xtap_hop_cfg cfg = { 0 };
+	int fd = xtap_map_open(st, "xtap_hop_cfg");
+	__u32 zero = 0;
+
+	if (fd >= 0) {
+		if (bpf_map_lookup_elem(fd, &zero, &cfg))
+			cfg.sample_shift = 0;
+		close(fd);
+	}
+	return cfg.sample_shift <= XTAP_HOP_SAMPLE_SHIFT_MAX ? 1u << cfg.sample_shift : 1;
+}
+
+int xtap_hops_query(const struct xtap_state *st, __u32 timeout_ms, struct xtap_hops_report *r)
+{
+	static const char *const maps[] = { "xtap_hops", "xtap_hop_lost", "xtap_hop_seen",
+					    "xtap_hop_index" };
+	enum { HOPS, LOST, SEEN, INDEX, NMAPS };
+	int fd[NMAPS], err = 0, ret = -1;
+	struct timespec now;
+	long lost;
+
+	memset(r, 0, sizeof(*r));
+	r->timeout_ms = timeout_ms;
+	for (int i = 0; i < NMAPS; i++) {
+		fd[i] = xtap_map_open(st, maps[i]);
+		if (fd[i] < 0 && !err)
+			err = fd[i];
+	}
+	if (err) {
+		xtap_err("hops: hop maps: %s (attached by an xtap without hops?)", strerror(-err));
+		goto cleanup;
+	}
+	err = xtap_hops_read(fd[INDEX], fd[HOPS], fd[LOST], &r->rows, &r->n);
+	if (err) {
+		xtap_err("hops: read: %s", strerror(-err));
+		goto cleanup;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	lost = xtap_hops_settle(fd[SEEN], fd[LOST], r->rows, r->n,
+				(__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec,
+				(__u64)timeout_ms * 1000000ull);
+	if (lost < 0) {
+		xtap_err("hops: loss accounting: %s", strerror((int)-lost));
+		goto cleanup;
+	}
+	xtap_hops_order(r->rows, r->n);
+	r->sample = hop_sample(st);
+	ret = 0;
+cleanup:
+	if (ret)
+		xtap_hops_report_free(r);
+	for (int i = 0; i < NMAPS; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	return ret;
+}
+
+void xtap_hops_report_free(struct xtap_hops_report *r)
+{
+	free(r->rows);
+	r->rows = NULL;
+	r->n = 0;
+}
+
+/* "veth0/xdp", or "slot3/xdp" for a slot no longer attached. */
+static void point_str(const struct xtap_state *st, __u32 point, char *buf, size_t len)
+{
+	struct xtap_iface e;
+	__u32 slot = point / XTAP_HOOK_MAX;
+	const char *hook = xtap_hook_name(point % XTAP_HOOK_MAX);
+
+	if (xtap_iface_get(st, slot, &e) == 0)
+		snprintf(buf, len, "%s/%s", e.name, hook);
+	else
+		snprintf(buf, len, "slot%u/%s", slot, hook);
+}
+
+static void point_json(struct json *j, const struct xtap_state *st, const char *key, __u32 point)
+{
+	struct xtap_iface e;
+	char ns[64];
+
+	json_open(j, key, '{');
+	json_u64(j, "point", point);
+	if (xtap_iface_get(st, point / XTAP_HOOK_MAX, &e) == 0) {
+		json_str(j, "iface", e.name);
+		xtap_netns_name(&e, ns, sizeof(ns));
+		json_str(j, "netns", ns);
+	} else {
+		json_null(j, "iface");
+	}
+	json_str(j, "hook", xtap_hook_name(point % XTAP_HOOK_MAX));
+	json_close(j, '}');
+}
+
+/* The histogram's non-empty buckets, a bar each, scaled to the largest. */
+static void bars(FILE *out, const struct xtap_hist *h)
+{
+	__u64 top = 0;
+
+	for (int b = 0; b < XTAP_HIST_BUCKETS; b++)
+		if (h->bucket[b] > top)
+			top = h->bucket[b];
+	for (int b = 0; b < XTAP_HIST_BUCKETS; b++) {
+		char lo[16], hi[16], bar[41];
+		int w;
+
+		if (!h->bucket[b])
+			continue;
+		xtap_duration_str(b ? 1ull << b : 0, lo, sizeof(lo));
+		xtap_duration_str(2ull << b, hi, sizeof(hi));
+		w = (int)((h->bucket[b] * 40 + top - 1) / top);
+		memset(bar, '#', (size_t)w);
+		bar[w] = '\0';
+		fprintf(out, "    %9s .. %-9s %10" PRIu64 " %s\n", lo, hi, (uint64_t)h->bucket[b], bar);
+	}
+}
+
+static void hops_json(FILE *out, const struct xtap_state *st, const struct xtap_hops_report *r,
+		      bool verbose)
+{
+	struct json j;
+
+	json_init(&j, out);
+	json_open(&j, NULL, '{');
+	json_u64(&j, "timeout_ms", r->timeout_ms);
+	json_u64(&j, "sample", r->sample);
+	json_open(&j, "hops", '[');
+	for (size_t i = 0; i < r->n; i++) {
+		const struct xtap_hist *h = &r->rows[i].h;
+
+		json_open(&j, NULL, '{');
+		point_json(&j, st, "from", r->rows[i].key.from);
+		point_json(&j, st, "to", r->rows[i].key.to);
+		json_u64(&j, "count", h->count);
+		json_u64(&j, "p50_ns", xtap_hop_quantile(h, 0.50));
+		json_u64(&j, "p90_ns", xtap_hop_quantile(h, 0.90));
+		json_u64(&j, "p99_ns", xtap_hop_quantile(h, 0.99));
+		json_u64(&j, "max_ns", h->max_ns);
+		json_u64(&j, "sum_ns", h->sum_ns);
+		json_u64(&j, "lost", r->rows[i].lost);
+		if (verbose) {
+			json_open(&j, "buckets", '[');
+			for (int b = 0; b < XTAP_HIST_BUCKETS; b++)
+				json_u64(&j, NULL, h->bucket[b]);
+			json_close(&j, ']');
+		}
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
+	json_close(&j, '}');
+	fputc('\n', out);
+}
+
+void xtap_hops_print(FILE *out, const struct xtap_state *st, const struct xtap_hops_report *r,
+		     bool json, bool verbose)
+{
+	if (json) {
+		hops_json(out, st, r, verbose);
+		return;
+	}
+	if (r->sample > 1)
+		fprintf(out, "following 1 in %u packets, the same ones at every point: counts are "
+			"of those (xtap attach --hop-sample 1 follows all)\n", r->sample);
+	fprintf(out, "%-28s %-28s %9s %9s %9s %9s %9s %7s\n", "FROM", "TO", "COUNT", "P50", "P90",
+		"P99", "MAX", "LOST");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct xtap_hist *h = &r->rows[i].h;
+		char from[48], to[48], p50[16], p90[16], p99[16], mx[16];
+
+		point_str(st, r->rows[i].key.from, from, sizeof(from));
+		point_str(st, r->rows[i].key.to, to, sizeof(to));
+		xtap_duration_str(xtap_hop_quantile(h, 0.50), p50, sizeof(p50));
+		xtap_duration_str(xtap_hop_quantile(h, 0.90), p90, sizeof(p90));
+		xtap_duration_str(xtap_hop_quantile(h, 0.99), p99, sizeof(p99));
+		xtap_duration_str(h->max_ns, mx, sizeof(mx));
+		fprintf(out, "%-28s %-28s %9" PRIu64 " %9s %9s %9s %9s %7" PRIu64 "\n", from, to,
+			(uint64_t)h->count, p50, p90, p99, mx, (uint64_t)r->rows[i].lost);
+		if (verbose)
+			bars(out, h);
+	}
+	if (!r->n)
+		fprintf(out, "no hops yet: a packet must be seen at two attach points\n");
 }

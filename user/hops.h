@@ -3,7 +3,9 @@
 #ifndef XTAP_USER_HOPS_H
 #define XTAP_USER_HOPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <linux/types.h>
 
 #include "maps/xtap.h"
@@ -35,5 +37,24 @@ void xtap_hops_order(struct xtap_hop_row *rows, size_t n);
 /* The q-quantile (0 < q <= 1) of a log2 histogram: the upper bound of the
  * bucket that holds it, never above the largest value seen. 0 when empty. */
 __u64 xtap_hop_quantile(const struct xtap_hist *h, double q);
+
+struct xtap_state;
+
+/* What `xtap hops` shows: the hops in path order with their loss settled. */
+struct xtap_hops_report {
+	struct xtap_hop_row *rows;
+	size_t n;
+	__u32 sample;		/* the programs follow 1 packet in sample */
+	__u32 timeout_ms;	/* sightings older than this were counted lost */
+};
+
+/* The hops of the attached state st: read, the loss of sightings older than
+ * timeout_ms settled, in path order. 0, or -1 after a one-line error. */
+int xtap_hops_query(const struct xtap_state *st, __u32 timeout_ms, struct xtap_hops_report *r);
+void xtap_hops_report_free(struct xtap_hops_report *r);
+/* The report as a table (verbose: each histogram's buckets as bars) or as
+ * JSON (verbose: the buckets' counts); points named from st's registry. */
+void xtap_hops_print(FILE *out, const struct xtap_state *st, const struct xtap_hops_report *r,
+		     bool json, bool verbose);
 
 #endif

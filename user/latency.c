@@ -4,10 +4,13 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "loader/attach.h"
 #include "user/latency.h"
+#include "user/log.h"
 #include "user/names.h"
 
 #define BAR_WIDTH 52
@@ -352,4 +355,24 @@ void xtap_hist_print_json(struct json *j, const char *key, const struct xtap_his
 		if (xtap_hist_selected(f, &v[i].key))
 			xtap_hist_json(j, &v[i]);
 	json_close(j, ']');
+}
+
+int xtap_latency_query(const struct xtap_state *st, struct xtap_hist_entry **v, size_t *n)
+{
+	int fd = xtap_map_open(st, "xtap_hist"), err;
+
+	*v = NULL;
+	*n = 0;
+	if (fd < 0) {
+		xtap_err("latency: histograms: %s", strerror(-fd));
+		return -1;
+	}
+	err = xtap_hist_dump(fd, v, n);
+	close(fd);
+	if (err) {
+		xtap_err("latency: read histograms: %s", strerror(-err));
+		return -1;
+	}
+	xtap_hist_sort(*v, *n);
+	return 0;
 }

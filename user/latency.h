@@ -72,6 +72,11 @@ void xtap_hist_print(FILE *out, const struct xtap_hist_entry *v, size_t n,
 void xtap_hist_print_json(struct json *j, const char *key, const struct xtap_hist_entry *v,
 			  size_t n, const struct xtap_hist_filter *f);
 
+struct xtap_state;
+/* The histograms of the attached state st, sorted as xtap_hist_sort does;
+ * *v is malloc'ed. 0, or -1 after a one-line error. */
+int xtap_latency_query(const struct xtap_state *st, struct xtap_hist_entry **v, size_t *n);
+
 /* A duration in ns in the unit that keeps it short: 850ns, 12.3us, 1.234ms, 2.500s. */
 void xtap_duration_str(__u64 ns, char *buf, size_t len);
 

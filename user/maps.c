@@ -12,119 +12,8 @@
 #include "user/maps.h"
 
 #define BATCH 4096
-/* the largest table read_table sizes its result for before reading */
+/* the largest table xtap_flows_read sizes its result for before reading */
 #define MAX_PRESIZE (1u << 24)
-
-static int grow(struct xtap_flow_entry **v, size_t *cap, size_t need)
-{
-	struct xtap_flow_entry *n;
-	size_t c = *cap ? *cap : BATCH;
-
-	while (c < need)
-		c *= 2;
-	if (c == *cap)
-		return 0;
-	n = realloc(*v, c * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	*v = n;
-	*cap = c;
-	return 0;
-}
-
-static int read_table(int fd, struct xtap_flow_entry **out, size_t *n)
-{
-	struct xtap_flow_key *keys = NULL;
-	struct xtap_flow *vals = NULL;
-	struct xtap_flow_entry *v = NULL;
-	size_t cap = 0, len = 0;
-	__u32 in_tok = 0, out_tok = 0;
-	void *in = NULL;
-	int err = 0;
-
-	keys = calloc(BATCH, sizeof(*keys));
-	vals = calloc(BATCH, sizeof(*vals));
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	/* room for a full table at once: growing by copies costs more than
-	 * reading (a million flows are some 300 MB), and the pages a smaller
-	 * table leaves untouched cost nothing */
-	{
-		struct bpf_map_info info = { 0 };
-		__u32 ilen = sizeof(info);
-
-		if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) && info.max_entries &&
-		    info.max_entries <= MAX_PRESIZE) {
-			err = grow(&v, &cap, info.max_entries + BATCH);
-			if (err)
-				goto cleanup;
-		}
-	}
-	for (;;) {
-		__u32 count = BATCH;
-		int r = bpf_map_lookup_batch(fd, in, &out_tok, keys, vals, &count, NULL);
-		int e = r ? errno : 0;
-
-		if (r && e != ENOENT) {
-			if (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP) {
-				free(keys);
-				free(vals);
-				return xtap_flows_dump_slow(fd, out, n);
-			}
-			err = -e;
-			goto cleanup;
-		}
-		err = grow(&v, &cap, len + count);
-		if (err)
-			goto cleanup;
-		for (__u32 i = 0; i < count; i++) {
-			v[len].key = keys[i];
-			v[len].val = vals[i];
-			len++;
-		}
-		if (e == ENOENT)
-			break;
-		in_tok = out_tok;
-		in = &in_tok;
-	}
-	*out = v;
-	*n = len;
-	v = NULL;
-cleanup:
-	free(v);
-	free(keys);
-	free(vals);
-	return err;
-}
-
-int xtap_flows_dump_slow(int fd, struct xtap_flow_entry **out, size_t *n)
-{
-	struct xtap_flow_entry *v = NULL;
-	struct xtap_flow_key key, next;
-	size_t cap = 0, len = 0;
-	void *prev = NULL;
-	int err = 0;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		err = grow(&v, &cap, len + 1);
-		if (err)
-			goto cleanup;
-		if (bpf_map_lookup_elem(fd, &next, &v[len].val) == 0) {
-			v[len].key = next;
-			len++;
-		}
-		key = next;
-		prev = &key;
-	}
-	*out = v;
-	*n = len;
-	return 0;
-cleanup:
-	free(v);
-	return err;
-}
 
 static void add_deltas(struct xtap_flow *f, const struct xtap_fcache *c)
 {
@@ -143,27 +32,24 @@ static void add_deltas(struct xtap_flow *f, const struct xtap_fcache *c)
 		f->last_ns = c->last_ns;
 }
 
+_Static_assert(sizeof(struct xtap_fcache) % 8 == 0, "per-CPU values are read as an array");
+
 /* Calls fn for every per-CPU write-back entry that holds deltas. */
 static int each_delta(int fd, int (*fn)(const struct xtap_fcache *c, void *arg), void *arg)
 {
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
-	struct xtap_fcache *per;
+	int err = 0;
 
-	if (ncpu < 0)
-		return ncpu;
-	per = calloc(ncpu, sizeof(*per));
-	if (!per)
-		return -ENOMEM;
 	for (__u32 slot = 0; slot < XTAP_FCACHE_SLOTS && !err; slot++) {
-		if (bpf_map_lookup_elem(fd, &slot, per)) {
-			err = -errno;
-			break;
-		}
+		struct xtap_fcache *per;
+		int ncpu = xtap_percpu_get(fd, &slot, sizeof(*per), (void **)&per);
+
+		if (ncpu < 0)
+			return ncpu;
 		for (int c = 0; c < ncpu && !err; c++)
 			if (per[c].valid && per[c].count)
 				err = fn(&per[c], arg);
+		free(per);
 	}
-	free(per);
 	return err;
 }
 
@@ -239,33 +125,71 @@ static void merge_deltas(struct xtap_flow_entry *v, size_t n, const struct delta
 	/* a delta whose flow the table evicted goes with it */
 }
 
-int xtap_flows_read(int fd, int fcache_fd, struct xtap_flow_entry **out, size_t *n)
-{
-	struct deltas d = { 0 };
-	int err = read_table(fd, out, n);
+/*
+ * The reader: batch lookups of XTAP_BATCH flows (get_next_key and a lookup
+ * per flow where the kernel has no batch operations), the write-back deltas
+ * merged into each batch as it is read.
+ */
+struct reader {
+	int fd;
+	const struct deltas *d;
+	struct xtap_flow_key *keys;
+	struct xtap_flow *vals;
+	__u32 in_tok, out_tok;
+	bool started, one_by_one, end;
+	struct xtap_flow_key last;	/* one by one: the key read last */
+};
 
-	if (err || fcache_fd < 0)
-		return err;
-	err = each_delta(fcache_fd, keep_delta, &d);
-	if (!err && d.n) {
-		err = deltas_index(&d);
-		if (!err)
-			merge_deltas(*out, *n, &d);
+/* The next flows, at most BATCH, into v: their number (0 at the end), or
+ * -errno. */
+static int next_batch(struct reader *r, struct xtap_flow_entry *v)
+{
+	__u32 count = 0;
+
+	if (r->end)
+		return 0;
+	if (!r->one_by_one) {
+		int e = 0;
+
+		count = BATCH;
+		if (bpf_map_lookup_batch(r->fd, r->started ? &r->in_tok : NULL, &r->out_tok, r->keys,
+					 r->vals, &count, NULL))
+			e = errno;
+		/* a kernel without batch operations fails the first one */
+		if (!r->started && (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP)) {
+			r->one_by_one = true;
+			return next_batch(r, v);
+		}
+		if (e && e != ENOENT)
+			return -e;
+		r->end = e == ENOENT;
+		r->in_tok = r->out_tok;
+		for (__u32 i = 0; i < count; i++) {
+			v[i].key = r->keys[i];
+			v[i].val = r->vals[i];
+		}
+	} else {
+		while (count < BATCH) {
+			if (bpf_map_get_next_key(r->fd, r->started ? &r->last : NULL, &v[count].key)) {
+				r->end = true;
+				break;
+			}
+			r->last = v[count].key;
+			r->started = true;
+			/* an entry removed between the two calls is skipped */
+			if (!bpf_map_lookup_elem(r->fd, &v[count].key, &v[count].val))
+				count++;
+		}
 	}
-	free(d.v);
-	free(d.head);
-	free(d.next);
-	if (err) {
-		free(*out);
-		*out = NULL;
-		*n = 0;
-	}
-	return err;
+	r->started = true;
+	if (r->d)
+		merge_deltas(v, count, r->d);
+	return (int)count;
 }
 
 /*
- * xtap_flows_each: a reader thread fills NSLOTS batch slots while the caller
- * hands the filled ones to fn, in the order read.
+ * xtap_flows_each: a thread runs the reader into NSLOTS batch slots while the
+ * caller hands the filled ones to fn, in the order read.
  */
 #define NSLOTS 4
 
@@ -277,24 +201,16 @@ struct stream {
 	unsigned long filled, used;	/* batches read, batches handed out */
 	bool done, stop;
 	int err;
-	int fd;
-	const struct deltas *d;
+	struct reader r;
 };
 
 static void *stream_read(void *arg)
 {
 	struct stream *s = arg;
-	struct xtap_flow_key *keys = calloc(BATCH, sizeof(*keys));
-	struct xtap_flow *vals = calloc(BATCH, sizeof(*vals));
-	__u32 in_tok = 0, out_tok = 0;
-	void *in = NULL;
-	int err = keys && vals ? 0 : -ENOMEM;
+	int n = 0;
 
-	while (!err) {
-		__u32 count = BATCH;
-		struct xtap_flow_entry *v;
+	do {
 		bool stop;
-		int r, e;
 
 		pthread_mutex_lock(&s->mu);
 		while (s->filled - s->used == NSLOTS && !s->stop)
@@ -303,56 +219,57 @@ static void *stream_read(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		if (stop)
 			break;
-		r = bpf_map_lookup_batch(s->fd, in, &out_tok, keys, vals, &count, NULL);
-		e = r ? errno : 0;
-		if (r && e != ENOENT) {
-			err = -e;
+		n = next_batch(&s->r, s->slot[s->filled % NSLOTS]);
+		if (n <= 0)
 			break;
-		}
-		v = s->slot[s->filled % NSLOTS];
-		for (__u32 i = 0; i < count; i++) {
-			v[i].key = keys[i];
-			v[i].val = vals[i];
-		}
-		if (s->d)
-			merge_deltas(v, count, s->d);
 		pthread_mutex_lock(&s->mu);
-		s->count[s->filled % NSLOTS] = count;
+		s->count[s->filled % NSLOTS] = (size_t)n;
 		s->filled++;
 		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
-		if (e == ENOENT)
-			break;
-		in_tok = out_tok;
-		in = &in_tok;
-	}
-	free(keys);
-	free(vals);
+	} while (!s->r.end);
 	pthread_mutex_lock(&s->mu);
-	s->err = err;
+	s->err = n < 0 ? n : 0;
 	s->done = true;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
 }
 
-/* Where the kernel has no batch operations: the whole table, then fn once. */
-static int each_whole(int fd, int fcache_fd, xtap_flows_fn fn, void *arg)
+/* Hands the batches to fn as the thread fills them; fn's non-zero return
+ * stops the thread. */
+static int stream_consume(struct stream *s, xtap_flows_fn fn, void *arg)
 {
-	struct xtap_flow_entry *v = NULL;
-	size_t n = 0;
-	int err = xtap_flows_read(fd, fcache_fd, &v, &n);
+	int ret = 0;
 
-	if (!err && n)
-		err = fn(v, n, arg);
-	free(v);
-	return err;
+	for (;;) {
+		unsigned long at;
+
+		pthread_mutex_lock(&s->mu);
+		while (s->used == s->filled && !s->done)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->used == s->filled) {	/* done, all handed out */
+			pthread_mutex_unlock(&s->mu);
+			return ret;
+		}
+		at = s->used % NSLOTS;
+		pthread_mutex_unlock(&s->mu);
+		ret = fn(s->slot[at], s->count[at], arg);
+		pthread_mutex_lock(&s->mu);
+		s->used++;
+		if (ret)
+			s->stop = true;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		if (ret)
+			return ret;
+	}
 }
 
 int xtap_flows_each(int fd, int fcache_fd, xtap_flows_fn fn, void *arg)
 {
 	struct deltas d = { 0 };
-	struct stream s = { .fd = fd };
+	struct stream s = { .r.fd = fd };
 	pthread_t th;
 	int err = 0, ret = 0;
 
@@ -360,8 +277,12 @@ int xtap_flows_each(int fd, int fcache_fd, xtap_flows_fn fn, void *arg)
 	if (fcache_fd >= 0) {
 		err = each_delta(fcache_fd, keep_delta, &d);
 		if (!err && d.n && !(err = deltas_index(&d)))
-			s.d = &d;
+			s.r.d = &d;
 	}
+	s.r.keys = calloc(BATCH, sizeof(*s.r.keys));
+	s.r.vals = calloc(BATCH, sizeof(*s.r.vals));
+	if (!err && (!s.r.keys || !s.r.vals))
+		err = -ENOMEM;
 	for (int i = 0; i < NSLOTS && !err; i++)
 		if (!(s.slot[i] = malloc(BATCH * sizeof(*s.slot[i]))))
 			err = -ENOMEM;
@@ -369,54 +290,78 @@ int xtap_flows_each(int fd, int fcache_fd, xtap_flows_fn fn, void *arg)
 		pthread_mutex_init(&s.mu, NULL);
 		pthread_cond_init(&s.cv, NULL);
 		err = -pthread_create(&th, NULL, stream_read, &s);
-	}
-	if (!err) {
-		for (;;) {
-			unsigned long at;
-
-			pthread_mutex_lock(&s.mu);
-			while (s.used == s.filled && !s.done)
-				pthread_cond_wait(&s.cv, &s.mu);
-			if (s.used == s.filled) {	/* done, all handed out */
-				pthread_mutex_unlock(&s.mu);
-				break;
-			}
-			at = s.used % NSLOTS;
-			pthread_mutex_unlock(&s.mu);
-			if (s.count[at])
-				ret = fn(s.slot[at], s.count[at], arg);
-			pthread_mutex_lock(&s.mu);
-			s.used++;
-			if (ret)
-				s.stop = true;
-			pthread_cond_broadcast(&s.cv);
-			pthread_mutex_unlock(&s.mu);
-			if (ret)
-				break;
+		if (!err) {
+			ret = stream_consume(&s, fn, arg);
+			pthread_join(th, NULL);
+			err = s.err;
 		}
-		pthread_join(th, NULL);
-		err = s.err;
-		/* a kernel without batch operations fails the first one */
-		if (!ret && !s.filled && (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP))
-			err = each_whole(fd, fcache_fd, fn, arg);
 		pthread_mutex_destroy(&s.mu);
 		pthread_cond_destroy(&s.cv);
 	}
 	for (int i = 0; i < NSLOTS; i++)
 		free(s.slot[i]);
+	free(s.r.keys);
+	free(s.r.vals);
 	free(d.v);
 	free(d.head);
 	free(d.next);
 	return ret ? ret : err;
 }
 
-int xtap_flows_dump(int fd, int fcache_fd, struct xtap_flow_entry **out, size_t *n)
-{
-	int err = xtap_flows_read(fd, fcache_fd, out, n);
+struct collect {
+	struct xtap_flow_entry *v;
+	size_t n, cap;
+};
 
+static int collect_batch(const struct xtap_flow_entry *v, size_t n, void *arg)
+{
+	struct collect *c = arg;
+
+	if (c->n + n > c->cap) {
+		size_t cap = c->cap ? c->cap : BATCH;
+		struct xtap_flow_entry *g;
+
+		while (cap < c->n + n)
+			cap *= 2;
+		g = realloc(c->v, cap * sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		c->v = g;
+		c->cap = cap;
+	}
+	memcpy(c->v + c->n, v, n * sizeof(*v));
+	c->n += n;
+	return 0;
+}
+
+int xtap_flows_read(int fd, int fcache_fd, enum xtap_sort by, struct xtap_flow_entry **out,
+		    size_t *n)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 ilen = sizeof(info);
+	struct collect c = { 0 };
+	int err = 0;
+
+	*out = NULL;
+	*n = 0;
+	/* room for a full table at once: growing by copies costs more than
+	 * reading (a million flows are some 170 MB), and the pages a smaller
+	 * table leaves untouched cost nothing */
+	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) && info.max_entries &&
+	    info.max_entries <= MAX_PRESIZE) {
+		c.v = malloc((size_t)info.max_entries * sizeof(*c.v));
+		c.cap = c.v ? info.max_entries : 0;
+	}
+	err = xtap_flows_each(fd, fcache_fd, collect_batch, &c);
 	if (!err)
-		xtap_flows_sort(*out, *n, XTAP_SORT_KEY);
-	return err;
+		err = xtap_flows_sort(c.v, c.n, by, NULL);
+	if (err) {
+		free(c.v);
+		return err;
+	}
+	*out = c.v;
+	*n = c.n;
+	return 0;
 }
 
 struct one {
@@ -447,54 +392,38 @@ int xtap_stats_read(int fd, __u32 point, struct xtap_stats *out)
 	return xtap_percpu_sum(fd, &point, out->c, XTAP_STAT_MAX);
 }
 
+const char *const xtap_sort_names[] = { "bytes", "packets", "age", "rate", NULL };
+
 static __u64 flow_bytes(const struct xtap_flow_entry *e)
 {
 	return e->val.bytes[0] + e->val.bytes[1];
 }
 
-static __u64 flow_pkts(const struct xtap_flow_entry *e)
+/* Bytes per second over the flow's life. */
+static double life_rate(const struct xtap_flow_entry *e)
 {
-	return e->val.pkts[0] + e->val.pkts[1];
+	__u64 life = e->val.last_ns - e->val.first_ns;
+
+	return life ? (double)flow_bytes(e) * 1e9 / (double)life : 0;
 }
 
-static int cmp_u64_desc(__u64 a, __u64 b)
+/* A rate as a word that orders as the rate does (highest first). The bits of
+ * a double that is not negative order as its value. */
+static __u64 rate_word(double rate)
 {
-	return a < b ? 1 : a > b ? -1 : 0;
-}
+	__u64 w;
 
-static int by_key(const void *a, const void *b)
-{
-	return memcmp(&((const struct xtap_flow_entry *)a)->key,
-		      &((const struct xtap_flow_entry *)b)->key, sizeof(struct xtap_flow_key));
-}
-
-static int by_bytes(const void *a, const void *b)
-{
-	int r = cmp_u64_desc(flow_bytes(a), flow_bytes(b));
-
-	return r ? r : by_key(a, b);
-}
-
-static int by_packets(const void *a, const void *b)
-{
-	int r = cmp_u64_desc(flow_pkts(a), flow_pkts(b));
-
-	return r ? r : by_key(a, b);
-}
-
-static int by_age(const void *a, const void *b)
-{
-	const struct xtap_flow_entry *x = a, *y = b;
-	int r = x->val.first_ns < y->val.first_ns ? -1 : x->val.first_ns > y->val.first_ns;
-
-	return r ? r : by_key(a, b);
+	if (!(rate > 0))
+		rate = 0;
+	memcpy(&w, &rate, sizeof(w));
+	return ~w;
 }
 
 /* A flow's place in an order: the order's own field, then the key read as
  * big-endian words (word by word, it compares as memcmp does), and where the
  * flow was. A million of them sort in a few passes over compact memory,
- * where qsort on the entries (168 bytes, through pointers) misses the cache
- * on every comparison. */
+ * where a sort of the entries themselves (168 bytes, through pointers) misses
+ * the cache on every comparison. */
 struct rank {
 	__u64 w[1 + sizeof(struct xtap_flow_key) / 8];
 	size_t at;
@@ -502,14 +431,18 @@ struct rank {
 
 _Static_assert(sizeof(struct xtap_flow_key) % 8 == 0, "the key is read as 64-bit words");
 
-static void rank_of(struct rank *r, const struct xtap_flow_entry *e, enum xtap_sort by, size_t at)
+static void rank_of(struct rank *r, const struct xtap_flow_entry *e, enum xtap_sort by,
+		    const double *rate, size_t at)
 {
 	__u64 w;
 
-	r->w[0] = by == XTAP_SORT_BYTES	  ? ~flow_bytes(e)	/* largest first */
-		  : by == XTAP_SORT_PACKETS ? ~flow_pkts(e)
-		  : by == XTAP_SORT_AGE	  ? e->val.first_ns	/* oldest first */
-					    : 0;
+	switch (by) {
+	case XTAP_SORT_BYTES: r->w[0] = ~flow_bytes(e); break;	/* largest first */
+	case XTAP_SORT_PACKETS: r->w[0] = ~(e->val.pkts[0] + e->val.pkts[1]); break;
+	case XTAP_SORT_AGE: r->w[0] = e->val.first_ns; break;	/* oldest first */
+	case XTAP_SORT_RATE: r->w[0] = rate_word(rate ? rate[at] : life_rate(e)); break;
+	default: r->w[0] = 0; break;
+	}
 	for (size_t i = 0; i < sizeof(e->key) / 8; i++) {
 		memcpy(&w, (const __u8 *)&e->key + 8 * i, 8);
 		r->w[1 + i] = be64toh(w);
@@ -564,46 +497,39 @@ static struct rank *rank_sort(struct rank *a, struct rank *tmp, size_t n)
 	return a;
 }
 
-void xtap_flows_sort(struct xtap_flow_entry *f, size_t n, enum xtap_sort by)
+int xtap_flows_sort(struct xtap_flow_entry *f, size_t n, enum xtap_sort by, const double *rate)
 {
-	int (*cmp)(const void *, const void *) = by_key;
-	struct rank *r = n ? malloc(2 * n * sizeof(*r)) : NULL, *s;
+	struct rank *r, *s;
 
-	if (r) {
-		for (size_t i = 0; i < n; i++)
-			rank_of(&r[i], &f[i], by, i);
-		s = rank_sort(r, r + n, n);
-		/* f[i] = old f[s[i].at], one cycle of the permutation at a time */
-		for (size_t i = 0; i < n; i++) {
-			struct xtap_flow_entry keep;
-			size_t j = i, k;
+	if (by == XTAP_SORT_NONE || n < 2)
+		return 0;
+	r = malloc(2 * n * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		rank_of(&r[i], &f[i], by, rate, i);
+	s = rank_sort(r, r + n, n);
+	/* f[i] = old f[s[i].at], one cycle of the permutation at a time */
+	for (size_t i = 0; i < n; i++) {
+		struct xtap_flow_entry keep;
+		size_t j = i, k;
 
-			if (s[i].at == i)
-				continue;
-			keep = f[i];
-			for (;;) {
-				k = s[j].at;
-				s[j].at = j;
-				if (k == i) {
-					f[j] = keep;
-					break;
-				}
-				f[j] = f[k];
-				j = k;
+		if (s[i].at == i)
+			continue;
+		keep = f[i];
+		for (;;) {
+			k = s[j].at;
+			s[j].at = j;
+			if (k == i) {
+				f[j] = keep;
+				break;
 			}
+			f[j] = f[k];
+			j = k;
 		}
-		free(r);
-		return;
 	}
-	/* no memory for the ranks: in place */
-	if (by == XTAP_SORT_BYTES)
-		cmp = by_bytes;
-	else if (by == XTAP_SORT_PACKETS)
-		cmp = by_packets;
-	else if (by == XTAP_SORT_AGE)
-		cmp = by_age;
-	if (n)
-		qsort(f, n, sizeof(*f), cmp);
+	free(r);
+	return 0;
 }
 
 __u64 xtap_flows_evicted(const struct xtap_stats *sum, size_t in_table)

@@ -11,26 +11,43 @@ struct xtap_flow_entry {
 	struct xtap_flow val;
 };
 
-/* All flows, read with batch operations (one by one where the kernel has no
- * batch support), with the deltas the per-CPU write-back entries still hold
- * (fcache_fd, or -1 to read the table alone) added in. *out is malloc'ed and
- * sorted by key; returns 0 or -errno. */
-int xtap_flows_dump(int map_fd, int fcache_fd, struct xtap_flow_entry **out, size_t *n);
-/* Same, in the order the kernel hands the entries out (no sort: callers that
- * sort by an order of their own, or need none, save the sort by key). */
-int xtap_flows_read(int map_fd, int fcache_fd, struct xtap_flow_entry **out, size_t *n);
-/* Same, in batches handed to fn as they are read (deltas merged), while a
- * second thread reads the next ones: a dump that prints every flow takes
- * about as long to read as to print, and overlaps the two. The entries are
- * fn's only during the call. fn returning non-zero stops the walk and is
- * returned; else 0 or -errno (fn may have seen part of the table). */
+/* Orders of a list of flows. --sort names the first four (xtap_sort_names);
+ * the key's order and the order of the read follow them. Ties go in the
+ * key's order. */
+enum xtap_sort {
+	XTAP_SORT_BYTES,	/* bytes both ways, most first */
+	XTAP_SORT_PACKETS,	/* packets both ways, most first */
+	XTAP_SORT_AGE,		/* first seen, oldest first */
+	XTAP_SORT_RATE,		/* bytes per second, highest first */
+	XTAP_SORT_KEY,		/* the key's bytes, as memcmp */
+	XTAP_SORT_NONE,		/* as read: no sort */
+};
+/* "bytes", "packets", "age", "rate", NULL */
+extern const char *const xtap_sort_names[];
+
+/*
+ * The flow-table reader: every flow, with the deltas the per-CPU write-back
+ * entries still hold (fcache_fd, or -1 to read the table alone) merged in,
+ * read with batch operations (one by one where the kernel has none) by a
+ * second thread and handed to fn in batches as they come, in the order the
+ * kernel gives them: printing a batch overlaps reading the next. The entries
+ * are fn's only during the call. fn returning non-zero stops the walk and is
+ * returned; else 0 or -errno (fn may have seen part of the table).
+ */
 typedef int (*xtap_flows_fn)(const struct xtap_flow_entry *v, size_t n, void *arg);
 int xtap_flows_each(int map_fd, int fcache_fd, xtap_flows_fn fn, void *arg);
+/* The same flows in one malloc'ed array *out, sorted by (XTAP_SORT_RATE: over
+ * each flow's life). Returns 0 or -errno. */
+int xtap_flows_read(int map_fd, int fcache_fd, enum xtap_sort by, struct xtap_flow_entry **out,
+		    size_t *n);
 /* One flow, deltas included. 0, -ENOENT, or -errno. */
 int xtap_flow_lookup(int map_fd, int fcache_fd, const struct xtap_flow_key *key,
 		     struct xtap_flow *out);
-/* Same, one lookup per key: the slow path, kept for kernels without batch. */
-int xtap_flows_dump_slow(int map_fd, struct xtap_flow_entry **out, size_t *n);
+
+/* Sorts f by an order. rate: for XTAP_SORT_RATE, the rate of each flow of f
+ * in bytes per second; NULL: each flow's bytes over its life. 0, or -ENOMEM
+ * (f as it was). */
+int xtap_flows_sort(struct xtap_flow_entry *f, size_t n, enum xtap_sort by, const double *rate);
 
 /* Counters of one point summed over CPUs. Returns 0 or -errno. */
 int xtap_stats_read(int map_fd, __u32 point, struct xtap_stats *out);
@@ -40,9 +57,5 @@ int xtap_stats_read(int map_fd, __u32 point, struct xtap_stats *out);
  * created (the flows_created counters, summed over points) less what is in
  * the table now. */
 __u64 xtap_flows_evicted(const struct xtap_stats *sum, size_t in_table);
-
-/* Orders for xtap_flows_sort. */
-enum xtap_sort { XTAP_SORT_BYTES, XTAP_SORT_PACKETS, XTAP_SORT_AGE, XTAP_SORT_KEY };
-void xtap_flows_sort(struct xtap_flow_entry *f, size_t n, enum xtap_sort by);
 
 #endif

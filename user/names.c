@@ -69,21 +69,22 @@ const char *xtap_stat_name(enum xtap_stat s)
 	return stat_names[s];
 }
 
-static const char *const hook_names[XTAP_HOOK_MAX] = {
+const char *const xtap_hook_names[XTAP_HOOK_MAX + 1] = {
 	[XTAP_HOOK_XDP] = "xdp",
 	[XTAP_HOOK_TC_INGRESS] = "tc-ingress",
 	[XTAP_HOOK_TC_EGRESS] = "tc-egress",
+	[XTAP_HOOK_MAX] = NULL,
 };
 
 const char *xtap_hook_name(enum xtap_hook h)
 {
-	return (unsigned)h < XTAP_HOOK_MAX ? hook_names[h] : "unknown";
+	return (unsigned)h < XTAP_HOOK_MAX ? xtap_hook_names[h] : "unknown";
 }
 
 int xtap_hook_parse(const char *s)
 {
 	for (int h = 0; h < XTAP_HOOK_MAX; h++)
-		if (!strcmp(s, hook_names[h]))
+		if (!strcmp(s, xtap_hook_names[h]))
 			return h;
 	return -1;
 }

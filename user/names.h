@@ -7,6 +7,8 @@
 #include "maps/xtap.h"
 
 const char *xtap_stat_name(enum xtap_stat s);
+/* The hooks' names by enum xtap_hook, NULL-terminated. */
+extern const char *const xtap_hook_names[];
 const char *xtap_hook_name(enum xtap_hook h);
 int xtap_hook_parse(const char *s);	/* enum xtap_hook or -1 */
 /* An entry's XDP mode and TC mechanism: "native", "generic"; "tcx",

@@ -190,7 +190,7 @@ char *xtap_prom_scrape(size_t *len)
 	if (ffd >= 0) {
 		if (!bpf_obj_get_info_by_fd(ffd, &info, &ilen))
 			in.flows_max = info.max_entries;
-		if (!xtap_flows_read(ffd, cfd, &f, &n)) {	/* counted only */
+		if (!xtap_flows_read(ffd, cfd, XTAP_SORT_NONE, &f, &n)) {	/* counted only */
 			in.flows_used = n;
 			in.flows_evicted = xtap_flows_evicted(&total, n);
 		}

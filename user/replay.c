@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 /* libpcap's classic struct bpf_insn clashes with the kernel's */
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
 #include <pcap/pcap.h>
@@ -15,7 +17,9 @@
 #include "user/capsink.h"
 #include "user/log.h"
 #include "user/maps.h"
+#include "user/names.h"
 #include "user/replay.h"
+#include "user/report.h"
 
 /* Room after the frame for what test-run may hand back. */
 #define OUT_SLACK 256
@@ -247,4 +251,213 @@ void xtap_replay_free(struct xtap_replay *r)
 	if (r->skel)
 		xtap_unload(r->skel);
 	r->skel = NULL;
+}
+
+/* --- the session ----------------------------------------------------------- */
+
+struct defaults_replay {
+	const char *file;
+	bool json;
+	int hook;		/* enum xtap_hook */
+	__u32 flows;
+	bool verbose;
+	const char *out;	/* -w: write what capture would */
+	bool pcapng;
+	const char *snaplen;	/* checked after the parse: 0 is every byte */
+	__u32 sample;
+	__u32 sample_flows;
+};
+
+static const struct defaults_replay defaults_replay = {
+	.hook = XTAP_HOOK_XDP,
+	.flows = XTAP_FLOWS_DEFAULT,
+};
+
+#define F(x) offsetof(struct defaults_replay, x)
+static const struct xtap_opt replay_opts[] = {
+	{ "read", 'r', XTAP_OPT_STR, F(file), "FILE", .help = "the capture to run (pcap or pcapng)",
+	  .required = true },
+	{ "json", 'j', XTAP_OPT_FLAG, F(json), NULL, .help = "JSON: the flows, table, latency and counters" },
+	{ "hook", 0, XTAP_OPT_ENUM, F(hook), NULL, .help = "the program the frames go through; default xdp",
+	  .names = xtap_hook_names },
+	{ "flows", 0, XTAP_OPT_U32, F(flows), "N", .help = "flow table entries",
+	  .min = 1, .max = XTAP_FLOWS_MAX },
+	{ "verbose", 'v', XTAP_OPT_FLAG, F(verbose), NULL, .help = "libbpf's messages too" },
+	{ "write", 'w', XTAP_OPT_STR, F(out), "OUT", .help = "write what capture would to OUT (- for stdout)" },
+	{ "pcapng", 0, XTAP_OPT_FLAG, F(pcapng), NULL, .help = "with -w: pcapng, not pcap" },
+	{ "snaplen", 's', XTAP_OPT_STR, F(snaplen), "SNAPLEN",
+	  .help = "with -w: bytes kept of each packet; 0: all" },
+	{ "sample", 0, XTAP_OPT_U32, F(sample), "N", .help = "with -w: keep 1 packet in N",
+	  .min = 1, .max = UINT_MAX, .bad = "not a positive count" },
+	{ "sample-flows", 0, XTAP_OPT_U32, F(sample_flows), "K",
+	  .help = "with -w: keep the first K packets of each flow",
+	  .min = 1, .max = UINT_MAX, .bad = "not a positive count" },
+	{ NULL },
+};
+#undef F
+
+const struct xtap_cmd_spec xtap_spec_replay = {
+	.name = "replay",
+	.help = "run a pcap/pcapng through the programs; print flows and counters, or write what "
+		"capture would",
+	.opts = replay_opts,
+	.args = "[EXPR]",
+	.max_args = -1,
+};
+
+static int usage_error(void)
+{
+	xtap_opts_usage(stderr, &xtap_spec_replay);
+	return XTAP_EXIT_USAGE;
+}
+
+int xtap_replay_args(struct xtap_replay_session *s, int argc, char **argv)
+{
+	struct defaults_replay d = defaults_replay;
+	__u32 snaplen = 0;
+	size_t nfilter = 0;
+	struct xtap_parsed p;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = xtap_opts_parse(&xtap_spec_replay, &d, argc, argv, &p);
+	if (rc >= 0)
+		return rc;
+	if (d.snaplen) {
+		if (!strcmp(d.snaplen, "0")) {
+			snaplen = XTAP_SNAP_MAX;
+		} else if (!xtap_parse_u32(d.snaplen, UINT_MAX, &snaplen)) {
+			xtap_err("replay: -s %s: not a length in bytes", d.snaplen);
+			return XTAP_EXIT_USAGE;
+		}
+		if (snaplen > XTAP_SNAP_MAX)
+			snaplen = XTAP_SNAP_MAX;
+	}
+	if (p.nargs && !d.out) {
+		xtap_err("replay: a filter expression goes with -w OUT");
+		return usage_error();
+	}
+	if (p.nargs) {
+		char why[XTAP_FILTER_ERRLEN];
+
+		s->expr = xtap_filter_join(p.nargs, argv + p.first);
+		if (!s->expr) {
+			xtap_err("replay: out of memory");
+			return XTAP_EXIT_ERR;
+		}
+		if (xtap_filter_classic(s->expr, XTAP_FILTER_SNAP, &s->filter, &nfilter, why,
+					sizeof(why))) {
+			xtap_err("replay: filter '%s': %s", s->expr, why);
+			xtap_replay_end(s);
+			return XTAP_EXIT_USAGE;
+		}
+	}
+	xtap_log_init(d.verbose);
+	if (!d.out && (d.pcapng || snaplen || d.sample || d.sample_flows)) {
+		xtap_err("replay: --pcapng, -s, --sample and --sample-flows go with -w OUT");
+		return usage_error();
+	}
+	s->json = d.json;
+	s->o = (struct xtap_replay_opts){ .path = d.file, .hook = d.hook, .flows_max = d.flows,
+					  .out = d.out, .pcapng = d.pcapng, .snaplen = snaplen,
+					  .sample = d.sample, .sample_flows = d.sample_flows,
+					  .filter = s->filter, .filter_len = nfilter };
+	return -1;
+}
+
+int xtap_replay_run(struct xtap_replay_session *s)
+{
+	int err;
+
+	if (xtap_replay_file(&s->o, &s->r))
+		return -1;
+	if (s->o.out)
+		return 0;
+	err = xtap_flows_read(bpf_map__fd(s->r.skel->maps.xtap_flows),
+			      bpf_map__fd(s->r.skel->maps.xtap_fcache), XTAP_SORT_AGE, &s->flows, &s->n);
+	if (err) {
+		xtap_err("replay: read flows: %s", strerror(-err));
+		return -1;
+	}
+	err = xtap_app_dump(bpf_map__fd(s->r.skel->maps.xtap_app), &s->app);
+	if (err) {
+		xtap_err("replay: read HTTP/DNS state: %s", strerror(-err));
+		return -1;
+	}
+	err = xtap_hist_dump(bpf_map__fd(s->r.skel->maps.xtap_hist), &s->hists, &s->nh);
+	if (err) {
+		xtap_err("replay: read latency histograms: %s", strerror(-err));
+		return -1;
+	}
+	xtap_hist_sort(s->hists, s->nh);
+	return 0;
+}
+
+static void report_json(FILE *out, const struct xtap_replay_session *s)
+{
+	static const struct xtap_hist_filter all = { .kind = -1 };
+	struct json j;
+
+	json_init(&j, out);
+	json_open(&j, NULL, '{');
+	json_str(&j, "file", s->o.path);
+	json_str(&j, "hook", xtap_hook_name(s->o.hook));
+	json_u64(&j, "frames", s->r.frames);
+	json_open(&j, "flows", '[');
+	for (size_t i = 0; i < s->n; i++)
+		xtap_flow_json_app(&j, &s->flows[i], 0, xtap_app_find(&s->app, &s->flows[i].key));
+	json_close(&j, ']');
+	json_open(&j, "table", '{');
+	json_u64(&j, "max", s->o.flows_max);
+	json_u64(&j, "used", s->n);
+	json_u64(&j, "evicted", xtap_flows_evicted(&s->r.stats, s->n));
+	json_close(&j, '}');
+	xtap_hist_print_json(&j, "latency", s->hists, s->nh, &all);
+	xtap_stats_json(&j, "stats", &s->r.stats);
+	json_close(&j, '}');
+}
+
+static void report_text(FILE *out, const struct xtap_replay_session *s)
+{
+	static const struct xtap_hist_filter all = { .kind = -1 };
+	struct xtap_report rep = { .out = out, .app = &s->app };
+
+	xtap_flows_table(&rep, s->flows, s->n);
+	fprintf(out, "\n%llu frames, %zu flows in the table (of %u), %llu evicted\n",
+		(unsigned long long)s->r.frames, s->n, s->o.flows_max,
+		(unsigned long long)xtap_flows_evicted(&s->r.stats, s->n));
+	xtap_stats_table(out, xtap_hook_name(s->o.hook), &s->r.stats);
+	if (s->nh) {
+		fprintf(out, "\nlatency per service:\n");
+		xtap_hist_print(out, s->hists, s->nh, &all);
+	}
+}
+
+void xtap_replay_report(FILE *out, const struct xtap_replay_session *s)
+{
+	if (s->o.out) {
+		/* the file is the output: the report goes to stderr, as capture's */
+		if (strcmp(s->o.out, "-"))
+			fprintf(out, "%llu frames read, %llu packets written to %s\n",
+				(unsigned long long)s->r.frames, (unsigned long long)s->r.written,
+				s->o.out);
+		else
+			fprintf(stderr, "%llu frames read, %llu packets written\n",
+				(unsigned long long)s->r.frames, (unsigned long long)s->r.written);
+	} else if (s->json) {
+		report_json(out, s);
+	} else {
+		report_text(out, s);
+	}
+}
+
+void xtap_replay_end(struct xtap_replay_session *s)
+{
+	free(s->hists);
+	free(s->filter);
+	free(s->expr);
+	free(s->flows);
+	xtap_app_free(&s->app);
+	xtap_replay_free(&s->r);
+	memset(s, 0, sizeof(*s));
 }

@@ -4,9 +4,14 @@
 #define XTAP_USER_REPLAY_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "loader/loader.h"
+#include "user/app.h"
 #include "user/filter.h"
+#include "user/latency.h"
+#include "user/maps.h"
+#include "user/opts.h"
 
 struct xtap_replay_opts {
 	const char *path;
@@ -34,5 +39,39 @@ struct xtap_replay {
  * number) and returns -1; r->skel may still need xtap_replay_free. */
 int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r);
 void xtap_replay_free(struct xtap_replay *r);
+
+/*
+ * `xtap replay` as a session: its command line (the options of
+ * xtap_spec_replay, then the checks between them and the filter expression),
+ * the run, and what it found, shown as text or JSON.
+ */
+extern const struct xtap_cmd_spec xtap_spec_replay;
+
+struct xtap_replay_session {
+	struct xtap_replay_opts o;
+	bool json;
+	char *expr;			/* the filter expression; NULL: none */
+	struct sock_filter *filter;	/* o.filter, compiled from expr */
+	/* after xtap_replay_run without o.out */
+	struct xtap_replay r;
+	struct xtap_flow_entry *flows;	/* oldest first */
+	size_t n;
+	struct xtap_hist_entry *hists;	/* as xtap_hist_sort orders them */
+	size_t nh;
+	struct xtap_app_table app;
+};
+
+/* Parses argv (argv[0] is "replay") into s. Returns -1 when the replay goes
+ * on (s then holds what xtap_replay_end frees); else the exit code, after
+ * the help, or an error and the usage. */
+int xtap_replay_args(struct xtap_replay_session *s, int argc, char **argv);
+/* Runs the file and reads what the programs left. 0, or -1 after a one-line
+ * error. */
+int xtap_replay_run(struct xtap_replay_session *s);
+/* What the run found: the flows, counters and latency as a table or JSON;
+ * with o.out, the frames read and packets written (to stderr when o.out is
+ * stdout). */
+void xtap_replay_report(FILE *out, const struct xtap_replay_session *s);
+void xtap_replay_end(struct xtap_replay_session *s);
 
 #endif

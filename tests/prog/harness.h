@@ -247,7 +247,7 @@ static inline size_t flows_get(struct env *e, struct xtap_flow_entry **f)
 	size_t n = 0;
 
 	*f = NULL;
-	assert_int_equal(xtap_flows_dump(e->flows_fd, fcache_fd(e), f, &n), 0);
+	assert_int_equal(xtap_flows_read(e->flows_fd, fcache_fd(e), XTAP_SORT_KEY, f, &n), 0);
 	return n;
 }
 

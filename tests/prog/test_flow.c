@@ -242,12 +242,13 @@ static int collect(const struct xtap_flow_entry *v, size_t n, void *arg)
 	return ++c->calls == c->stop_after ? -EINTR : 0;
 }
 
-/* Every flow of xtap_flows_dump (sorted by key), xtap_flows_read (in the
- * table's order) and xtap_flows_each (batches, read by a second thread)
- * carries the write-back deltas xtap_flow_lookup adds. */
+/* Every flow of xtap_flows_read (in the table's order, and sorted by key)
+ * and xtap_flows_each (batches, read by a second thread) carries the
+ * write-back deltas xtap_flow_lookup adds. */
 static void expect_dumps_merged(struct env *e, size_t want, const char *what)
 {
-	static const char *const how[3] = { "xtap_flows_read", "xtap_flows_dump", "xtap_flows_each" };
+	static const char *const how[3] = { "xtap_flows_read", "xtap_flows_read by key",
+						    "xtap_flows_each" };
 
 	for (int m = 0; m < 3; m++) {
 		struct xtap_flow_entry *f = NULL;
@@ -259,8 +260,8 @@ static void expect_dumps_merged(struct env *e, size_t want, const char *what)
 			f = c.v;
 			n = c.n;
 		} else {
-			assert_int_equal(m ? xtap_flows_dump(e->flows_fd, fcache_fd(e), &f, &n)
-					   : xtap_flows_read(e->flows_fd, fcache_fd(e), &f, &n), 0);
+			assert_int_equal(xtap_flows_read(e->flows_fd, fcache_fd(e),
+							 m ? XTAP_SORT_KEY : XTAP_SORT_NONE, &f, &n), 0);
 		}
 		assert_int_equal(n, want);
 		for (size_t i = 0; i < n; i++) {
@@ -318,7 +319,7 @@ static void test_streamed_dump(void **state)
 		if (i % 7 == 0)		/* a second packet, held in a write-back entry */
 			run_pb(e, XTAP_HOOK_XDP, &b, T0 + (__u64)i + 1);
 	}
-	assert_int_equal(xtap_flows_read(e->flows_fd, fcache_fd(e), &f, &n), 0);
+	assert_int_equal(xtap_flows_read(e->flows_fd, fcache_fd(e), XTAP_SORT_NONE, &f, &n), 0);
 	assert_int_equal(n, FLOWS);
 	assert_int_equal(xtap_flows_each(e->flows_fd, fcache_fd(e), collect, &c), 0);
 	assert_int_equal(c.n, FLOWS);

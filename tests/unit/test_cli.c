@@ -1,31 +1,26 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * `xtap replay` option parsing, called as a function: the subcommand's source
- * is compiled in here, with the usage printer that tools/xtap.c would give it
- * replaced by one that records its argument. Only paths that end before any
- * program is loaded are exercised, so no root is needed.
+ * `xtap replay`'s command line, through the library session the command
+ * calls (user/replay.c): the option table's errors, the checks between the
+ * options, and options that parse reaching the file. Only paths that end
+ * before any program is loaded are exercised, so no root is needed.
  */
 #include "tests/unit/unit_util.h"
-#include "tools/cmd_replay.c"
+#include "user/replay.h"
 
-static char usage_of[32];
-
-int xtap_usage_of(const char *name)
-{
-	snprintf(usage_of, sizeof(usage_of), "%s", name);
-	fprintf(stderr, "usage: xtap %s ...\n", name);
-	return XTAP_EXIT_USAGE;
-}
-
-/* Runs `xtap replay` with argv (NULL-terminated), capturing stdout and stderr. */
+/* What `xtap replay` printed and returned. */
 struct run {
 	int rc;
 	char *out;
 	char *err;
 };
 
+/* Runs the session as the command does: the arguments, then the replay and
+ * its report when they parse. argv is NULL-terminated; stdout and stderr are
+ * captured. */
 static struct run replay(const char *arg0, ...)
 {
+	struct xtap_replay_session s;
 	char *argv[16];
 	struct err_cap ecap, ocap;
 	struct run r;
@@ -47,8 +42,13 @@ static struct run replay(const char *arg0, ...)
 	assert_true(dup2(fileno(ocap.tmp), STDOUT_FILENO) >= 0);
 	stderr_begin(&ecap);
 
-	usage_of[0] = '\0';
-	r.rc = cmd_replay(argc, argv);
+	r.rc = xtap_replay_args(&s, argc, argv);
+	if (r.rc < 0) {
+		r.rc = xtap_replay_run(&s) ? XTAP_EXIT_ERR : XTAP_EXIT_OK;
+		if (r.rc == XTAP_EXIT_OK)
+			xtap_replay_report(stdout, &s);
+		xtap_replay_end(&s);
+	}
 
 	r.err = stderr_end(&ecap);
 	fflush(stdout);
@@ -66,6 +66,26 @@ static struct run replay(const char *arg0, ...)
 	return r;
 }
 
+/* The usage line the table gives `xtap replay`. */
+static const char *usage_line(void)
+{
+	static char line[1200];
+	char buf[1024];
+
+	snprintf(line, sizeof(line), "usage: xtap replay %s\n",
+		 xtap_opts_synopsis(&xtap_spec_replay, buf, sizeof(buf)));
+	return line;
+}
+
+/* err is msg (one error line), then the usage line. */
+static void expect_usage_error(const char *err, const char *msg)
+{
+	char want[1400];
+
+	snprintf(want, sizeof(want), "%s%s", msg, usage_line());
+	assert_string_equal(err, want);
+}
+
 static void run_free(struct run *r)
 {
 	free(r->out);
@@ -78,7 +98,10 @@ static void test_replay_help(void **state)
 
 	(void)state;
 	assert_int_equal(r.rc, XTAP_EXIT_OK);
-	assert_string_equal(usage_of, "replay");
+	assert_int_equal(strncmp(r.out, usage_line(), strlen(usage_line())), 0);
+	assert_contains(r.out, "  -r, --read FILE");
+	assert_contains(r.out, "      --hook xdp|tc-ingress|tc-egress");
+	assert_string_equal(r.err, "");
 	run_free(&r);
 }
 
@@ -88,7 +111,7 @@ static void test_replay_needs_file(void **state)
 
 	(void)state;
 	assert_int_equal(r.rc, XTAP_EXIT_USAGE);
-	assert_string_equal(r.err, "xtap: replay: -r FILE is required\nusage: xtap replay ...\n");
+	expect_usage_error(r.err, "xtap: replay: -r FILE is required\n");
 	run_free(&r);
 }
 
@@ -98,8 +121,7 @@ static void test_replay_extra_argument(void **state)
 
 	(void)state;
 	assert_int_equal(r.rc, XTAP_EXIT_USAGE);
-	assert_string_equal(r.err, "xtap: replay: a filter expression goes with -w OUT\n"
-				   "usage: xtap replay ...\n");
+	expect_usage_error(r.err, "xtap: replay: a filter expression goes with -w OUT\n");
 	run_free(&r);
 }
 
@@ -143,13 +165,47 @@ static void test_replay_bad_flows(void **state)
 	}
 }
 
+/* The capture options: their own checks, and that they go with -w. */
+static void test_replay_write_options(void **state)
+{
+	static const struct {
+		const char *opt, *arg, *want;
+	} bad[] = {
+		{ "-s", "abc", "xtap: replay: -s abc: not a length in bytes\n" },
+		{ "-s", "-1", "xtap: replay: -s -1: not a length in bytes\n" },
+		{ "--sample", "0", "xtap: replay: --sample 0: not a positive count\n" },
+		{ "--sample-flows", "many", "xtap: replay: --sample-flows many: not a positive count\n" },
+	};
+	static const char *const alone[][2] = {
+		{ "--pcapng", NULL }, { "-s", "0" }, { "-s", "96" }, { "--sample", "4" },
+		{ "--sample-flows", "3" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run r = replay("-r", "x.pcap", "-w", "o.pcap", bad[i].opt, bad[i].arg, NULL);
+
+		assert_int_equal(r.rc, XTAP_EXIT_USAGE);
+		assert_string_equal(r.err, bad[i].want);
+		run_free(&r);
+	}
+	for (size_t i = 0; i < sizeof(alone) / sizeof(alone[0]); i++) {
+		struct run r = replay("-r", "x.pcap", alone[i][0], alone[i][1], NULL);
+
+		assert_int_equal(r.rc, XTAP_EXIT_USAGE);
+		expect_usage_error(r.err, "xtap: replay: --pcapng, -s, --sample and --sample-flows "
+					  "go with -w OUT\n");
+		run_free(&r);
+	}
+}
+
 static void test_replay_unknown_option(void **state)
 {
 	struct run r = replay("-r", "x.pcap", "--bogus", NULL);
 
 	(void)state;
 	assert_int_equal(r.rc, XTAP_EXIT_USAGE);
-	assert_string_equal(usage_of, "replay");
+	assert_contains(r.err, usage_line());
 	run_free(&r);
 }
 
@@ -189,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_replay_bad_filter),
 		cmocka_unit_test(test_replay_bad_hook),
 		cmocka_unit_test(test_replay_bad_flows),
+		cmocka_unit_test(test_replay_write_options),
 		cmocka_unit_test(test_replay_unknown_option),
 		cmocka_unit_test(test_replay_good_options_reach_the_file),
 	};

@@ -67,7 +67,7 @@ static void test_by_bytes(void **state)
 
 	(void)state;
 	fill(f);
-	xtap_flows_sort(f, N, XTAP_SORT_BYTES);
+	xtap_flows_sort(f, N, XTAP_SORT_BYTES, NULL);
 	expect_order(f, want);
 }
 
@@ -79,7 +79,7 @@ static void test_by_packets(void **state)
 
 	(void)state;
 	fill(f);
-	xtap_flows_sort(f, N, XTAP_SORT_PACKETS);
+	xtap_flows_sort(f, N, XTAP_SORT_PACKETS, NULL);
 	expect_order(f, want);
 }
 
@@ -91,7 +91,38 @@ static void test_by_age(void **state)
 
 	(void)state;
 	fill(f);
-	xtap_flows_sort(f, N, XTAP_SORT_AGE);
+	xtap_flows_sort(f, N, XTAP_SORT_AGE, NULL);
+	expect_order(f, want);
+}
+
+/* Rates given per flow (a --watch interval's), highest first; without them,
+ * each flow's bytes over its life; ties in the key's order. */
+static void test_by_rate(void **state)
+{
+	struct xtap_flow_entry f[N];
+	static const double rate[N] = { 5, 1.5, 1.5, 0, 100, 2.25 };
+	static const __u16 want[N] = { 3, 4, 2, 1, 5, 6 };
+	/* every flow lives 1000 ns: the order of the bytes */
+	static const __u16 by_life[N] = { 2, 6, 3, 1, 5, 4 };
+
+	(void)state;
+	fill(f);
+	assert_int_equal(xtap_flows_sort(f, N, XTAP_SORT_RATE, rate), 0);
+	expect_order(f, want);
+	fill(f);
+	assert_int_equal(xtap_flows_sort(f, N, XTAP_SORT_RATE, NULL), 0);
+	expect_order(f, by_life);
+}
+
+/* The order read: nothing moves. */
+static void test_none(void **state)
+{
+	struct xtap_flow_entry f[N];
+	static const __u16 want[N] = { 4, 5, 1, 6, 3, 2 };
+
+	(void)state;
+	fill(f);
+	assert_int_equal(xtap_flows_sort(f, N, XTAP_SORT_NONE, NULL), 0);
 	expect_order(f, want);
 }
 
@@ -103,7 +134,7 @@ static void test_by_key(void **state)
 
 	(void)state;
 	fill(f);
-	xtap_flows_sort(f, N, XTAP_SORT_KEY);
+	xtap_flows_sort(f, N, XTAP_SORT_KEY, NULL);
 	expect_order(f, want);
 }
 
@@ -116,18 +147,18 @@ static void test_large_counts(void **state)
 	f[0] = flow(1, 1, 80, 1, 1, 0);
 	f[1] = flow(2, 1, 80, 1ull << 33, 1ull << 40, 0);
 	f[2] = flow(3, 1, 80, (1ull << 32) + 1, (1ull << 32) + 1, 0);
-	xtap_flows_sort(f, 3, XTAP_SORT_BYTES);
+	xtap_flows_sort(f, 3, XTAP_SORT_BYTES, NULL);
 	assert_int_equal(f[0].key.port_a, 2);
 	assert_int_equal(f[1].key.port_a, 3);
 	assert_int_equal(f[2].key.port_a, 1);
-	xtap_flows_sort(f, 3, XTAP_SORT_PACKETS);
+	xtap_flows_sort(f, 3, XTAP_SORT_PACKETS, NULL);
 	assert_int_equal(f[0].key.port_a, 2);
 	assert_int_equal(f[1].key.port_a, 3);
 	assert_int_equal(f[2].key.port_a, 1);
 	f[0].val.first_ns = 1ull << 62;
 	f[1].val.first_ns = 1;
 	f[2].val.first_ns = 1ull << 40;
-	xtap_flows_sort(f, 3, XTAP_SORT_AGE);
+	xtap_flows_sort(f, 3, XTAP_SORT_AGE, NULL);
 	assert_int_equal(f[0].key.port_a, 3);
 	assert_int_equal(f[1].key.port_a, 1);
 	assert_int_equal(f[2].key.port_a, 2);
@@ -138,14 +169,22 @@ static void test_empty_and_single(void **state)
 	struct xtap_flow_entry one = flow(7, 1, 80, 1, 1, 1), copy = one;
 
 	(void)state;
-	xtap_flows_sort(NULL, 0, XTAP_SORT_BYTES);
-	xtap_flows_sort(&one, 1, XTAP_SORT_AGE);
+	assert_int_equal(xtap_flows_sort(NULL, 0, XTAP_SORT_BYTES, NULL), 0);
+	xtap_flows_sort(&one, 1, XTAP_SORT_AGE, NULL);
 	assert_memory_equal(&one, &copy, sizeof(one));
 }
 
 static __u64 sum_of(const __u64 *v)
 {
 	return v[0] + v[1];
+}
+
+/* Bytes per second over the flow's life; 0 for a flow of no duration. */
+static double life_rate(const struct xtap_flow_entry *e)
+{
+	__u64 life = e->val.last_ns - e->val.first_ns;
+
+	return life ? (double)sum_of(e->val.bytes) * 1e9 / (double)life : 0;
 }
 
 /* The orders spelt out with memcmp on the key, for test_many. */
@@ -160,6 +199,12 @@ static int want_cmp(const struct xtap_flow_entry *a, const struct xtap_flow_entr
 		x = sum_of(b->val.pkts), y = sum_of(a->val.pkts);
 	else if (by == XTAP_SORT_AGE)
 		x = a->val.first_ns, y = b->val.first_ns;
+	else if (by == XTAP_SORT_RATE) {
+		double ra = life_rate(a), rb = life_rate(b);
+
+		if (ra != rb)
+			return ra > rb ? -1 : 1;
+	}
 	if (x != y)
 		return x < y ? -1 : 1;
 	return memcmp(&a->key, &b->key, sizeof(a->key));
@@ -190,7 +235,7 @@ static void test_many(void **state)
 			f[i].key.addr_b[1] = (__u8)i;
 			f[i].val.last_ns = i;			/* which flow it was */
 		}
-		xtap_flows_sort(f, M, (enum xtap_sort)by);
+		xtap_flows_sort(f, M, (enum xtap_sort)by, NULL);
 		memset(seen, 0, M * sizeof(*seen));
 		for (size_t i = 0; i < M; i++) {
 			assert_true(f[i].val.last_ns < M);
@@ -213,6 +258,8 @@ int main(void)
 		cmocka_unit_test(test_by_bytes),
 		cmocka_unit_test(test_by_packets),
 		cmocka_unit_test(test_by_age),
+		cmocka_unit_test(test_by_rate),
+		cmocka_unit_test(test_none),
 		cmocka_unit_test(test_by_key),
 		cmocka_unit_test(test_large_counts),
 		cmocka_unit_test(test_empty_and_single),

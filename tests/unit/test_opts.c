@@ -12,6 +12,7 @@ struct cfg {
 	const char *file;
 	struct xtap_strlist ifaces;
 	__u32 hooks;
+	__u32 secs;
 };
 
 static const char *const sorts[] = { "bytes", "packets", "age", NULL };
@@ -25,6 +26,8 @@ static const struct xtap_opt opts[] = {
 	{ "write", 'w', XTAP_OPT_STR, F(file), "FILE", .help = "where", .required = true },
 	{ "interface", 'i', XTAP_OPT_LIST, F(ifaces), "IFACE", .help = "repeat", .max = 2 },
 	{ "hooks", 0, XTAP_OPT_HOOKS, F(hooks), "LIST", .help = "hooks" },
+	{ "every", 0, XTAP_OPT_U32, F(secs), "S", .help = "seconds", .min = 1, .max = 60,
+	  .bad = "seconds from 1 to 60" },
 	{ NULL },
 };
 #undef F
@@ -100,6 +103,7 @@ static void test_errors(void **state)
 		{ "--sample", "3", "xtap: demo: --sample 3: a power of 2 from 1 to 64\n" },
 		{ "--sort", "rate", "xtap: demo: --sort rate: not one of bytes, packets, age\n" },
 		{ "--hooks", "tc", "xtap: demo: --hooks tc: a list of xdp, tc-ingress, tc-egress\n" },
+		{ "--every", "61", "xtap: demo: --every 61: seconds from 1 to 60\n" },
 	};
 	struct xtap_parsed p;
 	struct cfg c;
@@ -155,7 +159,7 @@ static void test_usage_and_help(void **state)
 	(void)state;
 	assert_string_equal(xtap_opts_synopsis(&spec, buf, sizeof(buf)),
 			    "[-j] [-c N] [--sample N] [--sort bytes|packets|age] -w FILE "
-			    "[-i IFACE]... [--hooks LIST] [EXPR]");
+			    "[-i IFACE]... [--hooks LIST] [--every S] [EXPR]");
 	xtap_opts_help(mem_open(&m), &spec);
 	text = mem_done(&m);
 	assert_non_null(strstr(text, "usage: xtap demo [-j]"));

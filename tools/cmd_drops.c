@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* xtap drops: packets of seen flows the kernel dropped, and why. */
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "loader/attach.h"
+#include "tools/cmd.h"
+#include "user/drops.h"
+#include "user/opts.h"
+#include "user/query.h"
+
+struct defaults_drops {
+	bool json;
+};
+
+static const struct xtap_opt drops_opts[] = {
+	{ "json", 'j', XTAP_OPT_FLAG, offsetof(struct defaults_drops, json), NULL,
+	  .help = "JSON: {\"drops\": [...]}" },
+	{ NULL },
+};
+
+const struct xtap_cmd_spec xtap_spec_drops = {
+	.name = "drops",
+	.help = "packets of seen flows the kernel dropped, per interface and drop reason",
+	.opts = drops_opts,
+};
+
+int cmd_drops(int argc, char **argv)
+{
+	struct defaults_drops d = { 0 };
+	struct xtap_drops drops = { 0 };
+	struct xtap_parsed p;
+	struct xtap_state st;
+	int rc = xtap_opts_parse(&xtap_spec_drops, &d, argc, argv, &p), none;
+
+	if (rc >= 0)
+		return rc;
+	none = xtap_query_open("drops", &st);
+	if (none < 0)
+		return XTAP_EXIT_ERR;
+	/* nothing attached: an empty table */
+	rc = !none && xtap_drops_query(&st, &drops) ? XTAP_EXIT_ERR : XTAP_EXIT_OK;
+	if (rc == XTAP_EXIT_OK)
+		xtap_drops_print(stdout, &st, &drops, d.json);
+	xtap_drops_free(&drops);
+	xtap_state_close(&st);
+	return rc;
+}

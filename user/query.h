@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Queries of the live state: what status, stats and flows read and show. */
+#ifndef XTAP_USER_QUERY_H
+#define XTAP_USER_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "loader/attach.h"
+#include "user/maps.h"
+
+/* Opens the pinned state read-only for the query command cmd; prints the
+ * error. 0, 1 when nothing is attached (st open all the same), -1 on error
+ * (st not open). */
+int xtap_query_open(const char *cmd, struct xtap_state *st);
+
+/* fd of the pinned map name, or -1 after "CMD: WHAT: cause". */
+int xtap_query_map(const char *cmd, const struct xtap_state *st, const char *name,
+		   const char *what);
+
+/* An attached interface and the counters of its hooks. */
+struct xtap_query_iface {
+	__u32 slot;
+	struct xtap_iface e;
+	char netns[64];			/* xtap_netns_name */
+	int present;			/* xtap_iface_present */
+	__u32 counted;			/* bit per hook whose counters are in stats */
+	struct xtap_stats stats[XTAP_HOOK_MAX];
+};
+
+struct xtap_query_status {
+	struct xtap_query_iface *ifaces;	/* in slot order */
+	size_t n;
+	struct xtap_stats total;	/* every counted point summed */
+	int counters_err;		/* the counters map could not be opened: -errno */
+	/* with status: the flow table */
+	__u32 flows_max;
+	size_t flows_used;
+};
+
+/* The attached interfaces with their counters; with status, also whether
+ * each interface is still there (else present is 1) and the flow table's
+ * use. 0, or -1 after a one-line error naming cmd. */
+int xtap_query_status(const char *cmd, const struct xtap_state *st, bool status,
+		      struct xtap_query_status *out);
+void xtap_query_status_free(struct xtap_query_status *s);
+
+/* What `xtap flows` shows. */
+struct xtap_flows_query {
+	FILE *out;
+	bool json;
+	enum xtap_sort sort;	/* XTAP_SORT_NONE with json: printed as read */
+	__u32 limit;		/* 0: every flow */
+	__u32 watch;		/* seconds between tables until a signal; 0: once */
+};
+
+/* The flow table of the attached state, shown once or every q->watch
+ * seconds until SIGINT or SIGTERM. 0, or -1 after a one-line error. */
+int xtap_flows_show(const struct xtap_state *st, const struct xtap_flows_query *q);
+
+#endif
