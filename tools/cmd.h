@@ -16,6 +16,8 @@ struct xtap_cmd {
 };
 
 extern const struct xtap_cmd_spec xtap_spec_latency;
+extern const struct xtap_cmd_spec xtap_spec_attach;
+extern const struct xtap_cmd_spec xtap_spec_detach;
 extern const struct xtap_cmd_spec xtap_spec_capture;
 extern const struct xtap_cmd_spec xtap_spec_export;
 extern const struct xtap_cmd_spec xtap_spec_serve;

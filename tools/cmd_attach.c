@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* xtap attach IFACE... and xtap detach IFACE...|--all */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,29 +16,62 @@
 
 struct defaults_attach {
 	__u32 hooks;
-	int mode;
-	int tc;
-	__u32 flows;
+	const char *mode;	/* auto, native, generic */
+	const char *tc;		/* auto, tcx, clsact */
+	__u32 flows;		/* 0: the pinned table's size, else XTAP_FLOWS_DEFAULT */
 	__u32 hop_sample;	/* 0: the state's setting, or the default in a new state */
 	bool verbose;
 };
 
 static const struct defaults_attach defaults_attach = {
 	.hooks = (1u << XTAP_HOOK_MAX) - 1,
-	.mode = XTAP_MODE_AUTO,
-	.tc = XTAP_TC_AUTO,
-	.flows = 0,	/* the pinned table's size, else XTAP_FLOWS_DEFAULT */
 };
 
-static const struct option attach_opts[] = {
-	{ "mode", required_argument, NULL, 'm' },
-	{ "hooks", required_argument, NULL, 'k' },
-	{ "tc", required_argument, NULL, 't' },
-	{ "flows", required_argument, NULL, 'F' },
-	{ "hop-sample", required_argument, NULL, 'S' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+#define F(x) offsetof(struct defaults_attach, x)
+static const struct xtap_opt attach_opts[] = {
+	{ "mode", 0, XTAP_OPT_STR, F(mode), "auto|native|generic",
+	  .help = "XDP mode; auto: native, else generic" },
+	{ "hooks", 0, XTAP_OPT_HOOKS, F(hooks), "xdp,tc-ingress,tc-egress",
+	  .help = "where to attach (default: all three)" },
+	{ "tc", 0, XTAP_OPT_STR, F(tc), "auto|tcx|clsact",
+	  .help = "TC mechanism; auto: tcx where the kernel has it, else clsact" },
+	{ "flows", 0, XTAP_OPT_U32, F(flows), "N", .min = 1, .max = XTAP_FLOWS_MAX,
+	  .help = "flow table entries (a new state only)" },
+	{ "hop-sample", 0, XTAP_OPT_POW2, F(hop_sample), "N", .min = 1,
+	  .max = 1u << XTAP_HOP_SAMPLE_SHIFT_MAX, .help = "follow 1 packet in N between hops" },
+	{ "verbose", 'v', XTAP_OPT_FLAG, F(verbose), NULL, .help = "libbpf's messages" },
+	{ NULL },
+};
+
+#undef F
+
+struct defaults_detach {
+	bool all;
+	bool verbose;
+};
+
+#define F(x) offsetof(struct defaults_detach, x)
+static const struct xtap_opt detach_opts[] = {
+	{ "all", 'a', XTAP_OPT_FLAG, F(all), NULL, .help = "every attached interface" },
+	{ "verbose", 'v', XTAP_OPT_FLAG, F(verbose), NULL, .help = "libbpf's messages" },
+	{ NULL },
+};
+#undef F
+
+const struct xtap_cmd_spec xtap_spec_attach = {
+	.name = "attach",
+	.help = "attach to interfaces; all of them share one pinned flow table",
+	.opts = attach_opts,
+	.args = "IFACE...",
+	.max_args = -1,
+};
+
+const struct xtap_cmd_spec xtap_spec_detach = {
+	.name = "detach",
+	.help = "remove exactly what attach added",
+	.opts = detach_opts,
+	.args = "IFACE...|--all",
+	.max_args = -1,
 };
 
 int cmd_attach(int argc, char **argv)
@@ -47,56 +80,26 @@ int cmd_attach(int argc, char **argv)
 	char err[XTAP_ERRLEN] = "";
 	struct xtap_attach_result res = { 0 };
 	struct xtap_attach_opts o;
+	struct xtap_parsed p;
 	struct xtap_state st;
-	int c, ret = XTAP_EXIT_OK;
+	int ret = xtap_opts_parse(&xtap_spec_attach, &d, argc, argv, &p), mode = 0, tc = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "vh", attach_opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			d.mode = xtap_xdp_mode_parse(optarg);
-			if (d.mode < 0) {
-				xtap_err("attach: --mode %s: not one of auto, native, generic", optarg);
-				return XTAP_EXIT_USAGE;
-			}
-			break;
-		case 't':
-			d.tc = xtap_tc_mech_parse(optarg);
-			if (d.tc < 0) {
-				xtap_err("attach: --tc %s: not one of auto, tcx, clsact", optarg);
-				return XTAP_EXIT_USAGE;
-			}
-			break;
-		case 'k':
-			if (!xtap_parse_hooks(optarg, &d.hooks)) {
-				xtap_err("attach: --hooks %s: a list of xdp, tc-ingress, tc-egress", optarg);
-				return XTAP_EXIT_USAGE;
-			}
-			break;
-		case 'F':
-			if (!xtap_parse_u32(optarg, XTAP_FLOWS_MAX, &d.flows)) {
-				xtap_err("attach: --flows %s: not a count from 1 to %u", optarg, XTAP_FLOWS_MAX);
-				return XTAP_EXIT_USAGE;
-			}
-			break;
-		case 'S':
-			if (!xtap_parse_u32(optarg, 1u << XTAP_HOP_SAMPLE_SHIFT_MAX, &d.hop_sample) ||
-			    (d.hop_sample & (d.hop_sample - 1))) {
-				xtap_err("attach: --hop-sample %s: a power of 2 from 1 to %u", optarg,
-					 1u << XTAP_HOP_SAMPLE_SHIFT_MAX);
-				return XTAP_EXIT_USAGE;
-			}
-			break;
-		case 'v': d.verbose = true; break;
-		case 'h': xtap_usage_of("attach"); return XTAP_EXIT_OK;
-		default: return xtap_usage_of("attach");
-		}
+	if (ret >= 0)
+		return ret;
+	ret = XTAP_EXIT_OK;
+	if (d.mode && (mode = xtap_xdp_mode_parse(d.mode)) < 0) {
+		xtap_err("attach: --mode %s: not one of auto, native, generic", d.mode);
+		return XTAP_EXIT_USAGE;
 	}
-	if (optind >= argc) {
+	if (d.tc && (tc = xtap_tc_mech_parse(d.tc)) < 0) {
+		xtap_err("attach: --tc %s: not one of auto, tcx, clsact", d.tc);
+		return XTAP_EXIT_USAGE;
+	}
+	if (!p.nargs) {
 		xtap_err("attach: name at least one interface");
 		return xtap_usage_of("attach");
 	}
-	o = (struct xtap_attach_opts){ .hooks = d.hooks, .xdp_mode = d.mode, .tc_mech = d.tc,
+	o = (struct xtap_attach_opts){ .hooks = d.hooks, .xdp_mode = mode, .tc_mech = tc,
 				       .flows_max = d.flows };
 	xtap_log_init(d.verbose);
 	if (xtap_check_privileges("attach"))
@@ -105,13 +108,13 @@ int cmd_attach(int argc, char **argv)
 		xtap_err("attach: %s", err);
 		return XTAP_EXIT_ERR;
 	}
-	res.each = calloc((size_t)(argc - optind), sizeof(*res.each));
+	res.each = calloc((size_t)(argc - p.first), sizeof(*res.each));
 	if (!res.each) {
 		xtap_err("attach: %s", strerror(ENOMEM));
 		ret = XTAP_EXIT_ERR;
 		goto cleanup;
 	}
-	if (xtap_attach_all(&st, argv + optind, argc - optind, &o, d.hop_sample, &res, err,
+	if (xtap_attach_all(&st, argv + p.first, argc - p.first, &o, d.hop_sample, &res, err,
 			    sizeof(err)))
 		ret = XTAP_EXIT_ERR;
 	for (int i = 0; i < res.done; i++) {
@@ -120,9 +123,9 @@ int cmd_attach(int argc, char **argv)
 
 		xtap_hooks_str(e->hooks, hooks, sizeof(hooks));
 		if (res.each[i].already)
-			printf("%s: already attached (%s); nothing changed\n", argv[optind + i], hooks);
+			printf("%s: already attached (%s); nothing changed\n", argv[p.first + i], hooks);
 		else
-			printf("%s: attached %s%s%s%s%s\n", argv[optind + i], hooks,
+			printf("%s: attached %s%s%s%s%s\n", argv[p.first + i], hooks,
 			       e->hooks & (1u << XTAP_HOOK_XDP) ? ", xdp " : "",
 			       e->hooks & (1u << XTAP_HOOK_XDP) ? xtap_xdp_mode_name(e->xdp_mode) : "",
 			       e->tc_mech ? ", tc " : "", e->tc_mech ? xtap_tc_mech_name(e->tc_mech) : "");
@@ -144,31 +147,21 @@ cleanup:
 
 int cmd_detach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	char err[XTAP_ERRLEN] = "";
+	struct xtap_parsed p;
 	struct xtap_state st;
-	bool all = false, verbose = false;
-	int c, ret = XTAP_EXIT_OK;
+	struct defaults_detach d = { 0 };
+	int ret = xtap_opts_parse(&xtap_spec_detach, &d, argc, argv, &p);
+	bool all = d.all;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "avh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a': all = true; break;
-		case 'v': verbose = true; break;
-		case 'h': xtap_usage_of("detach"); return XTAP_EXIT_OK;
-		default: return xtap_usage_of("detach");
-		}
-	}
-	if (all == (optind < argc)) {
+	if (ret >= 0)
+		return ret;
+	ret = XTAP_EXIT_OK;
+	if (all == (p.first < argc)) {
 		xtap_err("detach: name interfaces or give --all, not both");
 		return xtap_usage_of("detach");
 	}
-	xtap_log_init(verbose);
+	xtap_log_init(d.verbose);
 	if (xtap_check_privileges("detach"))
 		return XTAP_EXIT_ERR;
 	/* --all is the way out of a state another xtap made: it does not
@@ -179,7 +172,7 @@ int cmd_detach(int argc, char **argv)
 	}
 	if (st.reg_fd < 0) {
 		if (!all) {
-			xtap_err("detach %s: not attached", argv[optind]);
+			xtap_err("detach %s: not attached", argv[p.first]);
 			ret = XTAP_EXIT_ERR;
 		}
 		goto cleanup;
@@ -199,7 +192,7 @@ int cmd_detach(int argc, char **argv)
 		}
 		goto cleanup;
 	}
-	for (int i = optind; i < argc; i++) {
+	for (int i = p.first; i < argc; i++) {
 		int slot = st.reg_fd >= 0 ? xtap_find_slot(&st, argv[i]) : -1;
 
 		if (slot < 0) {

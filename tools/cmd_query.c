@@ -13,8 +13,6 @@
 #include "user/query.h"
 #include "user/report.h"
 
-static const char *const xdp_mode_names[] = { "-", "native", "generic" };
-static const char *const tc_mech_names[] = { "-", "tcx", "clsact" };
 
 /* status and stats take -j alone */
 struct defaults_json {
@@ -55,9 +53,9 @@ static void status_json(const struct xtap_query_status *s)
 		json_u64(&j, "ifindex", e->ifindex);
 		json_str(&j, "netns", s->ifaces[i].netns);
 		json_str(&j, "hooks", xtap_hooks_str(e->hooks, hooks, sizeof(hooks)));
-		json_str(&j, "xdp_mode", xdp_mode_names[e->xdp_mode % 3]);
+		json_str(&j, "xdp_mode", xtap_xdp_mode_name(e->xdp_mode));
 		json_str(&j, "xdp_attach", e->xdp_mode ? (e->xdp_mech ? "libxdp" : "link") : "-");
-		json_str(&j, "tc", tc_mech_names[e->tc_mech % 3]);
+		json_str(&j, "tc", xtap_tc_mech_name(e->tc_mech));
 		json_open(&j, "prog_ids", '{');
 		for (int h = 0; h < XTAP_HOOK_MAX; h++)
 			if (e->hooks & (1u << h))
@@ -91,8 +89,8 @@ static void status_table(const struct xtap_query_status *s)
 		printf("%-16s %7u %-12s %-26s %-8s %-7s %u/%u/%u%s\n", e->name, e->ifindex,
 		       s->ifaces[i].netns[0] ? s->ifaces[i].netns : "-",
 		       xtap_hooks_str(e->hooks, hooks, sizeof(hooks)),
-		       e->xdp_mode ? xdp_mode_names[e->xdp_mode % 3] : "-",
-		       tc_mech_names[e->tc_mech % 3], e->prog_id[0], e->prog_id[1], e->prog_id[2],
+		       e->xdp_mode ? xtap_xdp_mode_name(e->xdp_mode) : "-",
+		       xtap_tc_mech_name(e->tc_mech), e->prog_id[0], e->prog_id[1], e->prog_id[2],
 		       s->ifaces[i].present == 0 ? "  (interface gone)" : "");
 	}
 	printf("\nflow table: %zu of %u entries in use (%.1f%%); %llu created, %llu evicted, %llu failed\n",

@@ -6,13 +6,8 @@
 #include "tools/cmd.h"
 
 const struct xtap_cmd xtap_cmds[] = {
-	{ "attach", cmd_attach,
-	  .usage = "IFACE [IFACE...] [--mode auto|native|generic] [--hooks xdp,tc-ingress,tc-egress] "
-	  "[--tc auto|tcx|clsact] [--flows N] [--hop-sample N] [-v]",
-	  .help = "attach to interfaces; all of them share one pinned flow table" },
-	{ "detach", cmd_detach,
-	  .usage = "IFACE...|--all [-v]",
-	  .help = "remove exactly what attach added" },
+	{ "attach", cmd_attach, .spec = &xtap_spec_attach },
+	{ "detach", cmd_detach, .spec = &xtap_spec_detach },
 	{ "status", cmd_status, .spec = &xtap_spec_status },
 	{ "flows", cmd_flows, .spec = &xtap_spec_flows },
 	{ "stats", cmd_stats, .spec = &xtap_spec_stats },
