@@ -25,7 +25,7 @@ static const struct defaults_export defaults_export = {
 };
 
 #define F(x) offsetof(struct defaults_export, x)
-#define SECONDS .min = 1, .max = 86400, .unit = "seconds"
+#define SECONDS .min = 1, .max = 86400, .bad = "seconds from 1 to 86400"
 static const struct xtap_opt export_opts[] = {
 	{ "ipfix", 0, XTAP_OPT_STR, F(ipfix), "HOST:PORT", .help = "send IPFIX to this collector" },
 	{ "json", 0, XTAP_OPT_STR, F(o.json), "FILE|-", .help = "write JSON lines instead (- for stdout)" },

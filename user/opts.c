@@ -160,7 +160,7 @@ static bool set_one(const struct xtap_opt *o, void *cfg, const char *arg, char *
 	}
 	case XTAP_OPT_U32:
 		if (!xtap_parse_u32(arg, o->max, &v) || v < o->min) {
-			snprintf(why, len, "%s from %u to %u", o->unit ? o->unit : "not a count",
+			snprintf(why, len, "not a count from %u to %u",
 				 o->min, o->max);
 			return false;
 		}

@@ -46,8 +46,6 @@ struct xtap_opt {
 	const char *const *names;	/* ENUM: the accepted words, NULL-terminated */
 	bool required;		/* the command does not run without it */
 	const char *bad;	/* the error for a value not taken; NULL: generated */
-	const char *unit;	/* U32: what the number counts, for the error
-				 * ("seconds from 1 to 60"); NULL: "not a count" */
 };
 
 struct xtap_cmd_spec {

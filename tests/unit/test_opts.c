@@ -128,29 +128,6 @@ static void test_errors(void **state)
 	free(err);
 }
 
-/* A count with a unit names it in its error. */
-static void test_unit_in_error(void **state)
-{
-	static const struct xtap_opt o[] = {
-		{ "interval", 0, XTAP_OPT_U32, offsetof(struct cfg, count), "S", .min = 1, .max = 60,
-		  .unit = "seconds" },
-		{ NULL },
-	};
-	static const struct xtap_cmd_spec sp = { .name = "demo", .opts = o };
-	char *argv[] = { "demo", "--interval", "0", NULL };
-	struct xtap_parsed p;
-	struct err_cap ec;
-	struct cfg c = { 0 };
-	char *err;
-
-	(void)state;
-	stderr_begin(&ec);
-	assert_int_equal(xtap_opts_parse(&sp, &c, 3, argv, &p), XTAP_EXIT_USAGE);
-	err = stderr_end(&ec);
-	assert_string_equal(err, "xtap: demo: --interval 0: seconds from 1 to 60\n");
-	free(err);
-}
-
 static void test_usage_and_help(void **state)
 {
 	struct mem_out m;
@@ -212,7 +189,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_all_kinds),
 		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_unit_in_error),
 		cmocka_unit_test(test_usage_and_help),
 		cmocka_unit_test(test_own_messages),
 	};
