@@ -151,16 +151,16 @@ static void field_str(char *out, size_t olen, const char *f, size_t size)
 
 static void times_json(struct json *j, const struct xtap_app *a, __s64 off)
 {
-	json_u64_k(j, "timed", a->timed);
-	json_u64_k(j, "response_sum_ns", a->sum_ns);
+	json_u64(j, "timed", a->timed);
+	json_u64(j, "response_sum_ns", a->sum_ns);
 	if (a->timed) {
-		json_u64_k(j, "response_max_ns", a->max_ns);
-		json_u64_k(j, "response_mean_ns", a->sum_ns / a->timed);
-		json_i64_k(j, "last_response_at_ns", (__s64)a->last_ns + off);
+		json_u64(j, "response_max_ns", a->max_ns);
+		json_u64(j, "response_mean_ns", a->sum_ns / a->timed);
+		json_i64(j, "last_response_at_ns", (__s64)a->last_ns + off);
 	} else {
-		json_null_k(j, "response_max_ns");
-		json_null_k(j, "response_mean_ns");
-		json_null_k(j, "last_response_at_ns");
+		json_null(j, "response_max_ns");
+		json_null(j, "response_mean_ns");
+		json_null(j, "last_response_at_ns");
 	}
 }
 
@@ -172,59 +172,59 @@ void xtap_app_json(struct json *j, const struct xtap_app *a, __s64 off)
 		static const char *const cls[5] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
 
 		json_open(j, "http", '{');
-		json_str_k(j, "server", a->req_dir == XTAP_DIR_AB ? "b" : "a");
-		json_u64_k(j, "requests", a->requests);
-		json_u64_k(j, "responses", a->responses);
+		json_str(j, "server", a->req_dir == XTAP_DIR_AB ? "b" : "a");
+		json_u64(j, "requests", a->requests);
+		json_u64(j, "responses", a->responses);
 		json_open(j, "status", '{');
 		for (int i = 0; i < 5; i++)
 			json_u64(j, cls[i], a->status_class[i]);
 		json_close(j, '}');
 		if (a->requests && a->method[0]) {
 			field_str(s, sizeof(s), a->method, XTAP_HTTP_METHOD_LEN);
-			json_str_k(j, "last_method", s);
+			json_str(j, "last_method", s);
 			field_str(s, sizeof(s), a->path, XTAP_HTTP_PATH_LEN);
-			json_str_k(j, "last_path", s);
+			json_str(j, "last_path", s);
 		} else {
-			json_null_k(j, "last_method");
-			json_null_k(j, "last_path");
+			json_null(j, "last_method");
+			json_null(j, "last_path");
 		}
 		if (a->host[0]) {
 			field_str(s, sizeof(s), a->host, XTAP_HTTP_HOST_LEN);
-			json_str_k(j, "last_host", s);
+			json_str(j, "last_host", s);
 		} else {
-			json_null_k(j, "last_host");
+			json_null(j, "last_host");
 		}
 		if (a->last_status)
-			json_u64_k(j, "last_status", a->last_status);
+			json_u64(j, "last_status", a->last_status);
 		else
-			json_null_k(j, "last_status");
+			json_null(j, "last_status");
 		times_json(j, a, off);
-		json_u64_k(j, "pending", xtap_app_pending(a));
-		json_u64_k(j, "untimed_pipeline_full", a->unanswered);
+		json_u64(j, "pending", xtap_app_pending(a));
+		json_u64(j, "untimed_pipeline_full", a->unanswered);
 		json_bool(j, "upgraded", a->flags & XTAP_APP_F_UPGRADED);
 		json_close(j, '}');
 	} else if (a->kind == XTAP_APP_DNS) {
 		char rc[16];
 
 		json_open(j, "dns", '{');
-		json_str_k(j, "server", a->req_dir == XTAP_DIR_AB ? "b" : "a");
-		json_u64_k(j, "queries", a->requests);
-		json_u64_k(j, "responses", a->responses);
-		json_u64_k(j, "last_id", a->dns_id);
-		json_str_k(j, "last_name", xtap_dns_name_str(a->dns_name, s, sizeof(s)));
-		json_u64_k(j, "last_qtype", a->dns_qtype);
+		json_str(j, "server", a->req_dir == XTAP_DIR_AB ? "b" : "a");
+		json_u64(j, "queries", a->requests);
+		json_u64(j, "responses", a->responses);
+		json_u64(j, "last_id", a->dns_id);
+		json_str(j, "last_name", xtap_dns_name_str(a->dns_name, s, sizeof(s)));
+		json_u64(j, "last_qtype", a->dns_qtype);
 		if (a->responses) {
-			json_u64_k(j, "last_rcode", a->dns_rcode);
-			json_str_k(j, "last_rcode_name", xtap_dns_rcode_name(a->dns_rcode, rc, sizeof(rc)));
+			json_u64(j, "last_rcode", a->dns_rcode);
+			json_str(j, "last_rcode_name", xtap_dns_rcode_name(a->dns_rcode, rc, sizeof(rc)));
 		} else {
-			json_null_k(j, "last_rcode");
-			json_null_k(j, "last_rcode_name");
+			json_null(j, "last_rcode");
+			json_null(j, "last_rcode_name");
 		}
-		json_u64_k(j, "errors", a->dns_errors);
+		json_u64(j, "errors", a->dns_errors);
 		times_json(j, a, off);
-		json_u64_k(j, "pending", xtap_app_pending(a));
-		json_u64_k(j, "unanswered", a->unanswered + xtap_app_pending(a));
-		json_u64_k(j, "retransmits", a->dns_retransmits);
+		json_u64(j, "pending", xtap_app_pending(a));
+		json_u64(j, "unanswered", a->unanswered + xtap_app_pending(a));
+		json_u64(j, "retransmits", a->dns_retransmits);
 		json_close(j, '}');
 	}
 }

@@ -154,21 +154,8 @@ static void put_escaped(struct json *j, const char *s)
 	putch(j, '"');
 }
 
-static void put_u64(struct json *j, uint64_t v, bool neg)
-{
-	char buf[24], *p = buf + sizeof(buf);
-
-	do {
-		*--p = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	if (neg)
-		*--p = '-';
-	put(j, p, buf + sizeof(buf) - p);
-}
-
-/* The comma before a member, and its key. */
-static void member(struct json *j, const char *key)
+/* The comma before a member, and its key, escaped. */
+void json_member(struct json *j, const char *key)
 {
 	bool comma = !j->first[j->depth];
 	size_t n;
@@ -188,7 +175,7 @@ static void member(struct json *j, const char *key)
 
 void json_open(struct json *j, const char *key, char bracket)
 {
-	member(j, key);
+	json_member(j, key);
 	putch(j, bracket);
 	if (j->depth + 1 < JSON_MAX_DEPTH)
 		j->depth++;
@@ -206,42 +193,7 @@ void json_close(struct json *j, char bracket)
 	}
 }
 
-void json_str(struct json *j, const char *key, const char *v)
+void json_put_str(struct json *j, const char *v)
 {
-	member(j, key);
-	put_escaped(j, v ? v : "");
-}
-
-void json_u64(struct json *j, const char *key, uint64_t v)
-{
-	member(j, key);
-	put_u64(j, v, false);
-}
-
-void json_i64(struct json *j, const char *key, int64_t v)
-{
-	member(j, key);
-	put_u64(j, v < 0 ? -(uint64_t)v : (uint64_t)v, v < 0);
-}
-
-void json_bool(struct json *j, const char *key, bool v)
-{
-	member(j, key);
-	if (v)
-		put(j, "true", 4);
-	else
-		put(j, "false", 5);
-}
-
-void json_null(struct json *j, const char *key)
-{
-	member(j, key);
-	put(j, "null", 4);
-}
-
-/* A member whose key comes quoted, with its colon (JSON_QKEY). */
-void json_str_q(struct json *j, const char *qkey, size_t qlen, const char *v)
-{
-	j->len = (size_t)(json_member_q(j, qkey, qlen, 0) - j->buf);
 	put_escaped(j, v ? v : "");
 }

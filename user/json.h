@@ -27,39 +27,44 @@ void json_init(struct json *j, FILE *f);
 /* key is NULL inside arrays and at the top level. */
 void json_open(struct json *j, const char *key, char bracket);	/* '{' or '[' */
 void json_close(struct json *j, char bracket);			/* '}' or ']' */
-void json_str(struct json *j, const char *key, const char *v);
-void json_u64(struct json *j, const char *key, uint64_t v);
-void json_i64(struct json *j, const char *key, int64_t v);
-void json_bool(struct json *j, const char *key, bool v);
-void json_null(struct json *j, const char *key);
-/*
- * The same with a key that is a string literal: its quoted form ("key":) is
- * made by the compiler, so a member costs a copy and the value. For the
- * writers of big outputs (a flow dump writes some sixty members per flow).
- */
-#define JSON_QKEY(key) ("\"" key "\":"), (sizeof(key) + 2)
-#define json_str_k(j, key, v) json_str_q(j, JSON_QKEY(key), v)
-#define json_u64_k(j, key, v) json_u64_q(j, JSON_QKEY(key), v)
-#define json_i64_k(j, key, v) json_i64_q(j, JSON_QKEY(key), v)
-#define json_null_k(j, key) json_null_q(j, JSON_QKEY(key))
-void json_str_q(struct json *j, const char *qkey, size_t qlen, const char *v);
 /* Hands what buf holds to f (no fflush). */
 void json_flush(struct json *j);
 
-/* Inline, so that the copy of a literal key is a few moves: the comma,
- * the quoted key, and room for vmax more bytes, in one check. */
-static inline char *json_member_q(struct json *j, const char *qkey, size_t qlen, size_t vmax)
+/*
+ * Members. A key is NULL inside arrays and at the top level. The writers
+ * are inline so that a key that is a string literal (nearly every key: a
+ * flow dump writes some sixty members per flow) is copied with a length
+ * the compiler knows, the comma, the key and room for the value in one
+ * check. A literal key is written as it is (xtap's keys are identifiers);
+ * any other key goes through json_member, which escapes it.
+ */
+void json_member(struct json *j, const char *key);
+void json_put_str(struct json *j, const char *v);
+
+static inline char *json_key(struct json *j, const char *key, size_t vmax)
 {
+	size_t n;
 	char *o;
 
-	if (j->len + qlen + 1 + vmax > sizeof(j->buf))
+	if (!key || !__builtin_constant_p(strlen(key))) {
+		json_member(j, key);
+		if (j->len + vmax > sizeof(j->buf))
+			json_flush(j);
+		return j->buf + j->len;
+	}
+	n = strlen(key);
+	if (j->len + n + 4 + vmax > sizeof(j->buf))
 		json_flush(j);
 	o = j->buf + j->len;
 	if (!j->first[j->depth])
 		*o++ = ',';
 	j->first[j->depth] = false;
-	memcpy(o, qkey, qlen);
-	return o + qlen;
+	*o++ = '"';
+	memcpy(o, key, n);
+	o += n;
+	*o++ = '"';
+	*o++ = ':';
+	return o;
 }
 
 /* v in decimal at o; returns the end. */
@@ -74,28 +79,43 @@ static inline char *json_digits(char *o, uint64_t v)
 	return o + n;
 }
 
-static inline void json_u64_q(struct json *j, const char *qkey, size_t qlen, uint64_t v)
+static inline void json_u64(struct json *j, const char *key, uint64_t v)
 {
-	char *o = json_member_q(j, qkey, qlen, 20);
+	char *o = json_key(j, key, 20);
 
 	j->len = (size_t)(json_digits(o, v) - j->buf);
 }
 
-static inline void json_i64_q(struct json *j, const char *qkey, size_t qlen, int64_t v)
+static inline void json_i64(struct json *j, const char *key, int64_t v)
 {
-	char *o = json_member_q(j, qkey, qlen, 21);
+	char *o = json_key(j, key, 21);
 
 	if (v < 0)
 		*o++ = '-';
 	j->len = (size_t)(json_digits(o, v < 0 ? -(uint64_t)v : (uint64_t)v) - j->buf);
 }
 
-static inline void json_null_q(struct json *j, const char *qkey, size_t qlen)
+static inline void json_bool(struct json *j, const char *key, bool v)
 {
-	char *o = json_member_q(j, qkey, qlen, 4);
+	char *o = json_key(j, key, 5);
+
+	memcpy(o, v ? "true" : "false", v ? 4 : 5);
+	j->len = (size_t)(o + (v ? 4 : 5) - j->buf);
+}
+
+static inline void json_null(struct json *j, const char *key)
+{
+	char *o = json_key(j, key, 4);
 
 	memcpy(o, "null", 4);
 	j->len = (size_t)(o + 4 - j->buf);
+}
+
+/* v escaped; NULL is written as "". */
+static inline void json_str(struct json *j, const char *key, const char *v)
+{
+	j->len = (size_t)(json_key(j, key, 0) - j->buf);
+	json_put_str(j, v);
 }
 
 #endif

@@ -61,22 +61,22 @@ static const char *outcome_str(__u8 o)
 static void handshake_json(struct json *j, const struct xtap_flow *v, __s64 off)
 {
 	if (v->hs_seen & XTAP_HS_SEEN_SYN)
-		json_i64_k(j, "syn_ns", (__s64)v->syn_ns + off);
+		json_i64(j, "syn_ns", (__s64)v->syn_ns + off);
 	else
-		json_null_k(j, "syn_ns");
+		json_null(j, "syn_ns");
 	if (v->hs_seen & XTAP_HS_SEEN_SYNACK)
-		json_u64_k(j, "handshake_syn_synack_ns", v->syn_synack_ns);
+		json_u64(j, "handshake_syn_synack_ns", v->syn_synack_ns);
 	else
-		json_null_k(j, "handshake_syn_synack_ns");
+		json_null(j, "handshake_syn_synack_ns");
 	if (v->hs_seen & XTAP_HS_SEEN_ACK) {
-		json_u64_k(j, "handshake_synack_ack_ns", v->synack_ack_ns);
-		json_u64_k(j, "initial_rtt_ns", v->syn_synack_ns + v->synack_ack_ns);
+		json_u64(j, "handshake_synack_ack_ns", v->synack_ack_ns);
+		json_u64(j, "initial_rtt_ns", v->syn_synack_ns + v->synack_ack_ns);
 	} else {
-		json_null_k(j, "handshake_synack_ack_ns");
-		json_null_k(j, "initial_rtt_ns");
+		json_null(j, "handshake_synack_ack_ns");
+		json_null(j, "initial_rtt_ns");
 	}
-	json_str_k(j, "outcome", outcome_str(v->outcome));
-	json_u64_k(j, "syn_retransmits", v->syn_retransmits);
+	json_str(j, "outcome", outcome_str(v->outcome));
+	json_u64(j, "syn_retransmits", v->syn_retransmits);
 }
 
 /* Retransmissions and passive RTT per direction; an RTT with no sample is
@@ -85,23 +85,23 @@ static void handshake_json(struct json *j, const struct xtap_flow *v, __s64 off)
 	do {										\
 		__u32 n_ = (v)->rtt_samples[d];						\
 											\
-		json_u64_k(j, "rtt_samples_" sfx, n_);					\
+		json_u64(j, "rtt_samples_" sfx, n_);					\
 		if (n_) {								\
-			json_u64_k(j, "rtt_min_ns_" sfx, (v)->rtt_min_ns[d]);		\
-			json_u64_k(j, "rtt_mean_ns_" sfx, (v)->rtt_sum_ns[d] / n_);	\
-			json_u64_k(j, "rtt_max_ns_" sfx, (v)->rtt_max_ns[d]);		\
+			json_u64(j, "rtt_min_ns_" sfx, (v)->rtt_min_ns[d]);		\
+			json_u64(j, "rtt_mean_ns_" sfx, (v)->rtt_sum_ns[d] / n_);	\
+			json_u64(j, "rtt_max_ns_" sfx, (v)->rtt_max_ns[d]);		\
 		} else {								\
-			json_null_k(j, "rtt_min_ns_" sfx);				\
-			json_null_k(j, "rtt_mean_ns_" sfx);				\
-			json_null_k(j, "rtt_max_ns_" sfx);				\
+			json_null(j, "rtt_min_ns_" sfx);				\
+			json_null(j, "rtt_mean_ns_" sfx);				\
+			json_null(j, "rtt_max_ns_" sfx);				\
 		}									\
-		json_u64_k(j, "rtt_sum_ns_" sfx, (v)->rtt_sum_ns[d]);			\
+		json_u64(j, "rtt_sum_ns_" sfx, (v)->rtt_sum_ns[d]);			\
 	} while (0)
 
 static void tcp_latency_json(struct json *j, const struct xtap_flow *v)
 {
-	json_u64_k(j, "retransmits_ab", v->retrans[0]);
-	json_u64_k(j, "retransmits_ba", v->retrans[1]);
+	json_u64(j, "retransmits_ab", v->retrans[0]);
+	json_u64(j, "retransmits_ba", v->retrans[1]);
 	TCP_DIR_JSON(j, v, 0, "ab");
 	TCP_DIR_JSON(j, v, 1, "ba");
 }
@@ -111,9 +111,9 @@ static void endpoint_json(struct json *j, const char *key, const struct xtap_flo
 	char addr[INET6_ADDRSTRLEN];
 
 	json_open(j, key, '{');
-	json_str_k(j, "addr", xtap_addr_str(side ? k->addr_b : k->addr_a, k->ip_version, addr, sizeof(addr)));
+	json_str(j, "addr", xtap_addr_str(side ? k->addr_b : k->addr_a, k->ip_version, addr, sizeof(addr)));
 	if (has_ports(k))
-		json_u64_k(j, "port", side ? k->port_b : k->port_a);
+		json_u64(j, "port", side ? k->port_b : k->port_a);
 	json_close(j, '}');
 }
 
@@ -139,39 +139,39 @@ void xtap_flow_json_fields(struct json *j, const struct xtap_flow_entry *e, __s6
 	char name[32], flags[16], id[24];
 
 	proto_str(k->proto, name, sizeof(name));
-	json_str_k(j, "proto", name);
-	json_u64_k(j, "ip_version", k->ip_version);
-	json_u64_k(j, "vlan", k->vlan);
+	json_str(j, "proto", name);
+	json_u64(j, "ip_version", k->ip_version);
+	json_u64(j, "vlan", k->vlan);
 	endpoint_json(j, "a", k, 0);
 	endpoint_json(j, "b", k, 1);
 	if (is_icmp(k)) {
-		json_u64_k(j, "icmp_id", k->port_a);
-		json_u64_k(j, "icmp_type", k->port_b >> 8);
-		json_u64_k(j, "icmp_code", k->port_b & 0xff);
+		json_u64(j, "icmp_id", k->port_a);
+		json_u64(j, "icmp_type", k->port_b >> 8);
+		json_u64(j, "icmp_code", k->port_b & 0xff);
 	}
-	json_str_k(j, "flow_id", hex64(xtap_flow_id(k), id));	/* as in captures' pcapng comments */
-	json_str_k(j, "initiator", v->initiator == XTAP_DIR_AB ? "a" : "b");
-	json_str_k(j, "initiator_by", v->initiator_syn ? "syn" : "first-seen");
+	json_str(j, "flow_id", hex64(xtap_flow_id(k), id));	/* as in captures' pcapng comments */
+	json_str(j, "initiator", v->initiator == XTAP_DIR_AB ? "a" : "b");
+	json_str(j, "initiator_by", v->initiator_syn ? "syn" : "first-seen");
 	/* constant keys: no formatting per flow (a dump may hold millions) */
-	json_u64_k(j, "packets_ab", v->pkts[0]);
-	json_u64_k(j, "bytes_ab", v->bytes[0]);
-	json_u64_k(j, "packets_ba", v->pkts[1]);
-	json_u64_k(j, "bytes_ba", v->bytes[1]);
-	json_i64_k(j, "first_ns", (__s64)v->first_ns + off);
-	json_i64_k(j, "last_ns", (__s64)v->last_ns + off);
+	json_u64(j, "packets_ab", v->pkts[0]);
+	json_u64(j, "bytes_ab", v->bytes[0]);
+	json_u64(j, "packets_ba", v->pkts[1]);
+	json_u64(j, "bytes_ba", v->bytes[1]);
+	json_i64(j, "first_ns", (__s64)v->first_ns + off);
+	json_i64(j, "last_ns", (__s64)v->last_ns + off);
 	if (k->proto == IPPROTO_TCP) {
-		json_str_k(j, "tcp_flags_ab", xtap_tcp_flags_str(v->tcp_flags[0], flags, sizeof(flags)));
-		json_u64_k(j, "syn_ab", v->syn[0]);
-		json_u64_k(j, "fin_ab", v->fin[0]);
-		json_u64_k(j, "rst_ab", v->rst[0]);
-		json_str_k(j, "tcp_flags_ba", xtap_tcp_flags_str(v->tcp_flags[1], flags, sizeof(flags)));
-		json_u64_k(j, "syn_ba", v->syn[1]);
-		json_u64_k(j, "fin_ba", v->fin[1]);
-		json_u64_k(j, "rst_ba", v->rst[1]);
+		json_str(j, "tcp_flags_ab", xtap_tcp_flags_str(v->tcp_flags[0], flags, sizeof(flags)));
+		json_u64(j, "syn_ab", v->syn[0]);
+		json_u64(j, "fin_ab", v->fin[0]);
+		json_u64(j, "rst_ab", v->rst[0]);
+		json_str(j, "tcp_flags_ba", xtap_tcp_flags_str(v->tcp_flags[1], flags, sizeof(flags)));
+		json_u64(j, "syn_ba", v->syn[1]);
+		json_u64(j, "fin_ba", v->fin[1]);
+		json_u64(j, "rst_ba", v->rst[1]);
 		handshake_json(j, v, off);
 		tcp_latency_json(j, v);
 	}
-	json_u64_k(j, "first_point", v->first_point);
+	json_u64(j, "first_point", v->first_point);
 }
 
 static void endpoint_str(const struct xtap_flow_key *k, int side, char *buf, size_t len)
@@ -343,7 +343,7 @@ void xtap_stats_json(struct json *j, const char *key, const struct xtap_stats *s
 	json_open(j, key, '{');
 	for (int i = 0; i < XTAP_STAT_OUTCOME_END; i++)
 		pkts += s->c[i];
-	json_u64_k(j, "packets", pkts);
+	json_u64(j, "packets", pkts);
 	for (int i = 0; i < XTAP_STAT_MAX; i++)
 		if (s->c[i])
 			json_u64(j, xtap_stat_name(i), s->c[i]);
