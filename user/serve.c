@@ -98,10 +98,12 @@ static long ms_since(const struct timespec *t)
 	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
-/* Reads what the client sent; answers once the head is complete. false:
- * the connection is done. */
+/* Reads what the client sent; answers once the head is complete, or
+ * refuses a head larger than XTAP_HTTP_REQ_MAX. false: the connection is
+ * done. */
 static bool conn_read(struct xtap_http_server *s, struct conn *c)
 {
+	static const char big[] = "request too large\n";
 	ssize_t r = recv(c->fd, c->req + c->rlen, sizeof(c->req) - 1 - c->rlen, 0);
 
 	if (r < 0)
@@ -110,8 +112,13 @@ static bool conn_read(struct xtap_http_server *s, struct conn *c)
 		return false;	/* gone before asking */
 	c->rlen += (size_t)r;
 	c->req[c->rlen] = '\0';
-	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n") || c->rlen == sizeof(c->req) - 1) {
+	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n")) {
 		answer(s, c);
+		return c->out != NULL;
+	}
+	if (c->rlen == sizeof(c->req) - 1) {
+		c->out = response("431 Request Header Fields Too Large", "text/plain", big,
+				  sizeof(big) - 1, &c->olen);
 		return c->out != NULL;
 	}
 	return true;
@@ -172,6 +179,75 @@ int xtap_http_server_conns(const struct xtap_http_server *s)
 	return n;
 }
 
+/* Moves a connection on: reads its request or writes its answer; closes it
+ * when done. */
+static void serve_conn(struct xtap_http_server *s, struct conn *c)
+{
+	bool keep = c->out ? conn_write(c) : conn_read(s, c);
+
+	if (keep && c->out && c->off == 0)
+		keep = conn_write(c);	/* most answers go at once */
+	if (!keep)
+		conn_close(c);
+}
+
+/* The connection accepted first of those that have not sent a whole
+ * request yet; NULL when every one has. */
+static struct conn *oldest_silent(struct xtap_http_server *s)
+{
+	struct conn *o = NULL;
+
+	for (int i = 0; i < XTAP_HTTP_MAX_CONNS; i++) {
+		struct conn *c = &s->conns[i];
+
+		if (c->fd < 0 || c->out)
+			continue;
+		if (!o || c->since.tv_sec < o->since.tv_sec ||
+		    (c->since.tv_sec == o->since.tv_sec && c->since.tv_nsec < o->since.tv_nsec))
+			o = c;
+	}
+	return o;
+}
+
+/* A free slot, else the slot of the oldest silent connection, closed;
+ * NULL when there is neither. */
+static struct conn *take_slot(struct xtap_http_server *s)
+{
+	struct conn *c;
+
+	for (int i = 0; i < XTAP_HTTP_MAX_CONNS; i++)
+		if (s->conns[i].fd < 0)
+			return &s->conns[i];
+	c = oldest_silent(s);
+	if (c)
+		conn_close(c);
+	return c;
+}
+
+/*
+ * Accepts every waiting client. A client's request is usually in its socket
+ * by the time it is accepted: it is read, answered and written at once, so
+ * that a crowd of idle connections, which take each other's slots, cannot
+ * push out a scrape before it is heard.
+ */
+static void accept_all(struct xtap_http_server *s)
+{
+	for (;;) {
+		struct conn *c;
+		int fd;
+
+		if (xtap_http_server_conns(s) == XTAP_HTTP_MAX_CONNS && !oldest_silent(s))
+			return;
+		fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		c = take_slot(s);
+		c->fd = fd;
+		clock_gettime(CLOCK_MONOTONIC, &c->since);
+		serve_conn(s, c);
+	}
+}
+
 int xtap_http_server_step(struct xtap_http_server *s, int timeout_ms)
 {
 	struct pollfd *pfd = s->pfd;
@@ -191,37 +267,22 @@ int xtap_http_server_step(struct xtap_http_server *s, int timeout_ms)
 		}
 		pfd[n++] = (struct pollfd){ .fd = c->fd, .events = c->out ? POLLOUT : POLLIN };
 	}
-	/* at the connection limit, new clients wait in the backlog */
-	pfd[n] = (struct pollfd){ .fd = free_slots ? s->lfd : -1, .events = POLLIN };
+	/* at the limit, a new client takes the slot of one still silent */
+	pfd[n] = (struct pollfd){ .fd = free_slots || oldest_silent(s) ? s->lfd : -1,
+				  .events = POLLIN };
 	r = poll(pfd, (nfds_t)n + 1, timeout_ms);
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
 	for (int i = 0, k = 0; i < XTAP_HTTP_MAX_CONNS && k < n; i++) {
 		struct conn *c = &s->conns[i];
-		bool keep;
-
 		if (c->fd < 0 || pfd[k].fd != c->fd)
 			continue;
 		if (!pfd[k++].revents)
 			continue;
-		keep = c->out ? conn_write(c) : conn_read(s, c);
-		if (keep && c->out && c->off == 0)
-			keep = conn_write(c);	/* most answers go at once */
-		if (!keep)
-			conn_close(c);
+		serve_conn(s, c);
 	}
-	if (pfd[n].revents & POLLIN) {
-		for (int i = 0; i < XTAP_HTTP_MAX_CONNS; i++) {
-			struct conn *c = &s->conns[i];
-
-			if (c->fd >= 0)
-				continue;
-			c->fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-			if (c->fd < 0)
-				break;
-			clock_gettime(CLOCK_MONOTONIC, &c->since);
-		}
-	}
+	if (pfd[n].revents & POLLIN)
+		accept_all(s);
 	return 0;
 }
 
@@ -244,7 +305,7 @@ int xtap_serve_listen(const struct sockaddr_storage *addr, socklen_t alen)
 
 	fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (const struct sockaddr *)addr, alen) || listen(fd, 64)) {
+	    bind(fd, (const struct sockaddr *)addr, alen) || listen(fd, XTAP_HTTP_BACKLOG)) {
 		int e = errno;
 
 		xtap_sockaddr_str(addr, name, sizeof(name));

@@ -4,8 +4,14 @@
  * fresh for each request. One thread polls every socket, all non-blocking:
  * a request is read, answered and written as the client takes it, so a
  * slow or vanished client holds up nobody. Each connection answers one
- * request and closes; one that is not done within the time limit is
- * closed. At the connection limit new clients wait in the listen backlog.
+ * request and closes. The limits:
+ * - a request's head larger than XTAP_HTTP_REQ_MAX gets 431 and is closed;
+ * - a connection not done within XTAP_HTTP_TIMEOUT_MS of its accept is
+ *   closed, however slowly it keeps sending;
+ * - XTAP_HTTP_MAX_CONNS connections at once: at the limit a new client takes
+ *   the slot of the oldest one that has not sent its whole request yet, and
+ *   a client's request is read the moment it is accepted, so idle
+ *   connections, however many, cannot keep a scrape out.
  */
 #ifndef XTAP_USER_SERVE_H
 #define XTAP_USER_SERVE_H
@@ -17,6 +23,7 @@
 #define XTAP_HTTP_MAX_CONNS 64
 #define XTAP_HTTP_REQ_MAX 8192		/* bytes of a request's head */
 #define XTAP_HTTP_TIMEOUT_MS 10000
+#define XTAP_HTTP_BACKLOG 1024		/* clients waiting to be accepted */
 
 /* The body of GET /metrics, malloc'ed, its length in *len; NULL: the
  * request gets 500. */
@@ -28,7 +35,8 @@ struct xtap_http_server;
  * xtap_http_server_add). NULL when out of memory. */
 struct xtap_http_server *xtap_http_server_new(int lfd, xtap_http_body_fn body, void *arg);
 /* Takes a connected socket as a client connection. 0, or -ENOSPC at the
- * connection limit (fd stays the caller's). */
+ * connection limit (fd stays the caller's; only accepted clients take
+ * another's slot). */
 int xtap_http_server_add(struct xtap_http_server *s, int fd);
 /* Connections time out after ms instead of XTAP_HTTP_TIMEOUT_MS. */
 void xtap_http_server_timeout(struct xtap_http_server *s, long ms);

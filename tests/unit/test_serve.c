@@ -8,7 +8,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "tests/unit/unit_util.h"
 #include "user/serve.h"
@@ -65,7 +68,9 @@ static char *response(struct xtap_http_server *s, int c, size_t *len)
 				assert_non_null(r);
 			}
 		}
-		if (k == 0) {
+		/* a server closing with the request unread resets the socket;
+		 * what it wrote before is still read */
+		if (k == 0 || (k < 0 && errno == ECONNRESET)) {
 			r[n] = '\0';
 			*len = n;
 			return r;
@@ -234,6 +239,144 @@ static void test_listen_and_large_body(void **state)
 	xtap_http_server_free(s);	/* closes lfd */
 }
 
+/* A head larger than XTAP_HTTP_REQ_MAX is refused with 431, not answered
+ * from its first bytes. */
+static void test_oversized(void **state)
+{
+	struct body b = { .len = 10 };
+	struct xtap_http_server *s = xtap_http_server_new(-1, make_body, &b);
+	const char *start = "GET /metrics HTTP/1.1\r\nX-Pad: ";
+	size_t n = 2 * XTAP_HTTP_REQ_MAX, len;
+	char *big = malloc(n), *r;
+	int c;
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(big);
+	memset(big, 'a', n);
+	memcpy(big, start, strlen(start));
+	c = client(s);
+	assert_int_equal(send(c, big, n, 0), (ssize_t)n);
+	r = response(s, c, &len);
+	assert_non_null(strstr(r, "HTTP/1.1 431 Request Header Fields Too Large\r\n"));
+	assert_non_null(strstr(r, "\r\n\r\nrequest too large\n"));
+	assert_int_equal(b.calls, 0);
+	free(r);
+	close(c);
+	/* a head just under the limit is still answered */
+	memcpy(big + XTAP_HTTP_REQ_MAX - 5, "\r\n\r\n", 4);
+	big[XTAP_HTTP_REQ_MAX - 1] = '\0';
+	r = ask(s, big, &len);
+	assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
+	free(r);
+	free(big);
+	xtap_http_server_free(s);
+}
+
+/* A client sending a byte at a time holds up no other, and is closed when
+ * its time is up although it keeps sending. */
+static void test_slow_client(void **state)
+{
+	struct body b = { .len = 10 };
+	struct xtap_http_server *s = xtap_http_server_new(-1, make_body, &b);
+	const char *req = "GET /metrics HTTP/1.1\r\n\r\n";
+	struct timespec t0, t1;
+	char buf[64], *r;
+	size_t len;
+	int slow, i;
+
+	(void)state;
+	assert_non_null(s);
+	xtap_http_server_timeout(s, 300);
+	slow = client(s);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(send(slow, "G", 1, 0), 1);
+		assert_int_equal(xtap_http_server_step(s, 10), 0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = ask(s, req, &len);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 100);
+	free(r);
+	/* a byte every 20 ms until the server hangs up */
+	for (i = 0; i < 100; i++) {
+		if (send(slow, "E", 1, MSG_NOSIGNAL) != 1)
+			break;
+		usleep(20000);
+		assert_int_equal(xtap_http_server_step(s, 0), 0);
+		if (!xtap_http_server_conns(s))
+			break;
+	}
+	assert_true(i < 30);
+	assert_int_equal(xtap_http_server_conns(s), 0);
+	assert_true(recv(slow, buf, sizeof(buf), 0) == 0 || errno == ECONNRESET);
+	close(slow);
+	xtap_http_server_free(s);
+}
+
+/* 200 idle connections on the listening socket, more than the server
+ * holds: a scrape coming after them is answered at once. */
+static void test_idle_crowd(void **state)
+{
+	struct body b = { .len = 100 };
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+	const char *req = "GET /metrics HTTP/1.1\r\n\r\n";
+	struct xtap_http_server *s;
+	socklen_t al = sizeof(*a);
+	int idle[200], lfd, c, rounds;
+	bool sent = false;
+	size_t n = 0;
+	char r[512];
+	ssize_t k;
+
+	(void)state;
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = xtap_serve_listen(&ss, sizeof(*a));
+	assert_true(lfd >= 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)a, &al), 0);
+	s = xtap_http_server_new(lfd, make_body, &b);
+	assert_non_null(s);
+	for (int i = 0; i < 200; i++) {
+		idle[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		assert_true(idle[i] >= 0);
+		assert_true(connect(idle[i], (struct sockaddr *)a, sizeof(*a)) == 0 ||
+			    errno == EINPROGRESS);
+		if (i % 50 == 49)
+			assert_int_equal(xtap_http_server_step(s, 10), 0);
+	}
+	assert_int_equal(xtap_http_server_step(s, 10), 0);
+	assert_int_equal(xtap_http_server_conns(s), XTAP_HTTP_MAX_CONNS);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(c >= 0);
+	assert_true(connect(c, (struct sockaddr *)a, sizeof(*a)) == 0 || errno == EINPROGRESS);
+	/* connected, asked and answered within a few rounds, long before any
+	 * idle one times out */
+	for (rounds = 0; rounds < 20; rounds++) {
+		struct pollfd pc = { .fd = c, .events = POLLOUT };
+
+		assert_int_equal(xtap_http_server_step(s, 10), 0);
+		if (!sent && poll(&pc, 1, 0) == 1 && (pc.revents & POLLOUT)) {
+			assert_int_equal(send(c, req, strlen(req), 0), (ssize_t)strlen(req));
+			sent = true;
+		}
+		while ((k = recv(c, r + n, sizeof(r) - 1 - n, MSG_DONTWAIT)) > 0)
+			n += (size_t)k;
+		if (k == 0)
+			break;
+	}
+	r[n] = '\0';
+	assert_true(rounds < 20);
+	assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
+	assert_true(xtap_http_server_conns(s) <= XTAP_HTTP_MAX_CONNS);
+	close(c);
+	for (int i = 0; i < 200; i++)
+		close(idle[i]);
+	xtap_http_server_free(s);
+}
+
 /* A port in use is the one-line error serve prints. */
 static void test_listen_in_use(void **state)
 {
@@ -268,6 +411,9 @@ int main(void)
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_listen_and_large_body),
 		cmocka_unit_test(test_listen_in_use),
+		cmocka_unit_test(test_oversized),
+		cmocka_unit_test(test_slow_client),
+		cmocka_unit_test(test_idle_crowd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
