@@ -21,7 +21,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 DEPFLAGS := -MMD -MP
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -I/usr/include/$(MULTIARCH) -I.
 CFLAGS   ?= -O2 -g
-XCFLAGS  := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -I. -I$(BUILD) $(PKG_CFLAGS)
+XCFLAGS  := $(CPPFLAGS) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -I. -I$(BUILD) $(PKG_CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lelf -lz
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ASAN     := $(BUILD)/asan
@@ -73,12 +73,15 @@ BENCH_OBJS  := $(call obj,$(BENCH_SRCS) $(BENCH_LIB_SRCS))
 
 XTAP := $(BUILD)/xtap
 
+# install, uninstall, the man page and completion, deploy-test, deb, deb-check
+include dist/deploy.mk
+
 .PHONY: all deps check test unit unit-asan prog selftest demo bench clean
 .DELETE_ON_ERROR:
 # skeletons and objects are not intermediates: keep them between builds
 .SECONDARY:
 
-all: $(XTAP) $(LIB)
+all: $(XTAP) $(LIB) $(DOCS)
 
 # --- BPF objects and their skeletons
 $(BUILD)/%.bpf.o: kern/%.bpf.c
@@ -120,7 +123,7 @@ $(LIB) $(LIB_ASAN):
 
 # --- programs: objects, then the archive
 $(XTAP): $(TOOL_OBJS) $(LIB)
-	$(CC) $(XCFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(XCFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(UNIT_BINS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(FIX_OBJS) $(LIB)
 	$(CC) $(XCFLAGS) $^ $(LDLIBS) -lcmocka -o $@
@@ -160,6 +163,8 @@ DEB_PKGS := clang llvm libbpf-dev libxdp-dev xdp-tools libpcap-dev libcmocka-dev
 	python3 curl dnsutils iputils-ping nftables procps
 # export: an IPFIX collector and reader, promtool, and softflowd for the benchmark
 DEB_PKGS += nfdump prometheus softflowd
+# deploy: the Debian package (debhelper, lintian) and its bash completion
+DEB_PKGS += debhelper lintian bash-completion
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -181,7 +186,7 @@ prog: $(PROG_BINS) $(BPF_OBJS)
 selftest: all $(MKPCAP)
 	@XTAP_MKPCAP=$(abspath $(MKPCAP)) XTAP=$(abspath $(XTAP)) ./selftests/run.sh
 
-test: unit unit-asan prog selftest
+test: unit unit-asan prog deploy-test selftest
 
 check: deps
 	$(MAKE) all

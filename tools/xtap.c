@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "tools/cmd.h"
+#include "user/doc.h"
 
 const struct xtap_cmd xtap_cmds[] = {
 	{ "attach", cmd_attach, .spec = &xtap_spec_attach },
@@ -33,7 +34,23 @@ static void usage(FILE *f)
 		else
 			fprintf(f, "  %-8s %s\n           %s\n", c->name, c->help, c->usage);
 	}
-	fprintf(f, "\n'xtap COMMAND --help' shows a command's options.\n");
+	fprintf(f, "\n'xtap COMMAND --help' shows a command's options; 'xtap --version' the version.\n");
+}
+
+/* --man, --bash-completion: the page and the script from the option tables. */
+static int doc(const char *what)
+{
+	const struct xtap_cmd_spec *specs[64];
+	int n = 0;
+
+	for (const struct xtap_cmd *c = xtap_cmds; c->name && n < 64; c++)
+		if (c->spec)
+			specs[n++] = c->spec;
+	if (!strcmp(what, "--man"))
+		xtap_man_write(stdout, specs, n);
+	else
+		xtap_bash_completion_write(stdout, specs, n);
+	return fflush(stdout) ? XTAP_EXIT_ERR : XTAP_EXIT_OK;
 }
 
 int xtap_usage_of(const char *name)
@@ -59,6 +76,12 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return XTAP_EXIT_OK;
 	}
+	if (!strcmp(argv[1], "--version")) {
+		xtap_version_print(stdout);
+		return XTAP_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--man") || !strcmp(argv[1], "--bash-completion"))
+		return doc(argv[1]);
 	for (const struct xtap_cmd *c = xtap_cmds; c->name; c++)
 		if (!strcmp(c->name, argv[1]))
 			return c->run(argc - 1, argv + 1);
