@@ -6,7 +6,8 @@
 #   make uninstall                                 removes what install added
 #   make deploy-test     man page, completion, install, units, rules (in make check)
 #   make deb             the Debian package, built in a copy of the tree
-#   make deb-check       builds it, runs lintian, installs it, checks it
+#   make deb-check       builds it, runs lintian, installs it, checks it, purges
+#                        it (root; .ci/run runs it after make check)
 #
 # The BPF objects are embedded in the binary (skeletons): nothing else to install.
 
@@ -76,5 +77,8 @@ deb:
 	cd $(DEB_DIR)/xtap-$(VERSION) && dpkg-buildpackage -us -uc -b
 	@ls $(DEB_DIR)/*.deb
 
-deb-check: deb
-	./tests/deploy/deb_check.sh $(DEB_DIR)
+# make check runs the unit tests already: the package is built without them
+deb-check: $(MKPCAP)
+	DEB_BUILD_OPTIONS=nocheck $(MAKE) deb
+	$(MKPCAP) $(DEB_DIR)/check.pcap >/dev/null
+	./tests/deploy/deb_check.sh $(DEB_DIR) $(DEB_DIR)/check.pcap
