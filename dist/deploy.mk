@@ -26,8 +26,10 @@ INSTALL       ?= install
 UNITS := xtap-attach@.service xtap-export.service xtap-serve.service
 DOCS  := $(BUILD)/xtap.8 $(BUILD)/xtap.bash
 
-$(BUILD)/user/doc.o $(ASAN)/user/doc.o: XCFLAGS += -DXTAP_VERSION='"$(VERSION)"'
-$(BUILD)/user/doc.o $(ASAN)/user/doc.o: debian/changelog
+VERSIONED := $(BUILD)/user/doc.o $(ASAN)/user/doc.o \
+	$(BUILD)/tests/unit/test_doc.o $(ASAN)/tests/unit/test_doc.o
+$(VERSIONED): XCFLAGS += -DXTAP_VERSION='"$(VERSION)"'
+$(VERSIONED): debian/changelog
 
 # The page and the script are what the binary prints from its option tables.
 $(BUILD)/xtap.8: $(XTAP)
