@@ -163,8 +163,9 @@ DEB_PKGS := clang llvm libbpf-dev libxdp-dev xdp-tools libpcap-dev libcmocka-dev
 	python3 curl dnsutils iputils-ping nftables procps
 # export: an IPFIX collector and reader, promtool, and softflowd for the benchmark
 DEB_PKGS += nfdump prometheus softflowd
-# deploy: the Debian package (debhelper, lintian) and its bash completion
-DEB_PKGS += debhelper lintian bash-completion
+# deploy: the Debian package (debhelper, lintian), its bash completion, the
+# unit checker (systemd-analyze) and man
+DEB_PKGS += debhelper lintian bash-completion systemd man-db
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \

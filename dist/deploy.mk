@@ -12,7 +12,7 @@
 # The BPF objects are embedded in the binary (skeletons): nothing else to install.
 
 # The version is the Debian changelog's upstream version: one place to bump.
-VERSION := $(shell dpkg-parsechangelog -l debian/changelog -S Version | sed 's/-[^-]*$$//')
+VERSION := $(shell sed -n '1{s/^[^ ]* .//;s/ .*//;s/.$$//;s/-[^-]*$$//;p}' debian/changelog)
 
 PREFIX        ?= /usr/local
 SBINDIR       ?= $(PREFIX)/sbin
