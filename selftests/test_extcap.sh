@@ -74,15 +74,24 @@ test_extcap_tshark()
 	grep -q "xtap-$XT_IF_C" <<<"$XT_STDOUT" && xt_fail "xtap-$XT_IF_C listed outside its namespace"
 
 	xt_capture_start cap "$XT_NS_C" "$XT_IF_C" "$ref" -B 65536 icmp
-	xt_bg ping "$XT_NS_C" "$XT_TMP/ping.log" ping -c 100 -i 0.1 -W 1 "$XT_S4"
+	xt_bg ping "$XT_NS_C" "$XT_TMP/ping.log" ping -c 600 -i 0.1 -W 1 "$XT_S4"
 	ext_tshark "$XT_NS_C" -i "xtap-$XT_IF_C" -c 20 -f icmp -w "$out" -a duration:20
 	# tshark reports the extcap program's stderr as "Error by extcap pipe"
 	[ "$XT_RC" -eq 0 ] && ! grep -qi error <<<"$XT_STDERR" &&
 		grep -q '^20 packets captured$' <<<"$XT_STDERR" ||
 		xt_fail "tshark -i xtap-$XT_IF_C: exit $XT_RC: $(xt_show "$XT_STDERR")"
+	# the options dialog's settings, as tshark gives them (-o)
+	local pref=extcap.xtap_${XT_IF_C}
+	ext_tshark "$XT_NS_C" -i "xtap-$XT_IF_C" -c 4 -f icmp -w "$XT_TMP/opts.pcapng" \
+		-a duration:20 -o "$pref.hook:xdp" -o "$pref.snaplen:60"
+	[ "$XT_RC" -eq 0 ] || xt_fail "tshark -o $pref...: exit $XT_RC: $(xt_show "$XT_STDERR")"
 	xt_stop "$ping"
 	xt_capture_stop "$cap"
 	pgrep -f "xtap-extcap --capture" >/dev/null && xt_fail "the extcap program outlived tshark"
+	xt_run tshark -r "$XT_TMP/opts.pcapng" -T fields -e icmp.type -e frame.cap_len \
+		-e frame.interface_name
+	xt_assert_eq "replies at xdp cut at 60 bytes (hook xdp, snaplen 60)" \
+		"$(printf '0\t60\t%s@xdp\n' "$XT_IF_C" "$XT_IF_C" "$XT_IF_C" "$XT_IF_C")" "$XT_STDOUT"
 
 	got=$(ext_bytes "$out")
 	want=$(python3 "$XT_DIR/pcaptool.py" bytes "$ref")
