@@ -131,6 +131,10 @@ test_extcap_questions()
 	xt_ok "--extcap-interfaces" xt_ns "$XT_NS_C" "$XT_EXTCAP" --extcap-interfaces \
 		--extcap-version=4.0
 	xt_assert_match "extcap sentence" '^extcap \{version=[0-9]+\}' "$XT_STDOUT"
+	xt_ok "--extcap-version alone" "$XT_EXTCAP" --extcap-version
+	xt_assert_match "its answer" '^extcap \{version=[0-9]+\}$' "$XT_STDOUT"
+	xt_ok "--extcap-cleanup-postkill" "$XT_EXTCAP" --extcap-cleanup-postkill \
+		--extcap-interface xtap
 
 	xt_ok "a filter that runs" "$XT_EXTCAP" --extcap-interface xtap --extcap-capture-filter \
 		'icmp or tcp port 80'

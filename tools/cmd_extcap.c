@@ -34,8 +34,8 @@
 static const char *const hook_names[] = { "auto", "xdp", "tc-ingress", "tc-egress", "all", NULL };
 
 struct defaults_extcap {
-	bool interfaces, dlts, config, capture, debug, metadata;
-	const char *version, *iface, *cfilter, *fifo, *debug_file, *filter;
+	bool interfaces, dlts, config, capture, debug, metadata, postkill;
+	const char *version, *iface, *cfilter, *fifo, *debug_file, *filter, *ctl_in, *ctl_out;
 	__u32 snaplen, sample, sample_flows;
 	int hook;		/* index in hook_names */
 };
@@ -55,6 +55,12 @@ static const struct xtap_opt extcap_opts[] = {
 	  .help = "the capture filter; without --capture: check it" },
 	{ "capture", 0, XTAP_OPT_FLAG, F(capture), NULL, .help = "capture into --fifo" },
 	{ "fifo", 0, XTAP_OPT_STR, F(fifo), "FIFO", .help = "the fifo Wireshark reads" },
+	{ "extcap-cleanup-postkill", 0, XTAP_OPT_FLAG, F(postkill), NULL,
+	  .help = "after Wireshark killed a capture: nothing to do (the next capture takes its "
+		  "id back)" },
+	{ "extcap-control-in", 0, XTAP_OPT_STR, F(ctl_in), "PIPE", .help = "(not used: no toolbar)" },
+	{ "extcap-control-out", 0, XTAP_OPT_STR, F(ctl_out), "PIPE",
+	  .help = "(not used: no toolbar)" },
 	{ "debug", 0, XTAP_OPT_FLAG, F(debug), NULL, .help = "libbpf's messages" },
 	{ "debug-file", 0, XTAP_OPT_STR, F(debug_file), "FILE", .help = "(not used)" },
 	/* the options dialog (config below) */
@@ -117,6 +123,12 @@ static void config(void)
 	       "value {arg=4}{value=all}{display=every hook}{default=false}\n");
 }
 
+/* The version Wireshark shows for the program: xtap's ABI version. */
+static void version(void)
+{
+	printf("extcap {version=%u}\n", XTAP_ABI_VERSION);
+}
+
 /* A name Wireshark's sentences carry as they are. */
 static bool plain(const char *s)
 {
@@ -131,7 +143,7 @@ static void interfaces(void)
 	char err[XTAP_ERRLEN];
 	struct xtap_iface e;
 
-	printf("extcap {version=%u}\n", XTAP_ABI_VERSION);
+	version();
 	printf("interface {value=" ALL "}{display=xtap: every attached interface}\n");
 	if (xtap_state_open(&st, NULL, 0, err, sizeof(err)))
 		return;
@@ -249,7 +261,9 @@ int cmd_extcap(int argc, char **argv)
 		return capture(&d);
 	} else if (d.cfilter) {
 		return check_filter(&d);
-	} else {
+	} else if (d.version) {
+		version();
+	} else if (!d.postkill) {
 		xtap_err("extcap: one of --extcap-interfaces, --extcap-dlts, --extcap-config, "
 			 "--capture or --extcap-capture-filter is expected");
 		return xtap_usage_of("extcap");
