@@ -47,7 +47,7 @@ static const struct xtap_opt extcap_opts[] = {
 	{ "extcap-version", 0, XTAP_OPT_STR, F(version), "VERSION",
 	  .help = "Wireshark's version (given with --extcap-interfaces)" },
 	{ "extcap-interface", 0, XTAP_OPT_STR, F(iface), "IFACE",
-	  .help = "the interface: " ALL " (every attached one) or " PREFIX "NAME" },
+	  .help = "the interface: " ALL " (every attached one) or " PREFIX "IFACE" },
 	{ "extcap-dlts", 0, XTAP_OPT_FLAG, F(dlts), NULL, .help = "the interface's link type" },
 	{ "extcap-config", 0, XTAP_OPT_FLAG, F(config), NULL,
 	  .help = "the options of the capture dialog" },
