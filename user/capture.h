@@ -87,7 +87,8 @@ int xtap_capture_check(const struct xtap_capture_opts *o, char *err, size_t errl
 /*
  * Runs a capture (xtap_capture_check first): 0 once it ran (r->err tells
  * whether the file is whole), or -1 when it could not start, with a
- * one-line message in err (no file is left then). It stops once *stop is
+ * one-line message in err (a capture refused for its options, the pinned
+ * state or its interfaces creates no file). It stops once *stop is
  * set, the count is reached, a write fails or the reader of a pipe or fifo
  * has gone.
  */
