@@ -191,8 +191,9 @@ ext_wait_exit()
 
 # The capture stops by itself, exit 0 and nothing said, when Wireshark
 # closes the fifo: while packets come (a write fails with EPIPE) and while
-# none come (the fifo's reader is seen gone); and on SIGTERM, leaving a whole
-# pcapng file. Without --metadata it writes pcap.
+# none come (the fifo's reader is seen gone); and on SIGTERM, before the fifo
+# was opened and after, leaving a whole pcapng file. Without --metadata it
+# writes pcap.
 test_extcap_stops()
 {
 	local ec ping
@@ -203,6 +204,12 @@ test_extcap_stops()
 	xt_ok "read the fifo's first bytes" timeout 10 sh -c 'head -c 16 "$1" >/dev/null' _ \
 		"$XT_TMP/fifo"
 	ext_wait_exit "reader gone, no traffic" "$ec" "$XT_TMP/idle.log"
+
+	# stopped before Wireshark opened the fifo
+	ext_capture_bg ec "$XT_TMP/early.log"
+	sleep 0.5
+	kill -TERM "$ec"
+	ext_wait_exit "SIGTERM before the fifo opened" "$ec" "$XT_TMP/early.log"
 
 	xt_bg ping "$XT_NS_C" "$XT_TMP/ping.log" ping -c 200 -i 0.05 -W 1 "$XT_S4"
 	ext_capture_bg ec "$XT_TMP/busy.log" --metadata

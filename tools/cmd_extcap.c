@@ -181,6 +181,7 @@ static int capture(const struct defaults_extcap *d)
 	};
 	char err[XTAP_FILTER_ERRLEN], *expr = NULL;
 	const char *name = d->iface;
+	const volatile sig_atomic_t *stop;
 	struct xtap_capture_result r;
 	int rc = XTAP_EXIT_USAGE;
 
@@ -210,8 +211,13 @@ static int capture(const struct defaults_extcap *d)
 	rc = XTAP_EXIT_ERR;
 	if (xtap_check_privileges("extcap"))
 		goto out;
-	if (xtap_capture_run(&o, &r, xtap_capture_stop_on_signals(), err, sizeof(err))) {
-		xtap_err("extcap: %s", err);
+	stop = xtap_capture_stop_on_signals();
+	if (xtap_capture_run(&o, &r, stop, err, sizeof(err))) {
+		/* stopped while it waited for the fifo's reader: no error */
+		if (*stop)
+			rc = XTAP_EXIT_OK;
+		else
+			xtap_err("extcap: %s", err);
 		goto out;
 	}
 	/* Wireshark closing the fifo is how a capture may end */
