@@ -155,6 +155,12 @@ test_extcap_questions()
 		--extcap-interface "xtap-$XT_IF_C" --fifo "$XT_TMP/fifo" --extcap-capture-filter inbound
 	xt_assert_match "its error" "^xtap: extcap: filter 'inbound': .* cannot be translated$" \
 		"$XT_STDERR"
+	# the dialog's kernel filter is joined to the capture filter
+	xt_assert_rc "capture filter and kernel filter" 2 "$XT_EXTCAP" --capture \
+		--extcap-interface xtap --fifo "$XT_TMP/fifo" --extcap-capture-filter icmp \
+		--filter 'ip and inbound'
+	xt_assert_match "the joined filter" "^xtap: extcap: filter '\(icmp\) and \(ip and inbound\)': " \
+		"$XT_STDERR"
 	xt_assert_rc "an interface that is not xtap's" 2 "$XT_EXTCAP" --capture \
 		--extcap-interface eth0 --fifo "$XT_TMP/fifo"
 	xt_assert_eq "its error" "xtap: extcap: eth0: not an xtap interface (xtap or xtap-IFACE)" \
