@@ -74,9 +74,10 @@ BENCH_OBJS  := $(call obj,$(BENCH_SRCS) $(BENCH_LIB_SRCS))
 XTAP := $(BUILD)/xtap
 
 # install, uninstall, the man page and completion, deploy-test, deb, deb-check
+.DEFAULT_GOAL := all
 include dist/deploy.mk
 
-.PHONY: all deps check test unit unit-asan prog selftest demo bench clean
+.PHONY: all deps check test unit unit-asan prog selftest demo bench clean install install-extcap uninstall-extcap
 .DELETE_ON_ERROR:
 # skeletons and objects are not intermediates: keep them between builds
 .SECONDARY:
@@ -198,6 +199,27 @@ demo: all
 
 bench: all $(BENCH_BINS) $(BENCH_SH)
 	@BUILD=$(BUILD) ./bench/run.sh
+
+# Wireshark's extcap folder, asked of the system: the variable of its
+# development package's pkg-config file, else where wireshark-common put its
+# own extcap programs, else tshark's list of folders. `make EXTCAPDIR=...`
+# sets it by hand.
+EXTCAPDIR ?= $(shell d=$$(pkg-config --variable=extcapdir wireshark 2>/dev/null); \
+	[ -n "$$d" ] || d=$$(dpkg -L wireshark-common 2>/dev/null | grep -m1 '/wireshark/extcap$$'); \
+	[ -n "$$d" ] || d=$$(tshark -G folders 2>/dev/null | sed -n 's/^Extcap path:[[:space:]]*//p'); \
+	echo "$$d")
+
+# xtap in that folder as xtap-extcap (under that name it is `xtap extcap`)
+install-extcap: $(XTAP)
+	@[ -n "$(EXTCAPDIR)" ] || { echo "xtap: install-extcap: Wireshark's extcap folder not" \
+		"found (install wireshark-common, or give EXTCAPDIR=DIR)" >&2; exit 1; }
+	install -D -m 0755 $(XTAP) $(DESTDIR)$(EXTCAPDIR)/xtap-extcap
+
+install: install-extcap
+
+uninstall: uninstall-extcap
+uninstall-extcap:
+	[ -z "$(EXTCAPDIR)" ] || rm -f $(DESTDIR)$(EXTCAPDIR)/xtap-extcap
 
 clean:
 	rm -rf $(BUILD)

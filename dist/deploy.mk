@@ -26,7 +26,7 @@ INSTALL       ?= install
 UNITS := xtap-attach@.service xtap-export.service xtap-serve.service
 DOCS  := $(BUILD)/xtap.8 $(BUILD)/xtap.bash
 
-VERSIONED := $(BUILD)/user/doc.o $(ASAN)/user/doc.o \
+VERSIONED := $(BUILD)/user/doc.o $(ASAN)/user/doc.o $(BUILD)/tools/cmd_extcap.o \
 	$(BUILD)/tests/unit/test_doc.o $(ASAN)/tests/unit/test_doc.o
 $(VERSIONED): XCFLAGS += -DXTAP_VERSION='"$(VERSION)"'
 $(VERSIONED): debian/changelog

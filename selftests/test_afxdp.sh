@@ -220,7 +220,8 @@ test_afxdp_errors()
 		--afxdp -i lo -w "$XT_TMP/x.pcap"
 	xt_assert_eq "message" "xtap: capture: lo: not attached (run 'xtap attach lo' first)" \
 		"$XT_STDERR"
-	xt_assert_rc "a filter libpcap cannot compile" 1 xt_ns "$XT_NS_S" "$XTAP" capture \
+	# a usage error, checked before anything is opened, as without --afxdp
+	xt_assert_rc "a filter libpcap cannot compile" 2 xt_ns "$XT_NS_S" "$XTAP" capture \
 		--afxdp -i "$XT_IF_S" -w "$XT_TMP/x.pcap" no such filter
 	xt_assert_match "filter message" "^xtap: capture: filter 'no such filter': " "$XT_STDERR"
 	[ -e "$XT_TMP/x.pcap" ] && xt_fail "a refused capture left its file"

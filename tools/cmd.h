@@ -26,6 +26,7 @@ extern const struct xtap_cmd_spec xtap_spec_flows;
 extern const struct xtap_cmd_spec xtap_spec_stats;
 extern const struct xtap_cmd_spec xtap_spec_hops;
 extern const struct xtap_cmd_spec xtap_spec_drops;
+extern const struct xtap_cmd_spec xtap_spec_extcap;
 extern const struct xtap_cmd_spec xtap_spec_replay;	/* user/replay.c */
 
 int cmd_replay(int argc, char **argv);
@@ -40,6 +41,7 @@ int cmd_export(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_hops(int argc, char **argv);
 int cmd_drops(int argc, char **argv);
+int cmd_extcap(int argc, char **argv);
 
 extern const struct xtap_cmd xtap_cmds[];
 int xtap_usage_of(const char *name);	/* prints the usage line; returns 2 */

@@ -19,6 +19,7 @@ const struct xtap_cmd xtap_cmds[] = {
 	{ "serve", cmd_serve, .spec = &xtap_spec_serve },
 	{ "hops", cmd_hops, .spec = &xtap_spec_hops },
 	{ "drops", cmd_drops, .spec = &xtap_spec_drops },
+	{ "extcap", cmd_extcap, .spec = &xtap_spec_extcap },
 	{ NULL },
 };
 
@@ -68,6 +69,11 @@ int xtap_usage_of(const char *name)
 
 int main(int argc, char **argv)
 {
+	const char *base = strrchr(argv[0], '/');
+
+	/* in Wireshark's extcap folder, xtap is xtap-extcap */
+	if (!strcmp(base ? base + 1 : argv[0], "xtap-extcap"))
+		return cmd_extcap(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return XTAP_EXIT_USAGE;

@@ -210,6 +210,15 @@ bool xtap_capsink_done(const struct xtap_capsink *s)
 	return s->limit && s->n.written >= s->limit;
 }
 
+int xtap_capsink_check(struct xtap_capsink *s)
+{
+	if (!s->err && s->w && xtap_pcapw_reader_gone(s->w)) {
+		s->n.unwritten += xtap_pcapw_pending(s->w);
+		s->err = -EPIPE;
+	}
+	return s->err;
+}
+
 int xtap_capsink_err(const struct xtap_capsink *s)
 {
 	return s->err;

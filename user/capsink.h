@@ -56,6 +56,10 @@ void xtap_capsink_put(struct xtap_capsink *s, const struct xtap_capture_rec *r);
 int xtap_capsink_flush(struct xtap_capsink *s);
 /* The limit is reached. */
 bool xtap_capsink_done(const struct xtap_capsink *s);
+/* Fails the sink with -EPIPE, as the next write would, when the file is a
+ * pipe or fifo whose reader has gone; so an idle capture stops too. Returns
+ * the sink's error (xtap_capsink_err). */
+int xtap_capsink_check(struct xtap_capsink *s);
 /* The first write error, -errno; 0 while none. */
 int xtap_capsink_err(const struct xtap_capsink *s);
 void xtap_capsink_counts(const struct xtap_capsink *s, struct xtap_capsink_counts *c);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
 
 #include "loader/attach.h"
@@ -102,10 +104,10 @@ static int pick_slots(struct xtap_state *st, const struct xtap_capture_opts *o,
 	return 0;
 }
 
-/* The capture id, its rings and filter. */
+/* The capture id, its rings and filter (classic, n: libpcap's program). */
 static int claim(struct xtap_state *st, const struct xtap_capture_opts *o,
-		 struct xtap_capmaps *maps, struct xtap_capslot *slot, bool *have_slot, char *err,
-		 size_t errlen)
+		 const struct sock_filter *classic, size_t n, struct xtap_capmaps *maps,
+		 struct xtap_capslot *slot, bool *have_slot, char *err, size_t errlen)
 {
 	int nrings = libbpf_num_possible_cpus(), r;
 
@@ -136,12 +138,93 @@ static int claim(struct xtap_state *st, const struct xtap_capture_opts *o,
 		snprintf(err, errlen, "capture ring: %s", strerror(-r));
 		return -1;
 	}
-	return xtap_capslot_filter(slot, o->filter, o->filter_len, err, errlen);
+	return xtap_capslot_filter(slot, classic, n, err, errlen);
 }
 
-int xtap_capture_run(const struct xtap_capture_opts *o, struct xtap_capture_result *r,
+static bool has_expr(const struct xtap_capture_opts *o)
+{
+	return o->expr && *o->expr;
+}
+
+int xtap_capture_check(const struct xtap_capture_opts *o, char *err, size_t errlen)
+{
+	char why[XTAP_FILTER_ERRLEN] = "";
+	struct sock_filter *classic = NULL;
+	struct xtap_filter f = { 0 };
+	const char *refused;
+	size_t n;
+	int r = 0;
+
+	if (o->afxdp && (refused = xtap_capture_afxdp_refused(o)))
+		snprintf(err, errlen, "%s", refused);
+	else if (o->sample_flows && o->sample > 1)
+		snprintf(err, errlen, "--sample and --sample-flows do not go together");
+	else if (!o->file || !*o->file)
+		snprintf(err, errlen, "no file to write to");
+	else if (o->rotate_files && !o->rotate_bytes)
+		snprintf(err, errlen, "-W goes with -C");
+	else if (o->rotate_bytes && !strcmp(o->file, "-"))
+		snprintf(err, errlen, "-C: stdout cannot be rotated");
+	else if (!has_expr(o))
+		return 0;
+	/* AF_XDP runs libpcap's program in user space; the rings run its
+	 * translation in the kernel, which must exist */
+	else if (o->afxdp ? xtap_filter_classic(o->expr, XTAP_FILTER_SNAP, &classic, &n, why,
+						sizeof(why)) :
+			    xtap_filter_compile(o->expr, XTAP_FILTER_SNAP, &f, why, sizeof(why)))
+		snprintf(err, errlen, "filter '%s': %s", o->expr, why);
+	else
+		r = 1;
+	free(classic);
+	xtap_filter_free(&f);
+	return r ? 0 : -1;
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+const volatile sig_atomic_t *xtap_capture_stop_on_signals(void)
+{
+	/* no SA_RESTART: a blocking open (a fifo waiting for its reader) or
+	 * write returns EINTR */
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return &stop_requested;
+}
+
+static struct xtap_capsink *open_sink(const struct xtap_capture_opts *o, char *err,
+				      size_t errlen)
+{
+	/* the offset between the programs' clock and the epoch, taken now */
+	return xtap_capsink_open(&(struct xtap_capsink_opts){
+		.path = o->file, .fmt = o->pcapng ? XTAP_PCAPNG : XTAP_PCAP, .snaplen = o->snaplen,
+		.ts_offset = xtap_mono_to_real_ns(), .limit = o->count,
+		.rotate_bytes = o->rotate_bytes, .rotate_files = o->rotate_files }, err, errlen);
+}
+
+/* An existing fifo: its open waits until a reader opens it. */
+static bool is_fifo(const char *path)
+{
+	struct stat sb;
+
+	return strcmp(path, "-") && !stat(path, &sb) && S_ISFIFO(sb.st_mode);
+}
+
+static int run_rings(const struct xtap_capture_opts *o, struct xtap_capture_result *r,
 		     const volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
+	char why[XTAP_FILTER_ERRLEN];
+	struct sock_filter *classic = NULL;
+	size_t nclassic = 0;
 	struct xtap_state st = { .reg_fd = -1, .lock_fd = -1 };
 	struct xtap_capmaps maps = { .owned = false };
 	struct xtap_capslot slot = { 0 };
@@ -155,7 +238,15 @@ int xtap_capture_run(const struct xtap_capture_opts *o, struct xtap_capture_resu
 	bool have_slot = false;
 	int ret = -1, n;
 
-	memset(r, 0, sizeof(*r));
+	if (has_expr(o) &&
+	    xtap_filter_classic(o->expr, XTAP_FILTER_SNAP, &classic, &nclassic, why, sizeof(why))) {
+		snprintf(err, errlen, "filter '%s': %s", o->expr, why);
+		goto cleanup;
+	}
+	/* a fifo is opened before the lock is taken: the other xtap commands
+	 * go on while it waits for its reader */
+	if (is_fifo(o->file) && !(sink = open_sink(o, err, errlen)))
+		goto cleanup;
 	if (xtap_state_open(&st, NULL, false, err, errlen))
 		goto cleanup;
 	if (st.reg_fd < 0) {
@@ -163,14 +254,9 @@ int xtap_capture_run(const struct xtap_capture_opts *o, struct xtap_capture_resu
 		goto cleanup;
 	}
 	if (pick_slots(&st, o, r, e, &present, &slots, err, errlen) ||
-	    claim(&st, o, &maps, &slot, &have_slot, err, errlen))
+	    claim(&st, o, classic, nclassic, &maps, &slot, &have_slot, err, errlen))
 		goto cleanup;
-	/* the offset between the programs' clock and the epoch, taken now */
-	sink = xtap_capsink_open(&(struct xtap_capsink_opts){
-		.path = o->file, .fmt = o->pcapng ? XTAP_PCAPNG : XTAP_PCAP, .snaplen = o->snaplen,
-		.ts_offset = xtap_mono_to_real_ns(), .limit = o->count,
-		.rotate_bytes = o->rotate_bytes, .rotate_files = o->rotate_files }, err, errlen);
-	if (!sink)
+	if (!sink && !(sink = open_sink(o, err, errlen)))
 		goto cleanup;
 	n = xtap_capread_new(&rd, slot.ring, slot.nrings, sink);
 	if (n) {
@@ -196,7 +282,7 @@ int xtap_capture_run(const struct xtap_capture_opts *o, struct xtap_capture_resu
 	if (o->started)
 		o->started(r, o->arg);
 
-	while (!*stop && !xtap_capsink_done(sink)) {
+	while (!*stop && !xtap_capsink_done(sink) && !xtap_capsink_check(sink)) {
 		n = xtap_capread_poll(rd, 100);
 		if (n < 0 && n != -EINTR)
 			break;
@@ -224,5 +310,22 @@ cleanup:
 		xtap_capslot_stop(&slot);
 	xtap_capmaps_close(&maps);
 	xtap_state_close(&st);
+	free(classic);
 	return ret;
+}
+
+int xtap_capture_run(const struct xtap_capture_opts *o, struct xtap_capture_result *r,
+		     const volatile sig_atomic_t *stop, char *err, size_t errlen)
+{
+	struct xtap_capture_opts n = *o;
+
+	memset(r, 0, sizeof(*r));
+	if (xtap_capture_check(o, err, errlen))
+		return -1;
+	if (!n.snaplen || n.snaplen > XTAP_SNAP_MAX)
+		n.snaplen = XTAP_SNAP_MAX;	/* tcpdump's -s 0: the whole frame */
+	if (!n.sample)
+		n.sample = 1;
+	r->snaplen = n.snaplen;
+	return (n.afxdp ? xtap_capture_afxdp_run : run_rings)(&n, r, stop, err, errlen);
 }

@@ -113,7 +113,6 @@ int xtap_capture_afxdp_run(const struct xtap_capture_opts *o, struct xtap_captur
 	int cfg_fd = -1, xsk_fd = -1, ret = -1, n;
 	bool have_x = false, enabled = false, made = false;
 
-	memset(r, 0, sizeof(*r));
 	if (xtap_capture_afxdp_refused(o) || o->nifaces > XTAP_MAX_SLOTS) {
 		snprintf(err, errlen, "%s", xtap_capture_afxdp_refused(o) ?: "too many interfaces");
 		return -1;

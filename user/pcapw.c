@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -328,6 +329,15 @@ int xtap_pcapw_flush(struct xtap_pcapw *w)
 	    ftruncate(w->fd, (off_t)w->good))
 		return -w->err;
 	return -w->err;
+}
+
+bool xtap_pcapw_reader_gone(const struct xtap_pcapw *w)
+{
+	/* no events asked: a pipe's write end reports POLLERR once it has no
+	 * reader; a regular file reports nothing */
+	struct pollfd p = { .fd = w->fd };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
 }
 
 __u64 xtap_pcapw_size(const struct xtap_pcapw *w)

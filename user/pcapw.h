@@ -56,6 +56,9 @@ __u64 xtap_pcapw_size(const struct xtap_pcapw *w);
 /* Packets written by successful flushes; packets given since are pending. */
 __u64 xtap_pcapw_written(const struct xtap_pcapw *w);
 __u64 xtap_pcapw_pending(const struct xtap_pcapw *w);
+/* The file is a pipe or fifo whose reader has gone: the next write would
+ * fail with EPIPE. Does not wait. */
+bool xtap_pcapw_reader_gone(const struct xtap_pcapw *w);
 /* Flushes and closes: 0 or -errno of the flush. */
 int xtap_pcapw_close(struct xtap_pcapw *w);
 
