@@ -50,6 +50,12 @@ out=$(MANPATH=/usr/share/man systemd-analyze verify /lib/systemd/system/xtap-ser
 [ -r /etc/default/xtap ] || fail "no /etc/default/xtap"
 echo "ok   units and /etc/default/xtap"
 
+# Wireshark's extcap folder holds xtap-extcap, and tshark lists it
+ext=$(dpkg -L xtap | grep -m1 '/wireshark/extcap/xtap-extcap$') || fail "no xtap-extcap in the package"
+"$ext" --extcap-interfaces | grep -q '^interface {value=xtap}' || fail "$ext --extcap-interfaces lists no xtap"
+tshark -D 2>/dev/null | grep -q 'xtap' || fail "tshark -D does not list xtap"
+echo "ok   $ext, listed by tshark -D"
+
 if [ -n "$PCAP" ]; then
 	out=$(XTAP_PIN_ROOT=/sys/fs/bpf/xtap-debcheck /usr/sbin/xtap replay -r "$PCAP" -j 2>&1) ||
 		fail "installed xtap replay: $out"
