@@ -49,8 +49,12 @@ struct xtap_exporter_opts {
 
 struct xtap_export_stats {
 	__u64 sent;		/* data records the sink took */
-	__u64 unsent;		/* data records lost to a collector's absence */
-	__u64 errors;		/* failed connects and sends */
+	__u64 unsent;		/* data records that never left: no connection, a
+				 * failed send */
+	__u64 possibly_lost;	/* of the sent, those that went while the collector
+				 * refused messages (UDP): it was away, or came
+				 * back without the templates to read them */
+	__u64 errors;		/* failed connects and sends, refusals */
 	int last_errno;		/* the cause of the last of them; 0: none */
 };
 
