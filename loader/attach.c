@@ -84,8 +84,10 @@ static __u32 pinned_flows_max(const struct xtap_state *st)
 }
 
 /* The exporter's cursor (maps/xtap.h): made with the flow table, when the
- * state has none, and sized like it. Written by user space only, so its
- * entries are allocated as they are used. 0 or -errno with the cause in err. */
+ * state has none. The marks hold twice the table's entries: the marks of
+ * flows the table evicted go only at the exporter's next round. Written by
+ * user space only, so entries are allocated as they are used. 0 or -errno
+ * with the cause in err. */
 static int export_cursor_pin(const char *maps_dir, __u32 flows_max, char *err, size_t len)
 {
 	static const struct {
@@ -114,7 +116,7 @@ static int export_cursor_pin(const char *maps_dir, __u32 flows_max, char *err, s
 			continue;
 		}
 		fd = bpf_map_create(m[i].type, m[i].name, m[i].key, m[i].val,
-				    m[i].max ? m[i].max : flows_max, &mo);
+				    m[i].max ? m[i].max : 2 * flows_max, &mo);
 		if (fd < 0)
 			return xtap_fail(err, len, errno, "create %s: %s", m[i].name, strerror(errno));
 		if (bpf_obj_pin(fd, p)) {

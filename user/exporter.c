@@ -18,7 +18,7 @@
 
 #define NS 1000000000ull
 
-/* Flow marks on their way to the pinned cursor (keys alone: to delete). */
+/* Flow marks on their way to the pinned cursor. */
 struct marks_q {
 	struct xtap_flow_key *keys;
 	struct xtap_export_mark *marks;
@@ -46,7 +46,6 @@ struct xtap_exporter {
 	__u32 marks_id;		/* id of the marks map the memory mirrors; 0: none */
 	int marks_fd, svcm_fd;	/* during a live round, else -1 */
 	struct marks_q out;	/* marks of records handed to the sink */
-	struct marks_q dead;	/* keys of flows the table no longer holds */
 	bool cursor_warned;
 	struct xtap_export_info base;	/* the state's counters at take-over */
 	struct xtap_export_stats st0;	/* this session's then */
@@ -77,8 +76,7 @@ static int q_push(struct marks_q *q, const struct xtap_flow_key *k, const struct
 		q->cap = cap;
 	}
 	q->keys[q->n] = *k;
-	if (m)
-		q->marks[q->n] = *m;
+	q->marks[q->n] = *m;
 	q->n++;
 	return 0;
 }
@@ -182,8 +180,6 @@ void xtap_exporter_free(struct xtap_exporter *x)
 	free(x->svc_old);
 	free(x->out.keys);
 	free(x->out.marks);
-	free(x->dead.keys);
-	free(x->dead.marks);
 	if (x->lock_fd >= 0)
 		close(x->lock_fd);
 	free(x);
@@ -201,12 +197,13 @@ static int emit_flow(const struct xtap_flow_entry *e, const struct xtap_export_r
 	return err;
 }
 
+/* A flow the table no longer holds: its marks go, before new ones come. */
 static void flow_gone(const struct xtap_export_seen *s, void *arg)
 {
 	struct xtap_exporter *x = arg;
 
-	if (x->marks_fd >= 0 && q_push(&x->dead, &s->key, NULL))
-		cursor_warn(x, ENOMEM);
+	if (x->marks_fd >= 0)
+		bpf_map_delete_elem(x->marks_fd, &s->key);
 }
 
 static bool svc_due(const struct xtap_exporter *x, __u64 now_ns, bool force)
@@ -302,9 +299,6 @@ int xtap_exporter_round(struct xtap_exporter *x, const struct xtap_export_input 
 	x->app = NULL;
 	/* the sink sent everything: what is still queued has left as well */
 	marks_out(x);
-	for (size_t i = 0; i < x->dead.n; i++)
-		bpf_map_delete_elem(x->marks_fd, &x->dead.keys[i]);
-	x->dead.n = 0;
 	svc_out(x);
 	if (r < 0) {
 		xtap_err("export: %s", strerror((int)-r));
@@ -359,48 +353,86 @@ static void maps_close(struct maps *m)
 			close(fd[i]);
 }
 
+/* Room for n entries of ks and vs bytes in *k and *v. */
+static int grow(__u8 **k, __u8 **v, size_t ks, size_t vs, size_t *cap, size_t n)
+{
+	__u8 *nk, *nv;
+	size_t c = *cap;
+
+	while (c < n)
+		c = c ? c * 2 : 4096;
+	if (c == *cap)
+		return 0;
+	nk = realloc(*k, c * ks);
+	if (!nk)
+		return -ENOMEM;
+	*k = nk;
+	nv = realloc(*v, c * vs);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = c;
+	return 0;
+}
+
+#define DUMP_BATCH 4096u
+
 /* Every entry of a hash map: keys and values malloc'ed, ks and vs bytes
- * each. 0 or -errno. */
+ * each; batch lookups, or one by one where the kernel has none. 0 or
+ * -errno. */
 static int dump_hash(int fd, size_t ks, size_t vs, void **keys, void **vals, size_t *n)
 {
 	size_t len = 0, cap = 0;
-	__u8 *k = NULL, *v = NULL, *nk, *nvv;
-	__u8 prev[64], next[64];
-	bool first = true;
+	__u8 *k = NULL, *v = NULL;
+	__u8 prev[64], next[64], tok[64];
+	bool first = true, batch = true;
 	int err = 0;
 
 	*keys = *vals = NULL;
 	*n = 0;
-	while (bpf_map_get_next_key(fd, first ? NULL : prev, next) == 0) {
-		first = false;
-		memcpy(prev, next, ks);
-		if (len == cap) {
-			cap = cap ? cap * 2 : 1024;
-			nk = realloc(k, cap * ks);
-			if (nk)
-				k = nk;
-			nvv = realloc(v, cap * vs);
-			if (nvv)
-				v = nvv;
-			if (!nk || !nvv) {
-				err = -ENOMEM;
-				break;
-			}
+	while (batch) {
+		__u32 cnt = DUMP_BATCH;
+
+		err = grow(&k, &v, ks, vs, &cap, len + DUMP_BATCH);
+		if (err)
+			goto fail;
+		if (!bpf_map_lookup_batch(fd, first ? NULL : tok, tok, k + len * ks, v + len * vs,
+					  &cnt, NULL)) {
+			len += cnt;
+			first = false;
+			continue;
 		}
-		memcpy(k + len * ks, next, ks);
-		if (bpf_map_lookup_elem(fd, next, v + len * vs))
-			continue;	/* deleted meanwhile */
-		len++;
+		err = errno;
+		if (err == ENOENT) {	/* the end, with the last few */
+			len += cnt;
+			break;
+		}
+		if (!first || (err != EINVAL && err != ENOTSUP && err != EOPNOTSUPP)) {
+			err = -err;
+			goto fail;
+		}
+		batch = false;
 	}
-	if (err) {
-		free(k);
-		free(v);
-		return err;
+	if (!batch) {
+		for (first = true; bpf_map_get_next_key(fd, first ? NULL : prev, next) == 0;) {
+			first = false;
+			memcpy(prev, next, ks);
+			err = grow(&k, &v, ks, vs, &cap, len + 1);
+			if (err)
+				goto fail;
+			memcpy(k + len * ks, next, ks);
+			if (!bpf_map_lookup_elem(fd, next, v + len * vs))
+				len++;	/* else deleted meanwhile */
+		}
 	}
 	*keys = k;
 	*vals = v;
 	*n = len;
 	return 0;
+fail:
+	free(k);
+	free(v);
+	return err;
 }
 
 /* The marks and histograms the cursor holds into memory. */
