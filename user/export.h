@@ -4,9 +4,10 @@
  * flow table, and the per-service latency histograms.
  *
  * The exporter marks, it does not remove: it remembers per flow the counts
- * it has exported and sends the difference, so counts that arrive while a
- * record is being built go out with the next one, and nothing is counted
- * twice. Entries stay in the kernel's table until its LRU reuses them, which
+ * it has exported (the marks, which user/exporter.c keeps in the pinned
+ * state for the next exporter) and sends the difference, so counts that
+ * arrive while a record is being built go out with the next one, and
+ * nothing is counted twice. Entries stay in the kernel's table until its LRU reuses them, which
  * keeps `xtap status`'s evictions (created less in table) exact and never
  * races a packet: a deleted entry would lose the deltas a CPU still holds
  * for it (user/maps.c). A flow is exported
