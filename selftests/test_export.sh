@@ -325,19 +325,23 @@ EOF2
 }
 
 # What went lives with the pinned state (the exporter's cursor): a second
-# --once with no traffic in between sends nothing for the same flows; an
-# exporter killed with SIGKILL and started again loses and repeats nothing
-# (the records of all the runs add up to xtap's table); a second exporter
-# while one runs is refused with one line.
+# --once with no traffic in between sends nothing for the same flows nor
+# service histograms; an exporter killed with SIGKILL and started again loses
+# and repeats nothing (the records of all the runs add up to xtap's table); a
+# second exporter while one runs is refused with one line.
 test_export_cursor_survives_restart()
 {
 	local exp exp2 pg a=$XT_TMP/a.jsonl b=$XT_TMP/b.jsonl c=$XT_TMP/c.jsonl d=$XT_TMP/d.jsonl
+	xt_require bpftool
 	exp_setup
 	exp_curl 2
+	exp_seed_hist
 	xt_ok "export --once" "$XTAP" export --json "$a" --once
 	grep -q '"type":"flow"' "$a" || xt_fail "the first --once sent nothing"
+	grep -q '"type":"latency"' "$a" || xt_fail "the first --once sent no histogram"
 	xt_ok "export --once again" "$XTAP" export --json "$b" --once
 	grep -q '"type":"flow"' "$b" && xt_fail "the second --once sent again: $(head -c 300 "$b")"
+	grep -q '"type":"latency"' "$b" && xt_fail "the second --once sent a histogram again: $(head -c 300 "$b")"
 	# live traffic, and an exporter killed in the middle of it
 	xt_bg pg "$XT_NS_C" "$XT_TMP/ping.log" ping -i 0.05 -c 80 -q "$XT_S4"
 	xt_bg exp "" "$XT_TMP/e1.log" "$XTAP" export --json "$c" --interval 1 --active-timeout 1

@@ -482,6 +482,8 @@ static int cursor_load(struct xtap_exporter *x, const struct maps *m)
 	return 0;
 }
 
+static void cursor_save(struct xtap_exporter *x, const struct maps *m, bool last);
+
 /*
  * Takes the cursor of the state the maps are of, unless this exporter has
  * it already: one exporter at a time (a flock on <pin root>/maps, which the
@@ -534,6 +536,7 @@ static int cursor_take(struct xtap_exporter *x, const struct maps *m, __u64 now)
 	x->base = ei;
 	x->st0 = x->sink->st;
 	x->marks_id = info.id;
+	cursor_save(x, m, false);	/* the owner, for a second one's error */
 	return 0;
 }
 
