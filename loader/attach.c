@@ -83,6 +83,53 @@ static __u32 pinned_flows_max(const struct xtap_state *st)
 	return info.max_entries;
 }
 
+/* The exporter's cursor (maps/xtap.h): made with the flow table, when the
+ * state has none. The marks hold twice the table's entries: the marks of
+ * flows the table evicted go only at the exporter's next round. Written by
+ * user space only, so entries are allocated as they are used. 0 or -errno
+ * with the cause in err. */
+static int export_cursor_pin(const char *maps_dir, __u32 flows_max, char *err, size_t len)
+{
+	static const struct {
+		const char *name;
+		enum bpf_map_type type;
+		__u32 key, val, max;
+		bool lazy;
+	} m[] = {
+		{ XTAP_EXP_MARKS, BPF_MAP_TYPE_HASH, sizeof(struct xtap_flow_key),
+		  sizeof(struct xtap_export_mark), 0, true },
+		{ XTAP_EXP_SVC, BPF_MAP_TYPE_HASH, sizeof(struct xtap_svc_key), sizeof(struct xtap_hist),
+		  XTAP_HIST_MAX, true },
+		{ XTAP_EXP_INFO, BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct xtap_export_info), 1,
+		  false },
+	};
+	char p[320];
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = m[i].lazy ? BPF_F_NO_PREALLOC : 0);
+		int fd;
+
+		snprintf(p, sizeof(p), "%s/%s", maps_dir, m[i].name);
+		fd = bpf_obj_get(p);
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		fd = bpf_map_create(m[i].type, m[i].name, m[i].key, m[i].val,
+				    m[i].max ? m[i].max : 2 * flows_max, &mo);
+		if (fd < 0)
+			return xtap_fail(err, len, errno, "create %s: %s", m[i].name, strerror(errno));
+		if (bpf_obj_pin(fd, p)) {
+			int e = errno;
+
+			close(fd);
+			return xtap_fail(err, len, e, "pin %s: %s", p, strerror(e));
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 /* ARPHRD_* link type of ifname in this namespace, or -errno. */
 static int link_type(const char *ifname)
 {
@@ -183,6 +230,9 @@ static int attach_one(struct xtap_state *st, const struct xtap_attach_opts *o,
 			  r == -EPERM ? " (xtap needs root, or CAP_BPF and CAP_NET_ADMIN)" : "");
 		goto rollback;
 	}
+	r = export_cursor_pin(maps_dir, lo.flows_max ? lo.flows_max : XTAP_FLOWS_DEFAULT, err, len);
+	if (r)
+		goto rollback;
 	r = zero_counters(j.skel, slot);
 	if (r) {
 		xtap_fail(err, len, r, "reset counters: %s", strerror(-r));

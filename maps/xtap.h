@@ -11,7 +11,7 @@
 
 /* Recorded in the pinned state when it is made (<pin root>/abi); an xtap
  * whose number differs refuses that state until `xtap detach --all`. */
-#define XTAP_ABI_VERSION 5
+#define XTAP_ABI_VERSION 6
 
 /* An attach point is (interface slot, hook). The loader gives every attached
  * interface a slot; the programs of that interface carry it as rodata. */
@@ -649,6 +649,47 @@ struct xtap_drop_val {
 	__u64 bytes;
 	__u64 last_ns;
 };
+
+/*
+ * The exporter's cursor (xtap export): what was exported lives with the flow
+ * table, so that a new exporter continues the deltas where the last one
+ * stopped. User space only; the first attach makes these maps next to the
+ * flow table and `xtap detach --all` removes them with it.
+ *   xtap_exp_marks  hash, struct xtap_flow_key -> struct xtap_export_mark:
+ *                   what the records of each flow entry carried so far
+ *   xtap_exp_svc    hash, struct xtap_svc_key -> struct xtap_hist: each
+ *                   service histogram as it last went
+ *   xtap_exp_info   one-entry array of struct xtap_export_info: the running
+ *                   exporter and the counters of all exporters so far
+ * One exporter at a time owns them (user/exporter.h).
+ */
+#define XTAP_EXP_MARKS "xtap_exp_marks"
+#define XTAP_EXP_SVC "xtap_exp_svc"
+#define XTAP_EXP_INFO "xtap_exp_info"
+
+struct xtap_export_mark {
+	__u64 first_ns;		/* the flow entry's: another value is another entry */
+	__u64 pkts[2];		/* exported so far, by enum xtap_dir */
+	__u64 bytes[2];
+	__u32 retrans[2];
+	__u64 export_ns;	/* when its last record went, CLOCK_MONOTONIC */
+	__u64 end_ns;		/* the flow's last_ns in that record */
+};
+
+struct xtap_export_info {
+	__u32 owner_pid;	/* the exporter that runs now; 0: none */
+	__u32 reserved;
+	__u64 svc_ns;		/* when the service histograms last went, CLOCK_MONOTONIC */
+	__u64 sent;		/* data records handed to the collector or the file */
+	__u64 unsent;		/* records that never left: no connection, a failed send */
+	__u64 possibly_lost;	/* sent, but while the collector refused messages: it may
+				 * have been away, or without the templates to read them */
+	__u64 errors;		/* failed connects and sends, refusals */
+	__u64 reserved1[2];
+};
+
+_Static_assert(sizeof(struct xtap_export_mark) == 64, "xtap_export_mark layout");
+_Static_assert(sizeof(struct xtap_export_info) == 64, "xtap_export_info layout");
 
 _Static_assert(sizeof(struct xtap_hop_key) == 4, "xtap_hop_key layout");
 _Static_assert(sizeof(struct xtap_hop_cfg) == 8, "xtap_hop_cfg layout");

@@ -9,6 +9,11 @@
                                        exporters one after the other, append
                                        each decoded record to OUT; prints
                                        'ready' once listening
+  ipfix_decode.py udp-collector PORT OUT
+                                       the same over UDP; a data set whose
+                                       template it has not seen (a collector
+                                       would drop it) is a line
+                                       {"undecodable": SET_ID, "bytes": N}
 
 Each record is one JSON line: {"template": ID, "fields": {"IE": value}}, IE
 being "ID" for IANA elements and "PEN:ID" for enterprise ones. Addresses are
@@ -29,6 +34,7 @@ class Decoder:
         self.templates = {}   # (domain, id) -> [(name, length)]
         self.messages = 0
         self.seq = []
+        self.tell_unknown = False
 
     def message(self, data):
         """Records of one message, as dicts."""
@@ -73,7 +79,7 @@ class Decoder:
     def data_set(self, dom, sid, body):
         t = self.templates.get((dom, sid))
         if t is None:
-            return []
+            return [{"undecodable": sid, "bytes": len(body)}] if self.tell_unknown else []
         size = sum(ln for _, ln in t)
         recs = []
         off = 0
@@ -150,6 +156,20 @@ def tcp_collector(port, out):
             print("disconnected", flush=True)
 
 
+def udp_collector(port, out):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    s.bind(("127.0.0.1", port))
+    print("ready", flush=True)
+    d = Decoder()
+    d.tell_unknown = True
+    with open(out, "a") as fh:
+        while True:
+            for r in d.message(s.recv(65536)):
+                fh.write(json.dumps(r) + "\n")
+            fh.flush()
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "pcap":
         d = Decoder()
@@ -158,6 +178,8 @@ def main():
                 print(json.dumps(r))
     elif len(sys.argv) == 4 and sys.argv[1] == "tcp-collector":
         tcp_collector(int(sys.argv[2]), sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] == "udp-collector":
+        udp_collector(int(sys.argv[2]), sys.argv[3])
     else:
         raise SystemExit(__doc__)
 

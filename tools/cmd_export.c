@@ -68,6 +68,7 @@ int cmd_export(int argc, char **argv)
 	struct xtap_exporter *x = NULL;
 	struct xtap_parsed p;
 	char err[256];
+	int bad = 0;
 	int rc = xtap_opts_parse(&xtap_spec_export, &d, argc, argv, &p);
 
 	if (rc >= 0)
@@ -85,11 +86,14 @@ int cmd_export(int argc, char **argv)
 		return XTAP_EXIT_USAGE;
 	}
 	xtap_log_init(d.verbose);
-	if (d.ipfix &&
-	    xtap_parse_hostport(d.ipfix, d.o.tcp ? SOCK_STREAM : SOCK_DGRAM, false, &d.o.collector,
-				&d.o.collector_len, err, sizeof(err))) {
+	if (d.ipfix)
+		bad = xtap_parse_hostport(d.ipfix, d.o.tcp ? SOCK_STREAM : SOCK_DGRAM, false,
+					  &d.o.collector, &d.o.collector_len, err, sizeof(err));
+	if (bad) {
+		/* a name that does not resolve is the world's answer, not a
+		 * malformed command line */
 		xtap_err("export: --ipfix %s: %s", d.ipfix, err);
-		return XTAP_EXIT_USAGE;
+		return bad == -2 ? XTAP_EXIT_ERR : XTAP_EXIT_USAGE;
 	}
 	rc = XTAP_EXIT_ERR;
 	if (xtap_check_privileges("export"))
@@ -105,8 +109,10 @@ int cmd_export(int argc, char **argv)
 	xtap_exporter_free(x);
 summary:
 	if (d.ipfix)
-		xtap_info("export: %" PRIu64 " records sent, %" PRIu64 " not sent%s%s",
-			  (uint64_t)st.sent, (uint64_t)st.unsent, st.last_errno ? "; last error: " : "",
+		xtap_info("export: %" PRIu64 " records sent, %" PRIu64 " not sent, %" PRIu64
+			  " possibly lost%s%s",
+			  (uint64_t)st.sent, (uint64_t)st.unsent, (uint64_t)st.possibly_lost,
+			  st.last_errno ? "; last error: " : "",
 			  st.last_errno ? strerror(st.last_errno) : "");
 	return rc;
 }

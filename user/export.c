@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -37,17 +38,17 @@ static __u8 due(const struct xtap_export_cfg *cfg, const struct xtap_flow *v,
 		return IPFIX_END_OF_FLOW;
 	if (quiet >= cfg->idle_ns)
 		return IPFIX_END_IDLE;
-	if (now - (s->any ? s->export_ns : v->first_ns) >= cfg->active_ns)
+	if (now - (s->any ? s->m.export_ns : v->first_ns) >= cfg->active_ns)
 		return IPFIX_END_ACTIVE;
 	return 0;
 }
 
 long xtap_export_round(struct xtap_export_state *st, const struct xtap_export_cfg *cfg,
 		       const struct xtap_flow_entry *f, size_t n, __u64 now, bool force,
-		       xtap_export_emit emit, void *arg)
+		       const struct xtap_export_cb *cb)
 {
 	struct xtap_export_seen *nv = calloc(n + 1, sizeof(*nv));
-	size_t j = 0;
+	size_t j = 0, matched = SIZE_MAX;
 	long sent = 0;
 	int err = 0;
 
@@ -55,25 +56,30 @@ long xtap_export_round(struct xtap_export_state *st, const struct xtap_export_cf
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const struct xtap_flow *v = &f[i].val;
-		struct xtap_export_seen *s = &nv[i];
+		struct xtap_export_seen *s = &nv[i], next;
 		struct xtap_export_rec r = { 0 };
 		bool fresh = false, back = false;
 		int cmp = 1;
 
 		/* both sorted by key: walk the old list alongside; entries
 		 * the table no longer holds fall out here */
-		while (j < st->n && (cmp = memcmp(&st->v[j].key, &f[i].key, sizeof(f[i].key))) < 0)
+		while (j < st->n && (cmp = memcmp(&st->v[j].key, &f[i].key, sizeof(f[i].key))) < 0) {
+			if (cb->gone && st->v[j].any && j != matched)
+				cb->gone(&st->v[j], cb->arg);
 			j++;
-		if (j < st->n && cmp == 0 && st->v[j].first_ns == v->first_ns) {
+		}
+		if (j < st->n && cmp == 0 && st->v[j].m.first_ns == v->first_ns) {
 			*s = st->v[j];
 		} else {
 			s->key = f[i].key;
-			s->first_ns = v->first_ns;
+			s->m.first_ns = v->first_ns;
 		}
+		if (j < st->n && cmp == 0)
+			matched = j;
 		for (int d = 0; d < 2; d++) {
-			if (v->pkts[d] < s->pkts[d] || v->bytes[d] < s->bytes[d])
+			if (v->pkts[d] < s->m.pkts[d] || v->bytes[d] < s->m.bytes[d])
 				back = true;
-			if (v->pkts[d] > s->pkts[d])
+			if (v->pkts[d] > s->m.pkts[d])
 				fresh = true;
 		}
 		/* a read racing a flush of the per-CPU deltas may have shown
@@ -83,31 +89,49 @@ long xtap_export_round(struct xtap_export_state *st, const struct xtap_export_cf
 		r.reason = due(cfg, v, s, now, force);
 		if (!r.reason)
 			continue;
+		next = *s;
 		for (int d = 0; d < 2; d++) {
-			r.pkts[d] = v->pkts[d] - s->pkts[d];
-			r.bytes[d] = v->bytes[d] - s->bytes[d];
+			r.pkts[d] = v->pkts[d] - s->m.pkts[d];
+			r.bytes[d] = v->bytes[d] - s->m.bytes[d];
 			/* a read behind the last one: none new (not negative) */
-			r.retrans[d] = v->retrans[d] > s->retrans[d] ? v->retrans[d] - s->retrans[d] : 0;
+			r.retrans[d] = v->retrans[d] > s->m.retrans[d] ?
+				v->retrans[d] - s->m.retrans[d] : 0;
+			next.m.pkts[d] = v->pkts[d];
+			next.m.bytes[d] = v->bytes[d];
+			next.m.retrans[d] += r.retrans[d];
 		}
-		r.start_ns = s->any ? s->end_ns : v->first_ns;
+		r.start_ns = s->any ? s->m.end_ns : v->first_ns;
 		r.end_ns = v->last_ns;
-		err = emit(&f[i], &r, arg);
+		next.m.export_ns = now;
+		next.m.end_ns = v->last_ns;
+		next.any = true;
+		err = cb->emit(&f[i], &r, &next, cb->arg);
 		if (err)
 			continue;	/* keep the old marks: it goes next time */
-		for (int d = 0; d < 2; d++) {
-			s->pkts[d] = v->pkts[d];
-			s->bytes[d] = v->bytes[d];
-			s->retrans[d] += r.retrans[d];
-		}
-		s->export_ns = now;
-		s->end_ns = v->last_ns;
-		s->any = true;
+		*s = next;
 		sent++;
 	}
+	for (; j < st->n; j++)
+		if (cb->gone && st->v[j].any && j != matched)
+			cb->gone(&st->v[j], cb->arg);
 	free(st->v);
 	st->v = nv;
 	st->n = n;
 	return err ? err : sent;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct xtap_flow_key));
+}
+
+void xtap_export_state_load(struct xtap_export_state *st, struct xtap_export_seen *v, size_t n)
+{
+	free(st->v);
+	if (n)
+		qsort(v, n, sizeof(*v), by_key);
+	st->v = v;
+	st->n = n;
 }
 
 void xtap_export_state_free(struct xtap_export_state *st)

@@ -4,9 +4,10 @@
  * flow table, and the per-service latency histograms.
  *
  * The exporter marks, it does not remove: it remembers per flow the counts
- * it has exported and sends the difference, so counts that arrive while a
- * record is being built go out with the next one, and nothing is counted
- * twice. Entries stay in the kernel's table until its LRU reuses them, which
+ * it has exported (the marks, which user/exporter.c keeps in the pinned
+ * state for the next exporter) and sends the difference, so counts that
+ * arrive while a record is being built go out with the next one, and
+ * nothing is counted twice. Entries stay in the kernel's table until its LRU reuses them, which
  * keeps `xtap status`'s evictions (created less in table) exact and never
  * races a packet: a deleted entry would lose the deltas a CPU still holds
  * for it (user/maps.c). A flow is exported
@@ -40,13 +41,11 @@ struct xtap_export_rec {
 	__u8 reason;			/* enum ipfix_end_reason */
 };
 
+/* What a flow's records carried so far: the marks (kept in the pinned
+ * state between exporters, maps/xtap.h) and whether any went. */
 struct xtap_export_seen {
 	struct xtap_flow_key key;
-	__u64 first_ns;		/* of the entry: another value is another entry */
-	__u64 pkts[2], bytes[2];	/* exported so far */
-	__u32 retrans[2];
-	__u64 export_ns;	/* when the last record went (monotonic) */
-	__u64 end_ns;		/* last_ns of the last record */
+	struct xtap_export_mark m;
 	bool any;		/* a record went out */
 };
 
@@ -55,16 +54,28 @@ struct xtap_export_state {
 	size_t n;
 };
 
-/* Returns 0 to go on, or a negative errno that ends the round. */
-typedef int (*xtap_export_emit)(const struct xtap_flow_entry *e, const struct xtap_export_rec *r,
-				void *arg);
+struct xtap_export_cb {
+	/* One record to send; next is what the flow's marks become once it
+	 * has gone. 0 to go on, or a negative errno that ends the round (the
+	 * record stays due). */
+	int (*emit)(const struct xtap_flow_entry *e, const struct xtap_export_rec *r,
+		    const struct xtap_export_seen *next, void *arg);
+	/* Optional: the marks of a flow the table no longer holds, as they
+	 * fall out. (An entry made anew under the same key keeps its key's
+	 * marks until its first record replaces them.) */
+	void (*gone)(const struct xtap_export_seen *s, void *arg);
+	void *arg;
+};
 
 /* One pass over a dump sorted by key (xtap_flows_read's XTAP_SORT_KEY). now_ns is
  * CLOCK_MONOTONIC. force: every unexported count goes, reason forced end.
  * Returns the records emitted, or -errno. */
 long xtap_export_round(struct xtap_export_state *st, const struct xtap_export_cfg *cfg,
 		       const struct xtap_flow_entry *f, size_t n, __u64 now_ns, bool force,
-		       xtap_export_emit emit, void *arg);
+		       const struct xtap_export_cb *cb);
+/* Takes v (n marks of exported flows, malloc'ed, any order) as the state:
+ * what an exporter before this one sent. */
+void xtap_export_state_load(struct xtap_export_state *st, struct xtap_export_seen *v, size_t n);
 void xtap_export_state_free(struct xtap_export_state *st);
 
 /* The per-service histograms of xtap_hist, per-CPU values added (max: the

@@ -3,8 +3,18 @@
  * The exporter's IPFIX sink: records packed into messages (user/ipfix.c)
  * and sent to a collector over UDP, or over TCP with reconnects.
  *
- * Over UDP the templates go at the start and again every tmpl_refresh_s,
- * so that a collector started late learns them. Over TCP they go once per
+ * Over UDP the templates go at the start, again every tmpl_refresh_s, and
+ * in the next message after the kernel reported a message refused (an ICMP
+ * port unreachable: nobody listened), so that a collector started late
+ * reads the first message it gets. The socket's pending error is looked at
+ * after every send and before every message. A refusal makes the records
+ * sent since the last look that found none at the start of a round (an
+ * interval after they went, time for the ICMP error to come back) or since
+ * the templates last went, whichever is later, count as possibly lost: the
+ * collector was away for one of those messages and, if it came back, lacked
+ * the templates to read the others. So does a message without templates
+ * sent after a refusal. (A refusal the network does not report, a filtered
+ * ICMP error, goes unseen.) Over TCP the templates go once per
  * connection, first. A TCP collector that is away is tried again after 1 s,
  * then after twice as long each time, up to XTAP_EXPORT_RECONNECT_MAX_S;
  * records that find no connection are counted as not sent.
@@ -37,6 +47,9 @@ struct ipfix_sink {
 	__u32 backoff_s;
 	__u64 tmpl_ns;		/* when the templates last went */
 	bool tmpl_due;
+	bool msg_tmpl;		/* the message under construction has them */
+	__u64 unsure;		/* UDP: records sent since the last round began with
+				 * no refusal reported, or since the templates went */
 	__u32 tmpl_refresh_s;
 	__u32 seq;		/* IPFIX sequence number: data records so far */
 	uint8_t buf[XTAP_EXPORT_MSG_TCP];
@@ -183,13 +196,70 @@ static void send_templates(struct ipfix_sink *s)
 }
 
 /* The templates at the head of the message under construction, when a
- * new connection or the refresh asks for them. */
+ * new connection, the refresh or a refusal asks for them; they are due
+ * until a message with them has gone. */
 static void put_templates_if_due(struct ipfix_sink *s)
 {
-	if (s->tmpl_due && s->fd >= 0) {
-		xtap_ipfix_put_templates(&s->msg);
-		s->tmpl_due = false;
-		s->tmpl_ns = s->base.now_ns;
+	if (s->tmpl_due && s->fd >= 0 && !s->msg_tmpl)
+		s->msg_tmpl = xtap_ipfix_put_templates(&s->msg);
+}
+
+/* UDP: a refusal the kernel reported (err, from the socket or a send): the
+ * collector was away for a message since the templates last went. Those
+ * records are possibly lost, and the next message carries the templates. */
+static void udp_refused(struct ipfix_sink *s, int err)
+{
+	struct xtap_export_stats *st = &s->base.st;
+
+	if (xtap_log_verbose() || !st->errors)
+		xtap_info("export: %s: %s (the next message carries the templates)", s->name,
+			  strerror(err));
+	st->possibly_lost += s->unsure;
+	s->unsure = 0;
+	st->errors++;
+	st->last_errno = err;
+	s->tmpl_due = true;
+}
+
+/* UDP: the error an ICMP answer to an earlier datagram left on the socket.
+ * true when there was one. */
+static bool udp_check(struct ipfix_sink *s)
+{
+	int pending = 0;
+	socklen_t pl = sizeof(pending);
+
+	if (s->tcp || s->fd < 0)
+		return false;
+	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &pending, &pl) || !pending)
+		return false;
+	udp_refused(s, pending);
+	return true;
+}
+
+/* Starts the next message: the templates first when they are due. */
+static void msg_start(struct ipfix_sink *s)
+{
+	xtap_ipfix_msg_init(&s->msg, s->buf, msg_cap(s));
+	s->msg_tmpl = false;
+	udp_check(s);
+	put_templates_if_due(s);
+}
+
+/* UDP: sends one datagram. A refusal reported by the send itself (the
+ * kernel hands a pending error to the next send, which then does not go)
+ * is told, and the datagram tried once more. 0 or -errno. */
+static int udp_send(struct ipfix_sink *s, const uint8_t *p, size_t len)
+{
+	for (int tries = 0;; tries++) {
+		if (send(s->fd, p, len, 0) >= 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (tries || (errno != ECONNREFUSED && errno != EHOSTUNREACH &&
+			      errno != ENETUNREACH && errno != EHOSTDOWN))
+			return -errno;
+		/* an earlier datagram's error: this one has not gone yet */
+		udp_refused(s, errno);
 	}
 }
 
@@ -217,16 +287,20 @@ static void flush(struct ipfix_sink *s)
 	if (!r && s->tcp) {
 		r = send_all(s->fd, m->buf, len);
 	} else if (!r) {
-		int pending = 0;
-		socklen_t pl = sizeof(pending);
-
-		/* the ICMP error of an earlier message (port unreachable): the
-		 * collector was not there a moment ago. This message still
-		 * goes, as a probe, but counts as not sent. */
-		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &pending, &pl);
-		r = send(s->fd, m->buf, len, 0) < 0 ? -errno : 0;
-		if (!r && pending)
-			r = -pending;
+		/* a refusal that came while this message was built: if it
+		 * lacks the templates, its records join the possibly lost */
+		udp_check(s);
+		r = udp_send(s, m->buf, len);
+		if (!r && s->msg_tmpl)
+			s->unsure = recs;
+		else if (!r && s->tmpl_due)
+			st->possibly_lost += recs;
+		else if (!r)
+			s->unsure += recs;
+	}
+	if (!r && s->msg_tmpl) {
+		s->tmpl_due = false;
+		s->tmpl_ns = s->base.now_ns;
 	}
 	if (r) {
 		st->unsent += recs;
@@ -236,9 +310,11 @@ static void flush(struct ipfix_sink *s)
 				drop_conn(s, -r);
 			}
 		} else {
-			/* UDP: an ICMP error of an earlier message, say: go on */
+			/* UDP: the message did not go; go on, the templates
+			 * with the next one */
 			st->errors++;
 			st->last_errno = -r;
+			s->tmpl_due = true;
 		}
 	} else {
 		st->sent += recs;
@@ -247,7 +323,11 @@ static void flush(struct ipfix_sink *s)
 	 * was sent, so that it sees losses as gaps */
 	if (!r || !s->tcp)
 		s->seq += recs;
-	xtap_ipfix_msg_init(m, s->buf, msg_cap(s));
+	/* the refusal of this very message, when the collector is near */
+	if (!r)
+		udp_check(s);
+	xtap_export_sink_out(&s->base);
+	msg_start(s);
 }
 
 static void ipfix_begin(struct xtap_export_sink *b)
@@ -255,10 +335,13 @@ static void ipfix_begin(struct xtap_export_sink *b)
 	struct ipfix_sink *s = ipfix_of(b);
 
 	sink_open(s);
-	xtap_ipfix_msg_init(&s->msg, s->buf, msg_cap(s));
 	if (!s->tcp && b->now_ns - s->tmpl_ns >= (__u64)s->tmpl_refresh_s * NS)
 		s->tmpl_due = true;
-	put_templates_if_due(s);
+	/* an interval after the last round's messages and no refusal of
+	 * them: the collector took them */
+	if (!udp_check(s))
+		s->unsure = 0;
+	msg_start(s);
 }
 
 static __u64 to_ms(const struct xtap_export_sink *b, __u64 mono_ns)
@@ -272,8 +355,7 @@ static void put_flow(struct ipfix_sink *s, const struct xtap_ipfix_flow *f)
 {
 	if (xtap_ipfix_put_flow(&s->msg, f))
 		return;
-	flush(s);
-	put_templates_if_due(s);	/* reconnected meanwhile */
+	flush(s);	/* and the next message, with the templates when due */
 	xtap_ipfix_put_flow(&s->msg, f);
 }
 

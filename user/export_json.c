@@ -84,6 +84,7 @@ static void json_svc(struct xtap_export_sink *b, struct xtap_ipfix_svc *sv, __u6
 static void json_end(struct xtap_export_sink *b)
 {
 	fflush(json_of(b)->f);
+	xtap_export_sink_out(b);
 }
 
 static void json_free(struct xtap_export_sink *b)

@@ -36,7 +36,19 @@ struct xtap_export_sink {
 	__u64 now_ns;		/* the round's time, CLOCK_MONOTONIC */
 	__s64 off_ns;		/* CLOCK_MONOTONIC to the epoch */
 	struct xtap_export_stats st;
+	/* Called by the sink when the records it took so far have left
+	 * xtap (a message was sent, or failed for good; the lines were
+	 * flushed): the exporter's marks of them may go to the pinned state.
+	 * NULL: nobody asks. */
+	void (*gone_out)(void *arg);
+	void *gone_out_arg;
 };
+
+static inline void xtap_export_sink_out(struct xtap_export_sink *s)
+{
+	if (s->gone_out)
+		s->gone_out(s->gone_out_arg);
+}
 
 /* IPFIX to the collector at addr. NULL when out of memory. */
 struct xtap_export_sink *xtap_export_sink_ipfix(const struct sockaddr_storage *addr,

@@ -7,9 +7,21 @@
  * stdout. When it stops, a last round sends whatever has not gone yet,
  * marked forced.
  *
+ * What went is kept in the pinned state (maps/xtap.h: the exporter's
+ * cursor), so that a restarted exporter goes on where the last one stopped:
+ * when a session takes a state it loads the marks of every flow exported so
+ * far and the service histograms as they last went; a record's marks are
+ * written when the sink says the record has left (an IPFIX message sent, or
+ * lost for good; JSON lines flushed), so a kill repeats at most the one
+ * message between the two. Marks of flows the table no longer holds are
+ * deleted. One session per state: a flock on <pin root>/maps, which the
+ * kernel drops whenever the process ends; a second session is refused with
+ * one line. The counters of all sessions add up in xtap_exp_info, which
+ * /metrics shows.
+ *
  * xtap_exporter_run is the whole session on the pinned state;
  * xtap_exporter_round is one round on tables the caller read, with the
- * caller's clock, for tests.
+ * caller's clock, for tests (it keeps its marks in memory only).
  */
 #ifndef XTAP_USER_EXPORTER_H
 #define XTAP_USER_EXPORTER_H
@@ -49,8 +61,12 @@ struct xtap_exporter_opts {
 
 struct xtap_export_stats {
 	__u64 sent;		/* data records the sink took */
-	__u64 unsent;		/* data records lost to a collector's absence */
-	__u64 errors;		/* failed connects and sends */
+	__u64 unsent;		/* data records that never left: no connection, a
+				 * failed send */
+	__u64 possibly_lost;	/* of the sent, those that went while the collector
+				 * refused messages (UDP): it was away, or came
+				 * back without the templates to read them */
+	__u64 errors;		/* failed connects and sends, refusals */
 	int last_errno;		/* the cause of the last of them; 0: none */
 };
 

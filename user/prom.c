@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -136,6 +137,33 @@ void xtap_prom_write(FILE *f, const struct xtap_prom_input *in)
 	family(f, "xtap_flow_table_evictions_total", "counter",
 	       "Flows the table pushed out to make room (created less in table).");
 	fprintf(f, "xtap_flow_table_evictions_total %" PRIu64 "\n", (uint64_t)in->flows_evicted);
+	if (in->exp) {
+		static const struct {
+			const char *name, *help;
+			size_t off;
+		} c[] = {
+			{ "xtap_export_records_sent_total",
+			  "Data records xtap export handed to its collector or file.",
+			  offsetof(struct xtap_export_info, sent) },
+			{ "xtap_export_records_unsent_total",
+			  "Data records that never left: no connection to the collector, a failed send.",
+			  offsetof(struct xtap_export_info, unsent) },
+			{ "xtap_export_records_possibly_lost_total",
+			  "Data records sent while the collector refused messages: away, or without the templates.",
+			  offsetof(struct xtap_export_info, possibly_lost) },
+			{ "xtap_export_errors_total",
+			  "Failed connects and sends, and refusals, of xtap export.",
+			  offsetof(struct xtap_export_info, errors) },
+		};
+
+		for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+			__u64 v;
+
+			memcpy(&v, (const char *)in->exp + c[i].off, sizeof(v));
+			family(f, c[i].name, "counter", c[i].help);
+			fprintf(f, "%s %" PRIu64 "\n", c[i].name, (uint64_t)v);
+		}
+	}
 	if (in->nhist) {
 		family(f, "xtap_latency_seconds", "histogram",
 		       "Per-service latency (handshake, http, dns, rtt), log2 buckets.");
@@ -155,8 +183,9 @@ char *xtap_prom_scrape(size_t *len)
 	struct xtap_flow_entry *f = NULL;
 	struct xtap_hist_entry *h = NULL;
 	struct bpf_map_info info = {};
-	__u32 ilen = sizeof(info);
-	int sfd = -1, ffd = -1, cfd = -1, hfd = -1;
+	struct xtap_export_info ei;
+	__u32 ilen = sizeof(info), zero = 0;
+	int sfd = -1, ffd = -1, cfd = -1, hfd = -1, efd = -1;
 	char *buf = NULL;
 	size_t n = 0;
 	FILE *out;
@@ -166,6 +195,7 @@ char *xtap_prom_scrape(size_t *len)
 		ffd = xtap_map_open(&st, "xtap_flows");
 		cfd = xtap_map_open(&st, "xtap_fcache");
 		hfd = xtap_map_open(&st, "xtap_hist");
+		efd = xtap_map_open(&st, XTAP_EXP_INFO);
 		for (__u32 s = 0; s < XTAP_MAX_SLOTS; s++) {
 			if (xtap_iface_get(&st, s, &ifs[s]))
 				continue;
@@ -197,6 +227,8 @@ char *xtap_prom_scrape(size_t *len)
 	}
 	if (hfd >= 0 && !xtap_hist_dump(hfd, &h, &in.nhist))
 		in.hist = h;
+	if (efd >= 0 && !bpf_map_lookup_elem(efd, &zero, &ei))
+		in.exp = &ei;
 	out = open_memstream(&buf, len);
 	if (out) {
 		xtap_prom_write(out, &in);
@@ -207,7 +239,7 @@ char *xtap_prom_scrape(size_t *len)
 	}
 	free(f);
 	free(h);
-	for (int *fd = (int[]){ sfd, ffd, cfd, hfd }, i = 0; i < 4; i++)
+	for (int *fd = (int[]){ sfd, ffd, cfd, hfd, efd }, i = 0; i < 5; i++)
 		if (fd[i] >= 0)
 			close(fd[i]);
 	return buf;

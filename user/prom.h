@@ -27,6 +27,8 @@ struct xtap_prom_input {
 	__u64 flows_used, flows_max, flows_evicted;
 	const struct xtap_hist_entry *hist;	/* per-service latency */
 	size_t nhist;
+	/* the counters of the state's exporters (xtap export); NULL: none */
+	const struct xtap_export_info *exp;
 };
 
 /* Writes every metric family of in to f. */

@@ -56,7 +56,7 @@ int xtap_parse_hostport(const char *s, int socktype, bool passive, struct sockad
 	r = getaddrinfo(host, port, &hints, &res);
 	if (r || !res) {
 		snprintf(err, errlen, "%s: %s", host, r ? gai_strerror(r) : "no address");
-		return -1;
+		return -2;
 	}
 	memcpy(out, res->ai_addr, res->ai_addrlen);
 	*len = res->ai_addrlen;

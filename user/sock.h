@@ -8,8 +8,10 @@
 #include <sys/socket.h>
 
 /* "HOST:PORT", "[IPV6]:PORT" into an address for socktype (SOCK_DGRAM or
- * SOCK_STREAM). passive: an address to listen on. Returns 0, or -1 with the
- * cause in err (the port is 1 to 65535; HOST a literal address or a name). */
+ * SOCK_STREAM). passive: an address to listen on. Returns 0; -1 when s is
+ * not such an address (the port is 1 to 65535; HOST a literal address or a
+ * name); -2 when HOST does not resolve, which is no fault of the syntax. The
+ * cause is in err. */
 int xtap_parse_hostport(const char *s, int socktype, bool passive, struct sockaddr_storage *out,
 			socklen_t *len, char *err, size_t errlen);
 /* The address as "HOST:PORT" / "[IPV6]:PORT". */

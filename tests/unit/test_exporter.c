@@ -219,30 +219,79 @@ static void test_udp_split(void **state)
 	close(col);
 }
 
-/* Nobody listens: the port-unreachable of one message makes the next
- * count as not sent; the exporter goes on, and its sequence shows the gap. */
-static void test_udp_collector_absent(void **state)
+/* A UDP collector that starts after the exporter: the port-unreachable of
+ * each message makes the next one carry the templates, so the first message
+ * the collector gets can be read; what went while it was away counts as
+ * possibly lost, not as not sent (it left), and the exporter goes on. */
+static void test_udp_collector_late(void **state)
 {
 	struct xtap_exporter_opts o = base_opts;
 	struct xtap_export_stats st;
 	struct xtap_exporter *x;
-	struct xtap_flow_entry f;
+	struct xtap_flow_entry f, many[40];
+	struct sockaddr_in a;
+	struct err_cap ec;
+	struct msg m;
 	int col;
+	char *err;
 
 	(void)state;
 	col = collector(SOCK_DGRAM, &o);
+	memcpy(&a, &o.collector, sizeof(a));
 	close(col);
 	assert_int_equal(xtap_exporter_new(&o, &x), 0);
 	f = flow(40000, 10, 11, 1, 0);
+	stderr_begin(&ec);
 	for (__u64 t = 30; t < 34; t++) {
 		f.val.pkts[0]++;
 		assert_int_equal(round_at(x, &f, 1, t, false), 0);
 		usleep(20000);	/* for the ICMP error */
 	}
+	/* no records: the templates alone, refused as well */
+	assert_int_equal(round_at(x, &f, 1, 34, false), 0);
+	usleep(20000);
+	err = stderr_end(&ec);
+	assert_non_null(strstr(err, "Connection refused (the next message carries the templates)"));
+	free(err);
 	xtap_exporter_stats(x, &st);
-	assert_int_equal(st.sent + st.unsent, 4);
-	assert_true(st.unsent >= 2);
+	assert_int_equal(st.sent, 4);
+	assert_int_equal(st.unsent, 0);
+	assert_int_equal(st.possibly_lost, 4);
 	assert_int_equal(st.last_errno, ECONNREFUSED);
+
+	/* the collector comes up: the next message has the templates, long
+	 * before the refresh (30 s) */
+	col = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(col >= 0);
+	assert_int_equal(bind(col, (struct sockaddr *)&a, sizeof(a)), 0);
+	f.val.pkts[0]++;
+	assert_int_equal(round_at(x, &f, 1, 35, false), 0);
+	assert_true(udp_msg(col, &m));
+	assert_int_equal(m.templates, 1);
+	assert_int_equal(m.total, 1);
+	assert_false(udp_msg(col, &m));
+	f.val.pkts[0]++;
+	assert_int_equal(round_at(x, &f, 1, 36, false), 0);
+	assert_true(udp_msg(col, &m));
+	assert_int_equal(m.templates, 0);
+	assert_int_equal(m.total, 1);
+	xtap_exporter_stats(x, &st);
+	assert_int_equal(st.sent, 6);
+	assert_int_equal(st.possibly_lost, 4);
+
+	/* it goes away during a round of several messages: all of them,
+	 * whether refused or sent without the templates after a refusal,
+	 * are possibly lost */
+	close(col);
+	for (int i = 0; i < 40; i++)
+		many[i] = flow((__u16)(1 + i), 10, 11, 2, 2);
+	assert_int_equal(round_at(x, many, 40, 37, false), 0);
+	usleep(20000);
+	assert_int_equal(round_at(x, many, 40, 38, false), 0);	/* nothing new */
+	xtap_exporter_stats(x, &st);
+	assert_int_equal(st.sent, 6 + 80);
+	assert_int_equal(st.unsent, 0);
+	assert_int_equal(st.possibly_lost, 4 + 80);
 	xtap_exporter_free(x);
 }
 
@@ -489,7 +538,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_udp_templates_and_records),
 		cmocka_unit_test(test_udp_split),
-		cmocka_unit_test(test_udp_collector_absent),
+		cmocka_unit_test(test_udp_collector_late),
 		cmocka_unit_test(test_tcp_reconnects),
 		cmocka_unit_test(test_tcp_not_yet),
 		cmocka_unit_test(test_json_lines),

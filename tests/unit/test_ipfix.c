@@ -288,11 +288,13 @@ struct got {
 	int fail;
 };
 
-static int collect(const struct xtap_flow_entry *e, const struct xtap_export_rec *r, void *arg)
+static int collect(const struct xtap_flow_entry *e, const struct xtap_export_rec *r,
+		   const struct xtap_export_seen *next, void *arg)
 {
 	struct got *g = arg;
 
 	(void)e;
+	(void)next;
 	if (g->fail)
 		return -EIO;
 	assert_true(g->n < 8);
@@ -308,8 +310,10 @@ static const struct xtap_export_cfg cfg = { .active_ns = 60 * S, .idle_ns = 15 *
 static long round_at(struct xtap_export_state *st, struct xtap_flow_entry *e, __u64 now,
 		     bool force, struct got *g)
 {
+	const struct xtap_export_cb cb = { .emit = collect, .arg = g };
+
 	g->n = 0;
-	return xtap_export_round(st, &cfg, e, 1, now, force, collect, g);
+	return xtap_export_round(st, &cfg, e, 1, now, force, &cb);
 }
 
 static void test_export_deltas(void **state)
@@ -416,9 +420,116 @@ static void test_export_races(void **state)
 	assert_int_equal(g.r[0].pkts[0], 3);
 	assert_int_equal(g.r[0].start_ns, 90 * S);
 	/* a flow gone from the table is forgotten */
-	assert_int_equal(xtap_export_round(&st, &cfg, &e, 0, 100 * S, true, collect, &g), 0);
+	assert_int_equal(xtap_export_round(&st, &cfg, &e, 0, 100 * S, true,
+					   &(struct xtap_export_cb){ .emit = collect, .arg = &g }), 0);
 	assert_int_equal(st.n, 0);
 	xtap_export_state_free(&st);
+}
+
+/* The marks a record's emit is told are what a new exporter loads: it
+ * continues the deltas, sends nothing for flows that did not move, and is
+ * told which marks fall out when their flows leave the table. */
+struct marks {
+	struct xtap_export_seen v[4];
+	int n;
+	struct xtap_flow_key gone[4];
+	int ngone;
+};
+
+static int keep_marks(const struct xtap_flow_entry *e, const struct xtap_export_rec *r,
+		      const struct xtap_export_seen *next, void *arg)
+{
+	struct marks *m = arg;
+
+	(void)r;
+	assert_memory_equal(&next->key, &e->key, sizeof(e->key));
+	for (int i = 0; i < m->n; i++)
+		if (!memcmp(&m->v[i].key, &next->key, sizeof(next->key))) {
+			m->v[i] = *next;
+			return 0;
+		}
+	assert_true(m->n < 4);
+	m->v[m->n++] = *next;
+	return 0;
+}
+
+static void note_gone(const struct xtap_export_seen *s, void *arg)
+{
+	struct marks *m = arg;
+
+	assert_true(m->ngone < 4);
+	m->gone[m->ngone++] = s->key;
+}
+
+static void test_export_continue(void **state)
+{
+	struct xtap_export_state st = { 0 }, st2 = { 0 };
+	struct xtap_flow_entry e[3] = { 0 };
+	struct marks mk = { 0 };
+	const struct xtap_export_cb keep = { .emit = keep_marks, .gone = note_gone, .arg = &mk };
+	struct got g = { 0 };
+	const struct xtap_export_cb cb = { .emit = collect, .arg = &g };
+	const struct xtap_export_cb gone = { .emit = keep_marks, .gone = note_gone, .arg = &mk };
+	struct xtap_export_seen *loaded;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		e[i].key.port_a = (__u16)(1 + i);	/* in key order */
+		e[i].key.proto = IPPROTO_UDP;
+		e[i].val.first_ns = 10 * S;
+		e[i].val.last_ns = 11 * S;
+		e[i].val.pkts[0] = 5;
+		e[i].val.bytes[0] = 500;
+		e[i].val.retrans[0] = 1;
+	}
+	/* the first exporter sends flows 1 and 2 and is killed */
+	assert_int_equal(xtap_export_round(&st, &cfg, e, 2, 30 * S, false, &keep), 2);
+	assert_int_equal(mk.n, 2);
+	assert_int_equal(mk.v[0].m.pkts[0], 5);
+	assert_int_equal(mk.v[0].m.bytes[0], 500);
+	assert_int_equal(mk.v[0].m.retrans[0], 1);
+	assert_int_equal(mk.v[0].m.first_ns, 10 * S);
+	assert_int_equal(mk.v[0].m.export_ns, 30 * S);
+	assert_int_equal(mk.v[0].m.end_ns, 11 * S);
+	assert_true(mk.v[0].any);
+	xtap_export_state_free(&st);
+
+	/* the next one loads the marks (in any order): flow 1 did not move,
+	 * flow 2 has 2 packets more, flow 3 is new */
+	loaded = calloc(2, sizeof(*loaded));
+	assert_non_null(loaded);
+	loaded[0] = mk.v[1];
+	loaded[1] = mk.v[0];
+	xtap_export_state_load(&st2, loaded, 2);
+	e[1].val.pkts[0] = 7;
+	e[1].val.bytes[0] = 700;
+	e[1].val.last_ns = 40 * S;
+	g.n = 0;
+	assert_int_equal(xtap_export_round(&st2, &cfg, e, 3, 60 * S, true, &cb), 2);
+	assert_int_equal(g.r[0].pkts[0], 2);
+	assert_int_equal(g.r[0].bytes[0], 200);
+	assert_int_equal(g.r[0].retrans[0], 0);
+	assert_int_equal(g.r[0].start_ns, 11 * S);	/* where the last record ended */
+	assert_int_equal(g.r[1].pkts[0], 5);
+	assert_int_equal(mk.ngone, 0);
+
+	/* flow 1 leaves the table: its marks fall out, once; then flows 2
+	 * and 3 (the last ones of the list) */
+	assert_int_equal(xtap_export_round(&st2, &cfg, e + 1, 2, 70 * S, true, &gone), 0);
+	assert_int_equal(mk.ngone, 1);
+	assert_int_equal(mk.gone[0].port_a, 1);
+	assert_int_equal(xtap_export_round(&st2, &cfg, e + 1, 2, 71 * S, true, &gone), 0);
+	assert_int_equal(mk.ngone, 1);
+	assert_int_equal(xtap_export_round(&st2, &cfg, e, 0, 72 * S, true, &gone), 0);
+	assert_int_equal(mk.ngone, 3);
+	assert_int_equal(mk.gone[1].port_a, 2);
+	assert_int_equal(mk.gone[2].port_a, 3);
+	/* a flow never exported has no marks to drop */
+	e[0].val.pkts[0] = 0;
+	assert_int_equal(xtap_export_round(&st2, &cfg, e, 1, 73 * S, false, &gone), 0);
+	assert_int_equal(xtap_export_round(&st2, &cfg, e, 0, 74 * S, false, &gone), 0);
+	assert_int_equal(mk.ngone, 3);
+	xtap_export_state_free(&st2);
 }
 
 int main(void)
@@ -432,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_svc_record),
 		cmocka_unit_test(test_export_deltas),
 		cmocka_unit_test(test_export_races),
+		cmocka_unit_test(test_export_continue),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

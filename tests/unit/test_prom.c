@@ -40,8 +40,10 @@ static void test_counters(void **state)
 		{ .iface = "veth\"0\\", .netns = "ns1", .hook = "xdp" },
 		{ .iface = "eth1", .netns = "", .hook = "tc-egress" },
 	};
+	const struct xtap_export_info ei = { .sent = 40, .unsent = 2, .possibly_lost = 6,
+					     .errors = 5 };
 	struct xtap_prom_input in = { .points = p, .npoints = 2, .ifaces = 2, .flows_used = 7,
-				      .flows_max = 1024, .flows_evicted = 3 };
+				      .flows_max = 1024, .flows_evicted = 3, .exp = &ei };
 	char *t;
 
 	(void)state;
@@ -65,6 +67,12 @@ static void test_counters(void **state)
 	expect_line(t, "xtap_flow_table_entries 7");
 	expect_line(t, "xtap_flow_table_size 1024");
 	expect_line(t, "xtap_flow_table_evictions_total 3");
+	/* the exporters' counters, kept in the state */
+	expect_line(t, "# TYPE xtap_export_records_possibly_lost_total counter");
+	expect_line(t, "xtap_export_records_sent_total 40");
+	expect_line(t, "xtap_export_records_unsent_total 2");
+	expect_line(t, "xtap_export_records_possibly_lost_total 6");
+	expect_line(t, "xtap_export_errors_total 5");
 	/* no histogram family without services */
 	assert_null(strstr(t, "xtap_latency_seconds"));
 	/* every sample's family was declared before it */
