@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +22,6 @@
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
-#define XTAP_LOCK "/run/xtap.lock"
 #define NEEDS_ROOT " (xtap needs root, or CAP_BPF and CAP_NET_ADMIN)"
 
 int xtap_fail(char *err, size_t len, int e, const char *fmt, ...)
@@ -83,15 +84,6 @@ static int mkdir_private(const char *p, char *err, size_t len)
 	return 0;
 }
 
-void xtap_lock_path(const char *root, char *buf, size_t len)
-{
-	/* one lock per state directory: /run/xtap.lock for the default one */
-	if (!strcmp(root, XTAP_PIN_ROOT))
-		snprintf(buf, len, "%s", XTAP_LOCK);
-	else
-		snprintf(buf, len, "/run/xtap.%s.lock", strrchr(root, '/') + 1);
-}
-
 /*
  * The ABI record: a one-entry array map pinned at <root>/abi holding the
  * XTAP_ABI_VERSION of the xtap that made the state. A state made before
@@ -151,7 +143,7 @@ static int state_create(struct xtap_state *st, char *err, size_t len)
 	char p[256];
 	int e;
 
-	if ((e = ensure_bpffs(err, len)) || (e = mkdir_private(st->root, err, len)))
+	if ((e = mkdir_private(st->root, err, len)))
 		return e;
 	xtap_state_path(st, "maps", p, sizeof(p));
 	if ((e = mkdir_private(p, err, len)))
@@ -206,10 +198,136 @@ static int state_open_registry(struct xtap_state *st, unsigned int flags, char *
 	return 0;
 }
 
+/* Is p on a bpf filesystem? */
+static bool on_bpffs(const char *p)
+{
+	struct statfs fs;
+
+	return statfs(p, &fs) == 0 && fs.f_type == BPF_FS_MAGIC;
+}
+
+/*
+ * The canonical spelling of the pin root into out: symlinks, "." and ".."
+ * resolved and repeated or trailing slashes gone, so that every spelling of
+ * one directory names (and locks) one state. The directory itself need not
+ * exist yet, its parent must. 0, or -errno with the cause in err.
+ */
+int xtap_pin_root_canon(const char *root, char *out, size_t outlen, char *err, size_t len)
+{
+	char buf[PATH_MAX], dir[PATH_MAX], path[2 * PATH_MAX], *slash, *last;
+	size_t n;
+
+	if (root[0] != '/' || strlen(root) >= sizeof(buf))
+		return xtap_fail(err, len, EINVAL, "XTAP_PIN_ROOT %s: not an absolute path", root);
+	snprintf(buf, sizeof(buf), "%s", root);
+	/* trailing "/" and "/." name the directory before them */
+	for (n = strlen(buf); n > 1;) {
+		if (buf[n - 1] == '/')
+			buf[--n] = '\0';
+		else if (n > 2 && buf[n - 1] == '.' && buf[n - 2] == '/')
+			buf[n -= 2] = '\0';
+		else
+			break;
+	}
+	if (!buf[0])
+		snprintf(buf, sizeof(buf), "/");
+	if (realpath(buf, dir)) {
+		snprintf(path, sizeof(path), "%s", dir);
+	} else if (errno == ENOENT) {
+		slash = strrchr(buf, '/');
+		last = slash + 1;
+		if (!strcmp(last, ".."))
+			return xtap_fail(err, len, ENOENT, "XTAP_PIN_ROOT %s: %s", root,
+					 strerror(ENOENT));
+		*slash = '\0';
+		if (!realpath(slash == buf ? "/" : buf, dir))
+			return xtap_fail(err, len, errno, "XTAP_PIN_ROOT %s: its parent directory: %s",
+					 root, strerror(errno));
+		snprintf(path, sizeof(path), "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", last);
+	} else {
+		return xtap_fail(err, len, errno, "XTAP_PIN_ROOT %s: %s", root, strerror(errno));
+	}
+	if (strlen(path) >= outlen)
+		return xtap_fail(err, len, ENAMETOOLONG, "XTAP_PIN_ROOT %s: longer than %zu bytes",
+				 root, outlen - 1);
+	snprintf(out, outlen, "%s", path);
+	return 0;
+}
+
+/*
+ * The pin root must be a directory inside a bpf filesystem (its parent is on
+ * one), not the filesystem's root. The default parent, XTAP_BPFFS, may not be
+ * mounted yet: *unmounted says so (attach mounts it; there is no state yet).
+ */
+static int check_root(const char *given, const char *canon, bool *unmounted, char *err,
+		      size_t len)
+{
+	char parent[PATH_MAX], *slash;
+
+	*unmounted = false;
+	snprintf(parent, sizeof(parent), "%s", canon);
+	slash = strrchr(parent, '/');
+	if (slash == parent)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (on_bpffs(parent))
+		return 0;
+	if (on_bpffs(canon))
+		return xtap_fail(err, len, EINVAL,
+				 "XTAP_PIN_ROOT %s: is the root of a bpf filesystem; name a directory in it, such as %s",
+				 given, XTAP_PIN_ROOT);
+	if (!strcmp(parent, XTAP_BPFFS)) {
+		*unmounted = true;
+		return 0;
+	}
+	return xtap_fail(err, len, EINVAL,
+			 "XTAP_PIN_ROOT %s: not on a bpf filesystem; name a directory under %s",
+			 given, XTAP_BPFFS);
+}
+
+/*
+ * The lock is the pin root directory itself (flock on it): every spelling of
+ * the root reaches the same inode, and nothing lives outside the state. A
+ * directory removed (the last detach) while this waited for it is not the
+ * state any more: look again. No directory and no creation: *none.
+ */
+static int lock_root(struct xtap_state *st, unsigned int flags, bool *none, char *err,
+		     size_t len)
+{
+	struct stat held, now;
+
+	*none = false;
+	for (int tries = 0; tries < 1000; tries++) {
+		if ((flags & XTAP_STATE_CREATE) && mkdir(st->root, 0700) && errno != EEXIST)
+			return xtap_fail(err, len, errno, "mkdir %s: %s%s", st->root, strerror(errno),
+					 errno == EPERM || errno == EACCES ? NEEDS_ROOT : "");
+		st->lock_fd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (st->lock_fd < 0 && errno == ENOENT && !(flags & XTAP_STATE_CREATE)) {
+			*none = true;
+			return 0;
+		}
+		if (st->lock_fd < 0 && errno == ENOENT)
+			continue;
+		if (st->lock_fd < 0)
+			return xtap_fail(err, len, errno, "%s: %s%s", st->root, strerror(errno),
+					 errno == EPERM || errno == EACCES ? NEEDS_ROOT : "");
+		if (flock(st->lock_fd, LOCK_EX) || fstat(st->lock_fd, &held))
+			return xtap_fail(err, len, errno, "lock %s: %s", st->root, strerror(errno));
+		if (stat(st->root, &now) == 0 && now.st_ino == held.st_ino &&
+		    now.st_dev == held.st_dev)
+			return 0;
+		close(st->lock_fd);
+		st->lock_fd = -1;
+	}
+	return xtap_fail(err, len, EAGAIN, "lock %s: it keeps being removed and made again",
+			 st->root);
+}
+
 int xtap_state_open(struct xtap_state *st, const char *root, unsigned int flags, char *err,
 		    size_t len)
 {
-	char lock[192];
+	bool unmounted, none;
 	int e;
 
 	memset(st, 0, sizeof(*st));
@@ -218,18 +336,20 @@ int xtap_state_open(struct xtap_state *st, const char *root, unsigned int flags,
 		root = getenv("XTAP_PIN_ROOT");
 	if (!root || !*root)
 		root = XTAP_PIN_ROOT;
-	if (strncmp(root, XTAP_BPFFS "/", sizeof(XTAP_BPFFS)) || strstr(root, "..") ||
-	    strlen(root) >= sizeof(st->root) - 32)
-		return xtap_fail(err, len, EINVAL, "XTAP_PIN_ROOT %s: must be a directory under %s",
-				 root, XTAP_BPFFS);
-	snprintf(st->root, sizeof(st->root), "%s", root);
-
-	xtap_lock_path(st->root, lock, sizeof(lock));
-	st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX)) {
-		e = xtap_fail(err, len, errno, "lock %s: %s", lock, strerror(errno));
-		goto fail;
+	if ((e = xtap_pin_root_canon(root, st->root, sizeof(st->root) - 32, err, len)) ||
+	    (e = check_root(root, st->root, &unmounted, err, len)))
+		return e;
+	if (unmounted) {
+		if (!(flags & XTAP_STATE_CREATE))
+			return 0;	/* no bpffs: nothing is attached */
+		if ((e = ensure_bpffs(err, len)))
+			return e;
 	}
+	e = lock_root(st, flags, &none, err, len);
+	if (e)
+		goto fail;
+	if (none)
+		return 0;
 	e = state_open_registry(st, flags, err, len);
 	if (!e)
 		return 0;
@@ -237,6 +357,8 @@ fail:
 	/* hold nothing: a caller that goes on may open the state again */
 	if (st->reg_fd >= 0)
 		close(st->reg_fd);
+	if (st->lock_fd >= 0 && (flags & XTAP_STATE_CREATE))
+		rmdir(st->root);	/* only when this left it empty */
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
 	st->reg_fd = st->lock_fd = -1;

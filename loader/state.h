@@ -6,7 +6,9 @@
  *   ifaces      the registry of attached interfaces (struct xtap_iface by slot)
  *   maps/       the shared maps (one flow table for the host)
  *   links/      pinned XDP and tcx links, <slot>-<hook>
- * A lock file per state directory serialises the xtap commands that use it.
+ * The pin root is named by its canonical path (any spelling of one directory
+ * is one state) and must be a directory inside a bpf filesystem. A lock on
+ * the pin root directory itself serialises the xtap commands that use it.
  */
 #ifndef XTAP_LOADER_STATE_H
 #define XTAP_LOADER_STATE_H
@@ -34,8 +36,11 @@ enum xtap_state_flags {
 };
 
 /*
- * Open the state under root (XTAP_PIN_ROOT when NULL), taking the lock that
- * serialises xtap commands. A state whose recorded ABI is not
+ * Open the state under root ($XTAP_PIN_ROOT, else XTAP_PIN_ROOT, when NULL),
+ * taking the lock that serialises xtap commands. A root that is not a
+ * directory inside a bpf filesystem (the filesystem's root itself included)
+ * is refused. Without XTAP_STATE_CREATE a missing state opens with
+ * reg_fd -1 and holds no lock. A state whose recorded ABI is not
  * XTAP_ABI_VERSION (or that has no record) is refused unless
  * XTAP_STATE_ANY_ABI; then only the entries of a registry with this xtap's
  * layout can be read. Returns 0, or -errno with a cause in err (and holds
@@ -45,10 +50,10 @@ int xtap_state_open(struct xtap_state *st, const char *root, unsigned int flags,
 		    size_t len);
 void xtap_state_close(struct xtap_state *st);
 
-/* The lock file of the state under root (a path under XTAP_BPFFS): what
- * xtap_state_open locks. A program that made a state of its own for a while
- * (a benchmark) removes it when done. */
-void xtap_lock_path(const char *root, char *buf, size_t len);
+/* The canonical path of the pin root root into out: symlinks, ".", ".."
+ * and extra slashes resolved; the directory need not exist, its parent must.
+ * 0, or -errno with the cause in err. */
+int xtap_pin_root_canon(const char *root, char *out, size_t outlen, char *err, size_t len);
 
 /* Reads slot i of the registry; 0 when it holds an attachment. */
 int xtap_iface_get(const struct xtap_state *st, __u32 slot, struct xtap_iface *out);
