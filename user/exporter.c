@@ -10,6 +10,7 @@
 #include "loader/attach.h"
 #include "user/export_sink.h"
 #include "user/exporter.h"
+#include "user/outfile.h"
 #include "user/log.h"
 #include "user/opts.h"
 #include "user/sock.h"
@@ -56,12 +57,15 @@ int xtap_exporter_new(const struct xtap_exporter_opts *o, struct xtap_exporter *
 	if (o->json && !strcmp(o->json, "-")) {
 		x->sink = xtap_export_sink_json(stdout, false);
 	} else if (o->json) {
-		int fd = open(o->json, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		char why[XTAP_ERRLEN];
+		int fd = xtap_outfile_open(o->json, O_APPEND, why, sizeof(why));
 
+		if (fd < 0)
+			errno = -fd;
 		f = fd < 0 ? NULL : fdopen(fd, "a");
 		if (!f) {
 			e = errno;
-			xtap_err("export: %s: %s", o->json, strerror(e));
+			xtap_err("export: %s: %s", o->json, fd < 0 ? why : strerror(e));
 			if (fd >= 0)
 				close(fd);
 			free(x);
