@@ -56,6 +56,16 @@ int xtap_link_pin(const struct xtap_state *st, __u32 slot, enum xtap_hook h, int
 	return r;
 }
 
+int xtap_link_get(const struct xtap_state *st, __u32 slot, enum xtap_hook h)
+{
+	char p[256];
+	int fd;
+
+	link_path(st, slot, h, p, sizeof(p));
+	fd = bpf_obj_get(p);
+	return fd < 0 ? -errno : fd;
+}
+
 void xtap_link_unpin(const struct xtap_state *st, __u32 slot, enum xtap_hook h)
 {
 	char p[256];
@@ -423,6 +433,29 @@ int xtap_find_slot(struct xtap_state *st, const char *ifname)
 			gone = (int)s;
 	}
 	return gone;
+}
+
+void xtap_not_attached(struct xtap_state *st, const char *ifname, char *buf, size_t len)
+{
+	char ns[64];
+
+	snprintf(buf, len, "%s: not attached (run 'xtap attach %s' first)", ifname, ifname);
+	for (__u32 s = 0; s < XTAP_MAX_SLOTS; s++) {
+		struct xtap_iface e;
+
+		if (xtap_iface_get(st, s, &e) || strncmp(e.name, ifname, sizeof(e.name)) ||
+		    xtap_in_netns_of(&e) || xtap_slot_alive(st, s, &e) == 0)
+			continue;
+		xtap_netns_name(&e, ns, sizeof(ns));
+		if (!strncmp(ns, "netns:", 6))
+			snprintf(buf, len, "%s: attached in network namespace %s, not in this one",
+				 ifname, ns);
+		else
+			snprintf(buf, len,
+				 "%s: attached in network namespace %s, not in this one (run xtap there: nsenter --net=/run/netns/%s xtap ...)",
+				 ifname, ns, ns);
+		return;
+	}
 }
 
 int xtap_map_open(const struct xtap_state *st, const char *name)

@@ -62,6 +62,11 @@ int xtap_iface_get(const struct xtap_state *st, __u32 slot, struct xtap_iface *o
  * whose interface has vanished. -ENOENT when there is none. */
 int xtap_find_slot(struct xtap_state *st, const char *ifname);
 
+/* Why ifname has no slot in this network namespace, one line for "CMD: "
+ * to precede: "IF: not attached (run 'xtap attach IF' first)", or the
+ * namespace it is attached in. */
+void xtap_not_attached(struct xtap_state *st, const char *ifname, char *buf, size_t len);
+
 /* fd of a pinned shared map (xtap_flows, xtap_stats), or -errno. */
 int xtap_map_open(const struct xtap_state *st, const char *name);
 

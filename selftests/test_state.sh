@@ -14,8 +14,10 @@ st_root()
 
 st_detach_all() { XTAP_PIN_ROOT=$ST_ROOT "$XTAP" detach --all; }
 
-# st_x CMD... : xtap on this test's pin root, output captured by xt_run
-st_x() { xt_run env XTAP_PIN_ROOT="$ST_ROOT" "$XTAP" "$@"; }
+# st_x CMD... : xtap on this test's pin root
+st_x() { XTAP_PIN_ROOT=$ST_ROOT "$XTAP" "$@"; }
+# st_in NS CMD... : the same in namespace NS
+st_in() { local ns=$1; shift; xt_ns "$ns" env XTAP_PIN_ROOT="$ST_ROOT" "$XTAP" "$@"; }
 
 # st_status_names : the names status -j lists, one a line, sorted
 st_status_names()
@@ -100,4 +102,96 @@ test_state_root_spellings_share_one_lock()
 				"$(xt_ns "$ns" ip link show dev "${ifs[$i]}" | grep -o 'prog/xdp.*')"
 		done
 	done
+}
+
+# st_present IF : "true", "false" or "None" (cannot tell) for IF in status -j
+st_present()
+{
+	XTAP_PIN_ROOT=$ST_ROOT "$XTAP" status -j | "$XT_PYTHON" -c '
+import json, sys
+for i in json.load(sys.stdin)["interfaces"]:
+    if i["name"] == sys.argv[1]:
+        print(i["present"])' "$1"
+}
+
+# An interface attached in another namespace is named with its namespace
+# when a command here asks for it; interfaces whose namespace was deleted
+# show as gone, `detach --stale` removes them, and detaching the last live
+# interface removes them with it.
+test_state_stale_interfaces()
+{
+	local nc ns ns2 ic is ic2 is2
+	st_root
+	xt_ns_new nc c
+	xt_ns_new ns s
+	ic=$(xt_name c0) is=$(xt_name s0) ic2=$(xt_name c1) is2=$(xt_name s1)
+	xt_veth "$nc" "$ic" "$ns" "$is"
+	xt_ok "attach $ic" st_in "$nc" attach "$ic" --mode generic
+	xt_ok "attach $is" st_in "$ns" attach "$is" --mode generic
+	xt_ok "attach lo" st_in "$nc" attach lo --mode generic
+
+	# asked for from the root namespace
+	xt_run st_x capture -i "$ic" -w "$XT_TMP/x.pcap"
+	xt_assert_eq "capture -i $ic from elsewhere: exit code" 1 "$XT_RC"
+	xt_assert_eq "capture -i $ic from elsewhere: error" \
+		"xtap: capture: $ic: attached in network namespace $nc, not in this one (run xtap there: nsenter --net=/run/netns/$nc xtap ...)" \
+		"$XT_STDERR"
+	xt_run st_x detach "$ic"
+	xt_assert_eq "detach $ic from elsewhere: exit code" 1 "$XT_RC"
+	xt_assert_eq "detach $ic from elsewhere: error" \
+		"xtap: detach $ic: attached in network namespace $nc, not in this one (run xtap there: nsenter --net=/run/netns/$nc xtap ...)" \
+		"$XT_STDERR"
+
+	ip netns del "$ns" || xt_fail "cannot delete $ns"
+	xt_assert_eq "$is present after its namespace went" False "$(st_present "$is")"
+	xt_assert_eq "$ic present after its peer's namespace went" False "$(st_present "$ic")"
+	xt_assert_eq "lo present" True "$(st_present lo)"
+	xt_run st_x status
+	xt_assert_match "status: $is shown as gone" '\(interface gone\)$' "$(grep "^$is " <<<"$XT_STDOUT")"
+	xt_ok "detach --stale" st_x detach --stale
+	xt_assert_eq "detach --stale's report" \
+		"$ic: detached (its interface was gone)"$'\n'"$is: detached (its interface was gone)" \
+		"$XT_STDOUT"
+	xt_assert_eq "status after detach --stale" lo "$(st_status_names)"
+
+	# again; this time the last live interface takes the stale ones along
+	xt_ns_new ns2 t
+	xt_veth "$nc" "$ic2" "$ns2" "$is2"
+	xt_ok "attach $ic2" st_in "$nc" attach "$ic2" --mode generic
+	xt_ok "attach $is2" st_in "$ns2" attach "$is2" --mode generic
+	ip netns del "$ns2" || xt_fail "cannot delete $ns2"
+	xt_ok "detach lo" st_in "$nc" detach lo
+	xt_assert_eq "detach lo's report" \
+		"lo: detached"$'\n'"$ic2: detached (its interface was gone)"$'\n'"$is2: detached (its interface was gone)" \
+		"$XT_STDOUT"
+	[ ! -e "$ST_ROOT" ] || xt_fail "$ST_ROOT still there after the last live interface went"
+}
+
+# The command line's own errors: one xtap line (and the usage line), exit 2.
+test_state_cli_messages()
+{
+	st_root
+	xt_run st_x detach
+	xt_assert_eq "detach with nothing named: exit code" 2 "$XT_RC"
+	xt_assert_eq "detach with nothing named: error" \
+		"xtap: detach: name the interfaces to detach, or give --all or --stale" \
+		"$(head -n 1 <<<"$XT_STDERR")"
+	xt_run st_x detach --all --stale
+	xt_assert_eq "detach --all --stale: exit code" 2 "$XT_RC"
+	xt_run st_x status --bogus
+	xt_assert_eq "status --bogus: exit code" 2 "$XT_RC"
+	xt_assert_eq "status --bogus: error" "xtap: status: unknown option --bogus"$'\n'"usage: xtap status [-j]" \
+		"$XT_STDERR"
+	xt_run st_x capture -w
+	xt_assert_eq "capture -w: error" "xtap: capture: option -w needs an argument" \
+		"$(head -n 1 <<<"$XT_STDERR")"
+	# -v before the command
+	xt_run st_x -v status
+	xt_assert_eq "-v status: exit code" 0 "$XT_RC"
+	xt_assert_eq "-v status: output" "xtap is not attached to any interface" "$XT_STDOUT"
+	xt_run st_x -q status
+	xt_assert_eq "-q status: exit code" 2 "$XT_RC"
+	xt_assert_eq "-q status: error" \
+		"xtap: unknown option '-q' before the command (only -v and -h go there)" \
+		"$(head -n 1 <<<"$XT_STDERR")"
 }

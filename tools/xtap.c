@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "tools/cmd.h"
+#include "user/log.h"
 
 const struct xtap_cmd xtap_cmds[] = {
 	{ "attach", cmd_attach, .spec = &xtap_spec_attach },
@@ -23,7 +24,7 @@ const struct xtap_cmd xtap_cmds[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xtap COMMAND [OPTIONS]\n\ncommands:\n");
+	fprintf(f, "usage: xtap [-v] COMMAND [OPTIONS]\n\n-v before the command: libbpf's messages, for any command\n\ncommands:\n");
 	for (const struct xtap_cmd *c = xtap_cmds; c->name; c++) {
 		char buf[1024];
 
@@ -51,6 +52,13 @@ int xtap_usage_of(const char *name)
 
 int main(int argc, char **argv)
 {
+	/* global options, before the command: -v (libbpf's messages), -h */
+	while (argc > 1 && argv[1][0] == '-' &&
+	       (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--verbose"))) {
+		xtap_log_verbose_all();
+		argv++;
+		argc--;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return XTAP_EXIT_USAGE;
@@ -58,6 +66,12 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return XTAP_EXIT_OK;
+	}
+	if (argv[1][0] == '-') {
+		fprintf(stderr, "xtap: unknown option '%s' before the command (only -v and -h go there)\n",
+			argv[1]);
+		fprintf(stderr, "usage: xtap [-v] COMMAND [OPTIONS]\n");
+		return XTAP_EXIT_USAGE;
 	}
 	for (const struct xtap_cmd *c = xtap_cmds; c->name; c++)
 		if (!strcmp(c->name, argv[1]))

@@ -75,8 +75,7 @@ static int pick_slots(struct xtap_state *st, const struct xtap_capture_opts *o,
 		int s = xtap_find_slot(st, o->ifaces[i]);
 
 		if (s < 0 || !(*present & (1ull << s))) {
-			snprintf(err, errlen, "%s: not attached (run 'xtap attach %s' first)",
-				 o->ifaces[i], o->ifaces[i]);
+			xtap_not_attached(st, o->ifaces[i], err, errlen);
 			return -1;
 		}
 		*slots |= 1ull << s;

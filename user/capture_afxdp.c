@@ -35,8 +35,7 @@ static int pick_slots(struct xtap_state *st, const struct xtap_capture_opts *o,
 		int s = xtap_find_slot(st, o->ifaces[i]);
 
 		if (s < 0 || xtap_iface_get(st, (__u32)s, &e)) {
-			snprintf(err, errlen, "%s: not attached (run 'xtap attach %s' first)",
-				 o->ifaces[i], o->ifaces[i]);
+			xtap_not_attached(st, o->ifaces[i], err, errlen);
 			return -1;
 		}
 		if (if_nametoindex(o->ifaces[i]) != e.ifindex) {

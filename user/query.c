@@ -120,7 +120,7 @@ int xtap_query_status(const char *cmd, const struct xtap_state *st, bool status,
 		q->slot = s;
 		q->e = e;
 		xtap_netns_name(&e, q->netns, sizeof(q->netns));
-		q->present = status ? xtap_iface_present(&e) : 1;
+		q->present = status ? xtap_slot_alive(st, s, &e) : 1;
 		for (int h = 0; h < XTAP_HOOK_MAX && fd >= 0; h++) {
 			if (!(e.hooks & (1u << h)) || xtap_stats_read(fd, XTAP_POINT(s, h), &q->stats[h]))
 				continue;

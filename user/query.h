@@ -24,7 +24,7 @@ struct xtap_query_iface {
 	__u32 slot;
 	struct xtap_iface e;
 	char netns[64];			/* xtap_netns_name */
-	int present;			/* xtap_iface_present */
+	int present;			/* xtap_slot_alive */
 	__u32 counted;			/* bit per hook whose counters are in stats */
 	struct xtap_stats stats[XTAP_HOOK_MAX];
 };
