@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
@@ -499,4 +500,70 @@ void xtap_state_remove(struct xtap_state *st)
 	xtap_state_path(st, "links", p, sizeof(p));
 	remove_dir_pins(p);
 	rmdir(st->root);
+}
+
+/* The id of the map pinned at root/what, 0 when there is none. */
+static __u32 pinned_id(const char *root, const char *what)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char p[256];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", root, what);
+	fd = bpf_obj_get(p);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.id = 0;
+	close(fd);
+	return info.id;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (__u64)t.tv_sec * 1000000000ull + (__u64)t.tv_nsec;
+}
+
+void xtap_state_watch_start(struct xtap_state_watch *w, const struct xtap_state *st)
+{
+	memset(w, 0, sizeof(*w));
+	snprintf(w->root, sizeof(w->root), "%s", st->root);
+	if (st->reg_fd >= 0) {
+		w->reg_id = pinned_id(w->root, "ifaces");
+		w->flows_id = pinned_id(w->root, "maps/xtap_flows");
+	}
+	w->next_ns = mono_ns() + 1000000000ull;
+}
+
+enum xtap_watch_event xtap_state_watch(struct xtap_state_watch *w, char *msg, size_t len)
+{
+	__u64 now = mono_ns();
+	__u32 reg, flows;
+	bool had = w->reg_id;
+
+	if (now < w->next_ns)
+		return XTAP_WATCH_SAME;
+	w->next_ns = now + 1000000000ull;
+	reg = pinned_id(w->root, "ifaces");
+	flows = reg ? pinned_id(w->root, "maps/xtap_flows") : 0;
+	if (reg == w->reg_id && flows == w->flows_id)
+		return XTAP_WATCH_SAME;
+	if (!reg || !flows) {	/* none, or one still being made */
+		if (!had)
+			return XTAP_WATCH_SAME;
+		snprintf(msg, len, "the pinned state at %s is gone (the last interface was detached)",
+			 w->root);
+		return XTAP_WATCH_GONE;
+	}
+	w->reg_id = reg;
+	w->flows_id = flows;
+	if (!had)
+		return XTAP_WATCH_SAME;
+	snprintf(msg, len, "the pinned state at %s was replaced by a new attach, with new maps",
+		 w->root);
+	return XTAP_WATCH_NEW;
 }

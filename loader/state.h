@@ -70,4 +70,30 @@ void xtap_not_attached(struct xtap_state *st, const char *ifname, char *buf, siz
 /* fd of a pinned shared map (xtap_flows, xtap_stats), or -errno. */
 int xtap_map_open(const struct xtap_state *st, const char *name);
 
+/*
+ * A long-running command (capture, export, serve) watches the state it
+ * started on: the last detach removes it, and a new attach makes another
+ * with new maps. A state is known by the ids of its registry and flow table.
+ */
+struct xtap_state_watch {
+	char root[128];
+	__u32 reg_id, flows_id;	/* 0: there was no state */
+	__u64 next_ns;		/* CLOCK_MONOTONIC of the next look */
+	bool waiting;		/* following: the wait for a new state was said */
+};
+
+enum xtap_watch_event {
+	XTAP_WATCH_SAME,	/* the state it started on, or none yet */
+	XTAP_WATCH_GONE,	/* it is gone; nothing has replaced it yet */
+	XTAP_WATCH_NEW,		/* another state replaced it: w now watches that one */
+};
+
+/* Starts watching the state st opened (or its absence). */
+void xtap_state_watch_start(struct xtap_state_watch *w, const struct xtap_state *st);
+/* Looks at the pin root at most once a second (XTAP_WATCH_SAME in between),
+ * without the lock: a few bpf syscalls. A state that appears where there
+ * was none at the start is taken as the one watched. On GONE or NEW, msg
+ * gets the line that says so ("the pinned state at ROOT is gone"). */
+enum xtap_watch_event xtap_state_watch(struct xtap_state_watch *w, char *msg, size_t len);
+
 #endif

@@ -892,6 +892,11 @@ print(int.from_bytes(bytes(int(b, 16) for b in v), "little"))') || xt_fail "cann
 		att_abi_refused "$cmd, another ABI" $((ATT_ABI + 1)) "$cmd"
 	done
 	att_abi_refused "detach by name, another ABI" $((ATT_ABI + 1)) detach "$A_IF_S"
+	# the long-running commands refuse it at the start, before serving anything
+	att_abi_refused "serve, another ABI" $((ATT_ABI + 1)) serve \
+		--listen "127.0.0.1:$((20000 + ${XT_ID#xt} % 20000))"
+	att_abi_refused "export, another ABI" $((ATT_ABI + 1)) export \
+		--json "$XT_TMP/abi.jsonl" --once
 	att_abi_refused "attach, another ABI" $((ATT_ABI + 1)) attach lo
 
 	rm -f -- "$rec" || xt_fail "cannot remove $rec"

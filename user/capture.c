@@ -143,6 +143,7 @@ int xtap_capture_run(const struct xtap_capture_opts *o, struct xtap_capture_resu
 {
 	struct xtap_state st = { .reg_fd = -1, .lock_fd = -1 };
 	struct xtap_capmaps maps = { .owned = false };
+	struct xtap_state_watch w;
 	struct xtap_capslot slot = { 0 };
 	struct xtap_capsink *sink = NULL;
 	struct xtap_capread *rd = NULL;
@@ -191,6 +192,7 @@ int xtap_capture_run(const struct xtap_capture_opts *o, struct xtap_capture_resu
 		goto cleanup;
 	}
 	/* the lock serialises xtap commands: attach and status go on meanwhile */
+	xtap_state_watch_start(&w, &st);
 	xtap_state_close(&st);
 	if (o->started)
 		o->started(r, o->arg);
@@ -198,6 +200,8 @@ int xtap_capture_run(const struct xtap_capture_opts *o, struct xtap_capture_resu
 	while (!*stop && !xtap_capsink_done(sink)) {
 		n = xtap_capread_poll(rd, 100);
 		if (n < 0 && n != -EINTR)
+			break;
+		if (xtap_state_watch(&w, r->gone, sizeof(r->gone)) != XTAP_WATCH_SAME)
 			break;
 	}
 	capture_off(&slot);

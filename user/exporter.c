@@ -13,6 +13,7 @@
 #include "user/outfile.h"
 #include "user/log.h"
 #include "user/opts.h"
+#include "user/query.h"
 #include "user/sock.h"
 
 #define NS 1000000000ull
@@ -262,12 +263,16 @@ static int live_round(struct xtap_exporter *x, bool force)
 
 int xtap_exporter_run(struct xtap_exporter *x, const volatile sig_atomic_t *stop)
 {
+	struct xtap_state_watch w;
+
+	if (xtap_query_watch_start("export", &w))
+		return -1;
 	x->svc_ns = mono_ns();
 	if (!x->o.once)
 		xtap_info("export: %s every %us (active %us, idle %us)", xtap_exporter_name(x),
 			  x->o.interval_s, x->o.active_s, x->o.idle_s);
 	while (!*stop && !x->o.once) {
-		if (live_round(x, false))
+		if (xtap_query_watch("export", &w, x->o.follow) || live_round(x, false))
 			return -1;
 		for (__u32 i = 0; i < x->o.interval_s * 10 && !*stop; i++)
 			usleep(100000);

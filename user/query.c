@@ -28,6 +28,45 @@ int xtap_query_open(const char *cmd, struct xtap_state *st)
 	return st->reg_fd < 0;
 }
 
+int xtap_query_watch(const char *cmd, struct xtap_state_watch *w, bool follow)
+{
+	char msg[XTAP_ERRLEN];
+
+	switch (xtap_state_watch(w, msg, sizeof(msg))) {
+	case XTAP_WATCH_SAME:
+		return 0;
+	case XTAP_WATCH_GONE:
+		if (!follow) {
+			xtap_err("%s: %s; --follow waits for a new attach", cmd, msg);
+			return -1;
+		}
+		if (!w->waiting)
+			xtap_info("xtap: %s: %s; waiting for a new attach", cmd, msg);
+		w->waiting = true;
+		return 0;
+	case XTAP_WATCH_NEW:
+		if (!follow) {
+			xtap_err("%s: %s; --follow goes on with it", cmd, msg);
+			return -1;
+		}
+		xtap_info("xtap: %s: going on with the pinned state at %s", cmd, w->root);
+		w->waiting = false;
+		return 0;
+	}
+	return 0;
+}
+
+int xtap_query_watch_start(const char *cmd, struct xtap_state_watch *w)
+{
+	struct xtap_state st;
+
+	if (xtap_query_open(cmd, &st) < 0)
+		return -1;
+	xtap_state_watch_start(w, &st);
+	xtap_state_close(&st);
+	return 0;
+}
+
 int xtap_query_map(const char *cmd, const struct xtap_state *st, const char *name,
 		   const char *what)
 {

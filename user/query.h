@@ -15,6 +15,18 @@
  * (st not open). */
 int xtap_query_open(const char *cmd, struct xtap_state *st);
 
+/*
+ * What a long-running command calls every round (it looks at most once a
+ * second; see xtap_state_watch): 0 to go on, -1 after the one line that
+ * says its state is gone or replaced. With follow, that is said once and it
+ * goes on: while there is no state (the command has nothing to read) and on
+ * the new state once an attach makes one.
+ */
+int xtap_query_watch(const char *cmd, struct xtap_state_watch *w, bool follow);
+/* Opens the state as xtap_query_open does (a state of another ABI is
+ * refused with one line), starts watching it and lets it go. 0 or -1. */
+int xtap_query_watch_start(const char *cmd, struct xtap_state_watch *w);
+
 /* fd of the pinned map name, or -1 after "CMD: WHAT: cause". */
 int xtap_query_map(const char *cmd, const struct xtap_state *st, const char *name,
 		   const char *what);
