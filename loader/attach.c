@@ -394,3 +394,33 @@ int xtap_attach_all(struct xtap_state *st, char *const *ifnames, int n,
 		res->drops_err[0] = '\0';
 	return r;
 }
+
+int xtap_attach_names(char *const *ifnames, int n, const struct xtap_attach_opts *o,
+		      __u32 hop_sample, struct xtap_attach_result *res, char *err, size_t len)
+{
+	struct xtap_state st;
+	char cause[XTAP_ERRLEN];
+	int r = xtap_state_open(&st, NULL, XTAP_STATE_CREATE, cause, sizeof(cause));
+
+	res->done = res->rolled_back = 0;
+	res->rollback_err[0] = res->drops_err[0] = '\0';
+	if (r)
+		return xtap_fail(err, len, r, "attach: %s", cause);
+	r = xtap_attach_all(&st, ifnames, n, o, hop_sample, res, err, len);
+	xtap_state_close(&st);
+	return r;
+}
+
+int xtap_detach_names(enum xtap_detach_what what, char *const *names, int n,
+		      struct xtap_detach_report *out, char *err, size_t len)
+{
+	struct xtap_state st;
+	int r = xtap_state_open(&st, NULL, what == XTAP_DETACH_ALL ? XTAP_STATE_ANY_ABI : 0, err,
+				len);
+
+	if (r)
+		return r;
+	r = xtap_detach_set(&st, what, names, n, out);
+	xtap_state_close(&st);
+	return r;
+}

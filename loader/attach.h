@@ -91,4 +91,16 @@ int xtap_attach_all(struct xtap_state *st, char *const *ifnames, int n,
 		    const struct xtap_attach_opts *o, __u32 hop_sample,
 		    struct xtap_attach_result *res, char *err, size_t len);
 
+/* xtap_attach_all on the state under $XTAP_PIN_ROOT, made when there is
+ * none, opened (its lock held) for the call; a state that cannot be opened
+ * is an error in err too ("attach: ..."). */
+int xtap_attach_names(char *const *ifnames, int n, const struct xtap_attach_opts *o,
+		      __u32 hop_sample, struct xtap_attach_result *res, char *err, size_t len);
+
+/* xtap_detach_set on the state under $XTAP_PIN_ROOT, opened for the call
+ * (XTAP_DETACH_ALL takes a state of another ABI: the way out of it). The
+ * number of reports, or -errno with the cause in err. */
+int xtap_detach_names(enum xtap_detach_what what, char *const *names, int n,
+		      struct xtap_detach_report *out, char *err, size_t len);
+
 #endif

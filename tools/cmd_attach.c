@@ -84,7 +84,6 @@ int cmd_attach(int argc, char **argv)
 	struct xtap_attach_result res = { 0 };
 	struct xtap_attach_opts o;
 	struct xtap_parsed p;
-	struct xtap_state st;
 	int ret = xtap_opts_parse(&xtap_spec_attach, &d, argc, argv, &p), mode = 0, tc = 0;
 
 	if (ret >= 0)
@@ -107,18 +106,12 @@ int cmd_attach(int argc, char **argv)
 	xtap_log_init(d.verbose);
 	if (xtap_check_privileges("attach"))
 		return XTAP_EXIT_ERR;
-	if (xtap_state_open(&st, NULL, XTAP_STATE_CREATE, err, sizeof(err))) {
-		xtap_err("attach: %s", err);
+	res.each = calloc((size_t)p.nargs, sizeof(*res.each));
+	if (!res.each) {
+		xtap_err("attach: out of memory");
 		return XTAP_EXIT_ERR;
 	}
-	res.each = calloc((size_t)(argc - p.first), sizeof(*res.each));
-	if (!res.each) {
-		xtap_err("attach: %s", strerror(ENOMEM));
-		ret = XTAP_EXIT_ERR;
-		goto cleanup;
-	}
-	if (xtap_attach_all(&st, argv + p.first, argc - p.first, &o, d.hop_sample, &res, err,
-			    sizeof(err)))
+	if (xtap_attach_names(argv + p.first, p.nargs, &o, d.hop_sample, &res, err, sizeof(err)))
 		ret = XTAP_EXIT_ERR;
 	for (int i = 0; i < res.done; i++) {
 		const struct xtap_iface *e = &res.each[i].iface;
@@ -142,9 +135,7 @@ int cmd_attach(int argc, char **argv)
 			res.rolled_back, res.rolled_back == 1 ? "" : "s");
 	if (res.drops_err[0])
 		fprintf(stderr, "xtap: attach: %s; xtap drops will stay empty\n", res.drops_err);
-cleanup:
 	free(res.each);
-	xtap_state_close(&st);
 	return ret;
 }
 
@@ -153,7 +144,6 @@ int cmd_detach(int argc, char **argv)
 	char err[XTAP_ERRLEN] = "";
 	struct xtap_detach_report *r;
 	struct xtap_parsed p;
-	struct xtap_state st;
 	struct defaults_detach d = { 0 };
 	int ret = xtap_opts_parse(&xtap_spec_detach, &d, argc, argv, &p), n;
 
@@ -168,20 +158,15 @@ int cmd_detach(int argc, char **argv)
 	xtap_log_init(d.verbose);
 	if (xtap_check_privileges("detach"))
 		return XTAP_EXIT_ERR;
-	/* --all is the way out of a state another xtap made: it does not
-	 * ask for this xtap's ABI */
-	if (xtap_state_open(&st, NULL, d.all ? XTAP_STATE_ANY_ABI : 0, err, sizeof(err))) {
-		xtap_err("detach: %s", err);
-		return XTAP_EXIT_ERR;
-	}
 	r = calloc((size_t)p.nargs + XTAP_MAX_SLOTS, sizeof(*r));
 	if (!r) {
 		xtap_err("detach: out of memory");
-		xtap_state_close(&st);
 		return XTAP_EXIT_ERR;
 	}
-	n = xtap_detach_set(&st, d.all ? XTAP_DETACH_ALL : d.stale ? XTAP_DETACH_STALE :
-			    XTAP_DETACH_NAMES, argv + p.first, p.nargs, r);
+	n = xtap_detach_names(d.all ? XTAP_DETACH_ALL : d.stale ? XTAP_DETACH_STALE :
+			      XTAP_DETACH_NAMES, argv + p.first, p.nargs, r, err, sizeof(err));
+	if (n < 0)
+		xtap_err("detach: %s", err);
 	ret = XTAP_EXIT_OK;
 	for (int i = 0; i < n; i++) {
 		if (r[i].err == -ENOENT)
@@ -195,6 +180,5 @@ int cmd_detach(int argc, char **argv)
 			ret = XTAP_EXIT_ERR;
 	}
 	free(r);
-	xtap_state_close(&st);
-	return ret;
+	return n < 0 ? XTAP_EXIT_ERR : ret;
 }

@@ -392,3 +392,41 @@ int xtap_flows_show(const struct xtap_state *st, const struct xtap_flows_query *
 		return stream_json(st, q->out);
 	return show_tables(st, q);
 }
+
+int xtap_query_show(FILE *out, bool status, bool json)
+{
+	const char *cmd = status ? "status" : "stats";
+	struct xtap_query_status s = { 0 };
+	struct xtap_state st;
+	int none = xtap_query_open(cmd, &st), rc = -1;
+
+	if (none < 0)
+		return -1;
+	if (none && !status)
+		xtap_err("stats: xtap is not attached to any interface");
+	else if (!none && xtap_query_status(cmd, &st, status, &s))
+		;
+	else if (!status && s.counters_err)
+		xtap_err("stats: counters: %s", strerror(-s.counters_err));
+	else if (status)
+		xtap_status_print(out, &s, json), rc = 0;
+	else
+		xtap_stats_print(out, &s, json), rc = 0;
+	xtap_query_status_free(&s);
+	xtap_state_close(&st);
+	return rc;
+}
+
+int xtap_query_flows(const struct xtap_flows_query *q)
+{
+	struct xtap_state st;
+	int none = xtap_query_open("flows", &st), rc;
+
+	if (none < 0)
+		return -1;
+	if (none)
+		xtap_err("flows: xtap is not attached to any interface");
+	rc = none || xtap_flows_show(&st, q) ? -1 : 0;
+	xtap_state_close(&st);
+	return rc;
+}

@@ -71,4 +71,12 @@ struct xtap_flows_query {
  * seconds until SIGINT or SIGTERM. 0, or -1 after a one-line error. */
 int xtap_flows_show(const struct xtap_state *st, const struct xtap_flows_query *q);
 
+/* xtap status (status true) and xtap stats on the pinned state, printed to
+ * out (user/report.h). 0, or -1 after a one-line error; stats with nothing
+ * attached is one. */
+int xtap_query_show(FILE *out, bool status, bool json);
+/* xtap flows on the pinned state: xtap_flows_show, after a one-line error
+ * when nothing is attached. 0 or -1. */
+int xtap_query_flows(const struct xtap_flows_query *q);
+
 #endif
