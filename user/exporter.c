@@ -10,9 +10,9 @@
 #include "loader/attach.h"
 #include "user/export_sink.h"
 #include "user/exporter.h"
-#include "user/outfile.h"
 #include "user/log.h"
 #include "user/opts.h"
+#include "user/outfile.h"
 #include "user/query.h"
 #include "user/sock.h"
 
