@@ -623,13 +623,7 @@ static void cleanup(struct bench *b)
 	xtap_off(b);
 	baseline_off(b);
 	bench_pair_cleanup(&b->p);
-	/* only when xtap left it empty, or removed it on its last detach */
-	if (!rmdir(b->pin_root) || errno == ENOENT) {
-		char lock[192];
-
-		xtap_lock_path(b->pin_root, lock, sizeof(lock));
-		unlink(lock);
-	}
+	rmdir(b->pin_root);	/* only when xtap left it empty */
 }
 
 int main(int argc, char **argv)

@@ -695,12 +695,6 @@ cleanup:
 		if (BENCH_RUN(b.verbose, NULL, b.xtap, "detach", "lo"))
 			fprintf(stderr, "xtap: bench scale: %s detach lo failed\n", b.xtap);
 	}
-	if (b.root[0] && access(b.root, F_OK)) {	/* the state went with the detach */
-		char lock[192];
-
-		xtap_lock_path(b.root, lock, sizeof(lock));
-		unlink(lock);
-	}
 	scale_bpf__destroy(b.s);
 	if (b.x)
 		xtap_unload(b.x);

@@ -192,6 +192,4 @@ END {
 }' "$rows" | tee "$outdir/table.txt"
 echo
 echo "xtap: bench: rows in $rows, logs and table.md in $outdir"
-# the benchmarks' own state is gone with their last detach: its lock file too
-[ -e "$XTAP_PIN_ROOT" ] || rm -f "/run/xtap.${XTAP_PIN_ROOT##*/}.lock"
 exit $status

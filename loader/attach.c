@@ -298,6 +298,89 @@ int xtap_detach_slot(struct xtap_state *st, __u32 slot, char *err, size_t len)
 	return 0;
 }
 
+/* tcx links (Linux 6.6); their info has the ifindex where an XDP link's is */
+#define XTAP_BPF_LINK_TYPE_TCX 11
+
+int xtap_slot_alive(const struct xtap_state *st, __u32 slot, const struct xtap_iface *e)
+{
+	int links = 0, dead = 0;
+
+	/* a pinned XDP or tcx link outlives its interface: the kernel detaches
+	 * it (ifindex 0) when the interface or its namespace goes */
+	for (int h = 0; h < XTAP_HOOK_MAX; h++) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (!(e->hooks & (1u << h)) || (fd = xtap_link_get(st, slot, h)) < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    (info.type == BPF_LINK_TYPE_XDP || info.type == XTAP_BPF_LINK_TYPE_TCX)) {
+			links++;
+			dead += info.xdp.ifindex == 0;
+		}
+		close(fd);
+	}
+	if (links)
+		return dead < links;
+	return xtap_iface_present(e);
+}
+
+/* One report of xtap_detach_set; err 0 when the slot went. */
+static void detach_report(struct xtap_state *st, __u32 slot, const struct xtap_iface *e,
+			  bool stale, struct xtap_detach_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", e->name);
+	r->stale = stale;
+	r->err = xtap_detach_slot(st, slot, r->why, sizeof(r->why));
+}
+
+int xtap_detach_set(struct xtap_state *st, enum xtap_detach_what what, char *const *names,
+		    int n, struct xtap_detach_report *out)
+{
+	struct xtap_iface e[XTAP_MAX_SLOTS];
+	int alive[XTAP_MAX_SLOTS], nr = 0, live_left = 0;
+	bool live_gone = false;
+
+	for (__u32 s = 0; s < XTAP_MAX_SLOTS; s++)
+		alive[s] = xtap_iface_get(st, s, &e[s]) ? -2 : xtap_slot_alive(st, s, &e[s]);
+	if (what == XTAP_DETACH_NAMES) {
+		for (int i = 0; i < n; i++) {
+			int s = st->reg_fd >= 0 ? xtap_find_slot(st, names[i]) : -ENOENT;
+			struct xtap_detach_report *r = &out[nr++];
+
+			if (s < 0) {
+				memset(r, 0, sizeof(*r));
+				snprintf(r->name, sizeof(r->name), "%s", names[i]);
+				r->err = -ENOENT;
+				if (st->reg_fd >= 0)
+					xtap_not_attached(st, names[i], r->why, sizeof(r->why));
+				else
+					snprintf(r->why, sizeof(r->why), "%s: not attached", names[i]);
+				continue;
+			}
+			detach_report(st, (__u32)s, &e[s], alive[s] == 0, r);
+			if (!r->err) {
+				snprintf(r->name, sizeof(r->name), "%s", names[i]);
+				live_gone |= alive[s] != 0;
+				alive[s] = -2;
+			}
+		}
+		for (__u32 s = 0; s < XTAP_MAX_SLOTS; s++)
+			live_left += alive[s] == 1 || alive[s] == -1;
+		/* the last live interface went: the stale ones go with it */
+		if (!live_gone || live_left)
+			return nr;
+	}
+	for (__u32 s = 0; s < XTAP_MAX_SLOTS && st->reg_fd >= 0; s++) {
+		if (alive[s] == -2 || (what != XTAP_DETACH_ALL && alive[s] != 0))
+			continue;
+		detach_report(st, s, &e[s], alive[s] == 0, &out[nr++]);
+	}
+	return nr;
+}
+
 /* Hop sampling: one setting for every interface of the state; a state
  * nobody configured gets the default, one that was keeps its setting unless
  * hop_sample names another. */
@@ -359,5 +442,35 @@ int xtap_attach_all(struct xtap_state *st, char *const *ifnames, int n,
 	/* drop reasons: one tracepoint for the whole state, best effort */
 	if (xtap_drops_attach(st, res->drops_err, sizeof(res->drops_err)) >= 0)
 		res->drops_err[0] = '\0';
+	return r;
+}
+
+int xtap_attach_names(char *const *ifnames, int n, const struct xtap_attach_opts *o,
+		      __u32 hop_sample, struct xtap_attach_result *res, char *err, size_t len)
+{
+	struct xtap_state st;
+	char cause[XTAP_ERRLEN];
+	int r = xtap_state_open(&st, NULL, XTAP_STATE_CREATE, cause, sizeof(cause));
+
+	res->done = res->rolled_back = 0;
+	res->rollback_err[0] = res->drops_err[0] = '\0';
+	if (r)
+		return xtap_fail(err, len, r, "attach: %s", cause);
+	r = xtap_attach_all(&st, ifnames, n, o, hop_sample, res, err, len);
+	xtap_state_close(&st);
+	return r;
+}
+
+int xtap_detach_names(enum xtap_detach_what what, char *const *names, int n,
+		      struct xtap_detach_report *out, char *err, size_t len)
+{
+	struct xtap_state st;
+	int r = xtap_state_open(&st, NULL, what == XTAP_DETACH_ALL ? XTAP_STATE_ANY_ABI : 0, err,
+				len);
+
+	if (r)
+		return r;
+	r = xtap_detach_set(&st, what, names, n, out);
+	xtap_state_close(&st);
 	return r;
 }

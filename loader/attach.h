@@ -34,6 +34,35 @@ int xtap_attach(struct xtap_state *st, const struct xtap_attach_opts *o, struct 
  * slot goes, the maps and the pin root go too. */
 int xtap_detach_slot(struct xtap_state *st, __u32 slot, char *err, size_t len);
 
+/* 1 when the slot's interface is still there, 0 when it is gone (the
+ * interface or its namespace was deleted: its pinned links are detached),
+ * -1 when that cannot be told from here. */
+int xtap_slot_alive(const struct xtap_state *st, __u32 slot, const struct xtap_iface *e);
+
+enum xtap_detach_what {
+	XTAP_DETACH_NAMES,	/* the interfaces named (in this namespace, or gone) */
+	XTAP_DETACH_ALL,	/* every attachment */
+	XTAP_DETACH_STALE,	/* those whose interface or namespace is gone */
+};
+
+/* What xtap_detach_set did to one interface. */
+struct xtap_detach_report {
+	char name[16];
+	bool stale;		/* its interface or namespace was gone */
+	int err;		/* 0: detached; -ENOENT: not attached here; else -errno */
+	char why[XTAP_ERRLEN];	/* the cause when err: a whole line with -ENOENT */
+};
+
+/*
+ * Detaches the interfaces named, every one or the stale ones. When the names
+ * took the last live interface, the stale ones go too (and with the last
+ * slot the whole state). out has room for n + XTAP_MAX_SLOTS reports: one
+ * per name, in order, then one per other interface removed. Returns the
+ * number of reports.
+ */
+int xtap_detach_set(struct xtap_state *st, enum xtap_detach_what what, char *const *names,
+		    int n, struct xtap_detach_report *out);
+
 /* What xtap_attach_all did, name by name. */
 struct xtap_attach_report {
 	struct xtap_iface iface;	/* the registry entry */
@@ -61,5 +90,17 @@ struct xtap_attach_result {
 int xtap_attach_all(struct xtap_state *st, char *const *ifnames, int n,
 		    const struct xtap_attach_opts *o, __u32 hop_sample,
 		    struct xtap_attach_result *res, char *err, size_t len);
+
+/* xtap_attach_all on the state under $XTAP_PIN_ROOT, made when there is
+ * none, opened (its lock held) for the call; a state that cannot be opened
+ * is an error in err too ("attach: ..."). */
+int xtap_attach_names(char *const *ifnames, int n, const struct xtap_attach_opts *o,
+		      __u32 hop_sample, struct xtap_attach_result *res, char *err, size_t len);
+
+/* xtap_detach_set on the state under $XTAP_PIN_ROOT, opened for the call
+ * (XTAP_DETACH_ALL takes a state of another ABI: the way out of it). The
+ * number of reports, or -errno with the cause in err. */
+int xtap_detach_names(enum xtap_detach_what what, char *const *names, int n,
+		      struct xtap_detach_report *out, char *err, size_t len);
 
 #endif

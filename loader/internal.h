@@ -25,6 +25,8 @@ void xtap_state_path(const struct xtap_state *st, const char *what, char *buf, s
  * link, unlinking it detaches. 0 or -errno. */
 int xtap_link_pin(const struct xtap_state *st, __u32 slot, enum xtap_hook h, int link_fd);
 void xtap_link_unpin(const struct xtap_state *st, __u32 slot, enum xtap_hook h);
+/* fd of the pinned link of the slot's hook, or -errno. */
+int xtap_link_get(const struct xtap_state *st, __u32 slot, enum xtap_hook h);
 int xtap_iface_put(const struct xtap_state *st, __u32 slot, const struct xtap_iface *e);
 bool xtap_registry_empty(const struct xtap_state *st);
 /* Every pin under the pin root, then the directories: the state is gone. */

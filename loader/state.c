@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
@@ -20,7 +23,6 @@
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
-#define XTAP_LOCK "/run/xtap.lock"
 #define NEEDS_ROOT " (xtap needs root, or CAP_BPF and CAP_NET_ADMIN)"
 
 int xtap_fail(char *err, size_t len, int e, const char *fmt, ...)
@@ -55,6 +57,16 @@ int xtap_link_pin(const struct xtap_state *st, __u32 slot, enum xtap_hook h, int
 	return r;
 }
 
+int xtap_link_get(const struct xtap_state *st, __u32 slot, enum xtap_hook h)
+{
+	char p[256];
+	int fd;
+
+	link_path(st, slot, h, p, sizeof(p));
+	fd = bpf_obj_get(p);
+	return fd < 0 ? -errno : fd;
+}
+
 void xtap_link_unpin(const struct xtap_state *st, __u32 slot, enum xtap_hook h)
 {
 	char p[256];
@@ -81,15 +93,6 @@ static int mkdir_private(const char *p, char *err, size_t len)
 	if (mkdir(p, 0700) && errno != EEXIST)
 		return xtap_fail(err, len, errno, "mkdir %s: %s", p, strerror(errno));
 	return 0;
-}
-
-void xtap_lock_path(const char *root, char *buf, size_t len)
-{
-	/* one lock per state directory: /run/xtap.lock for the default one */
-	if (!strcmp(root, XTAP_PIN_ROOT))
-		snprintf(buf, len, "%s", XTAP_LOCK);
-	else
-		snprintf(buf, len, "/run/xtap.%s.lock", strrchr(root, '/') + 1);
 }
 
 /*
@@ -151,7 +154,7 @@ static int state_create(struct xtap_state *st, char *err, size_t len)
 	char p[256];
 	int e;
 
-	if ((e = ensure_bpffs(err, len)) || (e = mkdir_private(st->root, err, len)))
+	if ((e = mkdir_private(st->root, err, len)))
 		return e;
 	xtap_state_path(st, "maps", p, sizeof(p));
 	if ((e = mkdir_private(p, err, len)))
@@ -206,10 +209,136 @@ static int state_open_registry(struct xtap_state *st, unsigned int flags, char *
 	return 0;
 }
 
+/* Is p on a bpf filesystem? */
+static bool on_bpffs(const char *p)
+{
+	struct statfs fs;
+
+	return statfs(p, &fs) == 0 && fs.f_type == BPF_FS_MAGIC;
+}
+
+/*
+ * The canonical spelling of the pin root into out: symlinks, "." and ".."
+ * resolved and repeated or trailing slashes gone, so that every spelling of
+ * one directory names (and locks) one state. The directory itself need not
+ * exist yet, its parent must. 0, or -errno with the cause in err.
+ */
+int xtap_pin_root_canon(const char *root, char *out, size_t outlen, char *err, size_t len)
+{
+	char buf[PATH_MAX], dir[PATH_MAX], path[2 * PATH_MAX], *slash, *last;
+	size_t n;
+
+	if (root[0] != '/' || strlen(root) >= sizeof(buf))
+		return xtap_fail(err, len, EINVAL, "XTAP_PIN_ROOT %s: not an absolute path", root);
+	snprintf(buf, sizeof(buf), "%s", root);
+	/* trailing "/" and "/." name the directory before them */
+	for (n = strlen(buf); n > 1;) {
+		if (buf[n - 1] == '/')
+			buf[--n] = '\0';
+		else if (n > 2 && buf[n - 1] == '.' && buf[n - 2] == '/')
+			buf[n -= 2] = '\0';
+		else
+			break;
+	}
+	if (!buf[0])
+		snprintf(buf, sizeof(buf), "/");
+	if (realpath(buf, dir)) {
+		snprintf(path, sizeof(path), "%s", dir);
+	} else if (errno == ENOENT) {
+		slash = strrchr(buf, '/');
+		last = slash + 1;
+		if (!strcmp(last, ".."))
+			return xtap_fail(err, len, ENOENT, "XTAP_PIN_ROOT %s: %s", root,
+					 strerror(ENOENT));
+		*slash = '\0';
+		if (!realpath(slash == buf ? "/" : buf, dir))
+			return xtap_fail(err, len, errno, "XTAP_PIN_ROOT %s: its parent directory: %s",
+					 root, strerror(errno));
+		snprintf(path, sizeof(path), "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", last);
+	} else {
+		return xtap_fail(err, len, errno, "XTAP_PIN_ROOT %s: %s", root, strerror(errno));
+	}
+	if (strlen(path) >= outlen)
+		return xtap_fail(err, len, ENAMETOOLONG, "XTAP_PIN_ROOT %s: longer than %zu bytes",
+				 root, outlen - 1);
+	snprintf(out, outlen, "%s", path);
+	return 0;
+}
+
+/*
+ * The pin root must be a directory inside a bpf filesystem (its parent is on
+ * one), not the filesystem's root. The default parent, XTAP_BPFFS, may not be
+ * mounted yet: *unmounted says so (attach mounts it; there is no state yet).
+ */
+static int check_root(const char *given, const char *canon, bool *unmounted, char *err,
+		      size_t len)
+{
+	char parent[PATH_MAX], *slash;
+
+	*unmounted = false;
+	snprintf(parent, sizeof(parent), "%s", canon);
+	slash = strrchr(parent, '/');
+	if (slash == parent)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (on_bpffs(parent))
+		return 0;
+	if (on_bpffs(canon))
+		return xtap_fail(err, len, EINVAL,
+				 "XTAP_PIN_ROOT %s: is the root of a bpf filesystem; name a directory in it, such as %s",
+				 given, XTAP_PIN_ROOT);
+	if (!strcmp(parent, XTAP_BPFFS)) {
+		*unmounted = true;
+		return 0;
+	}
+	return xtap_fail(err, len, EINVAL,
+			 "XTAP_PIN_ROOT %s: not on a bpf filesystem; name a directory under %s",
+			 given, XTAP_BPFFS);
+}
+
+/*
+ * The lock is the pin root directory itself (flock on it): every spelling of
+ * the root reaches the same inode, and nothing lives outside the state. A
+ * directory removed (the last detach) while this waited for it is not the
+ * state any more: look again. No directory and no creation: *none.
+ */
+static int lock_root(struct xtap_state *st, unsigned int flags, bool *none, char *err,
+		     size_t len)
+{
+	struct stat held, now;
+
+	*none = false;
+	for (int tries = 0; tries < 1000; tries++) {
+		if ((flags & XTAP_STATE_CREATE) && mkdir(st->root, 0700) && errno != EEXIST)
+			return xtap_fail(err, len, errno, "mkdir %s: %s%s", st->root, strerror(errno),
+					 errno == EPERM || errno == EACCES ? NEEDS_ROOT : "");
+		st->lock_fd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (st->lock_fd < 0 && errno == ENOENT && !(flags & XTAP_STATE_CREATE)) {
+			*none = true;
+			return 0;
+		}
+		if (st->lock_fd < 0 && errno == ENOENT)
+			continue;
+		if (st->lock_fd < 0)
+			return xtap_fail(err, len, errno, "%s: %s%s", st->root, strerror(errno),
+					 errno == EPERM || errno == EACCES ? NEEDS_ROOT : "");
+		if (flock(st->lock_fd, LOCK_EX) || fstat(st->lock_fd, &held))
+			return xtap_fail(err, len, errno, "lock %s: %s", st->root, strerror(errno));
+		if (stat(st->root, &now) == 0 && now.st_ino == held.st_ino &&
+		    now.st_dev == held.st_dev)
+			return 0;
+		close(st->lock_fd);
+		st->lock_fd = -1;
+	}
+	return xtap_fail(err, len, EAGAIN, "lock %s: it keeps being removed and made again",
+			 st->root);
+}
+
 int xtap_state_open(struct xtap_state *st, const char *root, unsigned int flags, char *err,
 		    size_t len)
 {
-	char lock[192];
+	bool unmounted, none;
 	int e;
 
 	memset(st, 0, sizeof(*st));
@@ -218,18 +347,20 @@ int xtap_state_open(struct xtap_state *st, const char *root, unsigned int flags,
 		root = getenv("XTAP_PIN_ROOT");
 	if (!root || !*root)
 		root = XTAP_PIN_ROOT;
-	if (strncmp(root, XTAP_BPFFS "/", sizeof(XTAP_BPFFS)) || strstr(root, "..") ||
-	    strlen(root) >= sizeof(st->root) - 32)
-		return xtap_fail(err, len, EINVAL, "XTAP_PIN_ROOT %s: must be a directory under %s",
-				 root, XTAP_BPFFS);
-	snprintf(st->root, sizeof(st->root), "%s", root);
-
-	xtap_lock_path(st->root, lock, sizeof(lock));
-	st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX)) {
-		e = xtap_fail(err, len, errno, "lock %s: %s", lock, strerror(errno));
-		goto fail;
+	if ((e = xtap_pin_root_canon(root, st->root, sizeof(st->root) - 32, err, len)) ||
+	    (e = check_root(root, st->root, &unmounted, err, len)))
+		return e;
+	if (unmounted) {
+		if (!(flags & XTAP_STATE_CREATE))
+			return 0;	/* no bpffs: nothing is attached */
+		if ((e = ensure_bpffs(err, len)))
+			return e;
 	}
+	e = lock_root(st, flags, &none, err, len);
+	if (e)
+		goto fail;
+	if (none)
+		return 0;
 	e = state_open_registry(st, flags, err, len);
 	if (!e)
 		return 0;
@@ -237,6 +368,8 @@ fail:
 	/* hold nothing: a caller that goes on may open the state again */
 	if (st->reg_fd >= 0)
 		close(st->reg_fd);
+	if (st->lock_fd >= 0 && (flags & XTAP_STATE_CREATE))
+		rmdir(st->root);	/* only when this left it empty */
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
 	st->reg_fd = st->lock_fd = -1;
@@ -303,6 +436,29 @@ int xtap_find_slot(struct xtap_state *st, const char *ifname)
 	return gone;
 }
 
+void xtap_not_attached(struct xtap_state *st, const char *ifname, char *buf, size_t len)
+{
+	char ns[64];
+
+	snprintf(buf, len, "%s: not attached (run 'xtap attach %s' first)", ifname, ifname);
+	for (__u32 s = 0; s < XTAP_MAX_SLOTS; s++) {
+		struct xtap_iface e;
+
+		if (xtap_iface_get(st, s, &e) || strncmp(e.name, ifname, sizeof(e.name)) ||
+		    xtap_in_netns_of(&e) || xtap_slot_alive(st, s, &e) == 0)
+			continue;
+		xtap_netns_name(&e, ns, sizeof(ns));
+		if (!strncmp(ns, "netns:", 6))
+			snprintf(buf, len, "%s: attached in network namespace %s, not in this one",
+				 ifname, ns);
+		else
+			snprintf(buf, len,
+				 "%s: attached in network namespace %s, not in this one (run xtap there: nsenter --net=/run/netns/%s xtap ...)",
+				 ifname, ns, ns);
+		return;
+	}
+}
+
 int xtap_map_open(const struct xtap_state *st, const char *name)
 {
 	char p[256];
@@ -344,4 +500,70 @@ void xtap_state_remove(struct xtap_state *st)
 	xtap_state_path(st, "links", p, sizeof(p));
 	remove_dir_pins(p);
 	rmdir(st->root);
+}
+
+/* The id of the map pinned at root/what, 0 when there is none. */
+static __u32 pinned_id(const char *root, const char *what)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char p[256];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", root, what);
+	fd = bpf_obj_get(p);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.id = 0;
+	close(fd);
+	return info.id;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (__u64)t.tv_sec * 1000000000ull + (__u64)t.tv_nsec;
+}
+
+void xtap_state_watch_start(struct xtap_state_watch *w, const struct xtap_state *st)
+{
+	memset(w, 0, sizeof(*w));
+	snprintf(w->root, sizeof(w->root), "%s", st->root);
+	if (st->reg_fd >= 0) {
+		w->reg_id = pinned_id(w->root, "ifaces");
+		w->flows_id = pinned_id(w->root, "maps/xtap_flows");
+	}
+	w->next_ns = mono_ns() + 1000000000ull;
+}
+
+enum xtap_watch_event xtap_state_watch(struct xtap_state_watch *w, char *msg, size_t len)
+{
+	__u64 now = mono_ns();
+	__u32 reg, flows;
+	bool had = w->reg_id;
+
+	if (now < w->next_ns)
+		return XTAP_WATCH_SAME;
+	w->next_ns = now + 1000000000ull;
+	reg = pinned_id(w->root, "ifaces");
+	flows = reg ? pinned_id(w->root, "maps/xtap_flows") : 0;
+	if (reg == w->reg_id && flows == w->flows_id)
+		return XTAP_WATCH_SAME;
+	if (!reg || !flows) {	/* none, or one still being made */
+		if (!had)
+			return XTAP_WATCH_SAME;
+		snprintf(msg, len, "the pinned state at %s is gone (the last interface was detached)",
+			 w->root);
+		return XTAP_WATCH_GONE;
+	}
+	w->reg_id = reg;
+	w->flows_id = flows;
+	if (!had)
+		return XTAP_WATCH_SAME;
+	snprintf(msg, len, "the pinned state at %s was replaced by a new attach, with new maps",
+		 w->root);
+	return XTAP_WATCH_NEW;
 }

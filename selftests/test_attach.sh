@@ -137,15 +137,13 @@ att_detach_later() { xt_defer att_detach_quiet "$1" "$2"; }
 att_remove_empty_state()
 {
 	[ -d "$XTAP_PIN_ROOT" ] || return 0
-	local lock=/run/xtap.lock
-	[ "$XTAP_PIN_ROOT" = /sys/fs/bpf/xtap ] || lock=/run/xtap.${XTAP_PIN_ROOT##*/}.lock
-	flock "$lock" sh -c '
+	flock "$XTAP_PIN_ROOT" sh -c '
 		d=$XTAP_PIN_ROOT
 		[ -d "$d" ] || exit 0
 		if [ ! -e "$d/ifaces" ] ||
 			{ [ -z "$(ls -A "$d/maps" 2>/dev/null)" ] && [ -z "$(ls -A "$d/links" 2>/dev/null)" ]; }; then
 			rm -rf -- "$d"
-		fi'
+		fi' 2>/dev/null || true
 }
 
 # att_others : interfaces attached by anybody but this test, one a line
@@ -894,6 +892,11 @@ print(int.from_bytes(bytes(int(b, 16) for b in v), "little"))') || xt_fail "cann
 		att_abi_refused "$cmd, another ABI" $((ATT_ABI + 1)) "$cmd"
 	done
 	att_abi_refused "detach by name, another ABI" $((ATT_ABI + 1)) detach "$A_IF_S"
+	# the long-running commands refuse it at the start, before serving anything
+	att_abi_refused "serve, another ABI" $((ATT_ABI + 1)) serve \
+		--listen "127.0.0.1:$((20000 + ${XT_ID#xt} % 20000))"
+	att_abi_refused "export, another ABI" $((ATT_ABI + 1)) export \
+		--json "$XT_TMP/abi.jsonl" --once
 	att_abi_refused "attach, another ABI" $((ATT_ABI + 1)) attach lo
 
 	rm -f -- "$rec" || xt_fail "cannot remove $rec"

@@ -47,12 +47,15 @@ static const struct xtap_opt attach_opts[] = {
 
 struct defaults_detach {
 	bool all;
+	bool stale;
 	bool verbose;
 };
 
 #define F(x) offsetof(struct defaults_detach, x)
 static const struct xtap_opt detach_opts[] = {
 	{ "all", 'a', XTAP_OPT_FLAG, F(all), NULL, .help = "every attached interface" },
+	{ "stale", 0, XTAP_OPT_FLAG, F(stale), NULL,
+	  .help = "the interfaces whose interface or namespace was deleted" },
 	{ "verbose", 'v', XTAP_OPT_FLAG, F(verbose), NULL, .help = "libbpf's messages" },
 	{ NULL },
 };
@@ -70,7 +73,7 @@ const struct xtap_cmd_spec xtap_spec_detach = {
 	.name = "detach",
 	.help = "remove exactly what attach added",
 	.opts = detach_opts,
-	.args = "IFACE...|--all",
+	.args = "IFACE...|--all|--stale",
 	.max_args = -1,
 };
 
@@ -81,7 +84,6 @@ int cmd_attach(int argc, char **argv)
 	struct xtap_attach_result res = { 0 };
 	struct xtap_attach_opts o;
 	struct xtap_parsed p;
-	struct xtap_state st;
 	int ret = xtap_opts_parse(&xtap_spec_attach, &d, argc, argv, &p), mode = 0, tc = 0;
 
 	if (ret >= 0)
@@ -104,18 +106,12 @@ int cmd_attach(int argc, char **argv)
 	xtap_log_init(d.verbose);
 	if (xtap_check_privileges("attach"))
 		return XTAP_EXIT_ERR;
-	if (xtap_state_open(&st, NULL, XTAP_STATE_CREATE, err, sizeof(err))) {
-		xtap_err("attach: %s", err);
+	res.each = calloc((size_t)p.nargs, sizeof(*res.each));
+	if (!res.each) {
+		xtap_err("attach: out of memory");
 		return XTAP_EXIT_ERR;
 	}
-	res.each = calloc((size_t)(argc - p.first), sizeof(*res.each));
-	if (!res.each) {
-		xtap_err("attach: %s", strerror(ENOMEM));
-		ret = XTAP_EXIT_ERR;
-		goto cleanup;
-	}
-	if (xtap_attach_all(&st, argv + p.first, argc - p.first, &o, d.hop_sample, &res, err,
-			    sizeof(err)))
+	if (xtap_attach_names(argv + p.first, p.nargs, &o, d.hop_sample, &res, err, sizeof(err)))
 		ret = XTAP_EXIT_ERR;
 	for (int i = 0; i < res.done; i++) {
 		const struct xtap_iface *e = &res.each[i].iface;
@@ -139,75 +135,50 @@ int cmd_attach(int argc, char **argv)
 			res.rolled_back, res.rolled_back == 1 ? "" : "s");
 	if (res.drops_err[0])
 		fprintf(stderr, "xtap: attach: %s; xtap drops will stay empty\n", res.drops_err);
-cleanup:
 	free(res.each);
-	xtap_state_close(&st);
 	return ret;
 }
 
 int cmd_detach(int argc, char **argv)
 {
 	char err[XTAP_ERRLEN] = "";
+	struct xtap_detach_report *r;
 	struct xtap_parsed p;
-	struct xtap_state st;
 	struct defaults_detach d = { 0 };
-	int ret = xtap_opts_parse(&xtap_spec_detach, &d, argc, argv, &p);
-	bool all = d.all;
+	int ret = xtap_opts_parse(&xtap_spec_detach, &d, argc, argv, &p), n;
 
 	if (ret >= 0)
 		return ret;
-	ret = XTAP_EXIT_OK;
-	if (all == (p.first < argc)) {
-		xtap_err("detach: name interfaces or give --all, not both");
+	if (d.all + d.stale + !!p.nargs != 1) {
+		xtap_err(p.nargs || d.all + d.stale > 1 ?
+			 "detach: name interfaces, or give --all or --stale: one of the three" :
+			 "detach: name the interfaces to detach, or give --all or --stale");
 		return xtap_usage_of("detach");
 	}
 	xtap_log_init(d.verbose);
 	if (xtap_check_privileges("detach"))
 		return XTAP_EXIT_ERR;
-	/* --all is the way out of a state another xtap made: it does not
-	 * ask for this xtap's ABI */
-	if (xtap_state_open(&st, NULL, all ? XTAP_STATE_ANY_ABI : 0, err, sizeof(err))) {
-		xtap_err("detach: %s", err);
+	r = calloc((size_t)p.nargs + XTAP_MAX_SLOTS, sizeof(*r));
+	if (!r) {
+		xtap_err("detach: out of memory");
 		return XTAP_EXIT_ERR;
 	}
-	if (st.reg_fd < 0) {
-		if (!all) {
-			xtap_err("detach %s: not attached", argv[p.first]);
+	n = xtap_detach_names(d.all ? XTAP_DETACH_ALL : d.stale ? XTAP_DETACH_STALE :
+			      XTAP_DETACH_NAMES, argv + p.first, p.nargs, r, err, sizeof(err));
+	if (n < 0)
+		xtap_err("detach: %s", err);
+	ret = XTAP_EXIT_OK;
+	for (int i = 0; i < n; i++) {
+		if (r[i].err == -ENOENT)
+			xtap_err("detach %s", r[i].why);
+		else if (r[i].err)
+			xtap_err("detach %s: %s", r[i].name, r[i].why);
+		else
+			printf("%s: detached%s\n", r[i].name,
+			       !d.all && i >= p.nargs && r[i].stale ? " (its interface was gone)" : "");
+		if (r[i].err)
 			ret = XTAP_EXIT_ERR;
-		}
-		goto cleanup;
 	}
-	if (all) {
-		for (__u32 s = 0; s < XTAP_MAX_SLOTS && st.reg_fd >= 0; s++) {
-			struct xtap_iface e;
-
-			if (xtap_iface_get(&st, s, &e))
-				continue;
-			if (xtap_detach_slot(&st, s, err, sizeof(err))) {
-				xtap_err("detach %s: %s", e.name, err);
-				ret = XTAP_EXIT_ERR;
-			} else {
-				printf("%s: detached\n", e.name);
-			}
-		}
-		goto cleanup;
-	}
-	for (int i = p.first; i < argc; i++) {
-		int slot = st.reg_fd >= 0 ? xtap_find_slot(&st, argv[i]) : -1;
-
-		if (slot < 0) {
-			xtap_err("detach %s: not attached", argv[i]);
-			ret = XTAP_EXIT_ERR;
-			continue;
-		}
-		if (xtap_detach_slot(&st, (__u32)slot, err, sizeof(err))) {
-			xtap_err("detach %s: %s", argv[i], err);
-			ret = XTAP_EXIT_ERR;
-		} else {
-			printf("%s: detached\n", argv[i]);
-		}
-	}
-cleanup:
-	xtap_state_close(&st);
-	return ret;
+	free(r);
+	return n < 0 ? XTAP_EXIT_ERR : ret;
 }

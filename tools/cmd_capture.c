@@ -154,7 +154,9 @@ int cmd_capture(int argc, char **argv)
 	if (d.o.afxdp && expr)
 		fprintf(stderr, "%llu packets rejected by the filter\n",
 			(unsigned long long)r.filtered);
-	rc = r.err ? XTAP_EXIT_ERR : XTAP_EXIT_OK;
+	if (r.gone[0])
+		xtap_err("capture: %s", r.gone);
+	rc = r.err || r.gone[0] ? XTAP_EXIT_ERR : XTAP_EXIT_OK;
 out:
 	free(expr);
 	return rc;

@@ -40,6 +40,8 @@ static const struct xtap_opt export_opts[] = {
 	{ "template-refresh", 0, XTAP_OPT_U32, F(o.tmpl_refresh_s), "S",
 	  .help = "templates again every S s over UDP (30)", SECONDS },
 	{ "once", 0, XTAP_OPT_FLAG, F(o.once), NULL, .help = "send everything once, then stop" },
+	{ "follow", 0, XTAP_OPT_FLAG, F(o.follow), NULL,
+	  .help = "when the state goes (detach), wait for a new attach and go on" },
 	{ "verbose", 'v', XTAP_OPT_FLAG, F(verbose), NULL, .help = "say more" },
 	{ NULL },
 };

@@ -13,6 +13,7 @@
 
 struct defaults_serve {
 	const char *listen;
+	bool follow;
 	bool verbose;
 };
 
@@ -22,6 +23,8 @@ static const struct defaults_serve defaults_serve = { .listen = "127.0.0.1:9477"
 static const struct xtap_opt serve_opts[] = {
 	{ "listen", 'l', XTAP_OPT_STR, F(listen), "ADDR:PORT",
 	  .help = "where to listen ([ADDR]:PORT for IPv6; 127.0.0.1:9477)" },
+	{ "follow", 0, XTAP_OPT_FLAG, F(follow), NULL,
+	  .help = "when the state goes (detach), wait for a new attach and go on" },
 	{ "verbose", 'v', XTAP_OPT_FLAG, F(verbose), NULL, .help = "say more" },
 	{ NULL },
 };
@@ -66,5 +69,5 @@ int cmd_serve(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	return xtap_serve(lfd, &stop) ? XTAP_EXIT_ERR : XTAP_EXIT_OK;
+	return xtap_serve(lfd, &stop, d.follow) ? XTAP_EXIT_ERR : XTAP_EXIT_OK;
 }

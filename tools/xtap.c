@@ -5,6 +5,7 @@
 
 #include "tools/cmd.h"
 #include "user/doc.h"
+#include "user/log.h"
 
 const struct xtap_cmd xtap_cmds[] = {
 	{ "attach", cmd_attach, .spec = &xtap_spec_attach },
@@ -25,7 +26,7 @@ const struct xtap_cmd xtap_cmds[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xtap COMMAND [OPTIONS]\n\ncommands:\n");
+	fprintf(f, "usage: xtap [-v] COMMAND [OPTIONS]\n\n-v before the command: libbpf's messages, for any command\n\ncommands:\n");
 	for (const struct xtap_cmd *c = xtap_cmds; c->name; c++) {
 		char buf[1024];
 
@@ -74,6 +75,13 @@ int main(int argc, char **argv)
 	/* in Wireshark's extcap folder, xtap is xtap-extcap */
 	if (!strcmp(base ? base + 1 : argv[0], "xtap-extcap"))
 		return cmd_extcap(argc, argv);
+	/* global options, before the command: -v (libbpf's messages), -h */
+	while (argc > 1 && argv[1][0] == '-' &&
+	       (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--verbose"))) {
+		xtap_log_verbose_all();
+		argv++;
+		argc--;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return XTAP_EXIT_USAGE;
@@ -88,6 +96,12 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--man") || !strcmp(argv[1], "--bash-completion"))
 		return doc(argv[1]);
+	if (argv[1][0] == '-') {
+		fprintf(stderr, "xtap: unknown option '%s' before the command (only -v, -h and --version go there)\n",
+			argv[1]);
+		fprintf(stderr, "usage: xtap [-v] COMMAND [OPTIONS]\n");
+		return XTAP_EXIT_USAGE;
+	}
 	for (const struct xtap_cmd *c = xtap_cmds; c->name; c++)
 		if (!strcmp(c->name, argv[1]))
 			return c->run(argc - 1, argv + 1);

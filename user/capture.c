@@ -77,8 +77,7 @@ static int pick_slots(struct xtap_state *st, const struct xtap_capture_opts *o,
 		int s = xtap_find_slot(st, o->ifaces[i]);
 
 		if (s < 0 || !(*present & (1ull << s))) {
-			snprintf(err, errlen, "%s: not attached (run 'xtap attach %s' first)",
-				 o->ifaces[i], o->ifaces[i]);
+			xtap_not_attached(st, o->ifaces[i], err, errlen);
 			return -1;
 		}
 		*slots |= 1ull << s;
@@ -227,6 +226,7 @@ static int run_rings(const struct xtap_capture_opts *o, struct xtap_capture_resu
 	size_t nclassic = 0;
 	struct xtap_state st = { .reg_fd = -1, .lock_fd = -1 };
 	struct xtap_capmaps maps = { .owned = false };
+	struct xtap_state_watch w;
 	struct xtap_capslot slot = { 0 };
 	struct xtap_capsink *sink = NULL;
 	struct xtap_capread *rd = NULL;
@@ -278,6 +278,7 @@ static int run_rings(const struct xtap_capture_opts *o, struct xtap_capture_resu
 		goto cleanup;
 	}
 	/* the lock serialises xtap commands: attach and status go on meanwhile */
+	xtap_state_watch_start(&w, &st);
 	xtap_state_close(&st);
 	if (o->started)
 		o->started(r, o->arg);
@@ -285,6 +286,8 @@ static int run_rings(const struct xtap_capture_opts *o, struct xtap_capture_resu
 	while (!*stop && !xtap_capsink_done(sink) && !xtap_capsink_check(sink)) {
 		n = xtap_capread_poll(rd, 100);
 		if (n < 0 && n != -EINTR)
+			break;
+		if (xtap_state_watch(&w, r->gone, sizeof(r->gone)) != XTAP_WATCH_SAME)
 			break;
 	}
 	capture_off(&slot);

@@ -14,7 +14,8 @@
  * capture on for the chosen interfaces and hooks, and reads the rings
  * (user/capread.h) into the file (user/capsink.h) until *stop is set, the
  * count is reached, a write fails or the reader of a pipe has gone; then
- * turns it off, writes what the rings still hold and counts.
+ * turns it off, writes what the rings still hold and counts. The state gone or replaced
+ * (the last detach, a new attach) ends it too, with r->gone saying so.
  *
  * xtap_capture_afxdp_run: for a port that exists to be captured (a tap or
  * SPAN port): the attached XDP program of each interface hands the sampled
@@ -30,6 +31,7 @@
 #include <linux/types.h>
 
 #include "maps/xtap.h"
+#include "loader/state.h"
 #include "user/filter.h"
 
 struct xtap_capture_result;
@@ -68,6 +70,7 @@ struct xtap_capture_result {
 	int err;		/* the first write error, -errno; 0: none (-EPIPE: the
 				 * reader of a pipe or fifo went away) */
 	char file[4096];	/* the file it hit ("stdout" for -) */
+	char gone[XTAP_ERRLEN];	/* the capture ended as its state went: why; "" */
 };
 
 /* -B: from a jumbo frame's record to 1 GiB (the rings are locked kernel

@@ -35,8 +35,7 @@ static int pick_slots(struct xtap_state *st, const struct xtap_capture_opts *o,
 		int s = xtap_find_slot(st, o->ifaces[i]);
 
 		if (s < 0 || xtap_iface_get(st, (__u32)s, &e)) {
-			snprintf(err, errlen, "%s: not attached (run 'xtap attach %s' first)",
-				 o->ifaces[i], o->ifaces[i]);
+			xtap_not_attached(st, o->ifaces[i], err, errlen);
 			return -1;
 		}
 		if (if_nametoindex(o->ifaces[i]) != e.ifindex) {
@@ -106,6 +105,7 @@ int xtap_capture_afxdp_run(const struct xtap_capture_opts *o, struct xtap_captur
 			   const volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
 	struct xtap_state st = { .reg_fd = -1, .lock_fd = -1 };
+	struct xtap_state_watch sw;
 	struct xtap_afxdp x = { 0 };
 	struct xtap_pcapw *w = NULL;
 	__u32 slots[XTAP_MAX_SLOTS];
@@ -128,6 +128,7 @@ int xtap_capture_afxdp_run(const struct xtap_capture_opts *o, struct xtap_captur
 	    open_maps(&st, o, slots, &cfg_fd, &xsk_fd, err, errlen))
 		goto cleanup;
 	/* the lock serialises xtap commands: attach and status go on meanwhile */
+	xtap_state_watch_start(&sw, &st);
 	xtap_state_close(&st);
 
 	if (xtap_afxdp_init(&x, NULL, xsk_fd, o->snaplen, o->expr, why, sizeof(why))) {
@@ -170,6 +171,8 @@ int xtap_capture_afxdp_run(const struct xtap_capture_opts *o, struct xtap_captur
 	while (!*stop && !xtap_afxdp_done(&x)) {
 		n = xtap_afxdp_poll(&x, 100);
 		if (n < 0 && n != -EINTR)
+			break;
+		if (xtap_state_watch(&sw, r->gone, sizeof(r->gone)) != XTAP_WATCH_SAME)
 			break;
 	}
 	xsk_off(cfg_fd, slots, o->nifaces);

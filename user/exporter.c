@@ -14,6 +14,8 @@
 #include "user/exporter.h"
 #include "user/log.h"
 #include "user/opts.h"
+#include "user/outfile.h"
+#include "user/query.h"
 #include "user/sock.h"
 
 #define NS 1000000000ull
@@ -128,12 +130,15 @@ int xtap_exporter_new(const struct xtap_exporter_opts *o, struct xtap_exporter *
 	if (o->json && !strcmp(o->json, "-")) {
 		x->sink = xtap_export_sink_json(stdout, false);
 	} else if (o->json) {
-		int fd = open(o->json, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		char why[XTAP_ERRLEN];
+		int fd = xtap_outfile_open(o->json, O_APPEND, why, sizeof(why));
 
+		if (fd < 0)
+			errno = -fd;
 		f = fd < 0 ? NULL : fdopen(fd, "a");
 		if (!f) {
 			e = errno;
-			xtap_err("export: %s: %s", o->json, strerror(e));
+			xtap_err("export: %s: %s", o->json, fd < 0 ? why : strerror(e));
 			if (fd >= 0)
 				close(fd);
 			free(x);
@@ -608,12 +613,16 @@ static int live_round(struct xtap_exporter *x, bool force)
 
 int xtap_exporter_run(struct xtap_exporter *x, const volatile sig_atomic_t *stop)
 {
+	struct xtap_state_watch w;
+
+	if (xtap_query_watch_start("export", &w))
+		return -1;
 	x->svc_ns = mono_ns();	/* unless the cursor says when they last went */
 	if (!x->o.once)
 		xtap_info("export: %s every %us (active %us, idle %us)", xtap_exporter_name(x),
 			  x->o.interval_s, x->o.active_s, x->o.idle_s);
 	while (!*stop && !x->o.once) {
-		if (live_round(x, false))
+		if (xtap_query_watch("export", &w, x->o.follow) || live_round(x, false))
 			return -1;
 		for (__u32 i = 0; i < x->o.interval_s * 10 && !*stop; i++)
 			usleep(100000);

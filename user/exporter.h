@@ -57,6 +57,7 @@ struct xtap_exporter_opts {
 	__u32 idle_s;		/* a flow this long without packets ends */
 	__u32 tmpl_refresh_s;	/* templates again over UDP */
 	bool once;		/* one forced round, then stop */
+	bool follow;		/* the state gone or replaced: wait for it, go on */
 };
 
 struct xtap_export_stats {
@@ -88,7 +89,9 @@ struct xtap_exporter;
  * 0 or -errno. */
 int xtap_exporter_new(const struct xtap_exporter_opts *o, struct xtap_exporter **out);
 /* Rounds every interval_s until *stop (or one forced round when once),
- * then the forced round. 0, or -1 after printing the error that ended it. */
+ * then the forced round. The state gone or replaced ends it (user/query.h
+ * xtap_query_watch) unless follow. 0, or -1 after printing the error that
+ * ended it. */
 int xtap_exporter_run(struct xtap_exporter *x, const volatile sig_atomic_t *stop);
 /* One round at now_ns (CLOCK_MONOTONIC; off_ns turns it into the epoch).
  * The service histograms go when force or active_s has passed since they

@@ -5,7 +5,7 @@
 
 #include "user/log.h"
 
-static bool verbose;
+static bool verbose, verbose_all;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -15,9 +15,15 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+void xtap_log_verbose_all(void)
+{
+	verbose_all = true;
+	xtap_log_init(true);
+}
+
 void xtap_log_init(bool v)
 {
-	verbose = v;
+	verbose = v || verbose_all;
 	libbpf_set_print(libbpf_print);
 }
 

@@ -192,6 +192,28 @@ static bool set_one(const struct xtap_opt *o, void *cfg, const char *arg, char *
 	return false;
 }
 
+/* getopt's complaint as one xtap line: ch is '?' (unknown, or an argument
+ * to a flag) or ':' (a missing argument); optopt names the option. */
+static void bad_option(const struct xtap_cmd_spec *c, int ch, int argc, char **argv)
+{
+	const char *word = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+	int len = (int)strcspn(word, "=");
+	char sp[64];
+
+	if (optopt >= 256)
+		snprintf(sp, sizeof(sp), "--%s", c->opts[optopt - 256].name);
+	else if (optopt)
+		snprintf(sp, sizeof(sp), "-%c", optopt);
+	else
+		snprintf(sp, sizeof(sp), "%.*s", len, word);
+	if (ch == ':')
+		xtap_err("%s: option %s needs an argument", c->name, sp);
+	else if (optopt >= 256)
+		xtap_err("%s: option %s takes no argument", c->name, sp);
+	else
+		xtap_err("%s: unknown option %s", c->name, sp);
+}
+
 static int nopts(const struct xtap_cmd_spec *c)
 {
 	int n = 0;
@@ -206,7 +228,7 @@ int xtap_opts_parse(const struct xtap_cmd_spec *c, void *cfg, int argc, char **a
 {
 	int n = nopts(c), ch, ret = -1;
 	struct option *longs;
-	char shorts[3 * 64 + 2], *s = shorts;
+	char shorts[3 * 64 + 3], *s = shorts;
 
 	memset(p, 0, sizeof(*p));
 	if (n > 63) {
@@ -214,6 +236,7 @@ int xtap_opts_parse(const struct xtap_cmd_spec *c, void *cfg, int argc, char **a
 		return XTAP_EXIT_ERR;
 	}
 	longs = calloc((size_t)n + 2, sizeof(*longs));
+	*s++ = ':';	/* a missing argument returns ':' */
 	if (!longs) {
 		xtap_err("%s: out of memory", c->name);
 		return XTAP_EXIT_ERR;
@@ -236,6 +259,7 @@ int xtap_opts_parse(const struct xtap_cmd_spec *c, void *cfg, int argc, char **a
 	*s = '\0';
 
 	optind = 1;
+	opterr = 0;	/* the errors below say them, with xtap's prefix */
 	while (ret < 0 && (ch = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
 		const struct xtap_opt *o = NULL;
 		char why[320], sp[64];
@@ -252,7 +276,8 @@ int xtap_opts_parse(const struct xtap_cmd_spec *c, void *cfg, int argc, char **a
 			for (i = 0; i < n && c->opts[i].short_name != ch; i++)
 				;
 		}
-		if (ch == '?' || i >= n) {
+		if (ch == '?' || ch == ':' || i >= n) {
+			bad_option(c, ch, argc, argv);
 			xtap_opts_usage(stderr, c);
 			ret = XTAP_EXIT_USAGE;
 			break;

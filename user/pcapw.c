@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "user/outfile.h"
 #include "user/pcapw.h"
 
 #define PCAPW_MAX_IFACES 256
@@ -253,13 +254,19 @@ struct xtap_pcapw *xtap_pcapw_open(const char *path, enum xtap_pcapw_fmt fmt, __
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (w->is_stdout)
+	if (w->is_stdout) {
 		w->fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
-	else
-		w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (w->fd < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		goto fail;
+		if (w->fd < 0) {
+			snprintf(err, errlen, "%s", strerror(errno));
+			goto fail;
+		}
+	} else {
+		w->fd = xtap_outfile_open(path, O_TRUNC, err, errlen);
+		if (w->fd < 0) {
+			errno = -w->fd;
+			w->fd = -1;
+			goto fail;
+		}
 	}
 	if (fmt == XTAP_PCAP ? pcap_hdr(w) : ng_shb(w)) {
 		snprintf(err, errlen, "%s", strerror(w->err));

@@ -28,6 +28,45 @@ int xtap_query_open(const char *cmd, struct xtap_state *st)
 	return st->reg_fd < 0;
 }
 
+int xtap_query_watch(const char *cmd, struct xtap_state_watch *w, bool follow)
+{
+	char msg[XTAP_ERRLEN];
+
+	switch (xtap_state_watch(w, msg, sizeof(msg))) {
+	case XTAP_WATCH_SAME:
+		return 0;
+	case XTAP_WATCH_GONE:
+		if (!follow) {
+			xtap_err("%s: %s; --follow waits for a new attach", cmd, msg);
+			return -1;
+		}
+		if (!w->waiting)
+			xtap_info("xtap: %s: %s; waiting for a new attach", cmd, msg);
+		w->waiting = true;
+		return 0;
+	case XTAP_WATCH_NEW:
+		if (!follow) {
+			xtap_err("%s: %s; --follow goes on with it", cmd, msg);
+			return -1;
+		}
+		xtap_info("xtap: %s: going on with the pinned state at %s", cmd, w->root);
+		w->waiting = false;
+		return 0;
+	}
+	return 0;
+}
+
+int xtap_query_watch_start(const char *cmd, struct xtap_state_watch *w)
+{
+	struct xtap_state st;
+
+	if (xtap_query_open(cmd, &st) < 0)
+		return -1;
+	xtap_state_watch_start(w, &st);
+	xtap_state_close(&st);
+	return 0;
+}
+
 int xtap_query_map(const char *cmd, const struct xtap_state *st, const char *name,
 		   const char *what)
 {
@@ -120,7 +159,7 @@ int xtap_query_status(const char *cmd, const struct xtap_state *st, bool status,
 		q->slot = s;
 		q->e = e;
 		xtap_netns_name(&e, q->netns, sizeof(q->netns));
-		q->present = status ? xtap_iface_present(&e) : 1;
+		q->present = status ? xtap_slot_alive(st, s, &e) : 1;
 		for (int h = 0; h < XTAP_HOOK_MAX && fd >= 0; h++) {
 			if (!(e.hooks & (1u << h)) || xtap_stats_read(fd, XTAP_POINT(s, h), &q->stats[h]))
 				continue;
@@ -352,4 +391,42 @@ int xtap_flows_show(const struct xtap_state *st, const struct xtap_flows_query *
 	if (q->json && q->sort == XTAP_SORT_NONE && !q->watch)
 		return stream_json(st, q->out);
 	return show_tables(st, q);
+}
+
+int xtap_query_show(FILE *out, bool status, bool json)
+{
+	const char *cmd = status ? "status" : "stats";
+	struct xtap_query_status s = { 0 };
+	struct xtap_state st;
+	int none = xtap_query_open(cmd, &st), rc = -1;
+
+	if (none < 0)
+		return -1;
+	if (none && !status)
+		xtap_err("stats: xtap is not attached to any interface");
+	else if (!none && xtap_query_status(cmd, &st, status, &s))
+		;
+	else if (!status && s.counters_err)
+		xtap_err("stats: counters: %s", strerror(-s.counters_err));
+	else if (status)
+		xtap_status_print(out, &s, json), rc = 0;
+	else
+		xtap_stats_print(out, &s, json), rc = 0;
+	xtap_query_status_free(&s);
+	xtap_state_close(&st);
+	return rc;
+}
+
+int xtap_query_flows(const struct xtap_flows_query *q)
+{
+	struct xtap_state st;
+	int none = xtap_query_open("flows", &st), rc;
+
+	if (none < 0)
+		return -1;
+	if (none)
+		xtap_err("flows: xtap is not attached to any interface");
+	rc = none || xtap_flows_show(&st, q) ? -1 : 0;
+	xtap_state_close(&st);
+	return rc;
 }

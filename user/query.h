@@ -15,6 +15,18 @@
  * (st not open). */
 int xtap_query_open(const char *cmd, struct xtap_state *st);
 
+/*
+ * What a long-running command calls every round (it looks at most once a
+ * second; see xtap_state_watch): 0 to go on, -1 after the one line that
+ * says its state is gone or replaced. With follow, that is said once and it
+ * goes on: while there is no state (the command has nothing to read) and on
+ * the new state once an attach makes one.
+ */
+int xtap_query_watch(const char *cmd, struct xtap_state_watch *w, bool follow);
+/* Opens the state as xtap_query_open does (a state of another ABI is
+ * refused with one line), starts watching it and lets it go. 0 or -1. */
+int xtap_query_watch_start(const char *cmd, struct xtap_state_watch *w);
+
 /* fd of the pinned map name, or -1 after "CMD: WHAT: cause". */
 int xtap_query_map(const char *cmd, const struct xtap_state *st, const char *name,
 		   const char *what);
@@ -24,7 +36,7 @@ struct xtap_query_iface {
 	__u32 slot;
 	struct xtap_iface e;
 	char netns[64];			/* xtap_netns_name */
-	int present;			/* xtap_iface_present */
+	int present;			/* xtap_slot_alive */
 	__u32 counted;			/* bit per hook whose counters are in stats */
 	struct xtap_stats stats[XTAP_HOOK_MAX];
 };
@@ -58,5 +70,13 @@ struct xtap_flows_query {
 /* The flow table of the attached state, shown once or every q->watch
  * seconds until SIGINT or SIGTERM. 0, or -1 after a one-line error. */
 int xtap_flows_show(const struct xtap_state *st, const struct xtap_flows_query *q);
+
+/* xtap status (status true) and xtap stats on the pinned state, printed to
+ * out (user/report.h). 0, or -1 after a one-line error; stats with nothing
+ * attached is one. */
+int xtap_query_show(FILE *out, bool status, bool json);
+/* xtap flows on the pinned state: xtap_flows_show, after a one-line error
+ * when nothing is attached. 0 or -1. */
+int xtap_query_flows(const struct xtap_flows_query *q);
 
 #endif

@@ -8,6 +8,8 @@
 
 #include "user/latency.h"
 #include "user/names.h"
+#include "user/opts.h"
+#include "user/query.h"
 #include "user/report.h"
 
 static int is_icmp(const struct xtap_flow_key *k)
@@ -364,4 +366,124 @@ void xtap_stats_table(FILE *out, const char *title, const struct xtap_stats *s)
 		if (s->c[i])
 			fprintf(out, "  %-20s %12" PRIu64 "%s\n", xtap_stat_name(i), (uint64_t)s->c[i],
 				i >= XTAP_STAT_BAD_FIRST && i <= XTAP_STAT_BAD_LAST ? "  (malformed)" : "");
+}
+
+static void status_json(FILE *out, const struct xtap_query_status *s)
+{
+	struct json j;
+
+	json_init(&j, out);
+	json_open(&j, NULL, '{');
+	json_open(&j, "interfaces", '[');
+	for (size_t i = 0; i < s->n; i++) {
+		const struct xtap_iface *e = &s->ifaces[i].e;
+		char hooks[64];
+
+		json_open(&j, NULL, '{');
+		json_u64(&j, "slot", s->ifaces[i].slot);
+		json_str(&j, "name", e->name);
+		json_u64(&j, "ifindex", e->ifindex);
+		json_str(&j, "netns", s->ifaces[i].netns);
+		json_str(&j, "hooks", xtap_hooks_str(e->hooks, hooks, sizeof(hooks)));
+		json_str(&j, "xdp_mode", xtap_xdp_mode_name(e->xdp_mode));
+		json_str(&j, "xdp_attach", e->xdp_mode ? (e->xdp_mech ? "libxdp" : "link") : "-");
+		json_str(&j, "tc", xtap_tc_mech_name(e->tc_mech));
+		json_open(&j, "prog_ids", '{');
+		for (int h = 0; h < XTAP_HOOK_MAX; h++)
+			if (e->hooks & (1u << h))
+				json_u64(&j, xtap_hook_name(h), e->prog_id[h]);
+		json_close(&j, '}');
+		if (s->ifaces[i].present < 0)
+			json_null(&j, "present");
+		else
+			json_bool(&j, "present", s->ifaces[i].present);
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
+	json_open(&j, "flows", '{');
+	json_u64(&j, "max", s->flows_max);
+	json_u64(&j, "used", s->flows_used);
+	json_u64(&j, "created", s->total.c[XTAP_STAT_FLOW_NEW]);
+	json_u64(&j, "evicted", xtap_flows_evicted(&s->total, s->flows_used));
+	json_u64(&j, "failed", s->total.c[XTAP_STAT_FLOW_FAIL]);
+	json_close(&j, '}');
+	json_close(&j, '}');
+}
+
+static void status_table(FILE *out, const struct xtap_query_status *s)
+{
+	fprintf(out, "%-16s %7s %-12s %-26s %-8s %-7s %s\n", "INTERFACE", "IFINDEX", "NETNS",
+		"HOOKS", "XDP", "TC", "PROG IDS (xdp/tc-in/tc-eg)");
+	for (size_t i = 0; i < s->n; i++) {
+		const struct xtap_iface *e = &s->ifaces[i].e;
+		char hooks[64];
+
+		fprintf(out, "%-16s %7u %-12s %-26s %-8s %-7s %u/%u/%u%s\n", e->name, e->ifindex,
+			s->ifaces[i].netns[0] ? s->ifaces[i].netns : "-",
+			xtap_hooks_str(e->hooks, hooks, sizeof(hooks)),
+			e->xdp_mode ? xtap_xdp_mode_name(e->xdp_mode) : "-",
+			xtap_tc_mech_name(e->tc_mech), e->prog_id[0], e->prog_id[1], e->prog_id[2],
+			s->ifaces[i].present == 0 ? "  (interface gone)" : "");
+	}
+	fprintf(out, "\nflow table: %zu of %u entries in use (%.1f%%); %llu created, %llu evicted, %llu failed\n",
+		s->flows_used, s->flows_max,
+		s->flows_max ? 100.0 * (double)s->flows_used / s->flows_max : 0.0,
+		(unsigned long long)s->total.c[XTAP_STAT_FLOW_NEW],
+		(unsigned long long)xtap_flows_evicted(&s->total, s->flows_used),
+		(unsigned long long)s->total.c[XTAP_STAT_FLOW_FAIL]);
+}
+
+void xtap_status_print(FILE *out, const struct xtap_query_status *s, bool json)
+{
+	if (json)
+		status_json(out, s);
+	else if (!s->n)
+		fprintf(out, "xtap is not attached to any interface\n");
+	else
+		status_table(out, s);
+}
+
+void xtap_stats_print(FILE *out, const struct xtap_query_status *s, bool json)
+{
+	struct json j;
+
+	if (json) {
+		json_init(&j, out);
+		json_open(&j, NULL, '{');
+		json_open(&j, "interfaces", '[');
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		const struct xtap_query_iface *q = &s->ifaces[i];
+
+		if (json) {
+			json_open(&j, NULL, '{');
+			json_str(&j, "name", q->e.name);
+			json_str(&j, "netns", q->netns);
+			json_open(&j, "hooks", '{');
+		}
+		for (int h = 0; h < XTAP_HOOK_MAX; h++) {
+			char title[96];
+
+			if (!(q->counted & (1u << h)))
+				continue;
+			if (json) {
+				xtap_stats_json(&j, xtap_hook_name(h), &q->stats[h]);
+			} else {
+				snprintf(title, sizeof(title), "%s%s%s %s", q->e.name,
+					 q->netns[0] ? "@" : "", q->netns, xtap_hook_name(h));
+				xtap_stats_table(out, title, &q->stats[h]);
+			}
+		}
+		if (json) {
+			json_close(&j, '}');
+			json_close(&j, '}');
+		}
+	}
+	if (json) {
+		json_close(&j, ']');
+		xtap_stats_json(&j, "total", &s->total);
+		json_close(&j, '}');
+	} else {
+		xtap_stats_table(out, "total", &s->total);
+	}
 }

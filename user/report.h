@@ -3,6 +3,7 @@
 #ifndef XTAP_USER_REPORT_H
 #define XTAP_USER_REPORT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "user/app.h"
@@ -33,5 +34,12 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 /* Counters with a non-zero value, as one JSON object under key. */
 void xtap_stats_json(struct json *j, const char *key, const struct xtap_stats *s);
 void xtap_stats_table(FILE *out, const char *title, const struct xtap_stats *s);
+
+struct xtap_query_status;	/* user/query.h */
+/* xtap status: the attached interfaces (an interface gone is marked) and
+ * the flow table's use, as a table or as JSON. */
+void xtap_status_print(FILE *out, const struct xtap_query_status *s, bool json);
+/* xtap stats: each interface's counters by hook, then the total. */
+void xtap_stats_print(FILE *out, const struct xtap_query_status *s, bool json);
 
 #endif

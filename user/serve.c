@@ -12,6 +12,7 @@
 
 #include "user/log.h"
 #include "user/prom.h"
+#include "user/query.h"
 #include "user/serve.h"
 #include "user/sock.h"
 
@@ -323,14 +324,21 @@ static char *scrape(void *arg, size_t *len)
 	return xtap_prom_scrape(len);
 }
 
-int xtap_serve(int lfd, const volatile sig_atomic_t *stop)
+int xtap_serve(int lfd, const volatile sig_atomic_t *stop, bool follow)
 {
-	struct xtap_http_server *s = xtap_http_server_new(lfd, scrape, NULL);
+	struct xtap_state_watch w;
+	struct xtap_http_server *s;
 	struct sockaddr_storage a;
 	socklen_t alen = sizeof(a);
 	char name[80] = "?";
 	int r = 0;
 
+	/* a state this xtap cannot read is refused before serving anything */
+	if (xtap_query_watch_start("serve", &w)) {
+		close(lfd);
+		return -1;
+	}
+	s = xtap_http_server_new(lfd, scrape, NULL);
 	if (!s) {
 		xtap_err("serve: out of memory");
 		close(lfd);
@@ -339,9 +347,12 @@ int xtap_serve(int lfd, const volatile sig_atomic_t *stop)
 	if (!getsockname(lfd, (struct sockaddr *)&a, &alen))
 		xtap_sockaddr_str(&a, name, sizeof(name));
 	xtap_info("serve: http://%s/metrics", name);
-	while (!*stop && !r)
+	while (!*stop && !r) {
 		r = xtap_http_server_step(s, 500);
-	if (r)
+		if (!r && xtap_query_watch("serve", &w, follow))
+			r = 1;
+	}
+	if (r < 0)
 		xtap_err("serve: poll: %s", strerror(-r));
 	xtap_http_server_free(s);
 	return r ? -1 : 0;

@@ -17,6 +17,7 @@
 #define XTAP_USER_SERVE_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -53,6 +54,7 @@ void xtap_http_server_free(struct xtap_http_server *s);
 int xtap_serve_listen(const struct sockaddr_storage *addr, socklen_t alen);
 /* Serves xtap's metrics (xtap_prom_scrape) on lfd until *stop, closing it
  * at the end. 0, or -1 after printing the error that ended it. */
-int xtap_serve(int lfd, const volatile sig_atomic_t *stop);
+/* follow: see user/query.h xtap_query_watch; the state is checked at the start */
+int xtap_serve(int lfd, const volatile sig_atomic_t *stop, bool follow);
 
 #endif

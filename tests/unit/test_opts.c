@@ -128,6 +128,41 @@ static void test_errors(void **state)
 	free(err);
 }
 
+/* getopt's own complaints come as xtap's lines: the prefix, the command and
+ * the option, then the usage line; nothing of getopt's on stderr. */
+static void test_getopt_errors(void **state)
+{
+	static const struct {
+		const char *a, *want;
+	} cases[] = {
+		{ "--bogus", "xtap: demo: unknown option --bogus\n" },
+		{ "--bogus=1", "xtap: demo: unknown option --bogus\n" },
+		{ "-z", "xtap: demo: unknown option -z\n" },
+		{ "-jz", "xtap: demo: unknown option -z\n" },
+		{ "--json=yes", "xtap: demo: option --json takes no argument\n" },
+		{ "-c", "xtap: demo: option -c needs an argument\n" },
+		{ "--count", "xtap: demo: option --count needs an argument\n" },
+	};
+	struct xtap_parsed p;
+	struct cfg c;
+	char *err, *nl;
+	int lines;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(parse(&c, &p, &err, "-w", "f", cases[i].a, NULL), XTAP_EXIT_USAGE);
+		nl = strchr(err, '\n');
+		assert_non_null(nl);
+		assert_memory_equal(err, cases[i].want, strlen(cases[i].want));
+		assert_true(!strncmp(nl + 1, "usage: xtap demo ", 17));
+		lines = 0;
+		for (const char *q = err; *q; q++)
+			lines += *q == '\n';
+		assert_int_equal(lines, 2);	/* the error and the usage line */
+		free(err);
+	}
+}
+
 static void test_usage_and_help(void **state)
 {
 	struct mem_out m;
@@ -189,6 +224,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_all_kinds),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_getopt_errors),
 		cmocka_unit_test(test_usage_and_help),
 		cmocka_unit_test(test_own_messages),
 	};

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 
 #include "tests/unit/unit_util.h"
+#include "user/query.h"
 #include "user/report.h"
 
 static void v4(__u8 a[16], __u8 x, __u8 y, __u8 z, __u8 w)
@@ -247,6 +248,107 @@ static void test_stats_json_empty(void **state)
 	free(s);
 }
 
+/* Two interfaces as the library reads them: eth0 here (live), veth1 in
+ * namespace "blue" whose interface is gone. */
+static void two_ifaces(struct xtap_query_status *s, struct xtap_query_iface q[2])
+{
+	memset(s, 0, sizeof(*s));
+	memset(q, 0, 2 * sizeof(*q));
+	q[0].slot = 0;
+	snprintf(q[0].e.name, sizeof(q[0].e.name), "eth0");
+	q[0].e.ifindex = 2;
+	q[0].e.hooks = 1u << XTAP_HOOK_XDP;
+	q[0].e.xdp_mode = XTAP_XDP_NATIVE;
+	q[0].e.prog_id[XTAP_HOOK_XDP] = 11;
+	q[0].present = 1;
+	q[0].counted = 1u << XTAP_HOOK_XDP;
+	q[0].stats[XTAP_HOOK_XDP].c[XTAP_STAT_TCP] = 5;
+	q[1].slot = 3;
+	snprintf(q[1].e.name, sizeof(q[1].e.name), "veth1");
+	snprintf(q[1].netns, sizeof(q[1].netns), "blue");
+	q[1].e.ifindex = 7;
+	q[1].e.hooks = 1u << XTAP_HOOK_TC_INGRESS;
+	q[1].e.tc_mech = XTAP_TC_TCX;
+	q[1].e.prog_id[XTAP_HOOK_TC_INGRESS] = 12;
+	q[1].present = 0;
+	q[1].counted = 1u << XTAP_HOOK_TC_INGRESS;
+	q[1].stats[XTAP_HOOK_TC_INGRESS].c[XTAP_STAT_UDP] = 2;
+	s->ifaces = q;
+	s->n = 2;
+	s->total.c[XTAP_STAT_TCP] = 5;
+	s->total.c[XTAP_STAT_UDP] = 2;
+	s->total.c[XTAP_STAT_FLOW_NEW] = 4;
+	s->flows_max = 1000;
+	s->flows_used = 3;
+}
+
+static void test_status_table(void **state)
+{
+	struct xtap_query_iface q[2];
+	struct xtap_query_status s;
+	struct mem_out m;
+	char *t;
+
+	(void)state;
+	two_ifaces(&s, q);
+	xtap_status_print(mem_open(&m), &s, false);
+	t = mem_done(&m);
+	assert_non_null(strstr(t, "\neth0                   2 -            xdp                        native   -       11/0/0\n"));
+	assert_non_null(strstr(t, "\nveth1                  7 blue         tc-ingress                 -        tcx     0/12/0  (interface gone)\n"));
+	assert_non_null(strstr(t, "\nflow table: 3 of 1000 entries in use (0.3%); 4 created, 1 evicted, 0 failed\n"));
+	free(t);
+	s.n = 0;
+	xtap_status_print(mem_open(&m), &s, false);
+	t = mem_done(&m);
+	assert_string_equal(t, "xtap is not attached to any interface\n");
+	free(t);
+}
+
+static void test_status_json(void **state)
+{
+	struct xtap_query_iface q[2];
+	struct xtap_query_status s;
+	struct mem_out m;
+	char *t;
+
+	(void)state;
+	two_ifaces(&s, q);
+	q[0].present = -1;	/* cannot be told */
+	xtap_status_print(mem_open(&m), &s, true);
+	t = mem_done(&m);
+	assert_true(json_valid(t));
+	assert_non_null(strstr(t, "\"name\":\"eth0\""));
+	assert_non_null(strstr(t, "\"prog_ids\":{\"xdp\":11},\"present\":null}"));
+	assert_non_null(strstr(t, "\"netns\":\"blue\""));
+	assert_non_null(strstr(t, "\"prog_ids\":{\"tc-ingress\":12},\"present\":false}"));
+	assert_non_null(strstr(t, "\"flows\":{\"max\":1000,\"used\":3,\"created\":4,\"evicted\":1,\"failed\":0}"));
+	free(t);
+}
+
+static void test_stats_print(void **state)
+{
+	struct xtap_query_iface q[2];
+	struct xtap_query_status s;
+	struct mem_out m;
+	char *t;
+
+	(void)state;
+	two_ifaces(&s, q);
+	xtap_stats_print(mem_open(&m), &s, true);
+	t = mem_done(&m);
+	assert_true(json_valid(t));
+	assert_non_null(strstr(t, "{\"name\":\"eth0\",\"netns\":\"\",\"hooks\":{\"xdp\":{\"packets\":5,\"tcp\":5}}}"));
+	assert_non_null(strstr(t, "{\"name\":\"veth1\",\"netns\":\"blue\",\"hooks\":{\"tc-ingress\":{\"packets\":2,\"udp\":2}}}"));
+	assert_non_null(strstr(t, "\"total\":{\"packets\":7,"));
+	free(t);
+	xtap_stats_print(mem_open(&m), &s, false);
+	t = mem_done(&m);
+	assert_non_null(strstr(t, "veth1@blue tc-ingress"));
+	assert_non_null(strstr(t, "eth0 xdp"));
+	assert_non_null(strstr(t, "total"));
+	free(t);
+}
+
 static void test_stats_table(void **state)
 {
 	struct xtap_stats st;
@@ -472,6 +574,9 @@ int main(void)
 		cmocka_unit_test(test_flow_json_array),
 		cmocka_unit_test(test_stats_json),
 		cmocka_unit_test(test_stats_json_empty),
+		cmocka_unit_test(test_status_table),
+		cmocka_unit_test(test_status_json),
+		cmocka_unit_test(test_stats_print),
 		cmocka_unit_test(test_stats_table),
 		cmocka_unit_test(test_table_client_first),
 		cmocka_unit_test(test_table_initiator_a),
