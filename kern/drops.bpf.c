@@ -5,8 +5,9 @@
  * skb's IP and L4 headers are read from kernel memory, keyed to the flow
  * exactly as the data-plane programs key it (flow_key_make), and counted per
  * flow, interface, reason and (TCP) receiving socket state in xtap_drops.
- * Which of them are losses is user space's call (user/drops.c). Only flows in xtap_flows are
- * counted: the drops of the traffic xtap has seen, not the whole host's.
+ * Which of them are losses is user space's call (user/drops.c). Only flows
+ * in xtap_flows are counted: the drops of the traffic xtap has seen, not the
+ * whole host's.
  *
  * Kernel structs are read with CO-RE: the few fields used are declared here
  * with preserve_access_index and relocated against the running kernel's BTF
