@@ -68,7 +68,8 @@ test_drops_losses_not_delivery_or_teardown()
 		"icmp NO_SOCKET delivered 5 icmpv6 NO_SOCKET delivered 5" \
 		"$(awk '$5 == "NO_SOCKET" { print $1, $5, $6, $7 }' <<<"$DROPS" | sort | tr '\n' ' ' |
 			sed 's/ $//')"
-	xt_assert_match "closing sockets' queues: teardown" 'tcp .* QUEUE_PURGE teardown' "$DROPS"
+	xt_assert_match "HTTP connections' close: teardown" \
+		'tcp [^ ]+ [^ ]+:8080 [^ ]+ (QUEUE_PURGE|NOT_SPECIFIED) teardown' "$DROPS"
 	l=$(awk '$6 == "loss"' <<<"$DROPS")
 	[ -z "$l" ] || { xt_show "$DROPS"; xt_fail "--all: a loss in healthy traffic"; }
 
