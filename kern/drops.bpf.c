@@ -4,8 +4,10 @@
  * fires with its enum skb_drop_reason for every skb it drops. The dropped
  * skb's IP and L4 headers are read from kernel memory, keyed to the flow
  * exactly as the data-plane programs key it (flow_key_make), and counted per
- * flow, interface and reason in xtap_drops. Only flows in xtap_flows are
- * counted: the drops of the traffic xtap has seen, not the whole host's.
+ * flow, interface, reason and (TCP) receiving socket state in xtap_drops.
+ * Which of them are losses is user space's call (user/drops.c). Only flows
+ * in xtap_flows are counted: the drops of the traffic xtap has seen, not the
+ * whole host's.
  *
  * Kernel structs are read with CO-RE: the few fields used are declared here
  * with preserve_access_index and relocated against the running kernel's BTF
@@ -32,8 +34,18 @@ enum skb_drop_reason___xtap { SKB_DROP_REASON_NOT_SPECIFIED___xtap = 2 };
 
 struct trace_event_raw_kfree_skb___xtap {
 	void *skbaddr;
+	void *rx_sk;	/* the receiving socket, since Linux 6.11 */
 	unsigned short protocol;
 	enum skb_drop_reason___xtap reason;
+} __attribute__((preserve_access_index));
+
+/* A full socket and a TIME_WAIT socket both start with struct sock_common. */
+struct sock_common___xtap {
+	unsigned char skc_state;
+} __attribute__((preserve_access_index));
+
+struct sock___xtap {
+	struct sock_common___xtap __sk_common;
 } __attribute__((preserve_access_index));
 
 struct ns_common___xtap {
@@ -146,6 +158,14 @@ int xtap_kfree_skb(struct trace_event_raw_kfree_skb___xtap *ctx)
 		k.netns_ino = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 	}
 	k.reason = ctx->reason;
+	/* the socket's state tells a TIME_WAIT socket's discard of the peer's
+	 * last segments from a loss (user/drops.c classifies) */
+	if (p.l4proto == IPPROTO_TCP && bpf_core_field_exists(ctx->rx_sk)) {
+		struct sock___xtap *sk = ctx->rx_sk;
+
+		if (sk)
+			k.sk_state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	}
 	v = bpf_map_lookup_elem(&xtap_drops, &k);
 	if (!v) {
 		struct xtap_drop_val nv = { .pkts = 1, .bytes = BPF_CORE_READ(skb, len),

@@ -37,6 +37,7 @@ static __always_inline __u32 tap_core(void *ctx, void *data, void *data_end, __u
 		int counts = xtap_hook_counts(hook);	/* else XDP already counted it here */
 
 		if (counts) {
+			pkt_wire_segs(ctx, hook == XTAP_HOOK_XDP, l3_proto, &p);
 			flow_account(&p, XTAP_POINT(xtap_slot, hook), st);
 			app_account(ctx, data, data_end, &p, hook);
 		}

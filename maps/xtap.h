@@ -641,7 +641,9 @@ struct xtap_drop_key {
 	__u32 ifindex;		/* skb->dev, 0 when none */
 	__u32 netns_ino;	/* the device's network namespace */
 	__u32 reason;		/* enum skb_drop_reason */
-	__u32 reserved;
+	__u8 sk_state;		/* TCP: the receiving socket's state (the kernel's
+				 * TCP_ESTABLISHED=1 ... TCP_TIME_WAIT=6), 0 when none */
+	__u8 reserved[3];
 };
 
 struct xtap_drop_val {

@@ -15,10 +15,87 @@
 #include "user/log.h"
 #include "user/names.h"
 
+static const char *const class_names[XTAP_DROP_CLASS_MAX] = {
+	[XTAP_DROP_LOSS] = "loss",
+	[XTAP_DROP_DELIVERED] = "delivered",
+	[XTAP_DROP_TEARDOWN] = "teardown",
+	[XTAP_DROP_DUPLICATE] = "duplicate",
+	[XTAP_DROP_NOT_OURS] = "not-ours",
+};
+
+const char *xtap_drop_class_name(enum xtap_drop_class c)
+{
+	return (unsigned int)c < XTAP_DROP_CLASS_MAX ? class_names[c] : "?";
+}
+
+/* The reasons that are never a loss, whatever the packet (the kernel's
+ * include/net/dropreason-core.h says what each means). */
+static const struct {
+	const char *reason;
+	enum xtap_drop_class cls;
+} reason_class[] = {
+	/* a socket's queues freed in bulk as it closes (the peer's FIN
+	 * that ended it, data the application never read) */
+	{ "QUEUE_PURGE", XTAP_DROP_TEARDOWN },
+	{ "SOCKET_CLOSE", XTAP_DROP_TEARDOWN },
+	/* a segment for a socket already in CLOSE */
+	{ "TCP_CLOSE", XTAP_DROP_TEARDOWN },
+	/* data or an acknowledgement the receiver already had: the copy of a
+	 * retransmission, a reordered ACK */
+	{ "TCP_OLD_DATA", XTAP_DROP_DUPLICATE },
+	{ "TCP_OFOMERGE", XTAP_DROP_DUPLICATE },
+	{ "TCP_OFO_DROP", XTAP_DROP_DUPLICATE },
+	{ "TCP_OLD_SEQUENCE", XTAP_DROP_DUPLICATE },
+	{ "TCP_OLD_ACK", XTAP_DROP_DUPLICATE },
+	{ "DUP_FRAG", XTAP_DROP_DUPLICATE },
+	/* for another host: seen in promiscuous mode, or a neighbour
+	 * solicitation for an address not ours */
+	{ "OTHERHOST", XTAP_DROP_NOT_OURS },
+	{ "IPV6_NDISC_NS_OTHERHOST", XTAP_DROP_NOT_OURS },
+};
+
+#define XTAP_TCP_TIME_WAIT 6	/* the kernel's TCP_TIME_WAIT */
+
+static bool drop_multicast(const struct xtap_flow_key *k)
+{
+	/* a source is never multicast: either end being one is the destination */
+	if (k->ip_version == 4)
+		return (k->addr_a[12] & 0xf0) == 0xe0 || (k->addr_b[12] & 0xf0) == 0xe0 ||
+		       !memcmp(k->addr_a + 12, "\xff\xff\xff\xff", 4) ||
+		       !memcmp(k->addr_b + 12, "\xff\xff\xff\xff", 4);
+	return k->addr_a[0] == 0xff || k->addr_b[0] == 0xff;
+}
+
+enum xtap_drop_class xtap_drop_classify(const char *reason, const struct xtap_drop_key *k)
+{
+	__u8 proto = k->flow.proto;
+
+	for (size_t i = 0; i < sizeof(reason_class) / sizeof(reason_class[0]); i++)
+		if (!strcmp(reason, reason_class[i].reason))
+			return reason_class[i].cls;
+	/* ICMP hands echo replies and errors to the raw sockets first (ping's
+	 * among them), then frees its own copy with NO_SOCKET when no ping
+	 * socket wants it. A UDP or TCP packet with no socket is a loss: the
+	 * port is closed. */
+	if (!strcmp(reason, "NO_SOCKET") && (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6))
+		return XTAP_DROP_DELIVERED;
+	if (!strcmp(reason, "NOT_SPECIFIED")) {
+		/* a TIME_WAIT socket answers the peer's last FIN or ACK and
+		 * frees it without a reason */
+		if (proto == IPPROTO_TCP && k->sk_state == XTAP_TCP_TIME_WAIT)
+			return XTAP_DROP_TEARDOWN;
+		/* a multicast group or broadcast this host has not joined */
+		if (drop_multicast(&k->flow))
+			return XTAP_DROP_NOT_OURS;
+	}
+	return XTAP_DROP_LOSS;
+}
+
 int xtap_drops_read(int fd, struct xtap_drops *out)
 {
 	struct xtap_drop_key k, last, *prev = NULL;
 	struct xtap_drop_entry *grown;
+	char reason[64];
 	size_t cap = 0;
 
 	out->d = NULL;
@@ -37,7 +114,10 @@ int xtap_drops_read(int fd, struct xtap_drops *out)
 		}
 		if (bpf_map_lookup_elem(fd, &k, &out->d[out->n].val))
 			continue;	/* removed meanwhile */
-		out->d[out->n++].key = k;
+		out->d[out->n].key = k;
+		out->d[out->n].cls =
+			xtap_drop_classify(xtap_drop_reason_name(k.reason, reason, sizeof(reason)), &k);
+		out->n++;
 	}
 	return 0;
 }
@@ -55,7 +135,7 @@ __u64 xtap_drops_of_flow(const struct xtap_flow_key *k, void *arg)
 	__u64 sum = 0;
 
 	for (size_t i = 0; i < d->n; i++)
-		if (!memcmp(&d->d[i].key.flow, k, sizeof(*k)))
+		if (d->d[i].cls == XTAP_DROP_LOSS && !memcmp(&d->d[i].key.flow, k, sizeof(*k)))
 			sum += d->d[i].val.pkts;
 	return sum;
 }
@@ -123,7 +203,8 @@ static void drop_endpoint(const struct xtap_flow_key *k, int side, char *buf, si
 		snprintf(buf, len, "%s:%u", a, side ? k->port_b : k->port_a);
 }
 
-void xtap_drops_print(FILE *out, const struct xtap_state *st, const struct xtap_drops *d, bool json)
+void xtap_drops_print(FILE *out, const struct xtap_state *st, const struct xtap_drops *d, bool json,
+		      bool all)
 {
 	struct json j;
 
@@ -132,15 +213,17 @@ void xtap_drops_print(FILE *out, const struct xtap_state *st, const struct xtap_
 		json_open(&j, NULL, '{');
 		json_open(&j, "drops", '[');
 	} else {
-		fprintf(out, "%-6s %-44s %-44s %-16s %-24s %9s %9s\n", "PROTO", "A", "B", "IFACE",
-			"REASON", "PKTS", "BYTES");
+		fprintf(out, "%-6s %-44s %-44s %-16s %-24s %s%9s %9s\n", "PROTO", "A", "B", "IFACE",
+			"REASON", all ? "CLASS      " : "", "PKTS", "BYTES");
 	}
 	for (size_t i = 0; i < d->n; i++) {
 		const struct xtap_drop_entry *e = &d->d[i];
 		const struct xtap_flow_key *f = &e->key.flow;
 		char a[64], b[64], ifn[32], reason[64], proto[16];
-		const char *pn = xtap_proto_name(f->proto);
+		const char *pn = xtap_proto_name(f->proto), *cls = xtap_drop_class_name(e->cls);
 
+		if (!all && e->cls != XTAP_DROP_LOSS)
+			continue;
 		if (pn)
 			snprintf(proto, sizeof(proto), "%s", pn);
 		else
@@ -160,12 +243,14 @@ void xtap_drops_print(FILE *out, const struct xtap_state *st, const struct xtap_
 			json_u64(&j, "netns_ino", e->key.netns_ino);
 			json_str(&j, "reason", reason);
 			json_u64(&j, "reason_code", e->key.reason);
+			json_str(&j, "class", cls);
 			json_u64(&j, "packets", e->val.pkts);
 			json_u64(&j, "bytes", e->val.bytes);
 			json_close(&j, '}');
 		} else {
-			fprintf(out, "%-6s %-44s %-44s %-16s %-24s %9" PRIu64 " %9" PRIu64 "\n", proto,
-				a, b, ifn, reason, (uint64_t)e->val.pkts, (uint64_t)e->val.bytes);
+			fprintf(out, "%-6s %-44s %-44s %-16s %-24s %-*s%9" PRIu64 " %9" PRIu64 "\n",
+				proto, a, b, ifn, reason, all ? 11 : 0, all ? cls : "",
+				(uint64_t)e->val.pkts, (uint64_t)e->val.bytes);
 		}
 	}
 	if (json) {

@@ -109,7 +109,7 @@ static __always_inline int flow_key_make(const struct pkt *p, struct xtap_flow_k
 static __always_inline void flow_first_packet(struct xtap_flow *f, const int d, const struct pkt *p,
 					      __u8 fl, int tcp)
 {
-	f->pkts[d] = 1;
+	f->pkts[d] = p->segs;
 	f->bytes[d] = p->len;
 	f->tcp_flags[d] = fl;
 	f->syn[d] = !!(fl & XTAP_TCP_SYN);
@@ -189,11 +189,11 @@ static __always_inline void fcache_add(struct xtap_fcache *c, int dir, const str
 	__u64 len = p->len;
 
 	if (dir == XTAP_DIR_AB) {
-		c->pkts[0]++;
+		c->pkts[0] += p->segs;
 		c->bytes[0] += len;
 		c->tcp_flags[0] |= fl;
 	} else {
-		c->pkts[1]++;
+		c->pkts[1] += p->segs;
 		c->bytes[1] += len;
 		c->tcp_flags[1] |= fl;
 	}
@@ -258,7 +258,7 @@ static __always_inline void flow_update(struct xtap_flow *f, const struct xtap_f
 	int pending = tcp && hs_pending(f);
 	__u64 now;
 
-	__sync_fetch_and_add(&f->pkts[dir], 1);
+	__sync_fetch_and_add(&f->pkts[dir], p->segs);
 	__sync_fetch_and_add(&f->bytes[dir], p->len);
 	now = event || pending ? xtap_now() : xtap_now_coarse();
 	if (now > f->last_ns)

@@ -77,6 +77,9 @@ struct xtap_icmphdr {
 /* the flags that open or close a connection */
 #define XTAP_TCP_EDGES (XTAP_TCP_SYN | XTAP_TCP_FIN | XTAP_TCP_RST)
 
+#ifndef IPV6_TLV_JUMBO
+#define IPV6_TLV_JUMBO 0xC2
+#endif
 #define XTAP_VLAN_HLEN 4
 #define XTAP_ARP_HLEN 8
 #define XTAP_IP_MF 0x2000
@@ -138,7 +141,8 @@ struct pkt {
 	__u8 tcp_flags;
 	__u8 tcp_doff;		/* header length in 32-bit words */
 	__u8 has_ts;
-	__u8 reserved[3];
+	__u8 jumbo_hlen;	/* IPv6: a hop-by-hop header of a jumbo payload alone */
+	__u16 segs;		/* packets on the wire (GSO), set by pkt_wire_segs */
 	__u32 tsval;
 	__u32 tsecr;
 	/* ICMP / ICMPv6 */
@@ -199,8 +203,13 @@ static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p, __u64 fra
 	if (c->pos + hlen > c->end)
 		return -XTAP_STAT_TRUNC_IPV4;
 	tot = bpf_ntohs(iph->tot_len);
-	if (tot < hlen)
-		return -XTAP_STAT_IPV4_LEN_SHORT;
+	if (tot < hlen) {
+		/* 0 on a GSO skb longer than 64 KB (IPv4 BIG TCP): the
+		 * skb's length is the packet's */
+		if (tot || !ctx_is_gso(c->ctx, c->xdp))
+			return -XTAP_STAT_IPV4_LEN_SHORT;
+		tot = frame_left;
+	}
 	if (tot > frame_left)
 		return -XTAP_STAT_IPV4_LEN_LONG;
 
@@ -238,11 +247,32 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p, __u64 fra
 	if (ip6->version != 6)
 		return -XTAP_STAT_IPV6_VERSION;
 	plen = bpf_ntohs(ip6->payload_len);
-	/* 0 is a jumbogram or a BIG TCP super-packet: the frame holds it all */
-	if (plen == 0)
+	if (plen == 0) {
+		/* a jumbogram (RFC 2675) or a BIG TCP GSO skb: the length is
+		 * the hop-by-hop jumbo payload option's when there is one,
+		 * else the frame's */
 		plen = frame_left - sizeof(*ip6);
-	else if (plen + sizeof(*ip6) > frame_left)
+		if (ip6->nexthdr == IPPROTO_HOPOPTS) {
+			__u8 j[8];
+			__u32 jlen;
+
+			if (ctx_load_bytes(c->ctx, c->xdp, (void *)(ip6 + 1) - c->data, j,
+					   sizeof(j)) < 0)
+				return -XTAP_STAT_TRUNC_IPV6_EXT;
+			if (j[2] == IPV6_TLV_JUMBO && j[3] == 4) {
+				jlen = (__u32)j[4] << 24 | (__u32)j[5] << 16 | (__u32)j[6] << 8 | j[7];
+				if (jlen > plen)
+					return -XTAP_STAT_IPV6_LEN_LONG;
+				plen = jlen;
+				/* the whole header is the option: segments
+				 * of a GSO skb go out without it */
+				if (j[1] == 0)
+					p->jumbo_hlen = 8;
+			}
+		}
+	} else if (plen + sizeof(*ip6) > frame_left) {
 		return -XTAP_STAT_IPV6_LEN_LONG;
+	}
 
 	p->ip_version = 6;
 	p->ip_ident = *(__u32 *)ip6 & bpf_htonl(0x000fffff);	/* the flow label */
@@ -483,6 +513,26 @@ static __always_inline int parse_packet(void *ctx, int xdp, void *data, void *da
 		return -r;
 	r = parse_l4(&c, p, data);
 	return r < 0 ? -r : r;
+}
+
+/*
+ * The wire's view of a parsed packet, for the flow counts: a GSO or GRO skb
+ * at TC (ctx_gso_segs) is p->segs packets, each carrying the headers from
+ * Ethernet to the L4 payload (less a jumbo hop-by-hop header: GSO drops
+ * it); p->len becomes the bytes of all of them. Otherwise one packet of
+ * p->len bytes. l3_proto as for parse_packet.
+ */
+static __always_inline void pkt_wire_segs(void *ctx, int xdp, __u16 l3_proto, struct pkt *p)
+{
+	__u32 segs = ctx_gso_segs(ctx, xdp);
+
+	p->segs = 1;
+	if (segs > 1) {
+		__u32 hdr = p->payload_off - p->jumbo_hlen + (l3_proto ? ETH_HLEN : 0);
+
+		p->segs = segs;
+		p->len += (__u64)(segs - 1) * hdr - p->jumbo_hlen;
+	}
 }
 
 static __always_inline int xtap_outcome_is_bad(int outcome)

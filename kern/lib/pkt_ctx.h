@@ -58,6 +58,24 @@ static __always_inline long ctx_load_bytes(void *ctx, int xdp, __u32 off, void *
 	return bpf_skb_load_bytes(ctx, off, to, len);
 }
 
+/* GSO at TC: an skb going out to be segmented, or one GRO merged coming in,
+ * stands for gso_segs packets on the wire. 0 or 1 for a single packet; an
+ * XDP frame is always one. */
+static __always_inline __u32 ctx_gso_segs(void *ctx, int xdp)
+{
+	if (xdp)
+		return 1;
+	return ((struct __sk_buff *)ctx)->gso_segs;
+}
+
+/* A GSO skb, whose length its headers need not hold (BIG TCP). */
+static __always_inline int ctx_is_gso(void *ctx, int xdp)
+{
+	if (xdp)
+		return 0;
+	return ((struct __sk_buff *)ctx)->gso_size != 0;
+}
+
 /* The interface the packet is on. */
 static __always_inline __u32 ctx_ifindex(void *ctx, int xdp)
 {
