@@ -89,6 +89,12 @@ void xtap_filter_free(struct xtap_filter *f);
 unsigned int xtap_filter_classic_run(const struct sock_filter *classic, size_t n,
 				     const uint8_t *pkt, size_t len);
 
+/* libpcap's interpreter on a frame of which caplen bytes are at pkt and
+ * wirelen were on the wire, as pcap_offline_filter runs it: 0 to reject,
+ * else the bytes to keep. */
+unsigned int xtap_filter_classic_match(const struct sock_filter *classic, size_t n,
+				       const uint8_t *pkt, size_t caplen, size_t wirelen);
+
 /* Load the translated program as BPF_PROG_TYPE_XDP (user/filter_load.c).
  * Returns the program fd, or -1 with a one-line error in err that quotes the
  * verifier's first complaint. name may be NULL ("xtap_filter"). */

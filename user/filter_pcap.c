@@ -63,3 +63,10 @@ unsigned int xtap_filter_classic_run(const struct sock_filter *classic, size_t n
 	(void)n;
 	return bpf_filter((const struct bpf_insn *)classic, pkt, (u_int)len, (u_int)len);
 }
+
+unsigned int xtap_filter_classic_match(const struct sock_filter *classic, size_t n,
+				       const uint8_t *pkt, size_t caplen, size_t wirelen)
+{
+	(void)n;
+	return bpf_filter((const struct bpf_insn *)classic, pkt, (u_int)wirelen, (u_int)caplen);
+}
