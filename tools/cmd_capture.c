@@ -129,8 +129,9 @@ static int check(struct defaults_capture *d, const struct xtap_parsed *p, char *
 	if (p->nargs && !(d->expr = xtap_filter_join(p->nargs, argv + p->first)))
 		return xtap_err("capture: out of memory"), XTAP_EXIT_ERR;
 	if (d->expr && !d->afxdp &&
-	    xtap_filter_classic(d->expr, XTAP_FILTER_SNAP, &d->classic, &o->filter_len, err,
-				sizeof(err)))
+	    xtap_filter_classic_mask(d->expr, XTAP_FILTER_SNAP,
+				     xtap_filter_netmask(d->ifaces.n ? d->ifaces.v[0] : NULL),
+				     &d->classic, &o->filter_len, err, sizeof(err)))
 		return xtap_err("capture: filter '%s': %s", d->expr, err), XTAP_EXIT_USAGE;
 	if (d->sample_flows && d->sample > 1)
 		xtap_err("capture: --sample and --sample-flows do not go together");

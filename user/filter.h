@@ -33,16 +33,31 @@ struct xtap_filter {
 /* libpcap's snap length, and what a compiled filter returns to accept. */
 #define XTAP_FILTER_SNAP 262144
 #define XTAP_FILTER_ERRLEN 512
+/* Back edges a filter's loops (protochain's) may take per packet; the
+ * packet is rejected once they are spent. */
+#ifndef XTAP_FILTER_LOOP_MAX
+#define XTAP_FILTER_LOOP_MAX 1024
+#endif
 
 /* The words of a filter expression given as arguments, joined by spaces
  * (as tcpdump does). malloc'd; NULL when out of memory. */
 char *xtap_filter_join(int argc, char **argv);
 
-/* Compile expr with libpcap (optimised, netmask unknown) for DLT_EN10MB and
- * snaplen (user/filter_pcap.c). Returns 0 and *n instructions in *out
- * (free()), or -1 with libpcap's own message in err. */
+/* Compile expr with libpcap (optimised) for DLT_EN10MB and snaplen
+ * (user/filter_pcap.c), with netmask 0 as tcpdump -r compiles a filter for a
+ * file (`ip broadcast` is then 0.0.0.0 and 255.255.255.255). Returns 0 and
+ * *n instructions in *out (free()), or -1 with libpcap's own message in
+ * err. */
 int xtap_filter_classic(const char *expr, int snaplen, struct sock_filter **out, size_t *n,
 			char *err, size_t errlen);
+/* The same with a netmask (network byte order), as live tcpdump passes the
+ * interface's. */
+int xtap_filter_classic_mask(const char *expr, int snaplen, uint32_t netmask,
+			     struct sock_filter **out, size_t *n, char *err, size_t errlen);
+/* The IPv4 netmask of ifname in this network namespace, network byte order,
+ * as tcpdump looks it up (pcap_lookupnet); 0 when it has none (or ifname is
+ * NULL), as tcpdump then takes. */
+uint32_t xtap_filter_netmask(const char *ifname);
 
 /* Translate n classic instructions. Returns 0, or -1 with a one-line
  * message in err (never a program that accepts what it cannot evaluate). */

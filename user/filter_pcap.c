@@ -25,8 +25,24 @@ static void say(char *err, size_t errlen, const char *what, const char *why)
 		snprintf(err, errlen, "%s%s", what, why);
 }
 
+uint32_t xtap_filter_netmask(const char *ifname)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	bpf_u_int32 net, mask;
+
+	if (!ifname || pcap_lookupnet(ifname, &net, &mask, errbuf))
+		return 0;
+	return mask;
+}
+
 int xtap_filter_classic(const char *expr, int snaplen, struct sock_filter **out, size_t *n,
 			char *err, size_t errlen)
+{
+	return xtap_filter_classic_mask(expr, snaplen, 0, out, n, err, errlen);
+}
+
+int xtap_filter_classic_mask(const char *expr, int snaplen, uint32_t netmask,
+			     struct sock_filter **out, size_t *n, char *err, size_t errlen)
 {
 	struct bpf_program bp = { 0 };
 	pcap_t *p;
@@ -39,7 +55,7 @@ int xtap_filter_classic(const char *expr, int snaplen, struct sock_filter **out,
 		say(err, errlen, "pcap_open_dead failed", "");
 		return -1;
 	}
-	if (pcap_compile(p, &bp, expr ? expr : "", 1, PCAP_NETMASK_UNKNOWN) != 0) {
+	if (pcap_compile(p, &bp, expr ? expr : "", 1, netmask) != 0) {
 		say(err, errlen, pcap_geterr(p), "");
 		goto cleanup;
 	}

@@ -89,6 +89,9 @@ static void test_untranslatable(void **state)
 	static const struct sock_filter jump_out[] = { J(BPF_JMP | BPF_JEQ | BPF_K, 0, 5, 0),
 							  S(BPF_RET | BPF_A, 0) };
 	static const struct sock_filter ja_out[] = { S(BPF_JMP | BPF_JA, 1), S(BPF_RET | BPF_A, 0) };
+	static const struct sock_filter ja_before[] = { S(BPF_LD | BPF_IMM, 1),
+							  S(BPF_JMP | BPF_JA, (uint32_t)-3),
+							  S(BPF_RET | BPF_A, 0) };
 	static const struct sock_filter off_end[] = { S(BPF_LD | BPF_IMM, 1) };
 	static const struct sock_filter div0[] = { S(BPF_ALU | BPF_DIV | BPF_K, 0),
 						      S(BPF_RET | BPF_A, 0) };
@@ -109,6 +112,7 @@ static void test_untranslatable(void **state)
 	expect_refused(ldmem16, 2, "scratch memory index 16");
 	expect_refused(jump_out, 2, "jump past the end");
 	expect_refused(ja_out, 2, "jump past the end");
+	expect_refused(ja_before, 3, "jump before the start");
 	expect_refused(off_end, 1, "runs off its end");
 	expect_refused(div0, 2, "division by the constant 0");
 	expect_refused(mod0, 2, "division by the constant 0");
@@ -209,6 +213,53 @@ static void test_shape(void **state)
 	}
 }
 
+/*
+ * protochain's loop: libpcap closes it with a ja of negative offset. Each
+ * backward eBPF jump comes right after a step of the loop budget: may_goto
+ * to the reject tail, then the count on the stack is tested, decremented
+ * and stored; the prologue sets the count.
+ */
+static void test_loop(void **state)
+{
+	static const char *const exprs[] = { "ip6 protochain 17", "protochain 6 and host 10.0.0.1" };
+	char err[256];
+
+	(void)state;
+	for (size_t e = 0; e < sizeof(exprs) / sizeof(exprs[0]); e++) {
+		struct xtap_filter f;
+		const struct bpf_insn *p;
+		size_t back = 0, budget_set = 0;
+
+		if (xtap_filter_compile(exprs[e], 262144, &f, err, sizeof(err))) {
+			print_error("%s: %s\n", exprs[e], err);
+			fail();
+		}
+		p = f.insns;
+		for (size_t i = 0; i < f.len; i++) {
+			if (p[i].code == (BPF_STX | BPF_MEM | BPF_DW) && p[i].dst_reg == 10 &&
+			    i > 0 && p[i - 1].code == (BPF_ALU64 | BPF_SUB | BPF_X))
+				budget_set++;
+			if (!IS_JMP(p[i].code) || p[i].code == E_EXIT || p[i].off >= 0)
+				continue;
+			back++;
+			assert_true(i >= 5);
+			assert_int_equal(p[i].code, BPF_JMP | BPF_JA);
+			assert_int_equal(p[i - 5].code, BPF_JMP | 0xe0);	/* may_goto */
+			assert_int_equal(p[i - 4].code, BPF_LDX | BPF_MEM | BPF_DW);
+			assert_int_equal(p[i - 4].src_reg, 10);
+			assert_int_equal(p[i - 3].code, BPF_JMP | BPF_JEQ | BPF_K);
+			assert_int_equal(p[i - 3].imm, 0);
+			assert_int_equal(p[i - 2].code, BPF_ALU64 | BPF_SUB | BPF_K);
+			assert_int_equal(p[i - 2].imm, 1);
+			assert_int_equal(p[i - 1].code, BPF_STX | BPF_MEM | BPF_DW);
+			assert_int_equal(p[i - 1].off, p[i - 4].off);
+		}
+		assert_true(back > 0);
+		assert_int_equal(budget_set, 1);
+		xtap_filter_free(&f);
+	}
+}
+
 /* Scratch memory that is read is zeroed first; A and X start at 0. */
 static void test_scratch_zeroed(void **state)
 {
@@ -254,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_expression),
 		cmocka_unit_test(test_untranslatable),
 		cmocka_unit_test(test_shape),
+		cmocka_unit_test(test_loop),
 		cmocka_unit_test(test_scratch_zeroed),
 		cmocka_unit_test(test_classic_run),
 	};
