@@ -106,7 +106,9 @@ unsigned int xtap_filter_classic_run(const struct sock_filter *classic, size_t n
 
 /* libpcap's interpreter on a frame of which caplen bytes are at pkt and
  * wirelen were on the wire, as pcap_offline_filter runs it: 0 to reject,
- * else the bytes to keep. */
+ * else the bytes to keep. A program with loops (protochain) runs with the
+ * translation's budget of XTAP_FILTER_LOOP_MAX back edges, added in classic
+ * BPF: libpcap's own loop may never end. */
 unsigned int xtap_filter_classic_match(const struct sock_filter *classic, size_t n,
 				       const uint8_t *pkt, size_t caplen, size_t wirelen);
 

@@ -183,10 +183,25 @@ static int run_frame(int prog_fd, int meta_fd, int hook, const struct pcap_pkthd
  */
 #define XDP_COPY_MAX 65536u
 
+/* The running captures' mask (xtap_capture_on): the old one into *old when
+ * old is not NULL, then set to mask. 0, or -1 after an error. */
+static int capture_mask(int on_fd, __u32 *old, __u32 mask)
+{
+	__u32 zero = 0;
+
+	if ((old && bpf_map_lookup_elem(on_fd, &zero, old)) ||
+	    bpf_map_update_elem(on_fd, &zero, &mask, BPF_ANY)) {
+		xtap_err("replay: capture switch: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * With -w: a frame the programs did not take (shorter than an Ethernet
  * header, or refused by the skb test run), or took but cannot copy whole
- * (XDP, longer than XDP_COPY_MAX), gets its verdict from libpcap's own
+ * (XDP: longer than XDP_COPY_MAX; TC: longer than the TC_RUN_MAX bytes the
+ * test run got), gets its verdict from libpcap's own
  * interpreter on all its bytes, as tcpdump -r would, and is written as the
  * copy program writes a record: no flow, at most snaplen bytes.
  */
@@ -231,6 +246,7 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 	struct xtap_capmaps maps;
 	struct xtap_capslot slot;
 	bool have_slot = false;
+	__u32 on_mask = 0;
 	__u32 snaplen = o->snaplen ? o->snaplen : XTAP_SNAP_MAX;
 	bool classic;
 	int prog_fd, meta_fd, rc, ret = -1, err;
@@ -311,6 +327,7 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 
 	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
 		__u64 no = ++r->frames, now_ns = frame_ns(h, classic);
+		bool by_pcap;
 		int how;
 
 		if (h->caplen > MAX_FRAME) {
@@ -320,13 +337,21 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 		}
 		/* test-run refuses frames shorter than an Ethernet header: they
 		 * are what the programs would count as truncated_eth */
+		/* with -w, a frame the copy cannot take whole is written from
+		 * here: the copy stays off while it runs */
+		by_pcap = sink && (o->hook == XTAP_HOOK_XDP ? h->caplen > XDP_COPY_MAX
+							  : h->caplen > TC_RUN_MAX);
 		if (h->caplen < ETH_HLEN) {
 			short_frames++;
 			short_bytes += h->len;
 			how = RUN_REFUSED;
 		} else {
+			if (by_pcap && capture_mask(maps.on, &on_mask, 0))
+				goto cleanup;
 			how = run_frame(prog_fd, meta_fd, o->hook, h, data, now_ns, out, &no, o->path,
 					r, &extra);
+			if (by_pcap && capture_mask(maps.on, NULL, on_mask))
+				goto cleanup;
 			if (how < 0)
 				goto cleanup;
 		}
@@ -336,8 +361,7 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 			xtap_err("replay: %s: %s", o->out, strerror(-err));
 			goto cleanup;
 		}
-		if (sink && (how == RUN_REFUSED ||
-			     (o->hook == XTAP_HOOK_XDP && h->caplen > XDP_COPY_MAX)) &&
+		if (sink && (how == RUN_REFUSED || by_pcap) &&
 		    (err = put_by_libpcap(sink, o, h, data, now_ns, snaplen, out)) < 0) {
 			xtap_err("replay: %s: %s", o->out, strerror(-err));
 			goto cleanup;
