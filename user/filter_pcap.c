@@ -99,10 +99,9 @@ static struct bpf_insn *bounded_loops(const struct bpf_insn *c, size_t n, size_t
 	size_t at;
 
 	for (size_t i = 0; i < n; i++) {
-		if ((BPF_CLASS(c[i].code) == BPF_LD || BPF_CLASS(c[i].code) == BPF_LDX ||
-		     BPF_CLASS(c[i].code) == BPF_ST || BPF_CLASS(c[i].code) == BPF_STX) &&
-		    (c[i].code == BPF_ST || c[i].code == BPF_STX || BPF_MODE(c[i].code) == BPF_MEM) &&
-		    c[i].k < BPF_MEMWORDS)
+		/* the scratch word forms the interpreter has */
+		if ((c[i].code == (BPF_LD | BPF_W | BPF_MEM) || c[i].code == (BPF_LDX | BPF_W | BPF_MEM) ||
+		     c[i].code == BPF_ST || c[i].code == BPF_STX) && c[i].k < BPF_MEMWORDS)
 			used |= 1u << c[i].k;
 		if (c[i].code == (BPF_JMP | BPF_JA) && (int32_t)c[i].k < 0)
 			nback++;
