@@ -50,13 +50,14 @@ char *xtap_filter_join(int argc, char **argv);
  * err. */
 int xtap_filter_classic(const char *expr, int snaplen, struct sock_filter **out, size_t *n,
 			char *err, size_t errlen);
-/* The same with a netmask (network byte order), as live tcpdump passes the
- * interface's. */
+/* The same with a netmask in host byte order (255.255.255.0 is 0xffffff00),
+ * as pcap_compile takes it. */
 int xtap_filter_classic_mask(const char *expr, int snaplen, uint32_t netmask,
 			     struct sock_filter **out, size_t *n, char *err, size_t errlen);
-/* The IPv4 netmask of ifname in this network namespace, network byte order,
- * as tcpdump looks it up (pcap_lookupnet); 0 when it has none (or ifname is
- * NULL), as tcpdump then takes. */
+/* The IPv4 netmask of ifname in this network namespace (pcap_lookupnet), in
+ * the host byte order pcap_compile takes, for `ip broadcast` as
+ * pcap-filter(7) describes it live; 0 when it has none (or ifname is NULL):
+ * only 0.0.0.0 and 255.255.255.255 are broadcasts then. */
 uint32_t xtap_filter_netmask(const char *ifname);
 
 /* Translate n classic instructions. Returns 0, or -1 with a one-line

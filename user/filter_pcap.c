@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <pcap/pcap.h>
 
 #include "user/filter.h"
@@ -32,7 +33,9 @@ uint32_t xtap_filter_netmask(const char *ifname)
 
 	if (!ifname || pcap_lookupnet(ifname, &net, &mask, errbuf))
 		return 0;
-	return mask;
+	/* pcap_lookupnet gives the address's bytes; pcap_compile compares
+	 * the mask with the header's words loaded in host order */
+	return ntohl(mask);
 }
 
 int xtap_filter_classic(const char *expr, int snaplen, struct sock_filter **out, size_t *n,

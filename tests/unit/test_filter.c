@@ -365,6 +365,42 @@ static void test_classic_match_loops(void **state)
 	free(c);
 }
 
+/*
+ * 'ip broadcast' as tcpdump compiles it: with netmask 0 for a file (the
+ * limited broadcast and 0.0.0.0 only), with the interface's netmask live
+ * (lo: 255.0.0.0, so a net-directed broadcast of a /8 too). libpcap refuses
+ * the expression when the netmask is unknown.
+ */
+static void test_broadcast_netmask(void **state)
+{
+	static const uint32_t dsts[] = { 0xffffffffu, 0, 0x0affffffu, 0x0a010203u };
+	static const unsigned file_ok[] = { 1, 1, 0, 0 }, lo_ok[] = { 1, 1, 1, 0 };
+	uint32_t lo = xtap_filter_netmask("lo");
+	struct sock_filter *file, *live;
+	size_t nf, nl;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(lo, 0xff000000u);	/* 127.0.0.1/8, in host order */
+	assert_int_equal(xtap_filter_netmask("xtap-no-such0"), 0);
+	assert_int_equal(xtap_filter_netmask(NULL), 0);
+	assert_int_equal(xtap_filter_classic("ip broadcast", 262144, &file, &nf, err, sizeof(err)), 0);
+	assert_int_equal(xtap_filter_classic_mask("ip broadcast", 262144, lo, &live, &nl, err,
+						  sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(dsts) / sizeof(dsts[0]); i++) {
+		struct pb b;
+
+		pb_init(&b, PB_MAC_B, PB_MAC_A);
+		pb_ipv4(&b, &(struct pb_ip4){ .saddr = PB_IP4(10, 0, 0, 1), .daddr = dsts[i] });
+		pb_udp(&b, 68, 67);
+		pb_finish(&b);
+		assert_int_equal(!!xtap_filter_classic_run(file, nf, b.d, b.len), file_ok[i]);
+		assert_int_equal(!!xtap_filter_classic_run(live, nl, b.d, b.len), lo_ok[i]);
+	}
+	free(file);
+	free(live);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_scratch_zeroed),
 		cmocka_unit_test(test_classic_run),
 		cmocka_unit_test(test_classic_match_loops),
+		cmocka_unit_test(test_broadcast_netmask),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
