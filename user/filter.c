@@ -837,7 +837,8 @@ static int translate(const struct sock_filter *classic, size_t n,
 			for (int s = 0; s < ns; s++) {
 				size_t to = (size_t)succ[s];
 				uint32_t kn = known_after(&classic[i], known[i]);
-				uint64_t xm = xmax_after(&classic[i], xmax[i]);
+				/* a back edge widens X for the verifier */
+				uint64_t xm = to <= i ? UINT32_MAX : xmax_after(&classic[i], xmax[i]);
 				unsigned df = def[to] & defined_after(&classic[i], def[i]);
 
 				if (to <= i && (!reach[to] || df != def[to] || kn < known[to] ||

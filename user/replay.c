@@ -201,13 +201,13 @@ static int capture_mask(int on_fd, __u32 *old, __u32 mask)
  * With -w: a frame the programs did not take (shorter than an Ethernet
  * header, or refused by the skb test run), or took but cannot copy whole
  * (XDP: longer than XDP_COPY_MAX; TC: longer than the TC_RUN_MAX bytes the
- * test run got), gets its verdict from libpcap's own
- * interpreter on all its bytes, as tcpdump -r would, and is written as the
- * copy program writes a record: no flow, at most snaplen bytes.
+ * test run got), gets its verdict from libpcap's own interpreter on all its
+ * bytes, as tcpdump -r would, and is written as the copy program writes a
+ * record: no flow, at most snaplen bytes.
  */
 static int put_by_libpcap(struct xtap_capsink *sink, const struct xtap_replay_opts *o,
-		     const struct pcap_pkthdr *h, const u_char *data, __u64 now_ns, __u32 snaplen,
-		     void *buf)
+			  const struct pcap_pkthdr *h, const u_char *data, __u64 now_ns,
+			  __u32 snaplen, void *buf)
 {
 	struct xtap_capture_rec *rec = buf;
 	unsigned int keep = o->filter ? xtap_filter_classic_match(o->filter, o->filter_len, data,
@@ -335,12 +335,12 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 				 (unsigned long long)no, h->caplen, MAX_FRAME);
 			goto cleanup;
 		}
-		/* test-run refuses frames shorter than an Ethernet header: they
-		 * are what the programs would count as truncated_eth */
 		/* with -w, a frame the copy cannot take whole is written from
 		 * here: the copy stays off while it runs */
 		by_pcap = sink && (o->hook == XTAP_HOOK_XDP ? h->caplen > XDP_COPY_MAX
 							  : h->caplen > TC_RUN_MAX);
+		/* test-run refuses frames shorter than an Ethernet header: they
+		 * are what the programs would count as truncated_eth */
 		if (h->caplen < ETH_HLEN) {
 			short_frames++;
 			short_bytes += h->len;
