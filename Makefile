@@ -77,7 +77,7 @@ XTAP := $(BUILD)/xtap
 .DEFAULT_GOAL := all
 include dist/deploy.mk
 
-.PHONY: all deps check test unit unit-asan prog selftest demo bench clean install install-extcap uninstall-extcap
+.PHONY: all deps check test unit unit-asan prog selftest demo bench fuzz fuzz-short clean install install-extcap uninstall-extcap
 .DELETE_ON_ERROR:
 # skeletons and objects are not intermediates: keep them between builds
 .SECONDARY:
@@ -154,6 +154,33 @@ $(BUILD)/tests/mkpcap.o: tests/fixtures/mkpcap.c
 $(MKPCAP): $(BUILD)/tests/mkpcap.o $(BUILD)/tests/fixtures/pkt.o
 	$(CC) $(XCFLAGS) $^ -lpcap -o $@
 
+# libFuzzer targets (tests/fuzz): each harness compiled with clang together
+# with the sources it drives, for the fuzzer's coverage, under ASan/UBSan.
+# `make fuzz` runs each for FUZZ_SECONDS; `make check` runs each for
+# FUZZ_SHORT. Corpora and crashes stay in $(BUILD)/fuzz.
+FUZZ := $(BUILD)/fuzz
+FUZZ_BINS := $(FUZZ)/fuzz_capfile $(FUZZ)/fuzz_filter
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-I. -I$(BUILD) $(PKG_CFLAGS)
+FUZZ_SECONDS ?= 300
+FUZZ_SHORT ?= 15
+$(FUZZ)/fuzz_capfile: tests/fuzz/fuzz_capfile.c user/filter_pcap.c
+$(FUZZ)/fuzz_filter: tests/fuzz/fuzz_filter.c user/filter.c user/filter_pcap.c user/filter_load.c \
+	tests/fixtures/pkt.c
+$(FUZZ_BINS): $(wildcard kern/lib/*.h maps/*.h user/filter.h tests/fixtures/pkt.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) $(PKG_LIBS) -o $@
+
+$(FUZZ)/seeds/.made: tests/fuzz/seeds.sh $(MKPCAP) tests/prog/test_filter.c selftests/pcaptool.py
+	tests/fuzz/seeds.sh $(FUZZ)/seeds $(MKPCAP)
+	@touch $@
+
+fuzz: $(FUZZ_BINS) $(FUZZ)/seeds/.made
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ) $(FUZZ_BINS)
+
+fuzz-short: $(FUZZ_BINS) $(FUZZ)/seeds/.made
+	tests/fuzz/run.sh $(FUZZ_SHORT) $(FUZZ) $(FUZZ_BINS)
+
 -include $(patsubst %.o,%.d,$(BPF_OBJS) $(BENCH_BPF_OBJS) $(LIB_OBJS) $(TOOL_OBJS) \
 	$(FIX_OBJS) $(LIB_ASAN_OBJS) $(FIX_ASAN_OBJS) $(BENCH_OBJS) $(BUILD)/tests/mkpcap.o \
 	$(call obj,$(UNIT_SRCS) $(PROG_SRCS)) $(call asan_obj,$(UNIT_SRCS)))
@@ -188,7 +215,7 @@ prog: $(PROG_BINS) $(BPF_OBJS)
 selftest: all $(MKPCAP)
 	@XTAP_MKPCAP=$(abspath $(MKPCAP)) XTAP=$(abspath $(XTAP)) ./selftests/run.sh
 
-test: unit unit-asan prog deploy-test selftest
+test: unit unit-asan prog fuzz-short deploy-test selftest
 
 check: deps
 	$(MAKE) all

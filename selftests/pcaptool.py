@@ -9,6 +9,7 @@
                                    WHERE = header (inside its 16-byte record header),
                                    data (inside its bytes) or before (at its start)
     pcaptool.py bytes FILE         each packet's wire length and bytes in hex, one a line
+    pcaptool.py records FILE       the same after each packet's time: unsigned seconds, ns
 """
 import struct
 import sys
@@ -86,12 +87,14 @@ def main(argv):
         print(f"link {link} packets {len(recs)}")
         for off, ln in recs:
             print(off, ln)
-    elif cmd == "bytes":
+    elif cmd in ("bytes", "records"):
         data = open(path, "rb").read()
         end = "<" if struct.unpack("<I", data[:4])[0] in (MAGIC_US, MAGIC_NS) else ">"
+        frac = 1 if struct.unpack(end + "I", data[:4])[0] == MAGIC_NS else 1000
         for off, ln in records(data)[1]:
-            wire = struct.unpack(end + "I", data[off + 12:off + 16])[0]
-            print(wire, data[off + 16:off + ln].hex())
+            sec, sub, _, wire = struct.unpack(end + "IIII", data[off:off + 16])
+            when = f"{sec}.{sub * frac:09d} " if cmd == "records" else ""
+            print(f"{when}{wire}", data[off + 16:off + ln].hex())
     elif cmd == "cut":
         out, n, where = argv[3], int(argv[4]), argv[5]
         data = open(path, "rb").read()

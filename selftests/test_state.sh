@@ -218,28 +218,27 @@ st_exit_of()
 # new attach and go on with it (the flows and metrics of the new state).
 test_state_gone_ends_long_running_commands()
 {
-	local ns if peer cap exp expf srv srvf port portf gone i rc
+	local ns ns2 if peer cap exp expf srv srvf port portf gone i rc
 	xt_require curl
 	st_root
 	xt_ns_new ns g
+	xt_ns_new ns2 h
 	if=$(xt_name g0) peer=$(xt_name g1)
-	xt_veth "$ns" "$if" "$ns" "$peer"
+	xt_veth "$ns" "$if" "$ns2" "$peer"
 	xt_addr "$ns" "$if" 10.78.0.1/24
+	xt_addr "$ns2" "$peer" 10.78.0.2/24
 	xt_ok "attach $if" st_in "$ns" attach "$if" --mode generic
 	port=$((20000 + ${XT_ID#xt} % 20000)) portf=$((port + 1))
 	xt_bg cap "$ns" "$XT_TMP/cap.log" env XTAP_PIN_ROOT="$ST_ROOT" "$XTAP" capture -i "$if" \
 		-w "$XT_TMP/c.pcap"
 	xt_bg exp "" "$XT_TMP/exp.log" env XTAP_PIN_ROOT="$ST_ROOT" "$XTAP" export \
 		--json "$XT_TMP/e.jsonl" --interval 1
-	xt_bg expf "" "$XT_TMP/expf.log" env XTAP_PIN_ROOT="$ST_ROOT" "$XTAP" export \
-		--json "$XT_TMP/ef.jsonl" --interval 1 --active-timeout 1 --follow
 	xt_bg srv "" "$XT_TMP/srv.log" env XTAP_PIN_ROOT="$ST_ROOT" "$XTAP" serve \
 		--listen "127.0.0.1:$port"
 	xt_bg srvf "" "$XT_TMP/srvf.log" env XTAP_PIN_ROOT="$ST_ROOT" "$XTAP" serve \
 		--listen "127.0.0.1:$portf" --follow
 	xt_wait_log "capture" "$cap" "$XT_TMP/cap.log" 'listening on'
 	xt_wait_log "export" "$exp" "$XT_TMP/exp.log" 'export: '
-	xt_wait_log "export --follow" "$expf" "$XT_TMP/expf.log" 'export: '
 	xt_wait_log "serve" "$srv" "$XT_TMP/srv.log" 'metrics'
 	xt_wait_log "serve --follow" "$srvf" "$XT_TMP/srvf.log" 'metrics'
 
@@ -257,21 +256,29 @@ test_state_gone_ends_long_running_commands()
 	xt_assert_eq "serve's exit code once its state went" 1 "$rc"
 	xt_assert_eq "serve's error" "xtap: serve: $gone; --follow waits for a new attach" \
 		"$(grep '^xtap: serve: the' "$XT_TMP/srv.log")"
-	xt_wait_log "export --follow waiting" "$expf" "$XT_TMP/expf.log" 'waiting for a new attach'
 	xt_wait_log "serve --follow waiting" "$srvf" "$XT_TMP/srvf.log" 'waiting for a new attach'
 
-	# a new attach: the followers go on with it
-	xt_ok "attach $peer" st_in "$ns" attach "$peer" --mode generic
-	xt_wait_log "export --follow going on" "$expf" "$XT_TMP/expf.log" 'going on with'
+	# a new attach: the follower goes on with it
+	xt_ok "attach $peer" st_in "$ns2" attach "$peer" --mode generic
 	xt_wait_log "serve --follow going on" "$srvf" "$XT_TMP/srvf.log" 'going on with'
+
+	# one exporter at a time: the one that follows starts now, sees this
+	# state go and goes on with the next
+	xt_bg expf "" "$XT_TMP/expf.log" env XTAP_PIN_ROOT="$ST_ROOT" "$XTAP" export \
+		--json "$XT_TMP/ef.jsonl" --interval 1 --active-timeout 1 --follow
+	xt_wait_log "export --follow" "$expf" "$XT_TMP/expf.log" 'export: '
+	xt_ok "detach $peer" st_in "$ns2" detach "$peer"
+	xt_wait_log "export --follow waiting" "$expf" "$XT_TMP/expf.log" 'waiting for a new attach'
+	xt_ok "attach $peer again" st_in "$ns2" attach "$peer" --mode generic
+	xt_wait_log "export --follow going on" "$expf" "$XT_TMP/expf.log" 'going on with'
 	xt_ns "$ns" ping -c 3 -i 0.2 -W 1 -q -I "$if" 10.78.0.2 >/dev/null 2>&1
 	for ((i = 0; i < 50; i++)); do
-		grep -q '"type":"flow"' "$XT_TMP/ef.jsonl" 2>/dev/null && break
+		grep -q '"proto":"icmp",' "$XT_TMP/ef.jsonl" 2>/dev/null && break
 		sleep 0.1
 	done
-	xt_assert_match "export --follow: a flow of the new state" '"type":"flow"' \
+	xt_assert_match "export --follow: a flow of the new state" '"type":"flow".*"proto":"icmp",' \
 		"$(cat "$XT_TMP/ef.jsonl" 2>/dev/null)"
 	xt_assert_match "serve --follow: the new state's interface" "interface=\"$peer\"" \
 		"$(curl -s "http://127.0.0.1:$portf/metrics")"
-	xt_ok "detach $peer" st_in "$ns" detach "$peer"
+	xt_ok "detach $peer" st_in "$ns2" detach "$peer"
 }

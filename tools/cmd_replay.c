@@ -15,7 +15,7 @@ int cmd_replay(int argc, char **argv)
 		return rc;
 	rc = xtap_replay_run(&s) ? XTAP_EXIT_ERR : XTAP_EXIT_OK;
 	if (rc == XTAP_EXIT_OK)
-		xtap_replay_report(stdout, &s);
+		rc = xtap_replay_report(stdout, &s);
 	xtap_replay_end(&s);
 	return rc;
 }

@@ -145,6 +145,17 @@ static bool has_expr(const struct xtap_capture_opts *o)
 	return o->expr && *o->expr;
 }
 
+/* The filter as libpcap compiles it for a live capture: with the netmask of
+ * the first interface named, so that `ip broadcast` takes that subnet's
+ * broadcast address too (pcap-filter(7)); 0 without one. */
+static int capture_classic(const struct xtap_capture_opts *o, struct sock_filter **classic,
+			   size_t *n, char *why, size_t whylen)
+{
+	return xtap_filter_classic_mask(o->expr, XTAP_FILTER_SNAP,
+					xtap_filter_netmask(o->nifaces ? o->ifaces[0] : NULL),
+					classic, n, why, whylen);
+}
+
 int xtap_capture_check(const struct xtap_capture_opts *o, char *err, size_t errlen)
 {
 	char why[XTAP_FILTER_ERRLEN] = "";
@@ -168,9 +179,8 @@ int xtap_capture_check(const struct xtap_capture_opts *o, char *err, size_t errl
 		return 0;
 	/* AF_XDP runs libpcap's program in user space; the rings run its
 	 * translation in the kernel, which must exist */
-	else if (o->afxdp ? xtap_filter_classic(o->expr, XTAP_FILTER_SNAP, &classic, &n, why,
-						sizeof(why)) :
-			    xtap_filter_compile(o->expr, XTAP_FILTER_SNAP, &f, why, sizeof(why)))
+	else if (capture_classic(o, &classic, &n, why, sizeof(why)) ||
+		 (!o->afxdp && xtap_filter_translate(classic, n, &f, why, sizeof(why))))
 		snprintf(err, errlen, "filter '%s': %s", o->expr, why);
 	else
 		r = 1;
@@ -238,8 +248,7 @@ static int run_rings(const struct xtap_capture_opts *o, struct xtap_capture_resu
 	bool have_slot = false;
 	int ret = -1, n;
 
-	if (has_expr(o) &&
-	    xtap_filter_classic(o->expr, XTAP_FILTER_SNAP, &classic, &nclassic, why, sizeof(why))) {
+	if (has_expr(o) && capture_classic(o, &classic, &nclassic, why, sizeof(why))) {
 		snprintf(err, errlen, "filter '%s': %s", o->expr, why);
 		goto cleanup;
 	}

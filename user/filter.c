@@ -19,6 +19,21 @@
  * Jumps: a first pass marks the reachable classic instructions (the kernel
  * refuses unreachable eBPF code), emission records where each classic
  * instruction starts, and a last pass patches every jump from that map.
+ *
+ * Loops: libpcap writes `protochain` as a loop over the IPv6 extension
+ * headers, closed by a `ja` with a negative offset. libpcap's loop follows
+ * lengths read from the packet and need not end: on an AH header that
+ * points at itself its own interpreter spins forever. A backward jump is
+ * translated as may_goto (Linux 6.9+: the verifier takes the loop as bounded
+ * by the kernel's run-time count, and prunes its states there instead of
+ * walking each iteration), then one step of a budget of
+ * XTAP_FILTER_LOOP_MAX back edges per packet on the stack (LOOP_OFF), which
+ * keeps a packet's cost small; either one spent rejects the packet. The
+ * budget starts as N - ((data_end - data) >> 32), which is N at run time
+ * but a value the verifier cannot know: were it known, the verifier would
+ * track each count apart and walk every iteration. The first pass's facts
+ * (checked prefix, X's bound, defined registers) are computed to a fixed
+ * point over the back edges.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -51,6 +66,14 @@
 #define KEY_OFF (-76)
 #define SAVE_A_OFF (-80)
 #define BUF_OFF (-88)
+#define LOOP_OFF (-96)	/* back edges left (loops only), 64-bit */
+
+/* may_goto (linux/bpf.h of 6.9+): jumps once the kernel's loop count is
+ * spent, else goes on */
+#ifndef BPF_JCOND
+#define BPF_JCOND 0xe0
+#endif
+#define MAY_GOTO 0	/* BPF_MAY_GOTO: its src_reg */
 #define TGT_ABS_BASE (-1000000)	/* -(eBPF index) + this: an eBPF index */
 
 /* Capture mode: a load whose bytes are past the linear part goes to a stub
@@ -378,9 +401,16 @@ static int check_insn(const struct sock_filter *prog, size_t n, size_t i, long s
 		if (BPF_OP(code) == BPF_JA) {
 			if (code != (BPF_JMP | BPF_JA))
 				goto bad;
-			if ((uint64_t)i + 1 + c->k >= n)
+			/* libpcap's interpreter takes k as signed: protochain
+			 * jumps back */
+			if ((long)i + 1 + (int32_t)c->k < 0) {
+				fail(err, errlen,
+				     "filter instruction %zu: jump before the start of the program", i);
+				return -1;
+			}
+			if ((long)i + 1 + (int32_t)c->k >= (long)n)
 				goto badjump;
-			succ[ns++] = (long)(i + 1 + c->k);
+			succ[ns++] = (long)i + 1 + (int32_t)c->k;
 			return ns;
 		}
 		if ((BPF_OP(code) != BPF_JEQ && BPF_OP(code) != BPF_JGT && BPF_OP(code) != BPF_JGE &&
@@ -523,8 +553,35 @@ static void translate_one(struct tx *t, const struct sock_filter *c, size_t i, u
 		int32_t imm = 0;
 
 		if (BPF_OP(code) == BPF_JA) {
+			long to = (long)i + 1 + (int32_t)c->k;
+
+			if (to <= (long)i) {	/* a loop: one back edge of the budget */
+				/* X += (data_end - data) >> 32, which is 0: X is
+				 * the same at run time, and to the verifier any
+				 * 32-bit value, so that its states at may_goto
+				 * match from the second pass on instead of
+				 * growing X's range one iteration at a time */
+				emit(t, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, REND, 0, 0);
+				emit(t, BPF_ALU64 | BPF_SUB | BPF_X, BPF_REG_3, RDATA, 0, 0);
+				emit(t, BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_3, 0, 0, 32);
+				emit(t, BPF_ALU64 | BPF_ADD | BPF_X, RX, BPF_REG_3, 0, 0);
+				emit(t, BPF_ALU | BPF_MOV | BPF_X, RX, RX, 0, 0);
+				/* the scratch and helper registers are dead here:
+				 * the same at every pass, they let the states
+				 * match too (a stub's helper call leaves them
+				 * otherwise than a direct load) */
+				for (int r = BPF_REG_1; r <= BPF_REG_5; r++)
+					emit(t, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, 0);
+				emit_jump(t, BPF_JMP | BPF_JCOND | BPF_K, 0, MAY_GOTO, 0, TGT_REJECT);
+				emit(t, BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_2, BPF_REG_10, LOOP_OFF, 0);
+				emit_jump(t, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_2, 0, 0, TGT_REJECT);
+				emit(t, BPF_ALU64 | BPF_SUB | BPF_K, BPF_REG_2, 0, 0, 1);
+				emit(t, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, BPF_REG_2, LOOP_OFF, 0);
+				emit_jump(t, BPF_JMP | BPF_JA, 0, 0, 0, to);
+				break;
+			}
 			if (c->k)
-				emit_jump(t, BPF_JMP | BPF_JA, 0, 0, 0, (long)(i + 1 + c->k));
+				emit_jump(t, BPF_JMP | BPF_JA, 0, 0, 0, to);
 			break;
 		}
 		if (tt == tf) {
@@ -737,6 +794,7 @@ static int translate(const struct sock_filter *classic, size_t n,
 	unsigned char *def = NULL;	/* A and X written on every path */
 	unsigned need_init = 0;
 	uint16_t mem_read = 0;
+	int loops = 0;
 	size_t reject_at = 0, epilogue_at = 0, pass_at = 0, stubs_at = SIZE_MAX;
 	int need_reject = 0, ret = -1;
 
@@ -762,33 +820,48 @@ static int translate(const struct sock_filter *classic, size_t n,
 		def[i] = DEF_A | DEF_X;	/* and over the predecessors */
 	}
 
-	/* Pass 1: validate and mark what is reachable (jumps only go forward). */
+	/* Pass 1: validate and mark what is reachable, and what holds at each
+	 * instruction on every path to it; again while a back edge changes it. */
 	reach[0] = 1;
-	for (size_t i = 0; i < n; i++) {
-		long succ[2];
-		int ns;
+	for (int changed = 1; changed;) {
+		changed = 0;
+		for (size_t i = 0; i < n; i++) {
+			long succ[2];
+			int ns;
 
+			if (!reach[i])
+				continue;
+			ns = check_insn(classic, n, i, succ, err, errlen);
+			if (ns < 0)
+				goto cleanup;
+			for (int s = 0; s < ns; s++) {
+				size_t to = (size_t)succ[s];
+				uint32_t kn = known_after(&classic[i], known[i]);
+				/* a back edge widens X for the verifier */
+				uint64_t xm = to <= i ? UINT32_MAX : xmax_after(&classic[i], xmax[i]);
+				unsigned df = def[to] & defined_after(&classic[i], def[i]);
+
+				if (to <= i && (!reach[to] || df != def[to] || kn < known[to] ||
+						xm > xmax[to]))
+					changed = 1;
+				reach[to] = 1;
+				def[to] = (unsigned char)df;
+				if (kn < known[to])
+					known[to] = kn;
+				if (xm > xmax[to])
+					xmax[to] = xm;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
 		if (!reach[i])
 			continue;
-		ns = check_insn(classic, n, i, succ, err, errlen);
-		if (ns < 0)
-			goto cleanup;
 		need_init |= reads(&classic[i]) & ~def[i];
-		for (int s = 0; s < ns; s++) {
-			size_t to = (size_t)succ[s];
-			uint32_t kn = known_after(&classic[i], known[i]);
-			uint64_t xm = xmax_after(&classic[i], xmax[i]);
-
-			reach[to] = 1;
-			def[to] &= defined_after(&classic[i], def[i]);
-			if (kn < known[to])
-				known[to] = kn;
-			if (xm > xmax[to])
-				xmax[to] = xm;
-		}
 		if ((BPF_CLASS(classic[i].code) == BPF_LD || BPF_CLASS(classic[i].code) == BPF_LDX) &&
 		    BPF_MODE(classic[i].code) == BPF_MEM)
 			mem_read |= 1u << classic[i].k;
+		if (classic[i].code == (BPF_JMP | BPF_JA) && (int32_t)classic[i].k < 0)
+			loops = 1;
 	}
 
 	/* Pass 2: emit. Prologue: data, data_end, A = X = 0 (if read before written),
@@ -820,6 +893,14 @@ static int translate(const struct sock_filter *classic, size_t n,
 	for (uint32_t k = 0; k < BPF_MEMWORDS; k++)
 		if (mem_read & (1u << k))
 			emit(&t, BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, mem_off(k), 0);
+	if (loops) {
+		emit(&t, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, REND, 0, 0);
+		emit(&t, BPF_ALU64 | BPF_SUB | BPF_X, BPF_REG_3, RDATA, 0, 0);
+		emit(&t, BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_3, 0, 0, 32);
+		emit(&t, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, XTAP_FILTER_LOOP_MAX);
+		emit(&t, BPF_ALU64 | BPF_SUB | BPF_X, BPF_REG_2, BPF_REG_3, 0, 0);
+		emit(&t, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, BPF_REG_2, LOOP_OFF, 0);
+	}
 	for (size_t i = 0; i < n; i++) {
 		start[i] = -1;
 		if (!reach[i])
@@ -855,8 +936,8 @@ static int translate(const struct sock_filter *classic, size_t n,
 			  start[tg];
 		long off = to - (long)t.fix[f].at - 1;
 
-		/* only the stubs, after everything, jump backwards */
-		if (to < 0 || (off < 0 && t.fix[f].at < stubs_at)) {
+		/* only the stubs, after everything, and loops jump backwards */
+		if (to < 0 || (off < 0 && t.fix[f].at < stubs_at && tg < 0)) {
 			fail(err, errlen, "internal error: jump to an unplaced instruction");
 			goto cleanup;
 		}

@@ -33,16 +33,32 @@ struct xtap_filter {
 /* libpcap's snap length, and what a compiled filter returns to accept. */
 #define XTAP_FILTER_SNAP 262144
 #define XTAP_FILTER_ERRLEN 512
+/* Back edges a filter's loops (protochain's) may take per packet; the
+ * packet is rejected once they are spent. */
+#ifndef XTAP_FILTER_LOOP_MAX
+#define XTAP_FILTER_LOOP_MAX 1024
+#endif
 
 /* The words of a filter expression given as arguments, joined by spaces
  * (as tcpdump does). malloc'd; NULL when out of memory. */
 char *xtap_filter_join(int argc, char **argv);
 
-/* Compile expr with libpcap (optimised, netmask unknown) for DLT_EN10MB and
- * snaplen (user/filter_pcap.c). Returns 0 and *n instructions in *out
- * (free()), or -1 with libpcap's own message in err. */
+/* Compile expr with libpcap (optimised) for DLT_EN10MB and snaplen
+ * (user/filter_pcap.c), with netmask 0 as tcpdump -r compiles a filter for a
+ * file (`ip broadcast` is then 0.0.0.0 and 255.255.255.255). Returns 0 and
+ * *n instructions in *out (free()), or -1 with libpcap's own message in
+ * err. */
 int xtap_filter_classic(const char *expr, int snaplen, struct sock_filter **out, size_t *n,
 			char *err, size_t errlen);
+/* The same with a netmask in host byte order (255.255.255.0 is 0xffffff00),
+ * as pcap_compile takes it. */
+int xtap_filter_classic_mask(const char *expr, int snaplen, uint32_t netmask,
+			     struct sock_filter **out, size_t *n, char *err, size_t errlen);
+/* The IPv4 netmask of ifname in this network namespace (pcap_lookupnet), in
+ * the host byte order pcap_compile takes, for `ip broadcast` as
+ * pcap-filter(7) describes it live; 0 when it has none (or ifname is NULL):
+ * only 0.0.0.0 and 255.255.255.255 are broadcasts then. */
+uint32_t xtap_filter_netmask(const char *ifname);
 
 /* Translate n classic instructions. Returns 0, or -1 with a one-line
  * message in err (never a program that accepts what it cannot evaluate). */
@@ -88,6 +104,14 @@ void xtap_filter_free(struct xtap_filter *f);
  * reference the translation is tested against (user/filter_pcap.c). */
 unsigned int xtap_filter_classic_run(const struct sock_filter *classic, size_t n,
 				     const uint8_t *pkt, size_t len);
+
+/* libpcap's interpreter on a frame of which caplen bytes are at pkt and
+ * wirelen were on the wire, as pcap_offline_filter runs it: 0 to reject,
+ * else the bytes to keep. A program with loops (protochain) runs with the
+ * translation's budget of XTAP_FILTER_LOOP_MAX back edges, added in classic
+ * BPF: libpcap's own loop may never end. */
+unsigned int xtap_filter_classic_match(const struct sock_filter *classic, size_t n,
+				       const uint8_t *pkt, size_t caplen, size_t wirelen);
 
 /* Load the translated program as BPF_PROG_TYPE_XDP (user/filter_load.c).
  * Returns the program fd, or -1 with a one-line error in err that quotes the

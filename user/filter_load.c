@@ -43,6 +43,15 @@ static void verifier_complaint(const char *log, char *out, size_t outlen)
 	snprintf(out, outlen, "%.*s", (int)best_len, best);
 }
 
+/* A loop (protochain's) is translated with may_goto (user/filter.c). */
+static int has_loop(const struct xtap_filter *f)
+{
+	for (size_t i = 0; i < f->len; i++)
+		if (f->insns[i].code == (BPF_JMP | 0xe0))
+			return 1;
+	return 0;
+}
+
 static int load_as(const struct xtap_filter *f, enum bpf_prog_type type, enum bpf_attach_type at,
 		   __u32 flags, const char *name, char *err, size_t errlen)
 {
@@ -72,7 +81,14 @@ static int load_as(const struct xtap_filter *f, enum bpf_prog_type type, enum bp
 			return fd;
 		}
 		verifier_complaint(log, why, sizeof(why));
-		snprintf(err, errlen, "load filter: %s: verifier: %s", strerror(saved), why);
+		if (has_loop(f))
+			snprintf(err, errlen,
+				 "load filter: the filter loops (protochain), which the verifier "
+				 "takes only with may_goto (Linux 6.9 or later): %s: verifier: %s",
+				 strerror(saved), why);
+		else
+			snprintf(err, errlen, "load filter: %s: verifier: %s", strerror(saved),
+				 why);
 	} else {
 		snprintf(err, errlen, "load filter: %s", strerror(saved));
 	}

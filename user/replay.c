@@ -8,8 +8,10 @@
 #include <pcap/dlt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/bpf.h>
 #include <linux/if_ether.h>
 
 #include "user/capslot.h"
@@ -44,6 +46,61 @@ static struct bpf_program *hook_prog(struct xtap_bpf *skel, int hook)
  */
 #define TC_RUN_MAX 2048u
 
+/*
+ * A frame's time in ns since the epoch. Classic pcap stores unsigned 32-bit
+ * seconds (to 2106), which libpcap hands over sign-extended from 32 bits:
+ * they are taken back as unsigned. pcapng's are 64-bit and come whole.
+ */
+static __u64 frame_ns(const struct pcap_pkthdr *h, bool classic)
+{
+	__u64 sec = classic ? (__u64)(__u32)h->ts.tv_sec : (__u64)h->ts.tv_sec;
+
+	return sec * 1000000000ull + (__u64)(__u32)h->ts.tv_usec;
+}
+
+/*
+ * The longest frame the XDP test run takes: the linear part (a page less
+ * the headroom and the shared info) and as many page fragments as the kernel
+ * allows a frags-capable program (MAX_SKB_FRAGS). Found once, by test runs
+ * of a program that only returns XDP_PASS, so that no run of the data plane
+ * is spent on it. 0 when it cannot be found.
+ */
+static __u32 xdp_run_limit(void)
+{
+	struct bpf_insn pass[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type = BPF_XDP,
+		    .prog_flags = BPF_F_XDP_HAS_FRAGS);
+	__u32 lo_ok = 0, hi_bad = MAX_FRAME + 1;
+	void *buf = calloc(1, MAX_FRAME + OUT_SLACK);
+	int fd = -1;
+
+	if (!buf)
+		return 0;
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xtap_run_max", "Dual BSD/GPL", pass, 2, &lo);
+	if (fd < 0)
+		goto out;
+	/* lo_ok is taken (or 0), hi_bad is refused */
+	lo_ok = ETH_HLEN;
+	while (hi_bad - lo_ok > 1) {
+		__u32 mid = lo_ok + (hi_bad - lo_ok) / 2;
+		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = buf, .data_size_in = mid,
+			    .data_out = buf, .data_size_out = MAX_FRAME + OUT_SLACK, .repeat = 1);
+
+		if (bpf_prog_test_run_opts(fd, &t))
+			hi_bad = mid;
+		else
+			lo_ok = mid;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return fd >= 0 ? lo_ok : 0;
+}
+
 /* The skb test-run also refuses a frame whose network header is not whole;
  * the programs would count it under the truncation reason this returns. */
 static int tc_refused_reason(const u_char *data, __u32 caplen)
@@ -57,46 +114,120 @@ static int tc_refused_reason(const u_char *data, __u32 caplen)
 	return -1;
 }
 
+/* What became of a frame. */
+enum frame_run {
+	RUN_WHOLE,	/* the programs ran it */
+	RUN_CUT,	/* they ran its first r->run_max bytes (the wire length whole) */
+	RUN_REFUSED,	/* test-run refuses it: counted under its reason in extra */
+};
+
 static int run_frame(int prog_fd, int meta_fd, int hook, const struct pcap_pkthdr *h,
-		     const u_char *data, void *out, __u64 *pkt_no, const char *path,
-		     struct xtap_stats *extra)
+		     const u_char *data, __u64 now_ns, void *out, __u64 *pkt_no, const char *path,
+		     struct xtap_replay *r, struct xtap_stats *extra)
 {
-	struct xtap_replay_pkt meta = {
-		.now_ns = (__u64)h->ts.tv_sec * 1000000000ull + (__u64)h->ts.tv_usec,
-		.wire_len = h->len,
-	};
+	struct xtap_replay_pkt meta = { .now_ns = now_ns, .wire_len = h->len };
 	__u32 zero = 0, len = h->caplen;
-	int refused;
+	int refused, ret = RUN_WHOLE;
 
 	if (hook != XTAP_HOOK_XDP) {
 		refused = tc_refused_reason(data, len);
 		if (refused >= 0) {
 			extra->c[refused]++;
 			extra->c[XTAP_STAT_BYTES] += h->len;
-			return 0;
+			return RUN_REFUSED;
 		}
 		if (len > TC_RUN_MAX)
 			len = TC_RUN_MAX;
+	} else if (r->run_max && len > r->run_max) {
+		len = r->run_max;
+		ret = RUN_CUT;
 	}
-	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = data, .data_size_in = len, .data_out = out,
-		    .data_size_out = len + OUT_SLACK, .repeat = 1);
-
 	if (bpf_map_update_elem(meta_fd, &zero, &meta, BPF_ANY)) {
 		xtap_err("replay %s: packet %llu: set time: %s", path, (unsigned long long)*pkt_no,
 			 strerror(errno));
 		return -1;
 	}
-	if (bpf_prog_test_run_opts(prog_fd, &t)) {
+	for (;;) {
+		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = data, .data_size_in = len,
+			    .data_out = out, .data_size_out = len + OUT_SLACK, .repeat = 1);
+
+		if (!bpf_prog_test_run_opts(prog_fd, &t)) {
+			if (t.data_size_out != len || memcmp(out, data, len)) {
+				xtap_err("replay %s: packet %llu: the program changed the frame",
+					 path, (unsigned long long)*pkt_no);
+				return -1;
+			}
+			return ret;
+		}
+		/* XDP: more fragments than the kernel gives a frame (ENOMEM).
+		 * The run stops before the program, which then runs the
+		 * frame's first run_max bytes. */
+		if (hook == XTAP_HOOK_XDP && errno == ENOMEM && !r->run_max) {
+			r->run_max = xdp_run_limit();
+			if (r->run_max && len > r->run_max) {
+				len = r->run_max;
+				ret = RUN_CUT;
+				continue;
+			}
+		}
 		xtap_err("replay %s: packet %llu: test run: %s", path, (unsigned long long)*pkt_no,
 			 strerror(errno));
 		return -1;
 	}
-	if (t.data_size_out != len || memcmp(out, data, len)) {
-		xtap_err("replay %s: packet %llu: the program changed the frame", path,
-			 (unsigned long long)*pkt_no);
+}
+
+/*
+ * The copy program reads an XDP frame with bpf_xdp_load_bytes, which takes
+ * no offset past 0xffff: it copies frames of up to 64 KiB (its chunks start
+ * at multiples of XTAP_CAPTURE_CHUNK).
+ */
+#define XDP_COPY_MAX 65536u
+
+/* The running captures' mask (xtap_capture_on): the old one into *old when
+ * old is not NULL, then set to mask. 0, or -1 after an error. */
+static int capture_mask(int on_fd, __u32 *old, __u32 mask)
+{
+	__u32 zero = 0;
+
+	if ((old && bpf_map_lookup_elem(on_fd, &zero, old)) ||
+	    bpf_map_update_elem(on_fd, &zero, &mask, BPF_ANY)) {
+		xtap_err("replay: capture switch: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * With -w: a frame the programs did not take (shorter than an Ethernet
+ * header, or refused by the skb test run), or took but cannot copy whole
+ * (XDP: longer than XDP_COPY_MAX; TC: longer than the TC_RUN_MAX bytes the
+ * test run got), gets its verdict from libpcap's own interpreter on all its
+ * bytes, as tcpdump -r would, and is written as the copy program writes a
+ * record: no flow, at most snaplen bytes.
+ */
+static int put_by_libpcap(struct xtap_capsink *sink, const struct xtap_replay_opts *o,
+			  const struct pcap_pkthdr *h, const u_char *data, __u64 now_ns,
+			  __u32 snaplen, void *buf)
+{
+	struct xtap_capture_rec *rec = buf;
+	unsigned int keep = o->filter ? xtap_filter_classic_match(o->filter, o->filter_len, data,
+								   h->caplen, h->len)
+				      : UINT_MAX;
+	__u32 cap = h->caplen;
+
+	if (cap > keep)
+		cap = keep;
+	if (cap > snaplen)
+		cap = snaplen;
+	if (!cap)
+		return 0;
+	*rec = (struct xtap_capture_rec){ .version = XTAP_CAPTURE_VERSION, .hook = (__u8)o->hook,
+					  .flow_dir = XTAP_CAPTURE_NO_FLOW,
+					  .wire_len = h->len > cap ? h->len : cap, .cap_len = cap,
+					  .ts_ns = now_ns };
+	memcpy(rec + 1, data, cap);
+	xtap_capsink_put(sink, rec);
+	return xtap_capsink_flush(sink);
 }
 
 int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
@@ -115,6 +246,9 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 	struct xtap_capmaps maps;
 	struct xtap_capslot slot;
 	bool have_slot = false;
+	__u32 on_mask = 0;
+	__u32 snaplen = o->snaplen ? o->snaplen : XTAP_SNAP_MAX;
+	bool classic;
 	int prog_fd, meta_fd, rc, ret = -1, err;
 
 	memset(r, 0, sizeof(*r));
@@ -129,6 +263,8 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 		xtap_err("replay %s: %s", o->path, why);
 		return -1;
 	}
+	/* pcapng files carry version 1, classic pcap files version 2 */
+	classic = pcap_major_version(pc) != 1;
 	if (pcap_datalink(pc) != DLT_EN10MB) {
 		xtap_err("replay %s: link type %s is not Ethernet", o->path,
 			 pcap_datalink_val_to_name(pcap_datalink(pc)) ?: "unknown");
@@ -142,14 +278,15 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 	}
 	prog_fd = bpf_program__fd(hook_prog(r->skel, o->hook));
 	meta_fd = bpf_map__fd(r->skel->maps.xtap_replay);
-	out = malloc(MAX_FRAME + OUT_SLACK);
+	/* the test run's output, or a record written from here */
+	out = malloc(MAX_FRAME + OUT_SLACK + sizeof(struct xtap_capture_rec));
 	if (!out) {
 		xtap_err("replay %s: out of memory", o->path);
 		goto cleanup;
 	}
 	if (o->out) {
 		struct xtap_capture_cfg cfg = {
-			.enabled = 1, .snaplen = o->snaplen ? o->snaplen : XTAP_SNAP_MAX,
+			.enabled = 1, .snaplen = snaplen,
 			.sample = o->sample, .hooks = 1u << o->hook, .sample_flows = o->sample_flows,
 			.gen = 1,
 		};
@@ -189,31 +326,54 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 	}
 
 	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
-		__u64 no = ++r->frames;
+		__u64 no = ++r->frames, now_ns = frame_ns(h, classic);
+		bool by_pcap;
+		int how;
 
 		if (h->caplen > MAX_FRAME) {
 			xtap_err("replay %s: packet %llu: %u bytes is more than %u", o->path,
 				 (unsigned long long)no, h->caplen, MAX_FRAME);
 			goto cleanup;
 		}
+		/* with -w, a frame the copy cannot take whole is written from
+		 * here: the copy stays off while it runs */
+		by_pcap = sink && (o->hook == XTAP_HOOK_XDP ? h->caplen > XDP_COPY_MAX
+							  : h->caplen > TC_RUN_MAX);
 		/* test-run refuses frames shorter than an Ethernet header: they
 		 * are what the programs would count as truncated_eth */
 		if (h->caplen < ETH_HLEN) {
 			short_frames++;
 			short_bytes += h->len;
-			continue;
+			how = RUN_REFUSED;
+		} else {
+			if (by_pcap && capture_mask(maps.on, &on_mask, 0))
+				goto cleanup;
+			how = run_frame(prog_fd, meta_fd, o->hook, h, data, now_ns, out, &no, o->path,
+					r, &extra);
+			if (by_pcap && capture_mask(maps.on, NULL, on_mask))
+				goto cleanup;
+			if (how < 0)
+				goto cleanup;
 		}
-		if (run_frame(prog_fd, meta_fd, o->hook, h, data, out, &no, o->path, &extra))
-			goto cleanup;
+		if (how == RUN_CUT)
+			r->cut++;
 		if (rd && (err = xtap_capread_drain(rd)) < 0) {
 			xtap_err("replay: %s: %s", o->out, strerror(-err));
 			goto cleanup;
 		}
+		if (sink && (how == RUN_REFUSED || by_pcap) &&
+		    (err = put_by_libpcap(sink, o, h, data, now_ns, snaplen, out)) < 0) {
+			xtap_err("replay: %s: %s", o->out, strerror(-err));
+			goto cleanup;
+		}
 	}
+	/* a record cut short or broken ends the file: what came before it
+	 * stands, and the caller says what stopped the reading */
 	if (rc == PCAP_ERROR) {
-		xtap_err("replay %s: packet %llu: %s", o->path, (unsigned long long)r->frames + 1,
-			 pcap_geterr(pc));
-		goto cleanup;
+		const char *why = pcap_geterr(pc);
+
+		snprintf(r->read_error, sizeof(r->read_error), "replay %s: packet %llu: %s", o->path,
+			 (unsigned long long)r->frames + 1, why);
 	}
 	err = xtap_stats_read(bpf_map__fd(r->skel->maps.xtap_stats), XTAP_POINT(0, o->hook), &r->stats);
 	if (err) {
@@ -403,6 +563,9 @@ static void report_json(FILE *out, const struct xtap_replay_session *s)
 	json_str(&j, "file", s->o.path);
 	json_str(&j, "hook", xtap_hook_name(s->o.hook));
 	json_u64(&j, "frames", s->r.frames);
+	json_u64(&j, "frames_cut", s->r.cut);
+	if (s->r.cut)
+		json_u64(&j, "frames_cut_to", s->r.run_max);
 	json_open(&j, "flows", '[');
 	for (size_t i = 0; i < s->n; i++)
 		xtap_flow_json_app(&j, &s->flows[i], 0, xtap_app_find(&s->app, &s->flows[i].key));
@@ -426,6 +589,9 @@ static void report_text(FILE *out, const struct xtap_replay_session *s)
 	fprintf(out, "\n%llu frames, %zu flows in the table (of %u), %llu evicted\n",
 		(unsigned long long)s->r.frames, s->n, s->o.flows_max,
 		(unsigned long long)xtap_flows_evicted(&s->r.stats, s->n));
+	if (s->r.cut)
+		fprintf(out, "%llu frames longer than the XDP test run takes: run as their first %u "
+			"bytes\n", (unsigned long long)s->r.cut, s->r.run_max);
 	xtap_stats_table(out, xtap_hook_name(s->o.hook), &s->r.stats);
 	if (s->nh) {
 		fprintf(out, "\nlatency per service:\n");
@@ -433,7 +599,7 @@ static void report_text(FILE *out, const struct xtap_replay_session *s)
 	}
 }
 
-void xtap_replay_report(FILE *out, const struct xtap_replay_session *s)
+int xtap_replay_report(FILE *out, const struct xtap_replay_session *s)
 {
 	if (s->o.out) {
 		/* the file is the output: the report goes to stderr, as capture's */
@@ -449,6 +615,14 @@ void xtap_replay_report(FILE *out, const struct xtap_replay_session *s)
 	} else {
 		report_text(out, s);
 	}
+	/* as tcpdump -r: what the whole records gave, then why the reading
+	 * stopped early, and exit status 1 */
+	if (s->r.read_error[0]) {
+		fflush(out);
+		xtap_err("%s", s->r.read_error);
+		return XTAP_EXIT_ERR;
+	}
+	return XTAP_EXIT_OK;
 }
 
 void xtap_replay_end(struct xtap_replay_session *s)

@@ -33,10 +33,28 @@ struct xtap_replay {
 	__u64 frames;		/* frames read from the file */
 	struct xtap_stats stats;	/* the point's counters after the run */
 	__u64 written;		/* capture: packets in out */
+	/* XDP: frames longer than the test run takes (the linear part and
+	 * MAX_SKB_FRAGS pages) ran as their first run_max bytes, with their
+	 * length on the wire whole */
+	__u64 cut;
+	__u32 run_max;		/* 0 while no frame needed it */
+	/* A record cut short (a capture stopped mid-write) or broken ends the
+	 * reading: what came before it is in the results, and this says what
+	 * stopped it ("replay FILE: packet N: libpcap's message"); "" when the
+	 * file was read to its end. */
+	char read_error[320];
 };
 
-/* 0 on success. On failure prints one line naming the file (and the packet
- * number) and returns -1; r->skel may still need xtap_replay_free. */
+/*
+ * 0 on success, also when a record cut short ended the reading early
+ * (r->read_error). A frame that test-run refuses (shorter than an Ethernet
+ * header; with a TC hook, a network header that is not whole) is counted
+ * under the reason the programs would count it; with o->out its verdict
+ * comes from libpcap's interpreter and it is written as capture would, so
+ * that the file holds what tcpdump -r with the same filter writes.
+ * On failure prints one line naming the file (and the packet number) and
+ * returns -1; r->skel may still need xtap_replay_free.
+ */
 int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r);
 void xtap_replay_free(struct xtap_replay *r);
 
@@ -70,8 +88,9 @@ int xtap_replay_args(struct xtap_replay_session *s, int argc, char **argv);
 int xtap_replay_run(struct xtap_replay_session *s);
 /* What the run found: the flows, counters and latency as a table or JSON;
  * with o.out, the frames read and packets written (to stderr when o.out is
- * stdout). */
-void xtap_replay_report(FILE *out, const struct xtap_replay_session *s);
+ * stdout). Returns the exit status: XTAP_EXIT_OK, or XTAP_EXIT_ERR after
+ * one line on stderr when a record cut short ended the file early. */
+int xtap_replay_report(FILE *out, const struct xtap_replay_session *s);
 void xtap_replay_end(struct xtap_replay_session *s);
 
 #endif

@@ -185,6 +185,40 @@ static void crafted(void)
 		pb_udp(&b, 1000, 53);
 		pb_payload(&b, NULL, 16);
 	});
+	/* IPv6 extension header chains, for protochain's loop: hop-by-hop,
+	 * destination options and routing before UDP; AH before TCP (libpcap
+	 * follows AH to its own idea of the next offset); destination options
+	 * before ICMPv6 */
+	{
+		static const struct { uint8_t ext[3]; size_t len[3]; int proto; } chains[] = {
+			{ { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING }, { 8, 16, 24 },
+			  IPPROTO_UDP },
+			{ { IPPROTO_AH }, { 16 }, IPPROTO_TCP },
+			{ { IPPROTO_DSTOPTS, IPPROTO_AH }, { 8, 12 }, IPPROTO_UDP },
+			{ { IPPROTO_DSTOPTS }, { 8 }, IPPROTO_ICMPV6 },
+			{ { IPPROTO_HOPOPTS, IPPROTO_HOPOPTS, IPPROTO_HOPOPTS }, { 8, 8, 8 },
+			  IPPROTO_TCP },
+		};
+
+		for (size_t c = 0; c < sizeof(chains) / sizeof(chains[0]); c++) {
+			struct pb_ip6 o = { 0 };
+
+			pb_init(&b, PB_MAC_B, PB_MAC_A);
+			pb_ip6_doc(o.saddr, 1);
+			pb_ip6_doc(o.daddr, 2);
+			pb_ipv6(&b, &o);
+			for (size_t e = 0; e < 3 && chains[c].len[e]; e++)
+				pb_ipv6_ext(&b, chains[c].ext[e], chains[c].len[e]);
+			l4(&b, chains[c].proto, 1000, 53, PB_ACK, 1, 128, 4);
+			pb_finish(&b);
+			add_truncations(&b);
+		}
+	}
+	/* limited broadcast and "this network" (ip broadcast with netmask 0) */
+	ONE(pb_init(&b, MAC_BCAST, PB_MAC_A);
+	    v4(&b, PB_IP4(10, 0, 0, 1), 0xffffffffu, IPPROTO_UDP, 68, 67, 0, 0, 8));
+	ONE(pb_init(&b, MAC_BCAST, PB_MAC_A);
+	    v4(&b, PB_IP4(0, 0, 0, 0), PB_IP4(0, 0, 0, 0), IPPROTO_UDP, 68, 67, 0, 0, 8));
 	/* VLAN, QinQ */
 	ONE(pb_init(&b, PB_MAC_B, PB_MAC_A); pb_vlan(&b, ETH_P_8021Q, 10);
 	    v4(&b, PB_IP4(10, 0, 0, 1), PB_IP4(10, 0, 0, 2), IPPROTO_TCP, 1000, 80, PB_SYN, 0, 0));
@@ -381,7 +415,10 @@ static size_t differ(const struct sock_filter *c, size_t n, const struct sock_fi
 	}
 	fd = load(&f, what);
 	for (size_t i = 0; i < ncorpus; i++) {
-		uint32_t want = xtap_filter_classic_run(ref, n, corpus[i].d, corpus[i].len);
+		/* libpcap's interpreter; with the translation's loop budget
+		 * when the program loops (else the same) */
+		uint32_t want = xtap_filter_classic_match(ref, n, corpus[i].d, corpus[i].len,
+							  corpus[i].len);
 		uint32_t got = run_ebpf(fd, &corpus[i]);
 
 		acc += want != 0;
@@ -464,6 +501,16 @@ static const struct expr exprs[] = {
 	{ "ether multicast", 0, 0 },
 	{ "ether proto 0x88cc", 0, 0 },
 	{ "ip multicast", 0, 0 },
+	/* the netmask tcpdump gives a file: 0 */
+	{ "ip broadcast", 0, 0 },
+	{ "ip broadcast or ip6", 0, 0 },
+	/* loops: a backward jump over the IPv6 extension headers */
+	{ "ip6 protochain 17", 0, 0 },
+	{ "ip6 protochain 6", 0, 0 },
+	{ "ip6 protochain 58 or arp", 0, 0 },
+	{ "ip protochain 6", 0, 0 },
+	{ "protochain 17", 0, 0 },
+	{ "ip6 protochain 17 and udp port 53", 0, 0 },
 	{ "not tcp", 0, 0 },
 	{ "not (port 80 or port 443)", 0, 0 },
 	{ "(tcp and port 80) or (udp and port 53)", 0, 0 },
@@ -544,6 +591,16 @@ struct hand {
 
 /* Programs libpcap's code generator rarely or never writes itself. */
 static const struct hand hands[] = {
+	/* loops: a scan for an EtherType every two bytes (ends when a load
+	 * leaves the frame), and a wait on a byte that never changes, which
+	 * only the budget ends; X a constant there, as the verifier sees it
+	 * only until the first back edge */
+	{ "a loop that scans the frame", {
+		S(LDX | IMM, 0), S(LD | IND | H, 12), J(JMP | JEQ | K, 4, 0, 0x86dd), S(MISC | TXA, 0),
+		S(ALU | ADD | K, 2), S(MISC | TAX, 0), S(JMP | JA, (uint32_t)-6), S(RET | K, 1) }, 8 },
+	{ "a loop only the budget ends", {
+		S(LDX | IMM, 4), S(LD | IND | B, 10), J(JMP | JEQ | K, 1, 0, 0xff),
+		S(JMP | JA, (uint32_t)-3), S(RET | RA_, 0) }, 5 },
 	{ "scratch memory and LEN", {
 		S(LD | LEN, 0), S(ST, 3), S(LDX | LEN, 0), S(STX, 15), S(LD | MEM, 15),
 		S(LDX | MEM, 3), S(ALU | SUB | X, 0), S(ST, 7), S(LD | MEM, 7),
@@ -633,6 +690,73 @@ static void test_negative_control(void **state)
 	}
 }
 
+/*
+ * protochain's loop follows AH headers to (P[X + 1] + 2) * 4, not past the
+ * header: an AH header at offset 40 of the IPv6 header whose length byte is
+ * 8 leads back to itself, and libpcap's interpreter never returns on it. The
+ * translation's loop is bounded by its budget of back edges
+ * (XTAP_FILTER_LOOP_MAX): the frame is rejected, in microseconds. A chain
+ * of a hundred destination options headers before UDP is still followed to
+ * its end, as libpcap does.
+ */
+static void test_loop_bounded(void **state)
+{
+	struct pb_ip6 o = { 0 };
+	struct xtap_filter f;
+	struct sock_filter *c;
+	struct frame fr;
+	struct pb b;
+	char err[512];
+	size_t n;
+	int fd;
+
+	(void)state;
+	assert_int_equal(xtap_filter_classic("ip6 protochain 17", SNAP, &c, &n, err, sizeof(err)), 0);
+	assert_int_equal(xtap_filter_translate(c, n, &f, err, sizeof(err)), 0);
+	fd = xtap_filter_load(&f, "loop", err, sizeof(err));
+	if (fd < 0)
+		print_error("%s\n", err);
+	assert_true(fd >= 0);
+
+	pb_init(&b, PB_MAC_B, PB_MAC_A);
+	pb_ip6_doc(o.saddr, 1);
+	pb_ip6_doc(o.daddr, 2);
+	pb_ipv6(&b, &o);
+	pb_ipv6_ext(&b, IPPROTO_AH, 40);
+	pb_put8(&b, ETH_HLEN + 40, IPPROTO_AH);	/* its next header: itself */
+	pb_put8(&b, ETH_HLEN + 41, 8);		/* (8 + 2) * 4 = 40 */
+	pb_payload(&b, NULL, 8);
+	fr.d = b.d;
+	fr.len = b.len;
+	{
+		static uint8_t out[PB_MAX + 512];
+		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = fr.d, .data_size_in = (uint32_t)fr.len,
+			    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+		assert_int_equal(bpf_prog_test_run_opts(fd, &t), 0);
+		assert_int_equal(t.retval, 0);
+		assert_true(t.duration < 10 * 1000 * 1000);	/* not the kernel's 8M count */
+		/* libpcap's interpreter with the same budget agrees */
+		assert_int_equal(xtap_filter_classic_match(c, n, fr.d, fr.len, fr.len), 0);
+		printf("a self-referring AH header: rejected once the loop budget is spent, in %u us\n",
+		       t.duration / 1000);
+	}
+
+	pb_init(&b, PB_MAC_B, PB_MAC_A);
+	pb_ipv6(&b, &o);
+	for (int i = 0; i < 100; i++)
+		pb_ipv6_ext(&b, IPPROTO_DSTOPTS, 8);
+	pb_udp(&b, 1000, 53);
+	pb_finish(&b);
+	fr.d = b.d;
+	fr.len = b.len;
+	assert_int_equal(xtap_filter_classic_run(c, n, fr.d, fr.len), SNAP);
+	assert_int_equal(run_ebpf(fd, &fr), SNAP);
+	close(fd);
+	xtap_filter_free(&f);
+	free(c);
+}
+
 /* A program the verifier refuses gives one line that quotes it. */
 static void test_load_error(void **state)
 {
@@ -657,6 +781,7 @@ int main(void)
 		cmocka_unit_test(test_hand_written),
 		cmocka_unit_test(test_negative_control),
 		cmocka_unit_test(test_load_error),
+		cmocka_unit_test(test_loop_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

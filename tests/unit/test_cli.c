@@ -46,7 +46,7 @@ static struct run replay(const char *arg0, ...)
 	if (r.rc < 0) {
 		r.rc = xtap_replay_run(&s) ? XTAP_EXIT_ERR : XTAP_EXIT_OK;
 		if (r.rc == XTAP_EXIT_OK)
-			xtap_replay_report(stdout, &s);
+			r.rc = xtap_replay_report(stdout, &s);
 		xtap_replay_end(&s);
 	}
 
