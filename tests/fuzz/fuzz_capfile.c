@@ -19,10 +19,15 @@
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
 #include <pcap/pcap.h>
 
+#include <linux/bpf.h>
+
 #include "user/filter.h"
 
-/* The parser reads past the linear part through these two helpers. */
+/* The parser reads past the linear part through these two helpers; at TC it
+ * also reads the skb's own fields (GSO), so the context starts with one, as
+ * test-run makes it: zeroed, not a GSO skb. */
 struct fuzz_ctx {
+	struct __sk_buff skb;
 	const uint8_t *frame;
 	uint32_t len;
 };
