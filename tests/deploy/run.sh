@@ -118,11 +118,12 @@ check_completion()
 check_install()
 {
 	local d=$TMP/dest f want got
-	make -s -C "$TOP" install DESTDIR="$d" PREFIX=/usr >"$TMP/log" 2>&1 || { fail "make install: $(tail -3 "$TMP/log")"; return; }
+	make -s -C "$TOP" install DESTDIR="$d" PREFIX=/usr EXTCAPDIR=/usr/lib/wireshark/extcap >"$TMP/log" 2>&1 || { fail "make install: $(tail -3 "$TMP/log")"; return; }
 	want="etc/default/xtap
 usr/lib/systemd/system/xtap-attach@.service
 usr/lib/systemd/system/xtap-export.service
 usr/lib/systemd/system/xtap-serve.service
+usr/lib/wireshark/extcap/xtap-extcap
 usr/sbin/xtap
 usr/share/bash-completion/completions/xtap
 usr/share/man/man8/xtap.8
@@ -136,9 +137,9 @@ usr/share/xtap/prometheus/xtap.rules.yml"
 		"$d/usr/lib/systemd/system/xtap-serve.service" || { fail "serve unit's ExecStart"; return; }
 	echo 'XTAP_SERVE_LISTEN="0.0.0.0:9477"' >>"$d/etc/default/xtap"
 	cp "$d/etc/default/xtap" "$TMP/edited"
-	make -s -C "$TOP" install DESTDIR="$d" PREFIX=/usr >"$TMP/log" 2>&1 || { fail "make install again"; return; }
+	make -s -C "$TOP" install DESTDIR="$d" PREFIX=/usr EXTCAPDIR=/usr/lib/wireshark/extcap >"$TMP/log" 2>&1 || { fail "make install again"; return; }
 	cmp -s "$d/etc/default/xtap" "$TMP/edited" || { fail "install overwrote an edited /etc/default/xtap"; return; }
-	make -s -C "$TOP" uninstall DESTDIR="$d" PREFIX=/usr >"$TMP/log" 2>&1 || { fail "make uninstall"; return; }
+	make -s -C "$TOP" uninstall DESTDIR="$d" PREFIX=/usr EXTCAPDIR=/usr/lib/wireshark/extcap >"$TMP/log" 2>&1 || { fail "make uninstall"; return; }
 	got=$(cd "$d" && find . -type f | sed 's|^\./||')
 	[ "$got" = "etc/default/xtap" ] || { fail "left after uninstall: $got"; return; }
 	rm "$d/etc/default/xtap"
@@ -153,7 +154,7 @@ check_units()
 {
 	local p=$TMP/prefix out u
 	command -v systemd-analyze >/dev/null || { fail "no systemd-analyze"; return; }
-	make -s -C "$TOP" install PREFIX="$p" SYSCONFDIR="$p/etc" >"$TMP/log" 2>&1 || { fail "make install: $(tail -3 "$TMP/log")"; return; }
+	make -s -C "$TOP" install PREFIX="$p" SYSCONFDIR="$p/etc" EXTCAPDIR="$p/extcap" >"$TMP/log" 2>&1 || { fail "make install: $(tail -3 "$TMP/log")"; return; }
 	u=$p/lib/systemd/system
 	cp "$u/xtap-attach@.service" "$TMP/xtap-attach@eth0.service"
 	out=$(cd "$TMP" && MANPATH=$p/share/man SYSTEMD_LOG_LEVEL=notice systemd-analyze verify \
