@@ -67,12 +67,15 @@ static __always_inline __u8 tls_first(__u32 w)
 static __always_inline int tls_token(__u32 w)
 {
 	__u8 c0 = tls_first(w);
+
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	__u8 c1 = w >> 8;
 #else
 	__u8 c1 = w >> 16;
 #endif
 
+	if (!XTAP_FEATURE_TLS)
+		return 0;
 	return c1 == 3 && (c0 == TLS_HANDSHAKE || c0 == TLS_APPDATA || c0 == TLS_CCS);
 }
 
