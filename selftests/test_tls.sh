@@ -128,3 +128,58 @@ EOF
 	xt_assert_match "TLS column" 'TLS1\.2 .* v12\.tls\.example h2' "$XT_STDOUT"
 	xt_assert_match "TLS column" 'TLS1\.3 .* hrr\.tls\.example h2' "$XT_STDOUT"
 }
+
+# Live, attached on the client's end: one TLS 1.3 handshake through
+# s_server shows in xtap flows -j, in xtap latency --kind tls (both TLS
+# times) and in the IPFIX initiator record (template 262, elements 12-18).
+test_tls_live()
+{
+	local srv col port
+	xt_require curl openssl
+	xt_pair
+	xt_ok "certificate" openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$XT_TMP/key.pem" -out "$XT_TMP/cert.pem" -days 1 -subj /CN=tls.example
+	xt_bg srv "$XT_NS_S" "$XT_TMP/s_server.log" openssl s_server -accept 4433 -www \
+		-cert "$XT_TMP/cert.pem" -key "$XT_TMP/key.pem" -naccept 1
+	xt_wait_for "s_server listening" 5 xt_listening "$XT_NS_S" tcp 4433
+	xt_ok "xtap attach" xt_ns "$XT_NS_C" "$XTAP" attach "$XT_IF_C"
+	xt_defer xt_ns "$XT_NS_C" "$XTAP" detach "$XT_IF_C"
+	xt_ok "curl TLS 1.3" xt_ns "$XT_NS_C" curl -sS -k -o /dev/null --max-time 5 --tlsv1.3 \
+		--resolve "live.tls.example:4433:$XT_S4" https://live.tls.example:4433/
+	xt_stop "$srv"
+	xt_ok "xtap flows -j" "$XTAP" flows -j
+	xt_ok "flow's TLS" "$XT_PYTHON" -c '
+import json, sys
+fl = [f for f in json.loads(sys.argv[1])["flows"] if "tls" in f]
+assert len(fl) == 1, fl
+t = fl[0]["tls"]
+assert t["sni"] == "live.tls.example" and t["version"] == "TLS1.3", t
+assert t["alpn"] == ["h2", "http/1.1"], t
+assert 0 < t["hello_ns"] < t["handshake_ns"] < 5e9, t
+print(t["hello_ns"], t["handshake_ns"])' "$XT_STDOUT"
+	xt_ok "xtap latency --kind tls" "$XTAP" latency --kind tls
+	xt_assert_match "hello histogram" "$XT_S4:4433/tcp tls"$'\n' "$XT_STDOUT"
+	xt_assert_match "handshake histogram" "$XT_S4:4433/tcp tls-data"$'\n' "$XT_STDOUT"
+	xt_ok "xtap latency --kind tls-data" "$XTAP" latency --kind tls-data
+	grep -q 'tcp tls$' <<<"$XT_STDOUT" && xt_fail "--kind tls-data shows the hello: $XT_STDOUT"
+	# IPFIX: the initiator's record of the TLS flow
+	port=$("$XT_PYTHON" -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	xt_bg col "" "$XT_TMP/col.log" "$XT_PYTHON" "$XT_DIR/ipfix_decode.py" udp-collector \
+		"$port" "$XT_TMP/ipfix.jsonl"
+	xt_wait_log "collector" "$col" "$XT_TMP/col.log" '^ready'
+	xt_ok "xtap export --once" "$XTAP" export --ipfix "127.0.0.1:$port" --udp --once
+	xt_wait_for "the TLS record" 5 grep -q '"template": 262' "$XT_TMP/ipfix.jsonl"
+	xt_stop "$col"
+	xt_ok "IPFIX TLS elements" "$XT_PYTHON" -c '
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+r = [x["fields"] for x in r if x.get("template") == 262]
+assert len(r) == 1, r
+f = r[0]
+sni = bytes.fromhex(f["32473:12"]).rstrip(b"\0").decode()
+alpn = bytes.fromhex(f["32473:13"]).rstrip(b"\0").decode()
+assert (sni, alpn, f["32473:14"], f["32473:18"]) == ("live.tls.example", "h2", 0x0304, 0), f
+assert 0 < f["32473:16"] < f["32473:17"] < 5e9, f
+assert f["11"] == 4433, f' "$XT_TMP/ipfix.jsonl"
+}
