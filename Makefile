@@ -168,6 +168,8 @@ DEB_PKGS += nfdump prometheus softflowd
 # deploy: the Debian package (debhelper, lintian), its bash completion, the
 # unit checker (systemd-analyze) and man
 DEB_PKGS += debhelper lintian bash-completion systemd man-db
+# tls: openssl s_server and a certificate for the TLS selftests
+DEB_PKGS += openssl
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \

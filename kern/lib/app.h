@@ -6,7 +6,8 @@
  *
  * The hot path is a TCP data segment that is neither: it costs a length
  * test, one 4-byte read of the payload and a compare against the method
- * tokens and "HTTP" (and a port test). Only a segment that starts with one
+ * tokens and "HTTP" (and a port test), and against the TLS record types
+ * (tls.h, whose hellos are kept in the same entry, kind XTAP_APP_TLS). Only a segment that starts with one
  * of them, or a UDP/TCP message on port 53, reaches the slow path: up to
  * APP_LOAD payload bytes copied into a per-CPU scratch buffer, parsed there
  * with bounded loops, and the flow's entry updated.
