@@ -525,6 +525,9 @@ enum xtap_app_kind {
 	XTAP_APP_HTTP = 1,
 	XTAP_APP_DNS = 2,
 	XTAP_APP_TLS = 3,
+	XTAP_APP_QUIC = 4,	/* QUIC Initial packets on UDP port 443: requests
+				 * counts the client's, responses the server's,
+				 * tls.quic_version the version of the last one */
 };
 
 /*
@@ -566,7 +569,8 @@ struct xtap_tls {
 	__u8 sni_len;		/* bytes in sni (the name, cut at 64) */
 	__u8 alpn_n;		/* ALPN protocols offered (counted up to 8) */
 	__u8 alpn_len[XTAP_TLS_ALPN_KEPT];	/* bytes in alpn[i], cut at 16 */
-	__u8 reserved[7];
+	__u8 reserved[3];
+	__u32 quic_version;	/* kind XTAP_APP_QUIC: the last Initial's version */
 	char sni[XTAP_TLS_SNI_LEN];		/* server_name, not terminated */
 	char alpn[XTAP_TLS_ALPN_KEPT][XTAP_TLS_ALPN_LEN];	/* the first two */
 };

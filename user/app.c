@@ -72,7 +72,7 @@ const struct xtap_app *xtap_app_find(const struct xtap_app_table *t, const struc
 	key.key = *k;
 	e = bsearch(&key, t->e, t->n, sizeof(*t->e), by_key);
 	if (!e || (e->val.kind != XTAP_APP_HTTP && e->val.kind != XTAP_APP_DNS &&
-		   e->val.kind != XTAP_APP_TLS))
+		   e->val.kind != XTAP_APP_TLS && e->val.kind != XTAP_APP_QUIC))
 		return NULL;
 	return &e->val;
 }
@@ -173,6 +173,19 @@ const char *xtap_tls_version_str(__u16 v, char *buf, size_t len)
 		snprintf(buf, len, "TLS1.%u", v - 0x0301);
 	else
 		snprintf(buf, len, "0x%04x", v);
+	return buf;
+}
+
+const char *xtap_quic_version_str(__u32 v, char *buf, size_t len)
+{
+	if (v == 1)
+		snprintf(buf, len, "QUICv1");
+	else if (v == 0x6b3343cf)
+		snprintf(buf, len, "QUICv2");
+	else if ((v & 0xffffff00u) == 0xff000000u)
+		snprintf(buf, len, "QUIC-d%u", v & 0xff);
+	else
+		snprintf(buf, len, "QUIC-%08x", v);
 	return buf;
 }
 
@@ -294,6 +307,14 @@ void xtap_app_json(struct json *j, const struct xtap_app *a, __s64 off)
 		json_close(j, '}');
 	} else if (a->kind == XTAP_APP_TLS) {
 		tls_json(j, a, off);
+	} else if (a->kind == XTAP_APP_QUIC) {
+		json_open(j, "quic", '{');
+		json_str(j, "server", a->req_dir == XTAP_DIR_AB ? "b" : "a");
+		json_u64(j, "version", a->tls.quic_version);
+		json_str(j, "version_name", xtap_quic_version_str(a->tls.quic_version, s, sizeof(s)));
+		json_u64(j, "client_initials", a->requests);
+		json_u64(j, "server_initials", a->responses);
+		json_close(j, '}');
 	}
 }
 
@@ -302,7 +323,9 @@ void xtap_app_cells(const struct xtap_app *a, char *status, size_t slen, char *r
 	status[0] = resp[0] = '\0';
 	if (!a)
 		return;
-	if (a->kind == XTAP_APP_TLS) {
+	if (a->kind == XTAP_APP_QUIC) {
+		xtap_quic_version_str(a->tls.quic_version, status, slen);
+	} else if (a->kind == XTAP_APP_TLS) {
 		if (a->tls.flags & (XTAP_TLS_F_SH | XTAP_TLS_F_HRR))
 			xtap_tls_version_str(a->tls.version, status, slen);
 		else

@@ -797,6 +797,8 @@ static __always_inline int app_packet(void *ctx, int xdp, const struct pkt *p, _
 	if (p->l4proto == IPPROTO_UDP) {
 		if (p->dport == DNS_PORT || p->sport == DNS_PORT)
 			return app_slow(ctx, xdp, p, APP_DNS, 0, hook);
+		if (XTAP_FEATURE_TLS && (p->dport == QUIC_PORT || p->sport == QUIC_PORT))
+			return quic_packet(ctx, xdp, p, hook);
 		return 0;
 	}
 	if (p->l4proto != IPPROTO_TCP)
@@ -863,7 +865,9 @@ static __always_inline void app_account(void *ctx, void *data, void *data_end, c
 		    off < 1024 && data + off + 4 <= data_end && http_token(*(__u32 *)(data + off)) < 0 &&
 		    !tls_token(*(__u32 *)(data + off)))
 			return;
-	} else if (p->l4proto != IPPROTO_UDP || (p->dport != DNS_PORT && p->sport != DNS_PORT)) {
+	} else if (p->l4proto != IPPROTO_UDP ||
+		   (p->dport != DNS_PORT && p->sport != DNS_PORT &&
+		    !(XTAP_FEATURE_TLS && (p->dport == QUIC_PORT || p->sport == QUIC_PORT)))) {
 		return;
 	}
 	if (hook == XTAP_HOOK_XDP)

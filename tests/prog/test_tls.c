@@ -4,7 +4,8 @@
  * ClientHello's offer and the ServerHello's choice kept per flow, the hello
  * and full-handshake times exact per flow and in the per-service
  * histograms, a HelloRetryRequest, hellos cut at every byte (never misread)
- * and malformed ones counted by reason and never kept.
+ * and malformed ones counted by reason and never kept; QUIC Initial
+ * packets counted with their version.
  */
 #include "tests/prog/harness.h"
 
@@ -635,6 +636,72 @@ static void test_tls_not_tls(void **state)
 	tls_stats_zero(e, XTAP_HOOK_XDP, "not tls");
 }
 
+static void udp(struct env *e, int from_client, __u16 cport, __u16 sport, const __u8 *d, size_t n)
+{
+	struct pb b;
+
+	pb_eth_ip(&b, 0, 0, from_client, from_client);
+	pb_udp(&b, from_client ? cport : sport, from_client ? sport : cport);
+	pb_payload(&b, d, n);
+	pb_finish(&b);
+	run_pb(e, XTAP_HOOK_XDP, &b, T0);
+}
+
+/* QUIC Initial packets on UDP 443: counted per flow and direction with
+ * their version (1, 2, a draft); other long-header types of each version,
+ * short headers, version negotiation and other ports are not. */
+static void test_quic(void **state)
+{
+	struct env *e = *state;
+	__u8 d[1200] = { 0 };
+	struct xtap_app a;
+	struct xtap_flow_key k;
+
+	struct {
+		__u16 cport, sport;
+		__u8 b0;
+		__u32 v;
+		int initial;
+	} cases[] = {
+		{ 50001, 443, 0xc3, 1, 1 },		/* v1 Initial */
+		{ 50002, 443, 0xd3, 1, 0 },		/* v1 0-RTT */
+		{ 50003, 443, 0xd3, 0x6b3343cf, 1 },	/* v2 Initial (type 1) */
+		{ 50004, 443, 0xc3, 0x6b3343cf, 0 },	/* v2 type 0: 0-RTT */
+		{ 50005, 443, 0xc0, 0xff00001d, 1 },	/* draft 29 Initial */
+		{ 50006, 443, 0xc3, 0, 0 },		/* version negotiation */
+		{ 50007, 443, 0x43, 1, 0 },		/* short header */
+		{ 50008, 443, 0xc3, 0x1a2a3a4a, 0 },	/* an unknown version */
+		{ 50009, 4443, 0xc3, 1, 0 },		/* another port */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		d[0] = cases[i].b0;
+		d[1] = cases[i].v >> 24;
+		d[2] = cases[i].v >> 16;
+		d[3] = cases[i].v >> 8;
+		d[4] = cases[i].v;
+		udp(e, 1, cases[i].cport, cases[i].sport, d, sizeof(d));
+		udp(e, 1, cases[i].cport, cases[i].sport, d, sizeof(d));
+		udp(e, 0, cases[i].cport, cases[i].sport, d, 300);
+		k = key4(IP_A, cases[i].cport, IP_B, cases[i].sport, IPPROTO_UDP, 0);
+		if (!cases[i].initial) {
+			if (app_get(e, &k, &a) == 0) {
+				print_error("case %zu: an entry for what is no Initial\n", i);
+				fail();
+			}
+			continue;
+		}
+		assert_int_equal(app_get(e, &k, &a), 0);
+		EQ("quic", a.kind, XTAP_APP_QUIC);
+		EQ("quic", a.req_dir, XTAP_DIR_AB);
+		EQ("quic", a.requests, 2);
+		EQ("quic", a.responses, 1);
+		EQ("quic", a.tls.quic_version, cases[i].v);
+	}
+	EQ("quic", app_count(e), 3);
+	tls_stats_zero(e, XTAP_HOOK_XDP, "quic");
+}
+
 static int group_setup(void **state)
 {
 	return env_setup(state);
@@ -650,6 +717,7 @@ int main(void)
 		T(test_tls_split),
 		T(test_tls_bad),
 		T(test_tls_not_tls),
+		T(test_quic),
 #undef T
 	};
 

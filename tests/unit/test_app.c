@@ -182,6 +182,28 @@ static void test_tls_json_and_cells(void **state)
 	assert_string_equal(tc, "");
 	assert_string_equal(xtap_tls_version_str(0x0300, v, sizeof(v)), "SSL3.0");
 	assert_string_equal(xtap_tls_version_str(0x7f1c, v, sizeof(v)), "0x7f1c");
+
+	/* QUIC */
+	memset(&a, 0, sizeof(a));
+	a.kind = XTAP_APP_QUIC;
+	a.req_dir = XTAP_DIR_BA;
+	a.requests = 2;
+	a.responses = 1;
+	a.tls.quic_version = 0x6b3343cf;
+	json_init(&j, mem_open(&m));
+	json_open(&j, NULL, '{');
+	xtap_app_json(&j, &a, 0);
+	json_close(&j, '}');
+	s = mem_done(&m);
+	assert_contains(s, "\"quic\":{\"server\":\"a\",\"version\":1798521807,"
+			   "\"version_name\":\"QUICv2\",\"client_initials\":2,\"server_initials\":1}");
+	free(s);
+	xtap_app_cells(&a, st, sizeof(st), rt, sizeof(rt));
+	assert_string_equal(st, "QUICv2");
+	assert_string_equal(rt, "-");
+	assert_string_equal(xtap_quic_version_str(1, v, sizeof(v)), "QUICv1");
+	assert_string_equal(xtap_quic_version_str(0xff00001d, v, sizeof(v)), "QUIC-d29");
+	assert_string_equal(xtap_quic_version_str(0x1a2a3a4a, v, sizeof(v)), "QUIC-1a2a3a4a");
 }
 
 static void test_dns_json(void **state)
