@@ -64,8 +64,8 @@ BENCH_SH   := $(patsubst bench/%.sh,$(BUILD)/bench/%,$(wildcard bench/bench_*.sh
 BENCH_BPF_SRCS := $(wildcard bench/*.bpf.c)
 # The data-plane core built without a feature, as a baseline in the same run:
 # xtap_nolat without the HTTP/DNS timing (bench_core, bench_app), xtap_nohops
-# without hop tracking (bench_hops).
-BENCH_VARIANTS := xtap_nolat xtap_nohops
+# without hop tracking (bench_hops), xtap_notls without TLS (bench_core).
+BENCH_VARIANTS := xtap_nolat xtap_nohops xtap_notls
 BENCH_BPF_OBJS := $(patsubst bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(BENCH_BPF_SRCS)) \
 	$(patsubst %,$(BUILD)/bench/%.bpf.o,$(BENCH_VARIANTS))
 BENCH_SKELS := $(BENCH_BPF_OBJS:.bpf.o=.skel.h)
@@ -95,6 +95,7 @@ $(BUILD)/bench/%.bpf.o: bench/%.bpf.c
 
 $(BUILD)/bench/xtap_nolat.bpf.o: VARIANT := -DXTAP_FEATURE_LATENCY=0
 $(BUILD)/bench/xtap_nohops.bpf.o: VARIANT := -DXTAP_FEATURE_HOPS=0
+$(BUILD)/bench/xtap_notls.bpf.o: VARIANT := -DXTAP_FEATURE_TLS=0
 $(BUILD)/bench/xtap_%.bpf.o: kern/xtap.bpf.c
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) $(VARIANT) $(DEPFLAGS) -c $< -o $@
@@ -194,6 +195,8 @@ DEB_PKGS += nfdump prometheus softflowd
 # deploy: the Debian package (debhelper, lintian), its bash completion, the
 # unit checker (systemd-analyze) and man
 DEB_PKGS += debhelper lintian bash-completion systemd man-db
+# tls: openssl s_server and a certificate for the TLS selftests
+DEB_PKGS += openssl
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \

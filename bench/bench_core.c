@@ -13,6 +13,11 @@
  * latency features add, per frame, against that core ("+lat"). Target: at
  * most +10% on a data segment of an established flow.
  *
+ * TLS (kern/lib/tls.h): a ClientHello row, and in paired rounds the same
+ * program against one built with -DXTAP_FEATURE_TLS=0 on segments that are
+ * not TLS, beside an A/A pairing of the program with itself: what TLS adds
+ * to them should stay inside that spread.
+ *
  * usage: bench_core [-r ROUNDS] [-n REPEAT] [-c CPU] [-v]
  */
 #define _GNU_SOURCE
@@ -38,15 +43,16 @@
 #include "empty.skel.h"
 #include "bench/lib.h"
 #include "bench/xtap_nolat.skel.h"
+#include "bench/xtap_notls.skel.h"
 
 #define TARGET_RATIO 2.0
 #define LAT_TARGET 1.10	/* xtap / core without the latency features */
-#define NFRAMES 6
+#define NFRAMES 7
 #define MAX_ROUNDS 101
 
 struct frame {
 	const char *name;
-	unsigned char buf[128];
+	unsigned char buf[640];
 	__u32 len;
 	int has_flow;		/* 1: the packet belongs to a flow entry */
 	int lat_target;		/* 1: a data segment of an established flow */
@@ -200,6 +206,70 @@ static void frame_ipv6_tcp_ts(struct frame *f)
 	f->lat_target = 1;
 }
 
+static unsigned char *put_be(unsigned char *b, unsigned v, int n)
+{
+	for (int i = n - 1; i >= 0; i--)
+		*b++ = v >> (8 * i);
+	return b;
+}
+
+/* 571 bytes: IPv4 TCP PSH|ACK carrying a 517-byte TLS 1.3 ClientHello record
+ * as curl sends one (SNI, ALPN h2 and http/1.1, supported_versions, an
+ * X25519 key share, padding); its own flow, so every run after the first
+ * parses it and finds the hello already taken. */
+static void frame_ipv4_client_hello(struct frame *f)
+{
+	static const char sni[] = "www.example.com", alpn[] = "\x02h2\x08http/1.1";
+	unsigned char *p = eth(f->buf, ETH_P_IP), *h, *x, *ext;
+	size_t sl = sizeof(sni) - 1, al = sizeof(alpn) - 1;
+
+	p = ipv4(p, IPPROTO_TCP, 20 + 20 + 517);
+	h = tcp_port(p, 40003, 5, 0x18);
+	x = put_be(h, 0x160301, 3);
+	x = put_be(x, 512, 2);
+	x = put_be(x, 0x01000000 | 508, 4);
+	x = put_be(x, 0x0303, 2);
+	memset(x, 0x42, 32 + 1 + 32);	/* random, session id */
+	x[32] = 32;
+	x += 65;
+	x = put_be(x, 6, 2);
+	x = put_be(x, 0x13021303, 4);
+	x = put_be(x, 0x1301, 2);
+	x = put_be(x, 0x0100, 2);
+	ext = x;
+	x += 2;
+	x = put_be(x, 0, 2);		/* server_name */
+	x = put_be(x, sl + 5, 2);
+	x = put_be(x, sl + 3, 2);
+	x = put_be(x, 0, 1);
+	x = put_be(x, sl, 2);
+	memcpy(x, sni, sl);
+	x += sl;
+	x = put_be(x, 16, 2);		/* ALPN */
+	x = put_be(x, al + 2, 2);
+	x = put_be(x, al, 2);
+	memcpy(x, alpn, al);
+	x += al;
+	x = put_be(x, 43, 2);		/* supported_versions */
+	x = put_be(x, 5, 2);
+	x = put_be(x, 4, 1);
+	x = put_be(x, 0x03040303, 4);
+	x = put_be(x, 51, 2);		/* key_share: x25519 */
+	x = put_be(x, 38, 2);
+	x = put_be(x, 36, 2);
+	x = put_be(x, 29, 2);
+	x = put_be(x, 32, 2);
+	memset(x, 0x17, 32);
+	x += 32;
+	x = put_be(x, 21, 2);		/* padding up to the record's end */
+	x = put_be(x, h + 517 - x - 2, 2);
+	memset(x, 0, h + 517 - x);
+	put_be(ext, h + 517 - ext - 2, 2);
+	f->name = "ipv4 tls clienthello";
+	f->len = ETH_HLEN + 20 + 20 + 517;
+	f->has_flow = 1;
+}
+
 /* 60 bytes: Ethernet, ARP request, padding. No flow. */
 static void frame_arp(struct frame *f)
 {
@@ -274,6 +344,55 @@ static int bench_frame(int empty_fd, int xtap_fd, int core_fd, const struct fram
 	return 0;
 }
 
+/*
+ * Segments that are not TLS (the established-flow data frames): xtap
+ * against xtap without TLS, and xtap against itself, in paired rounds with
+ * the order alternating. Per round the ratio of the pair; the medians of
+ * both are printed with the spread of the A/A ratios, which is what this
+ * machine can tell apart.
+ */
+static int bench_tls(int xtap_fd, int notls_fd, const struct frame *frames, int rounds, int repeat)
+{
+	printf("\ntls: xtap vs xtap without TLS (-tls) on segments that are not TLS, paired rounds;\n"
+	       "     A/A: xtap against itself, the spread this machine can tell apart\n");
+	printf("%-22s %8s %8s %8s %10s %17s  %s\n", "frame", "xtap", "-tls", "ratio", "A/A", "A/A min..max",
+	       "verdict");
+	for (int i = 0; i < NFRAMES; i++) {
+		double x[MAX_ROUNDS], n[MAX_ROUNDS], r[MAX_ROUNDS], aa[MAX_ROUNDS], a1, a2, dummy;
+		struct result rx, rn, rr, ra;
+		char rowname[64];
+		int within;
+
+		if (!frames[i].lat_target)
+			continue;
+		if (run(notls_fd, &frames[i], 1, &dummy))
+			return -1;
+		for (int k = 0; k < rounds; k++) {
+			int first = k & 1;
+
+			if (run(first ? notls_fd : xtap_fd, &frames[i], repeat, first ? &n[k] : &x[k]) ||
+			    run(first ? xtap_fd : notls_fd, &frames[i], repeat, first ? &x[k] : &n[k]) ||
+			    run(xtap_fd, &frames[i], repeat, &a1) || run(xtap_fd, &frames[i], repeat, &a2))
+				return -1;
+			r[k] = n[k] > 0 ? x[k] / n[k] : 0;
+			aa[k] = a2 > 0 ? (first ? a2 / a1 : a1 / a2) : 0;
+		}
+		rx = summarize(x, rounds);
+		rn = summarize(n, rounds);
+		rr = summarize(r, rounds);
+		ra = summarize(aa, rounds);
+		within = rr.med >= ra.min && rr.med <= ra.max;
+		printf("%-22s %8.1f %8.1f %7.3fx %9.3fx %8.3f..%-8.3f  %s\n", frames[i].name, rx.med,
+		       rn.med, rr.med, ra.med, ra.min, ra.max,
+		       within ? "within the A/A spread" : "OUTSIDE the A/A spread");
+		snprintf(rowname, sizeof(rowname), "xdp_tap %s", frames[i].name);
+		bench_row("tls", rowname, rx.med, "ns/pkt", "xdp_tap without TLS", rn.med, "-");
+	}
+	bench_note("tls", "paired rounds against xtap built with -DXTAP_FEATURE_TLS=0; the A/A "
+		   "spread is xtap against itself in the same rounds");
+	return 0;
+}
+
 static int flow_count(int map_fd, size_t *n)
 {
 	struct xtap_flow_entry *f = NULL;
@@ -290,6 +409,7 @@ int main(int argc, char **argv)
 	struct xtap_bpf *xskel = NULL;
 	struct empty_bpf *eskel = NULL;
 	struct xtap_nolat_bpf *cskel = NULL;
+	struct xtap_notls_bpf *nskel = NULL;
 	struct xtap_stats st;
 	int rounds = 7, repeat = 1000000, cpu = 0, c, ret = 1, err, misses = 0, lat_misses = 0;
 	int nlat = 0, nflow = 0;
@@ -334,6 +454,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xtap: bench: load xtap without latency: %s\n", strerror(errno));
 		goto cleanup;
 	}
+	nskel = xtap_notls_bpf__open_and_load();
+	if (!nskel) {
+		fprintf(stderr, "xtap: bench: load xtap without TLS: %s\n", strerror(errno));
+		goto cleanup;
+	}
 
 	frame_ipv4_tcp(&frames[0]);
 	frame_ipv4_udp(&frames[1]);
@@ -341,6 +466,7 @@ int main(int argc, char **argv)
 	frame_arp(&frames[3]);
 	frame_ipv4_tcp_data_ts(&frames[4]);
 	frame_ipv4_syn(&frames[5]);
+	frame_ipv4_client_hello(&frames[6]);
 
 	int efd = bpf_program__fd(eskel->progs.xdp_pass);
 	int xfd = bpf_program__fd(xskel->progs.xdp_tap);
@@ -388,6 +514,10 @@ int main(int argc, char **argv)
 			  frames[i].lat_target ? lat_target : "-");
 	}
 
+	if (bench_tls(xfd, bpf_program__fd(nskel->progs.xdp_tap), frames, rounds, repeat))
+		goto cleanup;
+	expect_pkts += (__u64)nlat * rounds * repeat * 3;	/* xtap's runs in bench_tls */
+
 	/* the numbers mean something only if xtap did its work on every run */
 	err = xtap_stats_read(bpf_map__fd(xskel->maps.xtap_stats), XTAP_POINT(0, XTAP_HOOK_XDP), &st);
 	if (!err)
@@ -420,6 +550,7 @@ int main(int argc, char **argv)
 cleanup:
 	empty_bpf__destroy(eskel);
 	xtap_nolat_bpf__destroy(cskel);
+	xtap_notls_bpf__destroy(nskel);
 	if (xskel)
 		xtap_unload(xskel);
 	return ret;

@@ -11,7 +11,7 @@
 
 /* Recorded in the pinned state when it is made (<pin root>/abi); an xtap
  * whose number differs refuses that state until `xtap detach --all`. */
-#define XTAP_ABI_VERSION 6
+#define XTAP_ABI_VERSION 7
 
 /* An attach point is (interface slot, hook). The loader gives every attached
  * interface a slot; the programs of that interface carry it as rodata. */
@@ -104,7 +104,16 @@ enum xtap_stat {
 	XTAP_STAT_DNS_NAME_BAD,	/* reserved label type, pointer into the header,
 				 * or a name over 255 bytes */
 	XTAP_STAT_DNS_NO_QUERY,	/* a response with no outstanding query of its id */
-	XTAP_STAT_APP_FAIL,	/* HTTP/DNS entries that could not be created */
+	XTAP_STAT_APP_FAIL,	/* HTTP/DNS/TLS entries that could not be created */
+	/* TLS hellos (kern/lib/tls.h): none of these is misread; a cut one
+	 * keeps only the fields that were whole in the segment */
+	XTAP_STAT_TLS_SPLIT,	/* a ClientHello or ServerHello cut by the segment's
+				 * end or spread over several records */
+	XTAP_STAT_TLS_BAD,	/* a hello whose lengths disagree, or one going the
+				 * wrong way */
+	XTAP_STAT_TLS_EXT_MANY,	/* a hello with more than TLS_EXT_MAX extensions:
+				 * the ones after are not read */
+	XTAP_STAT_TLS_NO_HELLO,	/* a ServerHello on a flow with no ClientHello */
 	XTAP_STAT_MAX,
 };
 
@@ -471,6 +480,9 @@ enum xtap_lat_kind {
 	XTAP_LAT_HTTP = 1,	/* HTTP request to the first byte of its response */
 	XTAP_LAT_DNS = 2,	/* DNS query to its response */
 	XTAP_LAT_RTT = 3,	/* passive RTT samples from TCP timestamps */
+	XTAP_LAT_TLS_HELLO = 4,	/* TLS ClientHello to the first ServerHello */
+	XTAP_LAT_TLS_DATA = 5,	/* TLS ClientHello to the client's first
+				 * application-data record */
 	XTAP_LAT_KIND_MAX,
 };
 
@@ -512,6 +524,55 @@ enum xtap_app_kind {
 	XTAP_APP_NONE = 0,
 	XTAP_APP_HTTP = 1,
 	XTAP_APP_DNS = 2,
+	XTAP_APP_TLS = 3,
+	XTAP_APP_QUIC = 4,	/* QUIC Initial packets on UDP port 443: requests
+				 * counts the client's, responses the server's,
+				 * tls.quic_version the version of the last one */
+};
+
+/*
+ * A TLS handshake seen on a TCP flow (any port), kern/lib/tls.h: what the
+ * ClientHello offered and the ServerHello chose, and the handshake's times.
+ * req_dir of the entry is the client's direction; requests counts
+ * ClientHellos (2 after a HelloRetryRequest), responses ServerHellos.
+ */
+#define XTAP_TLS_SNI_LEN 64
+#define XTAP_TLS_ALPN_LEN 16
+#define XTAP_TLS_ALPN_KEPT 2
+
+#define XTAP_TLS_F_CH 0x0001		/* a ClientHello: ch_ns and the offer are set */
+#define XTAP_TLS_F_SH 0x0002		/* a ServerHello that is not a HelloRetryRequest */
+#define XTAP_TLS_F_HRR 0x0004		/* a HelloRetryRequest */
+#define XTAP_TLS_F_CH2 0x0008		/* the ClientHello answering the HelloRetryRequest */
+#define XTAP_TLS_F_HELLO 0x0010		/* hello_ns is set */
+#define XTAP_TLS_F_DATA 0x0020		/* data_ns is set */
+#define XTAP_TLS_F_CH_CUT 0x0040	/* the ClientHello was cut: what followed the
+					 * cut is unknown, not absent */
+#define XTAP_TLS_F_SH_CUT 0x0080	/* the same for the ServerHello */
+
+struct xtap_tls {
+	__u64 ch_ns;		/* the first ClientHello */
+	__u64 hello_ns;		/* the first ClientHello to the first ServerHello
+				 * (the HelloRetryRequest when there is one) */
+	__u64 data_ns;		/* the first ClientHello to the client's first
+				 * application-data record (type 23) */
+	__u16 ch_version;	/* the ClientHello's legacy_version */
+	__u16 offered_max;	/* the highest supported_versions entry (GREASE
+				 * skipped); 0: no such extension */
+	__u16 sh_version;	/* the ServerHello's legacy_version */
+	__u16 version;		/* chosen: the ServerHello's supported_versions,
+				 * else its legacy_version */
+	__u16 cipher;		/* chosen cipher suite */
+	__u16 flags;		/* XTAP_TLS_F_* */
+	__u8 offered;		/* bit v & 7 for each v 0x0300..0x0304 in
+				 * supported_versions */
+	__u8 sni_len;		/* bytes in sni (the name, cut at 64) */
+	__u8 alpn_n;		/* ALPN protocols offered (counted up to 8) */
+	__u8 alpn_len[XTAP_TLS_ALPN_KEPT];	/* bytes in alpn[i], cut at 16 */
+	__u8 reserved[3];
+	__u32 quic_version;	/* kind XTAP_APP_QUIC: the last Initial's version */
+	char sni[XTAP_TLS_SNI_LEN];		/* server_name, not terminated */
+	char alpn[XTAP_TLS_ALPN_KEPT][XTAP_TLS_ALPN_LEN];	/* the first two */
 };
 
 #define XTAP_APP_F_UPGRADED 0x01	/* HTTP 101: what follows is not HTTP */
@@ -572,10 +633,13 @@ struct xtap_app {
 	char dns_name[XTAP_DNS_NAME_LEN];	/* the last query's first question
 						 * name as on the wire (length-prefixed
 						 * labels), cut at 64 bytes */
+	/* 384: TLS */
+	struct xtap_tls tls;
 };
 
 _Static_assert(sizeof(struct xtap_app_pend) == 16, "xtap_app_pend layout");
-_Static_assert(sizeof(struct xtap_app) == 384, "xtap_app layout");
+_Static_assert(sizeof(struct xtap_tls) == 144, "xtap_tls layout");
+_Static_assert(sizeof(struct xtap_app) == 528, "xtap_app layout");
 
 /* Per-hop latency and loss: the method and the maps are described in
  * kern/lib/hop.h. */

@@ -26,7 +26,7 @@ static const struct defaults_latency defaults_latency = {
 static const struct xtap_opt latency_opts[] = {
 	{ "json", 'j', XTAP_OPT_FLAG, F(json), NULL, .help = "JSON: {\"latency\": [...]}" },
 	{ "service", 0, XTAP_OPT_STR, F(service), "ADDR:PORT", .help = "one service ([ADDR]:PORT for IPv6)" },
-	{ "kind", 0, XTAP_OPT_ENUM, F(kind), NULL, .help = "one kind of latency",
+	{ "kind", 0, XTAP_OPT_ENUM, F(kind), NULL, .help = "one kind of latency (tls: both TLS times)",
 	  .names = xtap_lat_kind_names },
 	{ NULL },
 };

@@ -71,7 +71,8 @@ const struct xtap_app *xtap_app_find(const struct xtap_app_table *t, const struc
 		return NULL;
 	key.key = *k;
 	e = bsearch(&key, t->e, t->n, sizeof(*t->e), by_key);
-	if (!e || (e->val.kind != XTAP_APP_HTTP && e->val.kind != XTAP_APP_DNS))
+	if (!e || (e->val.kind != XTAP_APP_HTTP && e->val.kind != XTAP_APP_DNS &&
+		   e->val.kind != XTAP_APP_TLS && e->val.kind != XTAP_APP_QUIC))
 		return NULL;
 	return &e->val;
 }
@@ -164,6 +165,84 @@ static void times_json(struct json *j, const struct xtap_app *a, __s64 off)
 	}
 }
 
+const char *xtap_tls_version_str(__u16 v, char *buf, size_t len)
+{
+	if (v == 0x0300)
+		snprintf(buf, len, "SSL3.0");
+	else if (v >= 0x0301 && v <= 0x0304)
+		snprintf(buf, len, "TLS1.%u", v - 0x0301);
+	else
+		snprintf(buf, len, "0x%04x", v);
+	return buf;
+}
+
+const char *xtap_quic_version_str(__u32 v, char *buf, size_t len)
+{
+	if (v == 1)
+		snprintf(buf, len, "QUICv1");
+	else if (v == 0x6b3343cf)
+		snprintf(buf, len, "QUICv2");
+	else if ((v & 0xffffff00u) == 0xff000000u)
+		snprintf(buf, len, "QUIC-d%u", v & 0xff);
+	else
+		snprintf(buf, len, "QUIC-%08x", v);
+	return buf;
+}
+
+static void tls_json(struct json *j, const struct xtap_app *a, __s64 off)
+{
+	const struct xtap_tls *t = &a->tls;
+	char s[XTAP_TLS_SNI_LEN * 4 + 8], v[16];
+
+	json_open(j, "tls", '{');
+	json_str(j, "server", a->req_dir == XTAP_DIR_AB ? "b" : "a");
+	json_u64(j, "client_hellos", a->requests);
+	json_u64(j, "server_hellos", a->responses);
+	if (t->sni_len) {
+		field_str(s, sizeof(s), t->sni, t->sni_len);
+		json_str(j, "sni", s);
+	} else {
+		json_null(j, "sni");
+	}
+	json_open(j, "alpn", '[');
+	for (int i = 0; i < XTAP_TLS_ALPN_KEPT && i < t->alpn_n; i++) {
+		field_str(s, sizeof(s), t->alpn[i], t->alpn_len[i]);
+		json_str(j, NULL, s);
+	}
+	json_close(j, ']');
+	json_u64(j, "alpn_offered", t->alpn_n);
+	json_str(j, "client_version", xtap_tls_version_str(t->ch_version, v, sizeof(v)));
+	json_open(j, "supported_versions", '[');
+	for (int b = 4; b >= 0; b--)
+		if (t->offered & (1u << b))
+			json_str(j, NULL, xtap_tls_version_str(0x0300 + b, v, sizeof(v)));
+	json_close(j, ']');
+	if (t->offered_max)
+		json_str(j, "supported_versions_max", xtap_tls_version_str(t->offered_max, v, sizeof(v)));
+	else
+		json_null(j, "supported_versions_max");
+	if (t->flags & (XTAP_TLS_F_SH | XTAP_TLS_F_HRR)) {
+		json_str(j, "version", xtap_tls_version_str(t->version, v, sizeof(v)));
+		json_u64(j, "cipher", t->cipher);
+	} else {
+		json_null(j, "version");
+		json_null(j, "cipher");
+	}
+	json_bool(j, "hello_retry", t->flags & XTAP_TLS_F_HRR);
+	json_bool(j, "client_hello_cut", t->flags & XTAP_TLS_F_CH_CUT);
+	json_bool(j, "server_hello_cut", t->flags & XTAP_TLS_F_SH_CUT);
+	json_i64(j, "client_hello_at_ns", (__s64)t->ch_ns + off);
+	if (t->flags & XTAP_TLS_F_HELLO)
+		json_u64(j, "hello_ns", t->hello_ns);
+	else
+		json_null(j, "hello_ns");
+	if (t->flags & XTAP_TLS_F_DATA)
+		json_u64(j, "handshake_ns", t->data_ns);
+	else
+		json_null(j, "handshake_ns");
+	json_close(j, '}');
+}
+
 void xtap_app_json(struct json *j, const struct xtap_app *a, __s64 off)
 {
 	char s[XTAP_DNS_NAME_LEN * 4 + 8];
@@ -226,6 +305,16 @@ void xtap_app_json(struct json *j, const struct xtap_app *a, __s64 off)
 		json_u64(j, "unanswered", a->unanswered + xtap_app_pending(a));
 		json_u64(j, "retransmits", a->dns_retransmits);
 		json_close(j, '}');
+	} else if (a->kind == XTAP_APP_TLS) {
+		tls_json(j, a, off);
+	} else if (a->kind == XTAP_APP_QUIC) {
+		json_open(j, "quic", '{');
+		json_str(j, "server", a->req_dir == XTAP_DIR_AB ? "b" : "a");
+		json_u64(j, "version", a->tls.quic_version);
+		json_str(j, "version_name", xtap_quic_version_str(a->tls.quic_version, s, sizeof(s)));
+		json_u64(j, "client_initials", a->requests);
+		json_u64(j, "server_initials", a->responses);
+		json_close(j, '}');
 	}
 }
 
@@ -234,7 +323,14 @@ void xtap_app_cells(const struct xtap_app *a, char *status, size_t slen, char *r
 	status[0] = resp[0] = '\0';
 	if (!a)
 		return;
-	if (a->kind == XTAP_APP_HTTP) {
+	if (a->kind == XTAP_APP_QUIC) {
+		xtap_quic_version_str(a->tls.quic_version, status, slen);
+	} else if (a->kind == XTAP_APP_TLS) {
+		if (a->tls.flags & (XTAP_TLS_F_SH | XTAP_TLS_F_HRR))
+			xtap_tls_version_str(a->tls.version, status, slen);
+		else
+			snprintf(status, slen, "-");
+	} else if (a->kind == XTAP_APP_HTTP) {
 		if (a->last_status)
 			snprintf(status, slen, "%u", a->last_status);
 		else
@@ -248,4 +344,22 @@ void xtap_app_cells(const struct xtap_app *a, char *status, size_t slen, char *r
 		xtap_duration_str(a->sum_ns / a->timed, resp, rlen);
 	else
 		snprintf(resp, rlen, "-");
+}
+
+void xtap_app_tls_cell(const struct xtap_app *a, char *buf, size_t len)
+{
+	char sni[XTAP_TLS_SNI_LEN + 1], alpn[XTAP_TLS_ALPN_LEN + 1];
+
+	buf[0] = '\0';
+	if (!a || a->kind != XTAP_APP_TLS)
+		return;
+	if (a->tls.sni_len)
+		field_str(sni, sizeof(sni), a->tls.sni, a->tls.sni_len);
+	else
+		snprintf(sni, sizeof(sni), "-");
+	if (a->tls.alpn_n)
+		field_str(alpn, sizeof(alpn), a->tls.alpn[0], a->tls.alpn_len[0]);
+	else
+		snprintf(alpn, sizeof(alpn), "-");
+	snprintf(buf, len, "%s %s", sni, alpn);
 }

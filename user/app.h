@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* HTTP/1.x and DNS per-flow state (the xtap_app map), joined to flows. */
+/* HTTP/1.x, DNS and TLS per-flow state (the xtap_app map), joined to flows. */
 #ifndef XTAP_USER_APP_H
 #define XTAP_USER_APP_H
 
@@ -37,11 +37,19 @@ const char *xtap_dns_rcode_name(__u8 rcode, char *buf, size_t len);
 /* HTTP requests or DNS queries still waiting for their response. */
 __u32 xtap_app_pending(const struct xtap_app *a);
 
-/* The "http" or "dns" member of a flow's JSON object; times on the programs'
+/* The "http", "dns", "tls" or "quic" member of a flow's JSON object; times on the programs'
  * clock plus time_offset_ns. */
 void xtap_app_json(struct json *j, const struct xtap_app *a, __s64 time_offset_ns);
 /* The table's STATUS and RESP cells: the last HTTP status or DNS code, and
  * the mean response time ("-" when none was timed). Empty for NULL. */
 void xtap_app_cells(const struct xtap_app *a, char *status, size_t slen, char *resp, size_t rlen);
+/* QUIC: "QUICv1", "QUICv2", "QUIC-d29" (draft 29), else "QUIC-%08x". */
+const char *xtap_quic_version_str(__u32 v, char *buf, size_t len);
+/* TLS: "TLS1.2" for 0x0303 ("0x%04x" for a version it does not name). */
+const char *xtap_tls_version_str(__u16 v, char *buf, size_t len);
+/* The table's TLS cell of a TLS flow: "SNI ALPN" ("-" for either one that
+ * was not offered); empty for anything else. (STATUS is the chosen version,
+ * RESP the mean ClientHello to ServerHello time.) */
+void xtap_app_tls_cell(const struct xtap_app *a, char *buf, size_t len);
 
 #endif

@@ -401,6 +401,20 @@ static int ipfix_flow(struct xtap_export_sink *b, const struct xtap_flow_entry *
 		f.dns_resp_ns = mean_or_none(a->sum_ns, a->timed);
 		if (a->responses)
 			f.dns_rcode = a->dns_rcode;
+	} else if (a && a->kind == XTAP_APP_TLS) {
+		const struct xtap_tls *t = &a->tls;
+		bool sh = t->flags & (XTAP_TLS_F_SH | XTAP_TLS_F_HRR);
+
+		f.tls = true;
+		memcpy(f.tls_sni, t->sni, t->sni_len < XTAP_TLS_SNI_LEN ? t->sni_len : XTAP_TLS_SNI_LEN);
+		if (t->alpn_n)
+			memcpy(f.tls_alpn, t->alpn[0],
+			       t->alpn_len[0] < XTAP_TLS_ALPN_LEN ? t->alpn_len[0] : XTAP_TLS_ALPN_LEN);
+		f.tls_version = sh ? t->version : UINT16_MAX;
+		f.tls_cipher = sh ? t->cipher : UINT16_MAX;
+		f.tls_hello_ns = t->flags & XTAP_TLS_F_HELLO ? t->hello_ns : UINT64_MAX;
+		f.tls_handshake_ns = t->flags & XTAP_TLS_F_DATA ? t->data_ns : UINT64_MAX;
+		f.tls_hrr = !!(t->flags & XTAP_TLS_F_HRR);
 	}
 
 	f.src_side = (uint8_t)in;

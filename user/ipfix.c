@@ -35,6 +35,13 @@ const struct ipfix_ie xtap_ipfix_ies[XIE_MAX] = {
 	[XIE_HTTP_STATUS] = { 9, 2, PEN, "xtapHttpStatusCode" },
 	[XIE_DNS_RESP_NS] = { 10, 8, PEN, "xtapDnsResponseNanoseconds" },
 	[XIE_DNS_RCODE] = { 11, 1, PEN, "xtapDnsResponseCode" },
+	[XIE_TLS_SNI] = { 12, XTAP_TLS_SNI_LEN, PEN, "xtapTlsServerName" },
+	[XIE_TLS_ALPN] = { 13, XTAP_TLS_ALPN_LEN, PEN, "xtapTlsAlpnProtocol" },
+	[XIE_TLS_VERSION] = { 14, 2, PEN, "xtapTlsVersion" },
+	[XIE_TLS_CIPHER] = { 15, 2, PEN, "xtapTlsCipherSuite" },
+	[XIE_TLS_HELLO_NS] = { 16, 8, PEN, "xtapTlsHelloNanoseconds" },
+	[XIE_TLS_HANDSHAKE_NS] = { 17, 8, PEN, "xtapTlsHandshakeNanoseconds" },
+	[XIE_TLS_HRR] = { 18, 1, PEN, "xtapTlsHelloRetryRequest" },
 	[XIE_LAT_KIND] = { 20, 1, PEN, "xtapLatencyKind" },
 	[XIE_LAT_COUNT] = { 21, 8, PEN, "xtapLatencyCount" },
 	[XIE_LAT_SUM_NS] = { 22, 8, PEN, "xtapLatencySumNanoseconds" },
@@ -80,8 +87,28 @@ static const int svc_v6[] = {
 	XIE_LAT_COUNT, XIE_LAT_SUM_NS, XIE_LAT_MAX_NS, XIE_LAT_BUCKETS, END,
 };
 
+#define TLS_IES XIE_TLS_SNI, XIE_TLS_ALPN, XIE_TLS_VERSION, XIE_TLS_CIPHER, XIE_TLS_HELLO_NS, \
+	XIE_TLS_HANDSHAKE_NS, XIE_TLS_HRR
+static const int flow_v4_tls[] = {
+	XIE_SRC_V4, XIE_DST_V4, XIE_SRC_PORT, XIE_DST_PORT, XIE_PROTO, XIE_VLAN,
+	XIE_ICMP_V4, XIE_OCTETS, XIE_PACKETS, XIE_START_MS, XIE_END_MS, XIE_TCP_FLAGS,
+	XIE_END_REASON, XIE_BIFLOW_DIR,
+	XIE_HS_SYN_SYNACK_NS, XIE_HS_SYNACK_ACK_NS, XIE_OUTCOME, XIE_SYN_RETRANS,
+	XIE_RETRANS_INIT, XIE_RETRANS_RESP, XIE_PASSIVE_RTT_NS, XIE_HTTP_RESP_NS,
+	XIE_HTTP_STATUS, XIE_DNS_RESP_NS, XIE_DNS_RCODE, TLS_IES, END,
+};
+static const int flow_v6_tls[] = {
+	XIE_SRC_V6, XIE_DST_V6, XIE_SRC_PORT, XIE_DST_PORT, XIE_PROTO, XIE_VLAN,
+	XIE_ICMP_V6, XIE_OCTETS, XIE_PACKETS, XIE_START_MS, XIE_END_MS, XIE_TCP_FLAGS,
+	XIE_END_REASON, XIE_BIFLOW_DIR,
+	XIE_HS_SYN_SYNACK_NS, XIE_HS_SYNACK_ACK_NS, XIE_OUTCOME, XIE_SYN_RETRANS,
+	XIE_RETRANS_INIT, XIE_RETRANS_RESP, XIE_PASSIVE_RTT_NS, XIE_HTTP_RESP_NS,
+	XIE_HTTP_STATUS, XIE_DNS_RESP_NS, XIE_DNS_RCODE, TLS_IES, END,
+};
+
 static const int *const templates[XTAP_TMPL_LAST - XTAP_TMPL_FIRST + 1] = {
 	flow_v4_init, flow_v4_resp, flow_v6_init, flow_v6_resp, svc_v4, svc_v6,
+	flow_v4_tls, flow_v6_tls,
 };
 
 static const int *tmpl_ies(uint16_t id)
@@ -226,8 +253,8 @@ bool xtap_ipfix_put_flow(struct xtap_ipfix_msg *m, const struct xtap_ipfix_flow 
 {
 	const struct xtap_flow_key *k = &f->key;
 	int v6 = k->ip_version == 6, s = f->src_side & 1, d = !s;
-	uint16_t id = v6 ? (f->reverse ? XTAP_TMPL_V6_RESP : XTAP_TMPL_V6_INIT)
-			 : (f->reverse ? XTAP_TMPL_V4_RESP : XTAP_TMPL_V4_INIT);
+	uint16_t id = v6 ? (f->reverse ? XTAP_TMPL_V6_RESP : f->tls ? XTAP_TMPL_V6_TLS : XTAP_TMPL_V6_INIT)
+			 : (f->reverse ? XTAP_TMPL_V4_RESP : f->tls ? XTAP_TMPL_V4_TLS : XTAP_TMPL_V4_INIT);
 	const int *ies = tmpl_ies(id);
 	uint8_t *p = reserve(m, id, xtap_ipfix_record_len(id));
 
@@ -267,6 +294,13 @@ bool xtap_ipfix_put_flow(struct xtap_ipfix_msg *m, const struct xtap_ipfix_flow 
 		case XIE_HTTP_STATUS: put16(p, f->http_status); break;
 		case XIE_DNS_RESP_NS: put64(p, f->dns_resp_ns); break;
 		case XIE_DNS_RCODE: *p = f->dns_rcode; break;
+		case XIE_TLS_SNI: memcpy(p, f->tls_sni, XTAP_TLS_SNI_LEN); break;
+		case XIE_TLS_ALPN: memcpy(p, f->tls_alpn, XTAP_TLS_ALPN_LEN); break;
+		case XIE_TLS_VERSION: put16(p, f->tls_version); break;
+		case XIE_TLS_CIPHER: put16(p, f->tls_cipher); break;
+		case XIE_TLS_HELLO_NS: put64(p, f->tls_hello_ns); break;
+		case XIE_TLS_HANDSHAKE_NS: put64(p, f->tls_handshake_ns); break;
+		case XIE_TLS_HRR: *p = f->tls_hrr; break;
 		default: memset(p, 0, xtap_ipfix_ies[*ie].len); break;
 		}
 		p += xtap_ipfix_ies[*ie].len;

@@ -72,6 +72,16 @@ enum xtap_ie {
 	XIE_DNS_RESP_NS,	/* 10: DNS query to response, ns: the mean of the
 				 * flow's timed responses so far */
 	XIE_DNS_RCODE,		/* 11: the last DNS response code */
+	/* PEN 32473: TLS, on the initiator's record of a flow with a TLS
+	 * handshake (templates 262 and 263) */
+	XIE_TLS_SNI,		/* 12: server_name, NUL padded to 64 bytes */
+	XIE_TLS_ALPN,		/* 13: the first ALPN protocol offered, NUL padded to 16 */
+	XIE_TLS_VERSION,	/* 14: the chosen version (0x0304: TLS 1.3) */
+	XIE_TLS_CIPHER,		/* 15: the chosen cipher suite */
+	XIE_TLS_HELLO_NS,	/* 16: ClientHello to the first ServerHello, ns */
+	XIE_TLS_HANDSHAKE_NS,	/* 17: ClientHello to the client's first
+				 * application data, ns */
+	XIE_TLS_HRR,		/* 18: 1 after a HelloRetryRequest, else 0 */
 	/* PEN 32473: service latency records (the xtap_hist map) */
 	XIE_LAT_KIND,		/* 20: enum xtap_lat_kind */
 	XIE_LAT_COUNT,		/* 21: samples since the last record */
@@ -99,8 +109,10 @@ enum {
 	XTAP_TMPL_V6_RESP = 259,
 	XTAP_TMPL_SVC_V4 = 260,	/* service latency, IPv4 server */
 	XTAP_TMPL_SVC_V6 = 261,
+	XTAP_TMPL_V4_TLS = 262,	/* IPv4, initiator's direction, with TLS */
+	XTAP_TMPL_V6_TLS = 263,
 	XTAP_TMPL_FIRST = XTAP_TMPL_V4_INIT,
-	XTAP_TMPL_LAST = XTAP_TMPL_SVC_V6,
+	XTAP_TMPL_LAST = XTAP_TMPL_V6_TLS,
 };
 
 /* Bytes of one data record of template id (0 for an unknown id). */
@@ -124,6 +136,13 @@ struct xtap_ipfix_flow {
 	uint64_t http_resp_ns, dns_resp_ns;	/* UINT64_MAX: not measured */
 	uint16_t http_status;			/* UINT16_MAX: none */
 	uint8_t dns_rcode;			/* UINT8_MAX: none */
+	/* TLS: the initiator's record goes with template 262/263 */
+	bool tls;
+	char tls_sni[XTAP_TLS_SNI_LEN];		/* NUL padded */
+	char tls_alpn[XTAP_TLS_ALPN_LEN];
+	uint16_t tls_version, tls_cipher;	/* UINT16_MAX: no ServerHello */
+	uint64_t tls_hello_ns, tls_handshake_ns;	/* UINT64_MAX: not measured */
+	uint8_t tls_hrr;
 };
 
 struct xtap_ipfix_svc {

@@ -100,6 +100,8 @@ const char *const xtap_lat_kind_names[XTAP_LAT_KIND_MAX + 1] = {
 	[XTAP_LAT_HTTP] = "http",
 	[XTAP_LAT_DNS] = "dns",
 	[XTAP_LAT_RTT] = "rtt",
+	[XTAP_LAT_TLS_HELLO] = "tls",
+	[XTAP_LAT_TLS_DATA] = "tls-data",
 };
 #define kind_names xtap_lat_kind_names
 
@@ -172,7 +174,9 @@ int xtap_svc_parse(const char *s, struct xtap_hist_filter *f)
 
 bool xtap_hist_selected(const struct xtap_hist_filter *f, const struct xtap_svc_key *k)
 {
-	if (f->kind >= 0 && k->kind != f->kind)
+	/* "tls" shows both TLS times: the hello and the full handshake */
+	if (f->kind >= 0 && k->kind != f->kind &&
+	    !(f->kind == XTAP_LAT_TLS_HELLO && k->kind == XTAP_LAT_TLS_DATA))
 		return false;
 	if (f->by_service && (memcmp(f->addr, k->addr, 16) || f->port != k->port))
 		return false;

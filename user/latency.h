@@ -45,7 +45,9 @@ __u64 xtap_hist_percentile(const struct xtap_hist *h, double p);
 
 /* The kinds' names by enum, NULL-terminated. */
 extern const char *const xtap_lat_kind_names[];
-/* "handshake", "http", "dns", "rtt"; NULL for an unknown kind. */
+/* "handshake", "http", "dns", "rtt", "tls" (ClientHello to ServerHello),
+ * "tls-data" (ClientHello to the client's first application data); NULL
+ * for an unknown kind. */
 const char *xtap_lat_kind_name(unsigned kind);
 /* The kind named s, or -1. */
 int xtap_lat_kind_parse(const char *s);

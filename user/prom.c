@@ -69,6 +69,8 @@ static const char *kind_name(__u8 k)
 		[XTAP_LAT_HTTP] = "http",
 		[XTAP_LAT_DNS] = "dns",
 		[XTAP_LAT_RTT] = "rtt",
+		[XTAP_LAT_TLS_HELLO] = "tls",
+		[XTAP_LAT_TLS_DATA] = "tls-data",
 	};
 
 	return k < XTAP_LAT_KIND_MAX && n[k] ? n[k] : "other";

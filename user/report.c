@@ -283,14 +283,14 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 	fprintf(r->out, "%-6s %-*s %-*s %7s %7s %7s %7s %-9s %7s %8s %-15s %10s %9s %s%s%s\n", "PROTO",
 		wc, "CLIENT", ws, "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "RETX",
 		"TS-RTT", "FIRST", "DURATION", "RTT", r->drops_of || r->app ? "OUTCOME         " : "OUTCOME",
-		r->drops_of ? " DROPS" : "", r->app ? " STATUS   RESP" : "");
+		r->drops_of ? " DROPS" : "", r->app ? " STATUS   RESP      TLS" : "");
 	for (size_t i = 0; i < show; i++) {
 		const struct xtap_flow_key *k = &f[i].key;
 		const struct xtap_flow *v = &f[i].val;
 		int c = v->initiator, s = !c;
 		char proto[32], cli[64], srv[64], b1[16], b2[16], fl[32], t[32], rtt[24], out[32];
 		char retx[24], tsrtt[24];
-		char line[448], status[16], resp[24];
+		char line[560], status[16], resp[24], tls[XTAP_TLS_SNI_LEN + XTAP_TLS_ALPN_LEN + 4];
 		size_t end;
 
 		proto_str(k->proto, proto, sizeof(proto));
@@ -322,12 +322,15 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 		if (r->drops_of)	/* after a fixed-width OUTCOME */
 			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %5" PRIu64,
 				 (uint64_t)r->drops_of(k, r->drops_arg));
-		/* HTTP or DNS: the last status or code, the mean response time */
+		/* HTTP or DNS: the last status or code, the mean response time;
+		 * TLS: the chosen version, the mean hello time, SNI and ALPN */
 		if (r->app) {
-			xtap_app_cells(xtap_app_find(r->app, k), status, sizeof(status), resp,
-				       sizeof(resp));
-			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %-8s %s", status,
-				 resp);
+			const struct xtap_app *a = xtap_app_find(r->app, k);
+
+			xtap_app_cells(a, status, sizeof(status), resp, sizeof(resp));
+			xtap_app_tls_cell(a, tls, sizeof(tls));
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %-8s %-9s %s",
+				 status, resp, tls);
 		}
 		end = strlen(line);
 		while (end && line[end - 1] == ' ')

@@ -6,7 +6,8 @@
  *
  * The hot path is a TCP data segment that is neither: it costs a length
  * test, one 4-byte read of the payload and a compare against the method
- * tokens and "HTTP" (and a port test). Only a segment that starts with one
+ * tokens and "HTTP" (and a port test), and against the TLS record types
+ * (tls.h, whose hellos are kept in the same entry, kind XTAP_APP_TLS). Only a segment that starts with one
  * of them, or a UDP/TCP message on port 53, reaches the slow path: up to
  * APP_LOAD payload bytes copied into a per-CPU scratch buffer, parsed there
  * with bounded loops, and the flow's entry updated.
@@ -41,9 +42,10 @@
 #include "flow.h"
 #include "hist.h"
 
-#define APP_BUF 512		/* scratch bytes; indexes are masked to it */
+#define APP_BUF 2048		/* scratch bytes; indexes are masked to it */
 #define APP_LOAD 320		/* payload bytes copied: a DNS header, a 255-byte name
 				 * and the question's type and class fit */
+#define TLS_LOAD 1536		/* TLS: a whole segment of a 1500-byte MTU */
 #define HTTP_SCAN 256		/* bytes of a request looked at for its line and Host */
 #define DNS_HLEN 12
 #define DNS_NAME_MAX 255
@@ -68,6 +70,17 @@ enum app_at {
 	AT_MLEN,	/* the method's length */
 	AT_N,		/* bytes in the scratch buffer */
 	AT_END,		/* DNS: the offset after the question name */
+	AT_TLS,		/* TLS: where the extension walk is, and the */
+	AT_TLS_EXT_END,	/* end of the extensions */
+	AT_TLS_AVAIL,	/* the end of what may be read of the hello */
+	AT_TLS_SNI,	/* extension bodies found by the walk (0: absent) */
+	AT_TLS_SNI_END,
+	AT_TLS_ALPN,
+	AT_TLS_ALPN_END,
+	AT_TLS_SV,
+	AT_TLS_SV_END,
+	AT_TLS_ALPN0,	/* the first two ALPN names */
+	AT_TLS_ALPN1,
 	AT_MAX,
 };
 
@@ -75,6 +88,7 @@ struct app_scratch {
 	__u8 buf[APP_BUF];	/* the payload's first bytes */
 	struct xtap_app nw;	/* a new entry is built here, off the stack */
 	char name[XTAP_DNS_NAME_LEN];	/* a DNS question name, parsed */
+	struct xtap_tls tls;	/* a TLS hello, parsed */
 	__u32 at[AT_MAX];
 	/* the packet, as the parser needs it */
 	struct xtap_flow_key key;
@@ -87,6 +101,7 @@ struct app_scratch {
 };
 
 #define APP_DNS (-2)
+#define APP_TLS (-3)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -686,7 +701,7 @@ static __always_inline void dns_message(struct app_scratch *s, struct xtap_stats
 /* Copy up to APP_LOAD bytes of the payload, from skip bytes into it, to the
  * scratch buffer. Returns the bytes copied, 0 when none could be. */
 static __always_inline __u32 app_load(void *ctx, int xdp, const struct pkt *p, __u32 skip,
-				      struct app_scratch *s)
+				      __u64 max, struct app_scratch *s)
 {
 	__u64 avail, n, off = (__u64)p->payload_off + skip;
 
@@ -697,14 +712,16 @@ static __always_inline __u32 app_load(void *ctx, int xdp, const struct pkt *p, _
 	if (n > p->payload_len - skip)
 		n = p->payload_len - skip;
 	/* clang 14: the bound must be on the 64-bit value the helper gets */
-	if (n > APP_LOAD)
-		n = APP_LOAD;
+	if (n > max)
+		n = max;
 	if (n < 1)
 		return 0;
 	if (ctx_load_bytes(ctx, xdp, off, s->buf, n))
 		return 0;
 	return n;
 }
+
+#include "tls.h"
 
 /*
  * The slow path: parse what app_slow put in the scratch and update the
@@ -720,6 +737,8 @@ __attribute__((noinline)) int xtap_app_parse(struct app_scratch *s)
 	st = bpf_map_lookup_elem(&xtap_stats, &s->point);
 	if (s->what == APP_DNS)
 		dns_message(s, st);
+	else if (s->what == APP_TLS)
+		tls_message(s, st);
 	else if (s->what == 0)
 		http_response(s, st);
 	else if (s->what > 0)
@@ -740,7 +759,7 @@ static __always_inline int app_slow(void *ctx, int xdp, const struct pkt *p, int
 	s = bpf_map_lookup_elem(&xtap_appbuf, &zero);
 	if (!s)
 		return 0;
-	n = app_load(ctx, xdp, p, skip, s);
+	n = app_load(ctx, xdp, p, skip, what == APP_TLS ? TLS_LOAD : APP_LOAD, s);
 	if (!n)
 		return 0;
 	s->n = n;
@@ -778,6 +797,8 @@ static __always_inline int app_packet(void *ctx, int xdp, const struct pkt *p, _
 	if (p->l4proto == IPPROTO_UDP) {
 		if (p->dport == DNS_PORT || p->sport == DNS_PORT)
 			return app_slow(ctx, xdp, p, APP_DNS, 0, hook);
+		if (XTAP_FEATURE_TLS && (p->dport == QUIC_PORT || p->sport == QUIC_PORT))
+			return quic_packet(ctx, xdp, p, hook);
 		return 0;
 	}
 	if (p->l4proto != IPPROTO_TCP)
@@ -794,6 +815,9 @@ static __always_inline int app_packet(void *ctx, int xdp, const struct pkt *p, _
 	what = http_token(w);
 	if (what >= 0)
 		return app_slow(ctx, xdp, p, what, 0, hook);
+	if (tls_token(w))
+		return tls_first(w) == TLS_APPDATA ? tls_appdata(p, hook)
+						   : app_slow(ctx, xdp, p, APP_TLS, 0, hook);
 	if (p->dport == HTTP_PORT)
 		http_port80_other(p, hook);
 	return 0;
@@ -838,9 +862,12 @@ static __always_inline void app_account(void *ctx, void *data, void *data_end, c
 		return;
 	if (p->l4proto == IPPROTO_TCP) {
 		if (p->dport != DNS_PORT && p->sport != DNS_PORT && p->dport != HTTP_PORT &&
-		    off < 1024 && data + off + 4 <= data_end && http_token(*(__u32 *)(data + off)) < 0)
+		    off < 1024 && data + off + 4 <= data_end && http_token(*(__u32 *)(data + off)) < 0 &&
+		    !tls_token(*(__u32 *)(data + off)))
 			return;
-	} else if (p->l4proto != IPPROTO_UDP || (p->dport != DNS_PORT && p->sport != DNS_PORT)) {
+	} else if (p->l4proto != IPPROTO_UDP ||
+		   (p->dport != DNS_PORT && p->sport != DNS_PORT &&
+		    !(XTAP_FEATURE_TLS && (p->dport == QUIC_PORT || p->sport == QUIC_PORT)))) {
 		return;
 	}
 	if (hook == XTAP_HOOK_XDP)

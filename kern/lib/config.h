@@ -21,6 +21,12 @@
 #define XTAP_FEATURE_LATENCY 1
 #endif
 
+/* 1: TLS handshakes (kern/lib/tls.h). -DXTAP_FEATURE_TLS=0 compiles them
+ * out: bench_core's baseline for what TLS costs other segments. */
+#ifndef XTAP_FEATURE_TLS
+#define XTAP_FEATURE_TLS 1
+#endif
+
 /* 1: per-hop latency (kern/lib/hop.h). -DXTAP_FEATURE_HOPS=0 compiles it
  * out: bench_hops' baseline. */
 #ifndef XTAP_FEATURE_HOPS

@@ -90,7 +90,7 @@ check_completion()
 	expect_comp "version" "$XTAP" "xtap --ver" "--version" || bad=1
 	expect_comp "sort keys" "$XTAP" "xtap flows --sort " "age bytes packets rate" || bad=1
 	expect_comp "sort key prefix" "$XTAP" "xtap flows -j --sort p" "packets" || bad=1
-	expect_comp "latency kinds" "$XTAP" "xtap latency --kind " "dns handshake http rtt" || bad=1
+	expect_comp "latency kinds" "$XTAP" "xtap latency --kind " "dns handshake http rtt tls tls-data" || bad=1
 	expect_comp "replay hook" "$XTAP" "xtap replay --hook tc" "tc-egress tc-ingress" || bad=1
 	expect_comp "capture hook" "$XTAP" "xtap capture --hook " "all tc-egress tc-ingress xdp" || bad=1
 	expect_comp "attach hooks, a list" "$XTAP" "xtap attach --hooks xdp,tc-e" "xdp,tc-egress" || bad=1

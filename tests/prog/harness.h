@@ -199,12 +199,12 @@ static inline void run_pb(struct env *e, int hook, const struct pb *b, __u64 now
 	run_frame(e, hook, b->d, b->len, 0, now);
 }
 
-/* Counters of the HTTP/DNS parser, which test_app checks: other tests send
+/* Counters of the HTTP/DNS/TLS parsers, which test_app checks: other tests send
  * pattern payloads to ports 53 and 80 that it rightly counts as not DNS or
  * not HTTP. */
 static inline int stat_is_app(int i)
 {
-	return i >= XTAP_STAT_HTTP_BAD && i <= XTAP_STAT_APP_FAIL;
+	return i >= XTAP_STAT_HTTP_BAD && i <= XTAP_STAT_TLS_NO_HELLO;
 }
 
 /* The counters of the hook's point must equal want exactly (the HTTP/DNS

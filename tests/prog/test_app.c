@@ -389,7 +389,7 @@ static void test_http_unmatched(void **state)
 	struct env *e = *state;
 	struct xtap_flow_key k = tkey(0, HTTP, IPPROTO_TCP, CPORT);
 	struct xtap_app a;
-	static const __u8 tls[] = { 0x16, 0x03, 0x01, 0x00, 0x50, 0x01, 0x00, 0x00, 0x4c };
+	static const __u8 bin[] = { 0x00, 0x03, 0x01, 0x00, 0x50, 0x01, 0x00, 0x00, 0x4c };
 
 	SEND(e, XTAP_HOOK_XDP, 0, 0, HTTP, 5000, RESP200, 0);
 	a = app_of(e, &k, "no request");
@@ -401,7 +401,7 @@ static void test_http_unmatched(void **state)
 	EQ("no request", hist_of(e, 0, HTTP, IPPROTO_TCP, XTAP_LAT_HTTP).count, 0);
 
 	reset(state);
-	tsend(e, XTAP_HOOK_XDP, 0, 1, HTTP, 1000, (const char *)tls, sizeof(tls), 0);
+	tsend(e, XTAP_HOOK_XDP, 0, 1, HTTP, 1000, (const char *)bin, sizeof(bin), 0);
 	tsend(e, XTAP_HOOK_XDP, 0, 1, HTTP, 1009, "hello there", 11, 1 * US);
 	tsend(e, XTAP_HOOK_XDP, 0, 0, HTTP, 5000, "hi", 2, 2 * US);		/* too short */
 	tsend(e, XTAP_HOOK_XDP, 0, 0, HTTP, 5002, "from the server", 15, 3 * US);
@@ -409,7 +409,7 @@ static void test_http_unmatched(void **state)
 	EQ("not HTTP", app_count(e), 0);
 	/* the same bytes to another port are not counted */
 	reset(state);
-	tsend(e, XTAP_HOOK_XDP, 0, 1, ALT, 1000, (const char *)tls, sizeof(tls), 0);
+	tsend(e, XTAP_HOOK_XDP, 0, 1, ALT, 1000, (const char *)bin, sizeof(bin), 0);
 	EQ("not HTTP, port 8080", stat_of(e, XTAP_HOOK_XDP, XTAP_STAT_HTTP_NOT_HTTP), 0);
 }
 

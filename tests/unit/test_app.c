@@ -105,6 +105,107 @@ static void test_http_json_and_cells(void **state)
 	assert_string_equal(rt, "-");
 }
 
+/* A TLS entry: its JSON member, its cells, and what a cut or absent field
+ * shows (null, not a guess). */
+static void test_tls_json_and_cells(void **state)
+{
+	struct xtap_app a;
+	struct mem_out m;
+	struct json j;
+	char *s, st[16], rt[24], tc[96], v[16];
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.kind = XTAP_APP_TLS;
+	a.req_dir = XTAP_DIR_AB;
+	a.requests = 2;
+	a.responses = 2;
+	a.timed = 1;
+	a.sum_ns = a.max_ns = 250000;
+	a.tls.flags = XTAP_TLS_F_CH | XTAP_TLS_F_HRR | XTAP_TLS_F_CH2 | XTAP_TLS_F_SH |
+		      XTAP_TLS_F_HELLO;
+	a.tls.ch_ns = 5000;
+	a.tls.hello_ns = 250000;
+	a.tls.ch_version = 0x0303;
+	a.tls.offered = 1 << 3 | 1 << 4;
+	a.tls.offered_max = 0x0304;
+	a.tls.version = 0x0304;
+	a.tls.cipher = 0x1301;
+	memcpy(a.tls.sni, "a\"b.example", 11);
+	a.tls.sni_len = 11;
+	a.tls.alpn_n = 3;
+	memcpy(a.tls.alpn[0], "h2", 2);
+	a.tls.alpn_len[0] = 2;
+	memcpy(a.tls.alpn[1], "http/1.1", 8);
+	a.tls.alpn_len[1] = 8;
+	json_init(&j, mem_open(&m));
+	json_open(&j, NULL, '{');
+	xtap_app_json(&j, &a, 1000);
+	json_close(&j, '}');
+	s = mem_done(&m);
+	assert_contains(s, "\"tls\":{\"server\":\"b\",\"client_hellos\":2,\"server_hellos\":2,"
+			   "\"sni\":\"a\\\"b.example\",\"alpn\":[\"h2\",\"http/1.1\"],"
+			   "\"alpn_offered\":3,\"client_version\":\"TLS1.2\","
+			   "\"supported_versions\":[\"TLS1.3\",\"TLS1.2\"],"
+			   "\"supported_versions_max\":\"TLS1.3\",\"version\":\"TLS1.3\","
+			   "\"cipher\":4865,\"hello_retry\":true,\"client_hello_cut\":false,"
+			   "\"server_hello_cut\":false,\"client_hello_at_ns\":6000,"
+			   "\"hello_ns\":250000,\"handshake_ns\":null}");
+	assert_not_contains(s, "http\":");
+	free(s);
+	xtap_app_cells(&a, st, sizeof(st), rt, sizeof(rt));
+	assert_string_equal(st, "TLS1.3");
+	assert_string_equal(rt, "250.0us");
+	xtap_app_tls_cell(&a, tc, sizeof(tc));
+	assert_string_equal(tc, "a\"b.example h2");
+	/* a ClientHello cut before its extensions, no answer */
+	memset(&a.tls, 0, sizeof(a.tls));
+	a.tls.flags = XTAP_TLS_F_CH | XTAP_TLS_F_CH_CUT;
+	a.timed = 0;
+	json_init(&j, mem_open(&m));
+	json_open(&j, NULL, '{');
+	xtap_app_json(&j, &a, 0);
+	json_close(&j, '}');
+	s = mem_done(&m);
+	assert_contains(s, "\"sni\":null,\"alpn\":[],\"alpn_offered\":0,");
+	assert_contains(s, "\"supported_versions\":[],\"supported_versions_max\":null,"
+			   "\"version\":null,\"cipher\":null,\"hello_retry\":false,"
+			   "\"client_hello_cut\":true,");
+	free(s);
+	xtap_app_cells(&a, st, sizeof(st), rt, sizeof(rt));
+	assert_string_equal(st, "-");
+	assert_string_equal(rt, "-");
+	xtap_app_tls_cell(&a, tc, sizeof(tc));
+	assert_string_equal(tc, "- -");
+	a.kind = XTAP_APP_HTTP;
+	xtap_app_tls_cell(&a, tc, sizeof(tc));
+	assert_string_equal(tc, "");
+	assert_string_equal(xtap_tls_version_str(0x0300, v, sizeof(v)), "SSL3.0");
+	assert_string_equal(xtap_tls_version_str(0x7f1c, v, sizeof(v)), "0x7f1c");
+
+	/* QUIC */
+	memset(&a, 0, sizeof(a));
+	a.kind = XTAP_APP_QUIC;
+	a.req_dir = XTAP_DIR_BA;
+	a.requests = 2;
+	a.responses = 1;
+	a.tls.quic_version = 0x6b3343cf;
+	json_init(&j, mem_open(&m));
+	json_open(&j, NULL, '{');
+	xtap_app_json(&j, &a, 0);
+	json_close(&j, '}');
+	s = mem_done(&m);
+	assert_contains(s, "\"quic\":{\"server\":\"a\",\"version\":1798521807,"
+			   "\"version_name\":\"QUICv2\",\"client_initials\":2,\"server_initials\":1}");
+	free(s);
+	xtap_app_cells(&a, st, sizeof(st), rt, sizeof(rt));
+	assert_string_equal(st, "QUICv2");
+	assert_string_equal(rt, "-");
+	assert_string_equal(xtap_quic_version_str(1, v, sizeof(v)), "QUICv1");
+	assert_string_equal(xtap_quic_version_str(0xff00001d, v, sizeof(v)), "QUIC-d29");
+	assert_string_equal(xtap_quic_version_str(0x1a2a3a4a, v, sizeof(v)), "QUIC-1a2a3a4a");
+}
+
 static void test_dns_json(void **state)
 {
 	struct xtap_app a;
@@ -162,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_dns_names),
 		cmocka_unit_test(test_rcode_names),
 		cmocka_unit_test(test_http_json_and_cells),
+		cmocka_unit_test(test_tls_json_and_cells),
 		cmocka_unit_test(test_dns_json),
 		cmocka_unit_test(test_find),
 	};

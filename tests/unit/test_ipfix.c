@@ -31,6 +31,9 @@ static void test_record_lengths(void **state)
 	/* 4+2+1+8+8 + 1+8+8+8+320 */
 	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_SVC_V4), 368);
 	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_SVC_V6), 380);
+	/* with TLS: + 64 + 16 + 2 + 2 + 8 + 8 + 1 */
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_TLS), 109 + 101);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_TLS), 133 + 101);
 	assert_int_equal(xtap_ipfix_record_len(255), 0);
 }
 
@@ -78,8 +81,9 @@ static void test_templates(void **state)
 	len = xtap_ipfix_msg_finish(&m, 0x01020304, 7, 1);
 	/* templates: 256 and 258 have 25 fields (14 IANA, 11 enterprise):
 	 * 4 + 56 + 88 = 148; 257 and 259: 4 + 56 = 60; 260 and 261: 10
-	 * fields (5 and 5): 4 + 20 + 40 = 64. Set header 4, message 16. */
-	assert_int_equal(len, 16 + 4 + 148 + 60 + 148 + 60 + 64 + 64);
+	 * fields (5 and 5): 4 + 20 + 40 = 64; 262 and 263, 256 and 258 with 7
+	 * TLS elements: 148 + 56 = 204. Set header 4, message 16. */
+	assert_int_equal(len, 16 + 4 + 148 + 60 + 148 + 60 + 64 + 64 + 204 + 204);
 	assert_int_equal(be16(buf), 10);
 	assert_int_equal(be16(buf + 2), len);
 	assert_int_equal(be32(buf + 4), 0x01020304);
@@ -106,6 +110,23 @@ static void test_templates(void **state)
 	assert_int_equal(be16(buf + off + 64 - 8), 0x8000 | 24);
 	assert_int_equal(be16(buf + off + 64 - 6), 320);
 	assert_int_equal(be32(buf + off + 64 - 4), 32473);
+	off += 64 + 64;
+	for (int v6 = 0; v6 < 2; v6++, off += 204) {
+		/* 256/258 then the TLS elements 12-18 */
+		static const uint16_t tls[7][2] = { { 12, 64 }, { 13, 16 }, { 14, 2 }, { 15, 2 },
+						    { 16, 8 }, { 17, 8 }, { 18, 1 } };
+
+		assert_int_equal(be16(buf + off), 262 + v6);
+		assert_int_equal(be16(buf + off + 2), 32);
+		assert_memory_equal(buf + off + 148 - sizeof(t256_tail), t256_tail,
+				    sizeof(t256_tail));
+		for (int i = 0; i < 7; i++) {
+			assert_int_equal(be16(buf + off + 148 + 8 * i), 0x8000 | tls[i][0]);
+			assert_int_equal(be16(buf + off + 148 + 8 * i + 2), tls[i][1]);
+			assert_int_equal(be32(buf + off + 148 + 8 * i + 4), 32473);
+		}
+	}
+	assert_int_equal(off, len);
 }
 
 static struct xtap_ipfix_flow tcp_flow(void)
@@ -188,6 +209,48 @@ static void test_flow_record(void **state)
 	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 53);
 	assert_memory_equal(buf + 16, resp, sizeof(resp));
 	assert_int_equal(buf[16 + 4 + 52], IPFIX_BIFLOW_REVERSE_INITIATOR);
+}
+
+/* A flow with TLS: the initiator's record goes with 262 and ends in the
+ * TLS elements; the responder's is the plain 257. */
+static void test_tls_record(void **state)
+{
+	uint8_t buf[512];
+	struct xtap_ipfix_msg m;
+	struct xtap_ipfix_flow f = tcp_flow();
+	const uint8_t *t;
+
+	(void)state;
+	f.tls = true;
+	memcpy(f.tls_sni, "example.com", 11);
+	memcpy(f.tls_alpn, "h2", 2);
+	f.tls_version = 0x0304;
+	f.tls_cipher = 0x1302;
+	f.tls_hello_ns = 0x0102;
+	f.tls_handshake_ns = UINT64_MAX;
+	f.tls_hrr = 1;
+	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
+	assert_true(xtap_ipfix_put_flow(&m, &f));
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 210);
+	assert_int_equal(be16(buf + 16), XTAP_TMPL_V4_TLS);
+	t = buf + 16 + 4 + 109;
+	assert_memory_equal(t, "example.com\0\0\0\0\0", 16);
+	for (int i = 11; i < 64; i++)
+		assert_int_equal(t[i], 0);
+	assert_memory_equal(t + 64, "h2\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+	assert_int_equal(be16(t + 80), 0x0304);
+	assert_int_equal(be16(t + 82), 0x1302);
+	assert_int_equal(be32(t + 84), 0);
+	assert_int_equal(be32(t + 88), 0x0102);
+	assert_int_equal(be32(t + 92), 0xffffffff);
+	assert_int_equal(be32(t + 96), 0xffffffff);
+	assert_int_equal(t[100], 1);
+	f.reverse = true;
+	f.src_side = 1;
+	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
+	assert_true(xtap_ipfix_put_flow(&m, &f));
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 53);
+	assert_int_equal(be16(buf + 16), XTAP_TMPL_V4_RESP);
 }
 
 /* Records of one template share a set; another template opens another. */
@@ -537,6 +600,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_lengths),
 		cmocka_unit_test(test_templates),
+		cmocka_unit_test(test_tls_record),
 		cmocka_unit_test(test_flow_record),
 		cmocka_unit_test(test_sets_and_full_message),
 		cmocka_unit_test(test_icmp_and_v6),

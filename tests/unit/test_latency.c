@@ -124,6 +124,25 @@ static void test_kind_names(void **state)
 	assert_int_equal(xtap_lat_kind_parse("HTTP"), -1);
 	assert_int_equal(xtap_lat_kind_parse(""), -1);
 	assert_null(xtap_lat_kind_name(XTAP_LAT_KIND_MAX));
+	assert_int_equal(xtap_lat_kind_parse("tls"), XTAP_LAT_TLS_HELLO);
+	assert_int_equal(xtap_lat_kind_parse("tls-data"), XTAP_LAT_TLS_DATA);
+}
+
+/* --kind tls selects both TLS times, --kind tls-data only the full handshake */
+static void test_kind_tls(void **state)
+{
+	struct xtap_hist_filter f = { .kind = XTAP_LAT_TLS_HELLO };
+	struct xtap_svc_key k = { .kind = XTAP_LAT_TLS_DATA };
+
+	(void)state;
+	assert_true(xtap_hist_selected(&f, &k));
+	k.kind = XTAP_LAT_TLS_HELLO;
+	assert_true(xtap_hist_selected(&f, &k));
+	k.kind = XTAP_LAT_HTTP;
+	assert_false(xtap_hist_selected(&f, &k));
+	f.kind = XTAP_LAT_TLS_DATA;
+	k.kind = XTAP_LAT_TLS_HELLO;
+	assert_false(xtap_hist_selected(&f, &k));
 }
 
 static void test_service_parse(void **state)
@@ -249,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_percentile_interpolates),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_kind_names),
+		cmocka_unit_test(test_kind_tls),
 		cmocka_unit_test(test_service_parse),
 		cmocka_unit_test(test_filter_kind),
 		cmocka_unit_test(test_text),

@@ -138,12 +138,38 @@ static void test_histogram(void **state)
 	free(t);
 }
 
+/* The TLS kinds are labelled as xtap latency names them. */
+static void test_histogram_tls_kinds(void **state)
+{
+	struct xtap_hist_entry h[2] = { 0 };
+	struct xtap_prom_input in = { .hist = h, .nhist = 2 };
+	char *t;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		h[i].key.addr[10] = h[i].key.addr[11] = 0xff;
+		h[i].key.addr[12] = 10;
+		h[i].key.addr[15] = 2;
+		h[i].key.port = 443;
+		h[i].key.proto = IPPROTO_TCP;
+		h[i].h.count = 1;
+		h[i].h.bucket[20] = 1;
+	}
+	h[0].key.kind = XTAP_LAT_TLS_HELLO;
+	h[1].key.kind = XTAP_LAT_TLS_DATA;
+	t = render(&in);
+	expect_line(t, "xtap_latency_seconds_count{kind=\"tls\",server=\"10.0.0.2\",port=\"443\",proto=\"tcp\"} 1");
+	expect_line(t, "xtap_latency_seconds_count{kind=\"tls-data\",server=\"10.0.0.2\",port=\"443\",proto=\"tcp\"} 1");
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bucket_bounds),
 		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_histogram),
+		cmocka_unit_test(test_histogram_tls_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
