@@ -86,7 +86,8 @@ static __always_inline void count(void *data, void *data_end, __u64 len)
 	bpf_map_update_elem(&counter_flows, &k, &nv, BPF_NOEXIST);
 }
 
-SEC("xdp")
+/* xdp.frags: bench_scale tail-calls it from a program array of xdp.frags programs */
+SEC("xdp.frags")
 int counter_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
