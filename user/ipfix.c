@@ -24,6 +24,8 @@ const struct ipfix_ie xtap_ipfix_ies[XIE_MAX] = {
 	[XIE_BIFLOW_DIR] = { 239, 1, 0, "biflowDirection" },
 	[XIE_ICMP_V4] = { 32, 2, 0, "icmpTypeCodeIPv4" },
 	[XIE_ICMP_V6] = { 139, 2, 0, "icmpTypeCodeIPv6" },
+	[XIE_SAMPLING_INTERVAL] = { 305, 4, 0, "samplingPacketInterval" },
+	[XIE_SAMPLING_SPACE] = { 306, 4, 0, "samplingPacketSpace" },
 	[XIE_HS_SYN_SYNACK_NS] = { 1, 8, PEN, "xtapTcpSynToSynAckNanoseconds" },
 	[XIE_HS_SYNACK_ACK_NS] = { 2, 8, PEN, "xtapTcpSynAckToAckNanoseconds" },
 	[XIE_OUTCOME] = { 3, 1, PEN, "xtapTcpConnectionOutcome" },
@@ -48,7 +50,7 @@ const struct ipfix_ie xtap_ipfix_ies[XIE_MAX] = {
 static const int flow_v4_init[] = {
 	XIE_SRC_V4, XIE_DST_V4, XIE_SRC_PORT, XIE_DST_PORT, XIE_PROTO, XIE_VLAN,
 	XIE_ICMP_V4, XIE_OCTETS, XIE_PACKETS, XIE_START_MS, XIE_END_MS, XIE_TCP_FLAGS,
-	XIE_END_REASON, XIE_BIFLOW_DIR,
+	XIE_END_REASON, XIE_BIFLOW_DIR, XIE_SAMPLING_INTERVAL, XIE_SAMPLING_SPACE,
 	XIE_HS_SYN_SYNACK_NS, XIE_HS_SYNACK_ACK_NS, XIE_OUTCOME, XIE_SYN_RETRANS,
 	XIE_RETRANS_INIT, XIE_RETRANS_RESP, XIE_PASSIVE_RTT_NS, XIE_HTTP_RESP_NS,
 	XIE_HTTP_STATUS, XIE_DNS_RESP_NS, XIE_DNS_RCODE, END,
@@ -56,12 +58,12 @@ static const int flow_v4_init[] = {
 static const int flow_v4_resp[] = {
 	XIE_SRC_V4, XIE_DST_V4, XIE_SRC_PORT, XIE_DST_PORT, XIE_PROTO, XIE_VLAN,
 	XIE_ICMP_V4, XIE_OCTETS, XIE_PACKETS, XIE_START_MS, XIE_END_MS, XIE_TCP_FLAGS,
-	XIE_END_REASON, XIE_BIFLOW_DIR, END,
+	XIE_END_REASON, XIE_BIFLOW_DIR, XIE_SAMPLING_INTERVAL, XIE_SAMPLING_SPACE, END,
 };
 static const int flow_v6_init[] = {
 	XIE_SRC_V6, XIE_DST_V6, XIE_SRC_PORT, XIE_DST_PORT, XIE_PROTO, XIE_VLAN,
 	XIE_ICMP_V6, XIE_OCTETS, XIE_PACKETS, XIE_START_MS, XIE_END_MS, XIE_TCP_FLAGS,
-	XIE_END_REASON, XIE_BIFLOW_DIR,
+	XIE_END_REASON, XIE_BIFLOW_DIR, XIE_SAMPLING_INTERVAL, XIE_SAMPLING_SPACE,
 	XIE_HS_SYN_SYNACK_NS, XIE_HS_SYNACK_ACK_NS, XIE_OUTCOME, XIE_SYN_RETRANS,
 	XIE_RETRANS_INIT, XIE_RETRANS_RESP, XIE_PASSIVE_RTT_NS, XIE_HTTP_RESP_NS,
 	XIE_HTTP_STATUS, XIE_DNS_RESP_NS, XIE_DNS_RCODE, END,
@@ -69,7 +71,7 @@ static const int flow_v6_init[] = {
 static const int flow_v6_resp[] = {
 	XIE_SRC_V6, XIE_DST_V6, XIE_SRC_PORT, XIE_DST_PORT, XIE_PROTO, XIE_VLAN,
 	XIE_ICMP_V6, XIE_OCTETS, XIE_PACKETS, XIE_START_MS, XIE_END_MS, XIE_TCP_FLAGS,
-	XIE_END_REASON, XIE_BIFLOW_DIR, END,
+	XIE_END_REASON, XIE_BIFLOW_DIR, XIE_SAMPLING_INTERVAL, XIE_SAMPLING_SPACE, END,
 };
 static const int svc_v4[] = {
 	XIE_DST_V4, XIE_DST_PORT, XIE_PROTO, XIE_START_MS, XIE_END_MS, XIE_LAT_KIND,
@@ -256,6 +258,8 @@ bool xtap_ipfix_put_flow(struct xtap_ipfix_msg *m, const struct xtap_ipfix_flow 
 		case XIE_BIFLOW_DIR:
 			*p = f->reverse ? IPFIX_BIFLOW_REVERSE_INITIATOR : IPFIX_BIFLOW_INITIATOR;
 			break;
+		case XIE_SAMPLING_INTERVAL: put32(p, 1); break;
+		case XIE_SAMPLING_SPACE: put32(p, f->sampling > 1 ? f->sampling - 1 : 0); break;
 		case XIE_HS_SYN_SYNACK_NS: put64(p, f->syn_synack_ns); break;
 		case XIE_HS_SYNACK_ACK_NS: put64(p, f->synack_ack_ns); break;
 		case XIE_OUTCOME: *p = f->outcome; break;
