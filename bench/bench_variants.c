@@ -8,8 +8,11 @@
  * median, the median of its per-round ratios to the first build and to the
  * bare counter, and those ratios' quartiles. Hops at 1 in 16, as attached.
  *
+ * With -F N (XDP only), bench/scale.bpf.c cycles N flows into each program
+ * (as bench_scale does), each table sized to at least N, filled first.
+ *
  * usage: bench_variants [-r ROUNDS] [-n REPEAT] [-c CPU] [-H xdp|tc-ingress|tc-egress]
- *                       [-S SAMPLING] OBJ...
+ *                       [-S SAMPLING] [-F NFLOWS] OBJ...
  * Not part of `make bench`: a tool for measuring a change.
  */
 #define _GNU_SOURCE
@@ -27,6 +30,7 @@
 #include "tests/fixtures/pkt.h"
 #include "empty.skel.h"
 #include "bench/counter.skel.h"
+#include "bench/scale.skel.h"
 #include "bench/lib.h"
 
 #define MAX_OBJS 8
@@ -35,8 +39,18 @@
 
 static const char *hook_prog[3] = { "xdp_tap", "tc_tap_ingress", "tc_tap_egress" };
 
+static struct scale_bpf *cycler;
+
 static int run(int fd, __u32 pass, const struct pb *f, int repeat, double *ns)
 {
+	if (cycler) {
+		__u32 zero = 0;
+
+		if (bpf_map_update_elem(bpf_map__fd(cycler->maps.scale_next), &zero, &fd, 0))
+			return -errno;
+		fd = bpf_program__fd(cycler->progs.xdp_cycle);
+	}
+	{
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f->d, .data_size_in = (__u32)f->len,
 		    .repeat = repeat);
 
@@ -46,6 +60,7 @@ static int run(int fd, __u32 pass, const struct pb *f, int repeat, double *ns)
 		return -EPROTO;
 	*ns = t.duration;
 	return 0;
+	}
 }
 
 static void frames(struct pb *f, const char **names)
@@ -99,18 +114,20 @@ int main(int argc, char **argv)
 	struct empty_bpf *e = NULL;
 	struct counter_bpf *k = NULL;
 	int rounds = 21, repeat = 200000, cpu = 0, hook = 0, c, nobj, np, ret = 1;
-	__u32 sampling = 1;
+	__u32 sampling = 1, nflows = 0, tsize = XTAP_FLOWS_DEFAULT;
+	struct scale_bpf *sc = NULL;
 	int fd[MAX_OBJS + 2];
 	const char *label[MAX_OBJS + 2], *fname[NFR];
 	struct pb f[NFR];
 	cpu_set_t set;
 
-	while ((c = getopt(argc, argv, "r:n:c:H:S:h")) != -1) {
+	while ((c = getopt(argc, argv, "r:n:c:H:S:F:h")) != -1) {
 		switch (c) {
 		case 'r': rounds = atoi(optarg); break;
 		case 'n': repeat = atoi(optarg); break;
 		case 'c': cpu = atoi(optarg); break;
 		case 'S': sampling = atoi(optarg); break;
+		case 'F': nflows = atoi(optarg); break;
 		case 'H':
 			hook = !strcmp(optarg, "xdp") ? 0 : !strcmp(optarg, "tc-ingress") ? 1 :
 			       !strcmp(optarg, "tc-egress") ? 2 : -1;
@@ -130,13 +147,31 @@ int main(int argc, char **argv)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
+	if (nflows) {
+		if (hook || nflows > (1u << 24)) {
+			fprintf(stderr, "xtap: bench variants: -F: XDP only, 1 to 2^24 flows\n");
+			return 2;
+		}
+		while (tsize < nflows + nflows / 16)
+			tsize *= 2;
+		sc = scale_bpf__open_and_load();
+		if (!sc) {
+			fprintf(stderr, "xtap: bench variants: load the cycler: %s\n", strerror(errno));
+			goto cleanup;
+		}
+		sc->bss->nflows = nflows;
+	}
 	e = empty_bpf__open_and_load();
-	k = counter_bpf__open_and_load();
+	k = counter_bpf__open();
+	if (k && (bpf_map__set_max_entries(k->maps.counter_flows, tsize) || counter_bpf__load(k))) {
+		counter_bpf__destroy(k);
+		k = NULL;
+	}
 	if (!e || !k) {
 		fprintf(stderr, "xtap: bench variants: load the baselines: %s\n", strerror(errno));
 		goto cleanup;
 	}
-	fd[0] = bpf_program__fd(hook ? e->progs.tc_pass : e->progs.xdp_pass);
+	fd[0] = bpf_program__fd(hook ? e->progs.tc_pass : sc ? sc->progs.xdp_pass : e->progs.xdp_pass);
 	fd[1] = bpf_program__fd(hook ? k->progs.counter_tc : k->progs.counter_xdp);
 	label[0] = "empty";
 	label[1] = "counter";
@@ -149,6 +184,9 @@ int main(int argc, char **argv)
 		__u32 zero = 0;
 
 		obj[i] = bpf_object__open_file(path, NULL);
+		m = obj[i] ? bpf_object__find_map_by_name(obj[i], "xtap_flows") : NULL;
+		if (m)
+			bpf_map__set_max_entries(m, tsize);
 		if (!obj[i] || bpf_object__load(obj[i])) {
 			fprintf(stderr, "xtap: bench variants: load %s: %s\n", path, strerror(errno));
 			goto cleanup;
@@ -172,6 +210,9 @@ int main(int argc, char **argv)
 	}
 	np = nobj + 2;
 	frames(f, fname);
+	cycler = sc;
+	if (nflows)
+		printf("%u flows cycled, tables of %u entries\n", nflows, tsize);
 	printf("variants at %s: %d rounds x %d runs, cpu %d, order rotated; ratios are medians "
 	       "(quartiles) of per-round ratios\n", hook_prog[hook], rounds, repeat, cpu);
 	for (int fr = 0; fr < NFR; fr++) {
@@ -179,7 +220,7 @@ int main(int argc, char **argv)
 		double dummy;
 
 		for (int p = 0; p < np; p++)
-			if (run(fd[p], pass, &f[fr], 1, &dummy)) {
+			if (run(fd[p], pass, &f[fr], nflows ? (int)nflows : 1, &dummy)) {
 				fprintf(stderr, "xtap: bench variants: %s: test run failed\n", label[p]);
 				goto cleanup;
 			}
@@ -215,5 +256,6 @@ cleanup:
 		bpf_object__close(obj[i]);
 	empty_bpf__destroy(e);
 	counter_bpf__destroy(k);
+	scale_bpf__destroy(sc);
 	return ret;
 }
