@@ -22,22 +22,13 @@ static __always_inline __u32 tap_core(void *ctx, void *data, void *data_end, __u
 				    __u16 l3_proto, __u16 vlan, __u32 hook, int *hop_stamp)
 {
 	struct xtap_stats *st = xtap_stats_of(hook);
-	struct sample_state *ss = NULL;
 	struct pkt p = {};
-	__u32 n = sample_rate(), weight = 1;
-	int outcome, cls = 0;
+	__u32 n, weight = 1;
+	int outcome;
 
 	frame_len = xtap_wire_len(frame_len);
-	if (n > 1) {
-		ss = sample_state();
-		if (ss && sample_peek(ss, ctx, hook, data, data_end, frame_len, l3_proto, n, &cls)) {
-			if (st) {
-				st->c[cls == XTAP_STAT_UDP ? XTAP_STAT_UDP : XTAP_STAT_TCP]++;
-				st->c[XTAP_STAT_BYTES] += frame_len;
-			}
-			return capture_mask();
-		}
-	}
+	if (sample_skip(ctx, hook, data, data_end, frame_len, l3_proto, st))
+		return capture_mask();
 	outcome = parse_packet(ctx, hook == XTAP_HOOK_XDP, data, data_end, frame_len, l3_proto, &p);
 	if (!p.vlan)
 		p.vlan = vlan;
@@ -49,8 +40,9 @@ static __always_inline __u32 tap_core(void *ctx, void *data, void *data_end, __u
 	if (outcome <= XTAP_STAT_IP_FRAGMENT) {	/* else not IP, or malformed: no flow */
 		int counts = xtap_hook_counts(hook);	/* else XDP already counted it here */
 
-		if (ss)
-			weight = sample_weight(ss, &p, n);
+		n = sample_rate();	/* read again: nothing lives across the parser */
+		if (n > 1)
+			weight = sample_weight(&p, n);
 		if (counts && weight) {
 			flow_account(&p, XTAP_POINT(xtap_slot, hook), st, weight, n);
 			app_account(ctx, data, data_end, &p, hook);

@@ -26,6 +26,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "config.h"
+#include "stats.h"
 #include "parse.h"
 #include "hop.h"
 
@@ -191,12 +192,40 @@ static __always_inline int sample_peek(struct sample_state *ss, void *ctx, __u32
 	return 1;
 }
 
+/* Before the parser: 1 when the packet is out of the sample and needs no
+ * more than its class and bytes counted (done here). The rate and the state
+ * are read here and again after the parser, so that nothing of this decision
+ * stays live across the parser: the verifier walks the parser once, not once
+ * per way the decision went. */
+static __always_inline int sample_skip(void *ctx, __u32 hook, void *data, void *data_end,
+				       __u64 frame_len, __u16 l3_proto, struct xtap_stats *st)
+{
+	struct sample_state *ss;
+	__u32 n = sample_rate();
+	int cls = 0;
+
+	if (n <= 1)
+		return 0;
+	ss = sample_state();
+	if (!ss || !sample_peek(ss, ctx, hook, data, data_end, frame_len, l3_proto, n, &cls))
+		return 0;
+	if (st) {
+		st->c[cls == XTAP_STAT_UDP ? XTAP_STAT_UDP : XTAP_STAT_TCP]++;
+		st->c[XTAP_STAT_BYTES] += frame_len;
+	}
+	return 1;
+}
+
 /* After the parser: what the packet weighs in its flow, 0 when it is left
  * out of the sample. */
-static __always_inline __u32 sample_weight(struct sample_state *ss, const struct pkt *p, __u32 n)
+static __always_inline __u32 sample_weight(const struct pkt *p, __u32 n)
 {
-	__u32 v = *(volatile __u32 *)&ss->verdict, *hs = NULL;
+	struct sample_state *ss = sample_state();
+	__u32 v, *hs = NULL;
 
+	if (!ss)
+		return 1;
+	v = *(volatile __u32 *)&ss->verdict;
 	if (p->l4proto == IPPROTO_TCP && p->frag != XTAP_FRAG_LATER)
 		hs = sample_hs_slot(p->saddr[3], p->daddr[3], p->sport, p->dport);
 	if (sample_edge(p)) {
