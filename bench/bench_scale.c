@@ -64,6 +64,7 @@
 #include "user/report.h"
 #include "tests/fixtures/pkt.h"
 #include "bench/scale.skel.h"
+#include "bench/counter.skel.h"
 #include "bench/lib.h"
 #include "user/capslot.h"
 
@@ -72,12 +73,14 @@
 #define CAP_REPEAT 20000u	/* records per round: 31 MB at 1514 bytes, within the ring */
 #define MAX_ROUNDS 51
 #define BATCH 4096
+#define SCALE_TARGET 1.5	/* xdp_tap / bare counter at 1M flows */
 #define TIMES 1		/* timings per run of the dump steps: run.sh repeats the runs */
 
 struct bench {
 	struct xtap_bpf *x;
 	struct scale_bpf *s;
-	int cycle_fd, pass_fd, tap_fd, next_fd;
+	struct counter_bpf *k;	/* the bare counter, its table as big as xtap's */
+	int cycle_fd, pass_fd, tap_fd, next_fd, counter_fd;
 	int rounds, verbose;
 	struct pb frame;	/* 64-byte IPv4 TCP ACK */
 	struct pb big;		/* 1514-byte IPv4 TCP ACK */
@@ -224,47 +227,62 @@ static int fill(struct bench *b, __u32 n)
 	return cycle(b, b->tap_fd, n, n, &ns);
 }
 
+/* The programs of the flows section, rotated each round. */
+enum { F_EMPTY, F_COUNTER, F_XTAP, F_NPROGS };
+
 static int section_flows(struct bench *b)
 {
 	static const __u32 counts[] = { 1, 1024, 65536, 1000000 };
-	double base[MAX_ROUNDS], tap[MAX_ROUNDS];
-	char name[64];
+	double v[F_NPROGS][MAX_ROUNDS], rk[MAX_ROUNDS], rx[MAX_ROUNDS], ns;
+	int fds[F_NPROGS] = { b->pass_fd, b->counter_fd, b->tap_fd };
+	char name[96], target[32];
 
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
 		__u32 n = counts[i], repeat = n > 500000 ? 2 * n : 1000000;
 		__u64 new0, new1;
-		double bm, tm;
+		double m[F_NPROGS];
 
+		/* one pass of each table first: every measured lookup hits */
 		if (fill(b, n))
+			return -1;
+		b->s->bss->counter = 0;
+		if (cycle(b, b->counter_fd, n, n, &ns))
 			return -1;
 		new0 = stat_sum(b, XTAP_STAT_FLOW_NEW);
 		for (int r = 0; r < b->rounds; r++) {
-			int first = r % 2;
+			for (int k = 0; k < F_NPROGS; k++) {
+				int p = (r + k) % F_NPROGS;
 
-			for (int k = 0; k < 2; k++) {
-				int which = k ^ first;
-
-				if (cycle(b, which ? b->tap_fd : b->pass_fd, n, repeat,
-					  which ? &tap[r] : &base[r]))
+				if (cycle(b, fds[p], n, repeat, &v[p][r]))
 					return -1;
 			}
+			rk[r] = v[F_EMPTY][r] > 0 ? v[F_COUNTER][r] / v[F_EMPTY][r] : 0;
+			rx[r] = v[F_COUNTER][r] > 0 ? v[F_XTAP][r] / v[F_COUNTER][r] : 0;
 		}
 		new1 = stat_sum(b, XTAP_STAT_FLOW_NEW);
-		bm = bench_median(base, b->rounds);
-		tm = bench_median(tap, b->rounds);
+		for (int p = 0; p < F_NPROGS; p++)
+			m[p] = bench_median(v[p], b->rounds);
 		snprintf(name, sizeof(name), "xdp_tap, %u flow%s cycled", n, n > 1 ? "s" : "");
-		bench_row("scale", name, tm, "ns/pkt", "cycler+empty XDP", bm, NULL);
+		snprintf(target, sizeof(target), "ratio<=%.1f", SCALE_TARGET);
+		bench_row_ratio("scale", name, m[F_XTAP], "ns/pkt", "bare counter, same flows",
+				m[F_COUNTER], bench_median(rx, b->rounds),
+				n == 1000000 ? target : NULL);
+		snprintf(name, sizeof(name), "bare counter, %u flow%s cycled", n, n > 1 ? "s" : "");
+		bench_row_ratio("scale", name, m[F_COUNTER], "ns/pkt", "cycler+empty XDP",
+				m[F_EMPTY], bench_median(rk, b->rounds), NULL);
 		if (b->verbose)
-			fprintf(stderr, "%u flows: xtap %.1f ns, base %.1f ns, %llu created\n", n,
-				tm, bm, (unsigned long long)(new1 - new0));
+			fprintf(stderr, "%u flows: xtap %.1f ns, counter %.1f ns, base %.1f ns, "
+				"%llu created\n", n, m[F_XTAP], m[F_COUNTER], m[F_EMPTY],
+				(unsigned long long)(new1 - new0));
 		if (new1 - new0 > 0)
 			bench_note("scale", "%u flows: %llu of %llu measured packets created a flow "
 				   "(evicted meanwhile)", n, (unsigned long long)(new1 - new0),
 				   (unsigned long long)b->rounds * repeat);
 	}
 	bench_note("scale", "flows: BPF_PROG_TEST_RUN of the cycler, medians of %d rounds of "
-		   "max(1,000,000, 2N) runs, cycler+xdp_tap and cycler+empty alternating; 64-byte "
-		   "TCP ACK; flow table of %u entries", b->rounds, XTAP_SCALE_ENTRIES);
+		   "max(1,000,000, 2N) runs, cycler+xdp_tap, cycler+bare counter and cycler+empty "
+		   "in rotated order; ratios are medians of per-round ratios; 64-byte TCP ACK; "
+		   "both flow tables of %u entries", b->rounds, XTAP_SCALE_ENTRIES);
 	return 0;
 }
 
@@ -412,7 +430,7 @@ static int section_dump(struct bench *b)
 	bench_row("scale", "1M flows: map read, batch lookups", tb, "s CPU", "one-by-one lookups",
 		  ts, NULL);
 	bench_row("scale", "1M flows: map read, one-by-one lookups", ts, "s CPU", NULL, 0, NULL);
-	bench_row("scale", "1M flows: xtap_flows_dump (read+sort+merge)", td, "s CPU", NULL, 0,
+	bench_row("scale", "1M flows: xtap_flows_read sorted by key (read+merge+xtap_flows_sort)", td, "s CPU", NULL, 0,
 		  NULL);
 	bench_row("scale", "1M flows: xtap_flows_read (read+merge, no sort: xtap flows)", tr,
 		  "s CPU", "batch lookups alone", tb, NULL);
@@ -669,6 +687,25 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xtap: bench scale: load the cycler: %s\n", strerror(errno));
 		goto cleanup;
 	}
+	b.k = counter_bpf__open();
+	if (!b.k || bpf_map__set_max_entries(b.k->maps.counter_flows, XTAP_SCALE_ENTRIES) ||
+	    counter_bpf__load(b.k)) {
+		fprintf(stderr, "xtap: bench scale: load the bare counter: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	/* the default configuration, as xtap attach writes it: hops 1 in 16 */
+	{
+		struct xtap_hop_cfg hcfg = { .sample_shift = XTAP_HOP_SAMPLE_SHIFT_DEFAULT,
+					     .configured = 1 };
+		__u32 zero = 0;
+
+		if (bpf_map_update_elem(bpf_map__fd(b.x->maps.xtap_hop_cfg), &zero, &hcfg, 0)) {
+			fprintf(stderr, "xtap: bench scale: set the hop sample: %s\n",
+				strerror(errno));
+			goto cleanup;
+		}
+	}
+	b.counter_fd = bpf_program__fd(b.k->progs.counter_xdp);
 	b.cycle_fd = bpf_program__fd(b.s->progs.xdp_cycle);
 	b.pass_fd = bpf_program__fd(b.s->progs.xdp_pass);
 	b.next_fd = bpf_map__fd(b.s->maps.scale_next);
@@ -696,6 +733,7 @@ cleanup:
 			fprintf(stderr, "xtap: bench scale: %s detach lo failed\n", b.xtap);
 	}
 	scale_bpf__destroy(b.s);
+	counter_bpf__destroy(b.k);
 	if (b.x)
 		xtap_unload(b.x);
 	return ret;

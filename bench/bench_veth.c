@@ -24,6 +24,10 @@
  * xtap adds per received packet (1/rate - 1/baseline rate); the 90% target
  * is on the rate row when all three hooks are attached.
  *
+ * With all three hooks on one interface, each round also attaches the bare
+ * counter (bench/counter.bpf.c) the same way (native XDP, tcx ingress and
+ * egress) and a row gives xtap's rate against it (target 80%).
+ *
  * usage: bench_veth [-r ROUNDS] [-t SECONDS] [-b BATCH] [-c CPU] [-H HOOKS] [-I N] [-v]
  *        -H: the xtap hooks to attach (default xdp,tc-ingress,tc-egress); without
  *        xdp the baseline program stays on B under xtap, so that B keeps NAPI
@@ -58,6 +62,7 @@
 #include "user/maps.h"
 #include "empty.skel.h"
 #include "bench/gen.skel.h"
+#include "bench/counter.skel.h"
 #include "bench/lib.h"
 
 #define TARGET_RATIO 0.90
@@ -79,7 +84,13 @@ struct bench {
 	bool xtap_xdp;		/* hooks include xdp */
 	int ifaces;		/* interfaces xtap is attached to: B and ifaces - 1 idle ones */
 	int extra_made, extra_on;	/* idle veths created, and attached */
+	struct counter_bpf *counter;	/* the bare counter, on B's three hooks like xtap */
+	int counter_links[3];
 };
+
+#define COUNTER_TARGET 0.80	/* xtap's rate / the bare counter's */
+#define TCX_INGRESS 46		/* BPF_TCX_INGRESS, BPF_TCX_EGRESS: not in older uapi */
+#define TCX_EGRESS 47
 
 struct sample {
 	double mpps;		/* frames B received per second of test run */
@@ -170,6 +181,40 @@ static void extra_off(struct bench *b)
 			fprintf(stderr, "xtap: bench veth: %s detach %s failed\n", b->xtap, name);
 	}
 	b->extra_on = b->extra_made = 0;
+}
+
+static void counter_off(struct bench *b)
+{
+	for (int i = 0; i < 3; i++) {
+		if (b->counter_links[i] >= 0)
+			close(b->counter_links[i]);
+		b->counter_links[i] = -1;
+	}
+}
+
+/* The bare counter on B: native XDP, tcx ingress and egress. */
+static int counter_on(struct bench *b)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
+	int xfd = bpf_program__fd(b->counter->progs.counter_xdp);
+	int tfd = bpf_program__fd(b->counter->progs.counter_tc), err;
+
+	if (bench_enter(b->p.b_fd, b->p.ns_b))
+		return -1;
+	b->counter_links[0] = bpf_link_create(xfd, b->p.idx_b, BPF_XDP, &lo);
+	b->counter_links[1] = bpf_link_create(tfd, b->p.idx_b, TCX_INGRESS, NULL);
+	b->counter_links[2] = bpf_link_create(tfd, b->p.idx_b, TCX_EGRESS, NULL);
+	err = errno;
+	if (bench_enter(b->p.a_fd, b->p.ns_a))
+		return -1;
+	for (int i = 0; i < 3; i++)
+		if (b->counter_links[i] < 0) {
+			fprintf(stderr, "xtap: bench veth: attach the bare counter to %s: %s\n",
+				b->p.if_b, strerror(err));
+			counter_off(b);
+			return -1;
+		}
+	return check_native(b, "the bare counter");
 }
 
 static int xtap_on(struct bench *b)
@@ -311,6 +356,9 @@ static void summarize(const struct sample *s, int n, double *med, double *min, d
 
 static void cleanup(struct bench *b)
 {
+	counter_off(b);
+	counter_bpf__destroy(b->counter);
+	b->counter = NULL;
 	bench_ignore_signals();
 	xtap_off(b);
 	baseline_off(b);
@@ -322,6 +370,8 @@ int main(int argc, char **argv)
 {
 	static struct bench b = { .batch = 64, .hooks = "xdp,tc-ingress,tc-egress", .ifaces = 1 };
 	struct sample base[MAX_ROUNDS], tap[MAX_ROUNDS], pair[MAX_ROUNDS], s, gen;
+	struct sample cnt[MAX_ROUNDS], cpair[MAX_ROUNDS];
+	bool with_counter;
 	int rounds = 7, cpu = 0, c, rc = 1;
 	double secs = 0.5, bmed, bmin, bmax, bdel, xmed, xmin, xmax, xdel, ratio;
 	double pmed, pmin, pmax, pdel;
@@ -352,6 +402,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	b.xtap_xdp = strstr(b.hooks, "xdp") != NULL;
+	/* the bare counter attached the same way, when xtap is on all three hooks */
+	with_counter = !strcmp(b.hooks, "xdp,tc-ingress,tc-egress") && b.ifaces == 1;
+	for (int i = 0; i < 3; i++)
+		b.counter_links[i] = -1;
 	if (geteuid()) {
 		fprintf(stderr, "xtap: bench veth: needs root (namespaces, XDP)\n");
 		return 1;
@@ -371,6 +425,10 @@ int main(int argc, char **argv)
 	b.p.verbose = b.verbose;
 	if (bench_pair_setup(&b.p))
 		goto cleanup;
+	if (with_counter && !(b.counter = counter_bpf__open_and_load())) {
+		fprintf(stderr, "xtap: bench veth: load the bare counter: %s\n", strerror(errno));
+		goto cleanup;
+	}
 	bench_udp_frame(b.frame, FRAME_LEN, b.p.mac_a, b.p.mac_b, NET | 1, bench_pair_nobody(&b.p));
 	if (extra_on(&b))
 		goto cleanup;
@@ -410,6 +468,11 @@ int main(int argc, char **argv)
 			goto cleanup;
 		if (xtap_off(&b))
 			goto cleanup;
+		if (with_counter) {
+			if (bench_stop || counter_on(&b) || measure(&b, repeat, &cnt[r], true))
+				goto cleanup;
+			counter_off(&b);
+		}
 		if (b.verbose || rounds == 1)
 			printf("round %d: baseline %.3f Mpps (%.1f%% delivered), xtap %.3f Mpps "
 			       "(%.1f%%); xtap saw xdp %llu, tc-ingress %llu\n", r + 1,
@@ -466,6 +529,27 @@ int main(int argc, char **argv)
 		bench_row("veth", name, xmed, "Mpps", "empty XDP", bmed, target);
 		snprintf(name, sizeof(name), "added per packet, xtap on %s%s", b.hooks, ifs);
 		bench_row("veth", name, 1e3 / xmed - 1e3 / bmed, "ns/pkt", NULL, 0, NULL);
+		if (with_counter) {
+			double cmed, cmin, cmax, cdel, qmed, qmin, qmax, qdel;
+
+			summarize(cnt, rounds, &cmed, &cmin, &cmax, &cdel);
+			for (int r = 0; r < rounds; r++) {
+				cpair[r].mpps = tap[r].mpps / cnt[r].mpps;
+				cpair[r].delivered = 0;
+			}
+			summarize(cpair, rounds, &qmed, &qmin, &qmax, &qdel);
+			printf("veth: xtap/bare counter %.1f%% (paired %.1f%% .. %.1f%%), bare counter "
+			       "%.3f Mpps, %.1f%% of the baseline  %s (target >= %.0f%%)\n",
+			       qmed * 100, qmin * 100, qmax * 100, cmed, cmed / bmed * 100,
+			       qmed >= COUNTER_TARGET ? "PASS" : "MISS", COUNTER_TARGET * 100);
+			snprintf(target, sizeof(target), "ratio>=%.2f", COUNTER_TARGET);
+			snprintf(name, sizeof(name), "rx rate, xtap on %s, against the bare counter",
+				 b.hooks);
+			bench_row_ratio("veth", name, xmed, "Mpps", "bare counter, same hooks", cmed,
+					qmed, target);
+			snprintf(name, sizeof(name), "rx rate, bare counter on %s", b.hooks);
+			bench_row("veth", name, cmed, "Mpps", "empty XDP", bmed, NULL);
+		}
 		bench_note("veth", "veth B's rx_packets / test-run time of a live-frames generator "
 			   "redirecting 64-byte UDP out of veth A (same cpu), medians of %d rounds of "
 			   "%u frames, baseline and xtap alternating", rounds, repeat);

@@ -10,3 +10,9 @@ int xdp_pass(struct xdp_md *ctx)
 {
 	return XDP_PASS;
 }
+
+SEC("tc")
+int tc_pass(struct __sk_buff *skb)
+{
+	return -1;	/* TC_ACT_UNSPEC */
+}

@@ -16,15 +16,19 @@
 #include "lib/emit.h"
 #include "lib/hop.h"
 #include "lib/app.h"
+#include "lib/sample.h"
 
 static __always_inline __u32 tap_core(void *ctx, void *data, void *data_end, __u64 frame_len,
 				    __u16 l3_proto, __u16 vlan, __u32 hook, int *hop_stamp)
 {
 	struct xtap_stats *st = xtap_stats_of(hook);
 	struct pkt p = {};
+	__u32 n, weight = 1;
 	int outcome;
 
 	frame_len = xtap_wire_len(frame_len);
+	if (sample_skip(ctx, hook, data, data_end, frame_len, l3_proto, st))
+		return capture_mask();
 	outcome = parse_packet(ctx, hook == XTAP_HOOK_XDP, data, data_end, frame_len, l3_proto, &p);
 	if (!p.vlan)
 		p.vlan = vlan;
@@ -36,9 +40,12 @@ static __always_inline __u32 tap_core(void *ctx, void *data, void *data_end, __u
 	if (outcome <= XTAP_STAT_IP_FRAGMENT) {	/* else not IP, or malformed: no flow */
 		int counts = xtap_hook_counts(hook);	/* else XDP already counted it here */
 
-		if (counts) {
+		n = sample_rate();	/* read again: nothing lives across the parser */
+		if (n > 1)
+			weight = sample_weight(&p, n);
+		if (counts && weight) {
 			pkt_wire_segs(ctx, hook == XTAP_HOOK_XDP, l3_proto, &p);
-			flow_account(&p, XTAP_POINT(xtap_slot, hook), st);
+			flow_account(&p, XTAP_POINT(xtap_slot, hook), st, weight, n);
 			app_account(ctx, data, data_end, &p, hook);
 		}
 		*hop_stamp = hop_observe(ctx, &p, hook, st);

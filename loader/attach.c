@@ -405,6 +405,25 @@ static int set_hop_sample(const struct xtap_state *st, __u32 hop_sample, char *e
 	return r;
 }
 
+/* Flow sampling, one setting for the whole state (struct xtap_flow_cfg):
+ * sampling when not 0, else what the state has. */
+static int set_sampling(const struct xtap_state *st, __u32 sampling, char *err, size_t len)
+{
+	struct xtap_flow_cfg cfg = { .sampling = sampling };
+	int fd, r = 0;
+	__u32 zero = 0;
+
+	if (!sampling)
+		return 0;
+	fd = xtap_map_open(st, "xtap_flow_cfg");
+	if (fd < 0)
+		return xtap_fail(err, len, fd, "attach: sampling: %s", strerror(-fd));
+	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
+		r = xtap_fail(err, len, errno, "attach: sampling: %s", strerror(errno));
+	close(fd);
+	return r;
+}
+
 int xtap_attach_all(struct xtap_state *st, char *const *ifnames, int n,
 		    const struct xtap_attach_opts *o, __u32 hop_sample,
 		    struct xtap_attach_result *res, char *err, size_t len)
@@ -439,6 +458,8 @@ int xtap_attach_all(struct xtap_state *st, char *const *ifnames, int n,
 		res->done++;
 	}
 	r = set_hop_sample(st, hop_sample, err, len);
+	if (!r)
+		r = set_sampling(st, o->sampling, err, len);
 	/* drop reasons: one tracepoint for the whole state, best effort */
 	if (xtap_drops_attach(st, res->drops_err, sizeof(res->drops_err)) >= 0)
 		res->drops_err[0] = '\0';

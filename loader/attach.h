@@ -23,6 +23,8 @@ struct xtap_attach_opts {
 	int xdp_mode;		/* XTAP_MODE_AUTO or enum xtap_xdp_mode */
 	int tc_mech;		/* XTAP_TC_AUTO or enum xtap_tc_mech */
 	__u32 flows_max;	/* 0: the pinned table's size, else the default */
+	__u32 sampling;		/* xtap_attach_all: 1 in N packets to flows; 0 keeps
+				 * the state's (a new state: every packet) */
 };
 
 /* Returns 0 when attached, 1 when the interface already was (nothing done),
@@ -81,7 +83,8 @@ struct xtap_attach_result {
  * Attach every interface named, all or nothing: each name must exist before
  * anything is attached, and a failure detaches what this call attached.
  * Then the hop sampling setting, one for the whole state: hop_sample
- * (a power of 2) when not 0, else the default in a state nobody set. Then
+ * (a power of 2) when not 0, else the default in a state nobody set; the
+ * flow sampling (o->sampling) when not 0, for the whole state too. Then
  * the drop tracepoint, best effort. Returns 0, or -errno with one line in
  * err ("attach veth0: interface not found"); res->each[0 .. done-1] holds
  * the names handled before the failure, attached even when the hop setting

@@ -11,7 +11,7 @@
 
 /* Recorded in the pinned state when it is made (<pin root>/abi); an xtap
  * whose number differs refuses that state until `xtap detach --all`. */
-#define XTAP_ABI_VERSION 7
+#define XTAP_ABI_VERSION 8
 
 /* An attach point is (interface slot, hook). The loader gives every attached
  * interface a slot; the programs of that interface carry it as rodata. */
@@ -173,7 +173,9 @@ struct xtap_flow {
 	__u8 initiator;		/* enum xtap_dir of the side that started */
 	__u8 initiator_syn;	/* 1: initiator is the SYN sender; 0: first seen */
 	__u16 first_point;	/* XTAP_POINT that created the entry */
-	__u32 reserved;
+	__u32 sampling;		/* 1 in N packets accounted (struct xtap_flow_cfg)
+				 * when the entry was made: N > 1, pkts and bytes
+				 * are estimates; 0, every packet (exact) */
 	/* 88: the TCP handshake and how the connection ended, kept on the
 	 * SYN/FIN/RST path only (kern/lib/latency.h), with the fine clock */
 	__u64 syn_ns;		/* first SYN (without ACK) */
@@ -664,6 +666,18 @@ struct xtap_hop_cfg {
 	__u32 configured;	/* 1 once xtap attach has written it */
 };
 
+/* xtap_flow_cfg, a one-entry array: sampled flow accounting (xtap attach
+ * --sampling N). With sampling N > 1 a packet is accounted to its flow with
+ * probability 1/N and adds N packets and N times its length; TCP SYN, FIN
+ * and RST are always accounted, once. 0 and 1: every packet. The flow
+ * records the N it was created under (struct xtap_flow.sampling). */
+#define XTAP_SAMPLING_MAX 65535
+
+struct xtap_flow_cfg {
+	__u32 sampling;
+	__u32 reserved;
+};
+
 struct xtap_hop_key {
 	__u16 from;		/* XTAP_POINT */
 	__u16 to;
@@ -759,6 +773,7 @@ _Static_assert(sizeof(struct xtap_export_info) == 64, "xtap_export_info layout")
 
 _Static_assert(sizeof(struct xtap_hop_key) == 4, "xtap_hop_key layout");
 _Static_assert(sizeof(struct xtap_hop_cfg) == 8, "xtap_hop_cfg layout");
+_Static_assert(sizeof(struct xtap_flow_cfg) == 8, "xtap_flow_cfg layout");
 _Static_assert(sizeof(struct xtap_hop_seen) == 16, "xtap_hop_seen layout");
 _Static_assert(XTAP_MAX_POINTS <= 256, "a point fits the 8 low bits of xtap_hop_seen.at");
 _Static_assert((XTAP_HOP_SEEN_MAX & (XTAP_HOP_SEEN_MAX - 1)) == 0, "XTAP_HOP_SEEN_MAX: a power of two");

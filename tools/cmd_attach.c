@@ -20,6 +20,7 @@ struct defaults_attach {
 	const char *tc;		/* auto, tcx, clsact */
 	__u32 flows;		/* 0: the pinned table's size, else XTAP_FLOWS_DEFAULT */
 	__u32 hop_sample;	/* 0: the state's setting, or the default in a new state */
+	__u32 sampling;		/* 0: the state's setting, or every packet in a new state */
 	bool verbose;
 };
 
@@ -39,6 +40,8 @@ static const struct xtap_opt attach_opts[] = {
 	  .help = "flow table entries (a new state only)" },
 	{ "hop-sample", 0, XTAP_OPT_POW2, F(hop_sample), "N", .min = 1,
 	  .max = 1u << XTAP_HOP_SAMPLE_SHIFT_MAX, .help = "follow 1 packet in N between hops" },
+	{ "sampling", 0, XTAP_OPT_U32, F(sampling), "N", .min = 1, .max = XTAP_SAMPLING_MAX,
+	  .help = "account 1 packet in N to flows, as estimates (default 1: every packet)" },
 	{ "verbose", 'v', XTAP_OPT_FLAG, F(verbose), NULL, .help = "libbpf's messages" },
 	{ NULL },
 };
@@ -102,7 +105,7 @@ int cmd_attach(int argc, char **argv)
 		return xtap_usage_of("attach");
 	}
 	o = (struct xtap_attach_opts){ .hooks = d.hooks, .xdp_mode = mode, .tc_mech = tc,
-				       .flows_max = d.flows };
+				       .flows_max = d.flows, .sampling = d.sampling };
 	xtap_log_init(d.verbose);
 	if (xtap_check_privileges("attach"))
 		return XTAP_EXIT_ERR;

@@ -379,6 +379,7 @@ static int ipfix_flow(struct xtap_export_sink *b, const struct xtap_flow_entry *
 		.start_ms = to_ms(b, r->start_ns),
 		.end_ms = to_ms(b, r->end_ns),
 		.end_reason = r->reason,
+		.sampling = v->sampling,
 		.syn_synack_ns = v->hs_seen & XTAP_HS_SEEN_SYNACK ? v->syn_synack_ns : UINT64_MAX,
 		.synack_ack_ns = v->hs_seen & XTAP_HS_SEEN_ACK ? v->synack_ack_ns : UINT64_MAX,
 		.outcome = v->outcome,

@@ -56,6 +56,9 @@ enum xtap_ie {
 	XIE_OCTETS, XIE_PACKETS, XIE_START_MS, XIE_END_MS,
 	XIE_TCP_FLAGS, XIE_END_REASON, XIE_BIFLOW_DIR,
 	XIE_ICMP_V4, XIE_ICMP_V6,
+	/* sampled flows (xtap attach --sampling N): 1 and N - 1, on average one
+	 * packet accounted in every N; 1 and 0 for a flow counted in full */
+	XIE_SAMPLING_INTERVAL, XIE_SAMPLING_SPACE,
 	/* PEN 32473: per flow, on the initiator's record */
 	XIE_HS_SYN_SYNACK_NS,	/* 1: SYN to SYN-ACK, ns */
 	XIE_HS_SYNACK_ACK_NS,	/* 2: SYN-ACK to ACK, ns */
@@ -127,6 +130,8 @@ struct xtap_ipfix_flow {
 	uint64_t start_ms, end_ms;	/* since the epoch */
 	uint16_t tcp_flags;
 	uint8_t end_reason;	/* enum ipfix_end_reason */
+	uint32_t sampling;	/* 1 in N packets counted: octets and packets are
+				 * estimates when N > 1; 0 and 1, exact */
 	/* initiator's record only */
 	uint64_t syn_synack_ns, synack_ack_ns;	/* UINT64_MAX: not measured */
 	uint8_t outcome;

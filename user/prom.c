@@ -166,6 +166,13 @@ void xtap_prom_write(FILE *f, const struct xtap_prom_input *in)
 			fprintf(f, "%s %" PRIu64 "\n", c[i].name, (uint64_t)v);
 		}
 	}
+	family(f, "xtap_flow_sampling", "gauge",
+	       "1 in N packets accounted to flows (xtap attach --sampling); above 1, flow packet "
+	       "and byte counts and the rtt, http and dns latencies are estimates.");
+	fprintf(f, "xtap_flow_sampling %u\n", in->sampling > 1 ? in->sampling : 1);
+	family(f, "xtap_flows_sampled", "gauge",
+	       "Flows in the table whose packet and byte counts are estimates.");
+	fprintf(f, "xtap_flows_sampled %" PRIu64 "\n", (uint64_t)in->flows_sampled);
 	if (in->nhist) {
 		family(f, "xtap_latency_seconds", "histogram",
 		       "Per-service latency (handshake, http, dns, rtt), log2 buckets.");
@@ -198,6 +205,16 @@ char *xtap_prom_scrape(size_t *len)
 		cfd = xtap_map_open(&st, "xtap_fcache");
 		hfd = xtap_map_open(&st, "xtap_hist");
 		efd = xtap_map_open(&st, XTAP_EXP_INFO);
+		{
+			int gfd = xtap_map_open(&st, "xtap_flow_cfg");
+			struct xtap_flow_cfg cfg = { 0 };
+			__u32 zero = 0;
+
+			if (gfd >= 0 && !bpf_map_lookup_elem(gfd, &zero, &cfg))
+				in.sampling = cfg.sampling;
+			if (gfd >= 0)
+				close(gfd);
+		}
 		for (__u32 s = 0; s < XTAP_MAX_SLOTS; s++) {
 			if (xtap_iface_get(&st, s, &ifs[s]))
 				continue;
@@ -224,6 +241,8 @@ char *xtap_prom_scrape(size_t *len)
 			in.flows_max = info.max_entries;
 		if (!xtap_flows_read(ffd, cfd, XTAP_SORT_NONE, &f, &n)) {	/* counted only */
 			in.flows_used = n;
+			for (size_t i = 0; i < n; i++)
+				in.flows_sampled += f[i].val.sampling > 1;
 			in.flows_evicted = xtap_flows_evicted(&total, n);
 		}
 	}

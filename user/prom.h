@@ -25,6 +25,8 @@ struct xtap_prom_input {
 	size_t npoints;
 	unsigned ifaces;	/* attached interfaces */
 	__u64 flows_used, flows_max, flows_evicted;
+	__u32 sampling;		/* xtap attach --sampling: 1 in N packets to flows */
+	__u64 flows_sampled;	/* flows whose counts are estimates */
 	const struct xtap_hist_entry *hist;	/* per-service latency */
 	size_t nhist;
 	/* the counters of the state's exporters (xtap export); NULL: none */

@@ -155,6 +155,9 @@ void xtap_flow_json_fields(struct json *j, const struct xtap_flow_entry *e, __s6
 	json_str(j, "initiator", v->initiator == XTAP_DIR_AB ? "a" : "b");
 	json_str(j, "initiator_by", v->initiator_syn ? "syn" : "first-seen");
 	/* constant keys: no formatting per flow (a dump may hold millions) */
+	/* sampled: packets and bytes are estimates (kern/lib/sample.h) */
+	json_u64(j, "sampling", v->sampling > 1 ? v->sampling : 1);
+	json_bool(j, "estimated", v->sampling > 1);
 	json_u64(j, "packets_ab", v->pkts[0]);
 	json_u64(j, "bytes_ab", v->bytes[0]);
 	json_u64(j, "packets_ba", v->pkts[1]);
@@ -274,9 +277,20 @@ static void endpoint_widths(const struct xtap_flow_entry *f, size_t show, int *w
 	}
 }
 
+static void prefix_tilde(char *buf, size_t len)
+{
+	size_t n = strlen(buf);
+
+	if (n + 2 > len)
+		return;
+	memmove(buf + 1, buf, n + 1);
+	buf[0] = '~';
+}
+
 void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry *f, size_t n)
 {
 	size_t show = r->limit && r->limit < n ? r->limit : n;
+	__u32 sampled = 0;
 	int wc, ws;
 
 	endpoint_widths(f, show, &wc, &ws);
@@ -289,8 +303,8 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 		const struct xtap_flow *v = &f[i].val;
 		int c = v->initiator, s = !c;
 		char proto[32], cli[64], srv[64], b1[16], b2[16], fl[32], t[32], rtt[24], out[32];
-		char retx[24], tsrtt[24];
-		char line[560], status[16], resp[24], tls[XTAP_TLS_SNI_LEN + XTAP_TLS_ALPN_LEN + 4];
+		char retx[24], tsrtt[24], p1[24], p2[24];
+		char line[640], status[16], resp[24], tls[XTAP_TLS_SNI_LEN + XTAP_TLS_ALPN_LEN + 4];
 		size_t end;
 
 		proto_str(k->proto, proto, sizeof(proto));
@@ -301,6 +315,16 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 				 k->port_a);
 		human_bytes(v->bytes[c], b1, sizeof(b1));
 		human_bytes(v->bytes[s], b2, sizeof(b2));
+		/* estimates of a sampled flow: "~" before packets and bytes */
+		snprintf(p1, sizeof(p1), "%s%" PRIu64, v->sampling > 1 ? "~" : "",
+			 (uint64_t)v->pkts[c]);
+		snprintf(p2, sizeof(p2), "%s%" PRIu64, v->sampling > 1 ? "~" : "",
+			 (uint64_t)v->pkts[s]);
+		if (v->sampling > 1) {
+			sampled = v->sampling;
+			prefix_tilde(b1, sizeof(b1));
+			prefix_tilde(b2, sizeof(b2));
+		}
 		if (k->proto == IPPROTO_TCP) {
 			char x[16], y[16];
 
@@ -313,8 +337,8 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 		handshake_cells(k, v, rtt, sizeof(rtt), out, sizeof(out));
 		tcp_cells(k, v, retx, sizeof(retx), tsrtt, sizeof(tsrtt));
 		snprintf(line, sizeof(line),
-			 "%-6s %-*s %-*s %7" PRIu64 " %7s %7" PRIu64 " %7s %-9s %7s %8s %-15s %9.3fs %9s %s",
-			 proto, wc, cli, ws, srv, (uint64_t)v->pkts[c], b1, (uint64_t)v->pkts[s], b2, fl,
+			 "%-6s %-*s %-*s %7s %7s %7s %7s %-9s %7s %8s %-15s %9.3fs %9s %s",
+			 proto, wc, cli, ws, srv, p1, b1, p2, b2, fl,
 			 retx, tsrtt, t, (double)(v->last_ns - v->first_ns) / 1e9, rtt, out);
 		if (r->drops_of || r->app)	/* a fixed-width OUTCOME before them */
 			snprintf(line + strlen(line), sizeof(line) - strlen(line), "%*s",
@@ -339,6 +363,9 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 	}
 	if (show < n)
 		fprintf(r->out, "... %zu more flows\n", n - show);
+	if (sampled)
+		fprintf(r->out, "~ estimates: 1 packet in %u accounted to flows (xtap attach "
+			"--sampling); SYN, FIN and RST counted exactly\n", sampled);
 }
 
 void xtap_stats_json(struct json *j, const char *key, const struct xtap_stats *s)

@@ -107,10 +107,10 @@ static __always_inline int flow_key_make(const struct pkt *p, struct xtap_flow_k
 /* A new entry's first packet, direction d (a constant: the arrays are
  * indexed at fixed offsets). */
 static __always_inline void flow_first_packet(struct xtap_flow *f, const int d, const struct pkt *p,
-					      __u8 fl, int tcp)
+					      __u8 fl, int tcp, __u32 w)
 {
-	f->pkts[d] = p->segs;
-	f->bytes[d] = p->len;
+	f->pkts[d] = p->segs * w;
+	f->bytes[d] = p->len * w;
 	f->tcp_flags[d] = fl;
 	f->syn[d] = !!(fl & XTAP_TCP_SYN);
 	f->fin[d] = !!(fl & XTAP_TCP_FIN);
@@ -182,18 +182,19 @@ static __always_inline void fcache_tcp(struct xtap_fcache *c, int dir, const str
 		ts_track(f, &c->key, dir, p->tsval, p->tsecr);
 }
 
-/* The hot path: one more packet of the flow this CPU's entry holds. */
+/* The hot path: one more packet of the flow this CPU's entry holds, of
+ * weight w (the sampling rate, or 1). */
 static __always_inline void fcache_add(struct xtap_fcache *c, int dir, const struct pkt *p, int tcp,
-				       __u8 fl)
+				       __u8 fl, __u32 w)
 {
-	__u64 len = p->len;
+	__u64 len = p->len * w;
 
 	if (dir == XTAP_DIR_AB) {
-		c->pkts[0] += p->segs;
+		c->pkts[0] += p->segs * w;
 		c->bytes[0] += len;
 		c->tcp_flags[0] |= fl;
 	} else {
-		c->pkts[1] += p->segs;
+		c->pkts[1] += p->segs * w;
 		c->bytes[1] += len;
 		c->tcp_flags[1] |= fl;
 	}
@@ -214,7 +215,8 @@ static __always_inline void fcache_add(struct xtap_fcache *c, int dir, const str
  * entry does not hold (the entry is flushed and freed for it).
  */
 static __always_inline int fcache_account(struct xtap_fcache *c, const struct xtap_flow_key *k,
-					  int dir, const struct pkt *p, int tcp, __u8 fl, int event)
+					  int dir, const struct pkt *p, int tcp, __u8 fl, int event,
+					  __u32 w)
 {
 	if (!c)
 		return 0;
@@ -222,7 +224,7 @@ static __always_inline int fcache_account(struct xtap_fcache *c, const struct xt
 		if (c->owner_slot != xtap_slot)
 			return 1;
 		if (!event) {
-			fcache_add(c, dir, p, tcp, fl);
+			fcache_add(c, dir, p, tcp, fl, w);
 			return 1;
 		}
 		fcache_flush(c);
@@ -253,13 +255,13 @@ static __always_inline void flow_tcp_edge(struct xtap_flow *f, int dir, __u8 fl,
  * is read for what the handshake times, the coarse one for the rest. */
 static __always_inline void flow_update(struct xtap_flow *f, const struct xtap_flow_key *k, int dir,
 					const struct pkt *p, int tcp, __u8 fl, int event,
-					int syn_only)
+					int syn_only, __u32 w)
 {
 	int pending = tcp && hs_pending(f);
 	__u64 now;
 
-	__sync_fetch_and_add(&f->pkts[dir], p->segs);
-	__sync_fetch_and_add(&f->bytes[dir], p->len);
+	__sync_fetch_and_add(&f->pkts[dir], p->segs * w);
+	__sync_fetch_and_add(&f->bytes[dir], p->len * w);
 	now = event || pending ? xtap_now() : xtap_now_coarse();
 	if (now > f->last_ns)
 		f->last_ns = now;
@@ -301,7 +303,8 @@ static __always_inline void fcache_remember(struct xtap_fcache *c, const struct 
 /* A flow seen for the first time, at point: its entry, built in the
  * per-CPU scratch (it is too big for the stack). NULL when there is none. */
 static __always_inline struct xtap_flow *flow_new(int dir, const struct pkt *p, __u32 point,
-						  int tcp, __u8 fl, int syn_only)
+						  int tcp, __u8 fl, int syn_only, __u32 w,
+						  __u32 sampling)
 {
 	struct xtap_flow *nf;
 	__u32 zero = 0;
@@ -317,12 +320,13 @@ static __always_inline struct xtap_flow *flow_new(int dir, const struct pkt *p, 
 	nf->initiator = dir;
 	nf->initiator_syn = syn_only;
 	nf->first_point = point;
+	nf->sampling = sampling > 1 ? sampling : 0;	/* 0: exact */
 	if (tcp)
 		hs_first(nf, dir, fl, now);
 	if (dir == XTAP_DIR_AB)
-		flow_first_packet(nf, 0, p, fl, tcp);
+		flow_first_packet(nf, 0, p, fl, tcp, w);
 	else
-		flow_first_packet(nf, 1, p, fl, tcp);
+		flow_first_packet(nf, 1, p, fl, tcp, w);
 	return nf;
 }
 
@@ -331,9 +335,12 @@ static __always_inline struct xtap_flow *flow_new(int dir, const struct pkt *p, 
  * common case touches only this CPU's write-back entry; the shared table is
  * looked up when a flow starts, changes, carries SYN/FIN/RST, or every
  * XTAP_FCACHE_BATCH packets. point is where the packet is seen: a new flow
- * belongs to it, and only the interface a flow belongs to counts it.
+ * belongs to it, and only the interface a flow belongs to counts it. The
+ * packet weighs w (kern/lib/sample.h); a new flow records the sampling
+ * rate it is made under.
  */
-static __always_inline void flow_account(const struct pkt *p, __u32 point, struct xtap_stats *st)
+static __always_inline void flow_account(const struct pkt *p, __u32 point, struct xtap_stats *st,
+					 __u32 w, __u32 sampling)
 {
 	struct xtap_flow_key k __attribute__((aligned(8)));
 	__u8 fl = p->tcp_flags;
@@ -350,12 +357,12 @@ static __always_inline void flow_account(const struct pkt *p, __u32 point, struc
 	dir = flow_key_make(p, &k);
 	slot = fcache_slot(&k);
 	c = bpf_map_lookup_elem(&xtap_fcache, &slot);
-	if (fcache_account(c, &k, dir, p, tcp, fl, event))
+	if (fcache_account(c, &k, dir, p, tcp, fl, event, w))
 		return;
 
 	f = bpf_map_lookup_elem(&xtap_flows, &k);
 	if (!f) {
-		struct xtap_flow *nf = flow_new(dir, p, point, tcp, fl, syn_only);
+		struct xtap_flow *nf = flow_new(dir, p, point, tcp, fl, syn_only, w, sampling);
 		int hold;
 
 		if (!nf)
@@ -376,7 +383,7 @@ static __always_inline void flow_account(const struct pkt *p, __u32 point, struc
 		}
 	}
 	if (f->first_point / XTAP_HOOK_MAX == xtap_slot)
-		flow_update(f, &k, dir, p, tcp, fl, event, syn_only);
+		flow_update(f, &k, dir, p, tcp, fl, event, syn_only, w);
 	fcache_remember(c, &k, f, f->first_point, !hs_pending(f));
 }
 

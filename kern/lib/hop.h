@@ -261,9 +261,33 @@ static __always_inline void hop_add(__u32 from, __u32 to, __u64 ns, struct xtap_
 		hist_put(h, ns);
 }
 
-/* What the data plane calls, hop_observe and hop_xdp_stamp, are empty stubs
- * when XTAP_FEATURE_HOPS is 0. */
+/* What the data plane calls, hop_observe, hop_xdp_stamp and hop_may_skip,
+ * are stubs when XTAP_FEATURE_HOPS is 0. */
 #if XTAP_FEATURE_HOPS
+/* For a packet the data plane would rather not parse (kern/lib/sample.h):
+ * 1 when hop tracking has nothing to do with it here, from the fields
+ * hop_sample_hash reads (saddr and daddr the raw IPv4 words, ident raw,
+ * seq, ack and ports in host order). A TC ingress packet that carries
+ * XDP's stamp is hop tracking's, whatever its hash. */
+static __always_inline int hop_may_skip(void *ctx, __u32 hook, __u32 saddr, __u32 daddr,
+					__u32 ident, __u32 seq, __u32 ack, __u32 ports)
+{
+	struct xtap_hop_cfg *cfg;
+	__u32 zero = 0;
+	__u64 x;
+
+	if (xtap_replay_mode)
+		return 1;
+	if (hook == XTAP_HOOK_TC_INGRESS &&
+	    ((struct __sk_buff *)ctx)->data_meta != ((struct __sk_buff *)ctx)->data)
+		return 0;
+	cfg = bpf_map_lookup_elem(&xtap_hop_cfg, &zero);
+	if (!cfg || !cfg->sample_shift || cfg->sample_shift > XTAP_HOP_SAMPLE_SHIFT_MAX)
+		return 0;
+	x = ((__u64)(saddr ^ daddr ^ ident) << 32 | (seq ^ ack ^ ports)) * 0x9e3779b97f4a7c15ull;
+	return (x >> (64 - cfg->sample_shift)) != 0;
+}
+
 /* TC ingress: XDP's stamp, if this packet carries one from this interface
  * and nothing else in its metadata area. */
 static __always_inline int hop_from_meta(struct __sk_buff *skb, __u32 point,
@@ -436,6 +460,12 @@ static __always_inline int hop_observe(void *ctx, const struct pkt *p, __u32 hoo
 #else
 static __always_inline void hop_xdp_stamp(struct xdp_md *x, int to_stack)
 {
+}
+
+static __always_inline int hop_may_skip(void *ctx, __u32 hook, __u32 saddr, __u32 daddr,
+					__u32 ident, __u32 seq, __u32 ack, __u32 ports)
+{
+	return 1;
 }
 
 static __always_inline int hop_observe(void *ctx, const struct pkt *p, __u32 hook,

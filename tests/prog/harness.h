@@ -313,7 +313,7 @@ static inline void expect_flow(struct env *e, const struct xtap_flow_key *key,
 	FLOW_FIELD(initiator);
 	FLOW_FIELD(initiator_syn);
 	FLOW_FIELD(first_point);
-	FLOW_FIELD(reserved);
+	FLOW_FIELD(sampling);
 	if (bad)
 		fail();
 }

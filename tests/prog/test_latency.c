@@ -79,7 +79,7 @@ static struct xtap_flow run_conv(struct env *e, int hook, const struct tcp_conv 
 	HS_FIELD(hs_state, w->hs_state);
 	if (w->hs_seen & XTAP_HS_SEEN_SYN)
 		HS_FIELD(syn_dir, dc);
-	HS_FIELD(reserved, 0);
+	HS_FIELD(sampling, 0);
 #undef HS_FIELD
 	if (bad)
 		fail();

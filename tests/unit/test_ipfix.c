@@ -22,18 +22,19 @@ static void test_record_lengths(void **state)
 {
 	(void)state;
 	/* 4+4+2+2+1+2+2 (keys, icmp) + 8+8+8+8 (counts, times) + 2+1+1
-	 * (flags, reason, direction) = 53; + 8+8+1+4 (handshake) + 4+4+8
-	 * (retransmissions, passive RTT) + 8+2+8+1 (HTTP, DNS) enterprise = 109 */
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_INIT), 109);
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_RESP), 53);
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_INIT), 133);
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_RESP), 77);
+	 * (flags, reason, direction) + 4+4 (sampling) = 61; + 8+8+1+4
+	 * (handshake) + 4+4+8 (retransmissions, passive RTT) + 8+2+8+1 (HTTP,
+	 * DNS) enterprise = 117 */
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_INIT), 117);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_RESP), 61);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_INIT), 141);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_RESP), 85);
 	/* 4+2+1+8+8 + 1+8+8+8+320 */
 	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_SVC_V4), 368);
 	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_SVC_V6), 380);
 	/* with TLS: + 64 + 16 + 2 + 2 + 8 + 8 + 1 */
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_TLS), 109 + 101);
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_TLS), 133 + 101);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_TLS), 117 + 101);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_TLS), 141 + 101);
 	assert_int_equal(xtap_ipfix_record_len(255), 0);
 }
 
@@ -44,7 +45,7 @@ static void test_templates(void **state)
 	size_t len, off;
 	/* template 257, IPv4 responder's direction, as RFC 7011 lays it out */
 	static const uint8_t t257[] = {
-		0x01, 0x01, 0x00, 0x0e,		/* id 257, 14 fields */
+		0x01, 0x01, 0x00, 0x10,		/* id 257, 16 fields */
 		0x00, 0x08, 0x00, 0x04,		/* sourceIPv4Address */
 		0x00, 0x0c, 0x00, 0x04,		/* destinationIPv4Address */
 		0x00, 0x07, 0x00, 0x02,		/* sourceTransportPort */
@@ -59,6 +60,8 @@ static void test_templates(void **state)
 		0x00, 0x06, 0x00, 0x02,		/* tcpControlBits */
 		0x00, 0x88, 0x00, 0x01,		/* flowEndReason */
 		0x00, 0xef, 0x00, 0x01,		/* biflowDirection */
+		0x01, 0x31, 0x00, 0x04,		/* samplingPacketInterval */
+		0x01, 0x32, 0x00, 0x04,		/* samplingPacketSpace */
 	};
 	/* the enterprise tail of template 256: bit 15, id, length, PEN 32473 */
 	static const uint8_t t256_tail[] = {
@@ -79,11 +82,11 @@ static void test_templates(void **state)
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_templates(&m));
 	len = xtap_ipfix_msg_finish(&m, 0x01020304, 7, 1);
-	/* templates: 256 and 258 have 25 fields (14 IANA, 11 enterprise):
-	 * 4 + 56 + 88 = 148; 257 and 259: 4 + 56 = 60; 260 and 261: 10
+	/* templates: 256 and 258 have 27 fields (16 IANA, 11 enterprise):
+	 * 4 + 64 + 88 = 156; 257 and 259: 4 + 64 = 68; 260 and 261: 10
 	 * fields (5 and 5): 4 + 20 + 40 = 64; 262 and 263, 256 and 258 with 7
-	 * TLS elements: 148 + 56 = 204. Set header 4, message 16. */
-	assert_int_equal(len, 16 + 4 + 148 + 60 + 148 + 60 + 64 + 64 + 204 + 204);
+	 * TLS elements: 156 + 56 = 212. Set header 4, message 16. */
+	assert_int_equal(len, 16 + 4 + 156 + 68 + 156 + 68 + 64 + 64 + 212 + 212);
 	assert_int_equal(be16(buf), 10);
 	assert_int_equal(be16(buf + 2), len);
 	assert_int_equal(be32(buf + 4), 0x01020304);
@@ -93,17 +96,17 @@ static void test_templates(void **state)
 	assert_int_equal(be16(buf + 18), len - 16);
 	off = 20;
 	assert_int_equal(be16(buf + off), 256);
-	assert_int_equal(be16(buf + off + 2), 25);
-	assert_memory_equal(buf + off + 148 - sizeof(t256_tail), t256_tail, sizeof(t256_tail));
-	off += 148;
+	assert_int_equal(be16(buf + off + 2), 27);
+	assert_memory_equal(buf + off + 156 - sizeof(t256_tail), t256_tail, sizeof(t256_tail));
+	off += 156;
 	assert_memory_equal(buf + off, t257, sizeof(t257));
-	off += 60;
+	off += 68;
 	assert_int_equal(be16(buf + off), 258);
 	assert_int_equal(be16(buf + off + 4), 27);	/* sourceIPv6Address */
 	assert_int_equal(be16(buf + off + 6), 16);
-	assert_int_equal(be16(buf + off + 2), 25);
-	assert_memory_equal(buf + off + 148 - sizeof(t256_tail), t256_tail, sizeof(t256_tail));
-	off += 148 + 60;
+	assert_int_equal(be16(buf + off + 2), 27);
+	assert_memory_equal(buf + off + 156 - sizeof(t256_tail), t256_tail, sizeof(t256_tail));
+	off += 156 + 68;
 	assert_int_equal(be16(buf + off), 260);
 	assert_int_equal(be16(buf + off + 2), 10);
 	/* its last field: xtapLatencyLog2Buckets, 320 bytes */
@@ -111,19 +114,19 @@ static void test_templates(void **state)
 	assert_int_equal(be16(buf + off + 64 - 6), 320);
 	assert_int_equal(be32(buf + off + 64 - 4), 32473);
 	off += 64 + 64;
-	for (int v6 = 0; v6 < 2; v6++, off += 204) {
+	for (int v6 = 0; v6 < 2; v6++, off += 212) {
 		/* 256/258 then the TLS elements 12-18 */
 		static const uint16_t tls[7][2] = { { 12, 64 }, { 13, 16 }, { 14, 2 }, { 15, 2 },
 						    { 16, 8 }, { 17, 8 }, { 18, 1 } };
 
 		assert_int_equal(be16(buf + off), 262 + v6);
-		assert_int_equal(be16(buf + off + 2), 32);
-		assert_memory_equal(buf + off + 148 - sizeof(t256_tail), t256_tail,
+		assert_int_equal(be16(buf + off + 2), 34);
+		assert_memory_equal(buf + off + 156 - sizeof(t256_tail), t256_tail,
 				    sizeof(t256_tail));
 		for (int i = 0; i < 7; i++) {
-			assert_int_equal(be16(buf + off + 148 + 8 * i), 0x8000 | tls[i][0]);
-			assert_int_equal(be16(buf + off + 148 + 8 * i + 2), tls[i][1]);
-			assert_int_equal(be32(buf + off + 148 + 8 * i + 4), 32473);
+			assert_int_equal(be16(buf + off + 156 + 8 * i), 0x8000 | tls[i][0]);
+			assert_int_equal(be16(buf + off + 156 + 8 * i + 2), tls[i][1]);
+			assert_int_equal(be32(buf + off + 156 + 8 * i + 4), 32473);
 		}
 	}
 	assert_int_equal(off, len);
@@ -160,6 +163,7 @@ static struct xtap_ipfix_flow tcp_flow(void)
 	f.http_status = 404;
 	f.dns_resp_ns = UINT64_MAX;
 	f.dns_rcode = UINT8_MAX;
+	f.sampling = 16;
 	return f;
 }
 
@@ -169,7 +173,7 @@ static void test_flow_record(void **state)
 	struct xtap_ipfix_msg m;
 	struct xtap_ipfix_flow f = tcp_flow();
 	static const uint8_t want[] = {
-		0x01, 0x00, 0x00, 0x71,			/* set 256, 4 + 109 */
+		0x01, 0x00, 0x00, 0x79,			/* set 256, 4 + 117 */
 		10, 0, 0, 1, 10, 0, 0, 2,		/* addresses */
 		0x9c, 0x40, 0x00, 0x50,			/* 40000 -> 80 */
 		0x06, 0x00, 0x05, 0x00, 0x00,		/* tcp, vlan 5, no icmp */
@@ -178,6 +182,7 @@ static void test_flow_record(void **state)
 		0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x05,	/* start ms */
 		0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x06,	/* end ms */
 		0x00, 0x1b, 0x03, 0x01,			/* flags, end of flow, initiator */
+		0, 0, 0, 1, 0, 0, 0, 15,		/* sampled 1 in 16 */
 		0, 0, 0, 0, 0, 0, 0x61, 0xa8,		/* SYN to SYN-ACK: 25000 ns */
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* not measured */
 		0x07,					/* closed */
@@ -190,7 +195,7 @@ static void test_flow_record(void **state)
 		0xff,					/* no DNS code */
 	};
 	static const uint8_t resp[] = {
-		0x01, 0x01, 0x00, 0x39,			/* set 257, 4 + 53 */
+		0x01, 0x01, 0x00, 0x41,			/* set 257, 4 + 61 */
 		10, 0, 0, 2, 10, 0, 0, 1,
 		0x00, 0x50, 0x9c, 0x40,
 	};
@@ -204,11 +209,14 @@ static void test_flow_record(void **state)
 
 	f.reverse = true;
 	f.src_side = 1;
+	f.sampling = 0;
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 53);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 61);
 	assert_memory_equal(buf + 16, resp, sizeof(resp));
 	assert_int_equal(buf[16 + 4 + 52], IPFIX_BIFLOW_REVERSE_INITIATOR);
+	/* a flow counted in full: interval 1, space 0 */
+	assert_memory_equal(buf + 16 + 4 + 53, "\0\0\0\1\0\0\0\0", 8);
 }
 
 /* A flow with TLS: the initiator's record goes with 262 and ends in the
@@ -231,9 +239,9 @@ static void test_tls_record(void **state)
 	f.tls_hrr = 1;
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 210);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 218);
 	assert_int_equal(be16(buf + 16), XTAP_TMPL_V4_TLS);
-	t = buf + 16 + 4 + 109;
+	t = buf + 16 + 4 + 117;
 	assert_memory_equal(t, "example.com\0\0\0\0\0", 16);
 	for (int i = 11; i < 64; i++)
 		assert_int_equal(t[i], 0);
@@ -249,7 +257,7 @@ static void test_tls_record(void **state)
 	f.src_side = 1;
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 53);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 61);
 	assert_int_equal(be16(buf + 16), XTAP_TMPL_V4_RESP);
 }
 
@@ -265,19 +273,19 @@ static void test_sets_and_full_message(void **state)
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	while (xtap_ipfix_put_flow(&m, &f))
 		n++;
-	/* (1400 - 16 - 4) / 109 */
-	assert_int_equal(n, 12);
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 12 * 109);
-	assert_int_equal(be16(buf + 18), 4 + 12 * 109);
+	/* (1400 - 16 - 4) / 117 */
+	assert_int_equal(n, 11);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 11 * 117);
+	assert_int_equal(be16(buf + 18), 4 + 11 * 117);
 
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
 	f.reverse = true;
 	assert_true(xtap_ipfix_put_flow(&m, &f));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 113 + 4 + 2 * 53);
-	assert_int_equal(be16(buf + 16 + 113), 257);
-	assert_int_equal(be16(buf + 16 + 113 + 2), 4 + 2 * 53);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 121 + 4 + 2 * 61);
+	assert_int_equal(be16(buf + 16 + 121), 257);
+	assert_int_equal(be16(buf + 16 + 121 + 2), 4 + 2 * 61);
 }
 
 /* ICMP: ports 0, type and code in their element; the responder's record of
@@ -306,7 +314,7 @@ static void test_icmp_and_v6(void **state)
 	f.key.addr_a[0] = 0xfd;
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 133);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 141);
 	assert_int_equal(be16(buf + 16), XTAP_TMPL_V6_INIT);
 	assert_memory_equal(buf + 20, f.key.addr_a, 16);
 	assert_memory_equal(buf + 36, f.key.addr_b, 16);

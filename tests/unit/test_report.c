@@ -396,6 +396,43 @@ static int columns(char *line, char **col, int max)
 	return n;
 }
 
+/* A flow made under --sampling 8: flagged as estimates in JSON and in the
+ * table ("~" before its packets and bytes, a line under the table); an
+ * exact flow says so too. */
+static void test_flow_sampled(void **state)
+{
+	struct xtap_flow_entry f[2] = { tcp_entry(), icmp_entry() };
+	struct xtap_report r = { .time_offset_ns = 0 };
+	struct mem_out m;
+	char *s, *line, *col[16];
+
+	(void)state;
+	s = flow_json(&f[0], 0);
+	assert_contains(s, "\"sampling\":1,\"estimated\":false,\"packets_ab\":7");
+	free(s);
+	f[0].val.sampling = 8;
+	s = flow_json(&f[0], 0);
+	assert_contains(s, "\"sampling\":8,\"estimated\":true,\"packets_ab\":7");
+	free(s);
+
+	r.out = mem_open(&m);
+	xtap_flows_table(&r, f, 2);
+	s = mem_done(&m);
+	assert_contains(s, "~ estimates: 1 packet in 8 accounted to flows");
+	line = table_line(s, "tcp ");
+	assert_true(columns(line, col, 16) >= 6);
+	assert_string_equal(col[3], "~11");
+	assert_string_equal(col[4], "~1234");
+	assert_string_equal(col[5], "~7");
+	free(s);
+
+	r.out = mem_open(&m);
+	xtap_flows_table(&r, f + 1, 1);
+	s = mem_done(&m);
+	assert_not_contains(s, "~");
+	free(s);
+}
+
 static void test_table_client_first(void **state)
 {
 	struct xtap_flow_entry f[3] = { tcp_entry(), icmp_entry(), udp6_entry() };
@@ -581,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_table_client_first),
 		cmocka_unit_test(test_table_initiator_a),
 		cmocka_unit_test(test_table_limit),
+		cmocka_unit_test(test_flow_sampled),
 		cmocka_unit_test(test_table_drops),
 	};
 

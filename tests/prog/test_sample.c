@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Sampled flow accounting (xtap attach --sampling N) on the real programs,
+ * live (not replay: replay accounts every packet): a flow's packet and byte
+ * counts are estimates within their statistical bounds, every packet is in
+ * the per-point counters, and a TCP connection's SYN, FIN and RST, its
+ * handshake times and its outcome are exact.
+ */
+#include "tests/prog/harness.h"
+
+#define RATE 8
+
+struct live {
+	struct xtap_bpf *skel;
+	int flows_fd, fcache_fd, stats_fd;
+};
+
+static int live_setup(void **state)
+{
+	struct xtap_load_opts lo = { .replay = false };
+	struct live *l = calloc(1, sizeof(*l));
+
+	if (!l || xtap_load(&lo, &l->skel)) {
+		free(l);
+		return -1;
+	}
+	l->flows_fd = bpf_map__fd(l->skel->maps.xtap_flows);
+	l->fcache_fd = bpf_map__fd(l->skel->maps.xtap_fcache);
+	l->stats_fd = bpf_map__fd(l->skel->maps.xtap_stats);
+	*state = l;
+	return 0;
+}
+
+static int live_teardown(void **state)
+{
+	struct live *l = *state;
+
+	xtap_unload(l->skel);
+	free(l);
+	return 0;
+}
+
+static void set_cfg(struct live *l, __u32 sampling, __u32 hop_shift)
+{
+	struct xtap_flow_cfg fc = { .sampling = sampling };
+	struct xtap_hop_cfg hc = { .sample_shift = hop_shift, .configured = 1 };
+	__u32 zero = 0;
+
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(l->skel->maps.xtap_flow_cfg), &zero, &fc,
+					     0), 0);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(l->skel->maps.xtap_hop_cfg), &zero, &hc,
+					     0), 0);
+}
+
+static void run(struct live *l, int hook, const struct pb *b, __u32 repeat)
+{
+	struct bpf_program *p = hook == XTAP_HOOK_XDP ? l->skel->progs.xdp_tap :
+				hook == XTAP_HOOK_TC_INGRESS ? l->skel->progs.tc_tap_ingress :
+				l->skel->progs.tc_tap_egress;
+	static uint8_t out[PB_MAX + 512];
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = b->d, .data_size_in = (__u32)b->len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
+
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(p), &t), 0);
+}
+
+/* The one flow of the table. */
+static struct xtap_flow the_flow(struct live *l)
+{
+	struct xtap_flow_entry *f = NULL;
+	struct xtap_flow v;
+	size_t n = 0;
+
+	assert_int_equal(xtap_flows_read(l->flows_fd, l->fcache_fd, XTAP_SORT_KEY, &f, &n), 0);
+	assert_int_equal(n, 1);
+	v = f[0].val;
+	free(f);
+	return v;
+}
+
+/* n packets sampled 1 in RATE: the estimate is RATE times a binomial count
+ * of variance n/RATE (1 - 1/RATE), so its own variance is n (RATE - 1); it
+ * must fall within 5 standard deviations of n (1 in 1.7 million to fail)
+ * and be a multiple of RATE. */
+static void expect_estimate(__u64 got, __u64 n, const char *what)
+{
+	double d = (double)got - (double)n;
+
+	if (d * d > 25.0 * n * (RATE - 1) || got % RATE)
+		fail_msg("%s: estimate %llu for %llu packets (bound: 5 sd, %d (n (N-1))^0.5)",
+			 what, (unsigned long long)got, (unsigned long long)n, 5);
+}
+
+static void udp_frame(struct pb *b, __u16 sport)
+{
+	pb_init(b, PB_MAC_B, PB_MAC_A);
+	pb_ipv4(b, &(struct pb_ip4){ .saddr = IP_A, .daddr = IP_B, .id = 7 });
+	pb_udp(b, sport, 9);
+	pb_payload(b, NULL, 100);
+	pb_finish(b);
+}
+
+/* A UDP flow at each hook, with hop tracking following 1 in 16 packets (the
+ * default) and every packet (the packets left out of the flow sample are
+ * parsed for hop tracking then): estimates in bounds, flagged with the rate,
+ * bytes the packets times the frame length, every packet in the counters. */
+static void test_sample_udp_estimate(void **state)
+{
+	struct live *l = *state;
+	const __u32 n = 40000;
+
+	for (size_t h = 0; h < NHOOKS; h++) {
+		for (__u32 shift = 0; shift <= XTAP_HOP_SAMPLE_SHIFT_DEFAULT;
+		     shift += XTAP_HOP_SAMPLE_SHIFT_DEFAULT) {
+			struct xtap_stats before, after;
+			struct xtap_flow v;
+			struct pb b;
+			udp_frame(&b, (__u16)(41000 + h * 10 + shift));
+			set_cfg(l, RATE, shift);
+			assert_int_equal(xtap_stats_read(l->stats_fd, XTAP_POINT(0, hooks[h]), &before), 0);
+			run(l, hooks[h], &b, n);
+			assert_int_equal(xtap_stats_read(l->stats_fd, XTAP_POINT(0, hooks[h]), &after), 0);
+			assert_int_equal(after.c[XTAP_STAT_UDP] - before.c[XTAP_STAT_UDP], n);
+			assert_int_equal(after.c[XTAP_STAT_BYTES] - before.c[XTAP_STAT_BYTES],
+					 (__u64)n * b.len);
+
+			struct xtap_flow_entry *f = NULL;
+			size_t nf = 0, found = 0;
+
+			assert_int_equal(xtap_flows_read(l->flows_fd, l->fcache_fd, XTAP_SORT_KEY, &f,
+							 &nf), 0);
+			for (size_t i = 0; i < nf; i++) {
+				if (f[i].key.port_a != 41000 + h * 10 + shift &&
+				    f[i].key.port_b != 41000 + h * 10 + shift)
+					continue;
+				found++;
+				v = f[i].val;
+				assert_int_equal(v.sampling, RATE);
+				expect_estimate(v.pkts[0] + v.pkts[1], n, hook_str(hooks[h]));
+				assert_int_equal(v.bytes[0] + v.bytes[1],
+						 (v.pkts[0] + v.pkts[1]) * b.len);
+			}
+			free(f);
+			assert_int_equal(found, 1);
+		}
+	}
+}
+
+static void tcp_seg(struct pb *b, int from_client, __u8 flags, __u32 seq, __u32 ack, size_t len)
+{
+	pb_init(b, PB_MAC_B, PB_MAC_A);
+	pb_ipv4(b, &(struct pb_ip4){ .saddr = from_client ? IP_A : IP_B,
+				     .daddr = from_client ? IP_B : IP_A, .id = 9 });
+	pb_tcp(b, &(struct pb_tcp){ .sport = from_client ? 52000 : 443,
+				    .dport = from_client ? 443 : 52000, .seq = seq, .ack = ack,
+				    .flags = flags });
+	pb_payload(b, NULL, len);
+	pb_finish(b);
+}
+
+/* A connection at TC egress, sampled 1 in 8: the handshake (its three
+ * times and the SYN-ACK's ACK among them), the data, the FINs. Every SYN,
+ * FIN and RST counts once, the outcome is exact, the data an estimate. */
+static void test_sample_tcp_handshake_exact(void **state)
+{
+	struct live *l = *state;
+	const int hook = XTAP_HOOK_TC_EGRESS;
+	const __u32 n = 40000;
+	struct xtap_flow_entry *f = NULL;
+	struct pb b;
+	size_t nf = 0;
+	int c;
+
+	/* a table of its own: the UDP test's flows gone */
+	assert_int_equal(xtap_flows_read(l->flows_fd, l->fcache_fd, XTAP_SORT_KEY, &f, &nf), 0);
+	for (size_t i = 0; i < nf; i++)
+		bpf_map_delete_elem(l->flows_fd, &f[i].key);
+	free(f);
+	set_cfg(l, RATE, XTAP_HOP_SAMPLE_SHIFT_DEFAULT);
+	for (int round = 0; round < 20; round++) {
+		/* the handshake's last ACK is never left out: 20 connections */
+		tcp_seg(&b, 1, PB_SYN, 1000, 0, 0);
+		run(l, hook, &b, 1);
+		tcp_seg(&b, 0, PB_SYN | PB_ACK, 5000, 1001, 0);
+		run(l, hook, &b, 1);
+		tcp_seg(&b, 1, PB_ACK, 1001, 5001, 0);
+		run(l, hook, &b, 1);
+		struct xtap_flow v = the_flow(l);
+
+		assert_int_equal(v.hs_state, XTAP_HS_DONE);
+		assert_int_equal(v.outcome, XTAP_OUTCOME_ESTABLISHED);
+		assert_int_equal(v.hs_seen, XTAP_HS_SEEN_SYN | XTAP_HS_SEEN_SYNACK | XTAP_HS_SEEN_ACK);
+		assert_int_equal(v.pkts[0] + v.pkts[1], 3);
+		assert_int_equal(xtap_flows_read(l->flows_fd, l->fcache_fd, XTAP_SORT_KEY, &f, &nf), 0);
+		for (size_t i = 0; i < nf; i++)
+			bpf_map_delete_elem(l->flows_fd, &f[i].key);
+		free(f);
+	}
+	tcp_seg(&b, 1, PB_SYN, 1000, 0, 0);
+	run(l, hook, &b, 1);
+	tcp_seg(&b, 0, PB_SYN | PB_ACK, 5000, 1001, 0);
+	run(l, hook, &b, 1);
+	tcp_seg(&b, 1, PB_ACK, 1001, 5001, 0);
+	run(l, hook, &b, 1);
+	tcp_seg(&b, 1, PB_ACK | PB_PSH, 1001, 5001, 100);
+	run(l, hook, &b, n);
+	tcp_seg(&b, 1, PB_FIN | PB_ACK, 1101, 5001, 0);
+	run(l, hook, &b, 1);
+	tcp_seg(&b, 0, PB_FIN | PB_ACK, 5001, 1102, 0);
+	run(l, hook, &b, 1);
+	struct xtap_flow v = the_flow(l);
+
+	c = v.initiator;
+	assert_int_equal(v.sampling, RATE);
+	assert_int_equal(v.syn[c], 1);
+	assert_int_equal(v.syn[!c], 1);
+	assert_int_equal(v.fin[c], 1);
+	assert_int_equal(v.fin[!c], 1);
+	assert_int_equal(v.rst[0] + v.rst[1], 0);
+	assert_int_equal(v.hs_seen, XTAP_HS_SEEN_SYN | XTAP_HS_SEEN_SYNACK | XTAP_HS_SEEN_ACK);
+	assert_int_equal(v.outcome, XTAP_OUTCOME_CLOSED);
+	/* SYN, ACK, FIN from the client exactly, the data estimated; SYN-ACK and
+	 * FIN from the server */
+	expect_estimate(v.pkts[c] - 3, n, "tcp data");
+	assert_int_equal(v.pkts[!c], 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sample_udp_estimate),
+		cmocka_unit_test(test_sample_tcp_handshake_exact),
+	};
+
+	return cmocka_run_group_tests(tests, live_setup, live_teardown);
+}
