@@ -64,55 +64,6 @@ static __always_inline __u8 tls_first(__u32 w)
 	return w & 0xff;
 #else
 	return w >> 24;
-#define QUIC_PORT 443
-#define QUIC_V1 0x00000001u
-#define QUIC_V2 0x6b3343cfu
-
-/* 1 when the first byte b0 and the version v start an Initial packet */
-static __always_inline int quic_initial(__u8 b0, __u32 v)
-{
-	__u8 type = (b0 >> 4) & 3;
-
-	if ((b0 & 0xc0) != 0xc0)
-		return 0;	/* not a long header with the fixed bit */
-	if (v == QUIC_V2)
-		return type == 1;
-	if (v == QUIC_V1 || (v & 0xffffff00u) == 0xff000000u)
-		return type == 0;
-	return 0;		/* version negotiation, or a version we cannot read */
-}
-
-/* A UDP datagram to or from port 443. Returns 0: the parser has nothing to
- * do. */
-static __always_inline int quic_packet(void *ctx, int xdp, const struct pkt *p, __u32 hook)
-{
-	struct app_scratch *s;
-	struct xtap_app *a;
-	__u32 zero = 0, v;
-	__u8 h[5];
-	int dir;
-
-	if (p->payload_len < 5 || ctx_load_bytes(ctx, xdp, p->payload_off, h, 5))
-		return 0;
-	v = (__u32)h[1] << 24 | (__u32)h[2] << 16 | (__u32)h[3] << 8 | h[4];
-	if (!quic_initial(h[0], v))
-		return 0;
-	s = bpf_map_lookup_elem(&xtap_appbuf, &zero);
-	if (!s)
-		return 0;
-	dir = flow_key_make(p, &s->key);
-	a = app_entry(s, &s->key, XTAP_APP_QUIC, p->dport == QUIC_PORT ? dir : !dir, 1,
-		      xtap_stats_of(hook));
-	if (!a)
-		return 0;
-	if (dir == a->req_dir)
-		a->requests++;
-	else
-		a->responses++;
-	a->tls.quic_version = v;
-	return 0;
-}
-
 #endif
 }
 
@@ -125,55 +76,6 @@ static __always_inline int tls_token(__u32 w)
 	__u8 c1 = w >> 8;
 #else
 	__u8 c1 = w >> 16;
-#define QUIC_PORT 443
-#define QUIC_V1 0x00000001u
-#define QUIC_V2 0x6b3343cfu
-
-/* 1 when the first byte b0 and the version v start an Initial packet */
-static __always_inline int quic_initial(__u8 b0, __u32 v)
-{
-	__u8 type = (b0 >> 4) & 3;
-
-	if ((b0 & 0xc0) != 0xc0)
-		return 0;	/* not a long header with the fixed bit */
-	if (v == QUIC_V2)
-		return type == 1;
-	if (v == QUIC_V1 || (v & 0xffffff00u) == 0xff000000u)
-		return type == 0;
-	return 0;		/* version negotiation, or a version we cannot read */
-}
-
-/* A UDP datagram to or from port 443. Returns 0: the parser has nothing to
- * do. */
-static __always_inline int quic_packet(void *ctx, int xdp, const struct pkt *p, __u32 hook)
-{
-	struct app_scratch *s;
-	struct xtap_app *a;
-	__u32 zero = 0, v;
-	__u8 h[5];
-	int dir;
-
-	if (p->payload_len < 5 || ctx_load_bytes(ctx, xdp, p->payload_off, h, 5))
-		return 0;
-	v = (__u32)h[1] << 24 | (__u32)h[2] << 16 | (__u32)h[3] << 8 | h[4];
-	if (!quic_initial(h[0], v))
-		return 0;
-	s = bpf_map_lookup_elem(&xtap_appbuf, &zero);
-	if (!s)
-		return 0;
-	dir = flow_key_make(p, &s->key);
-	a = app_entry(s, &s->key, XTAP_APP_QUIC, p->dport == QUIC_PORT ? dir : !dir, 1,
-		      xtap_stats_of(hook));
-	if (!a)
-		return 0;
-	if (dir == a->req_dir)
-		a->requests++;
-	else
-		a->responses++;
-	a->tls.quic_version = v;
-	return 0;
-}
-
 #endif
 
 	if (!XTAP_FEATURE_TLS)

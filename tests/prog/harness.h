@@ -128,6 +128,27 @@ static inline int fcache_fd(struct env *e)
 	return bpf_map__fd(e->skel->maps.xtap_fcache);
 }
 
+static inline int app_fd(struct env *e)
+{
+	return bpf_map__fd(e->skel->maps.xtap_app);
+}
+
+static inline int hist_fd(struct env *e)
+{
+	return bpf_map__fd(e->skel->maps.xtap_hist);
+}
+
+/* Delete every entry of a hash map whose keys are at most 64 bytes. */
+static inline void map_clear(int fd)
+{
+	__u8 k[64];
+
+	while (bpf_map_get_next_key(fd, NULL, k) == 0)
+		assert_int_equal(bpf_map_delete_elem(fd, k), 0);
+}
+_Static_assert(sizeof(struct xtap_flow_key) <= 64 && sizeof(struct xtap_svc_key) <= 64,
+	       "map_clear's key buffer holds the app and histogram keys");
+
 /* Empty the flow table and zero the counters of slot 0. */
 static inline void env_reset(struct env *e)
 {

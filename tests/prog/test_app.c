@@ -53,32 +53,13 @@ static struct xtap_flow_key tkey(int v6, __u16 sport, __u8 proto, __u16 cport)
 	return key4(IP_A, cport, IP_B, sport, proto, 0);
 }
 
-static int app_fd(struct env *e)
-{
-	return bpf_map__fd(e->skel->maps.xtap_app);
-}
-
-static int hist_fd(struct env *e)
-{
-	return bpf_map__fd(e->skel->maps.xtap_hist);
-}
-
-static void clear_map(int fd, size_t key_size)
-{
-	__u8 k[64];
-
-	assert_true(key_size <= sizeof(k));
-	while (bpf_map_get_next_key(fd, NULL, k) == 0)
-		assert_int_equal(bpf_map_delete_elem(fd, k), 0);
-}
-
 static int reset(void **state)
 {
 	struct env *e = *state;
 
 	env_reset(e);
-	clear_map(app_fd(e), sizeof(struct xtap_flow_key));
-	clear_map(hist_fd(e), sizeof(struct xtap_svc_key));
+	map_clear(app_fd(e));
+	map_clear(hist_fd(e));
 	return 0;
 }
 

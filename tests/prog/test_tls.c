@@ -232,31 +232,13 @@ static struct xtap_flow_key tkey(int v6, __u16 sport)
 	return key4(IP_A, CPORT, IP_B, sport, IPPROTO_TCP, 0);
 }
 
-static int app_fd(struct env *e)
-{
-	return bpf_map__fd(e->skel->maps.xtap_app);
-}
-
-static int hist_fd(struct env *e)
-{
-	return bpf_map__fd(e->skel->maps.xtap_hist);
-}
-
-static void clear_map(int fd)
-{
-	__u8 k[64];
-
-	while (bpf_map_get_next_key(fd, NULL, k) == 0)
-		assert_int_equal(bpf_map_delete_elem(fd, k), 0);
-}
-
 static int reset(void **state)
 {
 	struct env *e = *state;
 
 	env_reset(e);
-	clear_map(app_fd(e));
-	clear_map(hist_fd(e));
+	map_clear(app_fd(e));
+	map_clear(hist_fd(e));
 	return 0;
 }
 
