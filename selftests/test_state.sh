@@ -105,6 +105,12 @@ test_state_root_spellings_share_one_lock()
 }
 
 # st_present IF : "true", "false" or "None" (cannot tell) for IF in status -j
+# st_is_gone IFACE : status -j lists IFACE as not present
+st_is_gone()
+{
+	[ "$(st_present "$1")" = False ]
+}
+
 st_present()
 {
 	XTAP_PIN_ROOT=$ST_ROOT "$XTAP" status -j | "$XT_PYTHON" -c '
@@ -143,6 +149,8 @@ test_state_stale_interfaces()
 		"$XT_STDERR"
 
 	ip netns del "$ns" || xt_fail "cannot delete $ns"
+	# the kernel tears a namespace down asynchronously: its links go a moment later
+	xt_wait_for "$is shown as gone after its namespace went" 10 st_is_gone "$is"
 	xt_assert_eq "$is present after its namespace went" False "$(st_present "$is")"
 	xt_assert_eq "$ic present after its peer's namespace went" False "$(st_present "$ic")"
 	xt_assert_eq "lo present" True "$(st_present lo)"
