@@ -175,6 +175,26 @@ static inline void env_reset(struct env *e)
 	free(zero);
 }
 
+/* Counter `stat` of slot 0 at hook, summed over the CPUs. */
+static inline __u64 stat_of(struct env *e, int hook, int stat)
+{
+	struct xtap_stats s;
+
+	assert_int_equal(xtap_stats_read(e->stats_fd, XTAP_POINT(0, hook), &s), 0);
+	return s.c[stat];
+}
+
+/* env_reset, and the app entries and histograms emptied: a cmocka setup. */
+static inline int env_reset_app(void **state)
+{
+	struct env *e = *state;
+
+	env_reset(e);
+	map_clear(app_fd(e));
+	map_clear(hist_fd(e));
+	return 0;
+}
+
 static inline const char *hook_str(int hook)
 {
 	return xtap_hook_name(hook);

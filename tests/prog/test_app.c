@@ -53,24 +53,6 @@ static struct xtap_flow_key tkey(int v6, __u16 sport, __u8 proto, __u16 cport)
 	return key4(IP_A, cport, IP_B, sport, proto, 0);
 }
 
-static int reset(void **state)
-{
-	struct env *e = *state;
-
-	env_reset(e);
-	map_clear(app_fd(e));
-	map_clear(hist_fd(e));
-	return 0;
-}
-
-static __u64 stat_of(struct env *e, int hook, int which)
-{
-	struct xtap_stats s;
-
-	assert_int_equal(xtap_stats_read(e->stats_fd, XTAP_POINT(0, hook), &s), 0);
-	return s.c[which];
-}
-
 /* The app entry of key; fails the test when there is none. */
 static struct xtap_app app_of(struct env *e, const struct xtap_flow_key *k, const char *what)
 {
@@ -175,7 +157,7 @@ static void test_http_one(void **state)
 			struct xtap_app a;
 			struct xtap_hist h;
 
-			reset(state);
+			env_reset_app(state);
 			SEND(e, hook, v6, 1, HTTP, 1000, REQ, 0);
 			SEND(e, hook, v6, 0, HTTP, 5000, RESP200, 250 * US);
 			a = app_of(e, &k, "one request");
@@ -311,7 +293,7 @@ static void test_http_split(void **state)
 	STREQ("split", a.path, "/next");
 
 	/* a status line cut before its code answers the oldest request, untimed */
-	reset(state);
+	env_reset_app(state);
 	SEND(e, XTAP_HOOK_XDP, 0, 1, HTTP, 1000, REQ, 0);
 	SEND(e, XTAP_HOOK_XDP, 0, 0, HTTP, 5000, "HTTP/1.1 2", 100 * US);
 	a = app_of(e, &k, "split status");
@@ -340,7 +322,7 @@ static void test_http_garbage(void **state)
 	struct env *e = *state;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		reset(state);
+		env_reset_app(state);
 		/* to 8080: not port 80, so only the bad line counts */
 		tsend(e, XTAP_HOOK_XDP, 0, 1, ALT, 1000, bad[i], strlen(bad[i]), 0);
 		if (app_count(e) != 0 ||
@@ -352,7 +334,7 @@ static void test_http_garbage(void **state)
 		}
 	}
 	/* a request line sent by the server is not a request */
-	reset(state);
+	env_reset_app(state);
 	SEND(e, XTAP_HOOK_XDP, 0, 1, ALT, 1000, REQ, 0);
 	SEND(e, XTAP_HOOK_XDP, 0, 0, ALT, 5000, REQ, 10 * US);
 	EQ("request from the server", stat_of(e, XTAP_HOOK_XDP, XTAP_STAT_HTTP_BAD), 1);
@@ -381,7 +363,7 @@ static void test_http_unmatched(void **state)
 	EQ("no request", a.last_status, 200);
 	EQ("no request", hist_of(e, 0, HTTP, IPPROTO_TCP, XTAP_LAT_HTTP).count, 0);
 
-	reset(state);
+	env_reset_app(state);
 	tsend(e, XTAP_HOOK_XDP, 0, 1, HTTP, 1000, (const char *)bin, sizeof(bin), 0);
 	tsend(e, XTAP_HOOK_XDP, 0, 1, HTTP, 1009, "hello there", 11, 1 * US);
 	tsend(e, XTAP_HOOK_XDP, 0, 0, HTTP, 5000, "hi", 2, 2 * US);		/* too short */
@@ -389,7 +371,7 @@ static void test_http_unmatched(void **state)
 	EQ("not HTTP", stat_of(e, XTAP_HOOK_XDP, XTAP_STAT_HTTP_NOT_HTTP), 2);
 	EQ("not HTTP", app_count(e), 0);
 	/* the same bytes to another port are not counted */
-	reset(state);
+	env_reset_app(state);
 	tsend(e, XTAP_HOOK_XDP, 0, 1, ALT, 1000, (const char *)bin, sizeof(bin), 0);
 	EQ("not HTTP, port 8080", stat_of(e, XTAP_HOOK_XDP, XTAP_STAT_HTTP_NOT_HTTP), 0);
 }
@@ -433,7 +415,7 @@ static void test_dns(void **state)
 			struct xtap_hist h;
 			char name[128];
 
-			reset(state);
+			env_reset_app(state);
 			memcpy(m, Q_WWW, sizeof(m));
 			dns_send(e, hook, v6, 1, m, sizeof(m), 0);
 			dns_with(m, sizeof(m), 0x1234, 1, 3);
@@ -573,7 +555,7 @@ static void test_dns_bad(void **state)
 		for (int resp = 0; resp < 2; resp++) {
 			__u8 m[64];
 
-			reset(state);
+			env_reset_app(state);
 			memcpy(m, cases[i].m, cases[i].len);
 			if (resp && cases[i].len > 3)
 				m[2] |= 0x80;
@@ -590,7 +572,7 @@ static void test_dns_bad(void **state)
 		}
 	}
 	/* a name of 128 one-byte labels is longer than 255 bytes */
-	reset(state);
+	env_reset_app(state);
 	memset(big, 0, sizeof(big));
 	memcpy(big, Q_WWW, 12);
 	for (int i = 0; i < 140; i++) {
@@ -677,7 +659,7 @@ static int group_setup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup(f, reset)
+#define T(f) cmocka_unit_test_setup(f, env_reset_app)
 		T(test_http_one),
 		T(test_http_pipelined),
 		T(test_http_pipeline_full),

@@ -117,14 +117,6 @@ static __u64 hop_count(struct env *e, int from_hook, int to_hook)
 	return n;
 }
 
-static __u64 stat_of(struct env *e, int hook, int stat)
-{
-	struct xtap_stats s;
-
-	assert_int_equal(xtap_stats_read(e->stats_fd, XTAP_POINT(0, hook), &s), 0);
-	return s.c[stat];
-}
-
 /* What a frame is made of; each case changes one thing. */
 struct frame {
 	int v6;

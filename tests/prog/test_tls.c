@@ -232,24 +232,6 @@ static struct xtap_flow_key tkey(int v6, __u16 sport)
 	return key4(IP_A, CPORT, IP_B, sport, IPPROTO_TCP, 0);
 }
 
-static int reset(void **state)
-{
-	struct env *e = *state;
-
-	env_reset(e);
-	map_clear(app_fd(e));
-	map_clear(hist_fd(e));
-	return 0;
-}
-
-static __u64 stat_of(struct env *e, int hook, int which)
-{
-	struct xtap_stats s;
-
-	assert_int_equal(xtap_stats_read(e->stats_fd, XTAP_POINT(0, hook), &s), 0);
-	return s.c[which];
-}
-
 static size_t app_count(struct env *e)
 {
 	__u8 k[64], next[64];
@@ -352,7 +334,7 @@ static void test_tls13(void **state)
 				struct xtap_app a;
 				struct xtap_hist h;
 
-				reset(state);
+				env_reset_app(state);
 				seg(e, hook, v6, 1, port, 1000, ch.d, ch.n, 0);
 				seg(e, hook, v6, 0, port, 5000, sh.d, sh.n, 312 * US);
 				seg(e, hook, v6, 1, port, 1000 + ch.n, fin.d, fin.n, 845 * US);
@@ -485,7 +467,7 @@ static void test_tls_split(void **state)
 	o.pad_before = 1;
 	client_hello(&ch, &o);
 	for (size_t cut = 4; cut < ch.n; cut++) {
-		reset(state);
+		env_reset_app(state);
 		seg(e, XTAP_HOOK_TC_INGRESS, 0, 1, HTTPS, 1, ch.d, cut, 0);
 		if (cut < 6) {	/* not yet known to be a ClientHello */
 			EQ("cut", app_count(e), 0);
@@ -513,7 +495,7 @@ static void test_tls_split(void **state)
 	EQ("cut", seen_sni, ch.n - (92 + 4 + 16));
 	EQ("cut", seen_alpn, ch.n - (92 + 4 + 16 + 4 + 300 + 18));
 	/* the whole SNI extension in the first segment */
-	reset(state);
+	env_reset_app(state);
 	seg(e, XTAP_HOOK_XDP, 0, 1, HTTPS, 1, ch.d, 160, 0);
 	client_hello(&fake, &(struct ch_opts){ .sni = "evil.example", .versions = V13 });
 	memcpy(ch.d + 160, fake.d, fake.n);
@@ -557,7 +539,7 @@ static void test_tls_bad(void **state)
 		size_t alpn = sni + 4 + 5 + strlen(CH13.sni);
 		size_t sv = alpn + 4 + 2 + 3 + 9;
 
-		reset(state);
+		env_reset_app(state);
 		switch (i) {
 		case 0: b.d[43] = 33; break;
 		case 1: set16(&b, base, ((b.d[base] << 8) | b.d[base + 1]) - 1); break;
@@ -576,13 +558,13 @@ static void test_tls_bad(void **state)
 		EQ(cases[i].what, app_count(e), 0);
 	}
 	/* the unmodified hello is kept: the offsets above were right */
-	reset(state);
+	env_reset_app(state);
 	seg(e, XTAP_HOOK_XDP, 0, 1, HTTPS, 1, ch.d, ch.n, 0);
 	assert_int_equal(app_get(e, &k, &a), 0);
 	tls_stats_zero(e, XTAP_HOOK_XDP, "good");
 
 	/* a ServerHello with no ClientHello, and one sent by the client */
-	reset(state);
+	env_reset_app(state);
 	server_hello(&sh, 0, 0x1301, 0x0304);
 	seg(e, XTAP_HOOK_XDP, 0, 0, HTTPS, 1, sh.d, sh.n, 0);
 	EQ("no hello", stat_of(e, XTAP_HOOK_XDP, XTAP_STAT_TLS_NO_HELLO), 1);
@@ -594,7 +576,7 @@ static void test_tls_bad(void **state)
 	EQ("wrong way", a.tls.flags, XTAP_TLS_F_CH);
 
 	/* more extensions than are walked */
-	reset(state);
+	env_reset_app(state);
 	client_hello(&ch, &(struct ch_opts){ .sni = "x", .many = 40 });
 	seg(e, XTAP_HOOK_XDP, 0, 1, HTTPS, 1, ch.d, ch.n, 0);
 	EQ("many", stat_of(e, XTAP_HOOK_XDP, XTAP_STAT_TLS_EXT_MANY), 1);
@@ -692,7 +674,7 @@ static int group_setup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup(f, reset)
+#define T(f) cmocka_unit_test_setup(f, env_reset_app)
 		T(test_tls13),
 		T(test_tls12),
 		T(test_tls_hrr),
