@@ -204,7 +204,7 @@ test_capture_jumbo()
 	xt_assert_eq "8942-byte frames, both directions" 6 "$(grep -c '^8942 ' <<<"$got")"
 	xt_assert_eq "captured whole" "" "$(awk 'length($2) != 2 * $1' <<<"$got")"
 
-	xt_bg cap "$XT_NS_C" "$XT_TMP/ping.log" ping -c 40 -i 0.1 -W 1 -q -s 8900 "$XT_S4"
+	xt_bg cap "$XT_NS_C" "$XT_TMP/ping.log" ping -c 1200 -i 0.1 -W 1 -q -s 8900 "$XT_S4"
 	xt_ok "xtap capture -s 5000" xt_ns "$XT_NS_C" timeout 20 "$XTAP" capture -i "$XT_IF_C" \
 		-w "$XT_TMP/snap.pcap" -c 2 -s 5000 icmp
 	cap_tshark "$XT_TMP/snap.pcap" -T fields -e frame.cap_len -e frame.len
@@ -217,7 +217,8 @@ test_capture_stdout_and_count()
 {
 	local ping
 	cap_setup
-	xt_bg ping "$XT_NS_C" "$XT_TMP/ping.log" ping -c 40 -i 0.1 -W 1 "$XT_S4"
+	# pings until stopped: the three captures take what comes, however slow
+	xt_bg ping "$XT_NS_C" "$XT_TMP/ping.log" ping -c 1200 -i 0.1 -W 1 "$XT_S4"
 	# frames other than the echo (ARP, neighbour discovery) may come too
 	xt_ok "xtap capture -w - -c 4 | tshark -r -" xt_ns "$XT_NS_C" timeout 20 bash -c \
 		'set -o pipefail; "$1" capture -i "$2" -w - -c 4 --hook xdp 2>"$3" |
