@@ -11,7 +11,7 @@
 
 /* Recorded in the pinned state when it is made (<pin root>/abi); an xtap
  * whose number differs refuses that state until `xtap detach --all`. */
-#define XTAP_ABI_VERSION 8
+#define XTAP_ABI_VERSION 9
 
 /* An attach point is (interface slot, hook). The loader gives every attached
  * interface a slot; the programs of that interface carry it as rodata. */
@@ -207,7 +207,18 @@ struct xtap_flow {
 	__u8 seq_seen;		/* bit 1 << d: seq_next[d] is set */
 	__u8 ts_seen;		/* bit 1 << d: ts_last[d] is set */
 	__u8 ts_pending;	/* bit 1 << d: ts_val[d] waits for its echo */
-	__u8 reserved2[5];
+	__u8 owner;		/* enum xtap_owner: where cgroup_id came from */
+	__u8 reserved2[4];
+	/* 240: the local workload behind the flow (kern/lib/owner.h) */
+	__u64 cgroup_id;	/* cgroup v2 id (the inode of its directory) of a
+				 * local socket of the flow; 0: none found */
+	__u64 sock_cookie;	/* that socket's cookie (SO_COOKIE) */
+};
+
+/* Where a flow's cgroup_id came from. */
+enum xtap_owner {
+	XTAP_OWNER_NONE = 0,
+	XTAP_OWNER_EGRESS = 1,	/* the socket of an outbound skb at TC egress */
 };
 
 #define XTAP_HS_SEEN_SYN 0x01		/* syn_ns */
@@ -262,7 +273,8 @@ struct xtap_fcache {
 	__u32 count;		/* packets in the deltas */
 	__u16 owner_slot;	/* slot that owns the flow's counts */
 	__u8 valid;		/* key holds a flow */
-	__u8 reserved;
+	__u8 owner_tried;	/* 1: TC egress looked for the flow's socket while
+				 * this entry held it, or the flow has its owner */
 	/* 96: retransmissions and passive RTT (kern/lib/latency.h) */
 	__u32 seq_next[2];	/* this CPU's sequence high-water marks, taken from
 				 * the shared entry with the slot; the larger one
@@ -794,7 +806,7 @@ _Static_assert(sizeof(struct xtap_capture_stats) == 16, "xtap_capture_stats layo
 _Static_assert(sizeof(struct xtap_iface) == 96, "xtap_iface layout");
 
 _Static_assert(sizeof(struct xtap_flow_key) == 40, "xtap_flow_key layout");
-_Static_assert(sizeof(struct xtap_flow) == 240, "xtap_flow layout");
+_Static_assert(sizeof(struct xtap_flow) == 256, "xtap_flow layout");
 _Static_assert(sizeof(struct xtap_stats) == 8 * XTAP_STAT_MAX, "xtap_stats layout");
 _Static_assert(sizeof(struct xtap_fcache) == 136, "xtap_fcache layout");
 
