@@ -373,6 +373,8 @@ struct xtap_capture_cfg {
 	__u32 gen;		/* a new number for each capture: older flow counts
 				 * in xtap_capflows do not apply */
 	__u32 reserved;
+	__u64 cgroup_id;	/* non-zero: only packets whose flow has this local
+				 * cgroup (struct xtap_flow cgroup_id) */
 };
 
 /* Per-flow packet count of a flow-sampled capture (xtap_capflows, an LRU
@@ -796,7 +798,7 @@ _Static_assert(sizeof(struct xtap_drop_val) == 24, "xtap_drop_val layout");
 _Static_assert(sizeof(struct xtap_svc_key) == 24, "xtap_svc_key layout");
 _Static_assert(sizeof(struct xtap_hist) == 8 * (3 + XTAP_HIST_BUCKETS), "xtap_hist layout");
 
-_Static_assert(sizeof(struct xtap_capture_cfg) == 40, "xtap_capture_cfg layout");
+_Static_assert(sizeof(struct xtap_capture_cfg) == 48, "xtap_capture_cfg layout");
 _Static_assert(sizeof(struct xtap_capflow) == 8, "xtap_capflow layout");
 _Static_assert(sizeof(struct xtap_capture_rec) == 40, "xtap_capture_rec layout");
 _Static_assert(sizeof(struct xtap_capture_pkt) == 64, "xtap_capture_pkt layout");

@@ -25,6 +25,8 @@ struct xtap_capsink_opts {
 	__u64 limit;		/* packets at most; 0: no limit */
 	__u64 rotate_bytes;	/* a new file once one is larger; 0: one file */
 	__u32 rotate_files;	/* with rotate_bytes: reuse names after this many; 0: no limit */
+	const char *cgroup;	/* the local cgroup every packet's flow has (capture
+				 * --cgroup): named in the pcapng comments; NULL */
 };
 
 struct xtap_capsink_counts {

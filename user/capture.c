@@ -217,7 +217,8 @@ static struct xtap_capsink *open_sink(const struct xtap_capture_opts *o, char *e
 	return xtap_capsink_open(&(struct xtap_capsink_opts){
 		.path = o->file, .fmt = o->pcapng ? XTAP_PCAPNG : XTAP_PCAP, .snaplen = o->snaplen,
 		.ts_offset = xtap_mono_to_real_ns(), .limit = o->count,
-		.rotate_bytes = o->rotate_bytes, .rotate_files = o->rotate_files }, err, errlen);
+		.rotate_bytes = o->rotate_bytes, .rotate_files = o->rotate_files,
+		.cgroup = o->cgroup_id ? o->cgroup_path : NULL }, err, errlen);
 }
 
 /* An existing fifo: its open waits until a reader opens it. */
@@ -279,6 +280,7 @@ static int run_rings(const struct xtap_capture_opts *o, struct xtap_capture_resu
 	cfg = (struct xtap_capture_cfg){
 		.enabled = 1, .snaplen = o->snaplen, .sample = o->sample, .hooks = o->hooks,
 		.slots = slots, .owner_pid = (__u32)getpid(), .sample_flows = o->sample_flows,
+		.cgroup_id = o->cgroup_id,
 		.gen = (__u32)getpid() ^ (__u32)time(NULL) ^ (slot.id << 28),
 	};
 	n = xtap_capslot_start(&slot, &cfg);

@@ -290,6 +290,8 @@ static __always_inline void fcache_remember(struct xtap_fcache *c, const struct 
 		return;
 	if (!hold) {
 		c->valid = 0;
+		/* not held, but named: kern/lib/owner.h looks at its socket */
+		__builtin_memcpy(&c->key, k, sizeof(*k));
 		return;
 	}
 	lat_fcache_take(c, f);
@@ -333,7 +335,8 @@ static __always_inline struct xtap_flow *flow_new(int dir, const struct pkt *p, 
 
 /*
  * Account one packet to its flow, creating the entry on first sight. Returns
- * the write-back entry that holds the flow now, or NULL. The
+ * the flow's write-back entry, its key the flow's: valid when it holds the
+ * flow, else the flow stays out for its handshake. NULL: no entry. The
  * common case touches only this CPU's write-back entry; the shared table is
  * looked up when a flow starts, changes, carries SYN/FIN/RST, or every
  * XTAP_FCACHE_BATCH packets. point is where the packet is seen: a new flow
@@ -375,7 +378,7 @@ static __always_inline struct xtap_fcache *flow_account(const struct pkt *p, __u
 			if (st)
 				st->c[XTAP_STAT_FLOW_NEW]++;
 			fcache_remember(c, &k, nf, point, hold);
-			return c && c->valid ? c : NULL;
+			return c;
 		}
 		/* another CPU created it meanwhile: account on that entry */
 		f = bpf_map_lookup_elem(&xtap_flows, &k);
@@ -388,7 +391,7 @@ static __always_inline struct xtap_fcache *flow_account(const struct pkt *p, __u
 	if (f->first_point / XTAP_HOOK_MAX == xtap_slot)
 		flow_update(f, &k, dir, p, tcp, fl, event, syn_only, w);
 	fcache_remember(c, &k, f, f->first_point, !hs_pending(f));
-	return c && c->valid ? c : NULL;
+	return c;
 }
 
 #endif

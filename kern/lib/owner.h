@@ -16,8 +16,9 @@
  * the entry held the flow, or that the flow has its owner (set when the
  * entry takes the flow, in kern/lib/flow.h's fcache_remember). A packet
  * whose flow has it costs one test of a byte in the entry's first cache
- * line. Packets of a flow outside the write-back entries (its TCP
- * handshake) are not looked at: the flow's first packet after it is.
+ * line. A flow kept out of the write-back entries for its TCP handshake is
+ * looked at on each of those packets at egress (they take the shared entry
+ * anyway).
  */
 #ifndef XTAP_KERN_OWNER_H
 #define XTAP_KERN_OWNER_H
@@ -49,19 +50,39 @@ static __always_inline void owner_egress(struct __sk_buff *skb, const struct xta
 }
 
 /*
- * After the packet was accounted to its flow: c is the write-back entry
- * that holds the flow now (NULL: none). Replay has no sockets: its frames
- * are not this host's traffic.
+ * After the packet was accounted to its flow: c is the flow's write-back
+ * entry (flow_account). Replay has no sockets: its frames are not this
+ * host's traffic.
  */
 static __always_inline void owner_account(void *ctx, __u32 hook, struct xtap_fcache *c)
 {
-	if (hook != XTAP_HOOK_TC_EGRESS || !c || c->owner_tried || xtap_replay_mode)
+	if (hook != XTAP_HOOK_TC_EGRESS || !c || (c->valid && c->owner_tried) || xtap_replay_mode)
 		return;
 	c->owner_tried = 1;
 	owner_egress(ctx, c);
 }
 
+/* capture --cgroup: the packet's flow has that local cgroup. */
+static __always_inline int owner_capture_selected(__u64 cgid, int has_flow,
+						  const struct xtap_flow_key *k)
+{
+	struct xtap_flow *f;
+
+	if (!cgid)
+		return 1;
+	if (!has_flow)
+		return 0;
+	f = bpf_map_lookup_elem(&xtap_flows, k);
+	return f && f->cgroup_id == cgid;
+}
+
 #else
+
+static __always_inline int owner_capture_selected(__u64 cgid, int has_flow,
+						  const struct xtap_flow_key *k)
+{
+	return !cgid;
+}
 
 static __always_inline void owner_account(void *ctx, __u32 hook, struct xtap_fcache *c)
 {

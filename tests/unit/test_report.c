@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* user/report.c: flows and counters as JSON and as tables. */
 #include <netinet/in.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/unit/unit_util.h"
+#include "user/cgroup.h"
 #include "user/query.h"
 #include "user/report.h"
 
@@ -132,9 +135,50 @@ static void test_flow_json_tcp(void **state)
 	assert_contains(s, "\"first_ns\":1700000000123456789,\"last_ns\":1700000002623456789");
 	assert_contains(s, "\"tcp_flags_ab\":\"FSPA\",\"syn_ab\":1,\"fin_ab\":1,\"rst_ab\":0");
 	assert_contains(s, "\"tcp_flags_ba\":\"SRA\",\"syn_ba\":2,\"fin_ba\":0,\"rst_ba\":3");
-	assert_contains(s, "\"first_point\":5}");
+	assert_contains(s, "\"first_point\":5,\"cgroup\":null,\"socket_cookie\":null}");
 	assert_not_contains(s, "icmp");
 	free(s);
+}
+
+/* A flow with a local socket: its cgroup's id and path below the root (a
+ * directory tree standing in for the cgroup2 mount), and the cookie; a
+ * cgroup removed since keeps its id, the path null. */
+static void test_flow_json_cgroup(void **state)
+{
+	char root[] = "/tmp/xtap-cg-XXXXXX", dir[64], *s;
+	struct xtap_flow_entry e = tcp_entry();
+	struct stat sb;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof(dir), "%s/system.slice", root);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(dir, sizeof(dir), "%s/system.slice/web.service", root);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(stat(dir, &sb), 0);
+	xtap_cgroup_set_root(root);
+	e.val.cgroup_id = sb.st_ino;
+	e.val.sock_cookie = 4242;
+	e.val.owner = XTAP_OWNER_EGRESS;
+	s = flow_json(&e, 0);
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want),
+			 "\"cgroup\":{\"id\":%llu,\"path\":\"/system.slice/web.service\"},"
+			 "\"socket_cookie\":4242}", (unsigned long long)sb.st_ino);
+		assert_contains(s, want);
+	}
+	free(s);
+	rmdir(dir);
+	snprintf(dir, sizeof(dir), "%s/system.slice", root);
+	rmdir(dir);
+	rmdir(root);
+	xtap_cgroup_set_root(root);	/* forget the walk: the id is gone now */
+	s = flow_json(&e, 0);
+	assert_contains(s, "\"path\":null},\"socket_cookie\":4242}");
+	free(s);
+	xtap_cgroup_set_root(NULL);
 }
 
 static void test_flow_json_icmp(void **state)
@@ -199,8 +243,8 @@ static void test_flow_json_array(void **state)
 	s = mem_done(&m);
 	assert_true(json_valid(s));
 	assert_int_equal(count_char(s, '\n'), 1);
-	assert_contains(s, "\"first_point\":5},{\"proto\":\"icmp\"");
-	assert_contains(s, "\"first_point\":0},{\"proto\":\"udp\"");
+	assert_contains(s, "\"socket_cookie\":null},{\"proto\":\"icmp\"");
+	assert_contains(s, "\"socket_cookie\":null},{\"proto\":\"udp\"");
 	free(s);
 }
 
@@ -606,6 +650,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flow_json_tcp),
+		cmocka_unit_test(test_flow_json_cgroup),
 		cmocka_unit_test(test_flow_json_icmp),
 		cmocka_unit_test(test_flow_json_ipv6_and_offset),
 		cmocka_unit_test(test_flow_json_array),
