@@ -2,8 +2,8 @@
 # The local workload behind a flow: two TCP servers, each in a cgroup v2 made
 # by hand, in one namespace of a veth pair; xtap attached to that end (its TC
 # egress sees the servers' sockets). Each server's flows carry its cgroup's
-# path and id, flows --cgroup selects them, capture --cgroup writes only
-# their packets.
+# path and id (flows -j, IPFIX), flows --cgroup selects them, capture
+# --cgroup writes only their packets.
 
 # cg_new VAR SUFFIX : a cgroup $XT_ID-SUFFIX under the cgroup v2 mount point,
 # removed at cleanup; VAR gets its directory
@@ -102,6 +102,35 @@ for x in f["flows"]:
 	xt_assert_match "b's row" ":7102 .*${relb}" "$XT_STDOUT"
 	xt_assert_eq "no row of a" 0 "$(grep -c ':7101 ' <<<"$XT_STDOUT")"
 	xt_assert_rc "flows --cgroup with a file" 1 "$XTAP" flows --cgroup "$cga/cgroup.procs"
+
+	# IPFIX: the initiator's records carry the cgroup's id and path
+	local port col exp out=$XT_TMP/ipfix.jsonl
+	port=$("$XT_PYTHON" -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || xt_fail "no free port"
+	xt_bg col "" "$XT_TMP/col.log" "$XT_PYTHON" "$XT_HERE/ipfix_decode.py" tcp-collector "$port" \
+		"$out"
+	xt_wait_log "collector" "$col" "$XT_TMP/col.log" '^ready'
+	xt_bg exp "" "$XT_TMP/export.log" "$XTAP" export --ipfix "127.0.0.1:$port" --tcp \
+		--interval 1
+	xt_wait_for "IPFIX records of a and b" 10 grep -q "\"$relb\"" "$out"
+	xt_stop "$exp"
+	xt_stop "$col"
+	xt_ok "IPFIX cgroup elements" "$XT_PYTHON" - "$out" "$ida" "$rela" "$idb" "$relb" <<'PY'
+import json, sys
+want = {7101: (int(sys.argv[2]), sys.argv[3]), 7102: (int(sys.argv[4]), sys.argv[5])}
+seen = set()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    f = r.get("fields", {})
+    if r.get("template") not in (256, 258) or f.get("4") != 6:
+        continue
+    port = {f["7"], f["11"]} & set(want)
+    if port:
+        port = port.pop()
+        assert (f["32473:25"], f["32473:26"]) == want[port], (port, f)
+        seen.add(port)
+assert seen == set(want), seen
+PY
 
 	# the capture: a's packets only, with a's path in each comment
 	xt_ok "tshark" tshark -r "$pcap" -T fields -E separator=/t -e tcp.srcport -e tcp.dstport \
