@@ -59,12 +59,16 @@ test_cgroup_flows_and_capture()
 	xt_assert_match "its error" "^xtap: capture: --cgroup .*: no such cgroup" "$XT_STDERR"
 	xt_bg cap "" "$XT_TMP/capture.log" "$XTAP" capture --pcapng -w "$pcap" --cgroup "$rela"
 	xt_wait_log "capture listening" "$cap" "$XT_TMP/capture.log" 'listening on'
+	xt_bg capall "" "$XT_TMP/capture-all.log" "$XTAP" capture --pcapng -w "$XT_TMP/all.pcapng" \
+		tcp
+	xt_wait_log "capture of all listening" "$capall" "$XT_TMP/capture-all.log" 'listening on'
 	xt_ok "client to a" xt_ns "$XT_NS_C" "$XT_PYTHON" "$XT_HERE/tcp_echo.py" client "$XT_S4" \
 		7101 20 100
 	xt_ok "client to b" xt_ns "$XT_NS_C" "$XT_PYTHON" "$XT_HERE/tcp_echo.py" client "$XT_S6" \
 		7102 20 100
 	sleep 0.5	# the capture reads its rings about 0.2 s behind
 	xt_stop "$cap" INT
+	xt_stop "$capall" INT
 
 	xt_ok "xtap flows -j" "$XTAP" flows -j
 	printf '%s\n' "$XT_STDOUT" >"$XT_TMP/flows.json"
@@ -146,6 +150,26 @@ for r in rows:
     assert r[3].endswith(f", cgroup {sys.argv[2]}"), f"comment: {r[3]}"
 data = sum(1 for r in rows if r[2] != "0")
 assert data >= 40, f"{data} data segments, want the 20 messages and their echoes"
+PY
+
+	# a capture without --cgroup: each packet's comment names its flow's
+	# cgroup, found in the flow table
+	xt_ok "tshark all" tshark -r "$XT_TMP/all.pcapng" -T fields -E separator=/t -e tcp.srcport \
+		-e tcp.dstport -e tcp.len -e frame.comment
+	printf '%s\n' "$XT_STDOUT" >"$XT_TMP/all.txt"
+	xt_ok "each packet's cgroup in its comment" "$XT_PYTHON" - "$XT_TMP/all.txt" "$rela" \
+		"$relb" <<'PY'
+import sys
+want = {"7101": sys.argv[2], "7102": sys.argv[3]}
+n = {p: 0 for p in want}
+for line in open(sys.argv[1]):
+    r = line.rstrip("\n").split("\t")
+    if len(r) < 4:
+        continue
+    port = ({r[0], r[1]} & set(want)).pop()
+    assert r[3].endswith(f", cgroup {want[port]}"), f"port {port}: {r}"
+    n[port] += 1
+assert all(v >= 40 for v in n.values()), n
 PY
 	xt_stop "$sa"
 	xt_stop "$sb"
