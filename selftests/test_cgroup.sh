@@ -2,8 +2,9 @@
 # The local workload behind a flow: two TCP servers, each in a cgroup v2 made
 # by hand, in one namespace of a veth pair; xtap attached to that end (its TC
 # egress sees the servers' sockets). Each server's flows carry its cgroup's
-# path and id (flows -j, IPFIX), flows --cgroup selects them, capture
-# --cgroup writes only their packets.
+# path and id (flows -j, IPFIX, the cgroup label of their services'
+# histograms in /metrics), flows --cgroup selects them, capture --cgroup
+# writes only their packets.
 
 # cg_new VAR SUFFIX : a cgroup $XT_ID-SUFFIX under the cgroup v2 mount point,
 # removed at cleanup; VAR gets its directory
@@ -135,6 +136,18 @@ for line in open(sys.argv[1]):
         seen.add(port)
 assert seen == set(want), seen
 PY
+
+	# /metrics: the handshake histogram of each server has its cgroup
+	local sv
+	port=$("$XT_PYTHON" -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || xt_fail "no free port"
+	xt_bg sv "" "$XT_TMP/serve.log" "$XTAP" serve --listen "127.0.0.1:$port"
+	xt_wait_for "xtap serve" 5 curl -sS --max-time 2 -o /dev/null "http://127.0.0.1:$port/metrics"
+	xt_ok "scrape" curl -sS --max-time 5 "http://127.0.0.1:$port/metrics"
+	xt_stop "$sv"
+	printf '%s\n' "$XT_STDOUT" >"$XT_TMP/metrics.txt"
+	xt_assert_eq "a's service" 1 "$(grep -cxF "xtap_latency_seconds_count{kind=\"handshake\",server=\"$XT_S4\",port=\"7101\",proto=\"tcp\",cgroup=\"$rela\"} 1" "$XT_TMP/metrics.txt")"
+	xt_assert_eq "b's service" 1 "$(grep -cxF "xtap_latency_seconds_count{kind=\"handshake\",server=\"$XT_S6\",port=\"7102\",proto=\"tcp\",cgroup=\"$relb\"} 1" "$XT_TMP/metrics.txt")"
 
 	# the capture: a's packets only, with a's path in each comment
 	xt_ok "tshark" tshark -r "$pcap" -T fields -E separator=/t -e tcp.srcport -e tcp.dstport \
