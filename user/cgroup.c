@@ -214,10 +214,14 @@ void xtap_cgroup_short(const char *path, char *buf, size_t width)
 	if (!path)
 		path = "-";
 	n = strlen(path);
-	if (n <= width - 1 || width < 5)
+	if (n <= width - 1 || width < 5) {
 		snprintf(buf, width, "%s", path);
-	else
-		snprintf(buf, width, "...%s", path + n - (width - 4));
+	} else {
+		/* from a '/' in what fits, when there is one: whole names */
+		const char *tail = path + n - (width - 4), *slash = strchr(tail, '/');
+
+		snprintf(buf, width, "...%s", slash ? slash : tail);
+	}
 }
 
 int xtap_cgroup_opt(const char *cmd, const char *path, __u64 *id)

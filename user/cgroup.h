@@ -28,9 +28,9 @@ int xtap_cgroup_id(const char *path, __u64 *id);
 /* --cgroup PATH of command cmd: its id, or a one-line error and -1. */
 int xtap_cgroup_opt(const char *cmd, const char *path, __u64 *id);
 
-/* path cut to fit width characters, for a table cell: the end is kept
- * (the unit or container names the workload), the cut start shown as
- * "...". "-" for NULL. */
+/* path cut to fit a buffer of width bytes, for a table cell: the end is
+ * kept (the unit or container names the workload), from a '/' when one is
+ * in what fits, the cut start shown as "...". "-" for NULL. */
 void xtap_cgroup_short(const char *path, char *buf, size_t width);
 
 /*
