@@ -64,8 +64,9 @@ BENCH_SH   := $(patsubst bench/%.sh,$(BUILD)/bench/%,$(wildcard bench/bench_*.sh
 BENCH_BPF_SRCS := $(wildcard bench/*.bpf.c)
 # The data-plane core built without a feature, as a baseline in the same run:
 # xtap_nolat without the HTTP/DNS timing (bench_core, bench_app), xtap_nohops
-# without hop tracking (bench_hops), xtap_notls without TLS (bench_core).
-BENCH_VARIANTS := xtap_nolat xtap_nohops xtap_notls
+# without hop tracking (bench_hops), xtap_notls without TLS (bench_core),
+# xtap_noowner without the local cgroup of flows (bench_core).
+BENCH_VARIANTS := xtap_nolat xtap_nohops xtap_notls xtap_noowner
 BENCH_BPF_OBJS := $(patsubst bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(BENCH_BPF_SRCS)) \
 	$(patsubst %,$(BUILD)/bench/%.bpf.o,$(BENCH_VARIANTS))
 BENCH_SKELS := $(BENCH_BPF_OBJS:.bpf.o=.skel.h)
@@ -96,6 +97,7 @@ $(BUILD)/bench/%.bpf.o: bench/%.bpf.c
 $(BUILD)/bench/xtap_nolat.bpf.o: VARIANT := -DXTAP_FEATURE_LATENCY=0
 $(BUILD)/bench/xtap_nohops.bpf.o: VARIANT := -DXTAP_FEATURE_HOPS=0
 $(BUILD)/bench/xtap_notls.bpf.o: VARIANT := -DXTAP_FEATURE_TLS=0
+$(BUILD)/bench/xtap_noowner.bpf.o: VARIANT := -DXTAP_FEATURE_OWNER=0
 $(BUILD)/bench/xtap_%.bpf.o: kern/xtap.bpf.c
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) $(VARIANT) $(DEPFLAGS) -c $< -o $@

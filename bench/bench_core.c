@@ -18,6 +18,10 @@
  * not TLS, beside an A/A pairing of the program with itself: what TLS adds
  * to them should stay inside that spread.
  *
+ * The local cgroup of flows (kern/lib/owner.h): the same pairing at TC
+ * egress against a program built with -DXTAP_FEATURE_OWNER=0, on packets of
+ * a flow already looked at.
+ *
  * usage: bench_core [-r ROUNDS] [-n REPEAT] [-c CPU] [-v]
  */
 #define _GNU_SOURCE
@@ -46,6 +50,7 @@
 #include "bench/lib.h"
 #include "bench/xtap_nolat.skel.h"
 #include "bench/xtap_notls.skel.h"
+#include "bench/xtap_noowner.skel.h"
 
 #define TARGET_RATIO 2.0
 #define LAT_TARGET 1.10	/* xtap / core without the latency features */
@@ -379,35 +384,44 @@ static int bench_frame(const struct hook *h, const struct frame *f, int rounds, 
 	return 0;
 }
 
+/* A feature against the same program built without it, in paired rounds:
+ * what the feature adds to packets it should leave alone. */
+struct paired {
+	const char *name;	/* the bench/run.sh ROW group: "tls", "owner" */
+	const char *hook;	/* "xdp_tap", "tc egress" */
+	const char *base;	/* the baseline's column, "-tls" */
+	const char *what;	/* its description for the ROW */
+	__u32 pass;		/* the verdict */
+};
+
 /*
- * Segments that are not TLS (the established-flow data frames): xtap
- * against xtap without TLS, and xtap against itself, in paired rounds with
- * the order alternating. Per round the ratio of the pair; the medians of
- * both are printed with the spread of the A/A ratios, which is what this
- * machine can tell apart.
+ * The established-flow data frames: xtap against xtap without the feature,
+ * and xtap against itself, in paired rounds with the order alternating. Per
+ * round the ratio of the pair; the medians of both are printed with the
+ * spread of the A/A ratios, which is what this machine can tell apart.
  */
-static int bench_tls(int xtap_fd, int notls_fd, const struct frame *frames, int rounds, int repeat)
+static int bench_paired(const struct paired *pd, int xtap_fd, int base_fd, const struct frame *frames,
+			int rounds, int repeat)
 {
-	printf("\ntls: xtap vs xtap without TLS (-tls) on segments that are not TLS, paired rounds;\n"
-	       "     A/A: xtap against itself, the spread this machine can tell apart\n");
-	printf("%-22s %8s %8s %8s %10s %17s  %s\n", "frame", "xtap", "-tls", "ratio", "A/A", "A/A min..max",
-	       "verdict");
+	printf("%-22s %8s %8s %8s %10s %17s  %s\n", "frame", "xtap", pd->base, "ratio", "A/A",
+	       "A/A min..max", "verdict");
 	for (int i = 0; i < NFRAMES; i++) {
 		double x[MAX_ROUNDS], n[MAX_ROUNDS], r[MAX_ROUNDS], aa[MAX_ROUNDS], a1, a2, dummy;
 		struct result rx, rn, rr, ra;
 		char rowname[64];
+		__u32 v = pd->pass;
 		int within;
 
 		if (!frames[i].lat_target)
 			continue;
-		if (run(notls_fd, XDP_PASS, &frames[i], 1, &dummy))
+		if (run(base_fd, v, &frames[i], 1, &dummy) || run(xtap_fd, v, &frames[i], 1, &dummy))
 			return -1;
 		for (int k = 0; k < rounds; k++) {
 			int first = k & 1;
 
-			if (run(first ? notls_fd : xtap_fd, XDP_PASS, &frames[i], repeat, first ? &n[k] : &x[k]) ||
-			    run(first ? xtap_fd : notls_fd, XDP_PASS, &frames[i], repeat, first ? &x[k] : &n[k]) ||
-			    run(xtap_fd, XDP_PASS, &frames[i], repeat, &a1) || run(xtap_fd, XDP_PASS, &frames[i], repeat, &a2))
+			if (run(first ? base_fd : xtap_fd, v, &frames[i], repeat, first ? &n[k] : &x[k]) ||
+			    run(first ? xtap_fd : base_fd, v, &frames[i], repeat, first ? &x[k] : &n[k]) ||
+			    run(xtap_fd, v, &frames[i], repeat, &a1) || run(xtap_fd, v, &frames[i], repeat, &a2))
 				return -1;
 			r[k] = n[k] > 0 ? x[k] / n[k] : 0;
 			aa[k] = a2 > 0 ? (first ? a2 / a1 : a1 / a2) : 0;
@@ -420,11 +434,41 @@ static int bench_tls(int xtap_fd, int notls_fd, const struct frame *frames, int 
 		printf("%-22s %8.1f %8.1f %7.3fx %9.3fx %8.3f..%-8.3f  %s\n", frames[i].name, rx.med,
 		       rn.med, rr.med, ra.med, ra.min, ra.max,
 		       within ? "within the A/A spread" : "OUTSIDE the A/A spread");
-		snprintf(rowname, sizeof(rowname), "xdp_tap %s", frames[i].name);
-		bench_row("tls", rowname, rx.med, "ns/pkt", "xdp_tap without TLS", rn.med, "-");
+		snprintf(rowname, sizeof(rowname), "%s %s", pd->hook, frames[i].name);
+		bench_row(pd->name, rowname, rx.med, "ns/pkt", pd->what, rn.med, "-");
 	}
+	return 0;
+}
+
+/* TLS on segments that are not TLS, at XDP. */
+static int bench_tls(int xtap_fd, int notls_fd, const struct frame *frames, int rounds, int repeat)
+{
+	static const struct paired pd = { "tls", "xdp_tap", "-tls", "xdp_tap without TLS", XDP_PASS };
+
+	printf("\ntls: xtap vs xtap without TLS (-tls) on segments that are not TLS, paired rounds;\n"
+	       "     A/A: xtap against itself, the spread this machine can tell apart\n");
+	if (bench_paired(&pd, xtap_fd, notls_fd, frames, rounds, repeat))
+		return -1;
 	bench_note("tls", "paired rounds against xtap built with -DXTAP_FEATURE_TLS=0; the A/A "
 		   "spread is xtap against itself in the same rounds");
+	return 0;
+}
+
+/* The local socket's cgroup (kern/lib/owner.h) at TC egress, on packets of
+ * a flow that was looked at already: test-run skbs have no socket, so the
+ * first packet of the flow looks and finds none, and the rest take the
+ * path of a flow that has its owner. */
+static int bench_owner(int xtap_fd, int noowner_fd, const struct frame *frames, int rounds, int repeat)
+{
+	static const struct paired pd = { "owner", "tc egress", "-owner",
+					  "tc egress without the cgroup", (__u32)TC_ACT_UNSPEC };
+
+	printf("\nowner: xtap vs xtap without the local cgroup (-owner) at TC egress, on packets\n"
+	       "       of a flow already looked at, paired rounds; A/A: xtap against itself\n");
+	if (bench_paired(&pd, xtap_fd, noowner_fd, frames, rounds, repeat))
+		return -1;
+	bench_note("owner", "paired rounds at tc egress against xtap built with "
+		   "-DXTAP_FEATURE_OWNER=0; the A/A spread is xtap against itself in the same rounds");
 	return 0;
 }
 
@@ -446,6 +490,7 @@ int main(int argc, char **argv)
 	struct counter_bpf *kskel = NULL;
 	struct xtap_nolat_bpf *cskel = NULL;
 	struct xtap_notls_bpf *nskel = NULL;
+	struct xtap_noowner_bpf *oskel = NULL;
 	int rounds = 7, repeat = 1000000, cpu = 0, c, ret = 1, err, misses = 0, ntarget = 0;
 	int lat_misses = 0, nlat = 0, nflow = 0;
 	size_t nflows = 0;
@@ -498,6 +543,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xtap: bench: load xtap without TLS: %s\n", strerror(errno));
 		goto cleanup;
 	}
+	oskel = xtap_noowner_bpf__open_and_load();
+	if (!oskel) {
+		fprintf(stderr, "xtap: bench: load xtap without the cgroup: %s\n", strerror(errno));
+		goto cleanup;
+	}
 
 	/* the default configuration, as xtap attach writes it: hops 1 in 16 */
 	struct xtap_hop_cfg hcfg = { .sample_shift = XTAP_HOP_SAMPLE_SHIFT_DEFAULT, .configured = 1 };
@@ -505,7 +555,8 @@ int main(int argc, char **argv)
 
 	if (bpf_map_update_elem(bpf_map__fd(xskel->maps.xtap_hop_cfg), &zero, &hcfg, 0) ||
 	    bpf_map_update_elem(bpf_map__fd(cskel->maps.xtap_hop_cfg), &zero, &hcfg, 0) ||
-	    bpf_map_update_elem(bpf_map__fd(nskel->maps.xtap_hop_cfg), &zero, &hcfg, 0)) {
+	    bpf_map_update_elem(bpf_map__fd(nskel->maps.xtap_hop_cfg), &zero, &hcfg, 0) ||
+	    bpf_map_update_elem(bpf_map__fd(oskel->maps.xtap_hop_cfg), &zero, &hcfg, 0)) {
 		fprintf(stderr, "xtap: bench: set the hop sample: %s\n", strerror(errno));
 		goto cleanup;
 	}
@@ -618,6 +669,9 @@ int main(int argc, char **argv)
 	if (bench_tls(hooks[0].fd[P_XTAP], bpf_program__fd(nskel->progs.xdp_tap), frames, rounds,
 		      repeat))
 		goto cleanup;
+	if (bench_owner(hooks[2].fd[P_XTAP], bpf_program__fd(oskel->progs.tc_tap_egress), frames,
+			rounds, repeat))
+		goto cleanup;
 
 	/* a packet the flow sample leaves out (xtap attach --sampling): 1 in
 	 * XTAP_SAMPLING_MAX, so that nearly every run is one, against the empty
@@ -685,6 +739,7 @@ cleanup:
 	counter_bpf__destroy(kskel);
 	xtap_nolat_bpf__destroy(cskel);
 	xtap_notls_bpf__destroy(nskel);
+	xtap_noowner_bpf__destroy(oskel);
 	if (xskel)
 		xtap_unload(xskel);
 	return ret;

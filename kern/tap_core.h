@@ -17,6 +17,7 @@
 #include "lib/hop.h"
 #include "lib/app.h"
 #include "lib/sample.h"
+#include "lib/owner.h"
 
 static __always_inline __u32 tap_core(void *ctx, void *data, void *data_end, __u64 frame_len,
 				    __u16 l3_proto, __u16 vlan, __u32 hook, int *hop_stamp)
@@ -45,7 +46,10 @@ static __always_inline __u32 tap_core(void *ctx, void *data, void *data_end, __u
 			weight = sample_weight(&p, n);
 		if (counts && weight) {
 			pkt_wire_segs(ctx, hook == XTAP_HOOK_XDP, l3_proto, &p);
-			flow_account(&p, XTAP_POINT(xtap_slot, hook), st, weight, n);
+			struct xtap_fcache *c = flow_account(&p, XTAP_POINT(xtap_slot, hook), st,
+							     weight, n);
+
+			owner_account(ctx, hook, c);
 			app_account(ctx, data, data_end, &p, hook);
 		}
 		*hop_stamp = hop_observe(ctx, &p, hook, st);

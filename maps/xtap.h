@@ -11,7 +11,7 @@
 
 /* Recorded in the pinned state when it is made (<pin root>/abi); an xtap
  * whose number differs refuses that state until `xtap detach --all`. */
-#define XTAP_ABI_VERSION 8
+#define XTAP_ABI_VERSION 9
 
 /* An attach point is (interface slot, hook). The loader gives every attached
  * interface a slot; the programs of that interface carry it as rodata. */
@@ -207,7 +207,18 @@ struct xtap_flow {
 	__u8 seq_seen;		/* bit 1 << d: seq_next[d] is set */
 	__u8 ts_seen;		/* bit 1 << d: ts_last[d] is set */
 	__u8 ts_pending;	/* bit 1 << d: ts_val[d] waits for its echo */
-	__u8 reserved2[5];
+	__u8 owner;		/* enum xtap_owner: where cgroup_id came from */
+	__u8 reserved2[4];
+	/* 240: the local workload behind the flow (kern/lib/owner.h) */
+	__u64 cgroup_id;	/* cgroup v2 id (the inode of its directory) of a
+				 * local socket of the flow; 0: none found */
+	__u64 sock_cookie;	/* that socket's cookie (SO_COOKIE) */
+};
+
+/* Where a flow's cgroup_id came from. */
+enum xtap_owner {
+	XTAP_OWNER_NONE = 0,
+	XTAP_OWNER_EGRESS = 1,	/* the socket of an outbound skb at TC egress */
 };
 
 #define XTAP_HS_SEEN_SYN 0x01		/* syn_ns */
@@ -262,7 +273,8 @@ struct xtap_fcache {
 	__u32 count;		/* packets in the deltas */
 	__u16 owner_slot;	/* slot that owns the flow's counts */
 	__u8 valid;		/* key holds a flow */
-	__u8 reserved;
+	__u8 owner_tried;	/* 1: TC egress looked for the flow's socket while
+				 * this entry held it, or the flow has its owner */
 	/* 96: retransmissions and passive RTT (kern/lib/latency.h) */
 	__u32 seq_next[2];	/* this CPU's sequence high-water marks, taken from
 				 * the shared entry with the slot; the larger one
@@ -361,6 +373,8 @@ struct xtap_capture_cfg {
 	__u32 gen;		/* a new number for each capture: older flow counts
 				 * in xtap_capflows do not apply */
 	__u32 reserved;
+	__u64 cgroup_id;	/* non-zero: only packets whose flow has this local
+				 * cgroup (struct xtap_flow cgroup_id) */
 };
 
 /* Per-flow packet count of a flow-sampled capture (xtap_capflows, an LRU
@@ -784,7 +798,7 @@ _Static_assert(sizeof(struct xtap_drop_val) == 24, "xtap_drop_val layout");
 _Static_assert(sizeof(struct xtap_svc_key) == 24, "xtap_svc_key layout");
 _Static_assert(sizeof(struct xtap_hist) == 8 * (3 + XTAP_HIST_BUCKETS), "xtap_hist layout");
 
-_Static_assert(sizeof(struct xtap_capture_cfg) == 40, "xtap_capture_cfg layout");
+_Static_assert(sizeof(struct xtap_capture_cfg) == 48, "xtap_capture_cfg layout");
 _Static_assert(sizeof(struct xtap_capflow) == 8, "xtap_capflow layout");
 _Static_assert(sizeof(struct xtap_capture_rec) == 40, "xtap_capture_rec layout");
 _Static_assert(sizeof(struct xtap_capture_pkt) == 64, "xtap_capture_pkt layout");
@@ -794,7 +808,7 @@ _Static_assert(sizeof(struct xtap_capture_stats) == 16, "xtap_capture_stats layo
 _Static_assert(sizeof(struct xtap_iface) == 96, "xtap_iface layout");
 
 _Static_assert(sizeof(struct xtap_flow_key) == 40, "xtap_flow_key layout");
-_Static_assert(sizeof(struct xtap_flow) == 240, "xtap_flow layout");
+_Static_assert(sizeof(struct xtap_flow) == 256, "xtap_flow layout");
 _Static_assert(sizeof(struct xtap_stats) == 8 * XTAP_STAT_MAX, "xtap_stats layout");
 _Static_assert(sizeof(struct xtap_fcache) == 136, "xtap_fcache layout");
 

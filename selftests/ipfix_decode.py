@@ -17,7 +17,8 @@
 
 Each record is one JSON line: {"template": ID, "fields": {"IE": value}}, IE
 being "ID" for IANA elements and "PEN:ID" for enterprise ones. Addresses are
-text, octet arrays hex, everything else an unsigned integer.
+text, octet arrays hex, variable-length elements strings, everything else an
+unsigned integer.
 """
 import ipaddress
 import json
@@ -27,6 +28,7 @@ import sys
 
 ADDR4 = {8, 12}
 ADDR6 = {27, 28}
+VARLEN = 65535  # a variable-length element: decoded as a UTF-8 string
 
 
 class Decoder:
@@ -80,12 +82,21 @@ class Decoder:
         t = self.templates.get((dom, sid))
         if t is None:
             return [{"undecodable": sid, "bytes": len(body)}] if self.tell_unknown else []
-        size = sum(ln for _, ln in t)
+        size = sum(1 if ln == VARLEN else ln for _, ln in t)
         recs = []
         off = 0
         while off + size <= len(body):
             f = {}
             for name, ln in t:
+                if ln == VARLEN:
+                    ln = body[off]
+                    off += 1
+                    if ln == 255:
+                        ln, = struct.unpack("!H", body[off:off + 2])
+                        off += 2
+                    f[name] = body[off:off + ln].decode("utf-8", "replace")
+                    off += ln
+                    continue
                 raw = body[off:off + ln]
                 off += ln
                 ie = int(name) if ":" not in name else -1

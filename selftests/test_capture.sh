@@ -118,13 +118,15 @@ test_capture_matches_tcpdump()
 	cap_stop "$xt"
 	cap_tshark "$XT_TMP/xtap.pcapng" -Y icmp -T fields -e frame.interface_name \
 		-e frame.packet_flags_direction -e icmp.type -e frame.comment
-	local got=$XT_STDOUT id ids
+	local got=$XT_STDOUT id ids cg
 	id=$(sed -n 's/.*, flow \([0-9a-f]\{16\}\), direction .*/\1/p' <<<"$got" | sort -u)
+	# ping's local cgroup (this shell's, cgroup v2) ends each comment
+	cg=$(sed -n 's/^0::\(.*\)$/, cgroup \1/p' /proc/self/cgroup)
 	xt_assert_eq "pcapng interfaces, directions, comments" \
-"$XT_IF_C@tc-egress	0x00000002	8	hook tc-egress, flow $id, direction ab
-$XT_IF_C@xdp	0x00000001	0	hook xdp, flow $id, direction ba
-$XT_IF_C@tc-egress	0x00000002	8	hook tc-egress, flow $id, direction ab
-$XT_IF_C@xdp	0x00000001	0	hook xdp, flow $id, direction ba" "$got"
+"$XT_IF_C@tc-egress	0x00000002	8	hook tc-egress, flow $id, direction ab$cg
+$XT_IF_C@xdp	0x00000001	0	hook xdp, flow $id, direction ba$cg
+$XT_IF_C@tc-egress	0x00000002	8	hook tc-egress, flow $id, direction ab$cg
+$XT_IF_C@xdp	0x00000001	0	hook xdp, flow $id, direction ba$cg" "$got"
 	# the flow id in the comments is the one xtap flows -j shows for the echo
 	xt_ok "xtap flows -j" xt_ns "$XT_NS_C" "$XTAP" flows -j
 	ids=$(python3 -c 'import json, sys

@@ -498,7 +498,10 @@ test_serve_metrics()
 		xt_fail "no TCP packets counted for $XT_IF_S: $(grep class=.tcp "$m" | head -3)"
 	grep -Eq '^xtap_flow_table_entries [1-9]' "$m" || xt_fail "no flow table occupancy"
 	grep -Eq '^xtap_flow_table_evictions_total 0$' "$m" || xt_fail "evictions: $(grep evictions "$m")"
-	local lbl="kind=\"handshake\",server=\"$XT_S4\",port=\"8080\",proto=\"tcp\""
+	# the cgroup: the HTTP server's (this shell's, cgroup v2)
+	local lbl="kind=\"handshake\",server=\"$XT_S4\",port=\"8080\",proto=\"tcp\"" cg
+	cg=$(sed -n 's/^0::\(.*\)$/\1/p' /proc/self/cgroup)
+	lbl+=",cgroup=\"$cg\""
 	xt_assert_eq "bucket le=1.024e-06" "xtap_latency_seconds_bucket{$lbl,le=\"1.024e-06\"} 0" \
 		"$(grep -F "{$lbl,le=\"1.024e-06\"}" "$m")"
 	xt_assert_eq "bucket le=2.048e-06" "xtap_latency_seconds_bucket{$lbl,le=\"2.048e-06\"} $((2 * ncpu))" \

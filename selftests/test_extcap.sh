@@ -102,9 +102,14 @@ test_extcap_tshark()
 		xt_fail "tshark's packets are not tcpdump's: $(xt_show "$(cut -c 1-60 <<<"$got")")"
 	xt_run tshark -r "$out" -T fields -e icmp.type -e frame.interface_name -e frame.comment
 	xt_assert_eq "echo requests and replies" 20 "$(grep -Ec '^(0|8)	' <<<"$XT_STDOUT")"
-	grep -q "^8	$XT_IF_C@tc-egress	hook tc-egress, flow [0-9a-f]*, direction ab$" \
-		<<<"$XT_STDOUT" || xt_fail "no request with xtap's metadata: $(xt_show "$XT_STDOUT")"
-	grep -q "^0	$XT_IF_C@xdp	hook xdp, flow [0-9a-f]*, direction ba$" <<<"$XT_STDOUT" ||
+	# after the direction, ping's local cgroup (this shell's, cgroup v2)
+	local cg
+	cg=$(sed -n 's/^0::\(.*\)$/, cgroup \1/p' /proc/self/cgroup)
+	[ "$(sed -n "s/^8	$XT_IF_C@tc-egress	hook tc-egress, flow [0-9a-f]*, direction ab//p" \
+		<<<"$XT_STDOUT" | sort -u)" = "$cg" ] ||
+		xt_fail "no request with xtap's metadata: $(xt_show "$XT_STDOUT")"
+	[ "$(sed -n "s/^0	$XT_IF_C@xdp	hook xdp, flow [0-9a-f]*, direction ba//p" \
+		<<<"$XT_STDOUT" | sort -u)" = "$cg" ] ||
 		xt_fail "no reply with xtap's metadata: $(xt_show "$XT_STDOUT")"
 }
 

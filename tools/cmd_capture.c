@@ -9,12 +9,13 @@
 
 #include "tools/cmd.h"
 #include "user/capture.h"
+#include "user/cgroup.h"
 #include "user/filter.h"
 #include "user/log.h"
 
 struct defaults_capture {
 	struct xtap_strlist ifaces;
-	const char *snaplen, *file_size;
+	const char *snaplen, *file_size, *cgroup;
 	bool verbose;
 	struct xtap_capture_opts o;	/* what the table sets directly */
 };
@@ -48,6 +49,8 @@ static const struct xtap_opt capture_opts[] = {
 	{ "hook", 0, XTAP_OPT_HOOKS, O(hooks), "xdp|tc-ingress|tc-egress|all",
 	  .help = "take packets there; default: each packet once per interface",
 	  .bad = "not one of xdp, tc-ingress, tc-egress, all" },
+	{ "cgroup", 0, XTAP_OPT_STR, F(cgroup), "PATH",
+	  .help = "only the packets of flows of this local cgroup v2 (decided in the kernel)" },
 	{ "afxdp", 0, XTAP_OPT_FLAG, O(afxdp), NULL,
 	  .help = "through AF_XDP sockets: the frames DO NOT REACH THE STACK" },
 	{ "verbose", 'v', XTAP_OPT_FLAG, F(verbose), NULL, .help = "libbpf's messages" },
@@ -119,6 +122,11 @@ static int parse_rest(struct defaults_capture *d, const struct xtap_parsed *p, c
 		return xtap_err("capture: out of memory"), XTAP_EXIT_ERR;
 	o->expr = *expr;
 	o->ifaces = d->ifaces.v, o->nifaces = d->ifaces.n;
+	if (d->cgroup) {
+		if (xtap_cgroup_opt("capture", d->cgroup, &o->cgroup_id))
+			return XTAP_EXIT_ERR;
+		o->cgroup_path = xtap_cgroup_path(o->cgroup_id) ?: d->cgroup;
+	}
 	if (!o->file)
 		return xtap_err("capture: -w FILE is required ('-w -' writes to stdout)"),
 		       xtap_usage_of("capture");

@@ -6,6 +6,7 @@
 
 #include "tools/cmd.h"
 #include "user/opts.h"
+#include "user/cgroup.h"
 #include "user/query.h"
 
 /* status and stats take -j alone */
@@ -57,6 +58,7 @@ struct defaults_flows {
 	__u32 limit;
 	int sort;		/* enum xtap_sort */
 	__u32 watch;
+	const char *cgroup;
 };
 
 #define F(x) offsetof(struct defaults_flows, x)
@@ -69,6 +71,8 @@ static const struct xtap_opt flows_opts[] = {
 	  .names = xtap_sort_names },
 	{ "watch", 0, XTAP_OPT_U32, F(watch), "SECONDS", .help = "a new table every SECONDS",
 	  .min = 1, .max = 3600, .bad = "seconds from 1 to 3600" },
+	{ "cgroup", 0, XTAP_OPT_STR, F(cgroup), "PATH",
+	  .help = "only the flows of this local cgroup v2 (below its mount point, or in full)" },
 	{ NULL },
 };
 #undef F
@@ -83,6 +87,7 @@ int cmd_flows(int argc, char **argv)
 {
 	struct defaults_flows d = { .sort = XTAP_SORT_BYTES };
 	struct xtap_parsed p;
+	__u64 cgid = 0;
 	int rc = xtap_opts_parse(&xtap_spec_flows, &d, argc, argv, &p);
 
 	if (rc >= 0)
@@ -91,7 +96,9 @@ int cmd_flows(int argc, char **argv)
 	 * (--sort), or when -n keeps the biggest: a million flows take a while */
 	if (!xtap_opt_given(&xtap_spec_flows, &p, "sort") && d.json && !d.limit)
 		d.sort = XTAP_SORT_NONE;
+	if (d.cgroup && xtap_cgroup_opt("flows", d.cgroup, &cgid))
+		return XTAP_EXIT_ERR;
 	return xtap_query_flows(&(struct xtap_flows_query){
 		.out = stdout, .json = d.json, .sort = d.sort, .limit = d.limit,
-		.watch = d.watch }) ? XTAP_EXIT_ERR : XTAP_EXIT_OK;
+		.watch = d.watch, .cgroup_id = cgid }) ? XTAP_EXIT_ERR : XTAP_EXIT_OK;
 }

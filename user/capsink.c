@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "user/capsink.h"
+#include "user/cgroup.h"
 #include "user/names.h"
 
 #define NAME_MAX_LEN 4096
@@ -26,7 +27,14 @@ struct xtap_capsink {
 	/* names of the slots for the pcapng interfaces ("": "slotN") */
 	char names[XTAP_MAX_SLOTS][XTAP_IFNAMSIZ];
 	int iface_id[XTAP_MAX_POINTS];	/* in the current file, -1: not yet */
+	char *cgroup;		/* for the comments; NULL */
+	struct xtap_flow_cgroups *fcg;	/* each flow's, for the comments; NULL */
 };
+
+void xtap_capsink_flow_cgroups(struct xtap_capsink *s, struct xtap_flow_cgroups *c)
+{
+	s->fcg = c;
+}
 
 void xtap_capsink_file_name(const char *base, __u32 n, __u32 files, char *buf, size_t len)
 {
@@ -79,7 +87,14 @@ struct xtap_capsink *xtap_capsink_open(const struct xtap_capsink_opts *o, char *
 	s->limit = o->limit;
 	s->rotate_bytes = o->rotate_bytes;
 	s->rotate_files = o->rotate_files;
+	if (o->cgroup && !(s->cgroup = strdup(o->cgroup))) {
+		snprintf(err, errlen, "%s: out of memory", o->path);
+		free(s->base);
+		free(s);
+		return NULL;
+	}
 	if (open_file(s, err, errlen)) {
+		free(s->cgroup);
 		free(s->base);
 		free(s);
 		return NULL;
@@ -140,7 +155,8 @@ static int iface_of(struct xtap_capsink *s, const struct xtap_capture_rec *r)
 void xtap_capsink_put(struct xtap_capsink *s, const struct xtap_capture_rec *r)
 {
 	static const char *const dirs[] = { "ab", "ba" };
-	char comment[64];
+	char comment[4200];
+	const char *cg;
 	struct xtap_pcapw_pkt p = {
 		.ts_ns = r->ts_ns + (__u64)s->ts_offset,
 		.wire_len = r->wire_len,
@@ -174,6 +190,12 @@ void xtap_capsink_put(struct xtap_capsink *s, const struct xtap_capture_rec *r)
 				 dirs[r->flow_dir]);
 		else
 			snprintf(comment, sizeof(comment), "hook %s, no flow", xtap_hook_name(r->hook));
+		cg = s->cgroup;
+		if (!cg && s->fcg && r->flow_id)
+			cg = xtap_flow_cgroups_path(s->fcg, r->flow_id);
+		if (cg)
+			snprintf(comment + strlen(comment), sizeof(comment) - strlen(comment),
+				 ", cgroup %s", cg);
 		p.comment = comment;
 	}
 	id = iface_of(s, r);
@@ -244,6 +266,7 @@ int xtap_capsink_close(struct xtap_capsink *s)
 	if (!s->err)
 		s->err = err;
 	err = s->err;
+	free(s->cgroup);
 	free(s->base);
 	free(s);
 	return err;

@@ -13,6 +13,7 @@
 #include "user/capslot.h"
 #include "user/capsink.h"
 #include "user/capture.h"
+#include "user/cgroup.h"
 #include "user/opts.h"
 
 /* Bytes per ring: half of RING_BYTES_ALL each for up to 2 rings, else
@@ -217,7 +218,8 @@ static struct xtap_capsink *open_sink(const struct xtap_capture_opts *o, char *e
 	return xtap_capsink_open(&(struct xtap_capsink_opts){
 		.path = o->file, .fmt = o->pcapng ? XTAP_PCAPNG : XTAP_PCAP, .snaplen = o->snaplen,
 		.ts_offset = xtap_mono_to_real_ns(), .limit = o->count,
-		.rotate_bytes = o->rotate_bytes, .rotate_files = o->rotate_files }, err, errlen);
+		.rotate_bytes = o->rotate_bytes, .rotate_files = o->rotate_files,
+		.cgroup = o->cgroup_id ? o->cgroup_path : NULL }, err, errlen);
 }
 
 /* An existing fifo: its open waits until a reader opens it. */
@@ -228,9 +230,26 @@ static bool is_fifo(const char *path)
 	return strcmp(path, "-") && !stat(path, &sb) && S_ISFIFO(sb.st_mode);
 }
 
+/* pcapng: each packet's comment names its flow's local cgroup, looked up in
+ * the flow table (a state without one: no cgroups named). */
+static struct xtap_flow_cgroups *flow_cgroups(const struct xtap_state *st, struct xtap_capsink *sink)
+{
+	struct xtap_flow_cgroups *c = NULL;
+	int fd = xtap_map_open(st, "xtap_flows");
+
+	if (fd >= 0) {
+		c = xtap_flow_cgroups_new(fd);
+		close(fd);
+	}
+	if (c)
+		xtap_capsink_flow_cgroups(sink, c);
+	return c;
+}
+
 static int run_rings(const struct xtap_capture_opts *o, struct xtap_capture_result *r,
 		     const volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
+	struct xtap_flow_cgroups *fcg = NULL;
 	char why[XTAP_FILTER_ERRLEN];
 	struct sock_filter *classic = NULL;
 	size_t nclassic = 0;
@@ -267,6 +286,8 @@ static int run_rings(const struct xtap_capture_opts *o, struct xtap_capture_resu
 		goto cleanup;
 	if (!sink && !(sink = open_sink(o, err, errlen)))
 		goto cleanup;
+	if (o->pcapng && !o->cgroup_id)
+		fcg = flow_cgroups(&st, sink);
 	n = xtap_capread_new(&rd, slot.ring, slot.nrings, sink);
 	if (n) {
 		snprintf(err, errlen, "capture ring: %s", strerror(-n));
@@ -279,6 +300,7 @@ static int run_rings(const struct xtap_capture_opts *o, struct xtap_capture_resu
 	cfg = (struct xtap_capture_cfg){
 		.enabled = 1, .snaplen = o->snaplen, .sample = o->sample, .hooks = o->hooks,
 		.slots = slots, .owner_pid = (__u32)getpid(), .sample_flows = o->sample_flows,
+		.cgroup_id = o->cgroup_id,
 		.gen = (__u32)getpid() ^ (__u32)time(NULL) ^ (slot.id << 28),
 	};
 	n = xtap_capslot_start(&slot, &cfg);
@@ -322,6 +344,7 @@ cleanup:
 		xtap_capslot_stop(&slot);
 	xtap_capmaps_close(&maps);
 	xtap_state_close(&st);
+	xtap_flow_cgroups_free(fcg);
 	free(classic);
 	return ret;
 }

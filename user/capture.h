@@ -52,6 +52,9 @@ struct xtap_capture_opts {
 	__u64 rotate_bytes;	/* -C: a new file once one is larger; 0: one file */
 	__u32 rotate_files;	/* -W */
 	__u32 ring_kib;		/* -B: each ring's size in KiB; 0: by the CPUs */
+	__u64 cgroup_id;	/* only the packets of flows of this local cgroup
+				 * (the kernel decides); 0: every flow */
+	const char *cgroup_path;	/* its path, for the pcapng comments */
 	/* called once the capture is on, before the first read */
 	void (*started)(const struct xtap_capture_result *r, void *arg);
 	void *arg;

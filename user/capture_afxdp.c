@@ -98,6 +98,8 @@ const char *xtap_capture_afxdp_refused(const struct xtap_capture_opts *o)
 		return "--hook does not go with --afxdp (AF_XDP takes frames at XDP)";
 	if (o->rotate_bytes)
 		return "-C does not go with --afxdp";
+	if (o->cgroup_id)
+		return "--cgroup does not go with --afxdp (a tap port's frames have no local socket)";
 	return NULL;
 }
 

@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "user/cgroup.h"
 #include "user/export_sink.h"
 #include "user/log.h"
 #include "user/sock.h"
@@ -392,6 +393,8 @@ static int ipfix_flow(struct xtap_export_sink *b, const struct xtap_flow_entry *
 		.http_status = UINT16_MAX,
 		.dns_resp_ns = UINT64_MAX,
 		.dns_rcode = UINT8_MAX,
+		.cgroup_id = v->cgroup_id,
+		.cgroup_path = v->cgroup_id ? xtap_cgroup_path(v->cgroup_id) : NULL,
 	};
 
 	if (a && a->kind == XTAP_APP_HTTP) {

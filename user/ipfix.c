@@ -49,13 +49,16 @@ const struct ipfix_ie xtap_ipfix_ies[XIE_MAX] = {
 	[XIE_LAT_SUM_NS] = { 22, 8, PEN, "xtapLatencySumNanoseconds" },
 	[XIE_LAT_MAX_NS] = { 23, 8, PEN, "xtapLatencyMaxNanoseconds" },
 	[XIE_LAT_BUCKETS] = { 24, 8 * XTAP_HIST_BUCKETS, PEN, "xtapLatencyLog2Buckets" },
+	[XIE_CGROUP_ID] = { 25, 8, PEN, "xtapCgroupId" },
+	[XIE_CGROUP_PATH] = { 26, IPFIX_VARLEN, PEN, "xtapCgroupPath" },
 };
 
 #define END (-1)
 
 /* The element lists of the templates, in record order. Every flow template
  * starts with the same elements; the initiator's adds the enterprise ones,
- * and the TLS templates (262/263) are the initiator's followed by TLS's. */
+ * and the TLS templates (262/263) are the initiator's followed by TLS's.
+ * Every initiator's template ends with the local cgroup's. */
 #define FLOW_HEAD(SRC, DST, ICMP)                                                          \
 	SRC, DST, XIE_SRC_PORT, XIE_DST_PORT, XIE_PROTO, XIE_VLAN, ICMP, XIE_OCTETS,        \
 	XIE_PACKETS, XIE_START_MS, XIE_END_MS, XIE_TCP_FLAGS, XIE_END_REASON, XIE_BIFLOW_DIR, \
@@ -68,18 +71,19 @@ const struct ipfix_ie xtap_ipfix_ies[XIE_MAX] = {
 	XIE_HTTP_STATUS, XIE_DNS_RESP_NS, XIE_DNS_RCODE
 #define TLS_IES XIE_TLS_SNI, XIE_TLS_ALPN, XIE_TLS_VERSION, XIE_TLS_CIPHER, XIE_TLS_HELLO_NS, \
 	XIE_TLS_HANDSHAKE_NS, XIE_TLS_HRR
+#define OWNER_IES XIE_CGROUP_ID, XIE_CGROUP_PATH
 #define SVC(DST)                                                                           \
 	DST, XIE_DST_PORT, XIE_PROTO, XIE_START_MS, XIE_END_MS, XIE_LAT_KIND, XIE_LAT_COUNT, \
 	XIE_LAT_SUM_NS, XIE_LAT_MAX_NS, XIE_LAT_BUCKETS
 
-static const int flow_v4_init[] = { FLOW_V4, FLOW_INIT, END };
+static const int flow_v4_init[] = { FLOW_V4, FLOW_INIT, OWNER_IES, END };
 static const int flow_v4_resp[] = { FLOW_V4, END };
-static const int flow_v6_init[] = { FLOW_V6, FLOW_INIT, END };
+static const int flow_v6_init[] = { FLOW_V6, FLOW_INIT, OWNER_IES, END };
 static const int flow_v6_resp[] = { FLOW_V6, END };
 static const int svc_v4[] = { SVC(XIE_DST_V4), END };
 static const int svc_v6[] = { SVC(XIE_DST_V6), END };
-static const int flow_v4_tls[] = { FLOW_V4, FLOW_INIT, TLS_IES, END };
-static const int flow_v6_tls[] = { FLOW_V6, FLOW_INIT, TLS_IES, END };
+static const int flow_v4_tls[] = { FLOW_V4, FLOW_INIT, TLS_IES, OWNER_IES, END };
+static const int flow_v6_tls[] = { FLOW_V6, FLOW_INIT, TLS_IES, OWNER_IES, END };
 
 static const int *const templates[XTAP_TMPL_LAST - XTAP_TMPL_FIRST + 1] = {
 	flow_v4_init, flow_v4_resp, flow_v6_init, flow_v6_resp, svc_v4, svc_v6,
@@ -99,8 +103,44 @@ size_t xtap_ipfix_record_len(uint16_t id)
 	size_t n = 0;
 
 	for (; ie && *ie != END; ie++)
-		n += xtap_ipfix_ies[*ie].len;
+		n += xtap_ipfix_ies[*ie].len == IPFIX_VARLEN ? 1 : xtap_ipfix_ies[*ie].len;
 	return n;
+}
+
+size_t xtap_ipfix_record_size(uint16_t id, const uint8_t *rec, size_t avail)
+{
+	const int *ie = tmpl_ies(id);
+	size_t n = 0;
+
+	if (!ie)
+		return 0;
+	for (; *ie != END; ie++) {
+		size_t len = xtap_ipfix_ies[*ie].len;
+
+		if (len == IPFIX_VARLEN) {
+			if (n + 1 > avail)
+				return 0;
+			len = rec[n++];
+			if (len == 255) {
+				if (n + 2 > avail)
+					return 0;
+				len = (size_t)rec[n] << 8 | rec[n + 1];
+				n += 2;
+			}
+		}
+		if (n + len > avail)
+			return 0;
+		n += len;
+	}
+	return n;
+}
+
+/* The bytes a string takes as a variable-length element. */
+static size_t varlen_size(const char *s)
+{
+	size_t n = s ? strnlen(s, XTAP_IPFIX_STR_MAX) : 0;
+
+	return n + (n < 255 ? 1 : 3);
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -231,11 +271,30 @@ bool xtap_ipfix_put_flow(struct xtap_ipfix_msg *m, const struct xtap_ipfix_flow 
 	uint16_t id = v6 ? (f->reverse ? XTAP_TMPL_V6_RESP : f->tls ? XTAP_TMPL_V6_TLS : XTAP_TMPL_V6_INIT)
 			 : (f->reverse ? XTAP_TMPL_V4_RESP : f->tls ? XTAP_TMPL_V4_TLS : XTAP_TMPL_V4_INIT);
 	const int *ies = tmpl_ies(id);
-	uint8_t *p = reserve(m, id, xtap_ipfix_record_len(id));
+	size_t len = xtap_ipfix_record_len(id);
+	uint8_t *p;
 
+	for (const int *ie = ies; *ie != END; ie++)
+		if (*ie == XIE_CGROUP_PATH)
+			len += varlen_size(f->cgroup_path) - 1;
+	p = reserve(m, id, len);
 	if (!p)
 		return false;
 	for (const int *ie = ies; *ie != END; ie++) {
+		if (*ie == XIE_CGROUP_PATH) {
+			size_t n = f->cgroup_path ? strnlen(f->cgroup_path, XTAP_IPFIX_STR_MAX) : 0;
+
+			if (n < 255) {
+				*p++ = (uint8_t)n;
+			} else {
+				*p++ = 255;
+				put16(p, (uint16_t)n);
+				p += 2;
+			}
+			memcpy(p, f->cgroup_path ? f->cgroup_path : "", n);
+			p += n;
+			continue;
+		}
 		switch (*ie) {
 		case XIE_SRC_V4: memcpy(p, side_addr(k, s) + 12, 4); break;
 		case XIE_DST_V4: memcpy(p, side_addr(k, d) + 12, 4); break;
@@ -278,6 +337,7 @@ bool xtap_ipfix_put_flow(struct xtap_ipfix_msg *m, const struct xtap_ipfix_flow 
 		case XIE_TLS_HELLO_NS: put64(p, f->tls_hello_ns); break;
 		case XIE_TLS_HANDSHAKE_NS: put64(p, f->tls_handshake_ns); break;
 		case XIE_TLS_HRR: *p = f->tls_hrr; break;
+		case XIE_CGROUP_ID: put64(p, f->cgroup_id); break;
 		default: memset(p, 0, xtap_ipfix_ies[*ie].len); break;
 		}
 		p += xtap_ipfix_ies[*ie].len;

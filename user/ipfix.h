@@ -92,12 +92,23 @@ enum xtap_ie {
 	XIE_LAT_MAX_NS,		/* 23: the largest sample so far, ns */
 	XIE_LAT_BUCKETS,	/* 24: XTAP_HIST_BUCKETS unsigned64 counts
 				 * since the last record, big endian */
+	/* the local workload (kern/lib/owner.h), the initiator's records */
+	XIE_CGROUP_ID,		/* 25: the cgroup v2 id of a local socket, 0: none */
+	XIE_CGROUP_PATH,	/* 26: its path below the cgroup2 mount point,
+				 * variable length; empty when unknown */
 	XIE_MAX,
 };
 
+/* The length of a variable-length element in a template (RFC 7011 section
+ * 7): in a record, a length byte (255: two more bytes hold it) and the
+ * bytes. */
+#define IPFIX_VARLEN 65535
+/* Bytes of a string element at most: longer paths are cut. */
+#define XTAP_IPFIX_STR_MAX 1024
+
 struct ipfix_ie {
 	uint16_t id;
-	uint16_t len;
+	uint16_t len;		/* IPFIX_VARLEN: variable */
 	uint32_t pen;		/* 0: IANA */
 	const char *name;
 };
@@ -118,8 +129,13 @@ enum {
 	XTAP_TMPL_LAST = XTAP_TMPL_V6_TLS,
 };
 
-/* Bytes of one data record of template id (0 for an unknown id). */
+/* Bytes of one data record of template id with its variable-length
+ * elements empty (0 for an unknown id): the fixed size of a template
+ * without any. */
 size_t xtap_ipfix_record_len(uint16_t tmpl);
+/* Bytes of the record of template tmpl at rec, its variable-length
+ * elements read; 0 when it does not fit in avail bytes or tmpl is unknown. */
+size_t xtap_ipfix_record_size(uint16_t tmpl, const uint8_t *rec, size_t avail);
 
 /* One direction of one flow, ready to encode. */
 struct xtap_ipfix_flow {
@@ -148,6 +164,9 @@ struct xtap_ipfix_flow {
 	uint16_t tls_version, tls_cipher;	/* UINT16_MAX: no ServerHello */
 	uint64_t tls_hello_ns, tls_handshake_ns;	/* UINT64_MAX: not measured */
 	uint8_t tls_hrr;
+	/* the local cgroup: id 0 when none, path NULL when unknown */
+	uint64_t cgroup_id;
+	const char *cgroup_path;
 };
 
 struct xtap_ipfix_svc {

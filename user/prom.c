@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #define _GNU_SOURCE
+#include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <bpf/bpf.h>
 
 #include "loader/attach.h"
+#include "user/cgroup.h"
 #include "user/maps.h"
 #include "user/names.h"
 #include "user/prom.h"
@@ -91,27 +93,189 @@ static void svc_labels(FILE *f, const struct xtap_svc_key *k)
 	put_label(f, "proto", pn ? pn : proto, 0);
 }
 
-static void histogram(FILE *f, const struct xtap_hist_entry *e)
+/* The cgroup label's value: the path, "other" for one folded (or removed
+ * since), "" for none. */
+static const char *cgroup_label(__u64 id)
 {
+	const char *p;
+
+	if (!id)
+		return "";
+	if (id == XTAP_PROM_CGROUP_OTHER)
+		return "other";
+	p = xtap_cgroup_path(id);
+	return p ? p : "other";
+}
+
+static void histogram(FILE *f, const struct xtap_hist_entry *e, const __u64 *cg)
+{
+	const char *cgl = cg ? cgroup_label(*cg) : NULL;
 	uint64_t cum = 0;
 
+#define SVC_LABELS()						\
+	do {							\
+		svc_labels(f, &e->key);				\
+		if (cgl)					\
+			put_label(f, "cgroup", cgl, 0);		\
+	} while (0)
 	for (int b = 0; b < XTAP_HIST_BUCKETS; b++) {
 		cum += e->h.bucket[b];
 		fputs("xtap_latency_seconds_bucket{", f);
-		svc_labels(f, &e->key);
+		SVC_LABELS();
 		if (b < XTAP_HIST_BUCKETS - 1)
 			fprintf(f, ",le=\"%.12g\"} %" PRIu64 "\n", xtap_prom_bucket_le(b), cum);
 		else
 			fprintf(f, ",le=\"+Inf\"} %" PRIu64 "\n", cum);
 	}
 	fputs("xtap_latency_seconds_sum{", f);
-	svc_labels(f, &e->key);
+	SVC_LABELS();
 	fprintf(f, "} %.9f\n", (double)e->h.sum_ns / 1e9);
 	/* the buckets' total, not the count field: per-CPU values read one
 	 * after the other could disagree by a sample */
 	fputs("xtap_latency_seconds_count{", f);
-	svc_labels(f, &e->key);
+	SVC_LABELS();
 	fprintf(f, "} %" PRIu64 "\n", cum);
+#undef SVC_LABELS
+}
+
+struct svc_cg {
+	__u8 addr[16];
+	__u16 port;
+	__u8 proto;
+	__u64 cgid;
+};
+
+static int svc_cg_key_cmp(const struct svc_cg *a, const __u8 *addr, __u16 port, __u8 proto)
+{
+	int c = memcmp(a->addr, addr, 16);
+
+	if (c)
+		return c;
+	if (a->port != port)
+		return a->port < port ? -1 : 1;
+	return a->proto < proto ? -1 : a->proto > proto;
+}
+
+static int svc_cg_cmp(const void *x, const void *y)
+{
+	const struct svc_cg *a = x, *b = y;
+	int c = svc_cg_key_cmp(a, b->addr, b->port, b->proto);
+
+	return c ? c : a->cgid < b->cgid ? -1 : a->cgid > b->cgid;
+}
+
+struct cg_count {
+	__u64 id;
+	size_t n;
+};
+
+static int cg_count_cmp(const void *x, const void *y)
+{
+	const struct cg_count *a = x, *b = y;
+
+	if (a->n != b->n)
+		return a->n > b->n ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int u64_cmp(const void *x, const void *y)
+{
+	__u64 a = *(const __u64 *)x, b = *(const __u64 *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+int xtap_prom_svc_cgroups(const struct xtap_flow_entry *f, size_t nf,
+			  const struct xtap_hist_entry *h, size_t nh, size_t top, __u64 *out)
+{
+	struct svc_cg *s = NULL;
+	struct cg_count *cnt = NULL;
+	__u64 *ids = NULL;
+	size_t ns = 0, nc = 0;
+	int ret = -ENOMEM;
+
+	memset(out, 0, nh * sizeof(*out));
+	for (size_t i = 0; i < nf; i++)
+		ns += f[i].val.cgroup_id != 0;
+	if (!ns || !nh)
+		return 0;
+	s = malloc(ns * sizeof(*s));
+	ids = malloc(nh * sizeof(*ids));
+	cnt = malloc(nh * sizeof(*cnt));
+	if (!s || !ids || !cnt)
+		goto out;
+	ns = 0;
+	for (size_t i = 0; i < nf; i++) {
+		const struct xtap_flow_key *k = &f[i].key;
+		int srv = f[i].val.initiator == XTAP_DIR_AB;	/* the server's side: b */
+
+		if (!f[i].val.cgroup_id)
+			continue;
+		memcpy(s[ns].addr, srv ? k->addr_b : k->addr_a, 16);
+		s[ns].port = srv ? k->port_b : k->port_a;
+		s[ns].proto = k->proto;
+		s[ns].cgid = f[i].val.cgroup_id;
+		ns++;
+	}
+	qsort(s, ns, sizeof(*s), svc_cg_cmp);
+	/* each service: the cgroup of the longest run among its flows */
+	for (size_t i = 0; i < nh; i++) {
+		const struct xtap_svc_key *k = &h[i].key;
+		size_t lo = 0, hi = ns, best = 0;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (svc_cg_key_cmp(&s[mid], k->addr, k->port, k->proto) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t j = lo; j < ns && !svc_cg_key_cmp(&s[j], k->addr, k->port, k->proto);) {
+			size_t run = j;
+
+			while (run < ns && s[run].cgid == s[j].cgid &&
+			       !svc_cg_key_cmp(&s[run], k->addr, k->port, k->proto))
+				run++;
+			if (run - j > best) {
+				best = run - j;
+				out[i] = s[j].cgid;
+			}
+			j = run;
+		}
+	}
+	/* the top cgroups keep their values, the others fold into one */
+	memcpy(ids, out, nh * sizeof(*ids));
+	qsort(ids, nh, sizeof(*ids), u64_cmp);
+	for (size_t i = 0; i < nh; i++) {
+		if (!ids[i])
+			continue;
+		if (nc && cnt[nc - 1].id == ids[i])
+			cnt[nc - 1].n++;
+		else
+			cnt[nc++] = (struct cg_count){ ids[i], 1 };
+	}
+	if (nc > top) {
+		qsort(cnt, nc, sizeof(*cnt), cg_count_cmp);
+		for (size_t i = 0; i < nh; i++) {
+			size_t j;
+
+			if (!out[i])
+				continue;
+			for (j = 0; j < top && cnt[j].id != out[i]; j++)
+				;
+			if (j == top)
+				out[i] = XTAP_PROM_CGROUP_OTHER;
+		}
+	}
+	ret = 0;
+out:
+	if (ret)
+		memset(out, 0, nh * sizeof(*out));
+	free(s);
+	free(ids);
+	free(cnt);
+	return ret;
 }
 
 void xtap_prom_write(FILE *f, const struct xtap_prom_input *in)
@@ -177,7 +341,7 @@ void xtap_prom_write(FILE *f, const struct xtap_prom_input *in)
 		family(f, "xtap_latency_seconds", "histogram",
 		       "Per-service latency (handshake, http, dns, rtt), log2 buckets.");
 		for (size_t i = 0; i < in->nhist; i++)
-			histogram(f, &in->hist[i]);
+			histogram(f, &in->hist[i], in->hist_cgroup ? &in->hist_cgroup[i] : NULL);
 	}
 }
 
@@ -191,6 +355,7 @@ char *xtap_prom_scrape(size_t *len)
 	struct xtap_stats total = { 0 };
 	struct xtap_flow_entry *f = NULL;
 	struct xtap_hist_entry *h = NULL;
+	__u64 *hcg = NULL;
 	struct bpf_map_info info = {};
 	struct xtap_export_info ei;
 	__u32 ilen = sizeof(info), zero = 0;
@@ -248,6 +413,9 @@ char *xtap_prom_scrape(size_t *len)
 	}
 	if (hfd >= 0 && !xtap_hist_dump(hfd, &h, &in.nhist))
 		in.hist = h;
+	if (in.hist && f && (hcg = calloc(in.nhist + 1, sizeof(*hcg))) &&
+	    !xtap_prom_svc_cgroups(f, n, in.hist, in.nhist, XTAP_PROM_CGROUPS_TOP, hcg))
+		in.hist_cgroup = hcg;
 	if (efd >= 0 && !bpf_map_lookup_elem(efd, &zero, &ei))
 		in.exp = &ei;
 	out = open_memstream(&buf, len);
@@ -260,6 +428,7 @@ char *xtap_prom_scrape(size_t *len)
 	}
 	free(f);
 	free(h);
+	free(hcg);
 	for (int *fd = (int[]){ sfd, ffd, cfd, hfd, efd }, i = 0; i < 5; i++)
 		if (fd[i] >= 0)
 			close(fd[i]);

@@ -7,6 +7,7 @@
 #ifndef XTAP_USER_PROM_H
 #define XTAP_USER_PROM_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "user/export.h"
@@ -31,7 +32,23 @@ struct xtap_prom_input {
 	size_t nhist;
 	/* the counters of the state's exporters (xtap export); NULL: none */
 	const struct xtap_export_info *exp;
+	/* the cgroup label of hist[i] (xtap_prom_svc_cgroups); NULL: no label */
+	const __u64 *hist_cgroup;
 };
+
+/*
+ * The local cgroup of each service histogram, for its cgroup label: the
+ * one most of the service's flows in f carry (the server's when it runs
+ * here, else the local client's), 0 when none does. The label's values are
+ * bounded: the top cgroups (by the number of histograms that name them)
+ * keep their own, the others become XTAP_PROM_CGROUP_OTHER. out has nh
+ * entries. 0, or -ENOMEM (out all 0).
+ */
+#define XTAP_PROM_CGROUP_OTHER UINT64_MAX
+#define XTAP_PROM_CGROUPS_TOP 10
+struct xtap_flow_entry;
+int xtap_prom_svc_cgroups(const struct xtap_flow_entry *f, size_t nf,
+			  const struct xtap_hist_entry *h, size_t nh, size_t top, __u64 *out);
 
 /* Writes every metric family of in to f. */
 void xtap_prom_write(FILE *f, const struct xtap_prom_input *in);

@@ -202,20 +202,43 @@ struct flows_json {
 	const struct xtap_app_table *app;
 	__s64 off;
 	size_t n;
+	__u64 cgroup_id;
 };
+
+/* --cgroup: does the flow belong to the cgroup (0: every flow does)? */
+static bool cgroup_selects(__u64 cgroup_id, const struct xtap_flow *v)
+{
+	return !cgroup_id || v->cgroup_id == cgroup_id;
+}
+
+/* The flows of f that cgroup_id selects, moved to its front; their number. */
+static size_t cgroup_keep(__u64 cgroup_id, struct xtap_flow_entry *f, size_t n)
+{
+	size_t k = 0;
+
+	if (!cgroup_id)
+		return n;
+	for (size_t i = 0; i < n; i++)
+		if (cgroup_selects(cgroup_id, &f[i].val))
+			f[k++] = f[i];
+	return k;
+}
 
 static int flows_json_batch(const struct xtap_flow_entry *v, size_t n, void *arg)
 {
 	struct flows_json *o = arg;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (!cgroup_selects(o->cgroup_id, &v[i].val))
+			continue;
 		xtap_flow_json_app(&o->j, &v[i], o->off, xtap_app_find(o->app, &v[i].key));
-	o->n += n;
+		o->n++;
+	}
 	return ferror(o->j.f) ? -EIO : 0;
 }
 
 /* JSON in the order read: each batch printed while the next is read. */
-static int stream_json(const struct xtap_state *st, FILE *out)
+static int stream_json(const struct xtap_state *st, FILE *out, __u64 cgroup_id)
 {
 	static struct flows_json o;
 	struct xtap_app_table app = { 0 };
@@ -227,6 +250,7 @@ static int stream_json(const struct xtap_state *st, FILE *out)
 	o.app = &app;
 	o.off = xtap_mono_to_real_ns();
 	o.n = 0;
+	o.cgroup_id = cgroup_id;
 	json_init(&o.j, out);
 	json_open(&o.j, NULL, '{');
 	json_open(&o.j, "flows", '[');
@@ -340,6 +364,7 @@ static int show_tables(const struct xtap_state *st, const struct xtap_flows_quer
 			xtap_err("flows: read flows: %s", strerror(-err));
 			goto cleanup;
 		}
+		n = cgroup_keep(q->cgroup_id, f, n);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (q->sort == XTAP_SORT_RATE) {
 			rate = calloc(n + 1, sizeof(*rate));
@@ -389,7 +414,7 @@ cleanup:
 int xtap_flows_show(const struct xtap_state *st, const struct xtap_flows_query *q)
 {
 	if (q->json && q->sort == XTAP_SORT_NONE && !q->watch)
-		return stream_json(st, q->out);
+		return stream_json(st, q->out, q->cgroup_id);
 	return show_tables(st, q);
 }
 

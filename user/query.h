@@ -65,6 +65,7 @@ struct xtap_flows_query {
 	enum xtap_sort sort;	/* XTAP_SORT_NONE with json: printed as read */
 	__u32 limit;		/* 0: every flow */
 	__u32 watch;		/* seconds between tables until a signal; 0: once */
+	__u64 cgroup_id;	/* non-zero: only the flows of this local cgroup */
 };
 
 /* The flow table of the attached state, shown once or every q->watch

@@ -11,6 +11,7 @@
 #include "user/opts.h"
 #include "user/query.h"
 #include "user/report.h"
+#include "user/cgroup.h"
 
 static int is_icmp(const struct xtap_flow_key *k)
 {
@@ -108,6 +109,52 @@ static void tcp_latency_json(struct json *j, const struct xtap_flow *v)
 	TCP_DIR_JSON(j, v, 1, "ba");
 }
 
+/* The local workload (kern/lib/owner.h): its cgroup, the path null when
+ * the cgroup is gone; both members null when no local socket was seen. */
+static void owner_json(struct json *j, const struct xtap_flow *v)
+{
+	const char *path;
+
+	if (!v->cgroup_id) {
+		json_null(j, "cgroup");
+		json_null(j, "socket_cookie");
+		return;
+	}
+	json_open(j, "cgroup", '{');
+	path = xtap_cgroup_path(v->cgroup_id);
+	json_u64(j, "id", v->cgroup_id);
+	if (path)
+		json_str(j, "path", path);
+	else
+		json_null(j, "path");
+	json_close(j, '}');
+	json_u64(j, "socket_cookie", v->sock_cookie);
+}
+
+/* The CGROUP column shows when a flow of the table has a cgroup. */
+#define CGROUP_W 28
+
+static bool any_cgroup(const struct xtap_flow_entry *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (f[i].val.cgroup_id)
+			return true;
+	return false;
+}
+
+static void cgroup_cell(const struct xtap_flow *v, char *buf, size_t len)
+{
+	char cut[CGROUP_W + 1];
+	const char *path = v->cgroup_id ? xtap_cgroup_path(v->cgroup_id) : NULL;
+
+	if (v->cgroup_id && !path) {	/* gone since: its id */
+		snprintf(buf, len, "#%llu", (unsigned long long)v->cgroup_id);
+		return;
+	}
+	xtap_cgroup_short(path, cut, sizeof(cut));
+	snprintf(buf, len, "%s", cut);
+}
+
 static void endpoint_json(struct json *j, const char *key, const struct xtap_flow_key *k, int side)
 {
 	char addr[INET6_ADDRSTRLEN];
@@ -177,6 +224,7 @@ void xtap_flow_json_fields(struct json *j, const struct xtap_flow_entry *e, __s6
 		tcp_latency_json(j, v);
 	}
 	json_u64(j, "first_point", v->first_point);
+	owner_json(j, v);
 }
 
 static void endpoint_str(const struct xtap_flow_key *k, int side, char *buf, size_t len)
@@ -290,13 +338,15 @@ static void prefix_tilde(char *buf, size_t len)
 void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry *f, size_t n)
 {
 	size_t show = r->limit && r->limit < n ? r->limit : n;
+	bool cg = any_cgroup(f, show), more = r->drops_of || r->app;
 	__u32 sampled = 0;
 	int wc, ws;
 
 	endpoint_widths(f, show, &wc, &ws);
-	fprintf(r->out, "%-6s %-*s %-*s %7s %7s %7s %7s %-9s %7s %8s %-15s %10s %9s %s%s%s\n", "PROTO",
+	fprintf(r->out, "%-6s %-*s %-*s %7s %7s %7s %7s %-9s %7s %8s %-15s %10s %9s %s%s%s%s\n", "PROTO",
 		wc, "CLIENT", ws, "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "RETX",
-		"TS-RTT", "FIRST", "DURATION", "RTT", r->drops_of || r->app ? "OUTCOME         " : "OUTCOME",
+		"TS-RTT", "FIRST", "DURATION", "RTT", more || cg ? "OUTCOME         " : "OUTCOME",
+		cg ? (more ? " CGROUP                      " : " CGROUP") : "",
 		r->drops_of ? " DROPS" : "", r->app ? " STATUS   RESP      TLS" : "");
 	for (size_t i = 0; i < show; i++) {
 		const struct xtap_flow_key *k = &f[i].key;
@@ -340,9 +390,16 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 			 "%-6s %-*s %-*s %7s %7s %7s %7s %-9s %7s %8s %-15s %9.3fs %9s %s",
 			 proto, wc, cli, ws, srv, p1, b1, p2, b2, fl,
 			 retx, tsrtt, t, (double)(v->last_ns - v->first_ns) / 1e9, rtt, out);
-		if (r->drops_of || r->app)	/* a fixed-width OUTCOME before them */
+		if (more || cg)	/* a fixed-width OUTCOME before them */
 			snprintf(line + strlen(line), sizeof(line) - strlen(line), "%*s",
 				 (int)(16 - (strlen(out) < 16 ? strlen(out) : 16)), "");
+		if (cg) {
+			char cell[CGROUP_W + 24];
+
+			cgroup_cell(v, cell, sizeof(cell));
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %-*s", CGROUP_W,
+				 cell);
+		}
 		if (r->drops_of)	/* after a fixed-width OUTCOME */
 			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %5" PRIu64,
 				 (uint64_t)r->drops_of(k, r->drops_arg));

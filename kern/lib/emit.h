@@ -17,6 +17,7 @@
 #include "pkt_ctx.h"
 #include "parse.h"
 #include "flow.h"
+#include "owner.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -328,6 +329,8 @@ static __always_inline void capture_copy(void *ctx, int xdp, struct xtap_capture
 	if (!capture_point_selected(cfg, s->h.hook, s->h.slot))
 		return;
 	if (!cfg->sample_flows && cfg->sample > 1 && bpf_get_prandom_u32() % cfg->sample)
+		return;
+	if (!owner_capture_selected(cfg->cgroup_id, s->h.has_flow, &s->key))
 		return;
 	if (cfg->sample_flows && !capture_flow_sampled(cfg, s, id))
 		return;

@@ -290,12 +290,15 @@ static __always_inline void fcache_remember(struct xtap_fcache *c, const struct 
 		return;
 	if (!hold) {
 		c->valid = 0;
+		/* not held, but named: kern/lib/owner.h looks at its socket */
+		__builtin_memcpy(&c->key, k, sizeof(*k));
 		return;
 	}
 	lat_fcache_take(c, f);
 	if (!c->valid) {
 		__builtin_memcpy(&c->key, k, sizeof(*k));
 		c->owner_slot = point / XTAP_HOOK_MAX;
+		c->owner_tried = f->owner != XTAP_OWNER_NONE;	/* kern/lib/owner.h */
 		c->valid = 1;
 	}
 }
@@ -331,7 +334,9 @@ static __always_inline struct xtap_flow *flow_new(int dir, const struct pkt *p, 
 }
 
 /*
- * Account one packet to its flow, creating the entry on first sight. The
+ * Account one packet to its flow, creating the entry on first sight. Returns
+ * the flow's write-back entry, its key the flow's: valid when it holds the
+ * flow, else the flow stays out for its handshake. NULL: no entry. The
  * common case touches only this CPU's write-back entry; the shared table is
  * looked up when a flow starts, changes, carries SYN/FIN/RST, or every
  * XTAP_FCACHE_BATCH packets. point is where the packet is seen: a new flow
@@ -339,8 +344,9 @@ static __always_inline struct xtap_flow *flow_new(int dir, const struct pkt *p, 
  * packet weighs w (kern/lib/sample.h); a new flow records the sampling
  * rate it is made under.
  */
-static __always_inline void flow_account(const struct pkt *p, __u32 point, struct xtap_stats *st,
-					 __u32 w, __u32 sampling)
+static __always_inline struct xtap_fcache *flow_account(const struct pkt *p, __u32 point,
+							 struct xtap_stats *st, __u32 w,
+							 __u32 sampling)
 {
 	struct xtap_flow_key k __attribute__((aligned(8)));
 	__u8 fl = p->tcp_flags;
@@ -358,7 +364,7 @@ static __always_inline void flow_account(const struct pkt *p, __u32 point, struc
 	slot = fcache_slot(&k);
 	c = bpf_map_lookup_elem(&xtap_fcache, &slot);
 	if (fcache_account(c, &k, dir, p, tcp, fl, event, w))
-		return;
+		return c;
 
 	f = bpf_map_lookup_elem(&xtap_flows, &k);
 	if (!f) {
@@ -366,25 +372,26 @@ static __always_inline void flow_account(const struct pkt *p, __u32 point, struc
 		int hold;
 
 		if (!nf)
-			return;
+			return NULL;
 		hold = !hs_pending(nf);
 		if (!bpf_map_update_elem(&xtap_flows, &k, nf, BPF_NOEXIST)) {
 			if (st)
 				st->c[XTAP_STAT_FLOW_NEW]++;
 			fcache_remember(c, &k, nf, point, hold);
-			return;
+			return c;
 		}
 		/* another CPU created it meanwhile: account on that entry */
 		f = bpf_map_lookup_elem(&xtap_flows, &k);
 		if (!f) {
 			if (st)
 				st->c[XTAP_STAT_FLOW_FAIL]++;
-			return;
+			return NULL;
 		}
 	}
 	if (f->first_point / XTAP_HOOK_MAX == xtap_slot)
 		flow_update(f, &k, dir, p, tcp, fl, event, syn_only, w);
 	fcache_remember(c, &k, f, f->first_point, !hs_pending(f));
+	return c;
 }
 
 #endif

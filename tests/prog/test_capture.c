@@ -247,6 +247,87 @@ static void test_not_selected(void **state)
 	assert_int_equal(g.n, 1);
 }
 
+/* A TCP segment from side a's port sport to port 80. */
+static void tcp_frame_port(struct pb *b, __u16 sport)
+{
+	struct pb_ip4 ip;
+
+	pb_init(b, PB_MAC_A, PB_MAC_B);
+	ip4_ab(&ip, 1);
+	pb_ipv4(b, &ip);
+	pb_tcp(b, &(struct pb_tcp){ .sport = sport, .dport = 80, .seq = 1, .flags = PB_ACK });
+	pb_payload(b, NULL, 10);
+	pb_finish(b);
+}
+
+/* The flow of the last frame run gets cgroup id cgid, as TC egress writes
+ * it when the skb has a socket (test-run skbs have none). */
+static void set_flow_cgroup(struct env *e, __u16 sport, __u64 cgid)
+{
+	struct xtap_flow_key k, next, *prev = NULL;
+	struct xtap_flow f;
+	int found = 0;
+
+	while (!bpf_map_get_next_key(e->flows_fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (k.port_a != sport && k.port_b != sport)
+			continue;
+		assert_int_equal(bpf_map_lookup_elem(e->flows_fd, &k, &f), 0);
+		f.cgroup_id = cgid;
+		f.owner = XTAP_OWNER_EGRESS;
+		assert_int_equal(bpf_map_update_elem(e->flows_fd, &k, &f, BPF_EXIST), 0);
+		found = 1;
+	}
+	assert_true(found);
+}
+
+/* capture --cgroup: only the packets of flows with that cgroup id, decided
+ * in the kernel; a flow with another cgroup, one with none and a frame with
+ * no flow are left out. */
+static void test_cgroup_selects(void **state)
+{
+	struct env *e = *state;
+	struct pb mine, other, none, arp;
+	struct got g;
+
+	tcp_frame_port(&mine, 40001);
+	tcp_frame_port(&other, 40002);
+	tcp_frame_port(&none, 40003);
+	pb_init(&arp, PB_MAC_B, PB_MAC_A);
+	pb_arp(&arp, 1, PB_MAC_A, IP_A, PB_MAC_B, IP_B);
+	pb_finish(&arp);
+	for (size_t i = 0; i < NHOOKS; i++) {
+		int hook = hooks[i];
+
+		reset(e);
+		run_pb(e, hook, &mine, T0);
+		run_pb(e, hook, &other, T0);
+		run_pb(e, hook, &none, T0);
+		set_flow_cgroup(e, 40001, 4242);
+		set_flow_cgroup(e, 40002, 4243);
+		set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .hooks = 1u << hook,
+						       .cgroup_id = 4242 });
+		run_pb(e, hook, &none, T0 + 1);
+		run_pb(e, hook, &other, T0 + 2);
+		run_pb(e, hook, &mine, T0 + 3);
+		run_pb(e, hook, &arp, T0 + 4);
+		run_pb(e, hook, &mine, T0 + 5);
+		drain(e, &g);
+		assert_int_equal(g.n, 2);
+		expect_rec(&g, 0, hook, XTAP_DIR_AB, &mine, mine.len, T0 + 3);
+		expect_rec(&g, 1, hook, XTAP_DIR_AB, &mine, mine.len, T0 + 5);
+		/* without the cgroup: all five */
+		set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .hooks = 1u << hook });
+		run_pb(e, hook, &none, T0 + 6);
+		run_pb(e, hook, &other, T0 + 7);
+		run_pb(e, hook, &mine, T0 + 8);
+		run_pb(e, hook, &arp, T0 + 9);
+		drain(e, &g);
+		assert_int_equal(g.n, 4);
+	}
+}
+
 static size_t captured_of(struct env *e, int hook, int runs, __u32 sample)
 {
 	struct pb b;
@@ -893,7 +974,7 @@ int main(void)
 		T(test_not_selected), T(test_sampling), T(test_sample_flows), T(test_ring_full),
 		T(test_filter_in_path), T(test_concurrent_captures), T(test_rings_merged), T(test_rings_room_given_back),
 		T(test_rings_pass_bounded),
-		T(test_big_frames), T(test_filter_big_frame),
+		T(test_big_frames), T(test_filter_big_frame), T(test_cgroup_selects),
 	};
 
 	return cmocka_run_group_tests_name("capture", tests, NULL, NULL);

@@ -24,17 +24,17 @@ static void test_record_lengths(void **state)
 	/* 4+4+2+2+1+2+2 (keys, icmp) + 8+8+8+8 (counts, times) + 2+1+1
 	 * (flags, reason, direction) + 4+4 (sampling) = 61; + 8+8+1+4
 	 * (handshake) + 4+4+8 (retransmissions, passive RTT) + 8+2+8+1 (HTTP,
-	 * DNS) enterprise = 117 */
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_INIT), 117);
+	 * DNS) + 8+1 (cgroup id, an empty path) enterprise = 126 */
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_INIT), 126);
 	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_RESP), 61);
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_INIT), 141);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_INIT), 150);
 	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_RESP), 85);
 	/* 4+2+1+8+8 + 1+8+8+8+320 */
 	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_SVC_V4), 368);
 	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_SVC_V6), 380);
 	/* with TLS: + 64 + 16 + 2 + 2 + 8 + 8 + 1 */
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_TLS), 117 + 101);
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_TLS), 141 + 101);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_TLS), 126 + 101);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_TLS), 150 + 101);
 	assert_int_equal(xtap_ipfix_record_len(255), 0);
 }
 
@@ -82,11 +82,12 @@ static void test_templates(void **state)
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_templates(&m));
 	len = xtap_ipfix_msg_finish(&m, 0x01020304, 7, 1);
-	/* templates: 256 and 258 have 27 fields (16 IANA, 11 enterprise):
-	 * 4 + 64 + 88 = 156; 257 and 259: 4 + 64 = 68; 260 and 261: 10
-	 * fields (5 and 5): 4 + 20 + 40 = 64; 262 and 263, 256 and 258 with 7
-	 * TLS elements: 156 + 56 = 212. Set header 4, message 16. */
-	assert_int_equal(len, 16 + 4 + 156 + 68 + 156 + 68 + 64 + 64 + 212 + 212);
+	/* templates: 256 and 258 have 29 fields (16 IANA, 11 enterprise, the
+	 * 2 of the cgroup): 4 + 64 + 88 + 16 = 172; 257 and 259: 4 + 64 = 68;
+	 * 260 and 261: 10 fields (5 and 5): 4 + 20 + 40 = 64; 262 and 263,
+	 * 256 and 258 with 7 TLS elements before the cgroup's: 172 + 56 = 228.
+	 * Set header 4, message 16. */
+	assert_int_equal(len, 16 + 4 + 172 + 68 + 172 + 68 + 64 + 64 + 228 + 228);
 	assert_int_equal(be16(buf), 10);
 	assert_int_equal(be16(buf + 2), len);
 	assert_int_equal(be32(buf + 4), 0x01020304);
@@ -96,17 +97,17 @@ static void test_templates(void **state)
 	assert_int_equal(be16(buf + 18), len - 16);
 	off = 20;
 	assert_int_equal(be16(buf + off), 256);
-	assert_int_equal(be16(buf + off + 2), 27);
+	assert_int_equal(be16(buf + off + 2), 29);
 	assert_memory_equal(buf + off + 156 - sizeof(t256_tail), t256_tail, sizeof(t256_tail));
-	off += 156;
+	off += 172;
 	assert_memory_equal(buf + off, t257, sizeof(t257));
 	off += 68;
 	assert_int_equal(be16(buf + off), 258);
 	assert_int_equal(be16(buf + off + 4), 27);	/* sourceIPv6Address */
 	assert_int_equal(be16(buf + off + 6), 16);
-	assert_int_equal(be16(buf + off + 2), 27);
+	assert_int_equal(be16(buf + off + 2), 29);
 	assert_memory_equal(buf + off + 156 - sizeof(t256_tail), t256_tail, sizeof(t256_tail));
-	off += 156 + 68;
+	off += 172 + 68;
 	assert_int_equal(be16(buf + off), 260);
 	assert_int_equal(be16(buf + off + 2), 10);
 	/* its last field: xtapLatencyLog2Buckets, 320 bytes */
@@ -114,13 +115,13 @@ static void test_templates(void **state)
 	assert_int_equal(be16(buf + off + 64 - 6), 320);
 	assert_int_equal(be32(buf + off + 64 - 4), 32473);
 	off += 64 + 64;
-	for (int v6 = 0; v6 < 2; v6++, off += 212) {
+	for (int v6 = 0; v6 < 2; v6++, off += 228) {
 		/* 256/258 then the TLS elements 12-18 */
 		static const uint16_t tls[7][2] = { { 12, 64 }, { 13, 16 }, { 14, 2 }, { 15, 2 },
 						    { 16, 8 }, { 17, 8 }, { 18, 1 } };
 
 		assert_int_equal(be16(buf + off), 262 + v6);
-		assert_int_equal(be16(buf + off + 2), 34);
+		assert_int_equal(be16(buf + off + 2), 36);
 		assert_memory_equal(buf + off + 156 - sizeof(t256_tail), t256_tail,
 				    sizeof(t256_tail));
 		for (int i = 0; i < 7; i++) {
@@ -173,7 +174,7 @@ static void test_flow_record(void **state)
 	struct xtap_ipfix_msg m;
 	struct xtap_ipfix_flow f = tcp_flow();
 	static const uint8_t want[] = {
-		0x01, 0x00, 0x00, 0x79,			/* set 256, 4 + 117 */
+		0x01, 0x00, 0x00, 0x82,			/* set 256, 4 + 126 */
 		10, 0, 0, 1, 10, 0, 0, 2,		/* addresses */
 		0x9c, 0x40, 0x00, 0x50,			/* 40000 -> 80 */
 		0x06, 0x00, 0x05, 0x00, 0x00,		/* tcp, vlan 5, no icmp */
@@ -193,6 +194,8 @@ static void test_flow_record(void **state)
 		0x01, 0x94,				/* HTTP status 404 */
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* no DNS time */
 		0xff,					/* no DNS code */
+		0, 0, 0, 0, 0, 0, 0, 0,			/* no local cgroup */
+		0x00,					/* its path: empty */
 	};
 	static const uint8_t resp[] = {
 		0x01, 0x01, 0x00, 0x41,			/* set 257, 4 + 61 */
@@ -239,7 +242,7 @@ static void test_tls_record(void **state)
 	f.tls_hrr = 1;
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 218);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 227);
 	assert_int_equal(be16(buf + 16), XTAP_TMPL_V4_TLS);
 	t = buf + 16 + 4 + 117;
 	assert_memory_equal(t, "example.com\0\0\0\0\0", 16);
@@ -261,6 +264,72 @@ static void test_tls_record(void **state)
 	assert_int_equal(be16(buf + 16), XTAP_TMPL_V4_RESP);
 }
 
+/* The local cgroup ends every initiator's record: its id, then its path as
+ * a variable-length string (a length byte, or 255 and two bytes past 254);
+ * records of different lengths share a set, and xtap_ipfix_record_size
+ * walks them. The template announces the path's length as 65535. */
+static void test_cgroup_elements(void **state)
+{
+	static uint8_t buf[4096];
+	char long_path[300];
+	struct xtap_ipfix_msg m;
+	struct xtap_ipfix_flow f = tcp_flow();
+	const char *path = "/system.slice/web.service";
+	size_t pl = strlen(path), len, r1, r2;
+	const uint8_t *t, *rec;
+
+	(void)state;
+	f.cgroup_id = 0x0102030405060708ull;
+	f.cgroup_path = path;
+	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
+	assert_true(xtap_ipfix_put_flow(&m, &f));
+	memset(long_path, 'x', sizeof(long_path) - 1);
+	long_path[0] = '/';
+	long_path[sizeof(long_path) - 1] = '\0';
+	f.cgroup_path = long_path;
+	assert_true(xtap_ipfix_put_flow(&m, &f));
+	len = xtap_ipfix_msg_finish(&m, 0, 0, 0);
+	r1 = 117 + 8 + 1 + pl;
+	r2 = 117 + 8 + 3 + 299;
+	assert_int_equal(len, 16 + 4 + r1 + r2);
+	assert_int_equal(be16(buf + 16), XTAP_TMPL_V4_INIT);
+	assert_int_equal(be16(buf + 18), 4 + r1 + r2);
+	t = buf + 16 + 4 + 117;
+	assert_int_equal(be32(t), 0x01020304);
+	assert_int_equal(be32(t + 4), 0x05060708);
+	assert_int_equal(t[8], pl);
+	assert_memory_equal(t + 9, path, pl);
+	rec = buf + 16 + 4;
+	assert_int_equal(xtap_ipfix_record_size(XTAP_TMPL_V4_INIT, rec, r1 + r2), r1);
+	t = rec + r1 + 117 + 8;
+	assert_int_equal(t[0], 255);
+	assert_int_equal(be16(t + 1), 299);
+	assert_memory_equal(t + 3, long_path, 299);
+	assert_int_equal(xtap_ipfix_record_size(XTAP_TMPL_V4_INIT, rec + r1, r2), r2);
+	assert_int_equal(xtap_ipfix_record_size(XTAP_TMPL_V4_INIT, rec + r1, r2 - 1), 0);
+	assert_int_equal(xtap_ipfix_record_size(255, rec, r1), 0);
+
+	/* the template: the last two elements of 256 */
+	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
+	assert_true(xtap_ipfix_put_templates(&m));
+	xtap_ipfix_msg_finish(&m, 0, 0, 0);
+	t = buf + 16 + 4;
+	assert_int_equal(be16(t), XTAP_TMPL_V4_INIT);
+	{
+		uint16_t n = be16(t + 2);
+		const uint8_t *e = t + 4;
+
+		for (uint16_t i = 0; i + 2 < n; i++)
+			e += (be16(e) & IPFIX_ENTERPRISE_BIT) ? 8 : 4;
+		assert_int_equal(be16(e), 25 | IPFIX_ENTERPRISE_BIT);
+		assert_int_equal(be16(e + 2), 8);
+		assert_int_equal(be32(e + 4), XTAP_IPFIX_PEN);
+		assert_int_equal(be16(e + 8), 26 | IPFIX_ENTERPRISE_BIT);
+		assert_int_equal(be16(e + 10), IPFIX_VARLEN);
+		assert_int_equal(be32(e + 12), XTAP_IPFIX_PEN);
+	}
+}
+
 /* Records of one template share a set; another template opens another. */
 static void test_sets_and_full_message(void **state)
 {
@@ -273,19 +342,19 @@ static void test_sets_and_full_message(void **state)
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	while (xtap_ipfix_put_flow(&m, &f))
 		n++;
-	/* (1400 - 16 - 4) / 117 */
-	assert_int_equal(n, 11);
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 11 * 117);
-	assert_int_equal(be16(buf + 18), 4 + 11 * 117);
+	/* (1400 - 16 - 4) / 126 */
+	assert_int_equal(n, 10);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 10 * 126);
+	assert_int_equal(be16(buf + 18), 4 + 10 * 126);
 
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
 	f.reverse = true;
 	assert_true(xtap_ipfix_put_flow(&m, &f));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 121 + 4 + 2 * 61);
-	assert_int_equal(be16(buf + 16 + 121), 257);
-	assert_int_equal(be16(buf + 16 + 121 + 2), 4 + 2 * 61);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 130 + 4 + 2 * 61);
+	assert_int_equal(be16(buf + 16 + 130), 257);
+	assert_int_equal(be16(buf + 16 + 130 + 2), 4 + 2 * 61);
 }
 
 /* ICMP: ports 0, type and code in their element; the responder's record of
@@ -314,7 +383,7 @@ static void test_icmp_and_v6(void **state)
 	f.key.addr_a[0] = 0xfd;
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 141);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 150);
 	assert_int_equal(be16(buf + 16), XTAP_TMPL_V6_INIT);
 	assert_memory_equal(buf + 20, f.key.addr_a, 16);
 	assert_memory_equal(buf + 36, f.key.addr_b, 16);
@@ -609,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_record_lengths),
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_tls_record),
+		cmocka_unit_test(test_cgroup_elements),
 		cmocka_unit_test(test_flow_record),
 		cmocka_unit_test(test_sets_and_full_message),
 		cmocka_unit_test(test_icmp_and_v6),

@@ -2,8 +2,12 @@
 /* user/prom.c: the text exposition of counters, the flow table and the
  * log2 latency histograms as cumulative Prometheus histograms. */
 #include <netinet/in.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/unit/unit_util.h"
+#include "user/cgroup.h"
+#include "user/maps.h"
 #include "user/prom.h"
 
 static char *render(const struct xtap_prom_input *in)
@@ -163,6 +167,107 @@ static void test_histogram_tls_kinds(void **state)
 	free(t);
 }
 
+/* A service at 10.0.0.x:port/tcp, or its flow from a client with cgroup cg. */
+static void svc_at(struct xtap_svc_key *k, __u8 host, __u16 port)
+{
+	memset(k, 0, sizeof(*k));
+	k->addr[10] = k->addr[11] = 0xff;
+	k->addr[12] = 10;
+	k->addr[15] = host;
+	k->port = port;
+	k->proto = IPPROTO_TCP;
+	k->kind = XTAP_LAT_HANDSHAKE;
+}
+
+static struct xtap_flow_entry flow_to(__u8 host, __u16 port, __u16 cport, __u64 cg)
+{
+	struct xtap_flow_entry e = { 0 };
+
+	/* side a the client (it initiated), side b the server */
+	e.key.addr_a[10] = e.key.addr_a[11] = 0xff;
+	e.key.addr_a[12] = 10;
+	e.key.addr_a[15] = 1;
+	e.key.addr_b[10] = e.key.addr_b[11] = 0xff;
+	e.key.addr_b[12] = 10;
+	e.key.addr_b[15] = host;
+	e.key.port_a = cport;
+	e.key.port_b = port;
+	e.key.proto = IPPROTO_TCP;
+	e.key.ip_version = 4;
+	e.val.initiator = XTAP_DIR_AB;
+	e.val.cgroup_id = cg;
+	return e;
+}
+
+/* Each service takes the cgroup most of its flows carry; beyond the top
+ * cgroups, the rest fold into "other"; a service with no such flow has
+ * none. */
+static void test_svc_cgroups(void **state)
+{
+	struct xtap_hist_entry h[14] = { 0 };
+	struct xtap_flow_entry f[16];
+	__u64 out[14];
+	size_t nf = 0;
+
+	(void)state;
+	svc_at(&h[0].key, 2, 80);
+	svc_at(&h[1].key, 3, 80);	/* no flow with a cgroup */
+	f[nf++] = flow_to(2, 80, 40000, 5);
+	f[nf++] = flow_to(2, 80, 40001, 6);
+	f[nf++] = flow_to(2, 80, 40002, 5);
+	f[nf++] = flow_to(3, 80, 40003, 0);
+	f[nf++] = flow_to(2, 81, 40004, 7);	/* another port: no service here */
+	assert_int_equal(xtap_prom_svc_cgroups(f, nf, h, 2, 10, out), 0);
+	assert_int_equal(out[0], 5);
+	assert_int_equal(out[1], 0);
+	/* twelve services of twelve cgroups, top 10: the two of the largest
+	 * ids (ties go by id) become other */
+	nf = 0;
+	for (int i = 0; i < 12; i++) {
+		svc_at(&h[i].key, (__u8)(10 + i), 443);
+		f[nf++] = flow_to((__u8)(10 + i), 443, (__u16)(50000 + i), 100 + (__u64)i);
+	}
+	assert_int_equal(xtap_prom_svc_cgroups(f, nf, h, 12, 10, out), 0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(out[i], 100 + (__u64)i);
+	assert_true(out[10] == XTAP_PROM_CGROUP_OTHER && out[11] == XTAP_PROM_CGROUP_OTHER);
+}
+
+/* The label: the path of the cgroup, "other", or empty. */
+static void test_histogram_cgroup_label(void **state)
+{
+	char root[] = "/tmp/xtap-prom-cg-XXXXXX", dir[64], *t;
+	struct xtap_hist_entry h[3] = { 0 };
+	__u64 cg[3];
+	struct xtap_prom_input in = { .hist = h, .nhist = 3, .hist_cgroup = cg };
+	struct stat sb;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof(dir), "%s/web.service", root);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(stat(dir, &sb), 0);
+	xtap_cgroup_set_root(root);
+	for (int i = 0; i < 3; i++) {
+		svc_at(&h[i].key, (__u8)(2 + i), 80);
+		h[i].h.bucket[20] = 1;
+	}
+	cg[0] = sb.st_ino;
+	cg[1] = XTAP_PROM_CGROUP_OTHER;
+	cg[2] = 0;
+	t = render(&in);
+	expect_line(t, "xtap_latency_seconds_count{kind=\"handshake\",server=\"10.0.0.2\",port=\"80\","
+		       "proto=\"tcp\",cgroup=\"/web.service\"} 1");
+	expect_line(t, "xtap_latency_seconds_count{kind=\"handshake\",server=\"10.0.0.3\",port=\"80\","
+		       "proto=\"tcp\",cgroup=\"other\"} 1");
+	expect_line(t, "xtap_latency_seconds_count{kind=\"handshake\",server=\"10.0.0.4\",port=\"80\","
+		       "proto=\"tcp\",cgroup=\"\"} 1");
+	free(t);
+	rmdir(dir);
+	rmdir(root);
+	xtap_cgroup_set_root(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +275,8 @@ int main(void)
 		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_histogram_tls_kinds),
+		cmocka_unit_test(test_svc_cgroups),
+		cmocka_unit_test(test_histogram_cgroup_label),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

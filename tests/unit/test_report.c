@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* user/report.c: flows and counters as JSON and as tables. */
 #include <netinet/in.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/unit/unit_util.h"
+#include "user/cgroup.h"
 #include "user/query.h"
 #include "user/report.h"
 
@@ -132,9 +135,50 @@ static void test_flow_json_tcp(void **state)
 	assert_contains(s, "\"first_ns\":1700000000123456789,\"last_ns\":1700000002623456789");
 	assert_contains(s, "\"tcp_flags_ab\":\"FSPA\",\"syn_ab\":1,\"fin_ab\":1,\"rst_ab\":0");
 	assert_contains(s, "\"tcp_flags_ba\":\"SRA\",\"syn_ba\":2,\"fin_ba\":0,\"rst_ba\":3");
-	assert_contains(s, "\"first_point\":5}");
+	assert_contains(s, "\"first_point\":5,\"cgroup\":null,\"socket_cookie\":null}");
 	assert_not_contains(s, "icmp");
 	free(s);
+}
+
+/* A flow with a local socket: its cgroup's id and path below the root (a
+ * directory tree standing in for the cgroup2 mount), and the cookie; a
+ * cgroup removed since keeps its id, the path null. */
+static void test_flow_json_cgroup(void **state)
+{
+	char root[] = "/tmp/xtap-cg-XXXXXX", dir[64], *s;
+	struct xtap_flow_entry e = tcp_entry();
+	struct stat sb;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof(dir), "%s/system.slice", root);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(dir, sizeof(dir), "%s/system.slice/web.service", root);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(stat(dir, &sb), 0);
+	xtap_cgroup_set_root(root);
+	e.val.cgroup_id = sb.st_ino;
+	e.val.sock_cookie = 4242;
+	e.val.owner = XTAP_OWNER_EGRESS;
+	s = flow_json(&e, 0);
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want),
+			 "\"cgroup\":{\"id\":%llu,\"path\":\"/system.slice/web.service\"},"
+			 "\"socket_cookie\":4242}", (unsigned long long)sb.st_ino);
+		assert_contains(s, want);
+	}
+	free(s);
+	rmdir(dir);
+	snprintf(dir, sizeof(dir), "%s/system.slice", root);
+	rmdir(dir);
+	rmdir(root);
+	xtap_cgroup_set_root(root);	/* forget the walk: the id is gone now */
+	s = flow_json(&e, 0);
+	assert_contains(s, "\"path\":null},\"socket_cookie\":4242}");
+	free(s);
+	xtap_cgroup_set_root(NULL);
 }
 
 static void test_flow_json_icmp(void **state)
@@ -199,8 +243,8 @@ static void test_flow_json_array(void **state)
 	s = mem_done(&m);
 	assert_true(json_valid(s));
 	assert_int_equal(count_char(s, '\n'), 1);
-	assert_contains(s, "\"first_point\":5},{\"proto\":\"icmp\"");
-	assert_contains(s, "\"first_point\":0},{\"proto\":\"udp\"");
+	assert_contains(s, "\"socket_cookie\":null},{\"proto\":\"icmp\"");
+	assert_contains(s, "\"socket_cookie\":null},{\"proto\":\"udp\"");
 	free(s);
 }
 
@@ -567,6 +611,86 @@ static void test_table_drops(void **state)
 	free(s);
 }
 
+/* The CGROUP column: there when a flow has a cgroup, after OUTCOME and
+ * before DROPS, its header over the cells; a path longer than the column
+ * keeps its end after "..."; "-" for a flow without; a cgroup gone since
+ * shows its id. No column when no flow has one. */
+static void test_table_cgroup(void **state)
+{
+	char root[] = "/tmp/xtap-cgt-XXXXXX", dir[160], *s, *line, *col[20];
+	struct xtap_flow_entry f[3] = { tcp_entry(), icmp_entry(), udp6_entry() };
+	struct xtap_report r = { .drops_of = drops_tcp3 };
+	const char *leaf = "a-rather-long-unit-name.service";
+	struct mem_out m;
+	struct stat sb, sb2;
+	char dir2[192];
+	size_t hdr;
+	int n;
+
+	(void)state;
+	r.out = mem_open(&m);
+	xtap_flows_table(&r, f, 3);
+	s = mem_done(&m);
+	assert_not_contains(s, "CGROUP");
+	free(s);
+
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof(dir), "%s/system.slice", root);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(dir, sizeof(dir), "%s/system.slice/%s", root, leaf);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(stat(dir, &sb), 0);
+	snprintf(dir2, sizeof(dir2), "%s/system.slice/a-long-parent-slice-name.slice", root);
+	assert_int_equal(mkdir(dir2, 0700), 0);
+	snprintf(dir2, sizeof(dir2), "%s/system.slice/a-long-parent-slice-name.slice/web.service",
+		 root);
+	assert_int_equal(mkdir(dir2, 0700), 0);
+	assert_int_equal(stat(dir2, &sb2), 0);
+	xtap_cgroup_set_root(root);
+	f[0].val.cgroup_id = sb.st_ino;
+	f[1].val.cgroup_id = sb2.st_ino;
+	f[2].val.cgroup_id = 999999999;	/* no such cgroup */
+	r.out = mem_open(&m);
+	xtap_flows_table(&r, f, 3);
+	s = mem_done(&m);
+	assert_contains(s, "OUTCOME          CGROUP                       DROPS\n");
+	hdr = (size_t)(strstr(s, "CGROUP") - s);
+	line = table_line(s, "tcp ");
+	assert_int_equal((size_t)(strstr(line, "...") - line), hdr);
+	n = columns(line, col, 20);
+	/* no '/' in the 25 bytes that fit: cut inside the name */
+	assert_string_equal(col[n - 2], "...er-long-unit-name.service");
+	free(s);
+	r.out = mem_open(&m);
+	xtap_flows_table(&r, f, 3);
+	s = mem_done(&m);
+	/* whole names from a '/' */
+	n = columns(table_line(s, "icmp "), col, 20);
+	assert_string_equal(col[n - 2], ".../web.service");
+	free(s);
+	f[1].val.cgroup_id = 0;
+	r.out = mem_open(&m);
+	xtap_flows_table(&r, f, 3);
+	s = mem_done(&m);
+	n = columns(table_line(s, "icmp "), col, 20);
+	assert_string_equal(col[n - 2], "-");
+	free(s);
+	r.out = mem_open(&m);
+	xtap_flows_table(&r, f, 3);
+	s = mem_done(&m);
+	n = columns(table_line(s, "udp "), col, 20);
+	assert_string_equal(col[n - 2], "#999999999");
+	free(s);
+	rmdir(dir);
+	rmdir(dir2);
+	snprintf(dir2, sizeof(dir2), "%s/system.slice/a-long-parent-slice-name.slice", root);
+	rmdir(dir2);
+	snprintf(dir, sizeof(dir), "%s/system.slice", root);
+	rmdir(dir);
+	rmdir(root);
+	xtap_cgroup_set_root(NULL);
+}
+
 static void test_table_limit(void **state)
 {
 	struct xtap_flow_entry f[3] = { tcp_entry(), icmp_entry(), udp6_entry() };
@@ -606,6 +730,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flow_json_tcp),
+		cmocka_unit_test(test_flow_json_cgroup),
 		cmocka_unit_test(test_flow_json_icmp),
 		cmocka_unit_test(test_flow_json_ipv6_and_offset),
 		cmocka_unit_test(test_flow_json_array),
@@ -620,6 +745,7 @@ int main(void)
 		cmocka_unit_test(test_table_limit),
 		cmocka_unit_test(test_flow_sampled),
 		cmocka_unit_test(test_table_drops),
+		cmocka_unit_test(test_table_cgroup),
 	};
 
 	/* the FIRST column is local time: pin the zone so runs agree */
