@@ -26,7 +26,8 @@ static __always_inline __u32 tap_core(void *ctx, __u32 hook, int *hop_stamp)
 	__u64 frame_len;
 	__u16 l3_proto;
 
-	/* first: a packet left out of the flow sample reads no more than it needs */
+	/* first: a packet left out of the flow sample, or one whose flow this
+	 * hook does not account, reads no more than it needs */
 	if (sample_skip(ctx, hook, st))
 		return capture_mask();
 
@@ -55,7 +56,7 @@ static __always_inline __u32 tap_core(void *ctx, __u32 hook, int *hop_stamp)
 		int counts = xtap_hook_counts(hook);	/* else XDP already counted it here */
 
 		n = sample_rate();	/* read again: nothing lives across the parser */
-		if (n > 1)
+		if (n > 1 && counts)
 			weight = sample_weight(&p, n);
 		if (counts && weight) {
 			pkt_wire_segs(ctx, xdp, l3_proto, &p);

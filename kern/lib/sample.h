@@ -22,6 +22,10 @@
  * when the packet is out of the sample and hop tracking has nothing to do
  * with it, the data plane only counts it. Any other frame is parsed as
  * always and the sample decided after (sample_weight).
+ *
+ * The same path serves TC ingress behind XDP (xtap_tc_ingress_counts 0),
+ * which accounts no flows, sampled or not: a plain frame there is counted
+ * without the parser unless hop tracking follows it.
  */
 #ifndef XTAP_KERN_SAMPLE_H
 #define XTAP_KERN_SAMPLE_H
@@ -307,43 +311,49 @@ static __always_inline __u64 sample_frame_len(void *ctx, int xdp, void *data, vo
 }
 
 /*
- * Before the parser: 1 when the packet is left out of the sample and needs
- * no more than its class and bytes counted (done here); else 0, with the
- * verdict in the state for sample_weight. The rate and the state are read
- * here and again after the parser, so that nothing of this decision stays
- * live across the parser: the verifier walks the parser once, not once per
- * way the decision went.
+ * Before the parser: 1 when the packet needs no more than its class and
+ * bytes counted (done here): it is left out of the flow sample, or this
+ * hook accounts no flows (TC ingress behind XDP, which accounts them), and
+ * hop tracking has nothing to do with it. Else 0, with the verdict in the
+ * state for sample_weight when the hook accounts flows. The rate and the
+ * state are read here and again after the parser, so that nothing of this
+ * decision stays live across the parser: the verifier walks the parser
+ * once, not once per way the decision went.
  */
 static __always_inline int sample_skip(void *ctx, __u32 hook, struct xtap_stats *st)
 {
-	int xdp = hook == XTAP_HOOK_XDP;
+	int xdp = hook == XTAP_HOOK_XDP, counts = xtap_hook_counts(hook);
+	struct sample_state *ss = NULL;
 	struct sample_peeked k;
-	struct sample_state *ss;
-	__u32 n = sample_rate();
 	void *data, *data_end;
 	__u64 *w, bit, len;
+	__u32 n = 1;
 
-	if (n <= 1)
-		return 0;
-	ss = sample_state();
-	if (!ss)
-		return 0;
-	ss->verdict = SAMPLE_PARSE;
+	if (counts) {
+		n = sample_rate();
+		if (n <= 1)
+			return 0;
+		ss = sample_state();
+		if (!ss)
+			return 0;
+		ss->verdict = SAMPLE_PARSE;
+	}
 	data = ctx_data(ctx, xdp);
 	data_end = ctx_data_end(ctx, xdp);
 	if (!sample_peek(data, data_end, &k) || !sample_starts_l2(ctx, hook, data))
 		return 0;
-	if (k.cls == XTAP_STAT_TCP) {
-		bit = sample_hs_bit(k.saddr, k.daddr, k.ports >> 16, k.ports & 0xffff, &w);
-		if (w && (*w & bit))
-			return 0;	/* perhaps a handshake's last ACK */
+	if (ss) {
+		if (k.cls == XTAP_STAT_TCP) {
+			bit = sample_hs_bit(k.saddr, k.daddr, k.ports >> 16, k.ports & 0xffff, &w);
+			if (w && (*w & bit))
+				return 0;	/* perhaps a handshake's last ACK */
+		}
+		if (sample_take(ss, n)) {
+			ss->verdict = SAMPLE_IN;
+			return 0;
+		}
+		ss->verdict = SAMPLE_OUT_HOPS;
 	}
-	/* a hook that accounts no flows (TC ingress behind XDP) takes none */
-	if (xtap_hook_counts(hook) && sample_take(ss, n)) {
-		ss->verdict = SAMPLE_IN;
-		return 0;
-	}
-	ss->verdict = SAMPLE_OUT_HOPS;
 	len = sample_frame_len(ctx, xdp, data, data_end, k.tot);
 	if (k.tot > len - ETH_HLEN)
 		return 0;	/* malformed: the parser counts why */

@@ -362,6 +362,50 @@ static void test_sample_rate_change(void **state)
 	}
 }
 
+/* TC ingress behind XDP (xtap attach with both) accounts no flows, sampled
+ * or not: its plain frames are counted without the parser, and every frame
+ * still counts with its class and whole length, and makes no flow. */
+static void test_tc_ingress_behind_xdp(void **state)
+{
+	struct xtap_load_opts lo = { .replay = false, .with_xdp = true };
+	struct xtap_bpf *skel = NULL;
+	struct live l2 = { 0 };
+
+	(void)state;
+	assert_int_equal(xtap_load(&lo, &skel), 0);
+	l2.skel = skel;
+	l2.flows_fd = bpf_map__fd(skel->maps.xtap_flows);
+	l2.fcache_fd = bpf_map__fd(skel->maps.xtap_fcache);
+	l2.stats_fd = bpf_map__fd(skel->maps.xtap_stats);
+	for (__u32 rate = 1; rate <= RATE; rate += RATE - 1) {
+		set_cfg(&l2, rate, 16);
+		for (int i = 0; i < LO_N; i++) {
+			struct xtap_stats before, after;
+			struct xtap_flow_entry *f = NULL;
+			size_t nf = 0;
+			struct pb b;
+			int cls;
+
+			if (i == LO_MULTIBUF || i == LO_MULTIBUF_TRAILER)
+				continue;
+			lo_frame(&b, i, (__u16)(45000 + i), &cls);
+			assert_int_equal(xtap_stats_read(l2.stats_fd,
+							 XTAP_POINT(0, XTAP_HOOK_TC_INGRESS), &before), 0);
+			run(&l2, XTAP_HOOK_TC_INGRESS, &b, 1000);
+			assert_int_equal(xtap_stats_read(l2.stats_fd,
+							 XTAP_POINT(0, XTAP_HOOK_TC_INGRESS), &after), 0);
+			assert_int_equal(after.c[cls] - before.c[cls], 1000);
+			assert_int_equal(after.c[XTAP_STAT_BYTES] - before.c[XTAP_STAT_BYTES],
+					 1000 * (__u64)b.len);
+			assert_int_equal(xtap_flows_read(l2.flows_fd, l2.fcache_fd, XTAP_SORT_KEY, &f,
+							 &nf), 0);
+			free(f);
+			assert_int_equal(nf, 0);
+		}
+	}
+	xtap_unload(skel);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_sample_tcp_handshake_exact),
 		cmocka_unit_test(test_sample_left_out_counted),
 		cmocka_unit_test(test_sample_rate_change),
+		cmocka_unit_test(test_tc_ingress_behind_xdp),
 	};
 
 	return cmocka_run_group_tests(tests, live_setup, live_teardown);
