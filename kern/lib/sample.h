@@ -329,6 +329,8 @@ static __always_inline int sample_skip(void *ctx, __u32 hook, struct xtap_stats 
 	__u64 *w, bit, len;
 	__u32 n = 1;
 
+	if (xtap_replay_mode)
+		return 0;	/* the length is the capture's (xtap_wire_len) */
 	if (counts) {
 		n = sample_rate();
 		if (n <= 1)
