@@ -40,10 +40,10 @@ static __always_inline __u32 tap_core(void *ctx, __u32 hook, int *hop_stamp)
 	l3_proto = ctx_l3_proto(ctx, xdp, hook, data, data_end);
 	outcome = parse_packet(ctx, xdp, data, data_end, frame_len, l3_proto, &p);
 	/* p stays one object on the stack, whatever the features compiled in.
-	 * Where nothing takes its address (a build without app_account's
+	 * Where nothing takes its address (as in a build without app_account's
 	 * call), clang promotes its fields to registers piecemeal and moves
-	 * them between registers and stack slots, which measured 1.5-1.7x the
-	 * cost of the whole core on every packet. */
+	 * them between registers and stack slots, which costs every packet
+	 * more than the work it saves (BENCHMARKS.md). */
 	asm volatile("" : : "r"(&p) : "memory");
 	if (!p.vlan)
 		p.vlan = ctx_vlan(ctx, xdp);
