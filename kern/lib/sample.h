@@ -296,7 +296,9 @@ static __always_inline int sample_starts_l2(void *ctx, __u32 hook, void *data)
  * frame past the linear one hold the bytes past the linear part's end, and
  * a NIC fills the linear part before them, or splits at the end of the
  * headers (header split), where the first check sends a short padded frame
- * to the helper. Any other frame takes the helper.
+ * to the helper. Any other frame takes the helper. The one frame this would
+ * count short: one whose further parts hold only a trailer past its IP
+ * packet (not padding), split by the NIC exactly where the packet ends.
  */
 static __always_inline __u64 sample_frame_len(void *ctx, int xdp, void *data, void *data_end,
 					      __u32 tot)
