@@ -19,20 +19,35 @@
 #include "lib/sample.h"
 #include "lib/owner.h"
 
-static __always_inline __u32 tap_core(void *ctx, void *data, void *data_end, __u64 frame_len,
-				    __u16 l3_proto, __u16 vlan, __u32 hook, int *hop_stamp)
+static __always_inline __u32 tap_core(void *ctx, __u32 hook, int *hop_stamp)
 {
+	int xdp = hook == XTAP_HOOK_XDP, outcome;
 	struct xtap_stats *st = xtap_stats_of(hook);
-	struct pkt p = {};
 	__u32 n, weight = 1;
-	int outcome;
+	__u64 frame_len;
+	__u16 l3_proto;
 
-	frame_len = xtap_wire_len(frame_len);
-	if (sample_skip(ctx, hook, data, data_end, frame_len, l3_proto, st))
+	/* first: a packet left out of the flow sample, or one whose flow this
+	 * hook does not account, reads no more than it needs */
+	if (sample_skip(ctx, hook, st))
 		return capture_mask();
-	outcome = parse_packet(ctx, hook == XTAP_HOOK_XDP, data, data_end, frame_len, l3_proto, &p);
+
+	/* the frame's pointers read here, not kept from the entry point: over
+	 * sample_skip's lookups they would live on the stack */
+	void *data = ctx_data(ctx, xdp), *data_end = ctx_data_end(ctx, xdp);
+	struct pkt p = {};
+
+	frame_len = xtap_wire_len(ctx_len(ctx, xdp));
+	l3_proto = ctx_l3_proto(ctx, xdp, hook, data, data_end);
+	outcome = parse_packet(ctx, xdp, data, data_end, frame_len, l3_proto, &p);
+	/* p stays one object on the stack, whatever the features compiled in.
+	 * Where nothing takes its address (as in a build without app_account's
+	 * call), clang promotes its fields to registers piecemeal and moves
+	 * them between registers and stack slots, which costs every packet
+	 * more than the work it saves (BENCHMARKS.md). */
+	asm volatile("" : : "r"(&p) : "memory");
 	if (!p.vlan)
-		p.vlan = vlan;
+		p.vlan = ctx_vlan(ctx, xdp);
 	if (st) {
 		if (outcome >= 0 && outcome < XTAP_STAT_OUTCOME_END)
 			st->c[outcome]++;
@@ -42,10 +57,10 @@ static __always_inline __u32 tap_core(void *ctx, void *data, void *data_end, __u
 		int counts = xtap_hook_counts(hook);	/* else XDP already counted it here */
 
 		n = sample_rate();	/* read again: nothing lives across the parser */
-		if (n > 1)
+		if (n > 1 && counts)
 			weight = sample_weight(&p, n);
 		if (counts && weight) {
-			pkt_wire_segs(ctx, hook == XTAP_HOOK_XDP, l3_proto, &p);
+			pkt_wire_segs(ctx, xdp, l3_proto, &p);
 			struct xtap_fcache *c = flow_account(&p, XTAP_POINT(xtap_slot, hook), st,
 							     weight, n);
 

@@ -12,13 +12,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("xdp.frags")
 int xdp_tap(struct xdp_md *ctx)
 {
-	void *data = ctx_data(ctx, 1);
-	void *data_end = ctx_data_end(ctx, 1);
-	__u64 len = ctx_len(ctx, 1);	/* once here; the copy reads it again for what it takes */
 	int act, hop_stamp = 0;
 	__u32 capture;
 
-	capture = tap_core(ctx, data, data_end, len, 0, 0, XTAP_HOOK_XDP, &hop_stamp);
+	capture = tap_core(ctx, XTAP_HOOK_XDP, &hop_stamp);
 	act = xsk_verdict(ctx);	/* XDP_PASS unless AF_XDP capture is on */
 	if (hop_stamp)
 		hop_xdp_stamp(ctx, act == XDP_PASS);	/* it moves the metadata pointer */
@@ -36,12 +33,8 @@ int xdp_tap(struct xdp_md *ctx)
  */
 static __always_inline int tc_tap(struct __sk_buff *skb, __u32 hook)
 {
-	void *data = ctx_data(skb, 0);
-	void *data_end = ctx_data_end(skb, 0);
 	int hop_stamp = 0;	/* XDP's alone */
-	__u32 capture = tap_core(skb, data, data_end, ctx_len(skb, 0),
-				 ctx_l3_proto(skb, 0, hook, data, data_end), ctx_vlan(skb, 0), hook,
-				 &hop_stamp);
+	__u32 capture = tap_core(skb, hook, &hop_stamp);
 
 	if (capture)
 		capture_dispatch(skb, 0, hook, capture);	/* a tail call: last */

@@ -11,7 +11,7 @@
 
 /* Recorded in the pinned state when it is made (<pin root>/abi); an xtap
  * whose number differs refuses that state until `xtap detach --all`. */
-#define XTAP_ABI_VERSION 9
+#define XTAP_ABI_VERSION 10
 
 /* An attach point is (interface slot, hook). The loader gives every attached
  * interface a slot; the programs of that interface carry it as rodata. */

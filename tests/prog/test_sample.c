@@ -225,11 +225,195 @@ static void test_sample_tcp_handshake_exact(void **state)
 	assert_int_equal(v.pkts[!c], 2);
 }
 
+/* The frames of test_sample_left_out_counted. */
+enum lo_frame { LO_V4_UDP, LO_V6_UDP, LO_V6_TCP, LO_PADDED, LO_TRAILER, LO_VLAN, LO_NO_MAC,
+		LO_MULTIBUF, LO_MULTIBUF_TRAILER, LO_N };
+
+static const char *const lo_names[LO_N] = { "ipv4 udp", "ipv6 udp", "ipv6 tcp", "padded 60",
+					    "trailer", "vlan", "mac 45:", "multi-buffer",
+					    "multi-buffer, trailer" };
+
+/* Frame i of a flow of its own (sport); *cls the class it counts as. */
+static void lo_frame(struct pb *b, int i, __u16 sport, int *cls)
+{
+	static const uint8_t mac_ip[6] = { 0x45, 0, 0, 0, 0, 2 };
+	struct pb_ip6 o6;
+
+	pb_init(b, i == LO_NO_MAC ? mac_ip : PB_MAC_B, PB_MAC_A);
+	if (i == LO_VLAN)
+		pb_vlan(b, 0x8100, 42);
+	*cls = XTAP_STAT_UDP;
+	if (i == LO_V6_UDP || i == LO_V6_TCP) {
+		ip6_ab(&o6, 1);
+		o6.flow_label = 0x12345;
+		pb_ipv6(b, &o6);
+	} else {
+		pb_ipv4(b, &(struct pb_ip4){ .saddr = IP_A, .daddr = IP_B, .id = 7 });
+	}
+	if (i == LO_V6_TCP) {
+		pb_tcp(b, &(struct pb_tcp){ .sport = sport, .dport = 443, .seq = 1, .ack = 1,
+					    .flags = PB_ACK });
+		*cls = XTAP_STAT_TCP;
+	} else {
+		pb_udp(b, sport, 9);
+	}
+	pb_payload(b, NULL, i == LO_PADDED ? 4 : i == LO_MULTIBUF ? 3900 : 100);
+	pb_finish(b);
+	if (i == LO_PADDED)
+		pb_pad(b, 60);
+	if (i == LO_TRAILER)
+		pb_pad(b, b->len + 8);
+	if (i == LO_MULTIBUF_TRAILER)
+		pb_pad(b, 3942);	/* past the linear part of an XDP test run */
+}
+
+/* Packets left out of the flow sample still count, each with its class
+ * and the frame's whole length, in the per-point counters, whatever the
+ * frame: the plain IPv4 and IPv6 ones decided in place (at XDP their
+ * length from the linear part), a padded 60-byte frame, one with a trailer
+ * past its IP packet, a tagged one and one whose first byte could start an
+ * IP header (both parsed), and at XDP multi-buffer frames (their length
+ * from the helper, not the linear part), one whose IP packet ends in the
+ * linear part. Hop tracking follows 1 in 65536, and
+ * the flows are estimates flagged with the rate. */
+static void test_sample_left_out_counted(void **state)
+{
+	struct live *l = *state;
+	const __u32 n = 4000;
+
+	set_cfg(l, RATE, 16);
+	for (size_t h = 0; h < NHOOKS; h++) {
+		for (int i = 0; i < LO_N; i++) {
+			__u16 sport = (__u16)(43000 + h * 100 + i);
+			struct xtap_stats before, after;
+			struct xtap_flow_entry *f = NULL;
+			size_t nf = 0, found = 0;
+			struct pb b;
+			int cls;
+
+			if ((i == LO_MULTIBUF || i == LO_MULTIBUF_TRAILER) &&
+			    hooks[h] != XTAP_HOOK_XDP)
+				continue;	/* a TC test run takes a linear skb */
+			lo_frame(&b, i, sport, &cls);
+			assert_int_equal(xtap_stats_read(l->stats_fd, XTAP_POINT(0, hooks[h]), &before), 0);
+			run(l, hooks[h], &b, n);
+			assert_int_equal(xtap_stats_read(l->stats_fd, XTAP_POINT(0, hooks[h]), &after), 0);
+			if (after.c[cls] - before.c[cls] != n ||
+			    after.c[XTAP_STAT_BYTES] - before.c[XTAP_STAT_BYTES] != (__u64)n * b.len)
+				fail_msg("%s, %s: %llu packets, %llu bytes counted; expected %u, %llu",
+					 hook_str(hooks[h]), lo_names[i],
+					 (unsigned long long)(after.c[cls] - before.c[cls]),
+					 (unsigned long long)(after.c[XTAP_STAT_BYTES] -
+							      before.c[XTAP_STAT_BYTES]),
+					 n, (unsigned long long)n * b.len);
+			assert_int_equal(xtap_flows_read(l->flows_fd, l->fcache_fd, XTAP_SORT_KEY, &f,
+							 &nf), 0);
+			for (size_t k = 0; k < nf; k++) {
+				if (f[k].key.port_a != sport && f[k].key.port_b != sport)
+					continue;
+				found++;
+				assert_int_equal(f[k].val.sampling, RATE);
+				expect_estimate(f[k].val.pkts[0] + f[k].val.pkts[1], n, lo_names[i]);
+				assert_int_equal(f[k].val.bytes[0] + f[k].val.bytes[1],
+						 (f[k].val.pkts[0] + f[k].val.pkts[1]) * b.len);
+			}
+			free(f);
+			/* a flow of n / RATE expected packets: none sampled is
+			 * possible only with a chance below 1e-200 */
+			assert_int_equal(found, 1);
+		}
+	}
+}
+
+/* A new rate starts over at once: after 1 in 65535, 1 in RATE samples a
+ * new flow within its bounds (a skip drawn for the old rate, up to 131070
+ * packets, must not outlive it), and after that every packet counts. */
+static void test_sample_rate_change(void **state)
+{
+	struct live *l = *state;
+	struct xtap_flow_entry *f = NULL;
+	const __u32 n = 4000;
+	struct xtap_flow v;
+	size_t nf = 0;
+	struct pb b;
+
+	set_cfg(l, XTAP_SAMPLING_MAX, 16);
+	udp_frame(&b, 44000);
+	run(l, XTAP_HOOK_XDP, &b, 100);
+	for (int step = 0; step < 2; step++) {
+		__u32 rate = step ? 1 : RATE;
+
+		assert_int_equal(xtap_flows_read(l->flows_fd, l->fcache_fd, XTAP_SORT_KEY, &f, &nf),
+				 0);
+		for (size_t i = 0; i < nf; i++)
+			bpf_map_delete_elem(l->flows_fd, &f[i].key);
+		free(f);
+		set_cfg(l, rate, 16);
+		udp_frame(&b, (__u16)(44001 + rate));
+		run(l, XTAP_HOOK_XDP, &b, n);
+		v = the_flow(l);
+		if (rate == 1) {
+			assert_int_equal(v.sampling, 0);
+			assert_int_equal(v.pkts[0] + v.pkts[1], n);
+		} else {
+			assert_int_equal(v.sampling, RATE);
+			expect_estimate(v.pkts[0] + v.pkts[1], n, "after a new rate");
+		}
+	}
+}
+
+/* TC ingress behind XDP (xtap attach with both) accounts no flows, sampled
+ * or not: its plain frames are counted without the parser, and every frame
+ * still counts with its class and whole length, and makes no flow. */
+static void test_tc_ingress_behind_xdp(void **state)
+{
+	struct xtap_load_opts lo = { .replay = false, .with_xdp = true };
+	struct xtap_bpf *skel = NULL;
+	struct live l2 = { 0 };
+
+	(void)state;
+	assert_int_equal(xtap_load(&lo, &skel), 0);
+	l2.skel = skel;
+	l2.flows_fd = bpf_map__fd(skel->maps.xtap_flows);
+	l2.fcache_fd = bpf_map__fd(skel->maps.xtap_fcache);
+	l2.stats_fd = bpf_map__fd(skel->maps.xtap_stats);
+	for (__u32 rate = 1; rate <= RATE; rate += RATE - 1) {
+		set_cfg(&l2, rate, 16);
+		for (int i = 0; i < LO_N; i++) {
+			struct xtap_stats before, after;
+			struct xtap_flow_entry *f = NULL;
+			size_t nf = 0;
+			struct pb b;
+			int cls;
+
+			if (i == LO_MULTIBUF || i == LO_MULTIBUF_TRAILER)
+				continue;
+			lo_frame(&b, i, (__u16)(45000 + i), &cls);
+			assert_int_equal(xtap_stats_read(l2.stats_fd,
+							 XTAP_POINT(0, XTAP_HOOK_TC_INGRESS), &before), 0);
+			run(&l2, XTAP_HOOK_TC_INGRESS, &b, 1000);
+			assert_int_equal(xtap_stats_read(l2.stats_fd,
+							 XTAP_POINT(0, XTAP_HOOK_TC_INGRESS), &after), 0);
+			assert_int_equal(after.c[cls] - before.c[cls], 1000);
+			assert_int_equal(after.c[XTAP_STAT_BYTES] - before.c[XTAP_STAT_BYTES],
+					 1000 * (__u64)b.len);
+			assert_int_equal(xtap_flows_read(l2.flows_fd, l2.fcache_fd, XTAP_SORT_KEY, &f,
+							 &nf), 0);
+			free(f);
+			assert_int_equal(nf, 0);
+		}
+	}
+	xtap_unload(skel);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sample_udp_estimate),
 		cmocka_unit_test(test_sample_tcp_handshake_exact),
+		cmocka_unit_test(test_sample_left_out_counted),
+		cmocka_unit_test(test_sample_rate_change),
+		cmocka_unit_test(test_tc_ingress_behind_xdp),
 	};
 
 	return cmocka_run_group_tests(tests, live_setup, live_teardown);
