@@ -17,6 +17,7 @@
 #include "lib/hop.h"
 #include "lib/app.h"
 #include "lib/sample.h"
+#include "lib/tunmeta.h"
 
 static __always_inline __u32 tap_core(void *ctx, void *data, void *data_end, __u64 frame_len,
 				    __u16 l3_proto, __u16 vlan, __u32 hook, int *hop_stamp)
@@ -30,12 +31,20 @@ static __always_inline __u32 tap_core(void *ctx, void *data, void *data_end, __u
 	if (sample_skip(ctx, hook, data, data_end, frame_len, l3_proto, st))
 		return capture_mask();
 	outcome = parse_packet(ctx, hook == XTAP_HOOK_XDP, data, data_end, frame_len, l3_proto, &p);
+	/* the frame's bounds afresh: the ones the parser checked differ with
+	 * every header layout, and would make the verifier go through all
+	 * that follows once per layout (a tunnel's inner headers multiply
+	 * them) */
+	asm volatile("" ::: "memory");
+	data = ctx_data(ctx, hook == XTAP_HOOK_XDP);
+	data_end = ctx_data_end(ctx, hook == XTAP_HOOK_XDP);
 	if (!p.vlan)
 		p.vlan = vlan;
 	if (st) {
 		if (outcome >= 0 && outcome < XTAP_STAT_OUTCOME_END)
 			st->c[outcome]++;
 		st->c[XTAP_STAT_BYTES] += p.len;
+		tun_count(&p, st);
 	}
 	if (outcome <= XTAP_STAT_IP_FRAGMENT) {	/* else not IP, or malformed: no flow */
 		int counts = xtap_hook_counts(hook);	/* else XDP already counted it here */
@@ -46,6 +55,7 @@ static __always_inline __u32 tap_core(void *ctx, void *data, void *data_end, __u
 		if (counts && weight) {
 			pkt_wire_segs(ctx, hook == XTAP_HOOK_XDP, l3_proto, &p);
 			flow_account(&p, XTAP_POINT(xtap_slot, hook), st, weight, n);
+			tun_record(&p);
 			app_account(ctx, data, data_end, &p, hook);
 		}
 		*hop_stamp = hop_observe(ctx, &p, hook, st);
