@@ -245,6 +245,8 @@ static __always_inline int tun_inner(struct cursor *c, struct pkt *p, void *data
 	left = frame_len > p->l3_off ? frame_len - p->l3_off : 0;
 	p->sport = p->dport = 0;
 	p->jumbo_hlen = 0;
+	/* an IPv4 parse writes the low halves alone (IPv4-mapped) */
+	p->saddr64[0] = p->daddr64[0] = 0;
 	if (r == ETH_P_IP)
 		r = parse_ipv4(c, p, left);
 	else
