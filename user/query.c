@@ -14,6 +14,7 @@
 #include "user/opts.h"
 #include "user/query.h"
 #include "user/report.h"
+#include "user/tunnel.h"
 
 int xtap_query_open(const char *cmd, struct xtap_state *st)
 {
@@ -202,14 +203,36 @@ struct flows_json {
 	const struct xtap_app_table *app;
 	__s64 off;
 	size_t n;
+	int tun_fd;		/* xtap_tunnels, or -1 */
 };
+
+/* One flow's JSON object: its fields, its HTTP/DNS/TLS state, and for a
+ * flow inside a tunnel, the tunnel and its outer endpoints. */
+static void flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 off,
+		      const struct xtap_app *app, int tun_fd)
+{
+	struct xtap_tunnel t;
+
+	json_open(j, NULL, '{');
+	xtap_flow_json_fields(j, e, off);
+	if (app)
+		xtap_app_json(j, app, off);
+	if (e->key.tun_type)
+		xtap_tunnel_json(j, &e->key, xtap_tunnel_lookup(tun_fd, &e->key, &t) ? NULL : &t);
+	json_close(j, '}');
+}
+
+static int tunnel_of(const struct xtap_flow_key *k, struct xtap_tunnel *t, void *arg)
+{
+	return xtap_tunnel_lookup(*(const int *)arg, k, t);
+}
 
 static int flows_json_batch(const struct xtap_flow_entry *v, size_t n, void *arg)
 {
 	struct flows_json *o = arg;
 
 	for (size_t i = 0; i < n; i++)
-		xtap_flow_json_app(&o->j, &v[i], o->off, xtap_app_find(o->app, &v[i].key));
+		flow_json(&o->j, &v[i], o->off, xtap_app_find(o->app, &v[i].key), o->tun_fd);
 	o->n += n;
 	return ferror(o->j.f) ? -EIO : 0;
 }
@@ -227,6 +250,7 @@ static int stream_json(const struct xtap_state *st, FILE *out)
 	o.app = &app;
 	o.off = xtap_mono_to_real_ns();
 	o.n = 0;
+	o.tun_fd = xtap_map_open(st, "xtap_tunnels");
 	json_init(&o.j, out);
 	json_open(&o.j, NULL, '{');
 	json_open(&o.j, "flows", '[');
@@ -241,6 +265,8 @@ static int stream_json(const struct xtap_state *st, FILE *out)
 	}
 	xtap_app_free(&app);
 	close_fds(fd, cfd);
+	if (o.tun_fd >= 0)
+		close(o.tun_fd);
 	return err ? -1 : 0;
 }
 
@@ -272,7 +298,7 @@ static void flow_rates(const struct xtap_flow_entry *cur, size_t n, const struct
 
 /* One table (or JSON object) of the flows f, in q's order. */
 static void show(const struct xtap_flows_query *q, const struct xtap_flow_entry *f, size_t n,
-		 const struct xtap_app_table *app, int drops_fd)
+		 const struct xtap_app_table *app, int drops_fd, int tun_fd)
 {
 	__s64 off = xtap_mono_to_real_ns();
 
@@ -284,13 +310,13 @@ static void show(const struct xtap_flows_query *q, const struct xtap_flow_entry 
 		json_open(&j, NULL, '{');
 		json_open(&j, "flows", '[');
 		for (size_t i = 0; i < shown; i++)
-			xtap_flow_json_app(&j, &f[i], off, xtap_app_find(app, &f[i].key));
+			flow_json(&j, &f[i], off, xtap_app_find(app, &f[i].key), tun_fd);
 		json_close(&j, ']');
 		json_u64(&j, "total", n);
 		json_close(&j, '}');
 	} else {
 		struct xtap_report rep = { .out = q->out, .time_offset_ns = off, .limit = q->limit,
-					   .app = app };
+					   .app = app, .tunnel_of = tunnel_of, .tunnel_arg = &tun_fd };
 		struct xtap_drops drops = { 0 };
 
 		if (drops_fd >= 0 && !xtap_drops_read(drops_fd, &drops)) {
@@ -323,6 +349,7 @@ static int show_tables(const struct xtap_state *st, const struct xtap_flows_quer
 	struct xtap_app_table app = { 0 };
 	struct timespec t0 = { 0 }, t1;
 	int drops_fd = xtap_map_open(st, "xtap_drops"), ret = -1;
+	int tun_fd = xtap_map_open(st, "xtap_tunnels");
 	double *rate = NULL;
 	size_t n = 0, pn = 0;
 
@@ -362,7 +389,7 @@ static int show_tables(const struct xtap_state *st, const struct xtap_flows_quer
 			fprintf(q->out, "\033[H\033[2J%zu flows, every %us (Ctrl-C to stop)\n", n, q->watch);
 		if (xtap_flows_sort(f, n, q->sort, rate))
 			goto nomem;
-		show(q, f, n, &app, drops_fd);
+		show(q, f, n, &app, drops_fd, tun_fd);
 		xtap_app_free(&app);
 		fflush(q->out);
 		free(rate);
@@ -383,6 +410,8 @@ cleanup:
 	xtap_app_free(&app);
 	if (drops_fd >= 0)
 		close(drops_fd);
+	if (tun_fd >= 0)
+		close(tun_fd);
 	return ret;
 }
 

@@ -11,6 +11,7 @@
 #include "user/opts.h"
 #include "user/query.h"
 #include "user/report.h"
+#include "user/tunnel.h"
 
 static int is_icmp(const struct xtap_flow_key *k)
 {
@@ -287,17 +288,31 @@ static void prefix_tilde(char *buf, size_t len)
 	buf[0] = '~';
 }
 
+/* The TUNNEL cell of a flow, from its client's side. */
+static void tunnel_cell(const struct xtap_report *r, const struct xtap_flow_entry *e, char *buf,
+			size_t len)
+{
+	struct xtap_tunnel t;
+	int known = r->tunnel_of && !r->tunnel_of(&e->key, &t, r->tunnel_arg);
+
+	xtap_tunnel_cell(&e->key, known ? &t : NULL, e->val.initiator, buf, len);
+}
+
 void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry *f, size_t n)
 {
 	size_t show = r->limit && r->limit < n ? r->limit : n;
 	__u32 sampled = 0;
-	int wc, ws;
+	int wc, ws, tunnels = 0;
 
 	endpoint_widths(f, show, &wc, &ws);
-	fprintf(r->out, "%-6s %-*s %-*s %7s %7s %7s %7s %-9s %7s %8s %-15s %10s %9s %s%s%s\n", "PROTO",
+	for (size_t i = 0; i < show && !tunnels; i++)
+		tunnels = f[i].key.tun_type != 0;
+	fprintf(r->out, "%-6s %-*s %-*s %7s %7s %7s %7s %-9s %7s %8s %-15s %10s %9s %s%s%s%s\n", "PROTO",
 		wc, "CLIENT", ws, "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "RETX",
-		"TS-RTT", "FIRST", "DURATION", "RTT", r->drops_of || r->app ? "OUTCOME         " : "OUTCOME",
-		r->drops_of ? " DROPS" : "", r->app ? " STATUS   RESP      TLS" : "");
+		"TS-RTT", "FIRST", "DURATION", "RTT",
+		r->drops_of || r->app || tunnels ? "OUTCOME         " : "OUTCOME",
+		r->drops_of ? " DROPS" : "", r->app ? " STATUS   RESP      TLS" : "",
+		tunnels ? (r->app ? "  TUNNEL" : " TUNNEL") : "");
 	for (size_t i = 0; i < show; i++) {
 		const struct xtap_flow_key *k = &f[i].key;
 		const struct xtap_flow *v = &f[i].val;
@@ -340,7 +355,7 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 			 "%-6s %-*s %-*s %7s %7s %7s %7s %-9s %7s %8s %-15s %9.3fs %9s %s",
 			 proto, wc, cli, ws, srv, p1, b1, p2, b2, fl,
 			 retx, tsrtt, t, (double)(v->last_ns - v->first_ns) / 1e9, rtt, out);
-		if (r->drops_of || r->app)	/* a fixed-width OUTCOME before them */
+		if (r->drops_of || r->app || tunnels)	/* a fixed-width OUTCOME before them */
 			snprintf(line + strlen(line), sizeof(line) - strlen(line), "%*s",
 				 (int)(16 - (strlen(out) < 16 ? strlen(out) : 16)), "");
 		if (r->drops_of)	/* after a fixed-width OUTCOME */
@@ -353,8 +368,14 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 
 			xtap_app_cells(a, status, sizeof(status), resp, sizeof(resp));
 			xtap_app_tls_cell(a, tls, sizeof(tls));
-			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %-8s %-9s %s",
-				 status, resp, tls);
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %-8s %-9s %-*s",
+				 status, resp, tunnels ? 5 : 0, tls);
+		}
+		if (tunnels) {	/* last: the outer addresses are long */
+			char tun[96];
+
+			tunnel_cell(r, &f[i], tun, sizeof(tun));
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %s", tun);
 		}
 		end = strlen(line);
 		while (end && line[end - 1] == ' ')
