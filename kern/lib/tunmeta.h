@@ -50,12 +50,13 @@ static __always_inline void tun_count(const struct pkt *p, struct xtap_stats *st
  * port in this direction). */
 static __always_inline void tun_record(const struct pkt *p)
 {
-	struct xtap_flow_key k __attribute__((aligned(8)));
+	struct xtap_flow_key *k;
+	struct xtap_tunnel *t, *n;
 	const struct pkt *o;
 	struct tun_outer *to;
-	struct xtap_tunnel *t;
 	const __u64 *a, *b;
-	__u16 sport;
+	__u64 *ta, *tb;
+	__u16 sport, *ts;
 	int dir;
 
 	if (!p->tun_type)
@@ -64,47 +65,43 @@ static __always_inline void tun_record(const struct pkt *p)
 	if (!to)
 		return;
 	o = &to->outer;
-	dir = flow_key_make(p, &k);
+	k = &to->key;
+	dir = flow_key_make(p, k);
 	/* outer_a is the tunnel end that sends side a's packets */
 	a = dir == XTAP_DIR_AB ? o->saddr64 : o->daddr64;
 	b = dir == XTAP_DIR_AB ? o->daddr64 : o->saddr64;
 	sport = o->l4proto == IPPROTO_UDP ? o->sport : 0;
-	t = bpf_map_lookup_elem(&xtap_tunnels, &k);
+	t = bpf_map_lookup_elem(&xtap_tunnels, k);
 	if (t) {
-		__u64 *ta = (__u64 *)t->outer_a, *tb = (__u64 *)t->outer_b;
-
-		__u16 *ts = dir == XTAP_DIR_AB ? &t->udp_sport[0] : &t->udp_sport[1];
-
+		ta = (__u64 *)t->outer_a;
+		tb = (__u64 *)t->outer_b;
+		ts = dir == XTAP_DIR_AB ? &t->udp_sport[0] : &t->udp_sport[1];
 		if (ta[0] == a[0] && ta[1] == a[1] && tb[0] == b[0] && tb[1] == b[1] &&
 		    *ts == sport)
 			return;
-		ta[0] = a[0];
-		ta[1] = a[1];
-		tb[0] = b[0];
-		tb[1] = b[1];
-		*ts = sport;
-		t->updated_ns = xtap_now();
-		return;
+		n = t;
+	} else {
+		/* built in per-CPU memory, off the stack */
+		n = &to->tunnel;
+		__builtin_memset(n, 0, sizeof(*n));
+		n->udp_dport = o->l4proto == IPPROTO_UDP ? o->dport : 0;
+		n->type = p->tun_type;
+		n->outer_ip_version = o->ip_version;
+		n->id = p->tun_id;
 	}
-	{
-		struct xtap_tunnel n = {};
-		__u64 *na = (__u64 *)n.outer_a, *nb = (__u64 *)n.outer_b;
-
-		na[0] = a[0];
-		na[1] = a[1];
-		nb[0] = b[0];
-		nb[1] = b[1];
-		if (dir == XTAP_DIR_AB)
-			n.udp_sport[0] = sport;
-		else
-			n.udp_sport[1] = sport;
-		n.udp_dport = o->l4proto == IPPROTO_UDP ? o->dport : 0;
-		n.type = p->tun_type;
-		n.outer_ip_version = o->ip_version;
-		n.id = p->tun_id;
-		n.updated_ns = xtap_now();
-		bpf_map_update_elem(&xtap_tunnels, &k, &n, BPF_ANY);
-	}
+	ta = (__u64 *)n->outer_a;
+	tb = (__u64 *)n->outer_b;
+	ta[0] = a[0];
+	ta[1] = a[1];
+	tb[0] = b[0];
+	tb[1] = b[1];
+	if (dir == XTAP_DIR_AB)
+		n->udp_sport[0] = sport;
+	else
+		n->udp_sport[1] = sport;
+	n->updated_ns = xtap_now();
+	if (!t)
+		bpf_map_update_elem(&xtap_tunnels, k, n, BPF_ANY);
 }
 
 #endif
