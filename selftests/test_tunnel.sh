@@ -73,3 +73,50 @@ if bad:
 	xt_assert_match "decapsulations counted" '"tunnel_decapsulated"' "$XT_STDOUT"
 	xt_stop "$http"
 }
+
+# Replay of crafted tunnel captures (mkpcap -T: TCP and UDP in VXLAN, Geneve,
+# GRE over IPv4 and IPv6 inner, IPv4 and IPv6 in IPv4) agrees with tshark's
+# inner conversations: the same conversations, frames and bytes each way,
+# and no flow of the tunnel ends themselves.
+test_tunnel_replay_matches_tshark()
+{
+	local mkpcap=${XTAP_MKPCAP:-$(dirname "$XTAP")/tests/mkpcap} pcap=$XT_TMP/tun.pcap
+	xt_require tshark
+	xt_ok "mkpcap -T" "$mkpcap" -T "$pcap"
+	xt_replay_json "$pcap" "$XT_TMP/replay.json"
+	xt_ok "tshark conversations" tshark -q -z conv,tcp -z conv,udp -r "$pcap"
+	xt_ok "the inner conversations agree" "$XT_PYTHON" -c '
+import json, re, sys
+flows = json.load(open(sys.argv[1]))["flows"]
+conv = {}
+for line in sys.argv[2].splitlines():
+    m = re.match(r"(\S+)\s+<->\s+(\S+)\s+(\d+) (\d+) bytes\s+(\d+) (\d+) bytes", line)
+    if not m:
+        continue
+    a, b = [tuple(x.rsplit(":", 1)) for x in m.group(1, 2)]
+    if a[0].startswith("172.16.") or b[0].startswith("172.16."):
+        continue	# the tunnel ends: the outer UDP of VXLAN and Geneve
+    # tshark: "<-" is b to a, "->" is a to b
+    conv[frozenset([a, b])] = {a: (int(m.group(5)), int(m.group(6))), b: (int(m.group(3)), int(m.group(4)))}
+bad = []
+seen = set()
+for f in flows:
+    a = (f["a"]["addr"], str(f["a"].get("port")))
+    b = (f["b"]["addr"], str(f["b"].get("port")))
+    k = frozenset([a, b])
+    if k not in conv:
+        bad.append("xtap flow %s <-> %s not in tshark" % (a, b))
+        continue
+    seen.add(k)
+    got = {a: (f["packets_ab"], f["bytes_ab"]), b: (f["packets_ba"], f["bytes_ba"])}
+    if got != conv[k]:
+        bad.append("%s <-> %s: xtap %s, tshark %s" % (a, b, got, conv[k]))
+for k in set(conv) - seen:
+    bad.append("tshark conversation %s not in xtap" % sorted(k))
+if len(conv) != 12:
+    bad.append("%d inner conversations in tshark, want 12" % len(conv))
+if bad:
+    print("\n".join(bad))
+    sys.exit(1)
+' "$XT_TMP/replay.json" "$XT_STDOUT"
+}
