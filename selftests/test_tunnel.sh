@@ -69,6 +69,15 @@ if bad:
 ' "$XT_STDOUT"
 	xt_ok "xtap flows (text)" xt_ns "$XT_NS_C" "$XTAP" flows
 	xt_assert_match "the TUNNEL column" "vxlan:42 10.77.0.1>10.77.0.2" "$XT_STDOUT"
+	xt_ok "xtap flows -j --tunnel 42" xt_ns "$XT_NS_C" "$XTAP" flows -j --tunnel 42
+	xt_ok "--tunnel 42 selects the inner flows alone" "$XT_PYTHON" -c '
+import json, sys
+flows = json.loads(sys.argv[1])["flows"]
+ok = len(flows) >= 2 and all(f.get("tunnel", {}).get("id") == 42 for f in flows)
+sys.exit(0 if ok else 1)
+' "$XT_STDOUT"
+	xt_ok "xtap flows -j --tunnel 7" xt_ns "$XT_NS_C" "$XTAP" flows -j --tunnel 7
+	xt_assert_match "no flow in tunnel 7" '"total": *0' "$XT_STDOUT"
 	xt_ok "xtap stats -j" xt_ns "$XT_NS_C" "$XTAP" stats -j
 	xt_assert_match "decapsulations counted" '"tunnel_decapsulated"' "$XT_STDOUT"
 	xt_stop "$http"

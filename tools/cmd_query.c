@@ -57,6 +57,7 @@ struct defaults_flows {
 	__u32 limit;
 	int sort;		/* enum xtap_sort */
 	__u32 watch;
+	__u32 tunnel;
 };
 
 #define F(x) offsetof(struct defaults_flows, x)
@@ -69,6 +70,8 @@ static const struct xtap_opt flows_opts[] = {
 	  .names = xtap_sort_names },
 	{ "watch", 0, XTAP_OPT_U32, F(watch), "SECONDS", .help = "a new table every SECONDS",
 	  .min = 1, .max = 3600, .bad = "seconds from 1 to 3600" },
+	{ "tunnel", 0, XTAP_OPT_U32, F(tunnel), "ID",
+	  .help = "only the flows inside a tunnel of this id (VNI, GRE key)", .max = 0xffffffffu },
 	{ NULL },
 };
 #undef F
@@ -93,5 +96,6 @@ int cmd_flows(int argc, char **argv)
 		d.sort = XTAP_SORT_NONE;
 	return xtap_query_flows(&(struct xtap_flows_query){
 		.out = stdout, .json = d.json, .sort = d.sort, .limit = d.limit,
-		.watch = d.watch }) ? XTAP_EXIT_ERR : XTAP_EXIT_OK;
+		.watch = d.watch, .tunnel_only = xtap_opt_given(&xtap_spec_flows, &p, "tunnel"),
+		.tunnel_id = d.tunnel }) ? XTAP_EXIT_ERR : XTAP_EXIT_OK;
 }

@@ -198,7 +198,25 @@ static void read_app(const struct xtap_state *st, struct xtap_app_table *app)
 	close(fd);
 }
 
+/* --tunnel ID: whether the flow is inside a tunnel of that id. */
+static int flow_shown(const struct xtap_flows_query *q, const struct xtap_flow_key *k)
+{
+	return !q->tunnel_only || (k->tun_type && k->tun_id == q->tunnel_id);
+}
+
+/* Keep the flows --tunnel selects, in their order; the new count. */
+static size_t flows_select(const struct xtap_flows_query *q, struct xtap_flow_entry *f, size_t n)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (flow_shown(q, &f[i].key))
+			f[m++] = f[i];
+	return m;
+}
+
 struct flows_json {
+	const struct xtap_flows_query *q;
 	struct json j;
 	const struct xtap_app_table *app;
 	__s64 off;
@@ -231,15 +249,19 @@ static int flows_json_batch(const struct xtap_flow_entry *v, size_t n, void *arg
 {
 	struct flows_json *o = arg;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (!flow_shown(o->q, &v[i].key))
+			continue;
 		flow_json(&o->j, &v[i], o->off, xtap_app_find(o->app, &v[i].key), o->tun_fd);
-	o->n += n;
+		o->n++;
+	}
 	return ferror(o->j.f) ? -EIO : 0;
 }
 
 /* JSON in the order read: each batch printed while the next is read. */
-static int stream_json(const struct xtap_state *st, FILE *out)
+static int stream_json(const struct xtap_state *st, const struct xtap_flows_query *q)
 {
+	FILE *out = q->out;
 	static struct flows_json o;
 	struct xtap_app_table app = { 0 };
 	int cfd, fd = open_flows("flows", st, &cfd), err;
@@ -247,6 +269,7 @@ static int stream_json(const struct xtap_state *st, FILE *out)
 	if (fd < 0)
 		return -1;
 	read_app(st, &app);
+	o.q = q;
 	o.app = &app;
 	o.off = xtap_mono_to_real_ns();
 	o.n = 0;
@@ -367,6 +390,7 @@ static int show_tables(const struct xtap_state *st, const struct xtap_flows_quer
 			xtap_err("flows: read flows: %s", strerror(-err));
 			goto cleanup;
 		}
+		n = flows_select(q, f, n);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (q->sort == XTAP_SORT_RATE) {
 			rate = calloc(n + 1, sizeof(*rate));
@@ -418,7 +442,7 @@ cleanup:
 int xtap_flows_show(const struct xtap_state *st, const struct xtap_flows_query *q)
 {
 	if (q->json && q->sort == XTAP_SORT_NONE && !q->watch)
-		return stream_json(st, q->out);
+		return stream_json(st, q);
 	return show_tables(st, q);
 }
 

@@ -65,6 +65,8 @@ struct xtap_flows_query {
 	enum xtap_sort sort;	/* XTAP_SORT_NONE with json: printed as read */
 	__u32 limit;		/* 0: every flow */
 	__u32 watch;		/* seconds between tables until a signal; 0: once */
+	bool tunnel_only;	/* only flows inside a tunnel of id tunnel_id */
+	__u32 tunnel_id;
 };
 
 /* The flow table of the attached state, shown once or every q->watch
