@@ -55,7 +55,7 @@
 #define TARGET_RATIO 2.0
 #define LAT_TARGET 1.10	/* xtap / core without the latency features */
 #define SAMPLED_OUT_TARGET 1.3	/* a packet left out of the flow sample / empty */
-#define NFRAMES 8
+#define NFRAMES 9
 #define MAX_ROUNDS 101
 
 struct frame {
@@ -181,6 +181,29 @@ static void frame_ipv4_udp(struct frame *f)
 	bench_put16(p + 4, 8 + 22);
 	f->name = "ipv4 udp 64B";
 	f->len = 64;
+	f->has_flow = 1;
+}
+
+/* 114 bytes: the TCP ACK of frame_ipv4_tcp inside VXLAN (VNI 42) between
+ * two tunnel ends: a flow of its own, keyed on the inner headers. */
+static void frame_ipv4_vxlan_tcp(struct frame *f)
+{
+	unsigned char *p = eth(f->buf, ETH_P_IP);
+	struct frame in = { 0 };
+
+	frame_ipv4_tcp(&in);
+	p = ipv4(p, IPPROTO_UDP, 20 + 8 + 8 + in.len);
+	bench_put32(p - 8, 0xc0a80101);	/* 192.168.1.1 */
+	bench_put32(p - 4, 0xc0a80102);	/* 192.168.1.2 */
+	bench_put16(p, 50000);
+	bench_put16(p + 2, 4789);
+	bench_put16(p + 4, 8 + 8 + in.len);
+	p += 8;
+	p[0] = 0x08;	/* VNI valid */
+	bench_put32(p + 4, 42 << 8);
+	memcpy(p + 8, in.buf, in.len);
+	f->name = "ipv4 vxlan tcp ack 114B";
+	f->len = ETH_HLEN + 20 + 8 + 8 + in.len;
 	f->has_flow = 1;
 }
 
@@ -569,6 +592,7 @@ int main(int argc, char **argv)
 	frame_ipv4_syn(&frames[5]);
 	frame_ipv4_dns(&frames[6]);
 	frame_ipv4_client_hello(&frames[7]);
+	frame_ipv4_vxlan_tcp(&frames[8]);
 	for (int i = 0; i < NFRAMES; i++)
 		nflow += frames[i].has_flow;
 

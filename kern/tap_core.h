@@ -18,6 +18,7 @@
 #include "lib/app.h"
 #include "lib/sample.h"
 #include "lib/owner.h"
+#include "lib/tunmeta.h"
 
 static __always_inline __u32 tap_core(void *ctx, __u32 hook, int *hop_stamp)
 {
@@ -46,12 +47,19 @@ static __always_inline __u32 tap_core(void *ctx, __u32 hook, int *hop_stamp)
 	 * them between registers and stack slots, which costs every packet
 	 * more than the work it saves (BENCHMARKS.md). */
 	asm volatile("" : : "r"(&p) : "memory");
+	/* the frame's bounds afresh: the ones the parser checked differ with
+	 * every header layout, and would make the verifier go through all
+	 * that follows once per layout (a tunnel's inner headers multiply
+	 * them) */
+	data = ctx_data(ctx, xdp);
+	data_end = ctx_data_end(ctx, xdp);
 	if (!p.vlan)
 		p.vlan = ctx_vlan(ctx, xdp);
 	if (st) {
 		if (outcome >= 0 && outcome < XTAP_STAT_OUTCOME_END)
 			st->c[outcome]++;
 		st->c[XTAP_STAT_BYTES] += p.len;
+		tun_count(&p, st);
 	}
 	if (outcome <= XTAP_STAT_IP_FRAGMENT) {	/* else not IP, or malformed: no flow */
 		int counts = xtap_hook_counts(hook);	/* else XDP already counted it here */
@@ -65,6 +73,7 @@ static __always_inline __u32 tap_core(void *ctx, __u32 hook, int *hop_stamp)
 							     weight, n);
 
 			owner_account(ctx, hook, c);
+			tun_record(&p);
 			app_account(ctx, data, data_end, &p, hook);
 		}
 		*hop_stamp = hop_observe(ctx, &p, hook, st);

@@ -424,6 +424,25 @@ static int set_sampling(const struct xtap_state *st, __u32 sampling, char *err, 
 	return r;
 }
 
+/* Tunnel decapsulation, one setting for the whole state (struct
+ * xtap_tun_cfg): cfg when given, else what the state has. */
+static int set_tunnels(const struct xtap_state *st, const struct xtap_tun_cfg *cfg, char *err,
+		       size_t len)
+{
+	int fd, r = 0;
+	__u32 zero = 0;
+
+	if (!cfg)
+		return 0;
+	fd = xtap_map_open(st, "xtap_tun_cfg");
+	if (fd < 0)
+		return xtap_fail(err, len, fd, "attach: tunnels: %s", strerror(-fd));
+	if (bpf_map_update_elem(fd, &zero, cfg, BPF_ANY))
+		r = xtap_fail(err, len, errno, "attach: tunnels: %s", strerror(errno));
+	close(fd);
+	return r;
+}
+
 int xtap_attach_all(struct xtap_state *st, char *const *ifnames, int n,
 		    const struct xtap_attach_opts *o, __u32 hop_sample,
 		    struct xtap_attach_result *res, char *err, size_t len)
@@ -460,6 +479,8 @@ int xtap_attach_all(struct xtap_state *st, char *const *ifnames, int n,
 	r = set_hop_sample(st, hop_sample, err, len);
 	if (!r)
 		r = set_sampling(st, o->sampling, err, len);
+	if (!r)
+		r = set_tunnels(st, o->tunnels, err, len);
 	/* drop reasons: one tracepoint for the whole state, best effort */
 	if (xtap_drops_attach(st, res->drops_err, sizeof(res->drops_err)) >= 0)
 		res->drops_err[0] = '\0';

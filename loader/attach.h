@@ -25,6 +25,9 @@ struct xtap_attach_opts {
 	__u32 flows_max;	/* 0: the pinned table's size, else the default */
 	__u32 sampling;		/* xtap_attach_all: 1 in N packets to flows; 0 keeps
 				 * the state's (a new state: every packet) */
+	const struct xtap_tun_cfg *tunnels;	/* xtap_attach_all: the tunnel ports and
+						 * --no-decap; NULL keeps the state's (a
+						 * new state: the standard ports) */
 };
 
 /* Returns 0 when attached, 1 when the interface already was (nothing done),

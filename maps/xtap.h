@@ -11,7 +11,7 @@
 
 /* Recorded in the pinned state when it is made (<pin root>/abi); an xtap
  * whose number differs refuses that state until `xtap detach --all`. */
-#define XTAP_ABI_VERSION 10
+#define XTAP_ABI_VERSION 11
 
 /* An attach point is (interface slot, hook). The loader gives every attached
  * interface a slot; the programs of that interface carry it as rodata. */
@@ -114,6 +114,17 @@ enum xtap_stat {
 	XTAP_STAT_TLS_EXT_MANY,	/* a hello with more than TLS_EXT_MAX extensions:
 				 * the ones after are not read */
 	XTAP_STAT_TLS_NO_HELLO,	/* a ServerHello on a flow with no ClientHello */
+	/* tunnels (kern/lib/tunnel.h): a packet decapsulated, or one whose
+	 * encapsulation was not followed, by reason; such a packet keeps its
+	 * outer flow and outcome */
+	XTAP_STAT_TUN_DECAP,	/* decapsulated: flow and outcome are the inner packet's */
+	XTAP_STAT_TUN_TRUNC,	/* a tunnel header cut by the end of the frame */
+	XTAP_STAT_TUN_VXLAN_BAD,	/* UDP to a VXLAN port without a VXLAN header
+					 * (I flag clear or reserved flags set) */
+	XTAP_STAT_TUN_GENEVE_BAD,	/* Geneve version not 0, or options past the end */
+	XTAP_STAT_TUN_GRE_BAD,	/* GRE version not 0, or the routing bit set */
+	XTAP_STAT_TUN_INNER_OTHER,	/* the inner packet is not IP (ARP, ...) */
+	XTAP_STAT_TUN_INNER_BAD,	/* the inner headers are malformed or cut */
 	XTAP_STAT_MAX,
 };
 
@@ -135,6 +146,64 @@ struct xtap_flow_key {
 	__u16 vlan;		/* outer VLAN ID, 0 when untagged */
 	__u8 proto;		/* IPPROTO_* */
 	__u8 ip_version;	/* 4 or 6 */
+	/* a flow inside a tunnel (kern/lib/tunnel.h) is keyed on the inner
+	 * headers and on these, since tenants may reuse inner addresses;
+	 * 0 and 0 for a flow outside any tunnel */
+	__u32 tun_id;		/* VXLAN/Geneve VNI, GRE key, ERSPAN session id */
+	__u8 tun_type;		/* enum xtap_tun_type */
+	__u8 reserved[3];
+};
+
+/* The encapsulations followed, one level deep (kern/lib/tunnel.h). */
+enum xtap_tun_type {
+	XTAP_TUN_NONE = 0,
+	XTAP_TUN_VXLAN = 1,	/* UDP 4789 and 8472 (struct xtap_tun_cfg) */
+	XTAP_TUN_GENEVE = 2,	/* UDP 6081 */
+	XTAP_TUN_GRE = 3,	/* IP protocol 47: Ethernet, IPv4 or IPv6 inside */
+	XTAP_TUN_IPIP = 4,	/* IP protocol 4 (IPv4) or 41 (IPv6) in IPv4 or IPv6 */
+	XTAP_TUN_ERSPAN = 5,	/* ERSPAN type I, II or III over GRE */
+	XTAP_TUN_MAX,
+};
+
+/*
+ * xtap_tun_cfg, a one-entry array: which UDP ports carry VXLAN and Geneve,
+ * and whether to decapsulate at all (xtap attach --tunnel-ports,
+ * --no-decap). A map never configured (flags 0) means the standard ports,
+ * decapsulation on. A port 0 is an unused slot.
+ */
+#define XTAP_TUN_PORTS 4
+#define XTAP_TUN_CFG_SET 0x1	/* the ports below are the ones to use */
+#define XTAP_TUN_CFG_OFF 0x2	/* decapsulate nothing */
+#define XTAP_VXLAN_PORT 4789
+#define XTAP_VXLAN_LINUX_PORT 8472
+#define XTAP_GENEVE_PORT 6081
+
+struct xtap_tun_cfg {
+	__u16 vxlan[XTAP_TUN_PORTS];	/* host byte order */
+	__u16 geneve[XTAP_TUN_PORTS];
+	__u32 flags;		/* XTAP_TUN_CFG_* */
+	__u32 reserved;
+};
+
+/*
+ * xtap_tunnels, an LRU hash keyed by the flow key of a tunnel flow: where
+ * its packets travel outside the tunnel. Written by tunnel packets alone,
+ * when the entry is missing or the outer endpoints changed. outer_a is the
+ * outer source of the packets going from side a to side b of the key (the
+ * tunnel end at side a), outer_b the other end.
+ */
+#define XTAP_TUNNELS_MAX 65536
+
+struct xtap_tunnel {
+	__u8 outer_a[16];	/* IPv4-mapped for IPv4 */
+	__u8 outer_b[16];
+	__u16 udp_sport[2];	/* outer UDP source port per enum xtap_dir; 0: unseen */
+	__u16 udp_dport;	/* the tunnel's UDP port (VXLAN, Geneve), else 0 */
+	__u8 type;		/* enum xtap_tun_type */
+	__u8 outer_ip_version;	/* 4 or 6 */
+	__u32 id;		/* as in the key */
+	__u32 reserved;
+	__u64 updated_ns;	/* when the outer endpoints were last written */
 };
 
 /* A flow's id: a 64-bit mix of its key, the same wherever it is computed
@@ -275,7 +344,7 @@ struct xtap_fcache {
 	__u8 valid;		/* key holds a flow */
 	__u8 owner_tried;	/* 1: TC egress looked for the flow's socket while
 				 * this entry held it, or the flow has its owner */
-	/* 96: retransmissions and passive RTT (kern/lib/latency.h) */
+	/* 104: retransmissions and passive RTT (kern/lib/latency.h) */
 	__u32 seq_next[2];	/* this CPU's sequence high-water marks, taken from
 				 * the shared entry with the slot; the larger one
 				 * goes back when flushed */
@@ -792,7 +861,7 @@ _Static_assert(sizeof(struct xtap_hop_seen) == 16, "xtap_hop_seen layout");
 _Static_assert(XTAP_MAX_POINTS <= 256, "a point fits the 8 low bits of xtap_hop_seen.at");
 _Static_assert((XTAP_HOP_SEEN_MAX & (XTAP_HOP_SEEN_MAX - 1)) == 0, "XTAP_HOP_SEEN_MAX: a power of two");
 _Static_assert(sizeof(struct xtap_hop_meta) == 24, "xtap_hop_meta layout");
-_Static_assert(sizeof(struct xtap_drop_key) == 56, "xtap_drop_key layout");
+_Static_assert(sizeof(struct xtap_drop_key) == 64, "xtap_drop_key layout");
 _Static_assert(sizeof(struct xtap_drop_val) == 24, "xtap_drop_val layout");
 
 _Static_assert(sizeof(struct xtap_svc_key) == 24, "xtap_svc_key layout");
@@ -801,15 +870,17 @@ _Static_assert(sizeof(struct xtap_hist) == 8 * (3 + XTAP_HIST_BUCKETS), "xtap_hi
 _Static_assert(sizeof(struct xtap_capture_cfg) == 48, "xtap_capture_cfg layout");
 _Static_assert(sizeof(struct xtap_capflow) == 8, "xtap_capflow layout");
 _Static_assert(sizeof(struct xtap_capture_rec) == 40, "xtap_capture_rec layout");
-_Static_assert(sizeof(struct xtap_capture_pkt) == 64, "xtap_capture_pkt layout");
+_Static_assert(sizeof(struct xtap_capture_pkt) == 72, "xtap_capture_pkt layout");
 _Static_assert(sizeof(union xtap_capture_head) == 8, "xtap_capture_head layout");
 _Static_assert(sizeof(struct xtap_capture_stats) == 16, "xtap_capture_stats layout");
 
 _Static_assert(sizeof(struct xtap_iface) == 96, "xtap_iface layout");
 
-_Static_assert(sizeof(struct xtap_flow_key) == 40, "xtap_flow_key layout");
+_Static_assert(sizeof(struct xtap_flow_key) == 48, "xtap_flow_key layout");
+_Static_assert(sizeof(struct xtap_tun_cfg) == 24, "xtap_tun_cfg layout");
+_Static_assert(sizeof(struct xtap_tunnel) == 56, "xtap_tunnel layout");
 _Static_assert(sizeof(struct xtap_flow) == 256, "xtap_flow layout");
 _Static_assert(sizeof(struct xtap_stats) == 8 * XTAP_STAT_MAX, "xtap_stats layout");
-_Static_assert(sizeof(struct xtap_fcache) == 136, "xtap_fcache layout");
+_Static_assert(sizeof(struct xtap_fcache) == 144, "xtap_fcache layout");
 
 #endif

@@ -13,6 +13,7 @@
 #include "user/log.h"
 #include "user/names.h"
 #include "user/opts.h"
+#include "user/tunnel.h"
 
 struct defaults_attach {
 	__u32 hooks;
@@ -21,6 +22,9 @@ struct defaults_attach {
 	__u32 flows;		/* 0: the pinned table's size, else XTAP_FLOWS_DEFAULT */
 	__u32 hop_sample;	/* 0: the state's setting, or the default in a new state */
 	__u32 sampling;		/* 0: the state's setting, or every packet in a new state */
+	const char *vxlan_ports;	/* NULL: with geneve_ports and no_decap, the state's */
+	const char *geneve_ports;
+	bool no_decap;
 	bool verbose;
 };
 
@@ -42,11 +46,50 @@ static const struct xtap_opt attach_opts[] = {
 	  .max = 1u << XTAP_HOP_SAMPLE_SHIFT_MAX, .help = "follow 1 packet in N between hops" },
 	{ "sampling", 0, XTAP_OPT_U32, F(sampling), "N", .min = 1, .max = XTAP_SAMPLING_MAX,
 	  .help = "account 1 packet in N to flows, as estimates (default 1: every packet)" },
+	{ "vxlan-ports", 0, XTAP_OPT_STR, F(vxlan_ports), "PORT,...",
+	  .help = "UDP ports of VXLAN, up to 4 (default 4789,8472); 0: none" },
+	{ "geneve-ports", 0, XTAP_OPT_STR, F(geneve_ports), "PORT,...",
+	  .help = "UDP ports of Geneve, up to 4 (default 6081); 0: none" },
+	{ "no-decap", 0, XTAP_OPT_FLAG, F(no_decap), NULL,
+	  .help = "count tunnel packets as their outer flow: VXLAN, Geneve, GRE, IP in IP" },
 	{ "verbose", 'v', XTAP_OPT_FLAG, F(verbose), NULL, .help = "libbpf's messages" },
 	{ NULL },
 };
 
 #undef F
+
+/* --vxlan-ports, --geneve-ports and --no-decap into tun; 0 when none was
+ * given (the state keeps its setting), 1 when tun holds one, -1 after a
+ * one-line error. A list given alone keeps the other's standard ports. */
+static int tunnel_opts(const struct defaults_attach *d, struct xtap_tun_cfg *tun)
+{
+	static const struct { const char *opt; size_t at; __u16 def[2]; } lists[] = {
+		{ "vxlan-ports", offsetof(struct defaults_attach, vxlan_ports),
+		  { XTAP_VXLAN_PORT, XTAP_VXLAN_LINUX_PORT } },
+		{ "geneve-ports", offsetof(struct defaults_attach, geneve_ports),
+		  { XTAP_GENEVE_PORT, 0 } },
+	};
+
+	if (!d->vxlan_ports && !d->geneve_ports && !d->no_decap)
+		return 0;
+	*tun = (struct xtap_tun_cfg){ .flags = XTAP_TUN_CFG_SET };
+	if (d->no_decap)
+		tun->flags |= XTAP_TUN_CFG_OFF;
+	for (size_t i = 0; i < 2; i++) {
+		const char *s = *(const char *const *)((const char *)d + lists[i].at);
+		__u16 *out = i ? tun->geneve : tun->vxlan;
+
+		if (!s) {
+			out[0] = lists[i].def[0];
+			out[1] = lists[i].def[1];
+		} else if (strcmp(s, "0") && xtap_tun_ports_parse(s, out)) {
+			xtap_err("attach: --%s %s: not a list of up to %d UDP ports", lists[i].opt, s,
+				 XTAP_TUN_PORTS);
+			return -1;
+		}
+	}
+	return 1;
+}
 
 struct defaults_detach {
 	bool all;
@@ -86,7 +129,9 @@ int cmd_attach(int argc, char **argv)
 	char err[XTAP_ERRLEN] = "";
 	struct xtap_attach_result res = { 0 };
 	struct xtap_attach_opts o;
+	struct xtap_tun_cfg tun;
 	struct xtap_parsed p;
+	int tun_given;
 	int ret = xtap_opts_parse(&xtap_spec_attach, &d, argc, argv, &p), mode = 0, tc = 0;
 
 	if (ret >= 0)
@@ -104,8 +149,12 @@ int cmd_attach(int argc, char **argv)
 		xtap_err("attach: name at least one interface");
 		return xtap_usage_of("attach");
 	}
+	tun_given = tunnel_opts(&d, &tun);
+	if (tun_given < 0)
+		return XTAP_EXIT_USAGE;
 	o = (struct xtap_attach_opts){ .hooks = d.hooks, .xdp_mode = mode, .tc_mech = tc,
-				       .flows_max = d.flows, .sampling = d.sampling };
+				       .flows_max = d.flows, .sampling = d.sampling,
+				       .tunnels = tun_given ? &tun : NULL };
 	xtap_log_init(d.verbose);
 	if (xtap_check_privileges("attach"))
 		return XTAP_EXIT_ERR;

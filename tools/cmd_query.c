@@ -59,6 +59,7 @@ struct defaults_flows {
 	int sort;		/* enum xtap_sort */
 	__u32 watch;
 	const char *cgroup;
+	__u32 tunnel;
 };
 
 #define F(x) offsetof(struct defaults_flows, x)
@@ -73,6 +74,8 @@ static const struct xtap_opt flows_opts[] = {
 	  .min = 1, .max = 3600, .bad = "seconds from 1 to 3600" },
 	{ "cgroup", 0, XTAP_OPT_STR, F(cgroup), "PATH",
 	  .help = "only the flows of this local cgroup v2 (below its mount point, or in full)" },
+	{ "tunnel", 0, XTAP_OPT_U32, F(tunnel), "ID",
+	  .help = "only the flows inside a tunnel of this id (VNI, GRE key)", .max = 0xffffffffu },
 	{ NULL },
 };
 #undef F
@@ -100,5 +103,7 @@ int cmd_flows(int argc, char **argv)
 		return XTAP_EXIT_ERR;
 	return xtap_query_flows(&(struct xtap_flows_query){
 		.out = stdout, .json = d.json, .sort = d.sort, .limit = d.limit,
-		.watch = d.watch, .cgroup_id = cgid }) ? XTAP_EXIT_ERR : XTAP_EXIT_OK;
+		.watch = d.watch, .cgroup_id = cgid,
+		.tunnel_only = xtap_opt_given(&xtap_spec_flows, &p, "tunnel"),
+		.tunnel_id = d.tunnel }) ? XTAP_EXIT_ERR : XTAP_EXIT_OK;
 }

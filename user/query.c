@@ -14,6 +14,7 @@
 #include "user/opts.h"
 #include "user/query.h"
 #include "user/report.h"
+#include "user/tunnel.h"
 
 int xtap_query_open(const char *cmd, struct xtap_state *st)
 {
@@ -197,31 +198,53 @@ static void read_app(const struct xtap_state *st, struct xtap_app_table *app)
 	close(fd);
 }
 
+/* --tunnel ID and --cgroup PATH: whether the flow is inside a tunnel of
+ * that id, and whether its local cgroup is that one. */
+static int flow_shown(const struct xtap_flows_query *q, const struct xtap_flow_entry *e)
+{
+	return (!q->tunnel_only || (e->key.tun_type && e->key.tun_id == q->tunnel_id)) &&
+	       (!q->cgroup_id || e->val.cgroup_id == q->cgroup_id);
+}
+
+/* Keep the flows --tunnel and --cgroup select, in their order; the new count. */
+static size_t flows_select(const struct xtap_flows_query *q, struct xtap_flow_entry *f, size_t n)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (flow_shown(q, &f[i]))
+			f[m++] = f[i];
+	return m;
+}
+
 struct flows_json {
+	const struct xtap_flows_query *q;
 	struct json j;
 	const struct xtap_app_table *app;
 	__s64 off;
 	size_t n;
-	__u64 cgroup_id;
+	int tun_fd;		/* xtap_tunnels, or -1 */
 };
 
-/* --cgroup: does the flow belong to the cgroup (0: every flow does)? */
-static bool cgroup_selects(__u64 cgroup_id, const struct xtap_flow *v)
+/* One flow's JSON object: its fields, its HTTP/DNS/TLS state, and for a
+ * flow inside a tunnel, the tunnel and its outer endpoints. */
+static void flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 off,
+		      const struct xtap_app *app, int tun_fd)
 {
-	return !cgroup_id || v->cgroup_id == cgroup_id;
+	struct xtap_tunnel t;
+
+	json_open(j, NULL, '{');
+	xtap_flow_json_fields(j, e, off);
+	if (app)
+		xtap_app_json(j, app, off);
+	if (e->key.tun_type)
+		xtap_tunnel_json(j, &e->key, xtap_tunnel_lookup(tun_fd, &e->key, &t) ? NULL : &t);
+	json_close(j, '}');
 }
 
-/* The flows of f that cgroup_id selects, moved to its front; their number. */
-static size_t cgroup_keep(__u64 cgroup_id, struct xtap_flow_entry *f, size_t n)
+static int tunnel_of(const struct xtap_flow_key *k, struct xtap_tunnel *t, void *arg)
 {
-	size_t k = 0;
-
-	if (!cgroup_id)
-		return n;
-	for (size_t i = 0; i < n; i++)
-		if (cgroup_selects(cgroup_id, &f[i].val))
-			f[k++] = f[i];
-	return k;
+	return xtap_tunnel_lookup(*(const int *)arg, k, t);
 }
 
 static int flows_json_batch(const struct xtap_flow_entry *v, size_t n, void *arg)
@@ -229,17 +252,18 @@ static int flows_json_batch(const struct xtap_flow_entry *v, size_t n, void *arg
 	struct flows_json *o = arg;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!cgroup_selects(o->cgroup_id, &v[i].val))
+		if (!flow_shown(o->q, &v[i]))
 			continue;
-		xtap_flow_json_app(&o->j, &v[i], o->off, xtap_app_find(o->app, &v[i].key));
+		flow_json(&o->j, &v[i], o->off, xtap_app_find(o->app, &v[i].key), o->tun_fd);
 		o->n++;
 	}
 	return ferror(o->j.f) ? -EIO : 0;
 }
 
 /* JSON in the order read: each batch printed while the next is read. */
-static int stream_json(const struct xtap_state *st, FILE *out, __u64 cgroup_id)
+static int stream_json(const struct xtap_state *st, const struct xtap_flows_query *q)
 {
+	FILE *out = q->out;
 	static struct flows_json o;
 	struct xtap_app_table app = { 0 };
 	int cfd, fd = open_flows("flows", st, &cfd), err;
@@ -247,10 +271,11 @@ static int stream_json(const struct xtap_state *st, FILE *out, __u64 cgroup_id)
 	if (fd < 0)
 		return -1;
 	read_app(st, &app);
+	o.q = q;
 	o.app = &app;
 	o.off = xtap_mono_to_real_ns();
 	o.n = 0;
-	o.cgroup_id = cgroup_id;
+	o.tun_fd = xtap_map_open(st, "xtap_tunnels");
 	json_init(&o.j, out);
 	json_open(&o.j, NULL, '{');
 	json_open(&o.j, "flows", '[');
@@ -265,6 +290,8 @@ static int stream_json(const struct xtap_state *st, FILE *out, __u64 cgroup_id)
 	}
 	xtap_app_free(&app);
 	close_fds(fd, cfd);
+	if (o.tun_fd >= 0)
+		close(o.tun_fd);
 	return err ? -1 : 0;
 }
 
@@ -296,7 +323,7 @@ static void flow_rates(const struct xtap_flow_entry *cur, size_t n, const struct
 
 /* One table (or JSON object) of the flows f, in q's order. */
 static void show(const struct xtap_flows_query *q, const struct xtap_flow_entry *f, size_t n,
-		 const struct xtap_app_table *app, int drops_fd)
+		 const struct xtap_app_table *app, int drops_fd, int tun_fd)
 {
 	__s64 off = xtap_mono_to_real_ns();
 
@@ -308,13 +335,13 @@ static void show(const struct xtap_flows_query *q, const struct xtap_flow_entry 
 		json_open(&j, NULL, '{');
 		json_open(&j, "flows", '[');
 		for (size_t i = 0; i < shown; i++)
-			xtap_flow_json_app(&j, &f[i], off, xtap_app_find(app, &f[i].key));
+			flow_json(&j, &f[i], off, xtap_app_find(app, &f[i].key), tun_fd);
 		json_close(&j, ']');
 		json_u64(&j, "total", n);
 		json_close(&j, '}');
 	} else {
 		struct xtap_report rep = { .out = q->out, .time_offset_ns = off, .limit = q->limit,
-					   .app = app };
+					   .app = app, .tunnel_of = tunnel_of, .tunnel_arg = &tun_fd };
 		struct xtap_drops drops = { 0 };
 
 		if (drops_fd >= 0 && !xtap_drops_read(drops_fd, &drops)) {
@@ -347,6 +374,7 @@ static int show_tables(const struct xtap_state *st, const struct xtap_flows_quer
 	struct xtap_app_table app = { 0 };
 	struct timespec t0 = { 0 }, t1;
 	int drops_fd = xtap_map_open(st, "xtap_drops"), ret = -1;
+	int tun_fd = xtap_map_open(st, "xtap_tunnels");
 	double *rate = NULL;
 	size_t n = 0, pn = 0;
 
@@ -364,7 +392,7 @@ static int show_tables(const struct xtap_state *st, const struct xtap_flows_quer
 			xtap_err("flows: read flows: %s", strerror(-err));
 			goto cleanup;
 		}
-		n = cgroup_keep(q->cgroup_id, f, n);
+		n = flows_select(q, f, n);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (q->sort == XTAP_SORT_RATE) {
 			rate = calloc(n + 1, sizeof(*rate));
@@ -387,7 +415,7 @@ static int show_tables(const struct xtap_state *st, const struct xtap_flows_quer
 			fprintf(q->out, "\033[H\033[2J%zu flows, every %us (Ctrl-C to stop)\n", n, q->watch);
 		if (xtap_flows_sort(f, n, q->sort, rate))
 			goto nomem;
-		show(q, f, n, &app, drops_fd);
+		show(q, f, n, &app, drops_fd, tun_fd);
 		xtap_app_free(&app);
 		fflush(q->out);
 		free(rate);
@@ -408,13 +436,15 @@ cleanup:
 	xtap_app_free(&app);
 	if (drops_fd >= 0)
 		close(drops_fd);
+	if (tun_fd >= 0)
+		close(tun_fd);
 	return ret;
 }
 
 int xtap_flows_show(const struct xtap_state *st, const struct xtap_flows_query *q)
 {
 	if (q->json && q->sort == XTAP_SORT_NONE && !q->watch)
-		return stream_json(st, q->out, q->cgroup_id);
+		return stream_json(st, q);
 	return show_tables(st, q);
 }
 

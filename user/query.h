@@ -66,6 +66,8 @@ struct xtap_flows_query {
 	__u32 limit;		/* 0: every flow */
 	__u32 watch;		/* seconds between tables until a signal; 0: once */
 	__u64 cgroup_id;	/* non-zero: only the flows of this local cgroup */
+	bool tunnel_only;	/* only flows inside a tunnel of id tunnel_id */
+	__u32 tunnel_id;
 };
 
 /* The flow table of the attached state, shown once or every q->watch

@@ -12,6 +12,7 @@
 #include "user/query.h"
 #include "user/report.h"
 #include "user/cgroup.h"
+#include "user/tunnel.h"
 
 static int is_icmp(const struct xtap_flow_key *k)
 {
@@ -335,19 +336,33 @@ static void prefix_tilde(char *buf, size_t len)
 	buf[0] = '~';
 }
 
+/* The TUNNEL cell of a flow, from its client's side. */
+static void tunnel_cell(const struct xtap_report *r, const struct xtap_flow_entry *e, char *buf,
+			size_t len)
+{
+	struct xtap_tunnel t;
+	int known = r->tunnel_of && !r->tunnel_of(&e->key, &t, r->tunnel_arg);
+
+	xtap_tunnel_cell(&e->key, known ? &t : NULL, e->val.initiator, buf, len);
+}
+
 void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry *f, size_t n)
 {
 	size_t show = r->limit && r->limit < n ? r->limit : n;
 	bool cg = any_cgroup(f, show), more = r->drops_of || r->app;
 	__u32 sampled = 0;
-	int wc, ws;
+	int wc, ws, tunnels = 0;
 
 	endpoint_widths(f, show, &wc, &ws);
-	fprintf(r->out, "%-6s %-*s %-*s %7s %7s %7s %7s %-9s %7s %8s %-15s %10s %9s %s%s%s%s\n", "PROTO",
-		wc, "CLIENT", ws, "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS", "RETX",
-		"TS-RTT", "FIRST", "DURATION", "RTT", more || cg ? "OUTCOME         " : "OUTCOME",
-		cg ? (more ? " CGROUP                      " : " CGROUP") : "",
-		r->drops_of ? " DROPS" : "", r->app ? " STATUS   RESP      TLS" : "");
+	for (size_t i = 0; i < show && !tunnels; i++)
+		tunnels = f[i].key.tun_type != 0;
+	fprintf(r->out, "%-6s %-*s %-*s %7s %7s %7s %7s %-9s %7s %8s %-15s %10s %9s %s%s%s%s%s\n",
+		"PROTO", wc, "CLIENT", ws, "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "FLAGS",
+		"RETX", "TS-RTT", "FIRST", "DURATION", "RTT",
+		more || cg || tunnels ? "OUTCOME         " : "OUTCOME",
+		cg ? (more || tunnels ? " CGROUP                      " : " CGROUP") : "",
+		r->drops_of ? " DROPS" : "", r->app ? " STATUS   RESP      TLS" : "",
+		tunnels ? (r->app ? "  TUNNEL" : " TUNNEL") : "");
 	for (size_t i = 0; i < show; i++) {
 		const struct xtap_flow_key *k = &f[i].key;
 		const struct xtap_flow *v = &f[i].val;
@@ -390,7 +405,7 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 			 "%-6s %-*s %-*s %7s %7s %7s %7s %-9s %7s %8s %-15s %9.3fs %9s %s",
 			 proto, wc, cli, ws, srv, p1, b1, p2, b2, fl,
 			 retx, tsrtt, t, (double)(v->last_ns - v->first_ns) / 1e9, rtt, out);
-		if (more || cg)	/* a fixed-width OUTCOME before them */
+		if (more || cg || tunnels)	/* a fixed-width OUTCOME before them */
 			snprintf(line + strlen(line), sizeof(line) - strlen(line), "%*s",
 				 (int)(16 - (strlen(out) < 16 ? strlen(out) : 16)), "");
 		if (cg) {
@@ -410,8 +425,14 @@ void xtap_flows_table(const struct xtap_report *r, const struct xtap_flow_entry 
 
 			xtap_app_cells(a, status, sizeof(status), resp, sizeof(resp));
 			xtap_app_tls_cell(a, tls, sizeof(tls));
-			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %-8s %-9s %s",
-				 status, resp, tls);
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %-8s %-9s %-*s",
+				 status, resp, tunnels ? 5 : 0, tls);
+		}
+		if (tunnels) {	/* last: the outer addresses are long */
+			char tun[96];
+
+			tunnel_cell(r, &f[i], tun, sizeof(tun));
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %s", tun);
 		}
 		end = strlen(line);
 		while (end && line[end - 1] == ' ')

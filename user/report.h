@@ -22,6 +22,10 @@ struct xtap_report {
 	 * drops); NULL: no column */
 	__u64 (*drops_of)(const struct xtap_flow_key *k, void *arg);
 	void *drops_arg;
+	/* the TUNNEL column, shown when a flow is in a tunnel: its outer
+	 * endpoints (0, else none known); NULL: the tunnel's type and id */
+	int (*tunnel_of)(const struct xtap_flow_key *k, struct xtap_tunnel *t, void *arg);
+	void *tunnel_arg;
 };
 
 void xtap_flow_json(struct json *j, const struct xtap_flow_entry *e, __s64 time_offset_ns);

@@ -127,6 +127,7 @@ static __always_inline void capture_parse(void *ctx, int xdp, struct xtap_captur
 	int outcome;
 
 	outcome = parse_packet(ctx, xdp, data, data_end, s->wire_len, l3, &p);
+	tun_uncount();	/* the core counted this packet's tunnel outcome */
 	if (!p.vlan)
 		p.vlan = vlan;
 	s->wire_len = p.len;	/* with the Ethernet header a TC buffer lacked */

@@ -94,12 +94,16 @@ static __always_inline int flow_key_make(const struct pkt *p, struct xtap_flow_k
 	 * store-to-load forwarding on every packet */
 	*(__u64 *)&k->port_a = (__u64)sp | (__u64)dp << 16 | (__u64)p->vlan << 32 |
 			       (__u64)p->l4proto << 48 | (__u64)p->ip_version << 56;
+	*(__u64 *)&k->tun_id = (__u64)p->tun_id | (__u64)p->tun_type << 32;
 #else
 	k->port_a = sp;
 	k->port_b = dp;
 	k->vlan = p->vlan;
 	k->proto = p->l4proto;
 	k->ip_version = p->ip_version;
+	k->tun_id = p->tun_id;
+	k->tun_type = p->tun_type;
+	k->reserved[0] = k->reserved[1] = k->reserved[2] = 0;
 #endif
 	return swap ? XTAP_DIR_BA : XTAP_DIR_AB;
 }
@@ -151,7 +155,7 @@ static __always_inline void fcache_flush(struct xtap_fcache *c)
 static __always_inline __u32 fcache_slot(const struct xtap_flow_key *k)
 {
 	const __u64 *w = (const __u64 *)k;
-	__u64 h = w[0] ^ w[1] ^ w[2] ^ w[3] ^ w[4];
+	__u64 h = w[0] ^ w[1] ^ w[2] ^ w[3] ^ w[4] ^ w[5];
 
 	h ^= h >> 32;
 	h ^= h >> 16;
@@ -164,7 +168,7 @@ static __always_inline int fcache_holds(const struct xtap_fcache *c, const struc
 	const __u64 *a = (const __u64 *)&c->key, *b = (const __u64 *)k;
 
 	return c->valid && a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] &&
-	       a[4] == b[4];
+	       a[4] == b[4] && a[5] == b[5];
 }
 
 /* Retransmissions and passive RTT of a TCP segment on the write-back path:

@@ -152,6 +152,12 @@ struct pkt {
 	/* for the hop fingerprint (kern/lib/hop.h), raw */
 	__u32 ip_ident;		/* IPv4 identification, or the IPv6 flow label (both raw) */
 	__u32 icmp_rest;	/* ICMP/ICMPv6 header's second word (echo id and sequence) */
+	/* a decapsulated packet (kern/lib/tunnel.h): everything above is the
+	 * inner packet's but len, vlan and segs; the outer headers are in the
+	 * per-CPU struct tun_outer */
+	__u32 tun_id;
+	__u8 tun_type;		/* enum xtap_tun_type, 0: not in a tunnel */
+	__u8 tun_stat;		/* XTAP_STAT_TUN_*: decapsulated, or why not; 0: no tunnel */
 } __attribute__((aligned(8)));
 
 /* Returns the EtherType after up to VLAN_MAX_DEPTH tags, or -reason. */
@@ -464,12 +470,15 @@ static __always_inline int parse_l4(struct cursor *c, struct pkt *p, void *frame
 	}
 }
 
+#include "tunnel.h"
+
 /*
  * Parse one frame. data/data_end bound what may be read directly; frame_len
  * is the length of the whole frame. l3_proto is 0 when data starts at the
  * Ethernet header, else the EtherType of a buffer that starts at the network
  * header. Returns the enum xtap_stat outcome: a
  * class when the packet was understood, a malformed reason when it was not.
+ * A tunnel's packet is parsed one level in (kern/lib/tunnel.h).
  */
 static __always_inline int parse_packet(void *ctx, int xdp, void *data, void *data_end,
 					__u64 frame_len, __u16 l3_proto, struct pkt *p)
@@ -512,7 +521,9 @@ static __always_inline int parse_packet(void *ctx, int xdp, void *data, void *da
 	if (r < 0)
 		return -r;
 	r = parse_l4(&c, p, data);
-	return r < 0 ? -r : r;
+	if (r < 0)
+		return -r;
+	return tun_decap(&c, p, data, frame_len, r);
 }
 
 /*

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # seeds.sh OUT MKPCAP : the fuzz targets' seed corpora, from what the tests use.
 #   OUT/capfile: mkpcap's captures (plain, with runts and a 100,000-byte
-#                frame, stamped in 2106), small pcaptool captures whole and cut,
+#                frame, stamped in 2106, in tunnels), small pcaptool captures whole and cut,
 #                and pcapng copies when editcap is there
 #   OUT/filter:  the classic programs libpcap makes of the expressions of the
 #                differential filter test (tests/prog/test_filter.c)
@@ -14,6 +14,7 @@ mkdir -p "$out/capfile" "$out/filter"
 "$mkpcap" "$out/capfile/mkpcap.pcap" >/dev/null
 "$mkpcap" -x "$out/capfile/odd.pcap" >/dev/null
 "$mkpcap" -t 4294967294 "$out/capfile/2106.pcap" >/dev/null
+"$mkpcap" -T "$out/capfile/tunnels.pcap" >/dev/null
 python3 "$here/selftests/pcaptool.py" eth "$out/capfile/eth.pcap" 6
 python3 "$here/selftests/pcaptool.py" raw "$out/capfile/raw.pcap"
 python3 "$here/selftests/pcaptool.py" cut "$out/capfile/eth.pcap" "$out/capfile/cut.pcap" 4 data

@@ -195,6 +195,49 @@ static int pair_matches(struct env *e, const struct frame *a, const struct frame
 	return 0;
 }
 
+/* f inside VXLAN (VNI 42) between two tunnel ends, the outer IPv4 TTL ttl. */
+static void build_vxlan(struct pb *w, const struct frame *f, uint8_t ttl)
+{
+	static const uint8_t vx[8] = { 0x08, 0, 0, 0, 0, 0, 42, 0 };
+	struct pb in;
+
+	build(&in, f);
+	pb_init(w, PB_MAC_B, PB_MAC_A);
+	pb_ipv4(w, &(struct pb_ip4){ .saddr = PB_IP4(192, 168, 1, 1),
+				     .daddr = PB_IP4(192, 168, 1, 2), .id = 9, .ttl = ttl });
+	pb_udp(w, 50000, 4789);
+	pb_payload(w, vx, sizeof(vx));
+	pb_payload(w, in.d, in.len);
+	pb_finish(w);
+}
+
+/* A tunnel packet is matched on its inner packet: across two points that
+ * both see it encapsulated (the outer TTL changed between them), and
+ * across the tunnel's end, seen encapsulated at one point and as the
+ * inner packet alone at the other. */
+static void test_tunnel_packet(void **state)
+{
+	struct env *e = *state;
+	struct pb a, b;
+
+	for (int step = 0; step < 2; step++) {
+		hop_reset(e);
+		build_vxlan(&a, &base, 64);
+		if (step == 0)
+			build_vxlan(&b, &base, 63);
+		else
+			build(&b, &base);
+		run_live(e, FROM_HOOK, a.d, a.len, NULL, 0);
+		assert_int_equal(stat_of(e, FROM_HOOK, XTAP_STAT_HOP_FIRST), 1);
+		run_live(e, TO_HOOK, b.d, b.len, NULL, 0);
+		if (hop_count(e, FROM_HOOK, TO_HOOK) != 1) {
+			print_error("%s: no hop\n", step ? "across the tunnel end" : "encapsulated");
+			fail();
+		}
+		assert_int_equal(stat_of(e, TO_HOOK, XTAP_STAT_HOP_MATCHED), 1);
+	}
+}
+
 static const uint8_t MAC_C[6] = { 0x02, 0xcc, 0, 0, 0, 1 };
 static const uint8_t MAC_D[6] = { 0x02, 0xdd, 0, 0, 0, 2 };
 
@@ -546,6 +589,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, live_setup, env_teardown)
 		T(test_stable_across_forwarding),
+		T(test_tunnel_packet),
 		T(test_differs_in_kept_fields),
 		T(test_repeat_at_one_point),
 		T(test_consecutive_points),

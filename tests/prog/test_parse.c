@@ -421,7 +421,7 @@ static void test_ipv4_later_fragment(void **state)
 
 static void test_ipv4_other_proto(void **state)
 {
-	static const __u8 protos[] = { IPPROTO_GRE, IPPROTO_ESP, IPPROTO_SCTP, IPPROTO_ICMPV6, 253 };
+	static const __u8 protos[] = { IPPROTO_PIM, IPPROTO_ESP, IPPROTO_SCTP, IPPROTO_ICMPV6, 253 };
 	struct env *e = E(state);
 
 	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
