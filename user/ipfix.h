@@ -10,7 +10,8 @@
  * stores them as they are), where reverse elements under PEN 29305 are not
  * decoded by all. The initiator's record carries xtap's enterprise elements
  * (PEN 32473, the documentation number of RFC 5612), the responder's record
- * does not, so that a collector summing records counts each handshake once.
+ * does not, so that a collector summing records counts each handshake once;
+ * the tunnel's type and id, part of the flow's key, go on both.
  */
 #ifndef XTAP_USER_IPFIX_H
 #define XTAP_USER_IPFIX_H
