@@ -379,7 +379,7 @@ static uint64_t mean_or_none(__u64 sum, __u64 n)
  * responder's: see user/ipfix.h. */
 static int ipfix_flow(struct xtap_export_sink *b, const struct xtap_flow_entry *e,
 		      const struct xtap_export_rec *r, const struct xtap_app *a,
-		      const struct xtap_tunnel *t)
+		      const struct xtap_tunnel *tun)
 {
 	struct ipfix_sink *s = ipfix_of(b);
 	const struct xtap_flow *v = &e->val;
@@ -431,9 +431,9 @@ static int ipfix_flow(struct xtap_export_sink *b, const struct xtap_flow_entry *
 		f.tls_hrr = !!(t->flags & XTAP_TLS_F_HRR);
 	}
 
-	if (t) {
-		memcpy(f.tun_outer[0], t->outer_a, 16);
-		memcpy(f.tun_outer[1], t->outer_b, 16);
+	if (tun) {
+		memcpy(f.tun_outer[0], tun->outer_a, 16);
+		memcpy(f.tun_outer[1], tun->outer_b, 16);
 	}
 	f.src_side = (uint8_t)in;
 	f.packets = r->pkts[in];

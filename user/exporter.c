@@ -365,7 +365,8 @@ static int maps_open(struct maps *m)
 
 static void maps_close(struct maps *m)
 {
-	for (int *fd = (int[]){ m->flows, m->fcache, m->hist, m->app, m->tun, m->marks, m->svcm, m->info },
+	for (int *fd = (int[]){ m->flows, m->fcache, m->hist, m->app, m->tun, m->marks, m->svcm,
+				m->info },
 		 i = 0; i < NMAPS; i++)
 		if (fd[i] >= 0)
 			close(fd[i]);
