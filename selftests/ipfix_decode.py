@@ -17,8 +17,9 @@
 
 Each record is one JSON line: {"template": ID, "fields": {"IE": value}}, IE
 being "ID" for IANA elements and "PEN:ID" for enterprise ones. Addresses are
-text, octet arrays hex, variable-length elements strings, everything else an
-unsigned integer.
+text (xtap's tunnel endpoints, IPv6 elements holding IPv4-mapped addresses
+for IPv4, as IPv4 text), octet arrays hex, variable-length elements strings,
+everything else an unsigned integer.
 """
 import ipaddress
 import json
@@ -28,6 +29,8 @@ import sys
 
 ADDR4 = {8, 12}
 ADDR6 = {27, 28}
+# xtapTunnelOuterSource and xtapTunnelOuterDestination (PEN 32473)
+ENT_ADDR6 = {"32473:29", "32473:30"}
 VARLEN = 65535  # a variable-length element: decoded as a UTF-8 string
 
 
@@ -104,6 +107,9 @@ class Decoder:
                     f[name] = str(ipaddress.IPv4Address(raw))
                 elif ie in ADDR6:
                     f[name] = str(ipaddress.IPv6Address(raw))
+                elif name in ENT_ADDR6:
+                    a = ipaddress.IPv6Address(raw)
+                    f[name] = str(a.ipv4_mapped or a)
                 elif ln > 8:
                     f[name] = raw.hex()
                 else:

@@ -205,8 +205,12 @@ else:
     if counts[10] != 2 * ncpu or counts[19] != ncpu or sum(counts) != 3 * ncpu:
         bad.append("service buckets %s" % counts)
 resp = [r for r in recs if r["template"] == 257]
-if any(k.startswith("32473:") for r in resp for k in r["fields"]):
+# the tunnel's type and id (27, 28) are part of the flow key: on both records
+if any(k.startswith("32473:") and k not in ("32473:27", "32473:28") for r in resp for k in r["fields"]):
     bad.append("responder records carry enterprise elements")
+if any((r["fields"].get("32473:27"), r["fields"].get("32473:28"), r["fields"].get("351")) != (0, 0, 0)
+       for r in recs if r["template"] in (256, 257)):
+    bad.append("a flow outside any tunnel with a tunnel")
 if not resp:
     bad.append("no responder records")
 if bad:

@@ -8,7 +8,7 @@
 # and the HTTP connection's handshake times, and no outer UDP 4789 flow.
 test_tunnel_vxlan_live()
 {
-	local www=$XT_TMP/www http vc vs
+	local www=$XT_TMP/www http vc vs port col
 	xt_require curl
 	xt_pair
 	vc=$(xt_name vxc) || exit 1
@@ -81,6 +81,39 @@ sys.exit(0 if ok else 1)
 	xt_ok "xtap stats -j" xt_ns "$XT_NS_C" "$XTAP" stats -j
 	xt_assert_match "decapsulations counted" '"tunnel_decapsulated"' "$XT_STDOUT"
 	xt_stop "$http"
+	# IPFIX: the inner flows' records carry VNI 42 (layer2SegmentId with the
+	# VxLAN segment type, xtap's type and id) on both directions, and the
+	# initiator's the outer endpoints of its direction
+	port=$("$XT_PYTHON" -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	xt_bg col "" "$XT_TMP/col.log" "$XT_PYTHON" "$XT_DIR/ipfix_decode.py" udp-collector \
+		"$port" "$XT_TMP/ipfix.jsonl"
+	xt_wait_log "collector" "$col" "$XT_TMP/col.log" '^ready'
+	xt_ok "xtap export --once" "$XTAP" export --ipfix "127.0.0.1:$port" --udp --once
+	xt_wait_for "the TCP flow's records" 5 grep -q '"11": 8080' "$XT_TMP/ipfix.jsonl"
+	xt_stop "$col"
+	xt_ok "IPFIX tunnel elements" "$XT_PYTHON" -c '
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+bad = [r for r in recs if "undecodable" in r]
+inner = [r["fields"] for r in recs if "fields" in r and
+         {r["fields"].get("8"), r["fields"].get("12")} == {"10.88.0.1", "10.88.0.2"}]
+outer = {"10.88.0.1": "10.77.0.1", "10.88.0.2": "10.77.0.2"}
+vni42 = (1 << 56) | 42
+for f in inner:
+    if (f.get("351"), f.get("32473:27"), f.get("32473:28")) != (vni42, 1, 42):
+        bad.append(("tunnel", f))
+    if f["239"] == 1 and (f.get("32473:29"), f.get("32473:30")) != (outer[f["8"]], outer[f["12"]]):
+        bad.append(("outer endpoints", f))
+dirs = {(f["4"], f["239"]) for f in inner}
+if not {(1, 1), (1, 2), (6, 1), (6, 2)} <= dirs:
+    bad.append(("records of ICMP and TCP both ways", sorted(dirs)))
+if any(f.get("7") == 4789 or f.get("11") == 4789 for r in recs for f in [r.get("fields", {})]):
+    bad.append("an outer UDP 4789 record")
+if bad:
+    print(bad)
+    sys.exit(1)
+print(len(inner), "inner records")' "$XT_TMP/ipfix.jsonl"
 }
 
 # Replay of crafted tunnel captures (mkpcap -T: TCP and UDP in VXLAN, Geneve,

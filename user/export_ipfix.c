@@ -49,6 +49,7 @@ struct ipfix_sink {
 	__u64 tmpl_ns;		/* when the templates last went */
 	bool tmpl_due;
 	bool msg_tmpl;		/* the message under construction has them */
+	bool tmpl_hold;		/* the next message goes without them */
 	__u64 unsure;		/* UDP: records sent since the last round began with
 				 * no refusal reported, or since the templates went */
 	__u32 tmpl_refresh_s;
@@ -243,7 +244,8 @@ static void msg_start(struct ipfix_sink *s)
 	xtap_ipfix_msg_init(&s->msg, s->buf, msg_cap(s));
 	s->msg_tmpl = false;
 	udp_check(s);
-	put_templates_if_due(s);
+	if (!s->tmpl_hold)
+		put_templates_if_due(s);
 }
 
 /* UDP: sends one datagram. A refusal reported by the send itself (the
@@ -357,6 +359,13 @@ static void put_flow(struct ipfix_sink *s, const struct xtap_ipfix_flow *f)
 	if (xtap_ipfix_put_flow(&s->msg, f))
 		return;
 	flush(s);	/* and the next message, with the templates when due */
+	if (xtap_ipfix_put_flow(&s->msg, f))
+		return;
+	/* the templates (over UDP most of a message) and this record do not
+	 * fit in one: the templates go alone, the record in the next */
+	s->tmpl_hold = true;
+	flush(s);
+	s->tmpl_hold = false;
 	xtap_ipfix_put_flow(&s->msg, f);
 }
 
@@ -369,7 +378,8 @@ static uint64_t mean_or_none(__u64 sum, __u64 n)
 /* Two uniflow records, the initiator's and (when it sent anything) the
  * responder's: see user/ipfix.h. */
 static int ipfix_flow(struct xtap_export_sink *b, const struct xtap_flow_entry *e,
-		      const struct xtap_export_rec *r, const struct xtap_app *a)
+		      const struct xtap_export_rec *r, const struct xtap_app *a,
+		      const struct xtap_tunnel *tun)
 {
 	struct ipfix_sink *s = ipfix_of(b);
 	const struct xtap_flow *v = &e->val;
@@ -421,6 +431,10 @@ static int ipfix_flow(struct xtap_export_sink *b, const struct xtap_flow_entry *
 		f.tls_hrr = !!(t->flags & XTAP_TLS_F_HRR);
 	}
 
+	if (tun) {
+		memcpy(f.tun_outer[0], tun->outer_a, 16);
+		memcpy(f.tun_outer[1], tun->outer_b, 16);
+	}
 	f.src_side = (uint8_t)in;
 	f.packets = r->pkts[in];
 	f.octets = r->bytes[in];
@@ -443,10 +457,15 @@ static void ipfix_svc(struct xtap_export_sink *b, struct xtap_ipfix_svc *sv, __u
 
 	sv->start_ms = to_ms(b, since_ns);
 	sv->end_ms = to_ms(b, b->now_ns);
-	if (!xtap_ipfix_put_svc(&s->msg, sv)) {
-		flush(s);
-		xtap_ipfix_put_svc(&s->msg, sv);
-	}
+	if (xtap_ipfix_put_svc(&s->msg, sv))
+		return;
+	flush(s);
+	if (xtap_ipfix_put_svc(&s->msg, sv))
+		return;
+	s->tmpl_hold = true;	/* as in put_flow */
+	flush(s);
+	s->tmpl_hold = false;
+	xtap_ipfix_put_svc(&s->msg, sv);
 }
 
 static void ipfix_end(struct xtap_export_sink *b)

@@ -9,6 +9,7 @@
 #include "user/json.h"
 #include "user/names.h"
 #include "user/report.h"
+#include "user/tunnel.h"
 
 struct json_sink {
 	struct xtap_export_sink base;
@@ -27,7 +28,8 @@ static void json_begin(struct xtap_export_sink *b)
 }
 
 static int json_flow(struct xtap_export_sink *b, const struct xtap_flow_entry *e,
-		     const struct xtap_export_rec *r, const struct xtap_app *a)
+		     const struct xtap_export_rec *r, const struct xtap_app *a,
+		     const struct xtap_tunnel *t)
 {
 	struct json_sink *s = json_of(b);
 	struct json j;
@@ -45,6 +47,7 @@ static int json_flow(struct xtap_export_sink *b, const struct xtap_flow_entry *e
 	json_u64(&j, "delta_retrans_ab", r->retrans[0]);
 	json_u64(&j, "delta_retrans_ba", r->retrans[1]);
 	xtap_flow_json_fields(&j, e, b->off_ns);
+	xtap_tunnel_json(&j, &e->key, t);
 	if (a)
 		xtap_app_json(&j, a, b->off_ns);
 	json_close(&j, '}');

@@ -19,10 +19,12 @@ struct xtap_export_sink;
 
 struct xtap_export_sink_ops {
 	void (*begin)(struct xtap_export_sink *s);
-	/* One record of e; a is its HTTP/DNS state or NULL. 0 or -errno:
-	 * the record did not go and stays due. */
+	/* One record of e; a is its HTTP/DNS state or NULL, t the outer
+	 * endpoints of a tunnel flow or NULL. 0 or -errno: the record did
+	 * not go and stays due. */
 	int (*flow)(struct xtap_export_sink *s, const struct xtap_flow_entry *e,
-		    const struct xtap_export_rec *r, const struct xtap_app *a);
+		    const struct xtap_export_rec *r, const struct xtap_app *a,
+		    const struct xtap_tunnel *t);
 	/* What one service's histogram gained from since_ns to now_ns (the
 	 * times in sv are the sink's to fill). */
 	void (*svc)(struct xtap_export_sink *s, struct xtap_ipfix_svc *sv, __u64 since_ns);

@@ -17,6 +17,7 @@
 #include "user/outfile.h"
 #include "user/query.h"
 #include "user/sock.h"
+#include "user/tunnel.h"
 
 #define NS 1000000000ull
 
@@ -33,6 +34,7 @@ struct xtap_exporter {
 	struct xtap_export_state flows;	/* what each flow's records carried */
 	struct xtap_export_sink *sink;
 	const struct xtap_app_table *app;	/* this round's HTTP/DNS state */
+	const struct xtap_export_input *in;	/* this round's input */
 	/* the service histograms as they last went, sorted by key */
 	struct xtap_hist_entry *svc;
 	size_t nsvc;
@@ -52,6 +54,11 @@ struct xtap_exporter {
 	struct xtap_export_info base;	/* the state's counters at take-over */
 	struct xtap_export_stats st0;	/* this session's then */
 };
+
+static int tunnel_of(const struct xtap_flow_key *k, struct xtap_tunnel *t, void *arg)
+{
+	return xtap_tunnel_lookup(*(const int *)arg, k, t);
+}
 
 static __u64 mono_ns(void)
 {
@@ -194,7 +201,11 @@ static int emit_flow(const struct xtap_flow_entry *e, const struct xtap_export_r
 		     const struct xtap_export_seen *next, void *arg)
 {
 	struct xtap_exporter *x = arg;
-	int err = x->sink->ops->flow(x->sink, e, r, xtap_app_find(x->app, &e->key));
+	const struct xtap_export_input *in = x->in;
+	struct xtap_tunnel t;
+	bool tun = e->key.tun_type && in->tunnel_of && !in->tunnel_of(&e->key, &t, in->tunnel_arg);
+	int err = x->sink->ops->flow(x->sink, e, r, xtap_app_find(x->app, &e->key),
+				     tun ? &t : NULL);
 
 	/* its marks go to the cursor when the sink has sent it */
 	if (!err && q_push(&x->out, &next->key, &next->m))
@@ -296,6 +307,7 @@ int xtap_exporter_round(struct xtap_exporter *x, const struct xtap_export_input 
 	x->sink->now_ns = now_ns;
 	x->sink->off_ns = off_ns;
 	x->app = in->app ? in->app : &none;
+	x->in = in;
 	x->sink->ops->begin(x->sink);
 	r = xtap_export_round(&x->flows, &x->cfg, in->flows, in->nflows, now_ns, force, &cb);
 	if (in->has_hist && svc_due(x, now_ns, force))
@@ -313,12 +325,12 @@ int xtap_exporter_round(struct xtap_exporter *x, const struct xtap_export_input 
 }
 
 struct maps {
-	int flows, fcache, hist, app;
+	int flows, fcache, hist, app, tun;
 	int marks, svcm, info;	/* the exporter's cursor */
 	char dir[160];		/* <pin root>/maps */
 };
 
-#define NMAPS 7
+#define NMAPS 8
 
 /* Opens the maps under the state lock, then lets the lock go. 1: nothing
  * is attached. */
@@ -328,7 +340,7 @@ static int maps_open(struct maps *m)
 	char err[XTAP_ERRLEN] = "";
 	int r;
 
-	m->flows = m->fcache = m->hist = m->app = m->marks = m->svcm = m->info = -1;
+	m->flows = m->fcache = m->hist = m->app = m->tun = m->marks = m->svcm = m->info = -1;
 	if (xtap_state_open(&st, NULL, false, err, sizeof(err))) {
 		xtap_err("export: %s", err);
 		return -1;
@@ -340,6 +352,7 @@ static int maps_open(struct maps *m)
 		m->hist = xtap_map_open(&st, "xtap_hist");
 		/* a state pinned before it existed has none: records go without */
 		m->app = xtap_map_open(&st, "xtap_app");
+		m->tun = xtap_map_open(&st, "xtap_tunnels");
 		m->marks = xtap_map_open(&st, XTAP_EXP_MARKS);
 		m->svcm = xtap_map_open(&st, XTAP_EXP_SVC);
 		m->info = xtap_map_open(&st, XTAP_EXP_INFO);
@@ -352,7 +365,8 @@ static int maps_open(struct maps *m)
 
 static void maps_close(struct maps *m)
 {
-	for (int *fd = (int[]){ m->flows, m->fcache, m->hist, m->app, m->marks, m->svcm, m->info },
+	for (int *fd = (int[]){ m->flows, m->fcache, m->hist, m->app, m->tun, m->marks, m->svcm,
+				m->info },
 		 i = 0; i < NMAPS; i++)
 		if (fd[i] >= 0)
 			close(fd[i]);
@@ -594,6 +608,8 @@ static int live_round(struct xtap_exporter *x, bool force)
 	if (m.app >= 0 && xtap_app_dump(m.app, &app))
 		xtap_info("export: HTTP/DNS state unreadable; records go without it");
 	in.app = &app;
+	in.tunnel_of = tunnel_of;
+	in.tunnel_arg = &m.tun;
 	/* the histograms are read only when they are due */
 	if (m.hist >= 0 && svc_due(x, now, force) && !xtap_hist_dump(m.hist, &h, &in.nhist)) {
 		in.hist = h;

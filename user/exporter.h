@@ -76,6 +76,10 @@ struct xtap_export_input {
 	const struct xtap_flow_entry *flows;	/* sorted by key */
 	size_t nflows;
 	const struct xtap_app_table *app;	/* NULL: records go without */
+	/* the outer endpoints of a tunnel flow (xtap_tunnels): 0, else none
+	 * known; NULL: records carry the tunnel's type and id alone */
+	int (*tunnel_of)(const struct xtap_flow_key *k, struct xtap_tunnel *t, void *arg);
+	void *tunnel_arg;
 	/* the service histograms, sorted by key, when has_hist */
 	const struct xtap_hist_entry *hist;
 	size_t nhist;

@@ -26,6 +26,7 @@ const struct ipfix_ie xtap_ipfix_ies[XIE_MAX] = {
 	[XIE_ICMP_V6] = { 139, 2, 0, "icmpTypeCodeIPv6" },
 	[XIE_SAMPLING_INTERVAL] = { 305, 4, 0, "samplingPacketInterval" },
 	[XIE_SAMPLING_SPACE] = { 306, 4, 0, "samplingPacketSpace" },
+	[XIE_L2_SEGMENT_ID] = { 351, 8, 0, "layer2SegmentId" },
 	[XIE_HS_SYN_SYNACK_NS] = { 1, 8, PEN, "xtapTcpSynToSynAckNanoseconds" },
 	[XIE_HS_SYNACK_ACK_NS] = { 2, 8, PEN, "xtapTcpSynAckToAckNanoseconds" },
 	[XIE_OUTCOME] = { 3, 1, PEN, "xtapTcpConnectionOutcome" },
@@ -51,18 +52,28 @@ const struct ipfix_ie xtap_ipfix_ies[XIE_MAX] = {
 	[XIE_LAT_BUCKETS] = { 24, 8 * XTAP_HIST_BUCKETS, PEN, "xtapLatencyLog2Buckets" },
 	[XIE_CGROUP_ID] = { 25, 8, PEN, "xtapCgroupId" },
 	[XIE_CGROUP_PATH] = { 26, IPFIX_VARLEN, PEN, "xtapCgroupPath" },
+	[XIE_TUN_TYPE] = { 27, 1, PEN, "xtapTunnelType" },
+	[XIE_TUN_ID] = { 28, 4, PEN, "xtapTunnelId" },
+	[XIE_TUN_OUTER_SRC] = { 29, 16, PEN, "xtapTunnelOuterSource" },
+	[XIE_TUN_OUTER_DST] = { 30, 16, PEN, "xtapTunnelOuterDestination" },
 };
 
 #define END (-1)
 
 /* The element lists of the templates, in record order. Every flow template
- * starts with the same elements; the initiator's adds the enterprise ones,
+ * starts with the same elements, the tunnel's type and id among them; the
+ * initiator's adds the enterprise ones and the tunnel's outer endpoints,
  * and the TLS templates (262/263) are the initiator's followed by TLS's.
- * Every initiator's template ends with the local cgroup's. */
+ * Every initiator's template ends with the local cgroup's. The tunnel's
+ * elements are in every flow template rather than in templates of their
+ * own: with four more (tunnel, tunnel and TLS, for IPv4 and IPv6) the
+ * template set would outgrow one UDP message, and it goes in one. */
 #define FLOW_HEAD(SRC, DST, ICMP)                                                          \
 	SRC, DST, XIE_SRC_PORT, XIE_DST_PORT, XIE_PROTO, XIE_VLAN, ICMP, XIE_OCTETS,        \
 	XIE_PACKETS, XIE_START_MS, XIE_END_MS, XIE_TCP_FLAGS, XIE_END_REASON, XIE_BIFLOW_DIR, \
-	XIE_SAMPLING_INTERVAL, XIE_SAMPLING_SPACE
+	XIE_SAMPLING_INTERVAL, XIE_SAMPLING_SPACE, TUNNEL_KEY
+#define TUNNEL_KEY XIE_L2_SEGMENT_ID, XIE_TUN_TYPE, XIE_TUN_ID
+#define TUNNEL_OUTER XIE_TUN_OUTER_SRC, XIE_TUN_OUTER_DST
 #define FLOW_V4 FLOW_HEAD(XIE_SRC_V4, XIE_DST_V4, XIE_ICMP_V4)
 #define FLOW_V6 FLOW_HEAD(XIE_SRC_V6, XIE_DST_V6, XIE_ICMP_V6)
 #define FLOW_INIT                                                                          \
@@ -71,7 +82,7 @@ const struct ipfix_ie xtap_ipfix_ies[XIE_MAX] = {
 	XIE_HTTP_STATUS, XIE_DNS_RESP_NS, XIE_DNS_RCODE
 #define TLS_IES XIE_TLS_SNI, XIE_TLS_ALPN, XIE_TLS_VERSION, XIE_TLS_CIPHER, XIE_TLS_HELLO_NS, \
 	XIE_TLS_HANDSHAKE_NS, XIE_TLS_HRR
-#define OWNER_IES XIE_CGROUP_ID, XIE_CGROUP_PATH
+#define OWNER_IES TUNNEL_OUTER, XIE_CGROUP_ID, XIE_CGROUP_PATH
 #define SVC(DST)                                                                           \
 	DST, XIE_DST_PORT, XIE_PROTO, XIE_START_MS, XIE_END_MS, XIE_LAT_KIND, XIE_LAT_COUNT, \
 	XIE_LAT_SUM_NS, XIE_LAT_MAX_NS, XIE_LAT_BUCKETS
@@ -338,6 +349,15 @@ bool xtap_ipfix_put_flow(struct xtap_ipfix_msg *m, const struct xtap_ipfix_flow 
 		case XIE_TLS_HANDSHAKE_NS: put64(p, f->tls_handshake_ns); break;
 		case XIE_TLS_HRR: *p = f->tls_hrr; break;
 		case XIE_CGROUP_ID: put64(p, f->cgroup_id); break;
+		case XIE_L2_SEGMENT_ID:
+			put64(p, k->tun_type == XTAP_TUN_VXLAN
+					 ? (uint64_t)IPFIX_L2SEG_VXLAN << 56 | (k->tun_id & 0xffffff)
+					 : 0);
+			break;
+		case XIE_TUN_TYPE: *p = k->tun_type; break;
+		case XIE_TUN_ID: put32(p, k->tun_id); break;
+		case XIE_TUN_OUTER_SRC: memcpy(p, f->tun_outer[s], 16); break;
+		case XIE_TUN_OUTER_DST: memcpy(p, f->tun_outer[d], 16); break;
 		default: memset(p, 0, xtap_ipfix_ies[*ie].len); break;
 		}
 		p += xtap_ipfix_ies[*ie].len;

@@ -10,7 +10,8 @@
  * stores them as they are), where reverse elements under PEN 29305 are not
  * decoded by all. The initiator's record carries xtap's enterprise elements
  * (PEN 32473, the documentation number of RFC 5612), the responder's record
- * does not, so that a collector summing records counts each handshake once.
+ * does not, so that a collector summing records counts each handshake once;
+ * the tunnel's type and id, part of the flow's key, go on both.
  */
 #ifndef XTAP_USER_IPFIX_H
 #define XTAP_USER_IPFIX_H
@@ -45,6 +46,9 @@ enum ipfix_biflow_dir {
 	IPFIX_BIFLOW_REVERSE_INITIATOR = 2,
 };
 
+/* The segment types of layer2SegmentId (IANA IE 351), its top byte. */
+#define IPFIX_L2SEG_VXLAN 0x01
+
 /*
  * Every element xtap can export, standard (pen 0) and its own (pen
  * XTAP_IPFIX_PEN). xtap's elements are numbered in this one table; the
@@ -59,6 +63,11 @@ enum xtap_ie {
 	/* sampled flows (xtap attach --sampling N): 1 and N - 1, on average one
 	 * packet accounted in every N; 1 and 0 for a flow counted in full */
 	XIE_SAMPLING_INTERVAL, XIE_SAMPLING_SPACE,
+	/* a flow inside a tunnel: layer2SegmentId (RFC 7133), the segment
+	 * type in the top byte (0x01 VxLAN) and the VNI in the low three
+	 * bytes; 0 for the encapsulations the registry has no type for
+	 * (Geneve, GRE, ERSPAN, IP in IP) and outside any tunnel */
+	XIE_L2_SEGMENT_ID,
 	/* PEN 32473: per flow, on the initiator's record */
 	XIE_HS_SYN_SYNACK_NS,	/* 1: SYN to SYN-ACK, ns */
 	XIE_HS_SYNACK_ACK_NS,	/* 2: SYN-ACK to ACK, ns */
@@ -96,6 +105,14 @@ enum xtap_ie {
 	XIE_CGROUP_ID,		/* 25: the cgroup v2 id of a local socket, 0: none */
 	XIE_CGROUP_PATH,	/* 26: its path below the cgroup2 mount point,
 				 * variable length; empty when unknown */
+	/* PEN 32473: the tunnel a flow travels in (kern/lib/tunnel.h); 0
+	 * outside any. Type and id on every flow record, the outer endpoints
+	 * on the initiator's */
+	XIE_TUN_TYPE,		/* 27: enum xtap_tun_type */
+	XIE_TUN_ID,		/* 28: VXLAN/Geneve VNI, GRE key, ERSPAN session id */
+	XIE_TUN_OUTER_SRC,	/* 29: the outer source of the record's direction,
+				 * ipv6Address, IPv4-mapped for IPv4; :: unknown */
+	XIE_TUN_OUTER_DST,	/* 30: its outer destination, likewise */
 	XIE_MAX,
 };
 
@@ -167,6 +184,10 @@ struct xtap_ipfix_flow {
 	/* the local cgroup: id 0 when none, path NULL when unknown */
 	uint64_t cgroup_id;
 	const char *cgroup_path;
+	/* a tunnel flow's outer endpoints (the key holds its type and id):
+	 * tun_outer[0] the tunnel end on the key's side a, [1] on side b;
+	 * IPv4-mapped for IPv4, all zeros when unknown */
+	uint8_t tun_outer[2][16];
 };
 
 struct xtap_ipfix_svc {

@@ -164,11 +164,15 @@ static void test_udp_templates_and_records(void **state)
 	assert_int_equal(round_at(x, f, 1, 110, false), 0);
 	assert_false(udp_msg(col, &m));
 
-	/* idle: both directions go, after the refreshed templates */
+	/* idle: both directions go, after the refreshed templates (most of
+	 * a UDP message: an initiator's record goes in the next) */
 	f[1] = flow(40001, 120, 131, 3, 0);
 	assert_int_equal(round_at(x, f, 2, 132, false), 0);
 	assert_true(udp_msg(col, &m));
 	assert_int_equal(m.templates, 1);
+	assert_int_equal(m.total, 0);
+	assert_true(udp_msg(col, &m));
+	assert_int_equal(m.templates, 0);
 	assert_int_equal(m.records[XTAP_TMPL_V4_INIT - 256], 1);
 	assert_int_equal(m.records[XTAP_TMPL_V4_RESP - 256], 1);
 	assert_int_equal(m.seq, 0);
@@ -273,6 +277,9 @@ static void test_udp_collector_late(void **state)
 	assert_int_equal(round_at(x, &f, 1, 35, false), 0);
 	assert_true(udp_msg(col, &m));
 	assert_int_equal(m.templates, 1);
+	assert_int_equal(m.total, 0);
+	assert_true(udp_msg(col, &m));
+	assert_int_equal(m.templates, 0);
 	assert_int_equal(m.total, 1);
 	assert_false(udp_msg(col, &m));
 	f.val.pkts[0]++;
@@ -521,6 +528,76 @@ static void test_json_lines(void **state)
 	assert_int_equal(lat, 1);
 }
 
+static int tunnel_of(const struct xtap_flow_key *k, struct xtap_tunnel *t, void *arg)
+{
+	static const uint8_t oa[16] = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 1 };
+	static const uint8_t ob[16] = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 2 };
+
+	(*(int *)arg)++;
+	if (k->tun_id != 42)
+		return -ENOENT;
+	memset(t, 0, sizeof(*t));
+	memcpy(t->outer_a, oa, 16);
+	memcpy(t->outer_b, ob, 16);
+	t->outer_ip_version = 4;
+	t->type = k->tun_type;
+	t->id = k->tun_id;
+	t->udp_dport = 4789;
+	return 0;
+}
+
+/* A flow in a tunnel carries its "tunnel" object, the outer endpoints when
+ * they are known; a flow outside any has none, and nobody looks it up. */
+static void test_json_tunnel(void **state)
+{
+	struct xtap_exporter_opts o = base_opts;
+	char path[] = "/tmp/xtap-test-exporter-XXXXXX", line[4096];
+	struct xtap_export_input in = { .tunnel_of = tunnel_of };
+	struct xtap_exporter *x;
+	struct xtap_flow_entry f[3];
+	int fd, lookups = 0, n = 0;
+	FILE *r;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	o.json = path;
+	assert_int_equal(xtap_exporter_new(&o, &x), 0);
+	f[0] = flow(40000, 10, 11, 4, 3);
+	f[1] = flow(40001, 10, 11, 4, 3);
+	f[1].key.tun_type = XTAP_TUN_VXLAN;
+	f[1].key.tun_id = 42;
+	f[2] = flow(40002, 10, 11, 4, 3);
+	f[2].key.tun_type = XTAP_TUN_GENEVE;
+	f[2].key.tun_id = 7;
+	in.flows = f;
+	in.nflows = 3;
+	in.tunnel_arg = &lookups;
+	assert_int_equal(xtap_exporter_round(x, &in, 13 * S, OFF, true), 0);
+	xtap_exporter_free(x);
+	assert_int_equal(lookups, 2);
+
+	r = fopen(path, "r");
+	assert_non_null(r);
+	while (fgets(line, sizeof(line), r)) {
+		const char *t = strstr(line, "\"tunnel\":");
+
+		if (strstr(line, "\"port\":40000"))
+			assert_null(t);
+		else if (strstr(line, "\"port\":40001"))
+			assert_non_null(strstr(line, "\"tunnel\":{\"type\":\"vxlan\",\"id\":42,"
+						     "\"outer_src\":\"192.0.2.1\","
+						     "\"outer_dst\":\"192.0.2.2\",\"udp_dport\":4789"));
+		else
+			assert_non_null(strstr(line, "\"tunnel\":{\"type\":\"geneve\",\"id\":7}"));
+		n++;
+	}
+	fclose(r);
+	unlink(path);
+	assert_int_equal(n, 3);
+}
+
 static void test_json_unwritable(void **state)
 {
 	struct xtap_exporter_opts o = base_opts;
@@ -547,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_reconnects),
 		cmocka_unit_test(test_tcp_not_yet),
 		cmocka_unit_test(test_json_lines),
+		cmocka_unit_test(test_json_tunnel),
 		cmocka_unit_test(test_json_unwritable),
 	};
 

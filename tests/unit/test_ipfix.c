@@ -22,19 +22,20 @@ static void test_record_lengths(void **state)
 {
 	(void)state;
 	/* 4+4+2+2+1+2+2 (keys, icmp) + 8+8+8+8 (counts, times) + 2+1+1
-	 * (flags, reason, direction) + 4+4 (sampling) = 61; + 8+8+1+4
-	 * (handshake) + 4+4+8 (retransmissions, passive RTT) + 8+2+8+1 (HTTP,
-	 * DNS) + 8+1 (cgroup id, an empty path) enterprise = 126 */
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_INIT), 126);
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_RESP), 61);
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_INIT), 150);
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_RESP), 85);
+	 * (flags, reason, direction) + 4+4 (sampling) + 8+1+4 (segment id,
+	 * tunnel type and id) = 74; + 8+8+1+4 (handshake) + 4+4+8
+	 * (retransmissions, passive RTT) + 8+2+8+1 (HTTP, DNS) + 16+16 (the
+	 * tunnel's outer endpoints) + 8+1 (cgroup id, an empty path) = 171 */
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_INIT), 171);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_RESP), 74);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_INIT), 195);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_RESP), 98);
 	/* 4+2+1+8+8 + 1+8+8+8+320 */
 	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_SVC_V4), 368);
 	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_SVC_V6), 380);
 	/* with TLS: + 64 + 16 + 2 + 2 + 8 + 8 + 1 */
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_TLS), 126 + 101);
-	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_TLS), 150 + 101);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V4_TLS), 171 + 101);
+	assert_int_equal(xtap_ipfix_record_len(XTAP_TMPL_V6_TLS), 195 + 101);
 	assert_int_equal(xtap_ipfix_record_len(255), 0);
 }
 
@@ -45,7 +46,7 @@ static void test_templates(void **state)
 	size_t len, off;
 	/* template 257, IPv4 responder's direction, as RFC 7011 lays it out */
 	static const uint8_t t257[] = {
-		0x01, 0x01, 0x00, 0x10,		/* id 257, 16 fields */
+		0x01, 0x01, 0x00, 0x13,		/* id 257, 19 fields */
 		0x00, 0x08, 0x00, 0x04,		/* sourceIPv4Address */
 		0x00, 0x0c, 0x00, 0x04,		/* destinationIPv4Address */
 		0x00, 0x07, 0x00, 0x02,		/* sourceTransportPort */
@@ -62,6 +63,9 @@ static void test_templates(void **state)
 		0x00, 0xef, 0x00, 0x01,		/* biflowDirection */
 		0x01, 0x31, 0x00, 0x04,		/* samplingPacketInterval */
 		0x01, 0x32, 0x00, 0x04,		/* samplingPacketSpace */
+		0x01, 0x5f, 0x00, 0x08,		/* layer2SegmentId */
+		0x80, 0x1b, 0x00, 0x01, 0x00, 0x00, 0x7e, 0xd9,	/* xtapTunnelType */
+		0x80, 0x1c, 0x00, 0x04, 0x00, 0x00, 0x7e, 0xd9,	/* xtapTunnelId */
 	};
 	/* the enterprise tail of template 256: bit 15, id, length, PEN 32473 */
 	static const uint8_t t256_tail[] = {
@@ -82,12 +86,15 @@ static void test_templates(void **state)
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_templates(&m));
 	len = xtap_ipfix_msg_finish(&m, 0x01020304, 7, 1);
-	/* templates: 256 and 258 have 29 fields (16 IANA, 11 enterprise, the
-	 * 2 of the cgroup): 4 + 64 + 88 + 16 = 172; 257 and 259: 4 + 64 = 68;
-	 * 260 and 261: 10 fields (5 and 5): 4 + 20 + 40 = 64; 262 and 263,
-	 * 256 and 258 with 7 TLS elements before the cgroup's: 172 + 56 = 228.
-	 * Set header 4, message 16. */
-	assert_int_equal(len, 16 + 4 + 172 + 68 + 172 + 68 + 64 + 64 + 228 + 228);
+	/* templates: 257 and 259 have 19 fields (17 IANA, the tunnel's type
+	 * and id): 4 + 68 + 16 = 88; 256 and 258 have 34 (those, 11
+	 * enterprise, the tunnel's 2 outer endpoints, the 2 of the cgroup):
+	 * 88 + 88 + 16 + 16 = 208; 260 and 261: 10 fields (5 and 5): 4 + 20 +
+	 * 40 = 64; 262 and 263, 256 and 258 with 7 TLS elements before the
+	 * outer endpoints: 208 + 56 = 264. Set header 4, message 16: 1268
+	 * bytes, within one UDP message (XTAP_EXPORT_MSG_UDP). */
+	assert_int_equal(len, 16 + 4 + 208 + 88 + 208 + 88 + 64 + 64 + 264 + 264);
+	assert_true(len <= 1400);
 	assert_int_equal(be16(buf), 10);
 	assert_int_equal(be16(buf + 2), len);
 	assert_int_equal(be32(buf + 4), 0x01020304);
@@ -97,17 +104,21 @@ static void test_templates(void **state)
 	assert_int_equal(be16(buf + 18), len - 16);
 	off = 20;
 	assert_int_equal(be16(buf + off), 256);
-	assert_int_equal(be16(buf + off + 2), 29);
-	assert_memory_equal(buf + off + 156 - sizeof(t256_tail), t256_tail, sizeof(t256_tail));
-	off += 172;
+	assert_int_equal(be16(buf + off + 2), 34);
+	assert_memory_equal(buf + off + 4, t257 + 4, sizeof(t257) - 4);
+	assert_memory_equal(buf + off + 176 - sizeof(t256_tail), t256_tail, sizeof(t256_tail));
+	/* the outer endpoints: 29 and 30, 16 bytes each */
+	assert_memory_equal(buf + off + 176, "\x80\x1d\x00\x10\x00\x00\x7e\xd9"
+					     "\x80\x1e\x00\x10\x00\x00\x7e\xd9", 16);
+	off += 208;
 	assert_memory_equal(buf + off, t257, sizeof(t257));
-	off += 68;
+	off += 88;
 	assert_int_equal(be16(buf + off), 258);
 	assert_int_equal(be16(buf + off + 4), 27);	/* sourceIPv6Address */
 	assert_int_equal(be16(buf + off + 6), 16);
-	assert_int_equal(be16(buf + off + 2), 29);
-	assert_memory_equal(buf + off + 156 - sizeof(t256_tail), t256_tail, sizeof(t256_tail));
-	off += 172 + 68;
+	assert_int_equal(be16(buf + off + 2), 34);
+	assert_memory_equal(buf + off + 176 - sizeof(t256_tail), t256_tail, sizeof(t256_tail));
+	off += 208 + 88;
 	assert_int_equal(be16(buf + off), 260);
 	assert_int_equal(be16(buf + off + 2), 10);
 	/* its last field: xtapLatencyLog2Buckets, 320 bytes */
@@ -115,20 +126,21 @@ static void test_templates(void **state)
 	assert_int_equal(be16(buf + off + 64 - 6), 320);
 	assert_int_equal(be32(buf + off + 64 - 4), 32473);
 	off += 64 + 64;
-	for (int v6 = 0; v6 < 2; v6++, off += 228) {
+	for (int v6 = 0; v6 < 2; v6++, off += 264) {
 		/* 256/258 then the TLS elements 12-18 */
 		static const uint16_t tls[7][2] = { { 12, 64 }, { 13, 16 }, { 14, 2 }, { 15, 2 },
 						    { 16, 8 }, { 17, 8 }, { 18, 1 } };
 
 		assert_int_equal(be16(buf + off), 262 + v6);
-		assert_int_equal(be16(buf + off + 2), 36);
-		assert_memory_equal(buf + off + 156 - sizeof(t256_tail), t256_tail,
+		assert_int_equal(be16(buf + off + 2), 41);
+		assert_memory_equal(buf + off + 176 - sizeof(t256_tail), t256_tail,
 				    sizeof(t256_tail));
 		for (int i = 0; i < 7; i++) {
-			assert_int_equal(be16(buf + off + 156 + 8 * i), 0x8000 | tls[i][0]);
-			assert_int_equal(be16(buf + off + 156 + 8 * i + 2), tls[i][1]);
-			assert_int_equal(be32(buf + off + 156 + 8 * i + 4), 32473);
+			assert_int_equal(be16(buf + off + 176 + 8 * i), 0x8000 | tls[i][0]);
+			assert_int_equal(be16(buf + off + 176 + 8 * i + 2), tls[i][1]);
+			assert_int_equal(be32(buf + off + 176 + 8 * i + 4), 32473);
 		}
+		assert_int_equal(be16(buf + off + 176 + 56), 0x8000 | 29);
 	}
 	assert_int_equal(off, len);
 }
@@ -174,7 +186,7 @@ static void test_flow_record(void **state)
 	struct xtap_ipfix_msg m;
 	struct xtap_ipfix_flow f = tcp_flow();
 	static const uint8_t want[] = {
-		0x01, 0x00, 0x00, 0x82,			/* set 256, 4 + 126 */
+		0x01, 0x00, 0x00, 0xaf,			/* set 256, 4 + 171 */
 		10, 0, 0, 1, 10, 0, 0, 2,		/* addresses */
 		0x9c, 0x40, 0x00, 0x50,			/* 40000 -> 80 */
 		0x06, 0x00, 0x05, 0x00, 0x00,		/* tcp, vlan 5, no icmp */
@@ -184,6 +196,8 @@ static void test_flow_record(void **state)
 		0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x06,	/* end ms */
 		0x00, 0x1b, 0x03, 0x01,			/* flags, end of flow, initiator */
 		0, 0, 0, 1, 0, 0, 0, 15,		/* sampled 1 in 16 */
+		0, 0, 0, 0, 0, 0, 0, 0,			/* no segment id */
+		0, 0, 0, 0, 0,				/* no tunnel: type, id */
 		0, 0, 0, 0, 0, 0, 0x61, 0xa8,		/* SYN to SYN-ACK: 25000 ns */
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* not measured */
 		0x07,					/* closed */
@@ -194,11 +208,13 @@ static void test_flow_record(void **state)
 		0x01, 0x94,				/* HTTP status 404 */
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* no DNS time */
 		0xff,					/* no DNS code */
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* no outer */
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* endpoints */
 		0, 0, 0, 0, 0, 0, 0, 0,			/* no local cgroup */
 		0x00,					/* its path: empty */
 	};
 	static const uint8_t resp[] = {
-		0x01, 0x01, 0x00, 0x41,			/* set 257, 4 + 61 */
+		0x01, 0x01, 0x00, 0x4e,			/* set 257, 4 + 74 */
 		10, 0, 0, 2, 10, 0, 0, 1,
 		0x00, 0x50, 0x9c, 0x40,
 	};
@@ -215,7 +231,7 @@ static void test_flow_record(void **state)
 	f.sampling = 0;
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 61);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 74);
 	assert_memory_equal(buf + 16, resp, sizeof(resp));
 	assert_int_equal(buf[16 + 4 + 52], IPFIX_BIFLOW_REVERSE_INITIATOR);
 	/* a flow counted in full: interval 1, space 0 */
@@ -242,9 +258,9 @@ static void test_tls_record(void **state)
 	f.tls_hrr = 1;
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 227);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 272);
 	assert_int_equal(be16(buf + 16), XTAP_TMPL_V4_TLS);
-	t = buf + 16 + 4 + 117;
+	t = buf + 16 + 4 + 130;
 	assert_memory_equal(t, "example.com\0\0\0\0\0", 16);
 	for (int i = 11; i < 64; i++)
 		assert_int_equal(t[i], 0);
@@ -260,7 +276,7 @@ static void test_tls_record(void **state)
 	f.src_side = 1;
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 61);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 1, 2, 3), 16 + 4 + 74);
 	assert_int_equal(be16(buf + 16), XTAP_TMPL_V4_RESP);
 }
 
@@ -289,19 +305,19 @@ static void test_cgroup_elements(void **state)
 	f.cgroup_path = long_path;
 	assert_true(xtap_ipfix_put_flow(&m, &f));
 	len = xtap_ipfix_msg_finish(&m, 0, 0, 0);
-	r1 = 117 + 8 + 1 + pl;
-	r2 = 117 + 8 + 3 + 299;
+	r1 = 162 + 8 + 1 + pl;
+	r2 = 162 + 8 + 3 + 299;
 	assert_int_equal(len, 16 + 4 + r1 + r2);
 	assert_int_equal(be16(buf + 16), XTAP_TMPL_V4_INIT);
 	assert_int_equal(be16(buf + 18), 4 + r1 + r2);
-	t = buf + 16 + 4 + 117;
+	t = buf + 16 + 4 + 162;
 	assert_int_equal(be32(t), 0x01020304);
 	assert_int_equal(be32(t + 4), 0x05060708);
 	assert_int_equal(t[8], pl);
 	assert_memory_equal(t + 9, path, pl);
 	rec = buf + 16 + 4;
 	assert_int_equal(xtap_ipfix_record_size(XTAP_TMPL_V4_INIT, rec, r1 + r2), r1);
-	t = rec + r1 + 117 + 8;
+	t = rec + r1 + 162 + 8;
 	assert_int_equal(t[0], 255);
 	assert_int_equal(be16(t + 1), 299);
 	assert_memory_equal(t + 3, long_path, 299);
@@ -330,6 +346,62 @@ static void test_cgroup_elements(void **state)
 	}
 }
 
+/* A flow in a tunnel: layer2SegmentId with the VxLAN segment type and the
+ * VNI, xtap's type and id on both directions' records, the outer endpoints
+ * of the record's direction on the initiator's (after TLS's when any).
+ * Geneve has no segment type: layer2SegmentId 0, the type says Geneve. */
+static void test_tunnel_elements(void **state)
+{
+	static const uint8_t oa[16] = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 1 };
+	static const uint8_t ob[16] = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 2 };
+	uint8_t buf[512];
+	struct xtap_ipfix_msg m;
+	struct xtap_ipfix_flow f = tcp_flow();
+	const uint8_t *r = buf + 16 + 4;
+
+	(void)state;
+	f.key.tun_type = XTAP_TUN_VXLAN;
+	f.key.tun_id = 42;
+	memcpy(f.tun_outer[0], oa, 16);
+	memcpy(f.tun_outer[1], ob, 16);
+	f.src_side = 1;		/* side b opened it: its tunnel end is the source */
+	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
+	assert_true(xtap_ipfix_put_flow(&m, &f));
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 171);
+	assert_int_equal(be16(buf + 16), XTAP_TMPL_V4_INIT);
+	assert_memory_equal(r + 61, "\x01\0\0\0\0\0\0\x2a", 8);
+	assert_int_equal(r[69], XTAP_TUN_VXLAN);
+	assert_int_equal(be32(r + 70), 42);
+	assert_memory_equal(r + 130, ob, 16);
+	assert_memory_equal(r + 146, oa, 16);
+
+	f.reverse = true;
+	f.src_side = 0;
+	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
+	assert_true(xtap_ipfix_put_flow(&m, &f));
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 74);
+	assert_int_equal(be16(buf + 16), XTAP_TMPL_V4_RESP);
+	assert_memory_equal(r + 61, "\x01\0\0\0\0\0\0\x2a", 8);
+	assert_int_equal(r[69], XTAP_TUN_VXLAN);
+	assert_int_equal(be32(r + 70), 42);
+
+	/* Geneve, with TLS: the outer endpoints follow the TLS elements */
+	f.reverse = false;
+	f.key.tun_type = XTAP_TUN_GENEVE;
+	f.key.tun_id = 0xabcdef;
+	f.tls = true;
+	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
+	assert_true(xtap_ipfix_put_flow(&m, &f));
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 272);
+	assert_int_equal(be16(buf + 16), XTAP_TMPL_V4_TLS);
+	assert_memory_equal(r + 61, "\0\0\0\0\0\0\0\0", 8);
+	assert_int_equal(r[69], XTAP_TUN_GENEVE);
+	assert_int_equal(be32(r + 70), 0xabcdef);
+	assert_memory_equal(r + 231, oa, 16);
+	assert_memory_equal(r + 247, ob, 16);
+	assert_int_equal(xtap_ipfix_record_size(XTAP_TMPL_V4_TLS, r, 272), 272);
+}
+
 /* Records of one template share a set; another template opens another. */
 static void test_sets_and_full_message(void **state)
 {
@@ -342,19 +414,19 @@ static void test_sets_and_full_message(void **state)
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	while (xtap_ipfix_put_flow(&m, &f))
 		n++;
-	/* (1400 - 16 - 4) / 126 */
-	assert_int_equal(n, 10);
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 10 * 126);
-	assert_int_equal(be16(buf + 18), 4 + 10 * 126);
+	/* (1400 - 16 - 4) / 171 */
+	assert_int_equal(n, 8);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 8 * 171);
+	assert_int_equal(be16(buf + 18), 4 + 8 * 171);
 
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
 	f.reverse = true;
 	assert_true(xtap_ipfix_put_flow(&m, &f));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 130 + 4 + 2 * 61);
-	assert_int_equal(be16(buf + 16 + 130), 257);
-	assert_int_equal(be16(buf + 16 + 130 + 2), 4 + 2 * 61);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 175 + 4 + 2 * 74);
+	assert_int_equal(be16(buf + 16 + 175), 257);
+	assert_int_equal(be16(buf + 16 + 175 + 2), 4 + 2 * 74);
 }
 
 /* ICMP: ports 0, type and code in their element; the responder's record of
@@ -383,7 +455,7 @@ static void test_icmp_and_v6(void **state)
 	f.key.addr_a[0] = 0xfd;
 	xtap_ipfix_msg_init(&m, buf, sizeof(buf));
 	assert_true(xtap_ipfix_put_flow(&m, &f));
-	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 150);
+	assert_int_equal(xtap_ipfix_msg_finish(&m, 0, 0, 0), 16 + 4 + 195);
 	assert_int_equal(be16(buf + 16), XTAP_TMPL_V6_INIT);
 	assert_memory_equal(buf + 20, f.key.addr_a, 16);
 	assert_memory_equal(buf + 36, f.key.addr_b, 16);
@@ -680,6 +752,7 @@ int main(void)
 		cmocka_unit_test(test_tls_record),
 		cmocka_unit_test(test_cgroup_elements),
 		cmocka_unit_test(test_flow_record),
+		cmocka_unit_test(test_tunnel_elements),
 		cmocka_unit_test(test_sets_and_full_message),
 		cmocka_unit_test(test_icmp_and_v6),
 		cmocka_unit_test(test_svc_record),
