@@ -683,6 +683,22 @@ int main(int argc, char **argv)
 			fprintf(stderr, "xtap: bench: counters of %s do not match the runs\n", h->name);
 			goto cleanup;
 		}
+		/* like with like: the build without latency opens the same tunnels */
+		struct xtap_stats cst;
+
+		err = xtap_stats_read(bpf_map__fd(cskel->maps.xtap_stats), h->point, &cst);
+		if (err) {
+			fprintf(stderr, "xtap: bench: read maps: %s\n", strerror(-err));
+			goto cleanup;
+		}
+		if (!st.c[XTAP_STAT_TUN_DECAP] ||
+		    cst.c[XTAP_STAT_TUN_DECAP] != st.c[XTAP_STAT_TUN_DECAP]) {
+			fprintf(stderr, "xtap: bench: %s: %llu tunnel frames decapsulated without "
+				"latency, %llu with it\n", h->name,
+				(unsigned long long)cst.c[XTAP_STAT_TUN_DECAP],
+				(unsigned long long)st.c[XTAP_STAT_TUN_DECAP]);
+			goto cleanup;
+		}
 		if (hi == 0 && st.c[XTAP_STAT_FLOW_NEW] != (__u64)nflow) {
 			fprintf(stderr, "xtap: bench: %llu flows created, expected %d\n",
 				(unsigned long long)st.c[XTAP_STAT_FLOW_NEW], nflow);

@@ -21,7 +21,11 @@
  * extension headers, not a fragment), checks it as the parser would, and
  * when the packet is out of the sample and hop tracking has nothing to do
  * with it, the data plane only counts it. Any other frame is parsed as
- * always and the sample decided after (sample_weight).
+ * always and the sample decided after (sample_weight), among them every
+ * tunnel packet the parser opens (UDP to the VXLAN and Geneve ports, GRE,
+ * IP in IP): the inner packet decides, so an inner SYN, FIN or RST is
+ * always accounted, as a plain one is. A plain UDP datagram pays the
+ * compare of its port for that; TCP pays nothing.
  *
  * The same path serves TC ingress behind XDP (xtap_tc_ingress_counts 0),
  * which accounts no flows, sampled or not: a plain frame there is counted
@@ -189,6 +193,15 @@ struct sample_peeked {
 	int cls;		/* XTAP_STAT_TCP or XTAP_STAT_UDP */
 };
 
+/* 1 when a UDP datagram to port (host order) is decapsulated by the parser
+ * (kern/lib/tunnel.h): VXLAN or Geneve, decapsulation on. */
+static __always_inline int sample_tunnel_port(__u16 port)
+{
+	struct xtap_tun_cfg *cfg = tun_cfg();
+
+	return cfg && !(cfg->flags & XTAP_TUN_CFG_OFF) && tun_udp_type(cfg, port) != XTAP_TUN_NONE;
+}
+
 /* The L4 header at l4 of an IP packet whose payload is plen bytes, checked
  * as parse_l4 does. 0, or 1 when the sample can be decided here. */
 static __always_inline int sample_peek_l4(__u8 *l4, void *data_end, __u8 proto, __u32 plen,
@@ -217,6 +230,8 @@ static __always_inline int sample_peek_l4(__u8 *l4, void *data_end, __u8 proto, 
 
 		if (plen < 8 || ulen < 8 || ulen > plen)
 			return 0;
+		if (sample_tunnel_port(k->ports & 0xffff))
+			return 0;	/* the inner packet decides */
 		k->seq = k->ack = 0;
 		k->cls = XTAP_STAT_UDP;
 		return 1;

@@ -329,12 +329,6 @@ static __always_inline int tun_decap(struct cursor *c, struct pkt *p, void *data
 	struct tun_outer *o;
 	int type, inner;
 
-#if defined(XTAP_FEATURE_LATENCY) && !XTAP_FEATURE_LATENCY
-	/* the benchmark's baseline without the latency features: its larger
-	 * frame leaves no room on the stack for tun_open's, and what it
-	 * measures (the core of a packet outside any tunnel) does not use it */
-	return r;
-#endif
 	if (p->frag != XTAP_FRAG_NONE)
 		return r;
 	if (r == XTAP_STAT_UDP) {

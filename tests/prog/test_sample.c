@@ -8,6 +8,8 @@
  */
 #include "tests/prog/harness.h"
 
+#include <netinet/in.h>
+
 #define RATE 8
 
 struct live {
@@ -225,6 +227,97 @@ static void test_sample_tcp_handshake_exact(void **state)
 	assert_int_equal(v.pkts[!c], 2);
 }
 
+/* seg inside a tunnel to UDP port dport (VXLAN VNI 42, or Geneve), or,
+ * with proto set, inside that IP protocol (GRE with no options, IP in IP):
+ * the outer headers between two other hosts. */
+static void tunnel_seg(struct pb *b, const struct pb *seg, __u16 dport, __u8 proto)
+{
+	static const __u8 vxlan[8] = { 0x08, 0, 0, 0, 0, 0, 42, 0 };
+	static const __u8 geneve[8] = { 0, 0, 0x65, 0x58, 0, 0, 42, 0 };
+	static const __u8 gre[4] = { 0, 0, 0x08, 0 };
+
+	pb_init(b, PB_MAC_B, PB_MAC_A);
+	pb_ipv4(b, &(struct pb_ip4){ .saddr = PB_IP4(192, 168, 1, 1),
+				     .daddr = PB_IP4(192, 168, 1, 2), .id = 3 });
+	if (proto == IPPROTO_GRE) {
+		pb_ipproto(b, proto);
+		pb_payload(b, gre, sizeof(gre));
+		pb_payload(b, seg->d + 14, seg->len - 14);
+	} else if (proto) {
+		pb_ipproto(b, proto);
+		pb_payload(b, seg->d + 14, seg->len - 14);
+	} else {
+		pb_udp(b, 51515, dport);
+		pb_payload(b, dport == 6081 ? geneve : vxlan, 8);
+		pb_payload(b, seg->d, seg->len);
+	}
+	pb_finish(b);
+}
+
+/* Inside a tunnel, sampled 1 in 65535 with hop tracking at 1 in 65536:
+ * the inner connection's SYN, SYN-ACK, the handshake's last ACK and the
+ * FINs are all accounted with weight 1 at every hook, for VXLAN, Geneve,
+ * GRE and IP in IP, so the inner flow has its handshake timed and its
+ * outcome, as a plain connection would. */
+static void test_sample_tunnel_edges(void **state)
+{
+	static const struct { __u16 port; __u8 proto; __u8 type; const char *name; } tun[] = {
+		{ 4789, 0, XTAP_TUN_VXLAN, "vxlan" },
+		{ 6081, 0, XTAP_TUN_GENEVE, "geneve" },
+		{ 0, IPPROTO_GRE, XTAP_TUN_GRE, "gre" },
+		{ 0, IPPROTO_IPIP, XTAP_TUN_IPIP, "ipip" },
+	};
+	static const struct { int from_client; __u8 flags; __u32 seq, ack; } segs[] = {
+		{ 1, PB_SYN, 1000, 0 }, { 0, PB_SYN | PB_ACK, 5000, 1001 }, { 1, PB_ACK, 1001, 5001 },
+		{ 1, PB_FIN | PB_ACK, 1001, 5001 }, { 0, PB_FIN | PB_ACK, 5001, 1002 },
+	};
+	struct live *l = *state;
+
+	set_cfg(l, XTAP_SAMPLING_MAX, 16);
+	for (size_t t = 0; t < sizeof(tun) / sizeof(tun[0]); t++) {
+		for (size_t h = 0; h < NHOOKS; h++) {
+			struct xtap_flow_entry *f = NULL;
+			struct pb seg, b;
+			size_t nf = 0;
+			int c;
+
+			assert_int_equal(xtap_flows_read(l->flows_fd, l->fcache_fd, XTAP_SORT_KEY,
+							 &f, &nf), 0);
+			for (size_t i = 0; i < nf; i++)
+				bpf_map_delete_elem(l->flows_fd, &f[i].key);
+			free(f);
+			for (size_t i = 0; i < sizeof(segs) / sizeof(segs[0]); i++) {
+				tcp_seg(&seg, segs[i].from_client, segs[i].flags, segs[i].seq,
+					segs[i].ack, 0);
+				tunnel_seg(&b, &seg, tun[t].port, tun[t].proto);
+				run(l, hooks[h], &b, 1);
+			}
+			assert_int_equal(xtap_flows_read(l->flows_fd, l->fcache_fd, XTAP_SORT_KEY,
+							 &f, &nf), 0);
+			if (nf != 1 || f[0].key.tun_type != tun[t].type || f[0].key.proto != IPPROTO_TCP)
+				fail_msg("%s at %s: %zu flows, the first of tunnel type %d proto %d; "
+					 "expected the inner TCP flow alone", tun[t].name,
+					 hook_str(hooks[h]), nf, nf ? f[0].key.tun_type : -1,
+					 nf ? f[0].key.proto : -1);
+			struct xtap_flow v = f[0].val;
+
+			free(f);
+			c = v.initiator;
+			assert_int_equal(v.syn[c], 1);
+			assert_int_equal(v.syn[!c], 1);
+			assert_int_equal(v.fin[c], 1);
+			assert_int_equal(v.fin[!c], 1);
+			assert_int_equal(v.pkts[c], 3);
+			assert_int_equal(v.pkts[!c], 2);
+			assert_int_equal(v.hs_seen,
+					 XTAP_HS_SEEN_SYN | XTAP_HS_SEEN_SYNACK | XTAP_HS_SEEN_ACK);
+			assert_int_equal(v.hs_state, XTAP_HS_DONE);
+			assert_true(v.syn_synack_ns > 0 && v.synack_ack_ns > 0);
+			assert_int_equal(v.outcome, XTAP_OUTCOME_CLOSED);
+		}
+	}
+}
+
 /* The frames of test_sample_left_out_counted. */
 enum lo_frame { LO_V4_UDP, LO_V6_UDP, LO_V6_TCP, LO_PADDED, LO_TRAILER, LO_VLAN, LO_NO_MAC,
 		LO_MULTIBUF, LO_MULTIBUF_TRAILER, LO_N };
@@ -413,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_sample_tcp_handshake_exact),
 		cmocka_unit_test(test_sample_left_out_counted),
 		cmocka_unit_test(test_sample_rate_change),
+		cmocka_unit_test(test_sample_tunnel_edges),
 		cmocka_unit_test(test_tc_ingress_behind_xdp),
 	};
 
