@@ -62,26 +62,23 @@ static __always_inline void owner_account(void *ctx, __u32 hook, struct xtap_fca
 	owner_egress(ctx, c);
 }
 
-/* capture --cgroup: the packet's flow has that local cgroup. */
-static __always_inline int owner_capture_selected(__u64 cgid, int has_flow,
-						  const struct xtap_flow_key *k)
+/* The local cgroup of the packet's flow as it stands now, 0 when it has none
+ * (yet): what capture --cgroup selects on and each record carries. */
+static __always_inline __u64 owner_flow_cgroup(int has_flow, const struct xtap_flow_key *k)
 {
 	struct xtap_flow *f;
 
-	if (!cgid)
-		return 1;
 	if (!has_flow)
 		return 0;
 	f = bpf_map_lookup_elem(&xtap_flows, k);
-	return f && f->cgroup_id == cgid;
+	return f ? f->cgroup_id : 0;
 }
 
 #else
 
-static __always_inline int owner_capture_selected(__u64 cgid, int has_flow,
-						  const struct xtap_flow_key *k)
+static __always_inline __u64 owner_flow_cgroup(int has_flow, const struct xtap_flow_key *k)
 {
-	return !cgid;
+	return 0;
 }
 
 static __always_inline void owner_account(void *ctx, __u32 hook, struct xtap_fcache *c)
