@@ -288,6 +288,8 @@ struct xtap_flow {
 enum xtap_owner {
 	XTAP_OWNER_NONE = 0,
 	XTAP_OWNER_EGRESS = 1,	/* the socket of an outbound skb at TC egress */
+	XTAP_OWNER_LISTENER = 2,	/* the listener an inbound SYN is for, looked up
+				 * at ingress (no socket cookie) */
 };
 
 #define XTAP_HS_SEEN_SYN 0x01		/* syn_ns */

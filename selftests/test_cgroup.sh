@@ -151,9 +151,9 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || xt
 
 	# the capture: a's packets only, with a's path in each comment
 	xt_ok "tshark" tshark -r "$pcap" -T fields -E separator=/t -e tcp.srcport -e tcp.dstport \
-		-e tcp.len -e frame.comment
+		-e tcp.len -e frame.comment -e tcp.flags.syn -e tcp.flags.ack
 	printf '%s\n' "$XT_STDOUT" >"$XT_TMP/cap.txt"
-	xt_ok "a's packets only, a's path in each comment" "$XT_PYTHON" - "$XT_TMP/cap.txt" \
+	xt_ok "a's packets only from its first SYN, a's path in each comment" "$XT_PYTHON" - "$XT_TMP/cap.txt" \
 		"$rela" <<'PY'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
@@ -163,10 +163,11 @@ for r in rows:
     assert r[3].endswith(f", cgroup {sys.argv[2]}"), f"comment: {r[3]}"
 data = sum(1 for r in rows if r[2] != "0")
 assert data >= 40, f"{data} data segments, want the 20 messages and their echoes"
+assert [r for r in rows if r[1] == "7101" and r[4:6] == ["1", "0"]], "no SYN"
 PY
 
 	# a capture without --cgroup: each packet's comment names the cgroup its
-	# flow had when it was copied; a server flow has none before its SYN-ACK
+	# flow had when it was copied, the inbound SYN the listener's
 	xt_ok "tshark all" tshark -r "$XT_TMP/all.pcapng" -T fields -E separator=/t -e tcp.srcport \
 		-e tcp.dstport -e tcp.len -e frame.comment -e tcp.flags.syn -e tcp.flags.ack
 	printf '%s\n' "$XT_STDOUT" >"$XT_TMP/all.txt"
@@ -175,17 +176,17 @@ PY
 import sys
 want = {"7101": sys.argv[2], "7102": sys.argv[3]}
 n = {p: 0 for p in want}
+syn = {p: 0 for p in want}
 for line in open(sys.argv[1]):
     r = line.rstrip("\n").split("\t")
     if len(r) < 4:
         continue
     port = ({r[0], r[1]} & set(want)).pop()
-    if r[1] == port and r[4:6] == ["1", "0"]:
-        assert "cgroup" not in r[3], f"the first SYN of {port}: {r}"
-        continue
     assert r[3].endswith(f", cgroup {want[port]}"), f"port {port}: {r}"
     n[port] += 1
+    syn[port] += r[1] == port and r[4:6] == ["1", "0"]
 assert all(v >= 40 for v in n.values()), n
+assert all(v == 1 for v in syn.values()), syn
 PY
 	xt_stop "$sa"
 	xt_stop "$sb"
@@ -195,7 +196,7 @@ PY
 # copied, carried in the record: it stays when the flow leaves the table
 # before the capture writes the packet. The capture is stopped while a
 # client talks to a server in a cgroup, then UDP to new ports pushes the
-# flow out of a 64-entry table; every packet but the first SYN names it.
+# flow out of a 64-entry table; every packet names it.
 test_cgroup_comment_outlives_flow()
 {
 	local cga rela sa cap pcap=$XT_TMP/cg.pcapng
@@ -243,8 +244,6 @@ n = 0
 for line in open(sys.argv[1]):
     r = line.rstrip("\n").split("\t")
     if len(r) < 5:
-        continue
-    if r[1] == "7103" and r[3:5] == ["1", "0"]:
         continue
     assert r[2].endswith(f", cgroup {sys.argv[2]}"), r
     n += 1
