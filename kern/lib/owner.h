@@ -12,21 +12,23 @@
  * TC programs), so that the SYN is already its flow's. Other inbound
  * packets are named by the egress side of their flow.
  *
- * It is done once per flow and CPU, on the flow's per-CPU write-back entry
- * (struct xtap_fcache): owner_tried says that egress looked already while
- * the entry held the flow, or that the flow has its owner (set when the
- * entry takes the flow, in kern/lib/flow.h's fcache_remember). A packet
- * whose flow has it costs one test of a byte in the entry's first cache
- * line. A flow kept out of the write-back entries for its TCP handshake is
- * looked at on each of those packets at egress (they take the shared entry
- * anyway).
+ * The SYN's lookup is made when its flow has no cgroup yet; any other
+ * packet at ingress pays tests of its parsed protocol and flags. The look
+ * at egress is done once per flow and CPU, on the flow's per-CPU
+ * write-back entry (struct xtap_fcache): owner_tried says that egress
+ * looked already while the entry held the flow, or that the flow has its
+ * owner (set when the entry takes the flow, in kern/lib/flow.h's
+ * fcache_remember). A packet whose flow has it costs one test of a byte in
+ * the entry's first cache line. A flow kept out of the write-back entries
+ * for its TCP handshake is looked at on each of those packets at egress
+ * (they take the shared entry anyway).
  */
 #ifndef XTAP_KERN_OWNER_H
 #define XTAP_KERN_OWNER_H
 
-#include "config.h"
 #include <bpf/bpf_core_read.h>
 
+#include "config.h"
 #include "flow.h"
 
 /* 1: flows carry their local cgroup and socket. -DXTAP_FEATURE_OWNER=0
