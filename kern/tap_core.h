@@ -72,7 +72,7 @@ static __always_inline __u32 tap_core(void *ctx, __u32 hook, int *hop_stamp)
 			struct xtap_fcache *c = flow_account(&p, XTAP_POINT(xtap_slot, hook), st,
 							     weight, n);
 
-			owner_account(ctx, hook, c);
+			owner_account(ctx, hook, c, &p);
 			tun_record(&p);
 			app_account(ctx, data, data_end, &p, hook);
 		}

@@ -11,7 +11,7 @@
 
 /* Recorded in the pinned state when it is made (<pin root>/abi); an xtap
  * whose number differs refuses that state until `xtap detach --all`. */
-#define XTAP_ABI_VERSION 11
+#define XTAP_ABI_VERSION 12
 
 /* An attach point is (interface slot, hook). The loader gives every attached
  * interface a slot; the programs of that interface carry it as rodata. */
@@ -288,6 +288,8 @@ struct xtap_flow {
 enum xtap_owner {
 	XTAP_OWNER_NONE = 0,
 	XTAP_OWNER_EGRESS = 1,	/* the socket of an outbound skb at TC egress */
+	XTAP_OWNER_LISTENER = 2,	/* the listener an inbound SYN is for, looked up
+				 * at ingress (no socket cookie) */
 };
 
 #define XTAP_HS_SEEN_SYN 0x01		/* syn_ns */
@@ -420,7 +422,7 @@ struct xtap_iface {
  * capture), read per packet, so that a capture can start and stop while the
  * programs stay attached.
  */
-#define XTAP_CAPTURE_VERSION 2
+#define XTAP_CAPTURE_VERSION 3
 /* Largest snap length, tcpdump's: frames longer than this are cut, and the
  * record keeps their wire length. The programs copy a frame of up to
  * XTAP_CAPTURE_CHUNK bytes in one piece, a longer one (a jumbo frame, an XDP
@@ -520,6 +522,8 @@ struct xtap_capture_rec {
 	__u32 reserved1;
 	__u64 ts_ns;		/* live: CLOCK_MONOTONIC; replay: the capture's time */
 	__u64 flow_id;		/* xtap_flow_id() of the packet's flow; 0: no flow */
+	__u64 cgroup_id;	/* the flow's local cgroup when the packet was
+				 * copied (struct xtap_flow cgroup_id); 0: none yet */
 	/* __u8 data[cap_len] */
 };
 
@@ -869,7 +873,7 @@ _Static_assert(sizeof(struct xtap_hist) == 8 * (3 + XTAP_HIST_BUCKETS), "xtap_hi
 
 _Static_assert(sizeof(struct xtap_capture_cfg) == 48, "xtap_capture_cfg layout");
 _Static_assert(sizeof(struct xtap_capflow) == 8, "xtap_capflow layout");
-_Static_assert(sizeof(struct xtap_capture_rec) == 40, "xtap_capture_rec layout");
+_Static_assert(sizeof(struct xtap_capture_rec) == 48, "xtap_capture_rec layout");
 _Static_assert(sizeof(struct xtap_capture_pkt) == 72, "xtap_capture_pkt layout");
 _Static_assert(sizeof(union xtap_capture_head) == 8, "xtap_capture_head layout");
 _Static_assert(sizeof(struct xtap_capture_stats) == 16, "xtap_capture_stats layout");

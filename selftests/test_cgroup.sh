@@ -151,9 +151,9 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || xt
 
 	# the capture: a's packets only, with a's path in each comment
 	xt_ok "tshark" tshark -r "$pcap" -T fields -E separator=/t -e tcp.srcport -e tcp.dstport \
-		-e tcp.len -e frame.comment
+		-e tcp.len -e frame.comment -e tcp.flags.syn -e tcp.flags.ack
 	printf '%s\n' "$XT_STDOUT" >"$XT_TMP/cap.txt"
-	xt_ok "a's packets only, a's path in each comment" "$XT_PYTHON" - "$XT_TMP/cap.txt" \
+	xt_ok "a's packets only from its first SYN, a's path in each comment" "$XT_PYTHON" - "$XT_TMP/cap.txt" \
 		"$rela" <<'PY'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
@@ -163,18 +163,20 @@ for r in rows:
     assert r[3].endswith(f", cgroup {sys.argv[2]}"), f"comment: {r[3]}"
 data = sum(1 for r in rows if r[2] != "0")
 assert data >= 40, f"{data} data segments, want the 20 messages and their echoes"
+assert [r for r in rows if r[1] == "7101" and r[4:6] == ["1", "0"]], "no SYN"
 PY
 
-	# a capture without --cgroup: each packet's comment names its flow's
-	# cgroup, found in the flow table
+	# a capture without --cgroup: each packet's comment names the cgroup its
+	# flow had when it was copied, the inbound SYN the listener's
 	xt_ok "tshark all" tshark -r "$XT_TMP/all.pcapng" -T fields -E separator=/t -e tcp.srcport \
-		-e tcp.dstport -e tcp.len -e frame.comment
+		-e tcp.dstport -e tcp.len -e frame.comment -e tcp.flags.syn -e tcp.flags.ack
 	printf '%s\n' "$XT_STDOUT" >"$XT_TMP/all.txt"
 	xt_ok "each packet's cgroup in its comment" "$XT_PYTHON" - "$XT_TMP/all.txt" "$rela" \
 		"$relb" <<'PY'
 import sys
 want = {"7101": sys.argv[2], "7102": sys.argv[3]}
 n = {p: 0 for p in want}
+syn = {p: 0 for p in want}
 for line in open(sys.argv[1]):
     r = line.rstrip("\n").split("\t")
     if len(r) < 4:
@@ -182,8 +184,70 @@ for line in open(sys.argv[1]):
     port = ({r[0], r[1]} & set(want)).pop()
     assert r[3].endswith(f", cgroup {want[port]}"), f"port {port}: {r}"
     n[port] += 1
+    syn[port] += r[1] == port and r[4:6] == ["1", "0"]
 assert all(v >= 40 for v in n.values()), n
+assert all(v == 1 for v in syn.values()), syn
 PY
 	xt_stop "$sa"
 	xt_stop "$sb"
+}
+
+# The cgroup in a pcapng comment is the one the flow had when its packet was
+# copied, carried in the record: it stays when the flow leaves the table
+# before the capture writes the packet. The capture is stopped while a
+# client talks to a server in a cgroup, then UDP to new ports pushes the
+# flow out of a 64-entry table; every packet names it.
+test_cgroup_comment_outlives_flow()
+{
+	local cga rela sa cap pcap=$XT_TMP/cg.pcapng
+	xt_require findmnt tshark
+	xt_pair
+	cg_new cga a
+	rela=/${cga##*/}
+	cg_server sa "$cga" "$XT_NS_S" 7103
+	xt_ok "xtap attach --flows 64" xt_ns "$XT_NS_S" "$XTAP" attach --flows 64 "$XT_IF_S"
+	xt_defer xt_ns "$XT_NS_S" "$XTAP" detach "$XT_IF_S"
+	xt_bg cap "" "$XT_TMP/capture.log" "$XTAP" capture --pcapng -w "$pcap" tcp port 7103
+	xt_wait_log "capture listening" "$cap" "$XT_TMP/capture.log" 'listening on'
+	kill -STOP "$cap"
+	xt_ok "client" xt_ns "$XT_NS_C" "$XT_PYTHON" "$XT_HERE/tcp_echo.py" client "$XT_S4" 7103 \
+		5 100
+	local round gone=0
+	for round in 1 2 3 4 5 6 7 8 9 10; do
+		xt_ok "UDP to 1000 ports" xt_ns "$XT_NS_C" "$XT_PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for p in range(20000, 21000):
+    s.sendto(b"x", (sys.argv[1], p))
+' "$XT_S4"
+		xt_ok "xtap flows -j" "$XTAP" flows -j
+		if "$XT_PYTHON" -c '
+import json, sys
+f = json.load(sys.stdin)["flows"]
+m = [x for x in f if 7103 in (x["a"]["port"], x["b"]["port"])]
+sys.exit(len(f) < 32 or bool(m))
+' <<<"$XT_STDOUT"; then
+			gone=1
+			break
+		fi
+	done
+	xt_assert_eq "the flow left the table" 1 "$gone"
+	kill -CONT "$cap"
+	sleep 0.3
+	xt_stop "$cap" INT
+	xt_ok "tshark" tshark -r "$pcap" -T fields -E separator=/t -e tcp.srcport -e tcp.dstport \
+		-e frame.comment -e tcp.flags.syn -e tcp.flags.ack
+	printf '%s\n' "$XT_STDOUT" >"$XT_TMP/cap.txt"
+	xt_ok "each packet's cgroup in its comment" "$XT_PYTHON" - "$XT_TMP/cap.txt" "$rela" <<'PY'
+import sys
+n = 0
+for line in open(sys.argv[1]):
+    r = line.rstrip("\n").split("\t")
+    if len(r) < 5:
+        continue
+    assert r[2].endswith(f", cgroup {sys.argv[2]}"), r
+    n += 1
+assert n >= 12, f"{n} packets"
+PY
+	xt_stop "$sa"
 }

@@ -28,13 +28,7 @@ struct xtap_capsink {
 	char names[XTAP_MAX_SLOTS][XTAP_IFNAMSIZ];
 	int iface_id[XTAP_MAX_POINTS];	/* in the current file, -1: not yet */
 	char *cgroup;		/* for the comments; NULL */
-	struct xtap_flow_cgroups *fcg;	/* each flow's, for the comments; NULL */
 };
-
-void xtap_capsink_flow_cgroups(struct xtap_capsink *s, struct xtap_flow_cgroups *c)
-{
-	s->fcg = c;
-}
 
 void xtap_capsink_file_name(const char *base, __u32 n, __u32 files, char *buf, size_t len)
 {
@@ -191,8 +185,8 @@ void xtap_capsink_put(struct xtap_capsink *s, const struct xtap_capture_rec *r)
 		else
 			snprintf(comment, sizeof(comment), "hook %s, no flow", xtap_hook_name(r->hook));
 		cg = s->cgroup;
-		if (!cg && s->fcg && r->flow_id)
-			cg = xtap_flow_cgroups_path(s->fcg, r->flow_id);
+		if (!cg && r->cgroup_id)
+			cg = xtap_cgroup_path(r->cgroup_id);
 		if (cg)
 			snprintf(comment + strlen(comment), sizeof(comment) - strlen(comment),
 				 ", cgroup %s", cg);

@@ -49,10 +49,6 @@ struct xtap_capsink *xtap_capsink_open(const struct xtap_capsink_opts *o, char *
 /* The name slot's interfaces go by in pcapng ("veth0" makes veth0@xdp...);
  * without one, slotN. */
 void xtap_capsink_name(struct xtap_capsink *s, __u32 slot, const char *name);
-struct xtap_flow_cgroups;
-/* pcapng: name each packet's local cgroup in its comment, found by its flow
- * id in c (user/cgroup.h; the caller keeps it). */
-void xtap_capsink_flow_cgroups(struct xtap_capsink *s, struct xtap_flow_cgroups *c);
 /* Writes the record r (checked by xtap_capread_rec_check). Its bytes are
  * written from where they lie: they stay as they are until the next
  * xtap_capsink_flush returns. Errors are counted and kept for the flush. */

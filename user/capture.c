@@ -13,7 +13,6 @@
 #include "user/capslot.h"
 #include "user/capsink.h"
 #include "user/capture.h"
-#include "user/cgroup.h"
 #include "user/opts.h"
 
 /* Bytes per ring: half of RING_BYTES_ALL each for up to 2 rings, else
@@ -230,26 +229,9 @@ static bool is_fifo(const char *path)
 	return strcmp(path, "-") && !stat(path, &sb) && S_ISFIFO(sb.st_mode);
 }
 
-/* pcapng: each packet's comment names its flow's local cgroup, looked up in
- * the flow table (a state without one: no cgroups named). */
-static struct xtap_flow_cgroups *flow_cgroups(const struct xtap_state *st, struct xtap_capsink *sink)
-{
-	struct xtap_flow_cgroups *c = NULL;
-	int fd = xtap_map_open(st, "xtap_flows");
-
-	if (fd >= 0) {
-		c = xtap_flow_cgroups_new(fd);
-		close(fd);
-	}
-	if (c)
-		xtap_capsink_flow_cgroups(sink, c);
-	return c;
-}
-
 static int run_rings(const struct xtap_capture_opts *o, struct xtap_capture_result *r,
 		     const volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
-	struct xtap_flow_cgroups *fcg = NULL;
 	char why[XTAP_FILTER_ERRLEN];
 	struct sock_filter *classic = NULL;
 	size_t nclassic = 0;
@@ -286,8 +268,6 @@ static int run_rings(const struct xtap_capture_opts *o, struct xtap_capture_resu
 		goto cleanup;
 	if (!sink && !(sink = open_sink(o, err, errlen)))
 		goto cleanup;
-	if (o->pcapng && !o->cgroup_id)
-		fcg = flow_cgroups(&st, sink);
 	n = xtap_capread_new(&rd, slot.ring, slot.nrings, sink);
 	if (n) {
 		snprintf(err, errlen, "capture ring: %s", strerror(-n));
@@ -344,7 +324,6 @@ cleanup:
 		xtap_capslot_stop(&slot);
 	xtap_capmaps_close(&maps);
 	xtap_state_close(&st);
-	xtap_flow_cgroups_free(fcg);
 	free(classic);
 	return ret;
 }

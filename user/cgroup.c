@@ -4,7 +4,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <ftw.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,6 @@
 #include <unistd.h>
 
 #include "user/cgroup.h"
-#include "user/maps.h"
 #include "user/log.h"
 
 struct cg_entry {
@@ -238,111 +236,4 @@ int xtap_cgroup_opt(const char *cmd, const char *path, __u64 *id)
 	else if (err)
 		xtap_err("%s: --cgroup %s: %s", cmd, path, strerror(-err));
 	return err ? -1 : 0;
-}
-
-struct fcg_entry {
-	__u64 flow_id;
-	__u64 cgroup_id;
-};
-
-struct xtap_flow_cgroups {
-	int fd;
-	struct fcg_entry *e;
-	size_t n, cap;
-	bool read;
-	double next_read;	/* CLOCK_MONOTONIC seconds */
-};
-
-static double mono_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-struct xtap_flow_cgroups *xtap_flow_cgroups_new(int map_fd)
-{
-	struct xtap_flow_cgroups *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return NULL;
-	c->fd = dup(map_fd);
-	if (c->fd < 0) {
-		free(c);
-		return NULL;
-	}
-	return c;
-}
-
-void xtap_flow_cgroups_free(struct xtap_flow_cgroups *c)
-{
-	if (!c)
-		return;
-	close(c->fd);
-	free(c->e);
-	free(c);
-}
-
-static int fcg_batch(const struct xtap_flow_entry *v, size_t n, void *arg)
-{
-	struct xtap_flow_cgroups *c = arg;
-
-	for (size_t i = 0; i < n; i++) {
-		if (!v[i].val.cgroup_id)
-			continue;
-		if (c->n == c->cap) {
-			size_t cap = c->cap ? 2 * c->cap : 256;
-			struct fcg_entry *e = realloc(c->e, cap * sizeof(*e));
-
-			if (!e)
-				return -ENOMEM;
-			c->e = e;
-			c->cap = cap;
-		}
-		c->e[c->n].flow_id = xtap_flow_id(&v[i].key);
-		c->e[c->n].cgroup_id = v[i].val.cgroup_id;
-		c->n++;
-	}
-	return 0;
-}
-
-static int fcg_by_id(const void *a, const void *b)
-{
-	const struct fcg_entry *x = a, *y = b;
-
-	return x->flow_id < y->flow_id ? -1 : x->flow_id > y->flow_id;
-}
-
-static void fcg_read(struct xtap_flow_cgroups *c)
-{
-	double t0 = mono_s(), took;
-
-	c->n = 0;
-	xtap_flows_each(c->fd, -1, fcg_batch, c);	/* what was read, on an error */
-	qsort(c->e, c->n, sizeof(*c->e), fcg_by_id);
-	took = mono_s() - t0;
-	c->next_read = t0 + (took * 10 > 0.01 ? took * 10 : 0.01);
-	c->read = true;
-}
-
-static const struct fcg_entry *fcg_find(const struct xtap_flow_cgroups *c, __u64 flow_id)
-{
-	struct fcg_entry k = { .flow_id = flow_id };
-
-	return c->n ? bsearch(&k, c->e, c->n, sizeof(*c->e), fcg_by_id) : NULL;
-}
-
-const char *xtap_flow_cgroups_path(struct xtap_flow_cgroups *c, __u64 flow_id)
-{
-	const struct fcg_entry *e;
-
-	if (!c || !flow_id)
-		return NULL;
-	e = fcg_find(c, flow_id);
-	if (!e && (!c->read || mono_s() >= c->next_read)) {
-		fcg_read(c);
-		e = fcg_find(c, flow_id);
-	}
-	return e ? xtap_cgroup_path(e->cgroup_id) : NULL;
 }

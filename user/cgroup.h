@@ -33,19 +33,4 @@ int xtap_cgroup_opt(const char *cmd, const char *path, __u64 *id);
  * in what fits, the cut start shown as "...". "-" for NULL. */
 void xtap_cgroup_short(const char *path, char *buf, size_t width);
 
-/*
- * Flow ids (xtap_flow_id, as capture records carry them) to the paths of
- * their flows' local cgroups, for pcapng comments: the flow table is read
- * into a sorted table, and read again when an id is missing or has no
- * cgroup yet, at most every 10 ms and at most a tenth of the time (a read
- * of a big table takes a while).
- */
-struct xtap_flow_cgroups;
-/* Over the flow table map_fd (duplicated: the caller keeps its own). NULL:
- * out of memory. */
-struct xtap_flow_cgroups *xtap_flow_cgroups_new(int map_fd);
-/* The path of flow_id's cgroup, NULL when none is known. */
-const char *xtap_flow_cgroups_path(struct xtap_flow_cgroups *c, __u64 flow_id);
-void xtap_flow_cgroups_free(struct xtap_flow_cgroups *c);
-
 #endif

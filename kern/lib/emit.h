@@ -321,7 +321,7 @@ static __always_inline void capture_copy(void *ctx, int xdp, struct xtap_capture
 	struct xtap_capture_cfg *cfg;
 	struct xtap_capture_buf *b;
 	__u32 zero = 0, snap, ring;
-	__u64 avail, n;
+	__u64 avail, n, cgid;
 	void *rb;
 
 	cfg = bpf_map_lookup_elem(&xtap_capture, &id);
@@ -331,7 +331,8 @@ static __always_inline void capture_copy(void *ctx, int xdp, struct xtap_capture
 		return;
 	if (!cfg->sample_flows && cfg->sample > 1 && bpf_get_prandom_u32() % cfg->sample)
 		return;
-	if (!owner_capture_selected(cfg->cgroup_id, s->h.has_flow, &s->key))
+	cgid = owner_flow_cgroup(s->h.has_flow, &s->key);
+	if (cfg->cgroup_id && cgid != cfg->cgroup_id)
 		return;
 	if (cfg->sample_flows && !capture_flow_sampled(cfg, s, id))
 		return;
@@ -365,6 +366,7 @@ static __always_inline void capture_copy(void *ctx, int xdp, struct xtap_capture
 	/* the clock costs as much as a filter: read for copied packets only */
 	b->rec.ts_ns = xtap_now();
 	b->rec.flow_id = s->h.has_flow ? xtap_flow_id(&s->key) : 0;
+	b->rec.cgroup_id = cgid;
 
 	if (n > XTAP_CAPTURE_CHUNK) {
 		capture_count(s, id, capture_copy_big(ctx, xdp, rb, b, n));

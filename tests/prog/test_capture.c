@@ -317,14 +317,25 @@ static void test_cgroup_selects(void **state)
 		assert_int_equal(g.n, 2);
 		expect_rec(&g, 0, hook, XTAP_DIR_AB, &mine, mine.len, T0 + 3);
 		expect_rec(&g, 1, hook, XTAP_DIR_AB, &mine, mine.len, T0 + 5);
-		/* without the cgroup: all five */
+		assert_int_equal(g.r[0].h.cgroup_id, 4242);
+		assert_int_equal(g.r[1].h.cgroup_id, 4242);
+		/* without the cgroup: all four, each record with its flow's
+		 * cgroup as it stood when the packet was copied */
 		set_cfg(e, &(struct xtap_capture_cfg){ .enabled = 1, .hooks = 1u << hook });
 		run_pb(e, hook, &none, T0 + 6);
 		run_pb(e, hook, &other, T0 + 7);
 		run_pb(e, hook, &mine, T0 + 8);
 		run_pb(e, hook, &arp, T0 + 9);
+		set_flow_cgroup(e, 40003, 4244);
+		run_pb(e, hook, &none, T0 + 10);
 		drain(e, &g);
-		assert_int_equal(g.n, 4);
+		assert_int_equal(g.n, 5);
+		assert_int_equal(g.r[0].h.cgroup_id, 0);
+		assert_int_equal(g.r[1].h.cgroup_id, 4243);
+		assert_int_equal(g.r[2].h.cgroup_id, 4242);
+		assert_int_equal(g.r[3].h.cgroup_id, 0);	/* no flow */
+		assert_int_equal(g.r[3].h.flow_id, 0);
+		assert_int_equal(g.r[4].h.cgroup_id, 4244);
 	}
 }
 

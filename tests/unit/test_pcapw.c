@@ -221,7 +221,7 @@ static void test_record_checks(void **state)
 	assert_int_equal(xtap_capread_rec_check(&r, sizeof(r.h) - 1), -EINVAL);
 	r.h.version = XTAP_CAPTURE_VERSION + 1;
 	assert_int_equal(xtap_capread_rec_check(&r, full), -EINVAL);
-	r.h.version = XTAP_CAPTURE_VERSION - 1;	/* the layout before flow_id */
+	r.h.version = XTAP_CAPTURE_VERSION - 1;	/* the layout before cgroup_id */
 	assert_int_equal(xtap_capread_rec_check(&r, full), -EINVAL);
 	r.h.version = XTAP_CAPTURE_VERSION;
 	r.h.hook = XTAP_HOOK_MAX;
