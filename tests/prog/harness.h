@@ -405,6 +405,36 @@ static inline struct xtap_flow flow1(int hook, int d, __u64 now, __u64 bytes, __
 #define IP_A PB_IP4(10, 0, 0, 1)
 #define IP_B PB_IP4(10, 0, 0, 2)
 
+/* The histogram of kind for the server at IP_B (or its IPv6 twin):port,
+ * summed over CPUs; count 0 when there is none. */
+static inline struct xtap_hist svc_hist(struct env *e, int v6, __u16 port, __u8 proto, __u8 kind)
+{
+	struct xtap_svc_key k = { .port = port, .proto = proto, .kind = kind };
+	struct xtap_hist *per = calloc(e->ncpu, sizeof(*per)), sum = { 0 };
+
+	assert_non_null(per);
+	if (v6) {
+		pb_ip6_doc(k.addr, 2);
+	} else {
+		__u32 b = htonl(IP_B);
+
+		k.addr[10] = k.addr[11] = 0xff;
+		memcpy(k.addr + 12, &b, 4);
+	}
+	if (bpf_map_lookup_elem(hist_fd(e), &k, per) == 0) {
+		for (int c = 0; c < e->ncpu; c++) {
+			sum.count += per[c].count;
+			sum.sum_ns += per[c].sum_ns;
+			if (per[c].max_ns > sum.max_ns)
+				sum.max_ns = per[c].max_ns;
+			for (int i = 0; i < XTAP_HIST_BUCKETS; i++)
+				sum.bucket[i] += per[c].bucket[i];
+		}
+	}
+	free(per);
+	return sum;
+}
+
 static inline void ip4_ab(struct pb_ip4 *o, int from_a)
 {
 	memset(o, 0, sizeof(*o));

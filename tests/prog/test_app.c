@@ -76,36 +76,6 @@ static size_t app_count(struct env *e)
 	return n;
 }
 
-/* The histogram of kind for the server at IP_B (or its IPv6 twin):port,
- * summed over CPUs; count 0 when there is none. */
-static struct xtap_hist hist_of(struct env *e, int v6, __u16 port, __u8 proto, __u8 kind)
-{
-	struct xtap_svc_key k = { .port = port, .proto = proto, .kind = kind };
-	struct xtap_hist *per = calloc(e->ncpu, sizeof(*per)), sum = { 0 };
-
-	assert_non_null(per);
-	if (v6) {
-		pb_ip6_doc(k.addr, 2);
-	} else {
-		__u32 b = htonl(IP_B);
-
-		k.addr[10] = k.addr[11] = 0xff;
-		memcpy(k.addr + 12, &b, 4);
-	}
-	if (bpf_map_lookup_elem(hist_fd(e), &k, per) == 0) {
-		for (int c = 0; c < e->ncpu; c++) {
-			sum.count += per[c].count;
-			sum.sum_ns += per[c].sum_ns;
-			if (per[c].max_ns > sum.max_ns)
-				sum.max_ns = per[c].max_ns;
-			for (int i = 0; i < XTAP_HIST_BUCKETS; i++)
-				sum.bucket[i] += per[c].bucket[i];
-		}
-	}
-	free(per);
-	return sum;
-}
-
 #define EQ(what, got, want)                                                                    \
 	do {                                                                                   \
 		if ((__u64)(got) != (__u64)(want)) {                                           \
@@ -175,11 +145,11 @@ static void test_http_one(void **state)
 			STREQ("one", a.method, "GET");
 			STREQ("one", a.path, "/index.html");
 			STREQ("one", a.host, "example.com");
-			h = hist_of(e, v6, HTTP, IPPROTO_TCP, XTAP_LAT_HTTP);
+			h = svc_hist(e, v6, HTTP, IPPROTO_TCP, XTAP_LAT_HTTP);
 			EQ("one: histogram", h.count, 1);
 			EQ("one: histogram", h.sum_ns, 250 * US);
 			EQ("one: histogram", h.bucket[17], 1);	/* 2^17 <= 250000 < 2^18 */
-			EQ("one: no DNS histogram", hist_of(e, v6, HTTP, IPPROTO_TCP, XTAP_LAT_DNS).count, 0);
+			EQ("one: no DNS histogram", svc_hist(e, v6, HTTP, IPPROTO_TCP, XTAP_LAT_DNS).count, 0);
 			for (int s = XTAP_STAT_HTTP_BAD; s <= XTAP_STAT_APP_FAIL; s++)
 				EQ(xtap_stat_name(s), stat_of(e, hook, s), 0);
 		}
@@ -214,7 +184,7 @@ static void test_http_pipelined(void **state)
 	STREQ("pipelined", a.method, "DELETE");
 	STREQ("pipelined", a.path, "/c");
 	STREQ("pipelined", a.host, "other");
-	h = hist_of(e, 0, ALT, IPPROTO_TCP, XTAP_LAT_HTTP);
+	h = svc_hist(e, 0, ALT, IPPROTO_TCP, XTAP_LAT_HTTP);
 	EQ("pipelined: histogram", h.count, 3);
 	EQ("pipelined: histogram", h.max_ns, 580 * US);
 }
@@ -361,7 +331,7 @@ static void test_http_unmatched(void **state)
 	EQ("no request", a.responses, 1);
 	EQ("no request", a.timed, 0);
 	EQ("no request", a.last_status, 200);
-	EQ("no request", hist_of(e, 0, HTTP, IPPROTO_TCP, XTAP_LAT_HTTP).count, 0);
+	EQ("no request", svc_hist(e, 0, HTTP, IPPROTO_TCP, XTAP_LAT_HTTP).count, 0);
 
 	env_reset_app(state);
 	tsend(e, XTAP_HOOK_XDP, 0, 1, HTTP, 1000, (const char *)bin, sizeof(bin), 0);
@@ -433,7 +403,7 @@ static void test_dns(void **state)
 			EQ("dns", xtap_app_pending(&a), 0);
 			xtap_dns_name_str(a.dns_name, name, sizeof(name));
 			assert_string_equal(name, "www.example.com");
-			h = hist_of(e, v6, 53, IPPROTO_UDP, XTAP_LAT_DNS);
+			h = svc_hist(e, v6, 53, IPPROTO_UDP, XTAP_LAT_DNS);
 			EQ("dns: histogram", h.count, 1);
 			EQ("dns: histogram", h.sum_ns, 5000 * US);
 		}
@@ -602,7 +572,7 @@ static void test_dns_tcp(void **state)
 	EQ("dns over tcp", a.kind, XTAP_APP_DNS);
 	EQ("dns over tcp", a.timed, 1);
 	EQ("dns over tcp", a.sum_ns, 777 * US);
-	EQ("dns over tcp", hist_of(e, 0, 53, IPPROTO_TCP, XTAP_LAT_DNS).count, 1);
+	EQ("dns over tcp", svc_hist(e, 0, 53, IPPROTO_TCP, XTAP_LAT_DNS).count, 1);
 }
 
 /* The same request seen on two attached interfaces is counted once: the

@@ -251,32 +251,6 @@ static int app_get(struct env *e, const struct xtap_flow_key *k, struct xtap_app
 	return bpf_map_lookup_elem(app_fd(e), k, a);
 }
 
-static struct xtap_hist hist_of(struct env *e, int v6, __u16 port, __u8 kind)
-{
-	struct xtap_svc_key k = { .port = port, .proto = IPPROTO_TCP, .kind = kind };
-	struct xtap_hist *per = calloc(e->ncpu, sizeof(*per)), sum = { 0 };
-
-	assert_non_null(per);
-	if (v6) {
-		pb_ip6_doc(k.addr, 2);
-	} else {
-		__u32 b = htonl(IP_B);
-
-		k.addr[10] = k.addr[11] = 0xff;
-		memcpy(k.addr + 12, &b, 4);
-	}
-	if (bpf_map_lookup_elem(hist_fd(e), &k, per) == 0) {
-		for (int c = 0; c < e->ncpu; c++) {
-			sum.count += per[c].count;
-			sum.sum_ns += per[c].sum_ns;
-			if (per[c].max_ns > sum.max_ns)
-				sum.max_ns = per[c].max_ns;
-		}
-	}
-	free(per);
-	return sum;
-}
-
 #define EQ(what, got, want)                                                                    \
 	do {                                                                                   \
 		if ((__u64)(got) != (__u64)(want)) {                                           \
@@ -358,10 +332,10 @@ static void test_tls13(void **state)
 				FIELD("1.3", a.tls.sni, a.tls.sni_len, "example.com");
 				FIELD("1.3", a.tls.alpn[0], a.tls.alpn_len[0], "h2");
 				FIELD("1.3", a.tls.alpn[1], a.tls.alpn_len[1], "http/1.1");
-				h = hist_of(e, v6, port, XTAP_LAT_TLS_HELLO);
+				h = svc_hist(e, v6, port, IPPROTO_TCP, XTAP_LAT_TLS_HELLO);
 				EQ("1.3: hello histogram", h.count, 1);
 				EQ("1.3: hello histogram", h.sum_ns, 312 * US);
-				h = hist_of(e, v6, port, XTAP_LAT_TLS_DATA);
+				h = svc_hist(e, v6, port, IPPROTO_TCP, XTAP_LAT_TLS_DATA);
 				EQ("1.3: data histogram", h.count, 1);
 				EQ("1.3: data histogram", h.sum_ns, 845 * US);
 				tls_stats_zero(e, hook, "1.3");
@@ -411,7 +385,7 @@ static void test_tls12(void **state)
 	FIELD("1.2", a.tls.sni, a.tls.sni_len, "a.example");
 	FIELD("1.2", a.tls.alpn[0], a.tls.alpn_len[0], "http/1.1");
 	FIELD("1.2", a.tls.alpn[1], a.tls.alpn_len[1], "");
-	EQ("1.2", hist_of(e, 0, HTTPS, XTAP_LAT_TLS_DATA).count, 1);
+	EQ("1.2", svc_hist(e, 0, HTTPS, IPPROTO_TCP, XTAP_LAT_TLS_DATA).count, 1);
 	tls_stats_zero(e, XTAP_HOOK_XDP, "1.2");
 }
 
@@ -443,7 +417,7 @@ static void test_tls_hrr(void **state)
 	EQ("hrr", a.tls.hello_ns, 100 * US);
 	EQ("hrr", a.tls.version, 0x0304);
 	FIELD("hrr", a.tls.sni, a.tls.sni_len, "example.com");
-	EQ("hrr: histogram", hist_of(e, 0, HTTPS, XTAP_LAT_TLS_HELLO).count, 1);
+	EQ("hrr: histogram", svc_hist(e, 0, HTTPS, IPPROTO_TCP, XTAP_LAT_TLS_HELLO).count, 1);
 	tls_stats_zero(e, XTAP_HOOK_XDP, "hrr");
 }
 
