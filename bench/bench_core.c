@@ -42,6 +42,7 @@
 #include <linux/udp.h>
 #include <netinet/in.h>
 
+#include "loader/live.h"
 #include "loader/loader.h"
 #include "user/log.h"
 #include "user/maps.h"
@@ -574,15 +575,11 @@ int main(int argc, char **argv)
 
 	/* the default configuration, as xtap attach writes it: hops 1 in 16 */
 	struct xtap_hop_cfg hcfg = { .sample_shift = XTAP_HOP_SAMPLE_SHIFT_DEFAULT, .configured = 1 };
-	__u32 zero = 0;
 
-	if (bpf_map_update_elem(bpf_map__fd(xskel->maps.xtap_hop_cfg), &zero, &hcfg, 0) ||
-	    bpf_map_update_elem(bpf_map__fd(cskel->maps.xtap_hop_cfg), &zero, &hcfg, 0) ||
-	    bpf_map_update_elem(bpf_map__fd(nskel->maps.xtap_hop_cfg), &zero, &hcfg, 0) ||
-	    bpf_map_update_elem(bpf_map__fd(oskel->maps.xtap_hop_cfg), &zero, &hcfg, 0)) {
-		fprintf(stderr, "xtap: bench: set the hop sample: %s\n", strerror(errno));
-		goto cleanup;
-	}
+	xtap_live_of(xskel)->hop = hcfg;
+	cskel->data_live->xtap_live.hop = hcfg;
+	nskel->data_live->xtap_live.hop = hcfg;
+	oskel->data_live->xtap_live.hop = hcfg;
 
 	frame_ipv4_tcp(&frames[0]);
 	frame_ipv4_udp(&frames[1]);
@@ -717,14 +714,10 @@ int main(int argc, char **argv)
 	 * XTAP_SAMPLING_MAX, so that nearly every run is one, against the empty
 	 * program in the same rounds */
 	{
-		struct xtap_flow_cfg fc = { .sampling = XTAP_SAMPLING_MAX };
 		char target[32];
 
 		snprintf(target, sizeof(target), "ratio<=%.1f", SAMPLED_OUT_TARGET);
-		if (bpf_map_update_elem(bpf_map__fd(xskel->maps.xtap_flow_cfg), &zero, &fc, 0)) {
-			fprintf(stderr, "xtap: bench: set the sampling: %s\n", strerror(errno));
-			goto cleanup;
-		}
+		xtap_live_set(&xtap_live_of(xskel)->flow.sampling, XTAP_SAMPLING_MAX);
 		for (int hi = 0; hi < 3; hi++) {
 			const struct hook *h = &hooks[hi];
 			struct result r[NPROGS];
@@ -752,8 +745,7 @@ int main(int argc, char **argv)
 			bench_row_ratio("sampling", rowname, r[1].med, "ns/pkt", "empty program",
 					r[0].med, q[0], target);
 		}
-		fc.sampling = 1;
-		bpf_map_update_elem(bpf_map__fd(xskel->maps.xtap_flow_cfg), &zero, &fc, 0);
+		xtap_live_set(&xtap_live_of(xskel)->flow.sampling, 1);
 	}
 	err = flow_count(bpf_map__fd(xskel->maps.xtap_flows), &nflows);
 	if (err || nflows != (size_t)nflow) {

@@ -37,6 +37,7 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
+#include "loader/live.h"
 #include "loader/loader.h"
 #include "user/maps.h"
 #include "tests/fixtures/pkt.h"
@@ -249,14 +250,11 @@ int main(int argc, char **argv)
 	/* sampled out: 1 in 16 followed (what xtap attach sets by default); a frame
 	 * whose fingerprint is not in the sample */
 	{
-		struct xtap_hop_cfg cfg = { .sample_shift = 4 };
-		int cfd = bpf_map__fd(hskel->maps.xtap_hop_cfg), sfd = bpf_map__fd(hskel->maps.xtap_stats);
+		int sfd = bpf_map__fd(hskel->maps.xtap_stats);
 		struct pb g;
-		__u32 zero = 0;
 		int found = 0;
 
-		if (bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY))
-			goto cleanup;
+		xtap_live_set(&xtap_live_of(hskel)->hop.sample_shift, 4);
 		for (__u32 seq = 5000; seq < 5000 + 64 && !found; seq++) {
 			struct pb_ip4 ip = { .saddr = PB_IP4(10, 0, 0, 1), .daddr = PB_IP4(10, 0, 0, 2),
 					     .id = 1, .frag = PB_IP_DF };

@@ -58,6 +58,7 @@
 #include <linux/if_link.h>
 
 #include "loader/attach.h"
+#include "loader/live.h"
 #include "loader/loader.h"
 #include "user/log.h"
 #include "user/maps.h"
@@ -697,13 +698,8 @@ int main(int argc, char **argv)
 	{
 		struct xtap_hop_cfg hcfg = { .sample_shift = XTAP_HOP_SAMPLE_SHIFT_DEFAULT,
 					     .configured = 1 };
-		__u32 zero = 0;
 
-		if (bpf_map_update_elem(bpf_map__fd(b.x->maps.xtap_hop_cfg), &zero, &hcfg, 0)) {
-			fprintf(stderr, "xtap: bench scale: set the hop sample: %s\n",
-				strerror(errno));
-			goto cleanup;
-		}
+		xtap_live_of(b.x)->hop = hcfg;
 	}
 	b.counter_fd = bpf_program__fd(b.k->progs.counter_xdp);
 	b.cycle_fd = bpf_program__fd(b.s->progs.xdp_cycle);

@@ -26,6 +26,7 @@
 #include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
 
+#include "loader/live.h"
 #include "maps/xtap.h"
 #include "tests/fixtures/pkt.h"
 #include "empty.skel.h"
@@ -190,6 +191,21 @@ int main(int argc, char **argv)
 		if (!obj[i] || bpf_object__load(obj[i])) {
 			fprintf(stderr, "xtap: bench variants: load %s: %s\n", path, strerror(errno));
 			goto cleanup;
+		}
+		/* the settings: in the live section, or in the maps of a build
+		 * from before it */
+		m = bpf_object__find_map_by_name(obj[i], ".data.live");
+		if (m) {
+			struct xtap_live *l = xtap_live_map(bpf_map__fd(m));
+
+			if (!l) {
+				fprintf(stderr, "xtap: bench variants: %s: map the settings: %s\n",
+					path, strerror(errno));
+				goto cleanup;
+			}
+			l->hop = hcfg;
+			l->flow.sampling = sampling;
+			xtap_live_unmap(l);
 		}
 		m = bpf_object__find_map_by_name(obj[i], "xtap_hop_cfg");
 		if (m)

@@ -16,6 +16,7 @@
 
 #include "loader/drops.h"
 #include "loader/internal.h"
+#include "loader/live.h"
 #include "loader/percpu.h"
 
 /* tcx attach types (Linux 6.6); the 6.1 uapi headers lack them */
@@ -381,66 +382,38 @@ int xtap_detach_set(struct xtap_state *st, enum xtap_detach_what what, char *con
 	return nr;
 }
 
-/* Hop sampling: one setting for every interface of the state; a state
- * nobody configured gets the default, one that was keeps its setting unless
- * hop_sample names another. */
-static int set_hop_sample(const struct xtap_state *st, __u32 hop_sample, char *err, size_t len)
+/*
+ * The settings of the whole state (struct xtap_live), written once the
+ * interfaces are attached:
+ * - hop sampling: a state nobody configured gets the default, one that was
+ *   keeps its setting unless hop_sample names another;
+ * - flow sampling: o->sampling when not 0, else what the state has;
+ * - tunnel decapsulation: o->tunnels when given, else what the state has;
+ *   the ports before the flags, so that a packet in between sees the old
+ *   flags with the new ports, never flags without their ports.
+ */
+static int set_live(const struct xtap_state *st, const struct xtap_attach_opts *o,
+		    __u32 hop_sample, char *err, size_t len)
 {
-	struct xtap_hop_cfg cfg = { 0 };
-	int fd = xtap_map_open(st, "xtap_hop_cfg"), r = 0;
-	__u32 zero = 0;
+	struct xtap_live *l = xtap_live_open(st);
 
-	if (fd < 0)
-		return xtap_fail(err, len, fd, "attach: hop sampling: %s", strerror(-fd));
-	if (bpf_map_lookup_elem(fd, &zero, &cfg)) {
-		r = xtap_fail(err, len, errno, "attach: hop sampling: %s", strerror(errno));
-	} else if (hop_sample || !cfg.configured) {
-		cfg.sample_shift = hop_sample ? (__u32)__builtin_ctz(hop_sample)
-					      : XTAP_HOP_SAMPLE_SHIFT_DEFAULT;
-		cfg.configured = 1;
-		if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
-			r = xtap_fail(err, len, errno, "attach: hop sampling: %s", strerror(errno));
+	if (!l)
+		return xtap_fail(err, len, errno, "attach: settings: %s", strerror(errno));
+	if (hop_sample || !xtap_live_get(&l->hop.configured)) {
+		xtap_live_set(&l->hop.sample_shift, hop_sample ? (__u32)__builtin_ctz(hop_sample)
+							       : XTAP_HOP_SAMPLE_SHIFT_DEFAULT);
+		xtap_live_set(&l->hop.configured, 1);
 	}
-	close(fd);
-	return r;
-}
-
-/* Flow sampling, one setting for the whole state (struct xtap_flow_cfg):
- * sampling when not 0, else what the state has. */
-static int set_sampling(const struct xtap_state *st, __u32 sampling, char *err, size_t len)
-{
-	struct xtap_flow_cfg cfg = { .sampling = sampling };
-	int fd, r = 0;
-	__u32 zero = 0;
-
-	if (!sampling)
-		return 0;
-	fd = xtap_map_open(st, "xtap_flow_cfg");
-	if (fd < 0)
-		return xtap_fail(err, len, fd, "attach: sampling: %s", strerror(-fd));
-	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
-		r = xtap_fail(err, len, errno, "attach: sampling: %s", strerror(errno));
-	close(fd);
-	return r;
-}
-
-/* Tunnel decapsulation, one setting for the whole state (struct
- * xtap_tun_cfg): cfg when given, else what the state has. */
-static int set_tunnels(const struct xtap_state *st, const struct xtap_tun_cfg *cfg, char *err,
-		       size_t len)
-{
-	int fd, r = 0;
-	__u32 zero = 0;
-
-	if (!cfg)
-		return 0;
-	fd = xtap_map_open(st, "xtap_tun_cfg");
-	if (fd < 0)
-		return xtap_fail(err, len, fd, "attach: tunnels: %s", strerror(-fd));
-	if (bpf_map_update_elem(fd, &zero, cfg, BPF_ANY))
-		r = xtap_fail(err, len, errno, "attach: tunnels: %s", strerror(errno));
-	close(fd);
-	return r;
+	if (o->sampling)
+		xtap_live_set(&l->flow.sampling, o->sampling);
+	if (o->tunnels) {
+		memcpy(l->tun.vxlan, o->tunnels->vxlan, sizeof(l->tun.vxlan));
+		memcpy(l->tun.geneve, o->tunnels->geneve, sizeof(l->tun.geneve));
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		xtap_live_set(&l->tun.flags, o->tunnels->flags);
+	}
+	xtap_live_unmap(l);
+	return 0;
 }
 
 int xtap_attach_all(struct xtap_state *st, char *const *ifnames, int n,
@@ -476,11 +449,7 @@ int xtap_attach_all(struct xtap_state *st, char *const *ifnames, int n,
 			made[nmade++] = slot;
 		res->done++;
 	}
-	r = set_hop_sample(st, hop_sample, err, len);
-	if (!r)
-		r = set_sampling(st, o->sampling, err, len);
-	if (!r)
-		r = set_tunnels(st, o->tunnels, err, len);
+	r = set_live(st, o, hop_sample, err, len);
 	/* drop reasons: one tracepoint for the whole state, best effort */
 	if (xtap_drops_attach(st, res->drops_err, sizeof(res->drops_err)) >= 0)
 		res->drops_err[0] = '\0';

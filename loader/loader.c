@@ -12,9 +12,16 @@ static int pin_maps_in(struct xtap_bpf *skel, const char *dir)
 	char path[256];
 
 	bpf_object__for_each_map(map, skel->obj) {
-		if (bpf_map__is_internal(map))
-			continue;	/* .rodata belongs to one instance */
-		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >= (int)sizeof(path))
+		const char *name = bpf_map__name(map);
+
+		/* of the global data, .rodata belongs to one instance (its slot)
+		 * and the live settings to all: every instance reuses the first
+		 * one's */
+		if (map == skel->maps.data_live)
+			name = XTAP_LIVE_PIN;
+		else if (bpf_map__is_internal(map))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
 			return -ENAMETOOLONG;
 		if (bpf_map__set_pin_path(map, path))
 			return -errno ? -errno : -EINVAL;

@@ -9,6 +9,10 @@
 #include "maps/xtap.h"
 #include "xtap.skel.h"
 
+/* The pin name of the programs' live settings (struct xtap_live, the data
+ * section .data.live; loader/live.h). */
+#define XTAP_LIVE_PIN "xtap_live"
+
 struct xtap_load_opts {
 	__u32 flows_max;	/* flow table entries; 0 for XTAP_FLOWS_DEFAULT */
 	__u32 slot;		/* interface slot baked into this instance */

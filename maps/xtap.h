@@ -11,7 +11,7 @@
 
 /* Recorded in the pinned state when it is made (<pin root>/abi); an xtap
  * whose number differs refuses that state until `xtap detach --all`. */
-#define XTAP_ABI_VERSION 12
+#define XTAP_ABI_VERSION 13
 
 /* An attach point is (interface slot, hook). The loader gives every attached
  * interface a slot; the programs of that interface carry it as rodata. */
@@ -157,7 +157,7 @@ struct xtap_flow_key {
 /* The encapsulations followed, one level deep (kern/lib/tunnel.h). */
 enum xtap_tun_type {
 	XTAP_TUN_NONE = 0,
-	XTAP_TUN_VXLAN = 1,	/* UDP 4789 and 8472 (struct xtap_tun_cfg) */
+	XTAP_TUN_VXLAN = 1,	/* UDP 4789 and 8472 (xtap_live.tun) */
 	XTAP_TUN_GENEVE = 2,	/* UDP 6081 */
 	XTAP_TUN_GRE = 3,	/* IP protocol 47: Ethernet, IPv4 or IPv6 inside */
 	XTAP_TUN_IPIP = 4,	/* IP protocol 4 (IPv4) or 41 (IPv6) in IPv4 or IPv6 */
@@ -166,7 +166,7 @@ enum xtap_tun_type {
 };
 
 /*
- * xtap_tun_cfg, a one-entry array: which UDP ports carry VXLAN and Geneve,
+ * Tunnels (struct xtap_live.tun): which UDP ports carry VXLAN and Geneve,
  * and whether to decapsulate at all (xtap attach --tunnel-ports,
  * --no-decap). A map never configured (flags 0) means the standard ports,
  * decapsulation on. A port 0 is an unused slot.
@@ -459,8 +459,8 @@ struct xtap_capflow {
 
 /*
  * Several captures at once, each with its own config (xtap_capture[id]),
- * filter, ring and counters. xtap_capture_on is one word: bit id set while
- * capture id runs, so that with no capture the programs pay one lookup.
+ * filter, ring and counters. xtap_live.capture_on is one word: bit id set
+ * while capture id runs, so that with no capture the programs pay one load.
  * When it is not 0 the program writes the head of the per-CPU struct
  * xtap_capture_pkt (one store) and tail-calls entry id of its hook's program
  * array (xtap_capprog_xdp, xtap_capprog_tc) for the lowest capture id that
@@ -480,7 +480,7 @@ struct xtap_capflow {
  * store, the whole cost of the scratch to a packet every filter rejects. */
 union xtap_capture_head {
 	struct {
-		__u32 mask;	/* xtap_capture_on when the packet came */
+		__u32 mask;	/* xtap_live.capture_on when the packet came */
 		__u16 slot;	/* interface slot */
 		__u8 hook;	/* enum xtap_hook */
 		__u8 has_flow;	/* XTAP_CAPTURE_UNPARSED until the copy parsed it */
@@ -528,9 +528,10 @@ struct xtap_capture_rec {
 };
 
 /*
- * AF_XDP capture (xtap capture --afxdp). Per interface slot, a config entry
- * (xtap_xsk_cfg, an array indexed by slot) says whether the XDP program
- * hands sampled frames to AF_XDP sockets; the sockets sit in one XSKMAP
+ * AF_XDP capture (xtap capture --afxdp). Per interface slot, a bit of
+ * xtap_live.xsk_slots says whether the XDP program hands sampled frames to
+ * AF_XDP sockets, and a config entry (xtap_xsk_cfg, an array indexed by
+ * slot) how and for whom; the sockets sit in one XSKMAP
  * (xtap_xsk) at XTAP_XSK_KEY(slot, rx queue). A frame so redirected is
  * consumed: it does not reach the stack. Frames not selected go on.
  */
@@ -738,11 +739,11 @@ _Static_assert(sizeof(struct xtap_app) == 528, "xtap_app layout");
 #define XTAP_HOP_TIMEOUT_MS 1000	/* a sighting older than this matches nothing */
 #define XTAP_HOP_META_MAGIC 0x78746870u	/* "xthp" */
 
-/* xtap_hop_cfg, a one-entry array: trajectory sampling. A packet is followed
+/* Trajectory sampling (struct xtap_live.hop): a packet is followed
  * when the top sample_shift bits of a hash of its invariant fields are zero
  * (kern/lib/hop.h: hop_sample_hash), 1 in 2^sample_shift; every point
  * decides alike, so a followed packet is followed along its whole path.
- * 0: every packet (what a map fresh from the loader holds). xtap attach
+ * 0: every packet (what a state fresh from the loader holds). xtap attach
  * writes XTAP_HOP_SAMPLE_SHIFT_DEFAULT into a state it finds unconfigured,
  * and --hop-sample's shift into any. */
 #define XTAP_HOP_SAMPLE_SHIFT_MAX 16
@@ -753,8 +754,8 @@ struct xtap_hop_cfg {
 	__u32 configured;	/* 1 once xtap attach has written it */
 };
 
-/* xtap_flow_cfg, a one-entry array: sampled flow accounting (xtap attach
- * --sampling N). With sampling N > 1 a packet is accounted to its flow with
+/* Sampled flow accounting (struct xtap_live.flow; xtap attach --sampling
+ * N). With sampling N > 1 a packet is accounted to its flow with
  * probability 1/N and adds N packets and N times its length; TCP SYN, FIN
  * and RST are always accounted, once. 0 and 1: every packet. The flow
  * records the N it was created under (struct xtap_flow.sampling). */
@@ -763,6 +764,31 @@ struct xtap_hop_cfg {
 struct xtap_flow_cfg {
 	__u32 sampling;
 	__u32 reserved;
+};
+
+/*
+ * xtap_live: what changes while xtap is attached, read by the programs on
+ * every packet. One per pinned state, shared by every loaded instance: the
+ * programs' global data section ".data.live", which the loader pins as
+ * xtap_live and the next instance reuses, so the programs read it by
+ * address with no map lookup. User space maps it (BPF_F_MMAPABLE) and
+ * writes one field at a time (loader/live.h); the bit masks with atomic
+ * operations, as several captures may run at once. The handshake marks of
+ * the flow sample (kern/lib/sample.h), written by the programs, start on
+ * a cache line of their own.
+ */
+#define XTAP_HS_SLOTS 4096	/* bits in xtap_live.hs */
+
+struct xtap_live {
+	struct xtap_flow_cfg flow;
+	struct xtap_hop_cfg hop;
+	__u32 capture_on;	/* bit id set while capture id runs */
+	__u32 reserved0;
+	__u64 xsk_slots;	/* bit slot set while AF_XDP capture is on
+				 * there (its settings: xtap_xsk_cfg) */
+	struct xtap_tun_cfg tun;
+	__u64 reserved1;
+	__u64 hs[XTAP_HS_SLOTS / 64];
 };
 
 struct xtap_hop_key {
@@ -882,6 +908,8 @@ _Static_assert(sizeof(struct xtap_iface) == 96, "xtap_iface layout");
 
 _Static_assert(sizeof(struct xtap_flow_key) == 48, "xtap_flow_key layout");
 _Static_assert(sizeof(struct xtap_tun_cfg) == 24, "xtap_tun_cfg layout");
+_Static_assert(sizeof(struct xtap_live) == 64 + XTAP_HS_SLOTS / 8, "xtap_live layout");
+_Static_assert(__builtin_offsetof(struct xtap_live, hs) == 64, "xtap_live: the marks on their own line");
 _Static_assert(sizeof(struct xtap_tunnel) == 56, "xtap_tunnel layout");
 _Static_assert(sizeof(struct xtap_flow) == 256, "xtap_flow layout");
 _Static_assert(sizeof(struct xtap_stats) == 8 * XTAP_STAT_MAX, "xtap_stats layout");

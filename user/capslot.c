@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "loader/attach.h"
+#include "loader/live.h"
 #include "loader/loader.h"
 #include "loader/percpu.h"
 #include "user/capslot.h"
@@ -16,7 +17,8 @@
 void xtap_capmaps_of(struct xtap_bpf *skel, struct xtap_capmaps *m)
 {
 	m->cfg = bpf_map__fd(skel->maps.xtap_capture);
-	m->on = bpf_map__fd(skel->maps.xtap_capture_on);
+	m->live = xtap_live_fd(skel);
+	m->on = xtap_live_of(skel);
 	m->scratch = bpf_map__fd(skel->maps.xtap_capscratch);
 	m->stats = bpf_map__fd(skel->maps.xtap_capstats);
 	m->rings = bpf_map__fd(skel->maps.xtap_rings);
@@ -29,10 +31,10 @@ void xtap_capmaps_of(struct xtap_bpf *skel, struct xtap_capmaps *m)
 
 int xtap_capmaps_open(const struct xtap_state *st, struct xtap_capmaps *m)
 {
-	static const char *const names[] = { "xtap_capture", "xtap_capture_on", "xtap_capscratch",
+	static const char *const names[] = { "xtap_capture", XTAP_LIVE_PIN, "xtap_capscratch",
 					     "xtap_capstats", "xtap_rings", "xtap_capprog_xdp",
 					     "xtap_capprog_tc" };
-	int *fds[] = { &m->cfg, &m->on, &m->scratch, &m->stats, &m->rings, &m->prog[0],
+	int *fds[] = { &m->cfg, &m->live, &m->scratch, &m->stats, &m->rings, &m->prog[0],
 		       &m->prog[1] };
 	size_t i;
 
@@ -46,6 +48,14 @@ int xtap_capmaps_open(const struct xtap_state *st, struct xtap_capmaps *m)
 			return err;
 		}
 	}
+	m->on = xtap_live_map(m->live);
+	if (!m->on) {
+		int err = -errno;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			close(*fds[i]);
+		return err;
+	}
 	m->replay = -1;	/* a live attach */
 	m->owned = true;
 	return 0;
@@ -53,10 +63,11 @@ int xtap_capmaps_open(const struct xtap_state *st, struct xtap_capmaps *m)
 
 void xtap_capmaps_close(struct xtap_capmaps *m)
 {
-	int fds[] = { m->cfg, m->on, m->scratch, m->stats, m->rings, m->prog[0], m->prog[1] };
+	int fds[] = { m->cfg, m->live, m->scratch, m->stats, m->rings, m->prog[0], m->prog[1] };
 
 	if (!m->owned)
 		return;
+	xtap_live_unmap(m->on);
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -100,16 +111,17 @@ static void clear_id(const struct xtap_capmaps *m, __u32 id)
 	}
 }
 
-/* xtap_capture_on from the configs that are live. */
+/* xtap_live.capture_on from the configs that are live. */
 static int update_on(const struct xtap_capmaps *m)
 {
 	struct xtap_capture_cfg cfg;
-	__u32 on = 0, zero = 0;
+	__u32 on = 0;
 
 	for (__u32 id = 0; id < XTAP_CAPTURES_MAX; id++)
 		if (!bpf_map_lookup_elem(m->cfg, &id, &cfg) && cfg_live(&cfg))
 			on |= 1u << id;
-	return bpf_map_update_elem(m->on, &zero, &on, BPF_ANY) ? -errno : 0;
+	xtap_live_set(&m->on->capture_on, on);
+	return 0;
 }
 
 int xtap_capslot_claim(struct xtap_capslot *c, const struct xtap_capmaps *m)
@@ -169,7 +181,7 @@ int xtap_capslot_filter(struct xtap_capslot *c, const struct sock_filter *classi
 
 	for (int t = 0; t < 2 && n; t++) {
 		struct xtap_filter_capture fc = { .tc = t, .scratch_fd = c->m->scratch,
-						  .progs_fd = c->m->prog[t], .on_fd = c->m->on,
+						  .progs_fd = c->m->prog[t], .live_fd = c->m->live,
 						  .replay_fd = c->m->replay, .id = c->id };
 		struct xtap_filter f = { 0 };
 		char why[XTAP_ERRLEN] = "";

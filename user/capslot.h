@@ -22,7 +22,8 @@ struct xtap_state;
 /* The capture maps. */
 struct xtap_capmaps {
 	int cfg;		/* xtap_capture */
-	int on;			/* xtap_capture_on */
+	int live;		/* the live settings' map (struct xtap_live) */
+	struct xtap_live *on;	/* it mapped: capture_on, the captures running */
 	int scratch;		/* xtap_capscratch */
 	int stats;		/* xtap_capstats */
 	int rings;		/* xtap_rings */

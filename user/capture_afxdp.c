@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The AF_XDP capture session (capture.h): one AF_XDP socket per RX queue of
- * each interface, switched on per slot in the programs' xtap_xsk_cfg. */
+ * each interface, switched on per slot: its settings in the programs'
+ * xtap_xsk_cfg, then its bit in xtap_live.xsk_slots. */
 #include <errno.h>
 #include <net/if.h>
 #include <signal.h>
@@ -10,17 +11,20 @@
 #include <bpf/bpf.h>
 
 #include "loader/attach.h"
+#include "loader/live.h"
 #include "user/afxdp.h"
 #include "user/capture.h"
 #include "user/opts.h"
 #include "user/pcapw.h"
 
-static void xsk_off(int cfg_fd, const __u32 *slots, int n)
+static void xsk_off(struct xtap_live *live, int cfg_fd, const __u32 *slots, int n)
 {
 	struct xtap_xsk_cfg off = { 0 };
 
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		xtap_live_bits64(&live->xsk_slots, 1ull << slots[i], 0);
 		bpf_map_update_elem(cfg_fd, &slots[i], &off, BPF_ANY);
+	}
 }
 
 /* The slot of each interface, attached here with XDP, into slots[]; their
@@ -61,12 +65,14 @@ static int pick_slots(struct xtap_state *st, const struct xtap_capture_opts *o,
 
 /* The AF_XDP maps, and no other capture --afxdp on these slots. */
 static int open_maps(struct xtap_state *st, const struct xtap_capture_opts *o,
-		     const __u32 *slots, int *cfg_fd, int *xsk_fd, char *err, size_t errlen)
+		     const __u32 *slots, struct xtap_live **live, int *cfg_fd, int *xsk_fd,
+		     char *err, size_t errlen)
 {
 	*cfg_fd = xtap_map_open(st, "xtap_xsk_cfg");
 	*xsk_fd = xtap_map_open(st, "xtap_xsk");
-	if (*cfg_fd < 0 || *xsk_fd < 0) {
-		int e = *cfg_fd < 0 ? *cfg_fd : *xsk_fd;
+	*live = xtap_live_open(st);
+	if (*cfg_fd < 0 || *xsk_fd < 0 || !*live) {
+		int e = *cfg_fd < 0 ? *cfg_fd : *xsk_fd < 0 ? *xsk_fd : -errno;
 
 		if (e == -ENOENT)
 			snprintf(err, errlen, "the attached programs have no AF_XDP map (attached by "
@@ -112,6 +118,7 @@ int xtap_capture_afxdp_run(const struct xtap_capture_opts *o, struct xtap_captur
 	struct xtap_pcapw *w = NULL;
 	__u32 slots[XTAP_MAX_SLOTS];
 	char why[XTAP_FILTER_ERRLEN];
+	struct xtap_live *live = NULL;
 	int cfg_fd = -1, xsk_fd = -1, ret = -1, n;
 	bool have_x = false, enabled = false, made = false;
 
@@ -127,7 +134,7 @@ int xtap_capture_afxdp_run(const struct xtap_capture_opts *o, struct xtap_captur
 		goto cleanup;
 	}
 	if (pick_slots(&st, o, r, slots, err, errlen) ||
-	    open_maps(&st, o, slots, &cfg_fd, &xsk_fd, err, errlen))
+	    open_maps(&st, o, slots, &live, &cfg_fd, &xsk_fd, err, errlen))
 		goto cleanup;
 	/* the lock serialises xtap commands: attach and status go on meanwhile */
 	xtap_state_watch_start(&sw, &st);
@@ -163,6 +170,7 @@ int xtap_capture_afxdp_run(const struct xtap_capture_opts *o, struct xtap_captur
 			goto cleanup;
 		}
 		enabled = true;
+		xtap_live_bits64(&live->xsk_slots, 1ull << slots[i], 1);
 	}
 	made = false;	/* from here the file is the capture's, even when empty */
 	r->nsocks = x.n;
@@ -177,7 +185,7 @@ int xtap_capture_afxdp_run(const struct xtap_capture_opts *o, struct xtap_captur
 		if (xtap_state_watch(&sw, r->gone, sizeof(r->gone)) != XTAP_WATCH_SAME)
 			break;
 	}
-	xsk_off(cfg_fd, slots, o->nifaces);
+	xsk_off(live, cfg_fd, slots, o->nifaces);
 	enabled = false;
 	/* what was redirected before the switch went off */
 	while (!x.err && !xtap_afxdp_done(&x) && xtap_afxdp_poll(&x, 0) > 0)
@@ -197,7 +205,7 @@ int xtap_capture_afxdp_run(const struct xtap_capture_opts *o, struct xtap_captur
 	ret = 0;
 cleanup:
 	if (enabled)
-		xsk_off(cfg_fd, slots, o->nifaces);
+		xsk_off(live, cfg_fd, slots, o->nifaces);
 	if (have_x)
 		xtap_afxdp_free(&x);
 	xtap_pcapw_close(w);
@@ -207,6 +215,7 @@ cleanup:
 		close(cfg_fd);
 	if (xsk_fd >= 0)
 		close(xsk_fd);
+	xtap_live_unmap(live);
 	xtap_state_close(&st);
 	return ret;
 }

@@ -747,7 +747,7 @@ static void capture_prologue(struct tx *t)
 
 /*
  * Capture epilogue: a packet this filter rejects, with no capture after
- * this one running (xtap_capture_on, read in place: no lookup), ends here;
+ * this one running (xtap_live.capture_on, read in place: no lookup), ends here;
  * otherwise the verdict (r0) goes to the scratch and the copy takes over
  * (which runs the next capture's filter on a reject). Returns where
  * TGT_PASS is.
@@ -761,7 +761,8 @@ static size_t capture_epilogue(struct tx *t)
 		emit_jump(t, BPF_JMP32 | BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, TGT_PASS);
 	} else {
 		emit(t, BPF_JMP32 | BPF_JNE | BPF_K, BPF_REG_0, 0, 5, 0);	/* accepted: on */
-		emit_map_ld(t, BPF_REG_2, BPF_PSEUDO_MAP_VALUE, t->fc->on_fd, 0);
+		emit_map_ld(t, BPF_REG_2, BPF_PSEUDO_MAP_VALUE, t->fc->live_fd,
+			    (int32_t)offsetof(struct xtap_live, capture_on));
 		emit(t, BPF_LDX | BPF_MEM | BPF_W, BPF_REG_3, BPF_REG_2, 0, 0);
 		emit(t, BPF_ALU | BPF_AND | BPF_K, BPF_REG_3, 0, 0, (int32_t)later);
 		emit_jump(t, BPF_JMP32 | BPF_JEQ | BPF_K, BPF_REG_3, 0, 0, TGT_PASS);

@@ -73,7 +73,7 @@ int xtap_filter_translate(const struct sock_filter *classic, size_t n, struct xt
  * a load past the end of the frame rejecting the packet. BPF_LEN is the
  * frame's whole length (bpf_xdp_get_buff_len, skb->len), or in replay the
  * wire length xtap_replay holds when it is more. A packet it rejects, with
- * no capture after this one running (xtap_capture_on, read in place), ends
+ * no capture after this one running (xtap_live.capture_on, read in place), ends
  * there; otherwise it writes its verdict and id to xtap_capture_pkt.verdict
  * and .cur and tail-calls XTAP_CAPTURE_STEP of progs_fd.
  */
@@ -81,7 +81,7 @@ struct xtap_filter_capture {
 	int tc;			/* 0: XDP; 1: TC (BPF_PROG_TYPE_SCHED_CLS) */
 	int scratch_fd;		/* xtap_capscratch */
 	int progs_fd;		/* xtap_capprog_xdp or xtap_capprog_tc */
-	int on_fd;		/* xtap_capture_on */
+	int live_fd;		/* the live settings (struct xtap_live): capture_on */
 	int replay_fd;		/* xtap_replay in replay mode, else -1 */
 	uint32_t id;		/* the capture's id: its filter's index in progs_fd */
 };

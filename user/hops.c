@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "loader/attach.h"
+#include "loader/live.h"
 #include "loader/percpu.h"
 #include "user/hops.h"
 #include "user/json.h"
@@ -256,20 +257,16 @@ __u64 xtap_hop_quantile(const struct xtap_hist *h, double q)
 	return h->max_ns;
 }
 
-/* 1 << the sample shift of xtap_hop_cfg: the programs follow 1 packet in that
- * many; 1 when the map or its entry is not there. */
+/* 1 << the hop sample shift (xtap_live.hop): the programs follow 1 packet
+ * in that many; 1 when the state has no settings. */
 static __u32 hop_sample(const struct xtap_state *st)
 {
-	struct xtap_hop_cfg cfg = { 0 };
-	int fd = xtap_map_open(st, "xtap_hop_cfg");
-	__u32 zero = 0;
+	struct xtap_live live;
 
-	if (fd >= 0) {
-		if (bpf_map_lookup_elem(fd, &zero, &cfg))
-			cfg.sample_shift = 0;
-		close(fd);
-	}
-	return cfg.sample_shift <= XTAP_HOP_SAMPLE_SHIFT_MAX ? 1u << cfg.sample_shift : 1;
+	if (xtap_live_read(st, &live))
+		live.hop.sample_shift = 0;
+	return live.hop.sample_shift <= XTAP_HOP_SAMPLE_SHIFT_MAX ? 1u << live.hop.sample_shift
+								  : 1;
 }
 
 int xtap_hops_query(const struct xtap_state *st, __u32 timeout_ms, struct xtap_hops_report *r)

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 
 #include "loader/attach.h"
+#include "loader/live.h"
 #include "user/cgroup.h"
 #include "user/maps.h"
 #include "user/names.h"
@@ -371,14 +372,10 @@ char *xtap_prom_scrape(size_t *len)
 		hfd = xtap_map_open(&st, "xtap_hist");
 		efd = xtap_map_open(&st, XTAP_EXP_INFO);
 		{
-			int gfd = xtap_map_open(&st, "xtap_flow_cfg");
-			struct xtap_flow_cfg cfg = { 0 };
-			__u32 zero = 0;
+			struct xtap_live live;
 
-			if (gfd >= 0 && !bpf_map_lookup_elem(gfd, &zero, &cfg))
-				in.sampling = cfg.sampling;
-			if (gfd >= 0)
-				close(gfd);
+			if (!xtap_live_read(&st, &live))
+				in.sampling = live.flow.sampling;
 		}
 		for (__u32 s = 0; s < XTAP_MAX_SLOTS; s++) {
 			if (xtap_iface_get(&st, s, &ifs[s]))

@@ -14,6 +14,7 @@
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 
+#include "loader/live.h"
 #include "user/capslot.h"
 #include "user/capread.h"
 #include "user/capsink.h"
@@ -183,18 +184,13 @@ static int run_frame(int prog_fd, int meta_fd, int hook, const struct pcap_pkthd
  */
 #define XDP_COPY_MAX 65536u
 
-/* The running captures' mask (xtap_capture_on): the old one into *old when
- * old is not NULL, then set to mask. 0, or -1 after an error. */
-static int capture_mask(int on_fd, __u32 *old, __u32 mask)
+/* The running captures' mask (xtap_live.capture_on): the old one into *old
+ * when old is not NULL, then set to mask. */
+static void capture_mask(struct xtap_live *l, __u32 *old, __u32 mask)
 {
-	__u32 zero = 0;
-
-	if ((old && bpf_map_lookup_elem(on_fd, &zero, old)) ||
-	    bpf_map_update_elem(on_fd, &zero, &mask, BPF_ANY)) {
-		xtap_err("replay: capture switch: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	if (old)
+		*old = xtap_live_get(&l->capture_on);
+	xtap_live_set(&l->capture_on, mask);
 }
 
 /*
@@ -346,12 +342,12 @@ int xtap_replay_file(const struct xtap_replay_opts *o, struct xtap_replay *r)
 			short_bytes += h->len;
 			how = RUN_REFUSED;
 		} else {
-			if (by_pcap && capture_mask(maps.on, &on_mask, 0))
-				goto cleanup;
+			if (by_pcap)
+				capture_mask(maps.on, &on_mask, 0);
 			how = run_frame(prog_fd, meta_fd, o->hook, h, data, now_ns, out, &no, o->path,
 					r, &extra);
-			if (by_pcap && capture_mask(maps.on, NULL, on_mask))
-				goto cleanup;
+			if (by_pcap)
+				capture_mask(maps.on, NULL, on_mask);
 			if (how < 0)
 				goto cleanup;
 		}

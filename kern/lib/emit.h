@@ -13,6 +13,7 @@
 #define XTAP_KERN_EMIT_H
 
 #include "config.h"
+#include "live.h"
 #include "stats.h"
 #include "pkt_ctx.h"
 #include "parse.h"
@@ -25,14 +26,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xtap_capture_cfg);
 } xtap_capture SEC(".maps");
-
-/* bit id set while capture id runs */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} xtap_capture_on SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -108,12 +101,7 @@ struct {
  * answer is the running captures' mask. */
 static __always_inline __u32 capture_mask(void)
 {
-	__u32 zero = 0, *on;
-
-	on = bpf_map_lookup_elem(&xtap_capture_on, &zero);
-	if (!on)
-		return 0;
-	return *on & ((1u << XTAP_CAPTURES_MAX) - 1);
+	return xtap_live.capture_on & ((1u << XTAP_CAPTURES_MAX) - 1);
 }
 
 /* The copy's parse of the packet, once per packet whatever the number of

@@ -84,7 +84,7 @@
  * on kernels that do not hand metadata to the skb, no headroom, metadata in
  * use by another program) TC ingress falls back to the fingerprint.
  *
- * Cost: on every IP packet the sample decision (xtap_hop_cfg, 1 in 16 by
+ * Cost: on every IP packet the sample decision (xtap_live.hop, 1 in 16 by
  * default from xtap attach: trajectory sampling, the same packets at every
  * point), a hash of a few loads and one multiply; on a followed packet the
  * fingerprint, the global call, the clock (bpf_ktime_get_ns, the dearest
@@ -98,6 +98,7 @@
 #define XTAP_KERN_HOP_H
 
 #include "config.h"
+#include "live.h"
 #include "stats.h"
 #include "pkt_ctx.h"
 #include "parse.h"
@@ -128,13 +129,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xtap_hist);
 } xtap_hops SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xtap_hop_cfg);
-} xtap_hop_cfg SEC(".maps");
 
 /* XDP's stamp waits here for the entry point: it goes on only once the
  * frame's verdict is known to be "to the stack" (see hop_xdp_stamp). */
@@ -272,8 +266,7 @@ static __always_inline void hop_add(__u32 from, __u32 to, __u64 ns, struct xtap_
 static __always_inline int hop_may_skip(void *ctx, __u32 hook, __u32 saddr, __u32 daddr,
 					__u32 ident, __u32 seq, __u32 ack, __u32 ports)
 {
-	struct xtap_hop_cfg *cfg;
-	__u32 zero = 0;
+	__u32 shift = xtap_live.hop.sample_shift;
 	__u64 x;
 
 	if (xtap_replay_mode)
@@ -281,11 +274,10 @@ static __always_inline int hop_may_skip(void *ctx, __u32 hook, __u32 saddr, __u3
 	if (hook == XTAP_HOOK_TC_INGRESS &&
 	    ((struct __sk_buff *)ctx)->data_meta != ((struct __sk_buff *)ctx)->data)
 		return 0;
-	cfg = bpf_map_lookup_elem(&xtap_hop_cfg, &zero);
-	if (!cfg || !cfg->sample_shift || cfg->sample_shift > XTAP_HOP_SAMPLE_SHIFT_MAX)
+	if (!shift || shift > XTAP_HOP_SAMPLE_SHIFT_MAX)
 		return 0;
 	x = ((__u64)(saddr ^ daddr ^ ident) << 32 | (seq ^ ack ^ ports)) * 0x9e3779b97f4a7c15ull;
-	return (x >> (64 - cfg->sample_shift)) != 0;
+	return (x >> (64 - shift)) != 0;
 }
 
 /* TC ingress: XDP's stamp, if this packet carries one from this interface
@@ -437,8 +429,7 @@ __attribute__((noinline)) int xtap_hop_see(__u64 fp, __u32 hook)
 static __always_inline int hop_observe(void *ctx, const struct pkt *p, __u32 hook,
 				       struct xtap_stats *st)
 {
-	struct xtap_hop_cfg *cfg;
-	__u32 zero = 0;
+	__u32 shift;
 	__u64 fp;
 
 	if (xtap_replay_mode)
@@ -447,9 +438,8 @@ static __always_inline int hop_observe(void *ctx, const struct pkt *p, __u32 hoo
 	    hop_from_meta(ctx, XTAP_POINT(xtap_slot, hook), st))
 		return 0;
 	/* the sample first: the packets outside it pay for nothing more */
-	cfg = bpf_map_lookup_elem(&xtap_hop_cfg, &zero);
-	if (cfg && cfg->sample_shift && cfg->sample_shift <= XTAP_HOP_SAMPLE_SHIFT_MAX &&
-	    (hop_sample_hash(p) >> (64 - cfg->sample_shift)))
+	shift = xtap_live.hop.sample_shift;
+	if (shift && shift <= XTAP_HOP_SAMPLE_SHIFT_MAX && (hop_sample_hash(p) >> (64 - shift)))
 		return 0;		/* not in the sample, here or anywhere */
 	if (hop_fans_out(p))
 		return 0;

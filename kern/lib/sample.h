@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Sampled flow accounting (xtap attach --sampling N, struct xtap_flow_cfg).
+ * Sampled flow accounting (xtap attach --sampling N, xtap_live.flow).
  * With N > 1 a packet is accounted to its flow with probability 1/N and then
  * weighs N: its flow's packet and byte counts are estimates, flagged by the
  * N the flow records. TCP SYN, FIN and RST are always accounted, with weight
@@ -43,30 +43,23 @@
 #include <bpf/bpf_endian.h>
 
 #include "config.h"
+#include "live.h"
 #include "stats.h"
 #include "pkt_ctx.h"
 #include "parse.h"
 #include "hop.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xtap_flow_cfg);
-} xtap_flow_cfg SEC(".maps");
-
 /* 1 in how many packets is accounted to flows: 1 when sampling is off. */
 static __always_inline __u32 sample_rate(void)
 {
-	struct xtap_flow_cfg *cfg;
-	__u32 zero = 0;
+	__u32 n;
 
 	if (xtap_replay_mode)
 		return 1;
-	cfg = bpf_map_lookup_elem(&xtap_flow_cfg, &zero);
-	if (!cfg || cfg->sampling <= 1 || cfg->sampling > XTAP_SAMPLING_MAX)
+	n = xtap_live.flow.sampling;
+	if (n <= 1 || n > XTAP_SAMPLING_MAX)
 		return 1;
-	return cfg->sampling;
+	return n;
 }
 
 /* Each CPU's sampling state: the skip and the rate it was drawn for (a new
@@ -145,34 +138,20 @@ static __always_inline int sample_take(struct sample_state *ss, __u32 n)
  * packet of a marked bit that is no SYN, FIN or RST is accounted with
  * weight 1 and clears the mark. A packet of another connection that shares
  * the bit is accounted with weight 1 too: certain inclusion at weight 1
- * keeps every estimate unbiased. 4096 bits: 512 bytes that stay in cache.
+ * keeps every estimate unbiased. XTAP_HS_SLOTS bits (xtap_live.hs): 512
+ * bytes that stay in cache, shared by every interface, so that the ACK
+ * may complete the handshake anywhere.
  */
-#define SAMPLE_HS_SLOTS 4096
-
-struct sample_hs {
-	__u64 w[SAMPLE_HS_SLOTS / 64];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sample_hs);
-} xtap_sample_hs SEC(".maps");
 
 /* The connection's bit: its word in *w, the bit the return value. saddr
  * and daddr are the addresses' last 32 bits, raw; ports in host order. */
 static __always_inline __u64 sample_hs_bit(__u32 saddr, __u32 daddr, __u16 sport, __u16 dport,
 					   __u64 **w)
 {
-	__u32 h = (saddr ^ daddr) * 0x9e3779b1u ^ (__u32)(sport ^ dport) * 0x85ebca6bu, k, zero = 0;
-	struct sample_hs *hs = bpf_map_lookup_elem(&xtap_sample_hs, &zero);
+	__u32 h = (saddr ^ daddr) * 0x9e3779b1u ^ (__u32)(sport ^ dport) * 0x85ebca6bu, k;
 
-	*w = NULL;
-	if (!hs)
-		return 0;
-	k = (h >> 20) & (SAMPLE_HS_SLOTS - 1);
-	*w = &hs->w[k / 64];
+	k = (h >> 20) & (XTAP_HS_SLOTS - 1);
+	*w = &xtap_live.hs[k / 64];
 	return 1ull << (k % 64);
 }
 
@@ -199,7 +178,7 @@ static __always_inline int sample_tunnel_port(__u16 port)
 {
 	struct xtap_tun_cfg *cfg = tun_cfg();
 
-	return cfg && !(cfg->flags & XTAP_TUN_CFG_OFF) && tun_udp_type(cfg, port) != XTAP_TUN_NONE;
+	return !(cfg->flags & XTAP_TUN_CFG_OFF) && tun_udp_type(cfg, port) != XTAP_TUN_NONE;
 }
 
 /* The L4 header at l4 of an IP packet whose payload is plen bytes, checked
@@ -364,7 +343,7 @@ static __always_inline int sample_skip(void *ctx, __u32 hook, struct xtap_stats 
 	if (ss) {
 		if (k.cls == XTAP_STAT_TCP) {
 			bit = sample_hs_bit(k.saddr, k.daddr, k.ports >> 16, k.ports & 0xffff, &w);
-			if (w && (*w & bit))
+			if (*w & bit)
 				return 0;	/* perhaps a handshake's last ACK */
 		}
 		if (sample_take(ss, n)) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * One level of overlay tunnels: VXLAN and Geneve (on the UDP ports of
- * struct xtap_tun_cfg), GRE (RFC 2784/2890, with Ethernet, IPv4 or IPv6
+ * xtap_live.tun), GRE (RFC 2784/2890, with Ethernet, IPv4 or IPv6
  * inside), ERSPAN type I, II and III over GRE, and IPv4 or IPv6 in IPv4 or
  * IPv6 (IP protocols 4 and 41).
  *
@@ -21,6 +21,8 @@
  */
 #ifndef XTAP_KERN_TUNNEL_H
 #define XTAP_KERN_TUNNEL_H
+
+#include "live.h"
 
 #ifndef IPPROTO_GRE
 #define IPPROTO_GRE 47
@@ -67,27 +69,18 @@ struct tun_outer {
  * IPv6 chain, UDP. */
 #define XTAP_TUN_OFF_MAX 1024
 
-#ifdef __bpf__
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xtap_tun_cfg);
-} xtap_tun_cfg SEC(".maps");
+static __always_inline struct xtap_tun_cfg *tun_cfg(void)
+{
+	return &xtap_live.tun;
+}
 
+#ifdef __bpf__
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct tun_outer);
 } xtap_tun_outer SEC(".maps");
-
-static __always_inline struct xtap_tun_cfg *tun_cfg(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&xtap_tun_cfg, &zero);
-}
 
 static __always_inline struct tun_outer *tun_outer(void)
 {
@@ -96,13 +89,7 @@ static __always_inline struct tun_outer *tun_outer(void)
 	return bpf_map_lookup_elem(&xtap_tun_outer, &zero);
 }
 #else
-static struct xtap_tun_cfg tun_cfg_user;	/* never configured: the defaults */
 static struct tun_outer tun_outer_user;
-
-static inline struct xtap_tun_cfg *tun_cfg(void)
-{
-	return &tun_cfg_user;
-}
 
 static inline struct tun_outer *tun_outer(void)
 {

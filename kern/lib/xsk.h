@@ -2,13 +2,15 @@
 /*
  * AF_XDP capture: hand sampled frames of this interface to the AF_XDP socket
  * of their RX queue. Only for a port that exists to be captured: a frame
- * redirected here is consumed. With AF_XDP capture off this costs one array
- * lookup (inlined by the verifier) and the verdict stays XDP_PASS.
+ * redirected here is consumed. With AF_XDP capture off this costs a load and
+ * a test of the slot's bit (xtap_live.xsk_slots), and the verdict stays
+ * XDP_PASS.
  */
 #ifndef XTAP_KERN_XSK_H
 #define XTAP_KERN_XSK_H
 
 #include "config.h"
+#include "live.h"
 #include "pkt_ctx.h"
 
 struct {
@@ -34,6 +36,8 @@ static __always_inline int xsk_verdict(struct xdp_md *ctx)
 	int meta, act;
 	void *data;
 
+	if (!(xtap_live.xsk_slots & (1ull << (slot % XTAP_MAX_SLOTS))))
+		return XDP_PASS;
 	cfg = bpf_map_lookup_elem(&xtap_xsk_cfg, &slot);
 	if (!cfg || !cfg->enabled)
 		return XDP_PASS;

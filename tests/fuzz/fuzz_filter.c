@@ -108,8 +108,8 @@ static int compare_ok(const struct sock_filter *c, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct xtap_filter_capture caps[2] = {
-		{ .tc = 0, .scratch_fd = 100, .progs_fd = 101, .on_fd = 102, .replay_fd = 103, .id = 1 },
-		{ .tc = 1, .scratch_fd = 100, .progs_fd = 104, .on_fd = 102, .replay_fd = -1, .id = 3 },
+		{ .tc = 0, .scratch_fd = 100, .progs_fd = 101, .live_fd = 102, .replay_fd = 103, .id = 1 },
+		{ .tc = 1, .scratch_fd = 100, .progs_fd = 104, .live_fd = 102, .replay_fd = -1, .id = 3 },
 	};
 	struct sock_filter prog[PROLOGUE + MAX_INSNS];
 	size_t n = size / sizeof(struct sock_filter);

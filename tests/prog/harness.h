@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "loader/live.h"
 #include "loader/loader.h"
 #include "maps/xtap.h"
 #include "user/capslot.h"
@@ -96,7 +97,7 @@ static inline int env_setup(void **state)
 /* Capture id's config, and the word that says which captures run. */
 static inline void env_capture_cfg(struct env *e, __u32 id, const struct xtap_capture_cfg *cfg)
 {
-	__u32 zero = 0, on = 0;
+	__u32 on = 0;
 	struct xtap_capture_cfg c;
 
 	assert_int_equal(bpf_map_update_elem(e->capmaps.cfg, &id, cfg, BPF_ANY), 0);
@@ -105,7 +106,7 @@ static inline void env_capture_cfg(struct env *e, __u32 id, const struct xtap_ca
 		if (c.enabled)
 			on |= 1u << i;
 	}
-	assert_int_equal(bpf_map_update_elem(e->capmaps.on, &zero, &on, BPF_ANY), 0);
+	xtap_live_set(&e->capmaps.on->capture_on, on);
 }
 
 static inline int env_teardown(void **state)

@@ -461,14 +461,12 @@ static void test_sampling_consistent(void **state)
 {
 	static const int protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
 	struct env *e = *state;
-	struct xtap_hop_cfg cfg = { .sample_shift = 1 };	/* 1 in 2 */
-	int cfg_fd = bpf_map__fd(e->skel->maps.xtap_hop_cfg);
-	__u32 zero = 0;
+	__u32 *shift = &xtap_live_of(e->skel)->hop.sample_shift;
 	__u64 first;
 	struct pb f;
 
 	hop_reset(e);
-	assert_int_equal(bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY), 0);
+	xtap_live_set(shift, 1);	/* 1 in 2 */
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < 96; i++) {
 			struct frame a = base;
@@ -496,8 +494,7 @@ static void test_sampling_consistent(void **state)
 	assert_int_equal(stat_of(e, TO_HOOK, XTAP_STAT_HOP_MATCHED), first);
 	assert_int_equal(stat_of(e, TO_HOOK, XTAP_STAT_HOP_FIRST), 0);
 	assert_int_equal(hop_count(e, FROM_HOOK, TO_HOOK), first);
-	cfg.sample_shift = 0;
-	assert_int_equal(bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY), 0);
+	xtap_live_set(shift, 0);
 }
 
 /* Two packets whose fingerprints share a slot of the direct-mapped table:

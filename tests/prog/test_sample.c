@@ -44,14 +44,11 @@ static int live_teardown(void **state)
 
 static void set_cfg(struct live *l, __u32 sampling, __u32 hop_shift)
 {
-	struct xtap_flow_cfg fc = { .sampling = sampling };
-	struct xtap_hop_cfg hc = { .sample_shift = hop_shift, .configured = 1 };
-	__u32 zero = 0;
+	struct xtap_live *live = xtap_live_of(l->skel);
 
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(l->skel->maps.xtap_flow_cfg), &zero, &fc,
-					     0), 0);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(l->skel->maps.xtap_hop_cfg), &zero, &hc,
-					     0), 0);
+	xtap_live_set(&live->flow.sampling, sampling);
+	xtap_live_set(&live->hop.sample_shift, hop_shift);
+	xtap_live_set(&live->hop.configured, 1);
 }
 
 static void run(struct live *l, int hook, const struct pb *b, __u32 repeat)

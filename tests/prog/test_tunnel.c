@@ -34,10 +34,7 @@ static void reset(struct env *e)
 
 static void set_cfg(struct env *e, const struct xtap_tun_cfg *c)
 {
-	__u32 zero = 0;
-
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->skel->maps.xtap_tun_cfg), &zero, c,
-					     BPF_ANY), 0);
+	xtap_live_of(e->skel)->tun = *c;
 }
 
 /* The inner packet: Ethernet (when eth), IPv4 or IPv6 between IP_A and

@@ -11,6 +11,7 @@ static void set_xsk(struct env *e, __u32 slot, const struct xtap_xsk_cfg *c)
 {
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(e->skel->maps.xtap_xsk_cfg), &slot, c,
 					     BPF_ANY), 0);
+	xtap_live_bits64(&xtap_live_of(e->skel)->xsk_slots, 1ull << slot, c->enabled);
 }
 
 static void udp_frame(struct pb *b)
