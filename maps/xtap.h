@@ -229,24 +229,52 @@ enum xtap_dir {
 };
 
 struct xtap_flow {
-	__u64 first_ns;		/* first packet, CLOCK_MONOTONIC ns (replay: capture time) */
+	/* 0: what a packet of an established flow reads or writes, on the
+	 * shared entry (kern/lib/flow.h, its write-back flush and the
+	 * latency marks): one cache line, so that a packet of a flow the
+	 * per-CPU entry does not hold touches few lines of the table */
 	__u64 last_ns;		/* last packet; live, exact on SYN/FIN/RST and at one
 				 * kernel tick's resolution (CLOCK_MONOTONIC_COARSE)
 				 * for the packets in between */
 	__u64 pkts[2];		/* indexed by enum xtap_dir */
 	__u64 bytes[2];		/* frame bytes, Ethernet header included */
 	__u32 tcp_flags[2];	/* union of TCP flags seen, low 8 bits */
+	__u32 seq_next[2];	/* the high-water mark per direction: highest seq +
+				 * length seen (kern/lib/latency.h) */
+	__u16 first_point;	/* XTAP_POINT that created the entry */
+	__u8 hs_state;		/* enum xtap_hs_state */
+	__u8 owner;		/* enum xtap_owner: where cgroup_id came from */
+	__u8 seq_seen;		/* bit 1 << d: seq_next[d] is set */
+	__u8 ts_seen;		/* bit 1 << d: ts_last[d] is set */
+	__u8 ts_pending;	/* bit 1 << d: ts_val[d] waits for its echo */
+	__u8 initiator;		/* enum xtap_dir of the side that started */
+	/* 64: what a new TCP timestamp moves (passive RTT, per direction,
+	 * indexed by enum xtap_dir), retransmissions, and the flow's few
+	 * other small fields */
+	__u32 sampling;		/* 1 in N packets accounted (xtap_live.flow) when
+				 * the entry was made: N > 1, pkts and bytes are
+				 * estimates; 0, every packet (exact) */
+	__u8 initiator_syn;	/* 1: initiator is the SYN sender; 0: first seen */
+	__u8 outcome;		/* enum xtap_outcome */
+	__u8 syn_dir;		/* enum xtap_dir of the first SYN */
+	__u8 hs_seen;		/* XTAP_HS_SEEN_* bits: which times are set */
+	__u32 retrans[2];	/* segments (data, SYN or FIN) that start below the
+				 * direction's sequence high-water mark */
+	__u32 ts_last[2];	/* the last TSval seen */
+	__u32 ts_val[2];	/* the one TSval waiting for its echo in TSecr */
+	__u64 ts_ns[2];		/* when ts_val was first seen */
+	__u32 rtt_samples[2];	/* [d]: TSvals sent in direction d whose echo came
+				 * back: observation point to the receiver and back */
 	__u32 syn[2];
+	/* 128: the round-trip times, the TCP edges, and the handshake, kept
+	 * on the SYN/FIN/RST path only (kern/lib/latency.h), with the fine
+	 * clock */
+	__u64 rtt_min_ns[2];	/* valid when rtt_samples[d] > 0 */
+	__u64 rtt_max_ns[2];
+	__u64 rtt_sum_ns[2];
 	__u32 fin[2];
 	__u32 rst[2];
-	__u8 initiator;		/* enum xtap_dir of the side that started */
-	__u8 initiator_syn;	/* 1: initiator is the SYN sender; 0: first seen */
-	__u16 first_point;	/* XTAP_POINT that created the entry */
-	__u32 sampling;		/* 1 in N packets accounted (struct xtap_flow_cfg)
-				 * when the entry was made: N > 1, pkts and bytes
-				 * are estimates; 0, every packet (exact) */
-	/* 88: the TCP handshake and how the connection ended, kept on the
-	 * SYN/FIN/RST path only (kern/lib/latency.h), with the fine clock */
+	__u64 first_ns;		/* first packet, CLOCK_MONOTONIC ns (replay: capture time) */
 	__u64 syn_ns;		/* first SYN (without ACK) */
 	__u64 hs_mark_ns;	/* the latest SYN, then the SYN-ACK: what the
 				 * next handshake step is timed from */
@@ -256,28 +284,7 @@ struct xtap_flow {
 				 * Each of the three times is valid when its
 				 * hs_seen bit is set (0 ns is a real value) */
 	__u32 syn_retransmits;	/* SYNs after the first from the SYN's side */
-	__u8 hs_state;		/* enum xtap_hs_state */
-	__u8 outcome;		/* enum xtap_outcome */
-	__u8 syn_dir;		/* enum xtap_dir of the first SYN */
-	__u8 hs_seen;		/* XTAP_HS_SEEN_* bits: which times are set */
-	/* 128: retransmissions and passive RTT from TCP timestamps, per
-	 * direction (indexed by enum xtap_dir), kern/lib/latency.h */
-	__u32 retrans[2];	/* segments (data, SYN or FIN) that start below the
-				 * direction's sequence high-water mark */
-	__u32 seq_next[2];	/* the high-water mark: highest seq + length seen */
-	__u32 ts_last[2];	/* the last TSval seen */
-	__u32 ts_val[2];	/* the one TSval waiting for its echo in TSecr */
-	__u64 ts_ns[2];		/* when ts_val was first seen */
-	__u32 rtt_samples[2];	/* [d]: TSvals sent in direction d whose echo came
-				 * back: observation point to the receiver and back */
-	__u64 rtt_min_ns[2];	/* valid when rtt_samples[d] > 0 */
-	__u64 rtt_max_ns[2];
-	__u64 rtt_sum_ns[2];
-	__u8 seq_seen;		/* bit 1 << d: seq_next[d] is set */
-	__u8 ts_seen;		/* bit 1 << d: ts_last[d] is set */
-	__u8 ts_pending;	/* bit 1 << d: ts_val[d] waits for its echo */
-	__u8 owner;		/* enum xtap_owner: where cgroup_id came from */
-	__u8 reserved2[4];
+	__u32 reserved;
 	/* 240: the local workload behind the flow (kern/lib/owner.h) */
 	__u64 cgroup_id;	/* cgroup v2 id (the inode of its directory) of a
 				 * local socket of the flow; 0: none found */
@@ -912,6 +919,10 @@ _Static_assert(sizeof(struct xtap_live) == 64 + XTAP_HS_SLOTS / 8, "xtap_live la
 _Static_assert(__builtin_offsetof(struct xtap_live, hs) == 64, "xtap_live: the marks on their own line");
 _Static_assert(sizeof(struct xtap_tunnel) == 56, "xtap_tunnel layout");
 _Static_assert(sizeof(struct xtap_flow) == 256, "xtap_flow layout");
+_Static_assert(__builtin_offsetof(struct xtap_flow, sampling) == 64 &&
+	       __builtin_offsetof(struct xtap_flow, rtt_min_ns) == 128 &&
+	       __builtin_offsetof(struct xtap_flow, cgroup_id) == 240,
+	       "xtap_flow: the per-packet fields on the first cache line");
 _Static_assert(sizeof(struct xtap_stats) == 8 * XTAP_STAT_MAX, "xtap_stats layout");
 _Static_assert(sizeof(struct xtap_fcache) == 144, "xtap_fcache layout");
 
